@@ -1,0 +1,19 @@
+/* peercam-caller-window.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "peercam-application.h"
+
+G_BEGIN_DECLS
+
+#define PEERCAM_TYPE_CALLER_WINDOW (peercam_caller_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (PeercamCallerWindow, peercam_caller_window, PEERCAM, CALLER_WINDOW, AdwApplicationWindow)
+
+PeercamCallerWindow *peercam_caller_window_new (PeercamApplication *application);
+
+G_END_DECLS

@@ -1,0 +1,299 @@
+/* peercam-options.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+#include "peercam-options.h"
+
+G_DEFINE_QUARK (peercam-options-error-quark, peercam_options_error)
+
+PeercamOptions *
+peercam_options_new (void)
+{
+  PeercamOptions *options = g_new0 (PeercamOptions, 1);
+
+  options->mode = PEERCAM_MODE_CALLER;
+  options->port = -1;
+  return options;
+}
+
+void
+peercam_options_free (PeercamOptions *options)
+{
+  if (options == NULL)
+    return;
+
+  g_free (options->server);
+  g_free (options->room);
+  g_free (options->source);
+  g_free (options->token);
+  g_free (options->pin);
+  g_strfreev (options->ice_addresses);
+  g_free (options->bind);
+  g_free (options);
+}
+
+gboolean
+peercam_options_parse_port (const char  *text,
+                            int         *port,
+                            GError     **error)
+{
+  guint64 value = 0;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &value, NULL))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid port “%s”: expected a number from 0 to 65535"),
+                   text ? text : "");
+      return FALSE;
+    }
+
+  *port = (int) value;
+  return TRUE;
+}
+
+gboolean
+peercam_options_validate_url (const char  *url,
+                              GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *scheme;
+
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL)
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid server address “%s”: expected a URL such as http://127.0.0.1:8080"),
+                   url);
+      return FALSE;
+    }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 &&
+      g_ascii_strcasecmp (scheme, "https") != 0 &&
+      g_ascii_strcasecmp (scheme, "ws") != 0 &&
+      g_ascii_strcasecmp (scheme, "wss") != 0)
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Unsupported server address “%s”: use http:// or https://"),
+                   url);
+      return FALSE;
+    }
+
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Server address “%s” has no host"), url);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+is_valid_room (const char *room)
+{
+  gsize len = strlen (room);
+
+  return len > 0 && len <= 128 && g_utf8_validate (room, -1, NULL);
+}
+
+static gboolean
+is_valid_fingerprint (const char *pin)
+{
+  guint hex = 0;
+
+  /* Accept "AB:CD:…" and "abcd…" spellings of a SHA-256 digest. */
+  for (const char *p = pin; *p; p++)
+    {
+      if (g_ascii_isxdigit (*p))
+        hex++;
+      else if (*p != ':')
+        return FALSE;
+    }
+
+  return hex == 64;
+}
+
+gboolean
+peercam_options_validate (PeercamOptions  *options,
+                          GError         **error)
+{
+  g_return_val_if_fail (options != NULL, FALSE);
+
+  if (options->server != NULL && !peercam_options_validate_url (options->server, error))
+    return FALSE;
+
+  if (options->room != NULL && !is_valid_room (options->room))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid room name “%s”: use 1 to 128 characters"), options->room);
+      return FALSE;
+    }
+
+  if (options->source != NULL && *options->source == '\0')
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("Invalid source: use “test”, “camera” or a device name"));
+      return FALSE;
+    }
+
+  if (options->port > 65535 || options->port < -1)
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid port “%d”: expected a number from 0 to 65535"), options->port);
+      return FALSE;
+    }
+
+  if (options->bind != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (options->bind);
+
+      if (address == NULL)
+        {
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid bind address “%s”: expected an IPv4 or IPv6 address"),
+                       options->bind);
+          return FALSE;
+        }
+    }
+
+  for (guint i = 0; options->ice_addresses && options->ice_addresses[i]; i++)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (options->ice_addresses[i]);
+
+      if (address == NULL)
+        {
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid ICE address “%s”: expected an IPv4 or IPv6 address"),
+                       options->ice_addresses[i]);
+          return FALSE;
+        }
+    }
+
+  if (options->pin != NULL && !is_valid_fingerprint (options->pin))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid certificate fingerprint “%s”: expected 64 hexadecimal digits (SHA-256)"),
+                   options->pin);
+      return FALSE;
+    }
+
+  if (options->host_only && (options->call || options->mode_given))
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("--host-only runs only the signaling server; it cannot be combined with --caller, --viewer or --call"));
+      return FALSE;
+    }
+
+  if (options->call && options->mode == PEERCAM_MODE_VIEWER)
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("--call is for the caller; the viewer answers calls"));
+      return FALSE;
+    }
+
+  if (options->events && !options->headless && !options->host_only)
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("--events needs --headless"));
+      return FALSE;
+    }
+
+  if ((options->port >= 0 || options->bind != NULL) && !options->host && !options->host_only)
+    {
+      /* --port and --bind describe the hosted server; they imply hosting. */
+      options->host = TRUE;
+    }
+
+  if (options->host_only)
+    options->host = TRUE;
+
+  return TRUE;
+}
+
+/* GOption supports an optional argument only through callbacks, which
+ * GApplication cannot forward to the primary instance. `--host=PORT` is
+ * therefore rewritten to `--host --port=PORT` before parsing. */
+char **
+peercam_options_normalize_args (int    argc,
+                                char **argv)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (int i = 0; i < argc; i++)
+    {
+      if (g_str_has_prefix (argv[i], "--host="))
+        {
+          g_autofree char *port = g_strconcat ("--port=", argv[i] + strlen ("--host="), NULL);
+
+          g_strv_builder_add (builder, "--host");
+          g_strv_builder_add (builder, port);
+        }
+      else
+        {
+          g_strv_builder_add (builder, argv[i]);
+        }
+    }
+
+  return g_strv_builder_end (builder);
+}
+
+static char *
+dup_string_option (GVariantDict *dict,
+                   const char   *name)
+{
+  const char *value = NULL;
+
+  if (g_variant_dict_lookup (dict, name, "&s", &value))
+    return g_strdup (value);
+  return NULL;
+}
+
+PeercamOptions *
+peercam_options_new_from_dict (GVariantDict  *dict,
+                               GError       **error)
+{
+  g_autoptr(PeercamOptions) options = peercam_options_new ();
+  gboolean caller = FALSE, viewer = FALSE;
+  const char *port = NULL;
+
+  caller = g_variant_dict_contains (dict, "caller");
+  viewer = g_variant_dict_contains (dict, "viewer");
+  if (caller && viewer)
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("Choose either --caller or --viewer, not both"));
+      return NULL;
+    }
+  options->mode = viewer ? PEERCAM_MODE_VIEWER : PEERCAM_MODE_CALLER;
+  options->mode_given = caller || viewer;
+
+  options->server = dup_string_option (dict, "server");
+  options->room = dup_string_option (dict, "room");
+  options->source = dup_string_option (dict, "source");
+  options->token = dup_string_option (dict, "token");
+  options->pin = dup_string_option (dict, "pin");
+  options->bind = dup_string_option (dict, "bind");
+  g_variant_dict_lookup (dict, "ice-address", "^as", &options->ice_addresses);
+  options->call = g_variant_dict_contains (dict, "call");
+  options->host = g_variant_dict_contains (dict, "host");
+  options->host_only = g_variant_dict_contains (dict, "host-only");
+  options->headless = g_variant_dict_contains (dict, "headless");
+  options->events = g_variant_dict_contains (dict, "events");
+
+  if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
+      !peercam_options_parse_port (port, &options->port, error))
+    return NULL;
+
+  if (!peercam_options_validate (options, error))
+    return NULL;
+
+  return g_steal_pointer (&options);
+}

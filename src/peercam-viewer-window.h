@@ -1,0 +1,19 @@
+/* peercam-viewer-window.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "peercam-application.h"
+
+G_BEGIN_DECLS
+
+#define PEERCAM_TYPE_VIEWER_WINDOW (peercam_viewer_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (PeercamViewerWindow, peercam_viewer_window, PEERCAM, VIEWER_WINDOW, AdwApplicationWindow)
+
+PeercamViewerWindow *peercam_viewer_window_new (PeercamApplication *application);
+
+G_END_DECLS

@@ -1,0 +1,22 @@
+/* peercam-test-util.h — helpers shared by the GUI tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Iterates the default main context until @condition returns TRUE or
+ * @timeout_ms passes; returns the last value of @condition. */
+gboolean    peercam_test_wait_until      (gboolean   (*condition) (gpointer data),
+                                          gpointer     data,
+                                          guint        timeout_ms);
+void        peercam_test_spin            (guint        ms);
+GdkTexture *peercam_test_render_widget   (GtkWidget   *widget);
+gboolean    peercam_test_texture_is_blank (GdkTexture *texture);
+char       *peercam_test_save_screenshot (GtkWidget   *widget,
+                                          const char  *name);
+
+G_END_DECLS

@@ -1,0 +1,125 @@
+/* test-gui-smoke.c — the app starts, both windows open with their widgets
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "peercam-application.h"
+#include "peercam-caller-window.h"
+#include "peercam-viewer-window.h"
+#include "peercam-test-util.h"
+
+static PeercamApplication *app;
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
+}
+
+static GtkWidget *
+child (GtkWidget  *window,
+       GType       type,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (window, type, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static void
+check_screenshot (GtkWidget  *window,
+                  const char *name)
+{
+  g_autofree char *path = peercam_test_save_screenshot (window, name);
+  g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename (path, NULL);
+
+  g_assert_nonnull (texture);
+  g_assert_cmpint (gdk_texture_get_width (texture), >, 300);
+  g_assert_false (peercam_test_texture_is_blank (texture));
+}
+
+static void
+test_caller_window (void)
+{
+  GtkWindow *window = peercam_application_new_caller_window (app);
+  GType type = PEERCAM_TYPE_CALLER_WINDOW;
+  GtkWidget *button;
+
+  g_assert_true (PEERCAM_IS_CALLER_WINDOW (window));
+  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+
+  button = child (GTK_WIDGET (window), type, "get_local_video_button");
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.get-local-video");
+  button = child (GTK_WIDGET (window), type, "call_button");
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.call");
+  button = child (GTK_WIDGET (window), type, "hang_up_button");
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.hang-up");
+  g_assert_true (GTK_IS_PICTURE (child (GTK_WIDGET (window), type, "preview_picture")));
+  g_assert_true (GTK_IS_MENU_BUTTON (child (GTK_WIDGET (window), type, "menu_button")));
+  g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (child (GTK_WIDGET (window), type, "menu_button"))));
+
+  peercam_test_spin (300);
+  check_screenshot (GTK_WIDGET (window), "caller.png");
+  gtk_window_destroy (window);
+}
+
+static void
+test_viewer_window (void)
+{
+  GtkWindow *window = peercam_application_new_viewer_window (app);
+  GType type = PEERCAM_TYPE_VIEWER_WINDOW;
+  GtkWidget *stack;
+
+  g_assert_true (PEERCAM_IS_VIEWER_WINDOW (window));
+  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+
+  stack = child (GTK_WIDGET (window), type, "video_stack");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "waiting");
+  g_assert_true (ADW_IS_STATUS_PAGE (child (GTK_WIDGET (window), type, "waiting_page")));
+  g_assert_true (GTK_IS_PICTURE (child (GTK_WIDGET (window), type, "remote_picture")));
+
+  peercam_test_spin (300);
+  check_screenshot (GTK_WIDGET (window), "viewer.png");
+  gtk_window_destroy (window);
+}
+
+static void
+test_app_actions (void)
+{
+  static const char *actions[] = {
+    "new-caller", "new-viewer", "host", "preferences", "about", "quit",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), actions[i]));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  app = peercam_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  /* Keep the application alive with no window between tests. */
+  g_application_hold (G_APPLICATION (app));
+
+  g_test_add_func ("/gui/app-actions", test_app_actions);
+  g_test_add_func ("/gui/caller-window", test_caller_window);
+  g_test_add_func ("/gui/viewer-window", test_viewer_window);
+
+  ret = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_clear_object (&app);
+  return ret;
+}
