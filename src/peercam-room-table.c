@@ -1,0 +1,287 @@
+/* peercam-room-table.c — who is in which room
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-room-table.h"
+
+#include <string.h>
+
+/* Both directions are indexed so relaying (members_of) and disconnecting
+ * (rooms_of) are lookups, not scans. Strings are stored once: a room's member
+ * list points at the Member's id and a member's room list at the Room's name. */
+typedef struct {
+  char      *name;
+  GPtrArray *members;  /* const char * → Member.id, join order */
+} Room;
+
+typedef struct {
+  char      *id;
+  GPtrArray *rooms;    /* const char * → Room.name */
+} Member;
+
+struct _PeercamRoomTable {
+  GHashTable *rooms;    /* name → Room */
+  GHashTable *members;  /* id → Member */
+  guint       capacity;
+};
+
+static void
+room_free (Room *room)
+{
+  g_ptr_array_unref (room->members);
+  g_free (room->name);
+  g_free (room);
+}
+
+static void
+member_free (Member *member)
+{
+  g_ptr_array_unref (member->rooms);
+  g_free (member->id);
+  g_free (member);
+}
+
+void
+peercam_room_departure_free (PeercamRoomDeparture *departure)
+{
+  if (departure == NULL)
+    return;
+  g_free (departure->room);
+  g_strfreev (departure->remaining);
+  g_free (departure);
+}
+
+PeercamRoomTable *
+peercam_room_table_new (guint capacity)
+{
+  PeercamRoomTable *self = g_new0 (PeercamRoomTable, 1);
+
+  self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
+  self->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) member_free);
+  self->capacity = capacity > 0 ? capacity : PEERCAM_ROOM_DEFAULT_CAPACITY;
+  return self;
+}
+
+void
+peercam_room_table_free (PeercamRoomTable *self)
+{
+  if (self == NULL)
+    return;
+  /* Rooms point into members' strings and vice versa: drop both together. */
+  g_hash_table_unref (self->rooms);
+  g_hash_table_unref (self->members);
+  g_free (self);
+}
+
+guint
+peercam_room_table_get_capacity (PeercamRoomTable *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->capacity;
+}
+
+void
+peercam_room_table_set_capacity (PeercamRoomTable *self,
+                                 guint             capacity)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (capacity > 0);
+  self->capacity = capacity;
+}
+
+static GStrv
+strv_from_ptr_array (const GPtrArray *array)
+{
+  GStrv strv = g_new (char *, array->len + 1);
+
+  for (guint i = 0; i < array->len; i++)
+    strv[i] = g_strdup (g_ptr_array_index (array, i));
+  strv[array->len] = NULL;
+  return strv;
+}
+
+static gboolean
+ptr_array_contains_str (const GPtrArray *array, const char *str)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (strcmp (g_ptr_array_index (array, i), str) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+ptr_array_remove_str (GPtrArray *array, const char *str)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (strcmp (g_ptr_array_index (array, i), str) == 0)
+      {
+        g_ptr_array_remove_index (array, i);  /* keeps order */
+        return;
+      }
+}
+
+PeercamRoomJoinResult
+peercam_room_table_join (PeercamRoomTable *self,
+                         const char       *room_name,
+                         const char       *id,
+                         GStrv            *existing)
+{
+  Room *room;
+  Member *member;
+  PeercamRoomJoinResult result;
+
+  g_return_val_if_fail (self != NULL, PEERCAM_ROOM_JOIN_FULL);
+  g_return_val_if_fail (room_name != NULL, PEERCAM_ROOM_JOIN_FULL);
+  g_return_val_if_fail (id != NULL, PEERCAM_ROOM_JOIN_FULL);
+
+  if (existing != NULL)
+    *existing = NULL;
+
+  room = g_hash_table_lookup (self->rooms, room_name);
+  if (room != NULL)
+    {
+      if (ptr_array_contains_str (room->members, id))
+        return PEERCAM_ROOM_JOIN_ALREADY_MEMBER;
+      if (room->members->len >= self->capacity)
+        return PEERCAM_ROOM_JOIN_FULL;
+      if (existing != NULL)
+        *existing = strv_from_ptr_array (room->members);
+      result = PEERCAM_ROOM_JOIN_JOINED;
+    }
+  else
+    {
+      room = g_new0 (Room, 1);
+      room->name = g_strdup (room_name);
+      room->members = g_ptr_array_new ();
+      g_hash_table_insert (self->rooms, room->name, room);
+      result = PEERCAM_ROOM_JOIN_CREATED;
+    }
+
+  member = g_hash_table_lookup (self->members, id);
+  if (member == NULL)
+    {
+      member = g_new0 (Member, 1);
+      member->id = g_strdup (id);
+      member->rooms = g_ptr_array_new ();
+      g_hash_table_insert (self->members, member->id, member);
+    }
+
+  g_ptr_array_add (room->members, member->id);
+  g_ptr_array_add (member->rooms, room->name);
+  return result;
+}
+
+/* Removes @member from @room, dropping whichever became empty. */
+static void
+unlink_member (PeercamRoomTable *self,
+               Room             *room,
+               Member           *member)
+{
+  ptr_array_remove_str (room->members, member->id);
+  ptr_array_remove_str (member->rooms, room->name);
+  if (room->members->len == 0)
+    g_hash_table_remove (self->rooms, room->name);
+  if (member->rooms->len == 0)
+    g_hash_table_remove (self->members, member->id);
+}
+
+gboolean
+peercam_room_table_leave (PeercamRoomTable *self,
+                          const char       *room_name,
+                          const char       *id)
+{
+  Room *room;
+  Member *member;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (room_name != NULL && id != NULL, FALSE);
+
+  room = g_hash_table_lookup (self->rooms, room_name);
+  member = g_hash_table_lookup (self->members, id);
+  if (room == NULL || member == NULL || !ptr_array_contains_str (room->members, id))
+    return FALSE;
+
+  unlink_member (self, room, member);
+  return TRUE;
+}
+
+GPtrArray *
+peercam_room_table_leave_all (PeercamRoomTable *self,
+                              const char       *id)
+{
+  GPtrArray *departures;
+  Member *member;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  departures = g_ptr_array_new_with_free_func ((GDestroyNotify) peercam_room_departure_free);
+  member = g_hash_table_lookup (self->members, id);
+  if (member == NULL)
+    return departures;
+
+  /* unlink_member() frees the Member with its last room, so stop on count. */
+  for (guint n = member->rooms->len; n > 0; n--)
+    {
+      Room *room = g_hash_table_lookup (self->rooms, g_ptr_array_index (member->rooms, 0));
+      PeercamRoomDeparture *departure = g_new0 (PeercamRoomDeparture, 1);
+      gboolean room_gone = room->members->len == 1;
+
+      departure->room = g_strdup (room->name);
+      unlink_member (self, room, member);
+      departure->remaining = room_gone ? g_new0 (char *, 1) : strv_from_ptr_array (room->members);
+      g_ptr_array_add (departures, departure);
+    }
+
+  return departures;
+}
+
+const GPtrArray *
+peercam_room_table_members_of (PeercamRoomTable *self,
+                               const char       *room_name)
+{
+  Room *room;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (room_name != NULL, NULL);
+
+  room = g_hash_table_lookup (self->rooms, room_name);
+  return room ? room->members : NULL;
+}
+
+const GPtrArray *
+peercam_room_table_rooms_of (PeercamRoomTable *self,
+                             const char       *id)
+{
+  Member *member;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  member = g_hash_table_lookup (self->members, id);
+  return member ? member->rooms : NULL;
+}
+
+gboolean
+peercam_room_table_contains (PeercamRoomTable *self,
+                             const char       *room_name,
+                             const char       *id)
+{
+  const GPtrArray *members = peercam_room_table_members_of (self, room_name);
+
+  return members != NULL && id != NULL && ptr_array_contains_str (members, id);
+}
+
+guint
+peercam_room_table_get_n_rooms (PeercamRoomTable *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return g_hash_table_size (self->rooms);
+}
+
+guint
+peercam_room_table_get_n_members (PeercamRoomTable *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return g_hash_table_size (self->members);
+}

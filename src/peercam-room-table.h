@@ -1,0 +1,73 @@
+/* peercam-room-table.h — who is in which room (pure: GLib only, no I/O)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Members are opaque string ids (the server uses Socket.IO socket ids). A
+ * member may be in several rooms; a room exists while it has members and
+ * holds at most `capacity` of them. Member lists keep join order.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PEERCAM_ROOM_DEFAULT_CAPACITY 2
+
+typedef enum {
+  PEERCAM_ROOM_JOIN_CREATED,         /* first member: the room was created */
+  PEERCAM_ROOM_JOIN_JOINED,          /* joined a room that had members */
+  PEERCAM_ROOM_JOIN_FULL,            /* room at capacity: not added */
+  PEERCAM_ROOM_JOIN_ALREADY_MEMBER,  /* nothing changed */
+} PeercamRoomJoinResult;
+
+typedef struct _PeercamRoomTable PeercamRoomTable;
+
+/* One room a member left and who is still in it. */
+typedef struct {
+  char  *room;
+  GStrv  remaining;  /* NULL-terminated, join order; empty when the room is gone */
+} PeercamRoomDeparture;
+
+void                  peercam_room_departure_free   (PeercamRoomDeparture *departure);
+
+PeercamRoomTable     *peercam_room_table_new        (guint                  capacity);
+void                  peercam_room_table_free       (PeercamRoomTable      *self);
+
+guint                 peercam_room_table_get_capacity (PeercamRoomTable    *self);
+/* Applies to later joins; rooms already over a lowered capacity keep their members. */
+void                  peercam_room_table_set_capacity (PeercamRoomTable    *self,
+                                                       guint                capacity);
+
+/* @existing (out, optional, transfer full): for JOINED, the members that
+ * were already in the room (join order), NULL-terminated; otherwise NULL. */
+PeercamRoomJoinResult peercam_room_table_join       (PeercamRoomTable      *self,
+                                                     const char            *room,
+                                                     const char            *id,
+                                                     GStrv                 *existing);
+/* Returns TRUE if @id was in @room. */
+gboolean              peercam_room_table_leave      (PeercamRoomTable      *self,
+                                                     const char            *room,
+                                                     const char            *id);
+/* Removes @id from every room. Returns (element-type PeercamRoomDeparture)
+ * (transfer full), empty if @id was in no room. */
+GPtrArray            *peercam_room_table_leave_all  (PeercamRoomTable      *self,
+                                                     const char            *id);
+
+/* Zero-copy views (transfer none): valid until the table next changes.
+ * Elements are `const char *`. NULL when the room / member is unknown. */
+const GPtrArray      *peercam_room_table_members_of (PeercamRoomTable      *self,
+                                                     const char            *room);
+const GPtrArray      *peercam_room_table_rooms_of   (PeercamRoomTable      *self,
+                                                     const char            *id);
+
+gboolean              peercam_room_table_contains   (PeercamRoomTable      *self,
+                                                     const char            *room,
+                                                     const char            *id);
+guint                 peercam_room_table_get_n_rooms   (PeercamRoomTable   *self);
+guint                 peercam_room_table_get_n_members (PeercamRoomTable   *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamRoomTable, peercam_room_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamRoomDeparture, peercam_room_departure_free)
+
+G_END_DECLS

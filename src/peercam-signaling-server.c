@@ -1,0 +1,1611 @@
+/* peercam-signaling-server.c — embedded Socket.IO 4 signaling server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "peercam-server"
+
+#include "peercam-signaling-server.h"
+
+#include "peercam-room-table.h"
+#include "peercam-sio-packet.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+#define MAX_ROOM_NAME 256
+
+/* One Engine.IO session. Kept small: ~100 bytes plus the transport, because
+ * a server may hold thousands. Reference-counted (g_rc_box) so packet
+ * dispatch survives a handler closing the session under it. */
+typedef struct {
+  PeercamSignalingServer  *server;     /* unowned; the server outlives open sessions */
+  char                    *sid;        /* Engine.IO session id */
+  char                    *socket_id;  /* Socket.IO id once CONNECTed to "/" */
+  SoupWebsocketConnection *ws;         /* websocket transport, once on it */
+  SoupWebsocketConnection *probe;      /* websocket being upgraded to */
+  SoupServerMessage       *poll;       /* paused long-poll GET */
+  GString                 *outbox;     /* polling: 0x1e-joined packets not yet fetched */
+  guint                    timer_id;   /* next ping, or the pong deadline */
+  guint                    awaiting_pong : 1;
+  guint                    probed : 1;   /* 2probe answered, waiting for 5 */
+  guint                    closed : 1;
+} Session;
+
+struct _PeercamSignalingServer
+{
+  GObject           parent_instance;
+
+  SoupServer       *soup;
+  GHashTable       *sessions;  /* sid → Session (ref) */
+  GHashTable       *sockets;   /* socket id → Session (unowned) */
+  gboolean          stopping;  /* closing every session in stop() */
+  PeercamRoomTable *rooms;
+  GPtrArray        *closing;   /* websockets finishing their close handshake */
+
+  char             *bind_address;
+  char             *token;
+  guint             port;
+  guint             bound_port;
+  guint             room_capacity;
+  guint             max_message_size;
+  guint             max_connections;
+  guint             ping_interval;
+  guint             ping_timeout;
+  gboolean          running;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamSignalingServer, peercam_signaling_server, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_PORT,
+  PROP_BIND_ADDRESS,
+  PROP_ROOM_CAPACITY,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_CONNECTIONS,
+  PROP_TOKEN,
+  PROP_PING_INTERVAL,
+  PROP_PING_TIMEOUT,
+  PROP_RUNNING,
+  PROP_TLS_CERTIFICATE,   /* web: HTTPS/WSS */
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  CLIENT_CONNECTED,
+  CLIENT_DISCONNECTED,
+  CLIENT_JOINED,
+  CLIENT_LEFT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Engine.IO's HTTP error bodies. */
+enum {
+  EIO_ERROR_UNKNOWN_TRANSPORT = 0,
+  EIO_ERROR_UNKNOWN_SID = 1,
+  EIO_ERROR_BAD_HANDSHAKE_METHOD = 2,
+  EIO_ERROR_BAD_REQUEST = 3,
+  EIO_ERROR_FORBIDDEN = 4,
+  EIO_ERROR_UNSUPPORTED_PROTOCOL_VERSION = 5,
+};
+
+static void session_close (Session *s, gushort code, const char *reason);
+
+/* --- helpers ------------------------------------------------------------- */
+
+#define log_event(level, room, id, ...) \
+  g_log_structured (G_LOG_DOMAIN, level, "PEERCAM_ROOM", "%s", (room) ? (room) : "", \
+                    "PEERCAM_CLIENT", "%s", (id) ? (id) : "", "MESSAGE", __VA_ARGS__)
+
+/* 120 random bits, URL-safe: session ids authenticate polling requests. */
+static char *
+random_id (void)
+{
+  guint8 bytes[15];
+  char *id;
+
+  if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
+    for (guint i = 0; i < sizeof bytes; i++)
+      bytes[i] = (guint8) g_random_int ();
+
+  id = g_base64_encode (bytes, sizeof bytes);
+  for (char *p = id; *p; p++)
+    if (*p == '+')
+      *p = '-';
+    else if (*p == '/')
+      *p = '_';
+  return id;
+}
+
+/* Token comparison that does not leak the matching prefix length. */
+static gboolean
+token_equal (const char *expected, const char *given)
+{
+  gsize n = strlen (expected);
+  guint diff;
+
+  if (given == NULL)
+    return FALSE;
+  diff = strlen (given) != n;
+  for (gsize i = 0; i < n && given[i]; i++)
+    diff |= (guchar) expected[i] ^ (guchar) given[i];
+  return diff == 0;
+}
+
+static Session *
+session_ref (Session *s)
+{
+  return g_rc_box_acquire (s);
+}
+
+static void
+session_clear (Session *s)
+{
+  g_free (s->sid);
+  g_free (s->socket_id);
+  if (s->outbox != NULL)
+    g_string_free (s->outbox, TRUE);
+}
+
+static void
+session_unref (Session *s)
+{
+  g_rc_box_release_full (s, (GDestroyNotify) session_clear);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Session, session_unref)
+
+/* --- sending ------------------------------------------------------------- */
+
+static void
+poll_finished_cb (SoupServerMessage *msg,
+                  Session           *s)
+{
+  if (s->poll == msg)
+    s->poll = NULL;
+}
+
+/* Answers the paused long-poll GET with @body (taken). */
+static void
+session_answer_poll (Session *s,
+                     char    *body,
+                     gsize    len)
+{
+  SoupServerMessage *msg = g_steal_pointer (&s->poll);
+
+  g_signal_handlers_disconnect_by_func (msg, poll_finished_cb, s);
+  soup_server_message_set_response (msg, "text/plain; charset=UTF-8", SOUP_MEMORY_TAKE, body, len);
+  soup_server_message_unpause (msg);
+}
+
+static void
+session_flush_poll (Session *s)
+{
+  gsize len;
+
+  if (s->poll == NULL || s->outbox == NULL || s->outbox->len == 0)
+    return;
+  len = s->outbox->len;
+  session_answer_poll (s, g_string_free (g_steal_pointer (&s->outbox), FALSE), len);
+}
+
+/* Sends one Engine.IO packet; @bytes may be passed instead of @text to share
+ * one buffer between many recipients (relays). */
+static void
+session_send (Session    *s,
+              const char *text,
+              gsize       len,
+              GBytes     *bytes)
+{
+  if (s->closed)
+    return;
+
+  if (s->ws != NULL)
+    {
+      if (soup_websocket_connection_get_state (s->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+        return;
+      if (bytes != NULL)
+        soup_websocket_connection_send_message (s->ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+      else
+        {
+          g_autoptr(GBytes) frame = g_bytes_new (text, len);
+          soup_websocket_connection_send_message (s->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
+        }
+      return;
+    }
+
+  if (bytes != NULL)
+    text = g_bytes_get_data (bytes, &len);
+  if (s->outbox == NULL)
+    s->outbox = g_string_sized_new (len + 1);
+  else if (s->outbox->len > 0)
+    g_string_append_c (s->outbox, PEERCAM_EIO_RECORD_SEPARATOR);
+  g_string_append_len (s->outbox, text, (gssize) len);
+  session_flush_poll (s);
+}
+
+static void
+session_send_str (Session    *s,
+                  const char *text)
+{
+  session_send (s, text, strlen (text), NULL);
+}
+
+/* Sends a Socket.IO packet on "/" inside an Engine.IO message. */
+static void
+session_send_sio (Session          *s,
+                  PeercamSioPacket *packet)
+{
+  g_autofree char *sio = peercam_sio_packet_encode (packet);
+  g_autofree char *eio = peercam_eio_encode (PEERCAM_EIO_MESSAGE, sio);
+
+  session_send_str (s, eio);
+}
+
+static void
+session_send_event (Session    *s,
+                    const char *event,
+                    JsonNode   *first_arg,
+                    ...)
+{
+  g_autoptr(PeercamSioPacket) packet = NULL;
+  g_autoptr(JsonArray) array = json_array_new ();
+  JsonNode *node;
+  va_list args;
+
+  json_array_add_string_element (array, event);
+  va_start (args, first_arg);
+  for (node = first_arg; node != NULL; node = va_arg (args, JsonNode *))
+    json_array_add_element (array, node);
+  va_end (args);
+
+  packet = peercam_sio_packet_new (PEERCAM_SIO_EVENT, NULL, -1,
+                                   json_node_init_array (json_node_alloc (), array));
+  session_send_sio (s, packet);
+}
+
+static JsonNode *
+string_node (const char *value)
+{
+  return json_node_init_string (json_node_alloc (), value);
+}
+
+static void
+session_send_error (Session    *s,
+                    const char *message)
+{
+  session_send_event (s, "error", string_node (message), NULL);
+}
+
+static void
+session_ack (Session  *s,
+             gint64    id,
+             JsonNode *result)
+{
+  g_autoptr(PeercamSioPacket) packet = NULL;
+
+  if (id < 0)
+    {
+      json_node_unref (result);
+      return;
+    }
+  packet = peercam_sio_packet_new_ack (NULL, id, result, NULL);
+  session_send_sio (s, packet);
+}
+
+static void
+session_fail (Session    *s,
+              gint64      ack_id,
+              const char *message)
+{
+  g_autoptr(JsonObject) object = NULL;
+
+  session_send_error (s, message);
+  if (ack_id < 0)
+    return;
+  object = json_object_new ();
+  json_object_set_string_member (object, "error", message);
+  session_ack (s, ack_id, json_node_init_object (json_node_alloc (), object));
+}
+
+/* --- ping / pong ----------------------------------------------------------- */
+
+static gboolean
+ping_cb (gpointer user_data)
+{
+  Session *s = user_data;
+  PeercamSignalingServer *self = s->server;
+
+  s->timer_id = 0;
+  if (s->awaiting_pong)
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid, "ping timeout");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "ping timeout");
+      return G_SOURCE_REMOVE;
+    }
+
+  s->awaiting_pong = TRUE;
+  s->timer_id = g_timeout_add (self->ping_timeout, ping_cb, s);
+  session_send (s, "2", 1, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+session_schedule_ping (Session *s)
+{
+  g_clear_handle_id (&s->timer_id, g_source_remove);
+  s->awaiting_pong = FALSE;
+  s->timer_id = g_timeout_add (s->server->ping_interval, ping_cb, s);
+}
+
+/* --- rooms and events ------------------------------------------------------- */
+
+/* Sends @frame to every other member of @s's rooms, each peer once.
+ * Returns how many peers it reached. */
+static guint
+relay (Session *s,
+       GBytes  *frame)
+{
+  PeercamSignalingServer *self = s->server;
+  const GPtrArray *rooms = peercam_room_table_rooms_of (self->rooms, s->socket_id);
+  g_autoptr(GPtrArray) sent = NULL;
+  guint n = 0;
+
+  if (rooms == NULL)
+    return 0;
+  /* Dedup only matters when the sender shares several rooms. */
+  if (rooms->len > 1)
+    sent = g_ptr_array_new ();
+
+  for (guint r = 0; r < rooms->len; r++)
+    {
+      const GPtrArray *members = peercam_room_table_members_of (self->rooms, g_ptr_array_index (rooms, r));
+
+      for (guint m = 0; m < members->len; m++)
+        {
+          const char *id = g_ptr_array_index (members, m);
+          Session *peer;
+
+          if (strcmp (id, s->socket_id) == 0)
+            continue;
+          peer = g_hash_table_lookup (self->sockets, id);
+          if (peer == NULL)
+            continue;
+          if (sent != NULL)
+            {
+              if (g_ptr_array_find (sent, peer, NULL))
+                continue;
+              g_ptr_array_add (sent, peer);
+            }
+          session_send (peer, NULL, 0, frame);
+          n++;
+        }
+    }
+  return n;
+}
+
+static void
+handle_create_or_join (Session                *s,
+                       const PeercamSioPacket *packet)
+{
+  PeercamSignalingServer *self = s->server;
+  const char *room = peercam_sio_packet_get_string_arg (packet, 0);
+  g_auto(GStrv) existing = NULL;
+  const char *result_name;
+
+  if (room == NULL || room[0] == '\0' || strlen (room) > MAX_ROOM_NAME)
+    {
+      session_fail (s, packet->id, "'create or join' needs a room name (1-256 bytes)");
+      return;
+    }
+
+  switch (peercam_room_table_join (self->rooms, room, s->socket_id, &existing))
+    {
+    case PEERCAM_ROOM_JOIN_CREATED:
+      result_name = "create";
+      log_event (G_LOG_LEVEL_INFO, room, s->socket_id, "created room");
+      session_send_event (s, "create", string_node (room), string_node (s->socket_id), NULL);
+      break;
+
+    case PEERCAM_ROOM_JOIN_JOINED:
+      result_name = "join";
+      log_event (G_LOG_LEVEL_INFO, room, s->socket_id, "joined room");
+      session_send_event (s, "join", string_node (room), string_node (s->socket_id), NULL);
+      for (guint i = 0; existing[i] != NULL; i++)
+        {
+          Session *peer = g_hash_table_lookup (self->sockets, existing[i]);
+
+          if (peer != NULL)
+            session_send_str (peer, "42[\"call\"]");
+        }
+      break;
+
+    case PEERCAM_ROOM_JOIN_FULL:
+      log_event (G_LOG_LEVEL_INFO, room, s->socket_id, "room full");
+      session_send_event (s, "full", string_node (room), NULL);
+      session_ack (s, packet->id, string_node ("full"));
+      return;
+
+    case PEERCAM_ROOM_JOIN_ALREADY_MEMBER:
+    default:
+      session_fail (s, packet->id, "Already in this room");
+      return;
+    }
+
+  session_ack (s, packet->id, string_node (result_name));
+  g_signal_emit (self, signals[CLIENT_JOINED], 0, room, s->socket_id);
+}
+
+/* Relays are sent as the client wrote them; only an ack id must go. */
+static GBytes *
+relay_frame (const char *sio,
+             gsize       len,
+             gint64      ack_id,
+             GBytes     *frame)
+{
+  gsize skip = 1;  /* the "2" */
+
+  if (ack_id < 0 && frame != NULL)
+    return g_bytes_ref (frame);
+
+  if (ack_id >= 0)
+    while (skip < len && g_ascii_isdigit (sio[skip]))
+      skip++;
+
+  {
+    gsize out_len = 2 + len - skip;
+    char *out = g_malloc (out_len + 1);
+
+    out[0] = '4';
+    out[1] = '2';
+    memcpy (out + 2, sio + skip, len - skip);
+    out[out_len] = '\0';
+    return g_bytes_new_take (out, out_len);
+  }
+}
+
+static gboolean
+node_is_type (JsonNode *node, JsonNodeType type)
+{
+  return node != NULL && json_node_get_node_type (node) == type;
+}
+
+static void
+handle_event (Session                *s,
+              const PeercamSioPacket *packet,
+              const char             *sio,
+              gsize                   len,
+              GBytes                 *frame)
+{
+  g_autoptr(GError) error = NULL;
+  const char *event = peercam_sio_packet_get_event (packet, &error);
+  JsonNode *arg;
+  gboolean valid;
+
+  if (event == NULL)
+    {
+      session_fail (s, packet->id, error->message);
+      return;
+    }
+
+  if (strcmp (event, "create or join") == 0)
+    {
+      handle_create_or_join (s, packet);
+      return;
+    }
+
+  arg = peercam_sio_packet_get_arg (packet, 0);
+  if (strcmp (event, "signal") == 0)
+    valid = node_is_type (arg, JSON_NODE_OBJECT)
+            && json_object_get_string_member_with_default (json_node_get_object (arg), "type", NULL) != NULL;
+  else if (strcmp (event, "ice") == 0)
+    valid = node_is_type (arg, JSON_NODE_OBJECT);
+  else if (strcmp (event, "bye") == 0)
+    valid = arg == NULL || peercam_sio_packet_get_string_arg (packet, 0) != NULL;
+  else
+    {
+      g_autofree char *message = g_strdup_printf ("Unknown event '%.64s'", event);
+
+      session_fail (s, packet->id, message);
+      return;
+    }
+
+  if (!valid)
+    {
+      g_autofree char *message = g_strdup_printf ("Wrong arguments for '%s'", event);
+
+      session_fail (s, packet->id, message);
+      return;
+    }
+
+  if (peercam_room_table_rooms_of (s->server->rooms, s->socket_id) == NULL)
+    {
+      session_fail (s, packet->id, "Not in a room");
+      return;
+    }
+
+  {
+    g_autoptr(GBytes) out = relay_frame (sio, len, packet->id, frame);
+    guint n = relay (s, out);
+
+    session_ack (s, packet->id, json_node_init_int (json_node_alloc (), n));
+  }
+}
+
+static void
+socket_connect (Session                *s,
+                const PeercamSioPacket *packet)
+{
+  PeercamSignalingServer *self = s->server;
+  g_autofree char *reply = NULL;
+
+  if (strcmp (packet->nsp, "/") != 0)
+    {
+      g_autoptr(PeercamSioPacket) refusal = peercam_sio_packet_new_connect_error (packet->nsp, "Invalid namespace");
+
+      session_send_sio (s, refusal);
+      return;
+    }
+
+  if (self->token != NULL)
+    {
+      const char *given = NULL;
+
+      if (packet->data != NULL)
+        given = json_object_get_string_member_with_default (json_node_get_object (packet->data), "token", NULL);
+      if (!token_equal (self->token, given))
+        {
+          g_autoptr(PeercamSioPacket) refusal =
+            peercam_sio_packet_new_connect_error (NULL, given ? "Invalid token" : "Missing token");
+
+          log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "refused: %s token", given ? "invalid" : "missing");
+          session_send_sio (s, refusal);
+          return;
+        }
+    }
+
+  if (s->socket_id == NULL)
+    {
+      s->socket_id = random_id ();
+      g_hash_table_insert (self->sockets, s->socket_id, s);
+    }
+
+  reply = g_strdup_printf ("40{\"sid\":\"%s\"}", s->socket_id);
+  session_send_str (s, reply);
+
+  if (g_hash_table_lookup (self->sockets, s->socket_id) == s)
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id, "connected");
+      g_signal_emit (self, signals[CLIENT_CONNECTED], 0, s->socket_id);
+    }
+}
+
+/* Leaves every room (peers get bye) and forgets the Socket.IO id. */
+static void
+socket_disconnect (Session *s)
+{
+  PeercamSignalingServer *self = s->server;
+  g_autoptr(GPtrArray) departures = NULL;
+  g_autoptr(GHashTable) told = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *bye = NULL;
+
+  if (s->socket_id == NULL)
+    return;
+
+  id = g_steal_pointer (&s->socket_id);
+  g_hash_table_remove (self->sockets, id);
+  departures = peercam_room_table_leave_all (self->rooms, id);
+  bye = g_strdup_printf ("42[\"bye\",\"%s\"]", id);
+  if (departures->len > 1)
+    told = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; i < departures->len; i++)
+    {
+      PeercamRoomDeparture *departure = g_ptr_array_index (departures, i);
+
+      for (guint m = 0; departure->remaining[m] != NULL; m++)
+        {
+          Session *peer = g_hash_table_lookup (self->sockets, departure->remaining[m]);
+
+          /* A stopping server closes every session itself: nobody hung up,
+           * so peers are not told bye and their calls go on (as with a
+           * relay that dies). */
+          if (peer == NULL || self->stopping || (told != NULL && !g_hash_table_add (told, peer)))
+            continue;
+          session_send_str (peer, bye);
+        }
+      log_event (G_LOG_LEVEL_INFO, departure->room, id, "left room");
+      g_signal_emit (self, signals[CLIENT_LEFT], 0, departure->room, id);
+    }
+
+  log_event (G_LOG_LEVEL_INFO, NULL, id, "disconnected");
+  g_signal_emit (self, signals[CLIENT_DISCONNECTED], 0, id);
+}
+
+static void
+handle_sio (Session    *s,
+            const char *sio,
+            gsize       len,
+            GBytes     *frame)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PeercamSioPacket) packet = peercam_sio_packet_decode (sio, len, &error);
+
+  if (packet == NULL)
+    {
+      /* Like the stock server: a client that cannot frame packets is dropped. */
+      gboolean binary = g_error_matches (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_BINARY_UNSUPPORTED);
+
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "parse error: %s", error->message);
+      session_close (s, binary ? SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA : SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR,
+                     binary ? "binary packets are not supported" : "parse error");
+      return;
+    }
+
+  switch (packet->type)
+    {
+    case PEERCAM_SIO_CONNECT:
+      socket_connect (s, packet);
+      break;
+
+    case PEERCAM_SIO_DISCONNECT:
+      if (strcmp (packet->nsp, "/") == 0)
+        socket_disconnect (s);
+      break;
+
+    case PEERCAM_SIO_EVENT:
+      if (s->socket_id == NULL || strcmp (packet->nsp, "/") != 0)
+        {
+          g_debug ("event on a namespace %s is not connected to", s->sid);
+          break;
+        }
+      handle_event (s, packet, sio, len, frame);
+      break;
+
+    case PEERCAM_SIO_ACK:            /* the server never asks for acks */
+    case PEERCAM_SIO_CONNECT_ERROR:  /* server-to-client only */
+    case PEERCAM_SIO_BINARY_EVENT:
+    case PEERCAM_SIO_BINARY_ACK:
+    default:
+      break;
+    }
+}
+
+/* One Engine.IO packet from either transport. @frame is the websocket
+ * message it came in (for zero-copy relays), or NULL. */
+static void
+session_handle_packet (Session    *s,
+                       const char *data,
+                       gsize       len,
+                       GBytes     *frame)
+{
+  g_autoptr(GError) error = NULL;
+  PeercamEioType type;
+
+  if (s->closed)
+    return;
+
+  if (!peercam_eio_decode (data, len, &type, NULL, &error))
+    {
+      gushort code = g_error_matches (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_BINARY_UNSUPPORTED)
+                     ? SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA : SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
+
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "parse error: %s", error->message);
+      session_close (s, code, "parse error");
+      return;
+    }
+
+  switch (type)
+    {
+    case PEERCAM_EIO_PONG:
+      if (s->awaiting_pong)
+        session_schedule_ping (s);
+      break;
+
+    case PEERCAM_EIO_PING:
+      {
+        /* Engine.IO 3 habit; answering costs nothing. */
+        g_autofree char *pong = g_strndup (data, len);
+
+        pong[0] = '3';
+        session_send (s, pong, len, NULL);
+      }
+      break;
+
+    case PEERCAM_EIO_MESSAGE:
+      handle_sio (s, data + 1, len - 1, frame);
+      break;
+
+    case PEERCAM_EIO_CLOSE:
+      session_close (s, SOUP_WEBSOCKET_CLOSE_NORMAL, "client closed");
+      break;
+
+    case PEERCAM_EIO_NOOP:
+      break;
+
+    case PEERCAM_EIO_OPEN:
+    case PEERCAM_EIO_UPGRADE:
+    default:
+      session_close (s, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "unexpected packet");
+      break;
+    }
+}
+
+/* --- sessions ---------------------------------------------------------------- */
+
+static void
+closing_ws_closed_cb (SoupWebsocketConnection *ws,
+                      PeercamSignalingServer  *self)
+{
+  g_signal_handlers_disconnect_by_func (ws, closing_ws_closed_cb, self);
+  g_ptr_array_remove_fast (self->closing, ws);  /* drops the last reference */
+}
+
+/* Closes @ws and keeps it alive until the close handshake is done. */
+static void
+release_ws (PeercamSignalingServer   *self,
+            Session                  *s,
+            SoupWebsocketConnection **ws_ptr,
+            gushort                   code,
+            const char               *reason)
+{
+  g_autoptr(SoupWebsocketConnection) ws = g_steal_pointer (ws_ptr);
+
+  if (ws == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (ws, s);
+  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_CLOSED)
+    return;
+  g_ptr_array_add (self->closing, g_object_ref (ws));
+  g_signal_connect (ws, "closed", G_CALLBACK (closing_ws_closed_cb), self);
+  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (ws, code, reason);
+}
+
+static void
+session_close (Session    *s,
+               gushort     code,
+               const char *reason)
+{
+  PeercamSignalingServer *self = s->server;
+  g_autoptr(Session) hold = NULL;
+
+  if (s->closed)
+    return;
+  /* Marked first: signal handlers below may re-enter (e.g. stop the server). */
+  s->closed = TRUE;
+  hold = session_ref (s);
+  g_object_ref (self);
+
+  g_clear_handle_id (&s->timer_id, g_source_remove);
+  socket_disconnect (s);
+
+  if (s->poll != NULL)
+    session_answer_poll (s, g_strdup ("1"), 1);
+  release_ws (self, s, &s->ws, code, reason);
+  release_ws (self, s, &s->probe, code, reason);
+
+  g_hash_table_remove (self->sessions, s->sid);
+  g_object_unref (self);
+}
+
+static void ws_message_cb (SoupWebsocketConnection *ws, int type, GBytes *message, Session *s);
+static void ws_closed_cb  (SoupWebsocketConnection *ws, Session *s);
+
+static void
+attach_ws (Session                 *s,
+           SoupWebsocketConnection *ws)
+{
+  /* libsoup drops a frame over its limit without a close frame; keep its
+   * limit as a hard backstop above ours so an oversize message normally
+   * gets a proper 1009 with a reason from ws_message_cb(). */
+  soup_websocket_connection_set_max_incoming_payload_size (ws, MAX ((guint64) s->server->max_message_size * 2, 65536));
+  /* Engine.IO pings replace websocket keepalives. */
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), s);
+  g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), s);
+}
+
+static Session *
+session_new (PeercamSignalingServer *self)
+{
+  Session *s = g_rc_box_new0 (Session);
+
+  s->server = self;
+  do
+    {
+      g_free (s->sid);
+      s->sid = random_id ();
+    }
+  while (g_hash_table_contains (self->sessions, s->sid));
+  g_hash_table_insert (self->sessions, s->sid, s);
+  session_schedule_ping (s);
+  return s;
+}
+
+static char *
+open_packet (PeercamSignalingServer *self,
+             Session                *s,
+             gboolean                polling)
+{
+  return g_strdup_printf ("0{\"sid\":\"%s\",\"upgrades\":[%s],\"pingInterval\":%u,"
+                          "\"pingTimeout\":%u,\"maxPayload\":%u}",
+                          s->sid, polling ? "\"websocket\"" : "",
+                          self->ping_interval, self->ping_timeout, self->max_message_size);
+}
+
+/* The probe websocket of a polling session: 2probe → 3probe, then 5. */
+static void
+handle_probe (Session    *s,
+              const char *data,
+              gsize       len)
+{
+  if (len == 6 && memcmp (data, "2probe", 6) == 0)
+    {
+      soup_websocket_connection_send_text (s->probe, "3probe");
+      /* The client waits for its pending GET before sending 5; that GET
+       * may also arrive after this (handle_poll_get() answers it then). */
+      s->probed = TRUE;
+      if (s->poll != NULL && (s->outbox == NULL || s->outbox->len == 0))
+        session_answer_poll (s, g_strdup ("6"), 1);
+      return;
+    }
+
+  if (len == 1 && data[0] == '5')
+    {
+      s->ws = g_steal_pointer (&s->probe);
+      s->probed = FALSE;
+      if (s->poll != NULL)
+        session_answer_poll (s, g_strdup ("6"), 1);
+
+      /* Whatever was queued for polling goes out on the websocket, in order. */
+      if (s->outbox != NULL)
+        {
+          g_autoptr(GString) outbox = g_steal_pointer (&s->outbox);
+          g_auto(GStrv) packets = g_strsplit (outbox->str, "\x1e", -1);
+
+          for (guint i = 0; packets[i] != NULL; i++)
+            if (packets[i][0] != '\0')
+              session_send_str (s, packets[i]);
+        }
+      return;
+    }
+
+  session_close (s, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "bad upgrade");
+}
+
+static void
+ws_message_cb (SoupWebsocketConnection *ws,
+               int                      type,
+               GBytes                  *message,
+               Session                 *s)
+{
+  g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  if (s->closed)
+    return;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "binary frame refused");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "binary frames are not supported");
+      return;
+    }
+  if (len > s->server->max_message_size)
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "message of %" G_GSIZE_FORMAT " bytes refused", len);
+      session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message larger than max-message-size");
+      return;
+    }
+
+  if (ws == s->probe)
+    handle_probe (s, data, len);
+  else if (ws == s->ws)
+    session_handle_packet (s, data, len, message);
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *ws,
+              Session                 *s)
+{
+  g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+
+  if (ws == s->probe)
+    {
+      g_signal_handlers_disconnect_by_data (ws, s);
+      g_clear_object (&s->probe);
+      s->probed = FALSE;
+      return;
+    }
+
+  log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid, "transport closed");
+  session_close (s, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+}
+
+/* --- HTTP ------------------------------------------------------------------ */
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               int                code,
+               const char        *message)
+{
+  g_autofree char *body = g_strdup_printf ("{\"code\":%d,\"message\":\"%s\"}", code, message);
+  gsize len = strlen (body);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    g_steal_pointer (&body), len);
+}
+
+static void
+respond_text (SoupServerMessage *msg,
+              const char        *text)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=UTF-8", SOUP_MEMORY_COPY,
+                                    text, strlen (text));
+}
+
+static gboolean
+at_capacity (PeercamSignalingServer *self,
+             SoupServerMessage      *msg)
+{
+  if (g_hash_table_size (self->sessions) < self->max_connections)
+    return FALSE;
+  g_message ("Refusing connection: %u sessions open (max-connections)", self->max_connections);
+  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  return TRUE;
+}
+
+static void
+handle_poll_get (PeercamSignalingServer *self,
+                 Session                *s,
+                 SoupServerMessage      *msg)
+{
+  if (s->poll != NULL)
+    {
+      /* Two concurrent polls mean a confused client; Engine.IO drops it. */
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "overlapping polls");
+      return;
+    }
+
+  /* A status must be set now: with none, SoupServer would try a websocket
+   * handshake on this request once the handler returns. */
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Cache-Control", "no-store");
+  s->poll = msg;
+  g_signal_connect (msg, "finished", G_CALLBACK (poll_finished_cb), s);
+  soup_server_message_pause (msg);
+  if (s->probed && (s->outbox == NULL || s->outbox->len == 0))
+    session_answer_poll (s, g_strdup ("6"), 1);
+  else
+    session_flush_poll (s);
+}
+
+static void
+handle_poll_post (PeercamSignalingServer *self,
+                  Session                *s,
+                  SoupServerMessage      *msg)
+{
+  g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+  g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(GPtrArray) packets = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  if (len > self->max_message_size)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+      return;
+    }
+
+  packets = peercam_eio_payload_decode (data, len, &error);
+  if (packets == NULL)
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "parse error: %s", error->message);
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, "parse error");
+      return;
+    }
+
+  respond_text (msg, "ok");
+  for (guint i = 0; i < packets->len && !s->closed; i++)
+    {
+      const PeercamEioPacket *packet = g_ptr_array_index (packets, i);
+      g_autofree char *text = peercam_eio_encode (packet->type, packet->payload);
+
+      session_handle_packet (s, text, strlen (text), NULL);
+    }
+}
+
+/* Rejects oversize polling bodies before libsoup buffers them. */
+static void
+early_handler (SoupServer        *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  PeercamSignalingServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_content_length (headers) > self->max_message_size)
+    {
+      const char *sid = query ? g_hash_table_lookup (query, "sid") : NULL;
+      Session *s = sid ? g_hash_table_lookup (self->sessions, sid) : NULL;
+
+      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+      if (s != NULL && s->ws == NULL)
+        session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+    }
+}
+
+static void
+handler (SoupServer        *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  PeercamSignalingServer *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  const char *eio = query ? g_hash_table_lookup (query, "EIO") : NULL;
+  const char *transport = query ? g_hash_table_lookup (query, "transport") : NULL;
+  const char *sid = query ? g_hash_table_lookup (query, "sid") : NULL;
+  Session *s = NULL;
+
+  if (strcmp (path, PEERCAM_SIGNALING_SERVER_PATH) != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  if (g_strcmp0 (eio, "4") != 0)
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNSUPPORTED_PROTOCOL_VERSION,
+                     "Unsupported protocol version");
+      return;
+    }
+  if (g_strcmp0 (transport, "polling") != 0 && g_strcmp0 (transport, "websocket") != 0)
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNKNOWN_TRANSPORT, "Transport unknown");
+      return;
+    }
+  if (sid != NULL)
+    {
+      s = g_hash_table_lookup (self->sessions, sid);
+      if (s == NULL)
+        {
+          respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNKNOWN_SID, "Session ID unknown");
+          return;
+        }
+    }
+
+  if (strcmp (transport, "websocket") == 0)
+    {
+      if (strcmp (method, "GET") != 0)
+        respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_HANDSHAKE_METHOD, "Bad handshake method");
+      else if (s != NULL && (s->ws != NULL || s->probe != NULL))
+        respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      else if (s == NULL)
+        at_capacity (self, msg);
+      /* No status set: SoupServer performs the websocket handshake next. */
+      return;
+    }
+
+  if (s == NULL)
+    {
+      g_autofree char *open = NULL;
+
+      if (strcmp (method, "GET") != 0)
+        {
+          respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_HANDSHAKE_METHOD, "Bad handshake method");
+          return;
+        }
+      if (at_capacity (self, msg))
+        return;
+      s = session_new (self);
+      open = open_packet (self, s, TRUE);
+      respond_text (msg, open);
+      return;
+    }
+
+  if (s->ws != NULL)
+    {
+      /* Upgraded: the polling transport is gone. */
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      return;
+    }
+
+  if (strcmp (method, "GET") == 0)
+    handle_poll_get (self, s, msg);
+  else if (strcmp (method, "POST") == 0)
+    handle_poll_post (self, s, msg);
+  else
+    respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+}
+
+static void
+websocket_handler (SoupServer              *server,
+                   SoupServerMessage       *msg,
+                   const char              *path,
+                   SoupWebsocketConnection *ws,
+                   gpointer                 user_data)
+{
+  PeercamSignalingServer *self = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *query = g_uri_get_query (uri);
+  g_autoptr(GHashTable) params = NULL;
+  const char *sid = NULL;
+  Session *s;
+
+  if (query != NULL)
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
+  if (params != NULL)
+    sid = g_hash_table_lookup (params, "sid");
+
+  if (sid != NULL)
+    {
+      /* Upgrade of a polling session (checked in handler()). */
+      s = g_hash_table_lookup (self->sessions, sid);
+      if (s == NULL || s->ws != NULL || s->probe != NULL)
+        {
+          soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Session ID unknown");
+          return;
+        }
+      s->probe = g_object_ref (ws);
+      attach_ws (s, ws);
+      return;
+    }
+
+  {
+    g_autofree char *open = NULL;
+
+    s = session_new (self);
+    s->ws = g_object_ref (ws);
+    attach_ws (s, ws);
+    open = open_packet (self, s, FALSE);
+    session_send_str (s, open);
+  }
+}
+
+/* --- GObject --------------------------------------------------------------- */
+
+static void
+close_all_sessions (PeercamSignalingServer *self)
+{
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) session_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (sessions, session_ref (value));
+  for (guint i = 0; i < sessions->len; i++)
+    session_close (g_ptr_array_index (sessions, i), SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stopping");
+}
+
+static void
+peercam_signaling_server_dispose (GObject *object)
+{
+  PeercamSignalingServer *self = PEERCAM_SIGNALING_SERVER (object);
+
+  peercam_signaling_server_stop (self);
+
+  /* Websockets still in their close handshake are cut short. */
+  while (self->closing->len > 0)
+    {
+      SoupWebsocketConnection *ws = g_ptr_array_index (self->closing, self->closing->len - 1);
+
+      g_signal_handlers_disconnect_by_func (ws, closing_ws_closed_cb, self);
+      g_io_stream_close (soup_websocket_connection_get_io_stream (ws), NULL, NULL);
+      g_ptr_array_remove_index_fast (self->closing, self->closing->len - 1);
+    }
+
+  g_clear_object (&self->soup);
+
+  G_OBJECT_CLASS (peercam_signaling_server_parent_class)->dispose (object);
+}
+
+static void
+peercam_signaling_server_finalize (GObject *object)
+{
+  PeercamSignalingServer *self = PEERCAM_SIGNALING_SERVER (object);
+
+  g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->sockets, g_hash_table_unref);
+  g_clear_pointer (&self->rooms, peercam_room_table_free);
+  g_clear_pointer (&self->closing, g_ptr_array_unref);
+  g_free (self->bind_address);
+  g_free (self->token);
+
+  G_OBJECT_CLASS (peercam_signaling_server_parent_class)->finalize (object);
+}
+
+static void
+set_uint (PeercamSignalingServer *self,
+          guint                  *field,
+          guint                   value,
+          int                     prop)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+peercam_signaling_server_get_property (GObject    *object,
+                                       guint       prop_id,
+                                       GValue     *value,
+                                       GParamSpec *pspec)
+{
+  PeercamSignalingServer *self = PEERCAM_SIGNALING_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PORT:
+      g_value_set_uint (value, peercam_signaling_server_get_port (self));
+      break;
+    case PROP_BIND_ADDRESS:
+      g_value_set_string (value, self->bind_address);
+      break;
+    case PROP_ROOM_CAPACITY:
+      g_value_set_uint (value, self->room_capacity);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, self->max_message_size);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      g_value_set_uint (value, self->max_connections);
+      break;
+    case PROP_TOKEN:
+      g_value_set_string (value, self->token);
+      break;
+    case PROP_PING_INTERVAL:
+      g_value_set_uint (value, self->ping_interval);
+      break;
+    case PROP_PING_TIMEOUT:
+      g_value_set_uint (value, self->ping_timeout);
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->running);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, peercam_signaling_server_get_tls_certificate (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_signaling_server_set_property (GObject      *object,
+                                       guint         prop_id,
+                                       const GValue *value,
+                                       GParamSpec   *pspec)
+{
+  PeercamSignalingServer *self = PEERCAM_SIGNALING_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PORT:
+      peercam_signaling_server_set_port (self, g_value_get_uint (value));
+      break;
+    case PROP_BIND_ADDRESS:
+      peercam_signaling_server_set_bind_address (self, g_value_get_string (value));
+      break;
+    case PROP_ROOM_CAPACITY:
+      peercam_signaling_server_set_room_capacity (self, g_value_get_uint (value));
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      set_uint (self, &self->max_message_size, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      set_uint (self, &self->max_connections, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_TOKEN:
+      peercam_signaling_server_set_token (self, g_value_get_string (value));
+      break;
+    case PROP_PING_INTERVAL:
+      set_uint (self, &self->ping_interval, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_PING_TIMEOUT:
+      set_uint (self, &self->ping_timeout, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      peercam_signaling_server_set_tls_certificate (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_signaling_server_class_init (PeercamSignalingServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = peercam_signaling_server_dispose;
+  object_class->finalize = peercam_signaling_server_finalize;
+  object_class->get_property = peercam_signaling_server_get_property;
+  object_class->set_property = peercam_signaling_server_set_property;
+
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, flags);
+  properties[PROP_BIND_ADDRESS] =
+    g_param_spec_string ("bind-address", NULL, NULL, NULL, flags);
+  properties[PROP_ROOM_CAPACITY] =
+    g_param_spec_uint ("room-capacity", NULL, NULL, 1, G_MAXUINT, PEERCAM_ROOM_DEFAULT_CAPACITY, flags);
+  properties[PROP_MAX_MESSAGE_SIZE] =
+    g_param_spec_uint ("max-message-size", NULL, NULL, 64, G_MAXINT32, 1000000, flags);
+  properties[PROP_MAX_CONNECTIONS] =
+    g_param_spec_uint ("max-connections", NULL, NULL, 1, G_MAXUINT, 1000, flags);
+  properties[PROP_TOKEN] =
+    g_param_spec_string ("token", NULL, NULL, NULL, flags);
+  /* web: the SoupServer's own certificate; set, start listens with HTTPS. */
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE, flags);
+  properties[PROP_PING_INTERVAL] =
+    g_param_spec_uint ("ping-interval", NULL, NULL, 10, G_MAXINT32, 25000, flags);
+  properties[PROP_PING_TIMEOUT] =
+    g_param_spec_uint ("ping-timeout", NULL, NULL, 10, G_MAXINT32, 20000, flags);
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[CLIENT_CONNECTED] =
+    g_signal_new ("client-connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[CLIENT_DISCONNECTED] =
+    g_signal_new ("client-disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[CLIENT_JOINED] =
+    g_signal_new ("client-joined", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[CLIENT_LEFT] =
+    g_signal_new ("client-left", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+peercam_signaling_server_init (PeercamSignalingServer *self)
+{
+  self->room_capacity = PEERCAM_ROOM_DEFAULT_CAPACITY;
+  self->max_message_size = 1000000;
+  self->max_connections = 1000;
+  self->ping_interval = 25000;
+  self->ping_timeout = 20000;
+
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
+  self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
+  self->rooms = peercam_room_table_new (self->room_capacity);
+  self->closing = g_ptr_array_new_with_free_func (g_object_unref);
+
+  self->soup = soup_server_new ("server-header", "peercam ", NULL);
+  soup_server_add_early_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, early_handler, self, NULL);
+  soup_server_add_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, handler, self, NULL);
+  soup_server_add_websocket_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, NULL, NULL,
+                                     websocket_handler, self, NULL);
+}
+
+/* --- public API -------------------------------------------------------------- */
+
+PeercamSignalingServer *
+peercam_signaling_server_new (void)
+{
+  return g_object_new (PEERCAM_TYPE_SIGNALING_SERVER, NULL);
+}
+
+gboolean
+peercam_signaling_server_start (PeercamSignalingServer  *self,
+                                GError                 **error)
+{
+  GSList *listeners;
+  SoupServerListenOptions listen_flags =   /* web: HTTPS/WSS with a certificate */
+    peercam_signaling_server_get_tls_certificate (self) ? SOUP_SERVER_LISTEN_HTTPS : 0;
+
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->running)
+    return TRUE;
+
+  if (self->bind_address == NULL)
+    {
+      if (!soup_server_listen_all (self->soup, self->port, listen_flags, error))
+        return FALSE;
+    }
+  else
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (self->bind_address);
+      g_autoptr(GSocketAddress) socket_address = NULL;
+
+      if (address == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Invalid bind address “%s”", self->bind_address);
+          return FALSE;
+        }
+      socket_address = g_inet_socket_address_new (address, self->port);
+      if (!soup_server_listen (self->soup, socket_address, listen_flags, error))
+        return FALSE;
+    }
+
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
+
+  self->running = TRUE;
+  g_message ("Signaling server listening on %s port %u",
+             self->bind_address ? self->bind_address : "all addresses", self->bound_port);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  if (self->bound_port != self->port)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  return TRUE;
+}
+
+void
+peercam_signaling_server_stop (PeercamSignalingServer *self)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+
+  if (!self->running)
+    return;
+
+  g_object_ref (self);
+  self->stopping = TRUE;
+  close_all_sessions (self);
+  self->stopping = FALSE;
+  soup_server_disconnect (self->soup);
+  self->running = FALSE;
+  self->bound_port = 0;
+  g_message ("Signaling server stopped");
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  g_object_unref (self);
+}
+
+gboolean
+peercam_signaling_server_is_running (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), FALSE);
+  return self->running;
+}
+
+guint
+peercam_signaling_server_get_port (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), 0);
+  return self->running ? self->bound_port : self->port;
+}
+
+void
+peercam_signaling_server_set_port (PeercamSignalingServer *self,
+                                   guint                   port)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+  g_return_if_fail (port <= G_MAXUINT16);
+  set_uint (self, &self->port, port, PROP_PORT);
+}
+
+const char *
+peercam_signaling_server_get_bind_address (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
+  return self->bind_address;
+}
+
+void
+peercam_signaling_server_set_bind_address (PeercamSignalingServer *self,
+                                           const char             *address)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+
+  if (address != NULL && address[0] == '\0')
+    address = NULL;
+  if (g_strcmp0 (self->bind_address, address) == 0)
+    return;
+  g_free (self->bind_address);
+  self->bind_address = g_strdup (address);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BIND_ADDRESS]);
+}
+
+guint
+peercam_signaling_server_get_room_capacity (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), 0);
+  return self->room_capacity;
+}
+
+void
+peercam_signaling_server_set_room_capacity (PeercamSignalingServer *self,
+                                            guint                   capacity)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+  g_return_if_fail (capacity > 0);
+
+  peercam_room_table_set_capacity (self->rooms, capacity);
+  set_uint (self, &self->room_capacity, capacity, PROP_ROOM_CAPACITY);
+}
+
+const char *
+peercam_signaling_server_get_token (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
+  return self->token;
+}
+
+void
+peercam_signaling_server_set_token (PeercamSignalingServer *self,
+                                    const char             *token)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+
+  if (token != NULL && token[0] == '\0')
+    token = NULL;
+  if (g_strcmp0 (self->token, token) == 0)
+    return;
+  g_free (self->token);
+  self->token = g_strdup (token);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOKEN]);
+}
+
+guint
+peercam_signaling_server_get_n_connections (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), 0);
+  return g_hash_table_size (self->sessions);
+}
+
+SoupServer *
+peercam_signaling_server_get_soup_server (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
+  return self->soup;
+}
+
+/* --- web: TLS ------------------------------------------------------------------ */
+
+/* (transfer none) (nullable) */
+GTlsCertificate *
+peercam_signaling_server_get_tls_certificate (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
+
+  return soup_server_get_tls_certificate (self->soup);
+}
+
+/* Takes effect at the next start. */
+void
+peercam_signaling_server_set_tls_certificate (PeercamSignalingServer *self,
+                                              GTlsCertificate        *certificate)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  if (soup_server_get_tls_certificate (self->soup) == certificate)
+    return;
+  soup_server_set_tls_certificate (self->soup, certificate);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
+}

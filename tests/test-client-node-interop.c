@@ -1,0 +1,345 @@
+/* test-client-node-interop.c — PeercamSignalingClient against the stock
+ * socket.io@4 relay (tests/interop/demo-relay-server.js under node)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Needs node and the socket.io package on NODE_PATH; skips (exit 77) loudly
+ * when either is missing.
+ */
+#include <string.h>
+
+#include "peercam-signaling-client.h"
+
+#define WAIT_MS 10000
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the default context until @cond holds or @ms pass. */
+#define WAIT_UNTIL(cond, ms)                                                  \
+  ({                                                                          \
+    gint64 _deadline = g_get_monotonic_time () + (gint64) (ms) * 1000;        \
+    guint _ticker = g_timeout_add (10, tick, NULL);                           \
+    while (!(cond) && g_get_monotonic_time () < _deadline)                    \
+      g_main_context_iteration (NULL, TRUE);                                  \
+    g_source_remove (_ticker);                                                \
+    (cond);                                                                   \
+  })
+
+typedef struct {
+  PeercamSignalingClient *client;
+  char *created;
+  char *joined;
+  guint calls;
+  guint full;
+  GPtrArray *signals;
+  GPtrArray *ices;
+  GPtrArray *byes;
+  guint errors;
+} Peer;
+
+static void
+on_created (PeercamSignalingClient *client, const char *room, const char *id, Peer *p)
+{
+  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
+  g_free (p->created);
+  p->created = g_strdup (room);
+}
+
+static void
+on_joined (PeercamSignalingClient *client, const char *room, const char *id, Peer *p)
+{
+  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
+  g_free (p->joined);
+  p->joined = g_strdup (room);
+}
+
+static void
+on_call (PeercamSignalingClient *client, Peer *p)
+{
+  p->calls++;
+}
+
+static void
+on_full (PeercamSignalingClient *client, const char *room, Peer *p)
+{
+  g_assert_cmpstr (room, ==, "attic");
+  p->full++;
+}
+
+static void
+on_signal (PeercamSignalingClient *client, JsonNode *node, Peer *p)
+{
+  g_ptr_array_add (p->signals, json_node_copy (node));
+}
+
+static void
+on_ice (PeercamSignalingClient *client, JsonNode *node, Peer *p)
+{
+  g_ptr_array_add (p->ices, json_node_copy (node));
+}
+
+static void
+on_bye (PeercamSignalingClient *client, const char *id, Peer *p)
+{
+  g_ptr_array_add (p->byes, g_strdup (id ? id : ""));
+}
+
+static void
+on_error (PeercamSignalingClient *client, const GError *error, Peer *p)
+{
+  g_test_message ("client error: %s", error->message);
+  p->errors++;
+}
+
+static Peer *
+peer_new (const char *url, const char *room)
+{
+  g_autoptr(GError) error = NULL;
+  Peer *p = g_new0 (Peer, 1);
+
+  p->client = peercam_signaling_client_new (url);
+  p->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  p->ices = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  p->byes = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (p->client, "created", G_CALLBACK (on_created), p);
+  g_signal_connect (p->client, "joined", G_CALLBACK (on_joined), p);
+  g_signal_connect (p->client, "call", G_CALLBACK (on_call), p);
+  g_signal_connect (p->client, "full", G_CALLBACK (on_full), p);
+  g_signal_connect (p->client, "signal", G_CALLBACK (on_signal), p);
+  g_signal_connect (p->client, "ice", G_CALLBACK (on_ice), p);
+  g_signal_connect (p->client, "bye", G_CALLBACK (on_bye), p);
+  g_signal_connect (p->client, "error", G_CALLBACK (on_error), p);
+
+  g_assert_true (peercam_signaling_client_connect (p->client, &error));
+  g_assert_no_error (error);
+  g_assert_true (peercam_signaling_client_join (p->client, room, &error));
+  g_assert_no_error (error);
+
+  return p;
+}
+
+static void
+peer_free (Peer *p)
+{
+  g_signal_handlers_disconnect_by_data (p->client, p);
+  peercam_signaling_client_disconnect (p->client);
+  g_object_unref (p->client);
+  g_ptr_array_unref (p->signals);
+  g_ptr_array_unref (p->ices);
+  g_ptr_array_unref (p->byes);
+  g_free (p->created);
+  g_free (p->joined);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
+
+static PeercamSignalingState
+state_of (Peer *p)
+{
+  return peercam_signaling_client_get_state (p->client);
+}
+
+static JsonNode *
+json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static GSubprocess *node_server;
+static char *node_url;
+
+static void
+on_port_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  char **line = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  if (*line == NULL)
+    *line = g_strdup ("");
+}
+
+static void
+skip (const char *why)
+{
+  g_print ("1..0 # SKIP %s\n", why);
+  g_printerr ("# SKIP %s\n", why);
+  exit (77);
+}
+
+/* Starts node; the port is the first line it prints. */
+static void
+start_node_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "interop", "demo-relay-server.js", NULL);
+  g_autofree char *line = NULL;
+  const char *node_path = g_getenv ("NODE_PATH");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *module = NULL;
+  guint64 port;
+
+  if (node == NULL)
+    skip ("node is not installed: apt-get install nodejs");
+  if (node_path == NULL)
+    skip ("NODE_PATH is not set; run the tests through meson");
+  module = g_build_filename (node_path, "socket.io", "package.json", NULL);
+  if (!g_file_test (module, G_FILE_TEST_EXISTS))
+    skip ("socket.io@4 is not installed under NODE_PATH: npm install --prefix .cache/node socket.io@4");
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* Fast pings so the client's pong path runs against the stock server too. */
+  g_subprocess_launcher_setenv (launcher, "PEERCAM_DEMO_PING_INTERVAL", "300", TRUE);
+  g_subprocess_launcher_setenv (launcher, "PEERCAM_DEMO_PING_TIMEOUT", "300", TRUE);
+  node_server = g_subprocess_launcher_spawn (launcher, &error, node, script, NULL);
+  g_assert_no_error (error);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (node_server));
+  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, on_port_line, &line);
+  g_assert_true (WAIT_UNTIL (line != NULL, WAIT_MS));
+  g_assert_true (g_ascii_string_to_unsigned (line, 10, 1, 65535, &port, &error));
+  g_assert_no_error (error);
+
+  node_url = g_strdup_printf ("http://127.0.0.1:%" G_GUINT64_FORMAT, port);
+  g_test_message ("stock socket.io server at %s", node_url);
+}
+
+static void
+on_node_exited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+static void
+stop_node_server (void)
+{
+  gboolean exited = FALSE;
+
+  if (node_server == NULL)
+    return;
+
+  /* Closing stdin asks the script to exit; the force is a fallback. */
+  g_subprocess_wait_async (node_server, NULL, on_node_exited, &exited);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (node_server), NULL, NULL);
+  if (!WAIT_UNTIL (exited, 2000))
+    {
+      g_subprocess_force_exit (node_server);
+      g_assert_true (WAIT_UNTIL (exited, 2000));
+    }
+  g_clear_object (&node_server);
+  g_clear_pointer (&node_url, g_free);
+}
+
+static void
+test_relay (void)
+{
+  g_autoptr(Peer) a = peer_new (node_url, "den");
+  g_autoptr(Peer) b = NULL;
+  g_autoptr(JsonNode) offer = json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 46117 2 IN IP4 127.0.0.1\\r\\n\"}");
+  g_autoptr(JsonNode) answer = json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
+  g_autoptr(JsonNode) cand_a = json ("{\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"abcd\"}");
+  g_autoptr(JsonNode) cand_b = json ("{\"candidate\":\"candidate:2 1 udp 2122260223 127.0.0.1 35116 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+  g_autofree char *a_id = NULL;
+  g_autofree char *b_id = NULL;
+
+  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_cmpstr (a->created, ==, "den");
+  a_id = g_strdup (peercam_signaling_client_get_id (a->client));
+  g_assert_nonnull (a_id);
+
+  b = peer_new (node_url, "den");
+  g_assert_true (WAIT_UNTIL (state_of (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_cmpstr (b->joined, ==, "den");
+  g_assert_null (b->created);
+  g_assert_true (WAIT_UNTIL (a->calls == 1, WAIT_MS));
+  b_id = g_strdup (peercam_signaling_client_get_id (b->client));
+  g_assert_cmpstr (a_id, !=, b_id);
+
+  g_assert_true (peercam_signaling_client_send_signal (a->client, offer));
+  g_assert_true (peercam_signaling_client_send_ice (a->client, cand_a));
+  g_assert_true (WAIT_UNTIL (b->signals->len == 1 && b->ices->len == 1, WAIT_MS));
+  g_assert_true (json_node_equal (g_ptr_array_index (b->signals, 0), offer));
+  g_assert_true (json_node_equal (g_ptr_array_index (b->ices, 0), cand_a));
+
+  g_assert_true (peercam_signaling_client_send_signal (b->client, answer));
+  g_assert_true (peercam_signaling_client_send_ice (b->client, cand_b));
+  g_assert_true (WAIT_UNTIL (a->signals->len == 1 && a->ices->len == 1, WAIT_MS));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand_b));
+
+  /* Several ping rounds (300 + 300 ms) pass without a false alarm. */
+  {
+    gint64 until = g_get_monotonic_time () + 1000 * 1000;
+
+    WAIT_UNTIL (g_get_monotonic_time () >= until, 1100);
+    g_assert_cmpint (state_of (a), ==, PEERCAM_SIGNALING_STATE_JOINED);
+    g_assert_cmpint (state_of (b), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  }
+
+  /* An explicit bye carries the sender's id; the stock relay passes it on. */
+  g_assert_true (peercam_signaling_client_send_bye (b->client));
+  g_assert_true (WAIT_UNTIL (a->byes->len == 1, WAIT_MS));
+  g_assert_cmpstr (g_ptr_array_index (a->byes, 0), ==, b_id);
+
+  /* Leaving is a bye from the server. */
+  peercam_signaling_client_disconnect (a->client);
+  g_assert_true (WAIT_UNTIL (b->byes->len == 1, WAIT_MS));
+  g_assert_cmpstr (g_ptr_array_index (b->byes, 0), ==, a_id);
+
+  g_assert_cmpuint (a->errors, ==, 0);
+  g_assert_cmpuint (b->errors, ==, 0);
+}
+
+static void
+test_full (void)
+{
+  g_autoptr(Peer) a = peer_new (node_url, "attic");
+  g_autoptr(Peer) b = peer_new (node_url, "attic");
+  g_autoptr(Peer) c = NULL;
+
+  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_JOINED &&
+                             state_of (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+
+  c = peer_new (node_url, "attic");
+  g_assert_true (WAIT_UNTIL (c->full == 1, WAIT_MS));
+  g_assert_cmpuint (a->full + b->full, ==, 0);
+  g_assert_cmpint (state_of (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+  g_assert_null (peercam_signaling_client_get_room (c->client));
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  /* libproxy throws C++ exceptions that ASan cannot intercept in a C
+   * program; these tests only talk to loopback anyway. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  start_node_server ();
+
+  g_test_add_func ("/client-node-interop/relay", test_relay);
+  g_test_add_func ("/client-node-interop/full", test_full);
+
+  ret = g_test_run ();
+  stop_node_server ();
+
+  return ret;
+}

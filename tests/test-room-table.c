@@ -1,0 +1,224 @@
+/* test-room-table.c — room membership logic
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-room-table.h"
+
+static void
+test_create_join_full (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (0);  /* 0: default */
+  g_auto(GStrv) existing = NULL;
+  const GPtrArray *members;
+
+  g_assert_cmpuint (peercam_room_table_get_capacity (table), ==, PEERCAM_ROOM_DEFAULT_CAPACITY);
+
+  g_assert_cmpint (peercam_room_table_join (table, "r", "a", &existing), ==, PEERCAM_ROOM_JOIN_CREATED);
+  g_assert_null (existing);
+
+  g_assert_cmpint (peercam_room_table_join (table, "r", "b", &existing), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_nonnull (existing);
+  g_assert_cmpuint (g_strv_length (existing), ==, 1);
+  g_assert_cmpstr (existing[0], ==, "a");
+  g_clear_pointer (&existing, g_strfreev);
+
+  g_assert_cmpint (peercam_room_table_join (table, "r", "c", &existing), ==, PEERCAM_ROOM_JOIN_FULL);
+  g_assert_null (existing);
+  g_assert_false (peercam_room_table_contains (table, "r", "c"));
+  g_assert_null (peercam_room_table_rooms_of (table, "c"));
+
+  g_assert_cmpint (peercam_room_table_join (table, "r", "a", NULL), ==, PEERCAM_ROOM_JOIN_ALREADY_MEMBER);
+
+  members = peercam_room_table_members_of (table, "r");
+  g_assert_cmpuint (members->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (members, 0), ==, "a");
+  g_assert_cmpstr (g_ptr_array_index (members, 1), ==, "b");
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 1);
+  g_assert_cmpuint (peercam_room_table_get_n_members (table), ==, 2);
+  g_assert_null (peercam_room_table_members_of (table, "nope"));
+}
+
+static void
+test_capacity (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (4);
+  g_auto(GStrv) existing = NULL;
+
+  g_assert_cmpint (peercam_room_table_join (table, "r", "a", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+  g_assert_cmpint (peercam_room_table_join (table, "r", "b", NULL), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_cmpint (peercam_room_table_join (table, "r", "c", NULL), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_cmpint (peercam_room_table_join (table, "r", "d", &existing), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_cmpuint (g_strv_length (existing), ==, 3);
+  g_assert_cmpstr (existing[2], ==, "c");
+  g_assert_cmpint (peercam_room_table_join (table, "r", "e", NULL), ==, PEERCAM_ROOM_JOIN_FULL);
+
+  /* Lowering the capacity keeps members but stops further joins. */
+  peercam_room_table_set_capacity (table, 1);
+  g_assert_cmpuint (peercam_room_table_members_of (table, "r")->len, ==, 4);
+  g_assert_true (peercam_room_table_leave (table, "r", "d"));
+  g_assert_cmpint (peercam_room_table_join (table, "r", "d", NULL), ==, PEERCAM_ROOM_JOIN_FULL);
+  g_assert_cmpint (peercam_room_table_join (table, "s", "d", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+  g_assert_cmpint (peercam_room_table_join (table, "s", "a", NULL), ==, PEERCAM_ROOM_JOIN_FULL);
+}
+
+static void
+test_several_rooms (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (3);
+  g_autoptr(GPtrArray) departures = NULL;
+  const GPtrArray *rooms;
+  PeercamRoomDeparture *d;
+
+  peercam_room_table_join (table, "one", "a", NULL);
+  peercam_room_table_join (table, "one", "b", NULL);
+  peercam_room_table_join (table, "two", "a", NULL);
+  peercam_room_table_join (table, "two", "c", NULL);
+  peercam_room_table_join (table, "three", "a", NULL);
+
+  rooms = peercam_room_table_rooms_of (table, "a");
+  g_assert_cmpuint (rooms->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (rooms, 0), ==, "one");
+  g_assert_cmpstr (g_ptr_array_index (rooms, 2), ==, "three");
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 3);
+
+  departures = peercam_room_table_leave_all (table, "a");
+  g_assert_cmpuint (departures->len, ==, 3);
+  d = g_ptr_array_index (departures, 0);
+  g_assert_cmpstr (d->room, ==, "one");
+  g_assert_cmpuint (g_strv_length (d->remaining), ==, 1);
+  g_assert_cmpstr (d->remaining[0], ==, "b");
+  d = g_ptr_array_index (departures, 1);
+  g_assert_cmpstr (d->room, ==, "two");
+  g_assert_cmpstr (d->remaining[0], ==, "c");
+  d = g_ptr_array_index (departures, 2);
+  g_assert_cmpstr (d->room, ==, "three");
+  g_assert_cmpuint (g_strv_length (d->remaining), ==, 0);  /* the room is gone */
+
+  g_assert_null (peercam_room_table_rooms_of (table, "a"));
+  g_assert_null (peercam_room_table_members_of (table, "three"));
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 2);
+  g_assert_cmpuint (peercam_room_table_get_n_members (table), ==, 2);
+
+  /* Leaving again is harmless. */
+  g_clear_pointer (&departures, g_ptr_array_unref);
+  departures = peercam_room_table_leave_all (table, "a");
+  g_assert_cmpuint (departures->len, ==, 0);
+}
+
+static void
+test_leave (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (2);
+
+  peercam_room_table_join (table, "r", "a", NULL);
+  peercam_room_table_join (table, "r", "b", NULL);
+
+  g_assert_false (peercam_room_table_leave (table, "r", "zz"));
+  g_assert_false (peercam_room_table_leave (table, "zz", "a"));
+  g_assert_true (peercam_room_table_leave (table, "r", "a"));
+  g_assert_false (peercam_room_table_leave (table, "r", "a"));
+  g_assert_cmpuint (peercam_room_table_members_of (table, "r")->len, ==, 1);
+
+  /* Room survives with b; a can come back (room not full now). */
+  g_assert_cmpint (peercam_room_table_join (table, "r", "a", NULL), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_true (peercam_room_table_leave (table, "r", "a"));
+  g_assert_true (peercam_room_table_leave (table, "r", "b"));
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 0);
+  g_assert_cmpuint (peercam_room_table_get_n_members (table), ==, 0);
+
+  /* An emptied room is created afresh. */
+  g_assert_cmpint (peercam_room_table_join (table, "r", "b", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+}
+
+/* Random operations against a naive model. */
+static void
+test_random_model (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (3);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  gboolean model[8][6] = { { FALSE } };  /* [room][member] */
+
+  for (guint step = 0; step < 20000; step++)
+    {
+      guint r = g_rand_int_range (rand, 0, 8);
+      guint m = g_rand_int_range (rand, 0, 6);
+      g_autofree char *room = g_strdup_printf ("room%u", r);
+      g_autofree char *id = g_strdup_printf ("m%u", m);
+      guint op = g_rand_int_range (rand, 0, 10);
+
+      if (op < 6)
+        {
+          guint n = 0;
+          PeercamRoomJoinResult result;
+          g_auto(GStrv) existing = NULL;
+
+          for (guint k = 0; k < 6; k++)
+            n += model[r][k];
+          result = peercam_room_table_join (table, room, id, &existing);
+          if (model[r][m])
+            g_assert_cmpint (result, ==, PEERCAM_ROOM_JOIN_ALREADY_MEMBER);
+          else if (n >= 3)
+            g_assert_cmpint (result, ==, PEERCAM_ROOM_JOIN_FULL);
+          else
+            {
+              g_assert_cmpint (result, ==, n == 0 ? PEERCAM_ROOM_JOIN_CREATED : PEERCAM_ROOM_JOIN_JOINED);
+              g_assert_cmpuint (existing ? g_strv_length (existing) : 0, ==, n);
+              model[r][m] = TRUE;
+            }
+        }
+      else if (op < 8)
+        {
+          g_assert_cmpint (peercam_room_table_leave (table, room, id), ==, model[r][m]);
+          model[r][m] = FALSE;
+        }
+      else
+        {
+          g_autoptr(GPtrArray) departures = peercam_room_table_leave_all (table, id);
+          guint n = 0;
+
+          for (guint k = 0; k < 8; k++)
+            {
+              n += model[k][m];
+              model[k][m] = FALSE;
+            }
+          g_assert_cmpuint (departures->len, ==, n);
+        }
+
+      /* Check both indexes against the model. */
+      for (guint k = 0; k < 8; k++)
+        {
+          g_autofree char *name = g_strdup_printf ("room%u", k);
+          const GPtrArray *members = peercam_room_table_members_of (table, name);
+          guint n = 0;
+
+          for (guint j = 0; j < 6; j++)
+            n += model[k][j];
+          g_assert_cmpuint (members ? members->len : 0, ==, n);
+          g_assert_true (members == NULL || members->len > 0);
+        }
+      for (guint j = 0; j < 6; j++)
+        {
+          g_autofree char *name = g_strdup_printf ("m%u", j);
+          const GPtrArray *rooms = peercam_room_table_rooms_of (table, name);
+          guint n = 0;
+
+          for (guint k = 0; k < 8; k++)
+            n += model[k][j];
+          g_assert_cmpuint (rooms ? rooms->len : 0, ==, n);
+        }
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/room-table/create-join-full", test_create_join_full);
+  g_test_add_func ("/room-table/capacity", test_capacity);
+  g_test_add_func ("/room-table/several-rooms", test_several_rooms);
+  g_test_add_func ("/room-table/leave", test_leave);
+  g_test_add_func ("/room-table/random-model", test_random_model);
+
+  return g_test_run ();
+}

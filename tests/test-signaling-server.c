@@ -1,0 +1,1158 @@
+/* test-signaling-server.c — the embedded Socket.IO server against raw
+ * Engine.IO clients on loopback
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The clients here speak raw Engine.IO frames on purpose: they check the
+ * wire format byte for byte and can misbehave in ways a real client can't.
+ */
+#include "peercam-signaling-server.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define TIMEOUT_MS 5000
+
+/* --- main loop helpers ---------------------------------------------------- */
+
+static gboolean
+flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the default context until @cond holds or @timeout_ms pass. */
+static gboolean
+wait_for (Condition cond, gpointer data, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, flag_cb, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return cond (data);
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+/* Lets pending I/O settle for @ms. */
+static void
+spin (guint ms)
+{
+  wait_for (never, NULL, ms);
+}
+
+/* --- raw Engine.IO client ------------------------------------------------- */
+
+typedef struct {
+  SoupSession             *session;
+  SoupWebsocketConnection *ws;
+  GQueue                   frames;     /* char *, pings already answered */
+  GError                  *error;      /* connect failure */
+  guint                    status;     /* HTTP status of a failed connect */
+  guint                    pings;
+  gboolean                 connecting;
+  gboolean                 silent;     /* never answer pings */
+  gboolean                 closed;
+  gushort                  close_code;
+  char                    *socket_id;
+} Client;
+
+static void
+client_message_cb (SoupWebsocketConnection *ws,
+                   int                      type,
+                   GBytes                  *message,
+                   Client                  *c)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  if (len == 1 && data[0] == '2')
+    {
+      c->pings++;
+      if (!c->silent)
+        soup_websocket_connection_send_text (ws, "3");
+      return;
+    }
+  g_queue_push_tail (&c->frames, g_strndup (data, len));
+}
+
+static void
+client_closed_cb (SoupWebsocketConnection *ws,
+                  Client                  *c)
+{
+  c->closed = TRUE;
+  c->close_code = soup_websocket_connection_get_close_code (ws);
+}
+
+static void
+client_connected_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  Client *c = data;
+
+  c->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &c->error);
+  c->connecting = FALSE;
+  if (c->ws != NULL)
+    {
+      g_signal_connect (c->ws, "message", G_CALLBACK (client_message_cb), c);
+      g_signal_connect (c->ws, "closed", G_CALLBACK (client_closed_cb), c);
+    }
+}
+
+static gboolean
+not_connecting (gpointer data)
+{
+  return !((Client *) data)->connecting;
+}
+
+static char *
+server_url (PeercamSignalingServer *server,
+            const char             *scheme,
+            const char             *query)
+{
+  const char *host = peercam_signaling_server_get_bind_address (server);
+  gboolean v6 = host != NULL && strchr (host, ':') != NULL;
+
+  return g_strdup_printf ("%s://%s%s%s:%u/socket.io/?EIO=4&%s", scheme,
+                          v6 ? "[" : "", host ? host : "127.0.0.1", v6 ? "]" : "",
+                          peercam_signaling_server_get_port (server), query);
+}
+
+/* Opens a websocket; @query is appended after EIO=4. Does not assert success. */
+static Client *
+client_try_connect (PeercamSignalingServer *server,
+                    const char             *query)
+{
+  Client *c = g_new0 (Client, 1);
+  g_autofree char *url = server_url (server, "ws", query);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+  g_queue_init (&c->frames);
+  c->session = soup_session_new ();
+  c->connecting = TRUE;
+  soup_session_websocket_connect_async (c->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        client_connected_cb, c);
+  g_assert_true (wait_for (not_connecting, c, TIMEOUT_MS));
+  c->status = soup_message_get_status (msg);
+  return c;
+}
+
+static void
+client_free (Client *c)
+{
+  if (c->ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (c->ws, c);
+      if (soup_websocket_connection_get_state (c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&c->ws);
+    }
+  g_clear_object (&c->session);
+  g_queue_clear_full (&c->frames, g_free);
+  g_clear_error (&c->error);
+  g_free (c->socket_id);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+static gboolean
+has_frame (gpointer data)
+{
+  Client *c = data;
+
+  return c->frames.length > 0 || c->closed;
+}
+
+/* The next frame (transfer full), or NULL on timeout / close. */
+static char *
+client_next (Client *c, guint timeout_ms)
+{
+  wait_for (has_frame, c, timeout_ms);
+  return g_queue_pop_head (&c->frames);
+}
+
+#define client_expect(c, expected) \
+  G_STMT_START { \
+    g_autofree char *_frame = client_next ((c), TIMEOUT_MS); \
+    g_assert_cmpstr (_frame, ==, (expected)); \
+  } G_STMT_END
+
+/* Asserts that nothing arrives within @ms. */
+static void
+client_expect_nothing (Client *c, guint ms)
+{
+  g_autofree char *frame = client_next (c, ms);
+
+  g_assert_cmpstr (frame, ==, NULL);
+}
+
+static void
+client_send (Client *c, const char *text)
+{
+  soup_websocket_connection_send_text (c->ws, text);
+}
+
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_object_ref (json_node_get_object (node));
+}
+
+/* Websocket + Engine.IO open + Socket.IO CONNECT on "/". */
+static Client *
+client_connect (PeercamSignalingServer *server)
+{
+  Client *c = client_try_connect (server, "transport=websocket");
+  g_autofree char *open = NULL;
+  g_autofree char *connected = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+
+  g_assert_no_error (c->error);
+  open = client_next (c, TIMEOUT_MS);
+  g_assert_nonnull (open);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  client_send (c, "40");
+  connected = client_next (c, TIMEOUT_MS);
+  g_assert_nonnull (connected);
+  g_assert_true (g_str_has_prefix (connected, "40{"));
+  reply = parse_object (connected + 2);
+  c->socket_id = g_strdup (json_object_get_string_member (reply, "sid"));
+  g_assert_nonnull (c->socket_id);
+  return c;
+}
+
+static void
+client_join (Client *c, const char *room)
+{
+  g_autofree char *frame = g_strdup_printf ("42[\"create or join\",\"%s\"]", room);
+
+  client_send (c, frame);
+}
+
+static gboolean
+is_closed (gpointer data)
+{
+  return ((Client *) data)->closed;
+}
+
+/* --- HTTP helper (async, the server runs on this thread) ------------------- */
+
+typedef struct {
+  GBytes *body;
+  gboolean done;
+} HttpResult;
+
+static void
+http_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  HttpResult *r = data;
+
+  r->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  r->done = TRUE;
+}
+
+static gboolean
+http_is_done (gpointer data)
+{
+  return ((HttpResult *) data)->done;
+}
+
+typedef struct {
+  SoupMessage *msg;
+  HttpResult   result;
+} Request;
+
+static Request *
+http_start (SoupSession *session, const char *method, const char *url, const char *body)
+{
+  Request *r = g_new0 (Request, 1);
+
+  r->msg = soup_message_new (method, url);
+  g_assert_nonnull (r->msg);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (r->msg, "text/plain;charset=UTF-8", bytes);
+    }
+  soup_session_send_and_read_async (session, r->msg, G_PRIORITY_DEFAULT, NULL, http_done_cb, &r->result);
+  return r;
+}
+
+/* Waits for @r, frees it, returns the body as a string (transfer full). */
+static char *
+http_finish (Request *r, guint *status)
+{
+  char *text = NULL;
+
+  g_assert_true (wait_for (http_is_done, &r->result, TIMEOUT_MS));
+  if (status != NULL)
+    *status = soup_message_get_status (r->msg);
+  if (r->result.body != NULL)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (r->result.body, &len);
+
+      text = g_strndup (data, len);
+      g_bytes_unref (r->result.body);
+    }
+  g_object_unref (r->msg);
+  g_free (r);
+  return text;
+}
+
+static char *
+http (SoupSession *session, const char *method, const char *url, const char *body, guint *status)
+{
+  return http_finish (http_start (session, method, url, body), status);
+}
+
+/* --- fixtures --------------------------------------------------------------- */
+
+static PeercamSignalingServer *
+server_new (const char *first_property, ...)
+{
+  PeercamSignalingServer *server;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, first_property);
+  server = PEERCAM_SIGNALING_SERVER (g_object_new_valist (PEERCAM_TYPE_SIGNALING_SERVER, first_property, args));
+  va_end (args);
+
+  if (peercam_signaling_server_get_bind_address (server) == NULL)
+    peercam_signaling_server_set_bind_address (server, "127.0.0.1");
+  g_assert_true (peercam_signaling_server_start (server, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (peercam_signaling_server_get_port (server), >, 0);
+  return server;
+}
+
+static void
+server_free (PeercamSignalingServer *server)
+{
+  peercam_signaling_server_stop (server);
+  spin (50);  /* let close handshakes finish so nothing leaks */
+  g_object_unref (server);
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+static void
+count_cb (PeercamSignalingServer *server, const char *room, const char *id, guint *count)
+{
+  g_assert_nonnull (room);
+  g_assert_nonnull (id);
+  (*count)++;
+}
+
+static void
+count_id_cb (PeercamSignalingServer *server, const char *id, guint *count)
+{
+  g_assert_nonnull (id);
+  (*count)++;
+}
+
+static void
+test_handshake (void)
+{
+  PeercamSignalingServer *server = server_new ("port", 0, NULL);
+  g_autoptr(Client) c = client_try_connect (server, "transport=websocket");
+  g_autofree char *open = NULL;
+  g_autofree char *connected = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  guint connects = 0;
+
+  g_signal_connect (server, "client-connected", G_CALLBACK (count_id_cb), &connects);
+  g_assert_no_error (c->error);
+
+  open = client_next (c, TIMEOUT_MS);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  o = parse_object (open + 1);
+  g_assert_cmpuint (strlen (json_object_get_string_member (o, "sid")), ==, 20);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "upgrades")), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "pingInterval"), ==, 25000);
+  g_assert_cmpint (json_object_get_int_member (o, "pingTimeout"), ==, 20000);
+  g_assert_cmpint (json_object_get_int_member (o, "maxPayload"), ==, 1000000);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 1);
+
+  client_send (c, "40");
+  connected = client_next (c, TIMEOUT_MS);
+  g_assert_true (g_str_has_prefix (connected, "40{\"sid\":\""));
+  reply = parse_object (connected + 2);
+  g_assert_cmpstr (json_object_get_string_member (reply, "sid"), !=, json_object_get_string_member (o, "sid"));
+  g_assert_cmpuint (connects, ==, 1);
+
+  /* Engine.IO 3 habit: a client ping gets a pong with the same payload. */
+  client_send (c, "2hello");
+  client_expect (c, "3hello");
+
+  server_free (server);
+}
+
+static void
+test_http_errors (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  static const struct { const char *query; const char *method; guint status; const char *body; } cases[] = {
+    { "transport=polling&EIO=3", "GET", 400, "{\"code\":5,\"message\":\"Unsupported protocol version\"}" },
+    { "transport=carrier-pigeon", "GET", 400, "{\"code\":0,\"message\":\"Transport unknown\"}" },
+    { "transport=polling&sid=nope", "GET", 400, "{\"code\":1,\"message\":\"Session ID unknown\"}" },
+    { "transport=polling", "POST", 400, "{\"code\":2,\"message\":\"Bad handshake method\"}" },
+    { "transport=websocket", "POST", 400, "{\"code\":2,\"message\":\"Bad handshake method\"}" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *url = server_url (server, "http", cases[i].query);
+      guint status = 0;
+      g_autofree char *body = http (session, cases[i].method, url, cases[i].method[0] == 'P' ? "x" : NULL, &status);
+
+      g_assert_cmpuint (status, ==, cases[i].status);
+      g_assert_cmpstr (body, ==, cases[i].body);
+    }
+
+  /* EIO=3 over websocket is refused before the upgrade. */
+  {
+    g_autoptr(Client) c = client_try_connect (server, "transport=websocket&EIO=3");
+
+    g_assert_null (c->ws);
+    g_assert_nonnull (c->error);
+  }
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 0);
+
+  server_free (server);
+}
+
+static void
+test_token (void)
+{
+  PeercamSignalingServer *server = server_new ("token", "s3cret", NULL);
+  g_autoptr(Client) c = client_try_connect (server, "transport=websocket");
+  g_autofree char *open = client_next (c, TIMEOUT_MS);
+  g_autofree char *ok = NULL;
+
+  g_assert_true (g_str_has_prefix (open, "0{"));
+
+  client_send (c, "40");
+  client_expect (c, "44{\"message\":\"Missing token\"}");
+  client_send (c, "40{\"token\":\"s3cre\"}");
+  client_expect (c, "44{\"message\":\"Invalid token\"}");
+  client_send (c, "40{\"token\":\"s3cretX\"}");
+  client_expect (c, "44{\"message\":\"Invalid token\"}");
+  client_send (c, "40{\"token\":42}");
+  client_expect (c, "44{\"message\":\"Missing token\"}");
+  client_send (c, "40/admin,{\"token\":\"s3cret\"}");
+  client_expect (c, "44/admin,{\"message\":\"Invalid namespace\"}");
+
+  /* Not connected yet: events are ignored. */
+  client_send (c, "42[\"create or join\",\"r\"]");
+  client_expect_nothing (c, 100);
+
+  client_send (c, "40{\"token\":\"s3cret\"}");
+  ok = client_next (c, TIMEOUT_MS);
+  g_assert_true (g_str_has_prefix (ok, "40{\"sid\":\""));
+  g_assert_false (c->closed);
+
+  server_free (server);
+}
+
+static void
+test_rooms (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = client_connect (server);
+  g_autofree char *create = NULL, *join = NULL;
+  guint joins = 0;
+
+  g_signal_connect (server, "client-joined", G_CALLBACK (count_cb), &joins);
+
+  client_join (a, "r");
+  create = g_strdup_printf ("42[\"create\",\"r\",\"%s\"]", a->socket_id);
+  client_expect (a, create);
+
+  client_join (b, "r");
+  join = g_strdup_printf ("42[\"join\",\"r\",\"%s\"]", b->socket_id);
+  client_expect (b, join);
+  client_expect (a, "42[\"call\"]");
+
+  client_join (c, "r");
+  client_expect (c, "42[\"full\",\"r\"]");
+  client_send (c, "4217[\"create or join\",\"r\"]");
+  client_expect (c, "42[\"full\",\"r\"]");
+  client_expect (c, "4317[\"full\"]");
+  g_assert_cmpuint (joins, ==, 2);
+
+  /* Joining twice changes nothing. */
+  client_join (a, "r");
+  client_expect (a, "42[\"error\",\"Already in this room\"]");
+
+  /* Bad room names. */
+  client_send (c, "42[\"create or join\"]");
+  client_expect (c, "42[\"error\",\"'create or join' needs a room name (1-256 bytes)\"]");
+  client_send (c, "42[\"create or join\",7]");
+  client_expect (c, "42[\"error\",\"'create or join' needs a room name (1-256 bytes)\"]");
+  client_send (c, "423[\"create or join\",\"\"]");
+  client_expect (c, "42[\"error\",\"'create or join' needs a room name (1-256 bytes)\"]");
+  client_expect (c, "433[{\"error\":\"'create or join' needs a room name (1-256 bytes)\"}]");
+
+  /* c, refused, is in no room. */
+  client_send (c, "42[\"ice\",{\"candidate\":\"x\"}]");
+  client_expect (c, "42[\"error\",\"Not in a room\"]");
+  client_expect_nothing (a, 50);
+  client_expect_nothing (b, 0);
+
+  server_free (server);
+}
+
+static void
+test_relay (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = client_connect (server);
+  g_autoptr(Client) d = client_connect (server);
+  const char *offer = "42[\"signal\",{\"sdp\":\"v=0\\r\\n\",\"type\":\"offer\"}]";
+  const char *answer = "42[\"signal\",{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}]";
+  const char *ice = "42[\"ice\",{\"candidate\":\"candidate:1 1 UDP 1 127.0.0.1 1 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"u\"}]";
+  const char *other = "42[\"signal\",{\"type\":\"offer\",\"sdp\":\"other room\"}]";
+
+  client_join (a, "one");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "one");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+  client_join (c, "two");
+  g_free (client_next (c, TIMEOUT_MS));
+  client_join (d, "two");
+  g_free (client_next (d, TIMEOUT_MS));
+  client_expect (c, "42[\"call\"]");
+
+  /* Verbatim both ways, and never into the other room. */
+  client_send (a, offer);
+  client_send (c, other);
+  client_expect (b, offer);
+  client_expect (d, other);
+  client_send (b, answer);
+  client_expect (a, answer);
+  client_send (a, ice);
+  client_expect (b, ice);
+  client_send (b, ice);
+  client_expect (a, ice);
+  client_send (a, "42[\"bye\",\"x\"]");
+  client_expect (b, "42[\"bye\",\"x\"]");
+  client_send (a, "42[\"bye\"]");
+  client_expect (b, "42[\"bye\"]");
+  client_expect_nothing (c, 100);
+  client_expect_nothing (d, 0);
+
+  /* An ack request is relayed without its id; the sender learns the count. */
+  client_send (a, "4299[\"ice\",{\"candidate\":\"y\"}]");
+  client_expect (b, "42[\"ice\",{\"candidate\":\"y\"}]");
+  client_expect (a, "4399[1]");
+
+  /* Wrong argument types and unknown events: error, nothing relayed. */
+  client_send (a, "42[\"signal\",\"offer\"]");
+  client_expect (a, "42[\"error\",\"Wrong arguments for 'signal'\"]");
+  client_send (a, "42[\"signal\",{\"sdp\":\"no type\"}]");
+  client_expect (a, "42[\"error\",\"Wrong arguments for 'signal'\"]");
+  client_send (a, "42[\"ice\",[1]]");
+  client_expect (a, "42[\"error\",\"Wrong arguments for 'ice'\"]");
+  client_send (a, "42[\"bye\",{}]");
+  client_expect (a, "42[\"error\",\"Wrong arguments for 'bye'\"]");
+  client_send (a, "42[\"nope\",1]");
+  client_expect (a, "42[\"error\",\"Unknown event 'nope'\"]");
+  client_send (a, "42[1,2]");
+  client_expect (a, "42[\"error\",\"Event name must be a string\"]");
+  client_send (a, "425[\"call\"]");
+  client_expect (a, "42[\"error\",\"Unknown event 'call'\"]");
+  client_expect (a, "435[{\"error\":\"Unknown event 'call'\"}]");
+  client_expect_nothing (b, 100);
+  g_assert_false (a->closed);
+
+  server_free (server);
+}
+
+static void
+test_several_rooms (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = client_connect (server);
+  g_autofree char *bye = NULL;
+
+  /* a is in two rooms; a relay reaches both peers once each. */
+  client_join (a, "one");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (a, "two");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "one");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+  client_join (c, "two");
+  g_free (client_next (c, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+
+  client_send (a, "421[\"ice\",{}]");
+  client_expect (b, "42[\"ice\",{}]");
+  client_expect (c, "42[\"ice\",{}]");
+  client_expect (a, "431[2]");
+
+  /* b and c share no room. */
+  client_send (b, "42[\"ice\",{\"from\":\"b\"}]");
+  client_expect (a, "42[\"ice\",{\"from\":\"b\"}]");
+  client_expect_nothing (c, 100);
+
+  client_send (a, "41");
+  bye = g_strdup_printf ("42[\"bye\",\"%s\"]", a->socket_id);
+  client_expect (b, bye);
+  client_expect (c, bye);
+
+  server_free (server);
+}
+
+static void
+test_bye_on_disconnect (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = NULL;
+  g_autofree char *bye_a = NULL;
+  g_autofree char *bye_c = NULL;
+  guint left = 0, disconnected = 0;
+
+  g_signal_connect (server, "client-left", G_CALLBACK (count_cb), &left);
+  g_signal_connect (server, "client-disconnected", G_CALLBACK (count_id_cb), &disconnected);
+
+  client_join (a, "r");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "r");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+
+  /* A clean close. */
+  bye_a = g_strdup_printf ("42[\"bye\",\"%s\"]", a->socket_id);
+  soup_websocket_connection_close (a->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  client_expect (b, bye_a);
+  g_assert_cmpuint (left, ==, 1);
+  g_assert_cmpuint (disconnected, ==, 1);
+
+  /* The room has a free seat again. */
+  c = client_connect (server);
+  client_join (c, "r");
+  g_free (client_next (c, TIMEOUT_MS));
+  client_expect (b, "42[\"call\"]");
+
+  /* A peer that vanishes without a close frame (TCP reset / crash). */
+  bye_c = g_strdup_printf ("42[\"bye\",\"%s\"]", c->socket_id);
+  g_io_stream_close (soup_websocket_connection_get_io_stream (c->ws), NULL, NULL);
+  client_expect (b, bye_c);
+  g_assert_cmpuint (left, ==, 2);
+
+  server_free (server);
+}
+
+static void
+test_ping_timeout (void)
+{
+  PeercamSignalingServer *server = server_new ("ping-interval", 200, "ping-timeout", 200, NULL);
+  g_autoptr(Client) good = client_connect (server);
+  g_autoptr(Client) silent = client_connect (server);
+  g_autofree char *bye = NULL;
+  gint64 start;
+
+  silent->silent = TRUE;
+  client_join (good, "r");
+  g_free (client_next (good, TIMEOUT_MS));
+  client_join (silent, "r");
+  g_free (client_next (silent, TIMEOUT_MS));
+  client_expect (good, "42[\"call\"]");
+
+  /* The silent peer is dropped after one interval plus one timeout. */
+  start = g_get_monotonic_time ();
+  bye = g_strdup_printf ("42[\"bye\",\"%s\"]", silent->socket_id);
+  client_expect (good, bye);
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <, 1500);
+  g_assert_true (wait_for (is_closed, silent, TIMEOUT_MS));
+  g_assert_cmpuint (silent->pings, >=, 1);
+
+  /* The answering peer stays through many intervals. */
+  spin (1200);
+  g_assert_false (good->closed);
+  g_assert_cmpuint (good->pings, >=, 4);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 1);
+
+  server_free (server);
+}
+
+static void
+test_polling (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(Client) b = client_connect (server);
+  g_autofree char *handshake_url = server_url (server, "http", "transport=polling");
+  g_autofree char *open = NULL, *url = NULL, *text = NULL, *ws_query = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  g_autoptr(Client) upgraded = NULL;
+  Request *pending;
+  guint status;
+  const char *sid;
+
+  open = http (session, "GET", handshake_url, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  o = parse_object (open + 1);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (o, "upgrades"), 0), ==, "websocket");
+  sid = json_object_get_string_member (o, "sid");
+  url = g_strdup_printf ("%s&sid=%s", handshake_url, sid);
+
+  text = http (session, "POST", url, "40", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (text, ==, "ok");
+  g_clear_pointer (&text, g_free);
+  text = http (session, "GET", url, NULL, &status);
+  g_assert_true (g_str_has_prefix (text, "40{\"sid\":\""));
+  g_clear_pointer (&text, g_free);
+
+  /* Two packets in one POST, answers queued for the next GET. */
+  text = http (session, "POST", url, "42[\"create or join\",\"p\"]\x1e" "42[\"nope\"]", &status);
+  g_assert_cmpstr (text, ==, "ok");
+  g_clear_pointer (&text, g_free);
+  text = http (session, "GET", url, NULL, &status);
+  g_assert_true (g_str_has_prefix (text, "42[\"create\",\"p\",\""));
+  g_assert_nonnull (strstr (text, "\x1e" "42[\"error\",\"Unknown event 'nope'\"]"));
+  g_clear_pointer (&text, g_free);
+
+  /* A long-poll waits until there is something to say. */
+  pending = http_start (session, "GET", url, NULL);
+  spin (100);
+  g_assert_false (pending->result.done);
+  client_join (b, "p");
+  g_free (client_next (b, TIMEOUT_MS));
+  text = http_finish (pending, &status);
+  g_assert_cmpstr (text, ==, "42[\"call\"]");
+  g_clear_pointer (&text, g_free);
+
+  /* Both directions with the websocket peer. */
+  pending = http_start (session, "GET", url, NULL);
+  client_send (b, "42[\"signal\",{\"type\":\"offer\",\"sdp\":\"x\"}]");
+  text = http_finish (pending, &status);
+  g_assert_cmpstr (text, ==, "42[\"signal\",{\"type\":\"offer\",\"sdp\":\"x\"}]");
+  g_clear_pointer (&text, g_free);
+  g_free (http (session, "POST", url, "42[\"signal\",{\"type\":\"answer\",\"sdp\":\"y\"}]", &status));
+  client_expect (b, "42[\"signal\",{\"type\":\"answer\",\"sdp\":\"y\"}]");
+
+  /* Upgrade: probe while a GET is pending; the GET gets a noop. */
+  pending = http_start (session, "GET", url, NULL);
+  spin (20);
+  ws_query = g_strdup_printf ("transport=websocket&sid=%s", sid);
+  upgraded = client_try_connect (server, ws_query);
+  g_assert_no_error (upgraded->error);
+  client_send (upgraded, "2probe");
+  client_expect (upgraded, "3probe");
+  text = http_finish (pending, &status);
+  g_assert_cmpstr (text, ==, "6");
+  g_clear_pointer (&text, g_free);
+  /* A GET that arrives after the probe is not parked either. */
+  text = http (session, "GET", url, NULL, &status);
+  g_assert_cmpstr (text, ==, "6");
+  g_clear_pointer (&text, g_free);
+
+  /* Something sent mid-upgrade still arrives, on the websocket. */
+  client_send (b, "42[\"ice\",{\"n\":1}]");
+  spin (50);
+  client_send (upgraded, "5");
+  client_expect (upgraded, "42[\"ice\",{\"n\":1}]");
+  client_send (b, "42[\"ice\",{\"n\":2}]");
+  client_expect (upgraded, "42[\"ice\",{\"n\":2}]");
+  client_send (upgraded, "42[\"ice\",{\"n\":3}]");
+  client_expect (b, "42[\"ice\",{\"n\":3}]");
+
+  /* The polling transport is gone. */
+  text = http (session, "GET", url, NULL, &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 2);
+
+  server_free (server);
+}
+
+static void
+test_polling_limits (void)
+{
+  PeercamSignalingServer *server = server_new ("max-message-size", 1000, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *handshake_url = server_url (server, "http", "transport=polling");
+  g_autofree char *open = NULL, *url = NULL, *big = NULL, *text = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  guint status;
+
+  open = http (session, "GET", handshake_url, NULL, &status);
+  o = parse_object (open + 1);
+  g_assert_cmpint (json_object_get_int_member (o, "maxPayload"), ==, 1000);
+  url = g_strdup_printf ("%s&sid=%s", handshake_url, json_object_get_string_member (o, "sid"));
+
+  big = g_strnfill (2000, 'x');
+  big[0] = '4';
+  text = http (session, "POST", url, big, &status);
+  g_assert_cmpuint (status, ==, 413);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 0);
+
+  /* Garbage in a POST ends the session. */
+  g_clear_pointer (&open, g_free);
+  g_clear_pointer (&o, json_object_unref);
+  g_clear_pointer (&url, g_free);
+  open = http (session, "GET", handshake_url, NULL, &status);
+  o = parse_object (open + 1);
+  url = g_strdup_printf ("%s&sid=%s", handshake_url, json_object_get_string_member (o, "sid"));
+  text = http (session, "POST", url, "40\x1e\x1e", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 0);
+
+  server_free (server);
+}
+
+typedef struct {
+  Client *client;
+  guint   expected;
+} Count;
+
+static gboolean
+has_n_frames (gpointer data)
+{
+  Count *count = data;
+
+  return count->client->frames.length >= count->expected || count->client->closed;
+}
+
+static void
+test_garbage (void)
+{
+  PeercamSignalingServer *server = server_new ("max-message-size", 65536, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) flood = client_connect (server);
+  g_autoptr(Client) oversize = client_connect (server);
+  Client *bad[6];
+  static const char *garbage[] = { "garbage", "9", "42", "42[\"x\"", "451-[\"x\",{\"_placeholder\":true,\"num\":0}]" };
+  g_autofree char *huge = NULL;
+  const guint n_relays = 300, n_flood = 10000;
+  Count count;
+
+  client_join (a, "r");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "r");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    bad[i] = client_connect (server);
+  for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
+    client_send (bad[i], garbage[i]);
+  {
+    g_autoptr(GBytes) binary = g_bytes_new_static ("\x04\x01\x02", 3);
+
+    soup_websocket_connection_send_message (bad[5]->ws, SOUP_WEBSOCKET_DATA_BINARY, binary);
+  }
+  huge = g_strnfill (100000, 'x');
+  memcpy (huge, "42[\"ice\",\"", 10);
+
+  /* Flood and oversize while a and b keep talking. */
+  for (guint i = 0; i < n_flood; i++)
+    client_send (flood, "42[\"nope\"]");
+  client_send (oversize, huge);
+  for (guint i = 0; i < n_relays; i++)
+    {
+      g_autofree char *from_a = g_strdup_printf ("42[\"ice\",{\"n\":%u}]", i);
+      g_autofree char *from_b = g_strdup_printf ("42[\"signal\",{\"type\":\"answer\",\"n\":%u}]", i);
+
+      client_send (a, from_a);
+      client_send (b, from_b);
+    }
+
+  count.client = b;
+  count.expected = n_relays;
+  g_assert_true (wait_for (has_n_frames, &count, 20000));
+  count.client = a;
+  g_assert_true (wait_for (has_n_frames, &count, 20000));
+  for (guint i = 0; i < n_relays; i++)
+    {
+      g_autofree char *from_a = g_strdup_printf ("42[\"ice\",{\"n\":%u}]", i);
+      g_autofree char *from_b = g_strdup_printf ("42[\"signal\",{\"type\":\"answer\",\"n\":%u}]", i);
+
+      client_expect (b, from_a);
+      client_expect (a, from_b);
+    }
+  g_assert_false (a->closed);
+  g_assert_false (b->closed);
+
+  /* Every misbehaving client was dropped with a reason code. */
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_true (wait_for (is_closed, bad[i], TIMEOUT_MS));
+      g_assert_cmpuint (bad[i]->close_code, ==,
+                        i == 5 || i == 4 ? SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA
+                                         : SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+      client_free (bad[i]);
+    }
+
+  /* The flooder got an error per unknown event and stays connected. */
+  count.client = flood;
+  count.expected = n_flood;
+  g_assert_true (wait_for (has_n_frames, &count, 20000));
+  g_assert_cmpuint (flood->frames.length, ==, n_flood);
+  client_expect (flood, "42[\"error\",\"Unknown event 'nope'\"]");
+  g_assert_false (flood->closed);
+
+  /* Over max-message-size: closed with 1009. */
+  g_assert_true (wait_for (is_closed, oversize, TIMEOUT_MS));
+  g_assert_cmpuint (oversize->close_code, ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 3);
+  server_free (server);
+}
+
+static void
+raw_connected_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GSocketConnection **conn = data;
+
+  *conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
+}
+
+static gboolean
+pointer_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static void
+test_half_open (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  GSocketConnection *raw[3] = { NULL, NULL, NULL };
+  const char *partial = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n";
+  g_autoptr(Client) a = NULL;
+  g_autoptr(Client) b = NULL;
+
+  /* Connections that never finish (or never start) their request. */
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    {
+      g_socket_client_connect_to_host_async (socket_client, "127.0.0.1",
+                                             (guint16) peercam_signaling_server_get_port (server),
+                                             NULL, raw_connected_cb, &raw[i]);
+      g_assert_true (wait_for (pointer_set, &raw[i], TIMEOUT_MS));
+    }
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw[0])),
+                             partial, strlen (partial), NULL, NULL, NULL);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw[1])),
+                             "POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n42",
+                             88, NULL, NULL, NULL);
+
+  a = client_connect (server);
+  b = client_connect (server);
+  client_join (a, "r");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "r");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+  client_send (a, "42[\"ice\",{}]");
+  client_expect (b, "42[\"ice\",{}]");
+
+  /* Half-closed: the write side shut down, the read side still open. */
+  g_socket_shutdown (g_socket_connection_get_socket (raw[2]), FALSE, TRUE, NULL);
+  client_send (b, "42[\"ice\",{\"b\":1}]");
+  client_expect (a, "42[\"ice\",{\"b\":1}]");
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++)
+    {
+      g_io_stream_close (G_IO_STREAM (raw[i]), NULL, NULL);
+      g_object_unref (raw[i]);
+    }
+  server_free (server);
+}
+
+static void
+test_max_connections (void)
+{
+  PeercamSignalingServer *server = server_new ("max-connections", 2, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *polling = server_url (server, "http", "transport=polling");
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = client_try_connect (server, "transport=websocket");
+  g_autoptr(Client) d = NULL;
+  guint status;
+
+  g_assert_nonnull (b->socket_id);
+  g_assert_null (c->ws);
+  g_assert_cmpuint (c->status, ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+  g_free (http (session, "GET", polling, NULL, &status));
+  g_assert_cmpuint (status, ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+
+  /* A seat frees up when someone leaves. */
+  soup_websocket_connection_close (a->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (wait_for (is_closed, a, TIMEOUT_MS));
+  spin (20);
+  d = client_connect (server);
+  g_assert_nonnull (d->socket_id);
+
+  server_free (server);
+}
+
+static void
+test_ipv6 (void)
+{
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(PeercamSignalingServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Client) a = NULL;
+  g_autoptr(Client) v4 = NULL;
+  g_autofree char *create = NULL;
+
+  if (probe == NULL || !g_socket_bind (probe, address, FALSE, NULL))
+    {
+      g_test_skip ("::1 is not available");
+      return;
+    }
+
+  server = g_object_new (PEERCAM_TYPE_SIGNALING_SERVER, "bind-address", "::1", NULL);
+  g_assert_true (peercam_signaling_server_start (server, &error));
+  g_assert_no_error (error);
+  a = client_connect (server);
+  client_join (a, "six");
+  create = g_strdup_printf ("42[\"create\",\"six\",\"%s\"]", a->socket_id);
+  client_expect (a, create);
+
+  /* Bound to ::1 only: 127.0.0.1 is not served. */
+  peercam_signaling_server_set_bind_address (server, "127.0.0.1");
+  v4 = client_try_connect (server, "transport=websocket");
+  g_assert_null (v4->ws);
+  peercam_signaling_server_set_bind_address (server, "::1");
+
+  peercam_signaling_server_stop (server);
+  spin (50);
+}
+
+static void
+test_listen_all (void)
+{
+  g_autoptr(PeercamSignalingServer) server = peercam_signaling_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Client) a = NULL;
+
+  g_assert_null (peercam_signaling_server_get_bind_address (server));
+  g_assert_true (peercam_signaling_server_start (server, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (peercam_signaling_server_get_port (server), >, 0);
+
+  /* server_url() falls back to 127.0.0.1 when bind-address is NULL. */
+  a = client_connect (server);
+  g_assert_nonnull (a->socket_id);
+
+  /* Bad addresses are reported, not crashed on. */
+  {
+    g_autoptr(PeercamSignalingServer) bad = g_object_new (PEERCAM_TYPE_SIGNALING_SERVER,
+                                                          "bind-address", "not-an-address", NULL);
+    g_autoptr(GError) bad_error = NULL;
+
+    g_assert_false (peercam_signaling_server_start (bad, &bad_error));
+    g_assert_error (bad_error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  }
+
+  peercam_signaling_server_stop (server);
+  g_assert_true (wait_for (is_closed, a, TIMEOUT_MS));
+  g_assert_false (peercam_signaling_server_is_running (server));
+  spin (50);
+}
+
+static void
+test_stop_restart (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *create = NULL;
+
+  client_join (a, "r");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join (b, "r");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+
+  peercam_signaling_server_stop (server);
+  g_assert_true (wait_for (is_closed, a, TIMEOUT_MS));
+  g_assert_true (wait_for (is_closed, b, TIMEOUT_MS));
+  g_assert_cmpuint (a->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 0);
+
+  g_assert_true (peercam_signaling_server_start (server, &error));
+  g_assert_no_error (error);
+  c = client_connect (server);
+  client_join (c, "r");
+  create = g_strdup_printf ("42[\"create\",\"r\",\"%s\"]", c->socket_id);
+  client_expect (c, create);
+
+  server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* Loopback only: no proxy lookups (libproxy also throws C++ exceptions
+   * that a C ASan build cannot intercept). */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/signaling-server/handshake", test_handshake);
+  g_test_add_func ("/signaling-server/http-errors", test_http_errors);
+  g_test_add_func ("/signaling-server/token", test_token);
+  g_test_add_func ("/signaling-server/rooms", test_rooms);
+  g_test_add_func ("/signaling-server/relay", test_relay);
+  g_test_add_func ("/signaling-server/several-rooms", test_several_rooms);
+  g_test_add_func ("/signaling-server/bye-on-disconnect", test_bye_on_disconnect);
+  g_test_add_func ("/signaling-server/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/signaling-server/polling", test_polling);
+  g_test_add_func ("/signaling-server/polling-limits", test_polling_limits);
+  g_test_add_func ("/signaling-server/garbage", test_garbage);
+  g_test_add_func ("/signaling-server/half-open", test_half_open);
+  g_test_add_func ("/signaling-server/max-connections", test_max_connections);
+  g_test_add_func ("/signaling-server/ipv6", test_ipv6);
+  g_test_add_func ("/signaling-server/listen-all", test_listen_all);
+  g_test_add_func ("/signaling-server/stop-restart", test_stop_restart);
+
+  return g_test_run ();
+}
