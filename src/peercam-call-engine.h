@@ -1,0 +1,115 @@
+/* peercam-call-engine.h — one WebRTC call over GStreamer's webrtcbin (no GTK,
+ * no signaling: it emits JSON to send and takes JSON received)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define PEERCAM_CALL_ERROR (peercam_call_error_quark ())
+typedef enum {
+  PEERCAM_CALL_ERROR_NO_CAMERA,        /* "No camera found": offer the test pattern */
+  PEERCAM_CALL_ERROR_SOURCE,           /* the video source could not be built/started */
+  PEERCAM_CALL_ERROR_MISSING_PLUGIN,
+  PEERCAM_CALL_ERROR_WRONG_STATE,      /* e.g. an answer without an offer */
+  PEERCAM_CALL_ERROR_INVALID_SIGNAL,   /* malformed offer/answer or SDP */
+  PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+  PEERCAM_CALL_ERROR_NEGOTIATION,      /* webrtcbin refused a description */
+  PEERCAM_CALL_ERROR_ICE_TIMEOUT,
+  PEERCAM_CALL_ERROR_ICE_FAILED,
+  PEERCAM_CALL_ERROR_PIPELINE,         /* an error message on the bus */
+} PeercamCallError;
+
+typedef enum {
+  PEERCAM_CALL_ROLE_CALLER,   /* sends video ("user A") */
+  PEERCAM_CALL_ROLE_VIEWER,   /* receives video ("user B") */
+} PeercamCallRole;
+
+typedef enum {
+  PEERCAM_CALL_STATE_IDLE,
+  PEERCAM_CALL_STATE_PREVIEW,     /* caller: local video running, no call */
+  PEERCAM_CALL_STATE_CALLING,     /* caller: offer sent, answer pending */
+  PEERCAM_CALL_STATE_CONNECTING,  /* both descriptions set, ICE/DTLS running */
+  PEERCAM_CALL_STATE_CONNECTED,
+  PEERCAM_CALL_STATE_ENDED,       /* viewer: the call ended, waiting for the next offer */
+  PEERCAM_CALL_STATE_FAILED,
+} PeercamCallState;
+
+#define PEERCAM_TYPE_CALL_ROLE (peercam_call_role_get_type ())
+#define PEERCAM_TYPE_CALL_STATE (peercam_call_state_get_type ())
+GType peercam_call_role_get_type  (void);
+GType peercam_call_state_get_type (void);
+
+#define PEERCAM_TYPE_CALL_ENGINE (peercam_call_engine_get_type ())
+G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGINE, GObject)
+
+/* Signals (all emitted on the GMainContext that was thread-default when the
+ * engine was created):
+ *   void (*send_signal) (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
+ *          object: {"type": "offer"|"answer", "sdp": "…"}
+ *   void (*send_ice)    (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
+ *          object: {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"?}
+ *   void (*send_bye)    (PeercamCallEngine *self, gpointer user_data);
+ *   void (*first_frame) (PeercamCallEngine *self, int width, int height, gpointer user_data);
+ *   void (*stats)       (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
+ *          object: {"fps", "kbps", "width", "height", "rtt_ms"} (rtt_ms -1: unknown)
+ *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
+ */
+
+GQuark             peercam_call_error_quark            (void);
+
+PeercamCallEngine *peercam_call_engine_new             (PeercamCallRole     role);
+void               peercam_call_engine_warm_up         (void);
+
+PeercamCallRole    peercam_call_engine_get_role        (PeercamCallEngine  *self);
+PeercamCallState   peercam_call_engine_get_state       (PeercamCallEngine  *self);
+const char        *peercam_call_engine_get_source      (PeercamCallEngine  *self);
+void               peercam_call_engine_set_source      (PeercamCallEngine  *self,
+                                                        const char         *source);
+const char        *peercam_call_engine_get_codec       (PeercamCallEngine  *self);
+void               peercam_call_engine_set_codec       (PeercamCallEngine  *self,
+                                                        const char         *codec);
+guint              peercam_call_engine_get_latency     (PeercamCallEngine  *self);
+void               peercam_call_engine_set_latency     (PeercamCallEngine  *self,
+                                                        guint               latency_ms);
+guint              peercam_call_engine_get_ice_timeout (PeercamCallEngine  *self);
+void               peercam_call_engine_set_ice_timeout (PeercamCallEngine  *self,
+                                                        guint               seconds);
+void               peercam_call_engine_set_ice_addresses (PeercamCallEngine *self,
+                                                          const char * const *addresses);
+void               peercam_call_engine_set_stun_server (PeercamCallEngine  *self,
+                                                        const char         *uri);
+void               peercam_call_engine_set_turn_server (PeercamCallEngine  *self,
+                                                        const char         *uri);
+void               peercam_call_engine_set_video_size  (PeercamCallEngine  *self,
+                                                        int                 width,
+                                                        int                 height,
+                                                        int                 framerate);
+
+void               peercam_call_engine_set_local_sink  (PeercamCallEngine  *self,
+                                                        GstElement         *sink);
+void               peercam_call_engine_set_remote_sink (PeercamCallEngine  *self,
+                                                        GstElement         *sink);
+
+gboolean           peercam_call_engine_start_local_video (PeercamCallEngine *self,
+                                                          GError           **error);
+void               peercam_call_engine_stop_local_video  (PeercamCallEngine *self);
+gboolean           peercam_call_engine_call            (PeercamCallEngine  *self,
+                                                        GError            **error);
+void               peercam_call_engine_hang_up         (PeercamCallEngine  *self);
+
+void               peercam_call_engine_handle_signal   (PeercamCallEngine  *self,
+                                                        JsonNode           *object);
+void               peercam_call_engine_handle_ice      (PeercamCallEngine  *self,
+                                                        JsonNode           *object);
+void               peercam_call_engine_handle_bye      (PeercamCallEngine  *self);
+
+/* Frames seen by the local preview sink / the remote sink since creation. */
+guint64            peercam_call_engine_get_local_frames  (PeercamCallEngine *self);
+guint64            peercam_call_engine_get_remote_frames (PeercamCallEngine *self);
+
+G_END_DECLS

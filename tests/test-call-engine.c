@@ -1,0 +1,643 @@
+/* test-call-engine.c — a caller and a viewer engine glued back to back in
+ * one process, real webrtcbin pipelines, ICE on 127.0.0.1 only.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-call-engine.h"
+
+#include <gst/gst.h>
+#include <string.h>
+
+typedef struct {
+  PeercamCallEngine *caller;
+  PeercamCallEngine *viewer;
+
+  gboolean  drop_candidates;
+  gboolean  hold_offer;          /* keep the offer until the caller's candidates came */
+  JsonNode *held_offer;
+  GPtrArray *held_candidates;    /* JsonNode: caller → viewer */
+  guint     caller_candidates;
+
+  guint     first_frames;
+  int       first_width;
+  int       first_height;
+  gint64    call_started_us;
+  gint64    first_frame_us;
+  guint     viewer_stats;
+  double    viewer_fps;
+  double    viewer_kbps;
+  guint     caller_stats;
+  double    caller_fps;
+  GPtrArray *caller_errors;      /* GError */
+  GPtrArray *viewer_errors;
+  guint     answers;
+  char     *last_answer;
+} Fixture;
+
+static const char * const loopback[] = { "127.0.0.1", NULL };
+
+/* ---- glue --------------------------------------------------------------- */
+
+static void
+caller_send_signal (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  if (f->hold_offer)
+    {
+      g_clear_pointer (&f->held_offer, json_node_unref);
+      f->held_offer = json_node_copy (node);
+      return;
+    }
+  peercam_call_engine_handle_signal (f->viewer, node);
+}
+
+static void
+viewer_send_signal (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  JsonObject *object = json_node_get_object (node);
+
+  f->answers++;
+  g_free (f->last_answer);
+  f->last_answer = g_strdup (json_object_get_string_member (object, "sdp"));
+  if (f->caller)
+    peercam_call_engine_handle_signal (f->caller, node);
+}
+
+static void
+caller_send_ice (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  JsonObject *object = json_node_get_object (node);
+
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "candidate"), "candidate:"));
+  g_assert_true (json_object_has_member (object, "sdpMid"));
+  g_assert_true (json_object_has_member (object, "sdpMLineIndex"));
+  f->caller_candidates++;
+  if (f->drop_candidates)
+    return;
+  if (f->hold_offer)
+    {
+      g_ptr_array_add (f->held_candidates, json_node_copy (node));
+      return;
+    }
+  peercam_call_engine_handle_ice (f->viewer, node);
+}
+
+static void
+viewer_send_ice (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  if (f->drop_candidates || f->caller == NULL)
+    return;
+  peercam_call_engine_handle_ice (f->caller, node);
+}
+
+static void
+caller_send_bye (PeercamCallEngine *engine, Fixture *f)
+{
+  peercam_call_engine_handle_bye (f->viewer);
+}
+
+static void
+on_first_frame (PeercamCallEngine *engine, int width, int height, Fixture *f)
+{
+  f->first_frames++;
+  f->first_width = width;
+  f->first_height = height;
+  f->first_frame_us = g_get_monotonic_time ();
+}
+
+static void
+on_viewer_stats (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  JsonObject *object = json_node_get_object (node);
+
+  f->viewer_stats++;
+  f->viewer_fps = json_object_get_double_member (object, "fps");
+  f->viewer_kbps = json_object_get_double_member (object, "kbps");
+  g_assert_cmpint (json_object_get_int_member (object, "width"), ==, f->first_width);
+  g_assert_true (json_object_has_member (object, "rtt_ms"));
+}
+
+static void
+on_caller_stats (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+{
+  f->caller_stats++;
+  f->caller_fps = json_object_get_double_member (json_node_get_object (node), "fps");
+}
+
+static void
+on_error (PeercamCallEngine *engine, GError *error, GPtrArray *errors)
+{
+  g_test_message ("%s error: %s", engine == NULL ? "?" :
+                  peercam_call_engine_get_role (engine) == PEERCAM_CALL_ROLE_CALLER ? "caller" : "viewer",
+                  error->message);
+  g_ptr_array_add (errors, g_error_copy (error));
+}
+
+static PeercamCallEngine *
+make_caller (Fixture *f)
+{
+  PeercamCallEngine *caller = peercam_call_engine_new (PEERCAM_CALL_ROLE_CALLER);
+
+  g_object_set (caller, "ice-addresses", loopback, "width", 640, "height", 480, "framerate", 30, NULL);
+  g_signal_connect (caller, "send-signal", G_CALLBACK (caller_send_signal), f);
+  g_signal_connect (caller, "send-ice", G_CALLBACK (caller_send_ice), f);
+  g_signal_connect (caller, "send-bye", G_CALLBACK (caller_send_bye), f);
+  g_signal_connect (caller, "stats", G_CALLBACK (on_caller_stats), f);
+  g_signal_connect (caller, "error", G_CALLBACK (on_error), f->caller_errors);
+  return caller;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->caller_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  f->viewer_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  f->held_candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  f->caller = make_caller (f);
+  f->viewer = peercam_call_engine_new (PEERCAM_CALL_ROLE_VIEWER);
+  g_object_set (f->viewer, "ice-addresses", loopback, NULL);
+  g_signal_connect (f->viewer, "send-signal", G_CALLBACK (viewer_send_signal), f);
+  g_signal_connect (f->viewer, "send-ice", G_CALLBACK (viewer_send_ice), f);
+  g_signal_connect (f->viewer, "first-frame", G_CALLBACK (on_first_frame), f);
+  g_signal_connect (f->viewer, "stats", G_CALLBACK (on_viewer_stats), f);
+  g_signal_connect (f->viewer, "error", G_CALLBACK (on_error), f->viewer_errors);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->caller);
+  g_clear_object (&f->viewer);
+  /* Let idle hops of the destroyed engines run and find them gone. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_pointer (&f->held_offer, json_node_unref);
+  g_clear_pointer (&f->held_candidates, g_ptr_array_unref);
+  g_clear_pointer (&f->caller_errors, g_ptr_array_unref);
+  g_clear_pointer (&f->viewer_errors, g_ptr_array_unref);
+  g_clear_pointer (&f->last_answer, g_free);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gboolean
+timeout_reached (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until cond() holds or timeout_ms passed. */
+#define WAIT_UNTIL(cond, timeout_ms) G_STMT_START { \
+  gboolean _timed_out = FALSE; \
+  guint _id = g_timeout_add (timeout_ms, timeout_reached, &_timed_out); \
+  while (!(cond) && !_timed_out) \
+    g_main_context_iteration (NULL, TRUE); \
+  if (!_timed_out) \
+    g_source_remove (_id); \
+  if (!(cond)) \
+    g_error ("timed out after %d ms waiting for %s", timeout_ms, #cond); \
+} G_STMT_END
+
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_reached, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static PeercamCallState
+state (PeercamCallEngine *engine)
+{
+  return peercam_call_engine_get_state (engine);
+}
+
+static void
+start_call (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->call_started_us = g_get_monotonic_time ();
+  g_assert_true (peercam_call_engine_call (f->caller, &error));
+  g_assert_no_error (error);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_call (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 frames;
+
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_IDLE);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_PREVIEW);
+  WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > 0, 5000);
+
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_test_message ("call to first frame: %.1f ms",
+                  (f->first_frame_us - f->call_started_us) / 1000.0);
+  g_assert_cmpint (f->first_width, ==, 640);
+  g_assert_cmpint (f->first_height, ==, 480);
+  WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED &&
+              state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+  g_assert_cmpuint (f->caller_candidates, >, 0);
+
+  frames = peercam_call_engine_get_remote_frames (f->viewer);
+  WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 15, 5000);
+  WAIT_UNTIL (f->viewer_stats >= 2 && f->caller_stats >= 2, 7000);
+  g_test_message ("viewer: %.1f fps, %.0f kbit/s; caller: %.1f fps",
+                  f->viewer_fps, f->viewer_kbps, f->caller_fps);
+  /* Only plausibility: under AddressSanitizer on 2 cores fps drops a lot. */
+  g_assert_cmpfloat (f->viewer_fps, >, 0);
+  g_assert_cmpfloat (f->viewer_fps, <=, 40);
+  g_assert_cmpfloat (f->viewer_kbps, >, 0);
+  g_assert_cmpfloat (f->caller_fps, >, 0);
+
+  peercam_call_engine_hang_up (f->caller);
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_PREVIEW);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
+
+  /* The preview keeps running after the call. */
+  frames = peercam_call_engine_get_local_frames (f->caller);
+  WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > frames + 3, 3000);
+  g_assert_cmpuint (f->caller_errors->len, ==, 0);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+}
+
+static void
+test_cycles (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  const guint n = 50;
+
+  g_object_set (f->caller, "width", 160, "height", 120, NULL);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  for (guint i = 0; i < n; i++)
+    {
+      start_call (f);
+      WAIT_UNTIL (f->first_frames == i + 1, 10000);
+      WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+      g_assert_cmpint (f->first_width, ==, 160);
+      peercam_call_engine_hang_up (f->caller);
+      g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
+      g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_PREVIEW);
+    }
+  g_test_message ("%u call cycles: %.1f ms each", n,
+                  (g_get_monotonic_time () - start) / 1000.0 / n);
+
+  /* Both still work afterwards. */
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == n + 1, 10000);
+  {
+    guint64 frames = peercam_call_engine_get_remote_frames (f->viewer);
+
+    WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+  }
+  g_assert_cmpuint (f->caller_errors->len, ==, 0);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+}
+
+static void
+test_replace (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PeercamCallEngine) second = NULL;
+  PeercamCallEngine *first;
+  guint64 frames;
+
+  g_object_set (f->caller, "width", 320, "height", 240, NULL);
+  start_call (f);  /* also starts the preview */
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+
+  /* The same caller offers again: the viewer takes the new call. */
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 2, 10000);
+  WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+
+  /* Another caller offers while in a call: it replaces the call. */
+  second = make_caller (f);
+  g_object_set (second, "width", 176, "height", 144, "source", "smpte", NULL);
+  first = f->caller;
+  f->caller = second;
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 3, 10000);
+  g_assert_cmpint (f->first_width, ==, 176);
+  frames = peercam_call_engine_get_remote_frames (f->viewer);
+  WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+
+  /* The first caller's orphaned call times out or is hung up: no crash. */
+  f->caller = first;
+  peercam_call_engine_hang_up (first);  /* its bye ends the viewer's current call */
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
+  f->caller = second;
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+  f->caller = g_steal_pointer (&first);
+  peercam_call_engine_hang_up (second);
+}
+
+static void
+assert_error (GPtrArray *errors, guint index, PeercamCallError code)
+{
+  g_assert_cmpuint (errors->len, >, index);
+  g_assert_error ((GError *) errors->pdata[index], PEERCAM_CALL_ERROR, (int) code);
+}
+
+static JsonNode *
+json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+static void
+test_garbage (Fixture *f, gconstpointer data)
+{
+  static const char * const bad_candidates[] = {
+    "{\"candidate\":\"hello\",\"sdpMLineIndex\":0}",
+    "{\"candidate\":\"candidate:1 1 UDP 2122260223 999.1.1 5000 typ host\",\"sdpMLineIndex\":0}",
+    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 99999 typ host\",\"sdpMLineIndex\":0}",
+    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ banana\",\"sdpMLineIndex\":0}",
+    "{\"candidate\":42,\"sdpMLineIndex\":0}",
+    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ host\"}",
+    "[1,2,3]",
+  };
+  static const char * const bad_signals[] = {
+    "{\"type\":\"offer\",\"sdp\":\"garbage\"}",
+    "{\"type\":\"offer\"}",
+    "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 0 0 IN IP4 0.0.0.0\\r\\ns=-\\r\\nt=0 0\\r\\n\"}",
+    "{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}",
+    "{\"type\":\"pranswer\",\"sdp\":\"v=0\\r\\n\"}",
+    "\"offer\"",
+  };
+  guint expected = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_candidates); i++)
+    {
+      g_autoptr(JsonNode) node = json (bad_candidates[i]);
+
+      peercam_call_engine_handle_ice (f->viewer, node);
+      assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_signals); i++)
+    {
+      g_autoptr(JsonNode) node = json (bad_signals[i]);
+
+      peercam_call_engine_handle_signal (f->viewer, node);
+      g_assert_cmpuint (f->viewer_errors->len, ==, ++expected);
+    }
+  peercam_call_engine_handle_ice (f->viewer, NULL);
+  assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_IDLE);
+
+  /* An answer the caller never asked for. */
+  {
+    g_autoptr(JsonNode) node = json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
+
+    peercam_call_engine_handle_signal (f->caller, node);
+    assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_WRONG_STATE);
+  }
+
+  /* Both still work, and garbage in the middle of a call doesn't break it. */
+  g_object_set (f->caller, "width", 320, "height", 240, NULL);
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  {
+    g_autoptr(JsonNode) node = json (bad_candidates[0]);
+    guint64 frames;
+
+    peercam_call_engine_handle_ice (f->viewer, node);
+    assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+    frames = peercam_call_engine_get_remote_frames (f->viewer);
+    WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+    g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
+  }
+  g_assert_cmpuint (f->viewer_errors->len, ==, expected);
+  g_assert_cmpuint (f->caller_errors->len, ==, 1);
+}
+
+static void
+test_ice_timeout (Fixture *f, gconstpointer data)
+{
+  gint64 start;
+
+  g_object_set (f->caller, "width", 160, "height", 120, "ice-timeout", 2, NULL);
+  g_object_set (f->viewer, "ice-timeout", 2, NULL);
+  f->drop_candidates = TRUE;
+  start = g_get_monotonic_time ();
+  start_call (f);
+  WAIT_UNTIL (f->caller_errors->len > 0 && f->viewer_errors->len > 0, 5000);
+  g_test_message ("ICE timeout reported after %.1f s", (g_get_monotonic_time () - start) / 1e6);
+  assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_ICE_TIMEOUT);
+  assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_ICE_TIMEOUT);
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_FAILED);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_FAILED);
+  g_assert_cmpuint (f->first_frames, ==, 0);
+
+  /* The engines recover: the next call connects. */
+  f->drop_candidates = FALSE;
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_cmpuint (f->caller_errors->len, ==, 1);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 1);
+}
+
+static void
+test_early_candidates (Fixture *f, gconstpointer data)
+{
+  g_object_set (f->caller, "width", 160, "height", 120, NULL);
+  f->hold_offer = TRUE;
+  start_call (f);
+  WAIT_UNTIL (f->held_offer != NULL && f->held_candidates->len > 0, 5000);
+  spin (50);
+  f->hold_offer = FALSE;
+  /* Candidates first, then the offer they belong to. */
+  for (guint i = 0; i < f->held_candidates->len; i++)
+    peercam_call_engine_handle_ice (f->viewer, f->held_candidates->pdata[i]);
+  peercam_call_engine_handle_signal (f->viewer, f->held_offer);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+}
+
+static void
+test_h264 (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstElementFactory) h264 = gst_element_factory_find ("openh264enc");
+  g_autoptr(GstElementFactory) x264 = gst_element_factory_find ("x264enc");
+
+  if (h264 == NULL && x264 == NULL)
+    {
+      g_test_skip ("no H.264 encoder");
+      return;
+    }
+  g_object_set (f->caller, "codec", "h264", "width", 320, "height", 240, NULL);
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_cmpint (f->first_width, ==, 320);
+  g_assert_nonnull (strstr (f->last_answer, "H264"));
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+  g_assert_cmpuint (f->caller_errors->len, ==, 0);
+}
+
+/* Shaped like Chromium's offer: BUNDLE, audio first, VP8/VP9/H.264 with
+ * rtx, red and ulpfec, a data-less trickle. */
+static const char browser_offer[] =
+  "v=0\r\n"
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+  "s=-\r\n"
+  "t=0 0\r\n"
+  "a=group:BUNDLE 0 1\r\n"
+  "a=extmap-allow-mixed\r\n"
+  "a=msid-semantic: WMS stream\r\n"
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 0 8 126\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+  "a=ice-ufrag:ZZbT\r\n"
+  "a=ice-pwd:pdr3sWKIFg5gRlbgIVdmvjfA\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=fingerprint:sha-256 3A:A1:57:C0:43:6B:1F:D4:2A:D6:5C:7E:DC:F0:2D:3E:E1:46:3F:28:5B:D6:66:0E:81:91:83:A7:0E:17:AD:4D\r\n"
+  "a=setup:actpass\r\n"
+  "a=mid:0\r\n"
+  "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+  "a=sendrecv\r\n"
+  "a=msid:stream audio0\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtpmap:111 opus/48000/2\r\n"
+  "a=rtcp-fb:111 transport-cc\r\n"
+  "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+  "a=rtpmap:63 red/48000/2\r\n"
+  "a=fmtp:63 111/111\r\n"
+  "a=rtpmap:0 PCMU/8000\r\n"
+  "a=rtpmap:8 PCMA/8000\r\n"
+  "a=rtpmap:126 telephone-event/8000\r\n"
+  "a=ssrc:1001 cname:browser\r\n"
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103 116 117 118\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+  "a=ice-ufrag:ZZbT\r\n"
+  "a=ice-pwd:pdr3sWKIFg5gRlbgIVdmvjfA\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=fingerprint:sha-256 3A:A1:57:C0:43:6B:1F:D4:2A:D6:5C:7E:DC:F0:2D:3E:E1:46:3F:28:5B:D6:66:0E:81:91:83:A7:0E:17:AD:4D\r\n"
+  "a=setup:actpass\r\n"
+  "a=mid:1\r\n"
+  "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+  "a=sendonly\r\n"
+  "a=msid:stream video0\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=rtpmap:96 VP8/90000\r\n"
+  "a=rtcp-fb:96 goog-remb\r\n"
+  "a=rtcp-fb:96 transport-cc\r\n"
+  "a=rtcp-fb:96 ccm fir\r\n"
+  "a=rtcp-fb:96 nack\r\n"
+  "a=rtcp-fb:96 nack pli\r\n"
+  "a=rtpmap:97 rtx/90000\r\n"
+  "a=fmtp:97 apt=96\r\n"
+  "a=rtpmap:98 VP9/90000\r\n"
+  "a=rtcp-fb:98 nack pli\r\n"
+  "a=fmtp:98 profile-id=0\r\n"
+  "a=rtpmap:99 rtx/90000\r\n"
+  "a=fmtp:99 apt=98\r\n"
+  "a=rtpmap:102 H264/90000\r\n"
+  "a=rtcp-fb:102 nack pli\r\n"
+  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+  "a=rtpmap:103 rtx/90000\r\n"
+  "a=fmtp:103 apt=102\r\n"
+  "a=rtpmap:116 red/90000\r\n"
+  "a=rtpmap:117 rtx/90000\r\n"
+  "a=fmtp:117 apt=116\r\n"
+  "a=rtpmap:118 ulpfec/90000\r\n"
+  "a=ssrc-group:FID 2002 2003\r\n"
+  "a=ssrc:2002 cname:browser\r\n"
+  "a=ssrc:2003 cname:browser\r\n";
+
+static void
+test_browser_offer (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) offer = NULL;
+  g_autoptr(JsonNode) candidate = json ("{\"candidate\":\"candidate:1 1 udp 2113937151 "
+                                        "0f3c1a2b-4d5e-6f70-8192-a3b4c5d6e7f8.local 54321 typ host "
+                                        "generation 0 ufrag ZZbT network-cost 999\","
+                                        "\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"ZZbT\"}");
+  g_autofree char *video = NULL;
+
+  g_clear_object (&f->caller);  /* the browser is the caller here */
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "offer");
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, browser_offer);
+  json_builder_end_object (builder);
+  offer = json_builder_get_root (builder);
+
+  peercam_call_engine_handle_ice (f->viewer, candidate);  /* before the offer: queued */
+  peercam_call_engine_handle_signal (f->viewer, offer);
+  WAIT_UNTIL (f->answers == 1, 5000);
+  g_test_message ("answer:\n%s", f->last_answer);
+  g_assert_nonnull (strstr (f->last_answer, "a=group:BUNDLE"));
+  video = g_strdup (strstr (f->last_answer, "m=video"));
+  g_assert_nonnull (video);
+  g_assert_nonnull (strstr (video, "a=recvonly"));
+  g_assert_nonnull (strstr (video, "VP8/90000"));
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTING);
+
+  peercam_call_engine_handle_bye (f->viewer);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
+}
+
+static void
+test_no_camera (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (f->caller, "source", "camera", NULL);
+  if (peercam_call_engine_start_local_video (f->caller, &error))
+    {
+      g_test_skip ("this machine has a camera");
+      return;
+    }
+  g_assert_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA);
+  g_assert_cmpstr (error->message, ==, "No camera found");
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_IDLE);
+
+  /* The test pattern still works on the same engine. */
+  g_clear_error (&error);
+  g_object_set (f->caller, "source", "test", NULL);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  peercam_call_engine_warm_up ();
+
+#define ADD(path, func) \
+  g_test_add ("/media/call-engine/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("call", test_call);
+  ADD ("cycles", test_cycles);
+  ADD ("replace", test_replace);
+  ADD ("garbage", test_garbage);
+  ADD ("ice-timeout", test_ice_timeout);
+  ADD ("early-candidates", test_early_candidates);
+  ADD ("h264", test_h264);
+  ADD ("browser-offer", test_browser_offer);
+  ADD ("no-camera", test_no_camera);
+#undef ADD
+
+  return g_test_run ();
+}
