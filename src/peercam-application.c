@@ -5,10 +5,17 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <gst/gst.h>
+#include <string.h>
 
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
+#include "peercam-host-window.h"
+#include "peercam-preferences-window.h"
 #include "peercam-resources.h"
+#include "peercam-session.h"
+#include "peercam-tls.h"
+#include "peercam-web.h"
 #include "peercam-viewer-window.h"
 
 struct _PeercamApplication
@@ -17,45 +24,20 @@ struct _PeercamApplication
 
   PeercamOptions *options;
   GSettings      *settings;
+  PeercamSignalingServer *server;
+  PeercamHostWindow *host_window;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamApplication, peercam_application, ADW_TYPE_APPLICATION)
 
-static const GOptionEntry option_entries[] = {
-  { "caller", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Open a caller window (sends video; the default)"), NULL },
-  { "viewer", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Open a viewer window (shows the remote video)"), NULL },
-  { "server", 's', 0, G_OPTION_ARG_STRING, NULL,
-    N_("Signaling server to join, e.g. http://127.0.0.1:8080"), N_("URL") },
-  { "room", 'r', 0, G_OPTION_ARG_STRING, NULL,
-    N_("Room to join on the signaling server"), N_("NAME") },
-  { "source", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Video source: “test”, “camera” or a device name"), N_("test|camera|DEVICE") },
-  { "call", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Call as soon as local video runs and a viewer is in the room"), NULL },
-  { "host", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Host a room with the embedded signaling server (--host=PORT sets the port)"), NULL },
-  { "host-only", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Run only the signaling server, without a window"), NULL },
-  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
-    N_("Port of the hosted signaling server (default 8080)"), N_("N") },
-  { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Address the hosted server listens on (default: all)"), N_("ADDR") },
-  { "token", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Access token for the room (hosting and joining)"), N_("TOKEN") },
-  { "pin", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Accept the server's self-signed certificate with this SHA-256 fingerprint"), N_("SHA256") },
-  { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
-    N_("Gather ICE candidates only on this local address (repeatable)"), N_("ADDR") },
-  { "headless", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Run the caller or viewer without a window"), NULL },
-  { "events", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("With --headless: print one JSON event per line on standard output"), NULL },
-  { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Print the version and exit"), NULL },
-  { NULL }
+enum {
+  PROP_0,
+  PROP_SERVER,
+  N_PROPS
 };
+
+static GParamSpec *properties[N_PROPS];
+
 
 PeercamApplication *
 peercam_application_new (void)
@@ -75,28 +57,225 @@ peercam_application_get_options (PeercamApplication *self)
   return self->options;
 }
 
-GtkWindow *
-peercam_application_new_caller_window (PeercamApplication *self)
+GSettings *
+peercam_application_get_settings (PeercamApplication *self)
 {
-  GtkWindow *window;
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
+
+  if (self->settings == NULL)
+    self->settings = g_settings_new (APP_ID);
+  return self->settings;
+}
+
+PeercamSignalingServer *
+peercam_application_get_server (PeercamApplication *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
+
+  return self->server;
+}
+
+static void
+on_server_client_joined (PeercamSignalingServer *server,
+                         const char             *room,
+                         const char             *id)
+{
+  g_info ("Room “%s”: %s joined", room, id);
+}
+
+static void
+on_server_client_left (PeercamSignalingServer *server,
+                       const char             *room,
+                       const char             *id)
+{
+  g_info ("Room “%s”: %s left", room, id);
+}
+
+gboolean
+peercam_application_start_hosting (PeercamApplication  *self,
+                                   guint                port,
+                                   const char          *token,
+                                   GError             **error)
+{
+  g_autoptr(PeercamSignalingServer) server = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), FALSE);
+
+  if (self->server != NULL)
+    return TRUE;
+
+  server = peercam_signaling_server_new ();
+  peercam_signaling_server_set_port (server, port);
+  if (self->options->bind != NULL)
+    peercam_signaling_server_set_bind_address (server, self->options->bind);
+  if (token != NULL && *token != '\0')
+    peercam_signaling_server_set_token (server, token);
+  g_signal_connect (server, "client-joined", G_CALLBACK (on_server_client_joined), NULL);
+  g_signal_connect (server, "client-left", G_CALLBACK (on_server_client_left), NULL);
+
+  /* web: the browser pages, and HTTPS/WSS with --tls */
+  peercam_web_install (peercam_signaling_server_get_soup_server (server));
+  if (self->options->tls)
+    {
+      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (NULL, error);
+
+      if (certificate == NULL)
+        return FALSE;
+      peercam_signaling_server_set_tls_certificate (server, certificate);
+    }
+
+  if (!peercam_signaling_server_start (server, error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not host a room on port %u: %s"),
+                                                  port, (*error)->message);
+
+      g_free ((*error)->message);
+      (*error)->message = g_steal_pointer (&message);
+      return FALSE;
+    }
+
+  self->server = g_steal_pointer (&server);
+  /* Hosting outlives every window. */
+  g_application_hold (G_APPLICATION (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+
+  return TRUE;
+}
+
+void
+peercam_application_stop_hosting (PeercamApplication *self)
+{
+  g_return_if_fail (PEERCAM_IS_APPLICATION (self));
+
+  if (self->server == NULL)
+    return;
+
+  peercam_signaling_server_stop (self->server);
+  g_clear_object (&self->server);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+  g_application_release (G_APPLICATION (self));
+}
+
+/* The address this instance's own windows use to join the room it hosts. */
+char *
+peercam_application_dup_local_url (PeercamApplication *self)
+{
+  const char *bind;
+  const char *scheme;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  window = GTK_WINDOW (peercam_caller_window_new (self));
-  gtk_window_present (window);
-  return window;
+  if (self->server == NULL)
+    return NULL;
+
+  /* web: https when hosting with --tls */
+  scheme = peercam_signaling_server_get_tls_certificate (self->server) ? "https" : "http";
+  bind = peercam_signaling_server_get_bind_address (self->server);
+  if (bind != NULL && strchr (bind, ':') != NULL && !g_str_equal (bind, "::"))
+    return g_strdup_printf ("%s://[%s]:%u", scheme, bind, peercam_signaling_server_get_port (self->server));
+  if (bind != NULL && !g_str_equal (bind, "0.0.0.0") && !g_str_equal (bind, "::"))
+    return g_strdup_printf ("%s://%s:%u", scheme, bind, peercam_signaling_server_get_port (self->server));
+
+  return g_strdup_printf ("%s://127.0.0.1:%u", scheme, peercam_signaling_server_get_port (self->server));
+}
+
+/* Where a new window joins: the server named on the command line, else the
+ * room this instance hosts; with neither, the window waits for Join a Room…
+ * rather than failing against a server that may not exist. */
+static char *
+dup_join_url (PeercamApplication *self)
+{
+  if (self->options->server != NULL)
+    return g_strdup (self->options->server);
+  return peercam_application_dup_local_url (self);
+}
+
+/* web: --pin, else our own certificate when joining the room we host with --tls */
+static char *
+dup_join_pin (PeercamApplication *self)
+{
+  GTlsCertificate *certificate;
+
+  if (self->options->pin != NULL)
+    return g_strdup (self->options->pin);
+  if (self->options->server != NULL || self->server == NULL)
+    return NULL;
+  certificate = peercam_signaling_server_get_tls_certificate (self->server);
+  return certificate ? peercam_tls_fingerprint_sha256 (certificate) : NULL;
+}
+
+static char *
+dup_room (PeercamApplication *self)
+{
+  if (self->options->room != NULL)
+    return g_strdup (self->options->room);
+  return g_settings_get_string (peercam_application_get_settings (self), "room");
+}
+
+static void
+configure_session (PeercamApplication *self,
+                   PeercamSession     *session)
+{
+  PeercamCallEngine *engine = peercam_session_get_engine (session);
+
+  if (self->options->ice_addresses != NULL)
+    peercam_call_engine_set_ice_addresses (engine, (const char * const *) self->options->ice_addresses);
+  if (self->options->stun != NULL)
+    peercam_call_engine_set_stun_server (engine, self->options->stun);
+  if (self->options->turn != NULL)
+    peercam_call_engine_set_turn_server (engine, self->options->turn);
+}
+
+GtkWindow *
+peercam_application_new_caller_window (PeercamApplication *self)
+{
+  PeercamCallerWindow *window;
+  g_autofree char *url = NULL;
+  g_autofree char *room = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
+
+  window = peercam_caller_window_new (self);
+  configure_session (self, peercam_caller_window_get_session (window));
+  if (self->options->source != NULL)
+    peercam_caller_window_set_source (window, self->options->source);
+
+  url = dup_join_url (self);
+  room = dup_room (self);
+  if (url != NULL)
+    {
+      g_autofree char *pin = dup_join_pin (self);   /* web */
+
+      peercam_caller_window_join (window, url, room, self->options->token, pin);
+    }
+
+  gtk_window_present (GTK_WINDOW (window));
+  return GTK_WINDOW (window);
 }
 
 GtkWindow *
 peercam_application_new_viewer_window (PeercamApplication *self)
 {
-  GtkWindow *window;
+  PeercamViewerWindow *window;
+  g_autofree char *url = NULL;
+  g_autofree char *room = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  window = GTK_WINDOW (peercam_viewer_window_new (self));
-  gtk_window_present (window);
-  return window;
+  window = peercam_viewer_window_new (self);
+  configure_session (self, peercam_viewer_window_get_session (window));
+
+  url = dup_join_url (self);
+  room = dup_room (self);
+  if (url != NULL)
+    {
+      g_autofree char *pin = dup_join_pin (self);   /* web */
+
+      peercam_viewer_window_join (window, url, room, self->options->token, pin);
+    }
+
+  gtk_window_present (GTK_WINDOW (window));
+  return GTK_WINDOW (window);
 }
 
 static int
@@ -120,11 +299,6 @@ peercam_application_handle_local_options (GApplication *app,
       return 2;
     }
 
-  /* Without a window there is nothing to share with a running instance:
-   * headless runs and servers are processes of their own. */
-  if (options->headless || options->host_only)
-    g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
-
   return -1;
 }
 
@@ -147,17 +321,41 @@ peercam_application_command_line (GApplication            *app,
   g_clear_pointer (&self->options, peercam_options_free);
   self->options = g_steal_pointer (&options);
 
-  if (self->options->headless || self->options->host_only)
+  if (self->options->host)
     {
-      g_application_command_line_printerr (command_line, "peercam: %s\n",
-                                           _("Headless mode is not available in this build"));
-      return 1;
+      GSettings *settings = peercam_application_get_settings (self);
+      g_autofree char *token = g_settings_get_string (settings, "host-token");
+      guint port = self->options->port >= 0 ? (guint) self->options->port
+                                            : g_settings_get_uint (settings, "host-port");
+
+      if (!peercam_application_start_hosting (self, port,
+                                              self->options->token ? self->options->token : token,
+                                              &error))
+        g_application_command_line_printerr (command_line, "peercam: %s\n", error->message);
     }
 
   if (self->options->mode == PEERCAM_MODE_VIEWER)
-    peercam_application_new_viewer_window (self);
+    {
+      peercam_application_new_viewer_window (self);
+    }
   else
-    peercam_application_new_caller_window (self);
+    {
+      GtkWindow *window = peercam_application_new_caller_window (self);
+
+      if (self->options->call)
+        {
+          PeercamSession *session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (window));
+
+          /* --call: start local video now, call when a viewer is in the room. */
+          peercam_session_set_auto_call (session, TRUE);
+          gtk_widget_activate_action (GTK_WIDGET (window), "caller.get-local-video", NULL);
+        }
+    }
+
+  /* Options describe this command line only; windows opened later from the
+   * menu start from the settings. */
+  g_clear_pointer (&self->options->server, g_free);
+  self->options->call = FALSE;
 
   return 0;
 }
@@ -226,7 +424,15 @@ host_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  /* Filled in by the hosting work; the menu entry exists from the start. */
+  PeercamApplication *self = PEERCAM_APPLICATION (user_data);
+
+  if (self->host_window == NULL)
+    {
+      self->host_window = peercam_host_window_new (self);
+      g_object_add_weak_pointer (G_OBJECT (self->host_window), (gpointer *) &self->host_window);
+    }
+
+  gtk_window_present (GTK_WINDOW (self->host_window));
 }
 
 static void
@@ -234,6 +440,12 @@ preferences_action (GSimpleAction *action,
                     GVariant      *parameter,
                     gpointer       user_data)
 {
+  PeercamApplication *self = PEERCAM_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  PeercamPreferencesWindow *window;
+
+  window = peercam_preferences_window_new (parent, peercam_application_get_settings (self));
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static const GActionEntry app_actions[] = {
@@ -265,12 +477,45 @@ peercam_application_startup (GApplication *app)
 }
 
 static void
+peercam_application_shutdown (GApplication *app)
+{
+  PeercamApplication *self = PEERCAM_APPLICATION (app);
+
+  if (self->server != NULL)
+    {
+      peercam_signaling_server_stop (self->server);
+      g_clear_object (&self->server);
+    }
+
+  G_APPLICATION_CLASS (peercam_application_parent_class)->shutdown (app);
+}
+
+static void
+peercam_application_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  PeercamApplication *self = PEERCAM_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVER:
+      g_value_set_object (value, self->server);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 peercam_application_finalize (GObject *object)
 {
   PeercamApplication *self = PEERCAM_APPLICATION (object);
 
   g_clear_pointer (&self->options, peercam_options_free);
   g_clear_object (&self->settings);
+  g_clear_object (&self->server);
 
   G_OBJECT_CLASS (peercam_application_parent_class)->finalize (object);
 }
@@ -282,6 +527,13 @@ peercam_application_class_init (PeercamApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   object_class->finalize = peercam_application_finalize;
+  object_class->get_property = peercam_application_get_property;
+
+  properties[PROP_SERVER] =
+    g_param_spec_object ("server", NULL, NULL,
+                         PEERCAM_TYPE_SIGNALING_SERVER,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   peercam_register_resource ();
 
@@ -289,14 +541,18 @@ peercam_application_class_init (PeercamApplicationClass *klass)
   app_class->command_line = peercam_application_command_line;
   app_class->activate = peercam_application_activate;
   app_class->startup = peercam_application_startup;
+  app_class->shutdown = peercam_application_shutdown;
 }
 
 static void
 peercam_application_init (PeercamApplication *self)
 {
+  /* Idempotent; the windows' call engines need it. */
+  gst_init (NULL, NULL);
+
   self->options = peercam_options_new ();
 
-  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+  g_application_add_main_option_entries (G_APPLICATION (self), peercam_options_get_entries ());
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("Send live camera video to another computer over WebRTC."));
 }

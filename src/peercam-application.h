@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "peercam-options.h"
+#include "peercam-signaling-server.h"
 
 G_BEGIN_DECLS
 
@@ -18,5 +19,13 @@ PeercamApplication *peercam_application_new              (void);
 GtkWindow          *peercam_application_new_caller_window (PeercamApplication *self);
 GtkWindow          *peercam_application_new_viewer_window (PeercamApplication *self);
 const PeercamOptions *peercam_application_get_options    (PeercamApplication *self);
+GSettings          *peercam_application_get_settings      (PeercamApplication *self);
+PeercamSignalingServer *peercam_application_get_server    (PeercamApplication *self);
+gboolean            peercam_application_start_hosting     (PeercamApplication *self,
+                                                           guint               port,
+                                                           const char         *token,
+                                                           GError            **error);
+void                peercam_application_stop_hosting      (PeercamApplication *self);
+char               *peercam_application_dup_local_url     (PeercamApplication *self);
 
 G_END_DECLS

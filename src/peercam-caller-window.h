@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "peercam-application.h"
+#include "peercam-session.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,14 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PeercamCallerWindow, peercam_caller_window, PEERCAM, CALLER_WINDOW, AdwApplicationWindow)
 
-PeercamCallerWindow *peercam_caller_window_new (PeercamApplication *application);
+PeercamCallerWindow *peercam_caller_window_new       (PeercamApplication  *application);
+PeercamSession      *peercam_caller_window_get_session (PeercamCallerWindow *self);
+void                 peercam_caller_window_set_source  (PeercamCallerWindow *self,
+                                                        const char          *source);
+void                 peercam_caller_window_join        (PeercamCallerWindow *self,
+                                                        const char          *server_url,
+                                                        const char          *room,
+                                                        const char          *token,
+                                                        const char          *pin);
 
 G_END_DECLS

@@ -13,6 +13,72 @@
 
 G_DEFINE_QUARK (peercam-options-error-quark, peercam_options_error)
 
+static const GOptionEntry option_entries[] = {
+  /* Parsed by GApplication into a GVariantDict: see peercam_options_new_from_dict(). */
+  { "caller", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Open a caller window (sends video; the default)"), NULL },
+  { "viewer", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Open a viewer window (shows the remote video)"), NULL },
+  { "server", 's', 0, G_OPTION_ARG_STRING, NULL,
+    N_("Signaling server to join, e.g. http://127.0.0.1:8080"), N_("URL") },
+  { "room", 'r', 0, G_OPTION_ARG_STRING, NULL,
+    N_("Room to join on the signaling server"), N_("NAME") },
+  { "source", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Video source: “test”, “camera” or a device name"), N_("test|camera|DEVICE") },
+  { "call", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Call as soon as local video runs and a viewer is in the room"), NULL },
+  { "host", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Host a room with the embedded signaling server (--host=PORT sets the port)"), NULL },
+  { "host-only", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Run only the signaling server, without a window"), NULL },
+  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
+    N_("Port of the hosted signaling server (default 8080)"), N_("N") },
+  { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Address the hosted server listens on (default: all)"), N_("ADDR") },
+  { "tls", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Host with HTTPS and secure WebSockets, using a self-signed certificate"), NULL },
+  { "token", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Access token for the room (hosting and joining)"), N_("TOKEN") },
+  { "pin", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Accept the server's self-signed certificate with this SHA-256 fingerprint"), N_("SHA256") },
+  { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Gather ICE candidates only on this local address (repeatable)"), N_("ADDR") },
+  { "stun", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("STUN server for calls beyond the local network, e.g. stun://host:3478"), N_("URI") },
+  { "turn", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("TURN relay, e.g. turn://user:password@host:3478"), N_("URI") },
+  { "headless", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Run the caller or viewer without a window"), NULL },
+  { "events", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("With --headless: print one JSON event per line on standard output"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Print the version and exit"), NULL },
+  { NULL }
+};
+
+const GOptionEntry *
+peercam_options_get_entries (void)
+{
+  return option_entries;
+}
+
+/* Headless runs and servers need no display: main() sends them down a path
+ * that never initialises GTK. */
+gboolean
+peercam_options_wants_headless (int          argc,
+                                char * const *argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--"))
+        break;
+      if (g_str_equal (argv[i], "--headless") || g_str_equal (argv[i], "--host-only"))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 PeercamOptions *
 peercam_options_new (void)
 {
@@ -36,6 +102,8 @@ peercam_options_free (PeercamOptions *options)
   g_free (options->pin);
   g_strfreev (options->ice_addresses);
   g_free (options->bind);
+  g_free (options->stun);
+  g_free (options->turn);
   g_free (options);
 }
 
@@ -177,6 +245,21 @@ peercam_options_validate (PeercamOptions  *options,
         }
     }
 
+  if (options->stun != NULL && !g_str_has_prefix (options->stun, "stun://"))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid STUN server “%s”: expected stun://host:port"), options->stun);
+      return FALSE;
+    }
+
+  if (options->turn != NULL && !g_str_has_prefix (options->turn, "turn://") &&
+      !g_str_has_prefix (options->turn, "turns://"))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid TURN server “%s”: expected turn://user:password@host:port"), options->turn);
+      return FALSE;
+    }
+
   if (options->pin != NULL && !is_valid_fingerprint (options->pin))
     {
       g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
@@ -206,9 +289,9 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
-  if ((options->port >= 0 || options->bind != NULL) && !options->host && !options->host_only)
+  if ((options->port >= 0 || options->bind != NULL || options->tls) && !options->host && !options->host_only)
     {
-      /* --port and --bind describe the hosted server; they imply hosting. */
+      /* --port, --bind and --tls describe the hosted server; they imply hosting. */
       options->host = TRUE;
     }
 
@@ -281,12 +364,15 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   options->token = dup_string_option (dict, "token");
   options->pin = dup_string_option (dict, "pin");
   options->bind = dup_string_option (dict, "bind");
+  options->stun = dup_string_option (dict, "stun");
+  options->turn = dup_string_option (dict, "turn");
   g_variant_dict_lookup (dict, "ice-address", "^as", &options->ice_addresses);
   options->call = g_variant_dict_contains (dict, "call");
   options->host = g_variant_dict_contains (dict, "host");
   options->host_only = g_variant_dict_contains (dict, "host-only");
   options->headless = g_variant_dict_contains (dict, "headless");
   options->events = g_variant_dict_contains (dict, "events");
+  options->tls = g_variant_dict_contains (dict, "tls");
 
   if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
       !peercam_options_parse_port (port, &options->port, error))

@@ -34,9 +34,15 @@ typedef struct {
   gboolean    events;
   int         port;         /* -1: unset */
   char       *bind;
+  gboolean    tls;          /* web: host with HTTPS/WSS and a self-signed certificate */
+  char       *stun;         /* stun://host:port */
+  char       *turn;         /* turn://user:password@host:port */
 } PeercamOptions;
 
 GQuark          peercam_options_error_quark   (void);
+const GOptionEntry *peercam_options_get_entries (void);
+gboolean        peercam_options_wants_headless (int            argc,
+                                                char * const  *argv);
 PeercamOptions *peercam_options_new           (void);
 void            peercam_options_free          (PeercamOptions  *options);
 gboolean        peercam_options_parse_port    (const char      *text,

@@ -6,23 +6,72 @@
 
 #include <glib/gi18n.h>
 
+#include "peercam-join-dialog.h"
+#include "peercam-session.h"
+#include "peercam-video-paintable.h"
 #include "peercam-viewer-window.h"
+#include "peercam-window-common.h"
 
 struct _PeercamViewerWindow
 {
-  AdwApplicationWindow  parent_instance;
+  AdwApplicationWindow   parent_instance;
+
+  PeercamSession        *session;
+  PeercamVideoPaintable *remote;
+  gboolean               showing_video;
 
   /* Template widgets */
-  AdwWindowTitle       *window_title;
-  GtkMenuButton        *menu_button;
-  GtkButton            *fullscreen_button;
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *video_stack;
-  AdwStatusPage        *waiting_page;
-  GtkPicture           *remote_picture;
+  AdwWindowTitle        *window_title;
+  GtkMenuButton         *menu_button;
+  GtkButton             *fullscreen_button;
+  AdwToastOverlay       *toast_overlay;
+  GtkStack              *video_stack;
+  AdwStatusPage         *waiting_page;
+  GtkPicture            *remote_picture;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamViewerWindow, peercam_viewer_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+peercam_viewer_window_update (PeercamViewerWindow *self)
+{
+  PeercamCallState state = peercam_call_engine_get_state (peercam_session_get_engine (self->session));
+  const char *room = peercam_session_get_room (self->session);
+  g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
+  g_autofree char *description = NULL;
+  const char *call_text = NULL;
+  g_autofree char *subtitle = NULL;
+
+  switch (state)
+    {
+    case PEERCAM_CALL_STATE_CONNECTING:
+      call_text = _("Connecting…");
+      break;
+    case PEERCAM_CALL_STATE_CONNECTED:
+      call_text = _("In call");
+      break;
+    default:
+      break;
+    }
+
+  /* A call that is not connected never leaves a frozen frame on screen,
+   * not even for a moment when the next call starts. */
+  if (state != PEERCAM_CALL_STATE_CONNECTED && state != PEERCAM_CALL_STATE_CONNECTING)
+    {
+      self->showing_video = FALSE;
+      peercam_video_paintable_clear (self->remote);
+    }
+  gtk_stack_set_visible_child_name (self->video_stack, self->showing_video ? "video" : "waiting");
+
+  if (peercam_session_get_client (self->session) == NULL)
+    description = g_strdup (_("Join a room from the main menu, or host one"));
+  else
+    description = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
+  adw_status_page_set_description (self->waiting_page, description);
+
+  subtitle = call_text ? g_strdup_printf ("%s · %s", signaling, call_text) : g_steal_pointer (&signaling);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+}
 
 static void
 fullscreen_action (GtkWidget  *widget,
@@ -38,16 +87,113 @@ fullscreen_action (GtkWidget  *widget,
 }
 
 static void
+on_join_dialog_join (PeercamViewerWindow *self,
+                     const char          *url,
+                     const char          *room,
+                     const char          *token)
+{
+  peercam_viewer_window_join (self, url, room, token, NULL);
+}
+
+static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
+  PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (widget);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  PeercamJoinDialog *dialog;
+
+  dialog = peercam_join_dialog_new (GTK_WINDOW (self),
+                                    peercam_application_get_settings (PEERCAM_APPLICATION (app)));
+  g_signal_connect_object (dialog, "join", G_CALLBACK (on_join_dialog_join), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_session_event (PeercamViewerWindow *self,
+                  const char          *name,
+                  JsonNode            *details)
+{
+  JsonObject *object = json_node_get_object (details);
+
+  if (g_str_equal (name, "error"))
+    {
+      _peercam_window_show_error (self->toast_overlay,
+                                  json_object_get_string_member_with_default (object, "message", ""));
+    }
+  else if (g_str_equal (name, "first-frame"))
+    {
+      self->showing_video = TRUE;
+    }
+  else if (g_str_equal (name, "bye") && self->showing_video)
+    {
+      self->showing_video = FALSE;
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
+    }
+
+  peercam_viewer_window_update (self);
+}
+
+static void
+on_engine_state (PeercamViewerWindow *self)
+{
+  PeercamCallState state = peercam_call_engine_get_state (peercam_session_get_engine (self->session));
+
+  if (self->showing_video && (state == PEERCAM_CALL_STATE_ENDED || state == PEERCAM_CALL_STATE_FAILED))
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
+  peercam_viewer_window_update (self);
+}
+
+static void
+on_client_changed (PeercamViewerWindow *self)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (self->session);
+
+  if (client != NULL)
+    g_signal_connect_object (client, "notify::state",
+                             G_CALLBACK (peercam_viewer_window_update), self, G_CONNECT_SWAPPED);
+  peercam_viewer_window_update (self);
+}
+
+static void
+on_picture_pressed (GtkGestureClick     *gesture,
+                    int                  n_press,
+                    double               x,
+                    double               y,
+                    PeercamViewerWindow *self)
+{
+  if (n_press == 2)
+    gtk_widget_activate_action (GTK_WIDGET (self), "viewer.fullscreen", NULL);
+}
+
+/* Runs once the window has its application (GtkWindow sets "application"
+ * after constructed(), so this cannot live there). */
+static void
+peercam_viewer_window_setup (PeercamViewerWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  _peercam_window_configure_engine (peercam_session_get_engine (self->session),
+                                    peercam_application_get_settings (PEERCAM_APPLICATION (app)));
+  peercam_viewer_window_update (self);
 }
 
 static void
 peercam_viewer_window_dispose (GObject *object)
 {
+  PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (object);
+
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      peercam_session_leave (self->session);
+      peercam_call_engine_handle_bye (peercam_session_get_engine (self->session));
+    }
+  g_clear_object (&self->session);
+
   gtk_widget_dispose_template (GTK_WIDGET (object), PEERCAM_TYPE_VIEWER_WINDOW);
+  g_clear_object (&self->remote);
 
   G_OBJECT_CLASS (peercam_viewer_window_parent_class)->dispose (object);
 }
@@ -79,18 +225,61 @@ static void
 peercam_viewer_window_init (PeercamViewerWindow *self)
 {
   g_autoptr(GtkBuilder) builder = NULL;
+  GtkGesture *gesture;
+  PeercamCallEngine *engine;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
   builder = gtk_builder_new_from_resource ("/io/github/peercam/Peercam/primary-menu.ui");
   gtk_menu_button_set_menu_model (self->menu_button,
                                   G_MENU_MODEL (gtk_builder_get_object (builder, "primary_menu")));
+
+  gesture = gtk_gesture_click_new ();
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_picture_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->remote_picture), GTK_EVENT_CONTROLLER (gesture));
+
+  self->session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  engine = peercam_session_get_engine (self->session);
+  self->remote = peercam_video_paintable_new ();
+  peercam_call_engine_set_remote_sink (engine, peercam_video_paintable_get_sink (self->remote));
+  gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
+
+  g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::client", G_CALLBACK (on_client_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (engine, "notify::state", G_CALLBACK (on_engine_state), self, G_CONNECT_SWAPPED);
 }
 
 PeercamViewerWindow *
 peercam_viewer_window_new (PeercamApplication *application)
 {
-  return g_object_new (PEERCAM_TYPE_VIEWER_WINDOW,
-                       "application", application,
-                       NULL);
+  PeercamViewerWindow *self = g_object_new (PEERCAM_TYPE_VIEWER_WINDOW,
+                                            "application", application,
+                                            NULL);
+
+  peercam_viewer_window_setup (self);
+  return self;
+}
+
+PeercamSession *
+peercam_viewer_window_get_session (PeercamViewerWindow *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_VIEWER_WINDOW (self), NULL);
+
+  return self->session;
+}
+
+void
+peercam_viewer_window_join (PeercamViewerWindow *self,
+                            const char          *server_url,
+                            const char          *room,
+                            const char          *token,
+                            const char          *pin)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (PEERCAM_IS_VIEWER_WINDOW (self));
+
+  if (!peercam_session_join (self->session, server_url, room, token, pin, &error))
+    _peercam_window_show_error (self->toast_overlay, error->message);
+  peercam_viewer_window_update (self);
 }

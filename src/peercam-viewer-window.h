@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "peercam-application.h"
+#include "peercam-session.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,12 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PeercamViewerWindow, peercam_viewer_window, PEERCAM, VIEWER_WINDOW, AdwApplicationWindow)
 
-PeercamViewerWindow *peercam_viewer_window_new (PeercamApplication *application);
+PeercamViewerWindow *peercam_viewer_window_new       (PeercamApplication  *application);
+PeercamSession      *peercam_viewer_window_get_session (PeercamViewerWindow *self);
+void                 peercam_viewer_window_join        (PeercamViewerWindow *self,
+                                                        const char          *server_url,
+                                                        const char          *room,
+                                                        const char          *token,
+                                                        const char          *pin);
 
 G_END_DECLS

@@ -4,13 +4,16 @@ PEERCAM_BUILD_DEPS="
   meson ninja-build pkg-config gcc gettext libxml2-utils
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libnice-dev libsoup-3.0-dev libjson-glib-dev
+  libnice-dev libsoup-3.0-dev libjson-glib-dev libqrencode-dev
+  libgnutls28-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice gstreamer1.0-libav
   desktop-file-utils appstream
+  libportal-dev gstreamer1.0-pipewire
 "
 PEERCAM_TEST_DEPS="
-  xvfb xauth dbus dbus-x11 clang libclang-rt-14-dev imagemagick
+  xvfb xauth dbus dbus-x11 clang libclang-rt-14-dev imagemagick fonts-wqy-microhei
+  chromium iproute2
 "
 
 peercam_install_deps () {

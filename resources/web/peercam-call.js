@@ -1,0 +1,253 @@
+// peercam-call.js — the caller (/userA) and viewer (/userB) pages: the
+// WebRTC demo's flow over PeercamSocket with the same events as the app.
+//
+// Query parameters: room (default "room"), transport=polling, token, and
+// server=http(s)://host:port to signal through another server than this one.
+//
+// SPDX-License-Identifier: GPL-3.0-or-later
+'use strict';
+
+(function () {
+  const params = new URLSearchParams(window.location.search);
+  const role = document.body.dataset.role;            // 'caller' or 'viewer'
+  const room = params.get('room') || 'room';
+  const statusLabel = document.getElementById('status');
+  const localVideo = document.getElementById('localVideo');
+  const remoteVideo = document.getElementById('remoteVideo');
+  const buttons = {
+    start: document.getElementById('startButton'),
+    call: document.getElementById('callButton'),
+    hangup: document.getElementById('hangupButton'),
+  };
+
+  const STATUS_TEXT = {
+    connecting: 'Connecting to the server…',
+    waiting: role === 'caller' ? 'Waiting for a viewer' : 'Waiting for a call',
+    ready: 'A viewer is in the room',
+    calling: role === 'caller' ? 'Calling…' : 'Answering…',
+    connected: 'Connected',
+    full: `Room “${room}” is full`,
+    disconnected: 'Disconnected from the server',
+    error: 'Error',
+  };
+
+  let socket = null;
+  let pc = null;
+  let localStream = null;
+  let peerPresent = false;
+  let pendingCandidates = [];
+  let retryMs = 1000;
+  let retryTimer = null;
+  let leaving = false;
+
+  function setState (state, detail) {
+    window.peercamState = state;
+    document.body.dataset.state = state;
+    statusLabel.textContent = detail ? `${STATUS_TEXT[state] || state}: ${detail}` : (STATUS_TEXT[state] || state);
+    updateButtons();
+  }
+
+  function updateButtons () {
+    if (role !== 'caller')
+      return;
+    const inCall = pc !== null;
+    buttons.start.disabled = localStream !== null;
+    buttons.call.disabled = localStream === null || inCall || !(socket && socket.connected);
+    buttons.hangup.disabled = !inCall;
+  }
+
+  function idleState () {
+    return role === 'caller' && peerPresent ? 'ready' : 'waiting';
+  }
+
+  function closePeerConnection () {
+    if (pc !== null) {
+      pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = null;
+      pc.close();
+      pc = null;
+    }
+    pendingCandidates = [];
+    if (remoteVideo)
+      remoteVideo.srcObject = null;
+  }
+
+  function newPeerConnection () {
+    closePeerConnection();
+    const connection = new RTCPeerConnection({ iceServers: [] });
+    connection.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate)
+        socket.emit('ice', e.candidate.toJSON());
+    };
+    connection.onconnectionstatechange = () => {
+      if (connection !== pc)
+        return;
+      switch (connection.connectionState) {
+      case 'connected':
+        setState('connected');
+        break;
+      case 'failed':
+        closePeerConnection();
+        setState(idleState(), 'the connection failed');
+        break;
+      default:
+        break;
+      }
+    };
+    if (role === 'viewer') {
+      connection.ontrack = (e) => {
+        remoteVideo.srcObject = e.streams[0] || new MediaStream([e.track]);
+        remoteVideo.play().catch(() => {});
+      };
+    }
+    pc = connection;
+    return connection;
+  }
+
+  async function flushCandidates () {
+    for (const candidate of pendingCandidates.splice(0)) {
+      try {
+        await pc.addIceCandidate(candidate);
+      } catch (e) {
+        console.warn('peercam: candidate refused', e);
+      }
+    }
+  }
+
+  async function getLocalVideo () {
+    try {
+      localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      localVideo.srcObject = localStream;
+      updateButtons();
+    } catch (e) {
+      setState('error', window.isSecureContext ? e.message
+        : 'browsers only share a camera with HTTPS pages: host with --tls');
+    }
+  }
+
+  async function call () {
+    if (localStream === null || pc !== null)
+      return;
+    const connection = newPeerConnection();
+    for (const track of localStream.getVideoTracks())
+      connection.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
+    setState('calling');
+    const offer = await connection.createOffer();
+    await connection.setLocalDescription(offer);
+    socket.emit('signal', { type: offer.type, sdp: offer.sdp });
+  }
+
+  function hangUp () {
+    if (pc === null)
+      return;
+    closePeerConnection();
+    socket.emit('bye', socket.id);
+    setState(idleState());
+  }
+
+  async function onSignal (description) {
+    if (!description || typeof description.sdp !== 'string')
+      return;
+    try {
+      if (description.type === 'offer' && role === 'viewer') {
+        const connection = newPeerConnection();
+        setState('calling');
+        await connection.setRemoteDescription({ type: 'offer', sdp: description.sdp });
+        await flushCandidates();
+        const answer = await connection.createAnswer();
+        await connection.setLocalDescription(answer);
+        socket.emit('signal', { type: answer.type, sdp: answer.sdp });
+      } else if (description.type === 'answer' && role === 'caller' && pc !== null) {
+        await pc.setRemoteDescription({ type: 'answer', sdp: description.sdp });
+        await flushCandidates();
+      }
+    } catch (e) {
+      console.error('peercam: signal failed', e);
+      closePeerConnection();
+      setState('error', e.message);
+    }
+  }
+
+  async function onIce (candidate) {
+    if (!candidate || !candidate.candidate || pc === null)
+      return;
+    const init = {
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? null,
+      sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
+    };
+    if (!pc.remoteDescription) {
+      pendingCandidates.push(init);
+      return;
+    }
+    try {
+      await pc.addIceCandidate(init);
+    } catch (e) {
+      console.warn('peercam: candidate refused', e);
+    }
+  }
+
+  function onBye () {
+    peerPresent = false;
+    closePeerConnection();
+    setState('waiting');
+  }
+
+  // Lost connections come back with a growing delay; a refusal does not.
+  function scheduleReconnect () {
+    if (leaving || retryTimer !== null)
+      return;
+    retryTimer = setTimeout(() => { retryTimer = null; connect(); }, retryMs);
+    retryMs = Math.min(retryMs * 2, 10000);
+  }
+
+  function connect () {
+    const server = params.get('server');
+    socket = new window.PeercamSocket(server || '', {
+      transport: params.get('transport') === 'polling' ? 'polling' : 'websocket',
+      token: params.get('token'),
+    });
+    socket.on('connect', () => {
+      retryMs = 1000;
+      setState('waiting');
+      socket.emit('create or join', room);
+    });
+    socket.on('create', () => { peerPresent = false; setState(pc ? window.peercamState : idleState()); });
+    socket.on('join', () => { peerPresent = true; setState(pc ? window.peercamState : idleState()); });
+    socket.on('call', () => { peerPresent = true; if (!pc) setState(idleState()); });
+    socket.on('full', () => setState('full'));
+    socket.on('signal', onSignal);
+    socket.on('ice', onIce);
+    socket.on('bye', onBye);
+    socket.on('error', (message) => setState('error', String(message)));
+    socket.on('connect_error', (reason, refused) => {
+      setState('error', String(reason));
+      if (!refused)
+        scheduleReconnect();
+    });
+    socket.on('disconnect', () => {
+      closePeerConnection();
+      peerPresent = false;
+      setState('disconnected');
+      scheduleReconnect();
+    });
+    setState('connecting');
+    socket.connect();
+  }
+
+  if (role === 'caller') {
+    buttons.start.addEventListener('click', getLocalVideo);
+    buttons.call.addEventListener('click', () => call().catch((e) => setState('error', e.message)));
+    buttons.hangup.addEventListener('click', hangUp);
+  }
+  window.addEventListener('pagehide', () => {
+    leaving = true;
+    clearTimeout(retryTimer);
+    if (socket)
+      socket.close();
+  });
+
+  // For tests and the console.
+  window.peercam = { getLocalVideo, call, hangUp, get peerPresent () { return peerPresent; } };
+  document.getElementById('roomName').textContent = room;
+  connect();
+})();

@@ -1,0 +1,341 @@
+/* peercam-headless.c
+ *
+ * `peercam --headless` and `peercam --host-only`: the same session and server
+ * objects the windows use, driven from the command line, with no GTK at all
+ * so it runs on machines without a display. With --events every event is one
+ * JSON object per line on stdout, each with t_ms since start.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <gio/gio.h>
+
+#include "peercam-headless.h"
+#include "peercam-options.h"
+#include "peercam-session.h"
+#include "peercam-signaling-server.h"
+#include "peercam-tls.h"
+#include "peercam-web.h"
+
+#define DEFAULT_SERVER_URL "http://127.0.0.1:8080"
+#define DEFAULT_ROOM       "room"
+#define DEFAULT_PORT       8080
+
+typedef struct {
+  GApplication           *app;
+  PeercamOptions         *options;
+  PeercamSignalingServer *server;
+  PeercamSession         *session;
+  gint64                  start_us;
+  char                   *fingerprint;   /* web: of the --tls certificate */
+  int                     status;
+} Headless;
+
+static void
+print_event (Headless   *h,
+             const char *name,
+             JsonObject *fields)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *line = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "t_ms");
+  json_builder_add_int_value (builder, (g_get_monotonic_time () - h->start_us) / 1000);
+
+  if (fields != NULL)
+    {
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *value;
+
+      json_object_iter_init (&iter, fields);
+      while (json_object_iter_next (&iter, &member, &value))
+        {
+          json_builder_set_member_name (builder, member);
+          json_builder_add_value (builder, json_node_copy (value));
+        }
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  line = json_generator_to_data (generator, NULL);
+
+  if (h->options->events)
+    {
+      g_print ("%s\n", line);
+      fflush (stdout);
+    }
+  else if (g_str_equal (name, "error"))
+    {
+      g_printerr ("peercam: %s\n", json_object_get_string_member_with_default (fields, "message", ""));
+    }
+  else if (!g_str_equal (name, "stats"))
+    {
+      g_message ("%s", line);
+    }
+}
+
+static void
+print_simple_event (Headless   *h,
+                    const char *name,
+                    const char *key,
+                    const char *value)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  if (key != NULL)
+    json_object_set_string_member (fields, key, value);
+  print_event (h, name, fields);
+}
+
+static void
+on_session_event (PeercamSession *session,
+                  const char     *name,
+                  JsonNode       *details,
+                  Headless       *h)
+{
+  print_event (h, name, json_node_get_object (details));
+}
+
+static void
+on_client_state (PeercamSignalingClient *client,
+                 GParamSpec             *pspec,
+                 Headless               *h)
+{
+  /* Unrecoverable signaling failures (bad token, bad certificate) end the run;
+   * lost connections reconnect on their own. */
+  if (peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_FAILED)
+    {
+      h->status = 1;
+      g_application_release (h->app);
+    }
+}
+
+static void
+on_server_client_joined (PeercamSignalingServer *server,
+                         const char             *room,
+                         const char             *id,
+                         Headless               *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_string_member (fields, "room", room);
+  json_object_set_string_member (fields, "id", id);
+  print_event (h, "client-joined", fields);
+}
+
+static void
+on_server_client_left (PeercamSignalingServer *server,
+                       const char             *room,
+                       const char             *id,
+                       Headless               *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_string_member (fields, "room", room);
+  json_object_set_string_member (fields, "id", id);
+  print_event (h, "client-left", fields);
+}
+
+static gboolean
+on_quit_signal (gpointer data)
+{
+  Headless *h = data;
+
+  print_simple_event (h, "quit", NULL, NULL);
+  if (h->session != NULL)
+    {
+      peercam_session_hang_up (h->session);
+      peercam_session_leave (h->session);
+    }
+  g_application_quit (h->app);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start_server (Headless  *h,
+              GError   **error)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  h->server = peercam_signaling_server_new ();
+  peercam_signaling_server_set_port (h->server, h->options->port >= 0 ? (guint) h->options->port : DEFAULT_PORT);
+  if (h->options->bind != NULL)
+    peercam_signaling_server_set_bind_address (h->server, h->options->bind);
+  if (h->options->token != NULL)
+    peercam_signaling_server_set_token (h->server, h->options->token);
+
+  g_signal_connect (h->server, "client-joined", G_CALLBACK (on_server_client_joined), h);
+  g_signal_connect (h->server, "client-left", G_CALLBACK (on_server_client_left), h);
+
+  /* web: the browser pages, and HTTPS/WSS with --tls */
+  peercam_web_install (peercam_signaling_server_get_soup_server (h->server));
+  if (h->options->tls)
+    {
+      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (NULL, error);
+
+      if (certificate == NULL)
+        return FALSE;
+      peercam_signaling_server_set_tls_certificate (h->server, certificate);
+      h->fingerprint = peercam_tls_fingerprint_sha256 (certificate);
+    }
+
+  if (!peercam_signaling_server_start (h->server, error))
+    return FALSE;
+
+  json_object_set_int_member (fields, "port", peercam_signaling_server_get_port (h->server));
+  json_object_set_string_member (fields, "bind", h->options->bind ? h->options->bind : "*");
+  json_object_set_string_member (fields, "scheme", h->options->tls ? "https" : "http");   /* web */
+  if (h->fingerprint != NULL)
+    json_object_set_string_member (fields, "fingerprint", h->fingerprint);   /* web */
+  print_event (h, "hosting", fields);
+
+  return TRUE;
+}
+
+static gboolean
+start_session (Headless  *h,
+               GError   **error)
+{
+  PeercamCallRole role = h->options->mode == PEERCAM_MODE_VIEWER ? PEERCAM_CALL_ROLE_VIEWER
+                                                                 : PEERCAM_CALL_ROLE_CALLER;
+  PeercamCallEngine *engine;
+  g_autofree char *server_url = NULL;
+  const char *room = h->options->room ? h->options->room : DEFAULT_ROOM;
+
+  if (h->options->server != NULL)
+    server_url = g_strdup (h->options->server);
+  else if (h->server != NULL)
+    server_url = g_strdup_printf ("%s://127.0.0.1:%u", h->options->tls ? "https" : "http",
+                                  peercam_signaling_server_get_port (h->server));
+  else
+    server_url = g_strdup (DEFAULT_SERVER_URL);
+
+  h->session = peercam_session_new (role);
+  engine = peercam_session_get_engine (h->session);
+  peercam_call_engine_set_source (engine, h->options->source ? h->options->source : "camera");
+  if (h->options->ice_addresses != NULL)
+    peercam_call_engine_set_ice_addresses (engine, (const char * const *) h->options->ice_addresses);
+  if (h->options->stun != NULL)
+    peercam_call_engine_set_stun_server (engine, h->options->stun);
+  if (h->options->turn != NULL)
+    peercam_call_engine_set_turn_server (engine, h->options->turn);
+  peercam_session_set_auto_call (h->session, h->options->call);
+
+  g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
+
+  if (role == PEERCAM_CALL_ROLE_CALLER &&
+      !peercam_session_start_local_video (h->session, error))
+    return FALSE;
+
+  if (!peercam_session_join (h->session, server_url, room, h->options->token,
+                             /* web: our own certificate when joining our own --tls room */
+                             h->options->pin ? h->options->pin : (h->options->server ? NULL : h->fingerprint),
+                             error))
+    return FALSE;
+
+  g_signal_connect (peercam_session_get_client (h->session), "notify::state",
+                    G_CALLBACK (on_client_state), h);
+
+  return TRUE;
+}
+
+static int
+handle_local_options (GApplication *app,
+                      GVariantDict *dict,
+                      Headless     *h)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_variant_dict_contains (dict, "version"))
+    {
+      g_print ("peercam %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  h->options = peercam_options_new_from_dict (dict, &error);
+  if (h->options == NULL)
+    {
+      g_printerr ("peercam: %s\n", error->message);
+      return 2;
+    }
+
+  return -1;
+}
+
+static void
+activate (GApplication *app,
+          Headless     *h)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_application_hold (app);
+
+  if (h->options->host && !start_server (h, &error))
+    goto fail;
+
+  if (!h->options->host_only && !start_session (h, &error))
+    goto fail;
+
+  return;
+
+fail:
+  print_simple_event (h, "error", "message", error->message);
+  h->status = 1;
+  g_application_release (app);
+}
+
+int
+peercam_headless_main (int    argc,
+                       char **argv)
+{
+  Headless h = { 0 };
+  guint sigint, sigterm;
+  int status;
+
+  h.start_us = g_get_monotonic_time ();
+  h.app = g_application_new (APP_ID ".Headless", G_APPLICATION_NON_UNIQUE);
+  g_application_add_main_option_entries (h.app, peercam_options_get_entries ());
+  g_signal_connect (h.app, "handle-local-options", G_CALLBACK (handle_local_options), &h);
+  g_signal_connect (h.app, "activate", G_CALLBACK (activate), &h);
+
+  sigint = g_unix_signal_add (SIGINT, on_quit_signal, &h);
+  sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, &h);
+
+  status = g_application_run (h.app, argc, argv);
+  if (status == 0)
+    status = h.status;
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+
+  if (h.session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (h.session, &h);
+      if (peercam_session_get_client (h.session))
+        g_signal_handlers_disconnect_by_data (peercam_session_get_client (h.session), &h);
+    }
+  g_clear_object (&h.session);
+  if (h.server != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (h.server, &h);
+      peercam_signaling_server_stop (h.server);
+    }
+  g_clear_object (&h.server);
+  g_clear_pointer (&h.fingerprint, g_free);
+  g_clear_pointer (&h.options, peercam_options_free);
+  g_clear_object (&h.app);
+
+  return status;
+}

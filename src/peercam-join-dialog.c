@@ -1,0 +1,129 @@
+/* peercam-join-dialog.c — server URL, room and token; remembered in GSettings
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "peercam-join-dialog.h"
+#include "peercam-options.h"
+
+struct _PeercamJoinDialog
+{
+  AdwMessageDialog  parent_instance;
+
+  GSettings        *settings;
+
+  AdwEntryRow      *server_row;
+  AdwEntryRow      *room_row;
+  AdwEntryRow      *token_row;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamJoinDialog, peercam_join_dialog, ADW_TYPE_MESSAGE_DIALOG)
+
+enum {
+  JOIN,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+validate (PeercamJoinDialog *self)
+{
+  const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
+  const char *room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
+  gboolean url_ok = peercam_options_validate_url (url, NULL);
+  gboolean room_ok = *room != '\0' && strlen (room) <= 128;
+
+  if (url_ok)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->server_row), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->server_row), "error");
+
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (self), "join", url_ok && room_ok);
+}
+
+static void
+peercam_join_dialog_response (AdwMessageDialog *dialog,
+                              const char       *response)
+{
+  PeercamJoinDialog *self = PEERCAM_JOIN_DIALOG (dialog);
+
+  if (g_str_equal (response, "join"))
+    {
+      const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
+      const char *room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
+      const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
+
+      g_settings_set_string (self->settings, "server-url", url);
+      g_settings_set_string (self->settings, "room", room);
+      g_signal_emit (self, signals[JOIN], 0, url, room, token);
+    }
+
+  ADW_MESSAGE_DIALOG_CLASS (peercam_join_dialog_parent_class)->response (dialog, response);
+}
+
+static void
+peercam_join_dialog_dispose (GObject *object)
+{
+  PeercamJoinDialog *self = PEERCAM_JOIN_DIALOG (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PEERCAM_TYPE_JOIN_DIALOG);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (peercam_join_dialog_parent_class)->dispose (object);
+}
+
+static void
+peercam_join_dialog_class_init (PeercamJoinDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  AdwMessageDialogClass *dialog_class = ADW_MESSAGE_DIALOG_CLASS (klass);
+
+  object_class->dispose = peercam_join_dialog_dispose;
+  dialog_class->response = peercam_join_dialog_response;
+
+  signals[JOIN] =
+    g_signal_new ("join",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-join-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, server_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, room_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, token_row);
+}
+
+static void
+peercam_join_dialog_init (PeercamJoinDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_swapped (self->server_row, "changed", G_CALLBACK (validate), self);
+  g_signal_connect_swapped (self->room_row, "changed", G_CALLBACK (validate), self);
+}
+
+PeercamJoinDialog *
+peercam_join_dialog_new (GtkWindow *parent,
+                         GSettings *settings)
+{
+  PeercamJoinDialog *self = g_object_new (PEERCAM_TYPE_JOIN_DIALOG,
+                                          "transient-for", parent,
+                                          "modal", TRUE,
+                                          NULL);
+  g_autofree char *url = g_settings_get_string (settings, "server-url");
+  g_autofree char *room = g_settings_get_string (settings, "room");
+
+  self->settings = g_object_ref (settings);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_row), url);
+  gtk_editable_set_text (GTK_EDITABLE (self->room_row), room);
+  validate (self);
+
+  return self;
+}

@@ -1,0 +1,209 @@
+/* peercam-preferences-window.c — every setting is a GSettings key, bound live
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "peercam-preferences-window.h"
+
+struct _PeercamPreferencesWindow
+{
+  AdwPreferencesWindow  parent_instance;
+
+  GSettings            *settings;
+
+  AdwEntryRow          *server_row;
+  AdwEntryRow          *room_row;
+  AdwEntryRow          *camera_row;
+  AdwComboRow          *resolution_row;
+  GtkSpinButton        *framerate_spin;
+  AdwComboRow          *codec_row;
+  GtkSpinButton        *latency_spin;
+  AdwEntryRow          *stun_row;
+  AdwEntryRow          *turn_row;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamPreferencesWindow, peercam_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SETTINGS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* AdwComboRow's "selected" is a position in a GtkStringList; the key holds
+ * the item's text. */
+static gboolean
+string_to_position (GValue   *value,
+                    GVariant *variant,
+                    gpointer  user_data)
+{
+  GListModel *model = G_LIST_MODEL (user_data);
+  const char *wanted = g_variant_get_string (variant, NULL);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *item = gtk_string_list_get_string (GTK_STRING_LIST (model), i);
+
+      if (g_ascii_strcasecmp (item, wanted) == 0)
+        {
+          g_value_set_uint (value, i);
+          return TRUE;
+        }
+    }
+
+  g_value_set_uint (value, 0);
+  return TRUE;
+}
+
+static GVariant *
+position_to_string (const GValue       *value,
+                    const GVariantType *expected_type,
+                    gpointer            user_data)
+{
+  GListModel *model = G_LIST_MODEL (user_data);
+  guint position = g_value_get_uint (value);
+
+  if (position >= g_list_model_get_n_items (model))
+    return NULL;
+
+  return g_variant_new_string (gtk_string_list_get_string (GTK_STRING_LIST (model), position));
+}
+
+static gboolean
+codec_to_position (GValue   *value,
+                   GVariant *variant,
+                   gpointer  user_data)
+{
+  g_value_set_uint (value, g_str_equal (g_variant_get_string (variant, NULL), "h264") ? 1 : 0);
+  return TRUE;
+}
+
+static GVariant *
+position_to_codec (const GValue       *value,
+                   const GVariantType *expected_type,
+                   gpointer            user_data)
+{
+  return g_variant_new_string (g_value_get_uint (value) == 1 ? "h264" : "vp8");
+}
+
+static void
+peercam_preferences_window_constructed (GObject *object)
+{
+  PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
+  GListModel *resolutions = adw_combo_row_get_model (self->resolution_row);
+
+  G_OBJECT_CLASS (peercam_preferences_window_parent_class)->constructed (object);
+
+  g_settings_bind (self->settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "room", self->room_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "camera", self->camera_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "stun-server", self->stun_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "turn-server", self->turn_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "framerate", self->framerate_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "latency", self->latency_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (self->settings, "resolution", self->resolution_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, string_to_position, position_to_string,
+                                g_object_ref (resolutions), g_object_unref);
+  g_settings_bind_with_mapping (self->settings, "codec", self->codec_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, codec_to_position, position_to_codec,
+                                NULL, NULL);
+}
+
+static void
+peercam_preferences_window_dispose (GObject *object)
+{
+  PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PEERCAM_TYPE_PREFERENCES_WINDOW);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (peercam_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+peercam_preferences_window_set_property (GObject      *object,
+                                         guint         prop_id,
+                                         const GValue *value,
+                                         GParamSpec   *pspec)
+{
+  PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_preferences_window_get_property (GObject    *object,
+                                         guint       prop_id,
+                                         GValue     *value,
+                                         GParamSpec *pspec)
+{
+  PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_preferences_window_class_init (PeercamPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = peercam_preferences_window_constructed;
+  object_class->dispose = peercam_preferences_window_dispose;
+  object_class->get_property = peercam_preferences_window_get_property;
+  object_class->set_property = peercam_preferences_window_set_property;
+
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL,
+                         G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, server_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, room_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, camera_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, resolution_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, framerate_spin);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, codec_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, latency_spin);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, stun_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, turn_row);
+}
+
+static void
+peercam_preferences_window_init (PeercamPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+PeercamPreferencesWindow *
+peercam_preferences_window_new (GtkWindow *parent,
+                                GSettings *settings)
+{
+  return g_object_new (PEERCAM_TYPE_PREFERENCES_WINDOW,
+                       "transient-for", parent,
+                       "modal", TRUE,
+                       "settings", settings,
+                       NULL);
+}

@@ -1,0 +1,617 @@
+/* peercam-session.c
+ *
+ * The session is the only place that knows both the signaling events of the
+ * browser demo and the call engine: it relays `signal`, `ice` and `bye`
+ * between them, decides when the caller may call, and turns everything that
+ * happens into one stream of named events for windows and --events.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "peercam-session.h"
+
+struct _PeercamSession
+{
+  GObject                 parent_instance;
+
+  PeercamCallRole         role;
+  PeercamCallEngine      *engine;
+  PeercamSignalingClient *client;
+  char                   *room;
+  char                   *server_url;
+
+  guint                   peer_present : 1;
+  guint                   auto_call : 1;
+  guint                   connected : 1;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamSession, peercam_session, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ROLE,
+  PROP_ENGINE,
+  PROP_CLIENT,
+  PROP_ROOM,
+  PROP_SERVER_URL,
+  PROP_PEER_PRESENT,
+  PROP_AUTO_CALL,
+  N_PROPS
+};
+
+enum {
+  EVENT,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+emit_event (PeercamSession *self,
+            const char     *name,
+            JsonObject     *object)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  if (object == NULL)
+    json_node_take_object (node, json_object_new ());
+  else
+    json_node_set_object (node, object);
+
+  g_signal_emit (self, signals[EVENT], 0, name, node);
+}
+
+static void
+emit_error (PeercamSession *self,
+            const char     *message)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "message", message);
+  emit_event (self, "error", object);
+}
+
+static void
+set_peer_present (PeercamSession *self,
+                  gboolean        present)
+{
+  if (self->peer_present == !!present)
+    return;
+
+  self->peer_present = !!present;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_PRESENT]);
+}
+
+static void
+maybe_auto_call (PeercamSession *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->role != PEERCAM_CALL_ROLE_CALLER || !self->auto_call || !self->peer_present)
+    return;
+  if (peercam_call_engine_get_state (self->engine) != PEERCAM_CALL_STATE_PREVIEW)
+    return;
+
+  if (!peercam_session_call (self, &error))
+    emit_error (self, error->message);
+}
+
+/* Signaling → session */
+
+static void
+on_client_created (PeercamSession *self,
+                   const char     *room,
+                   const char     *id)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "room", room);
+  json_object_set_string_member (object, "id", id);
+  json_object_set_boolean_member (object, "first", TRUE);
+  emit_event (self, "joined", object);
+}
+
+static void
+on_client_joined (PeercamSession *self,
+                  const char     *room,
+                  const char     *id)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "room", room);
+  json_object_set_string_member (object, "id", id);
+  json_object_set_boolean_member (object, "first", FALSE);
+  emit_event (self, "joined", object);
+
+  /* Someone was in the room before us. */
+  set_peer_present (self, TRUE);
+  emit_event (self, "peer-joined", NULL);
+  maybe_auto_call (self);
+}
+
+static void
+on_client_call (PeercamSession *self)
+{
+  /* `call` goes to everyone already in the room when another member joins. */
+  set_peer_present (self, TRUE);
+  emit_event (self, "peer-joined", NULL);
+  maybe_auto_call (self);
+}
+
+static void
+on_client_full (PeercamSession *self,
+                const char     *room)
+{
+  g_autofree char *message = g_strdup_printf (_("Room “%s” is full"), room);
+
+  emit_error (self, message);
+}
+
+static void
+on_client_signal (PeercamSession *self,
+                  JsonNode       *description)
+{
+  peercam_call_engine_handle_signal (self->engine, description);
+}
+
+static void
+on_client_ice (PeercamSession *self,
+               JsonNode       *candidate)
+{
+  peercam_call_engine_handle_ice (self->engine, candidate);
+}
+
+static void
+on_client_bye (PeercamSession *self,
+               const char     *id)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "id", id ? id : "");
+  emit_event (self, "bye", object);
+  set_peer_present (self, FALSE);
+  self->connected = FALSE;
+
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      /* The viewer left: end our side of the call, keep the preview. The
+       * engine's send-bye is not relayed for a call the peer already ended. */
+      PeercamCallState state = peercam_call_engine_get_state (self->engine);
+
+      if (state == PEERCAM_CALL_STATE_CALLING ||
+          state == PEERCAM_CALL_STATE_CONNECTING ||
+          state == PEERCAM_CALL_STATE_CONNECTED)
+        peercam_call_engine_hang_up (self->engine);
+    }
+  else
+    {
+      peercam_call_engine_handle_bye (self->engine);
+    }
+}
+
+static void
+on_client_server_error (PeercamSession *self,
+                        const char     *message)
+{
+  emit_error (self, message);
+}
+
+static void
+on_client_error (PeercamSession *self,
+                 GError         *error)
+{
+  emit_error (self, error->message);
+}
+
+/* Engine → session */
+
+static void
+on_engine_send_signal (PeercamSession *self,
+                       JsonNode       *description)
+{
+  JsonObject *object = json_node_get_object (description);
+
+  peercam_signaling_client_send_signal (self->client, description);
+
+  if (object && g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), "offer") == 0)
+    emit_event (self, "calling", NULL);
+}
+
+static void
+on_engine_send_ice (PeercamSession *self,
+                    JsonNode       *candidate)
+{
+  peercam_signaling_client_send_ice (self->client, candidate);
+}
+
+static void
+on_engine_send_bye (PeercamSession *self)
+{
+  if (self->peer_present)
+    peercam_signaling_client_send_bye (self->client);
+  self->connected = FALSE;
+  emit_event (self, "hangup", NULL);
+}
+
+static void
+on_engine_first_frame (PeercamSession *self,
+                       int             width,
+                       int             height)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_int_member (object, "width", width);
+  json_object_set_int_member (object, "height", height);
+  emit_event (self, "first-frame", object);
+}
+
+static void
+on_engine_stats (PeercamSession *self,
+                 JsonNode       *stats)
+{
+  if (JSON_NODE_HOLDS_OBJECT (stats))
+    emit_event (self, "stats", json_node_get_object (stats));
+}
+
+static void
+on_engine_error (PeercamSession *self,
+                 GError         *error)
+{
+  emit_error (self, error->message);
+}
+
+static void
+on_engine_state (PeercamSession *self)
+{
+  PeercamCallState state = peercam_call_engine_get_state (self->engine);
+
+  if (state == PEERCAM_CALL_STATE_CONNECTED && !self->connected)
+    {
+      self->connected = TRUE;
+      emit_event (self, "connected", NULL);
+    }
+  else if (state != PEERCAM_CALL_STATE_CONNECTED)
+    {
+      self->connected = FALSE;
+    }
+
+  if (state == PEERCAM_CALL_STATE_PREVIEW)
+    maybe_auto_call (self);
+}
+
+static void
+disconnect_client (PeercamSession *self)
+{
+  if (self->client == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (self->client, self);
+  peercam_signaling_client_disconnect (self->client);
+  g_clear_object (&self->client);
+}
+
+static void
+peercam_session_dispose (GObject *object)
+{
+  PeercamSession *self = PEERCAM_SESSION (object);
+
+  disconnect_client (self);
+  if (self->engine != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->engine, self);
+      g_clear_object (&self->engine);
+    }
+
+  G_OBJECT_CLASS (peercam_session_parent_class)->dispose (object);
+}
+
+static void
+peercam_session_finalize (GObject *object)
+{
+  PeercamSession *self = PEERCAM_SESSION (object);
+
+  g_clear_pointer (&self->room, g_free);
+  g_clear_pointer (&self->server_url, g_free);
+
+  G_OBJECT_CLASS (peercam_session_parent_class)->finalize (object);
+}
+
+static void
+peercam_session_constructed (GObject *object)
+{
+  PeercamSession *self = PEERCAM_SESSION (object);
+
+  G_OBJECT_CLASS (peercam_session_parent_class)->constructed (object);
+
+  self->engine = peercam_call_engine_new (self->role);
+  g_signal_connect_swapped (self->engine, "send-signal", G_CALLBACK (on_engine_send_signal), self);
+  g_signal_connect_swapped (self->engine, "send-ice", G_CALLBACK (on_engine_send_ice), self);
+  g_signal_connect_swapped (self->engine, "send-bye", G_CALLBACK (on_engine_send_bye), self);
+  g_signal_connect_swapped (self->engine, "first-frame", G_CALLBACK (on_engine_first_frame), self);
+  g_signal_connect_swapped (self->engine, "stats", G_CALLBACK (on_engine_stats), self);
+  g_signal_connect_swapped (self->engine, "error", G_CALLBACK (on_engine_error), self);
+  g_signal_connect_swapped (self->engine, "notify::state", G_CALLBACK (on_engine_state), self);
+}
+
+static void
+peercam_session_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  PeercamSession *self = PEERCAM_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROLE:
+      g_value_set_enum (value, self->role);
+      break;
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+    case PROP_CLIENT:
+      g_value_set_object (value, self->client);
+      break;
+    case PROP_ROOM:
+      g_value_set_string (value, self->room);
+      break;
+    case PROP_SERVER_URL:
+      g_value_set_string (value, self->server_url);
+      break;
+    case PROP_PEER_PRESENT:
+      g_value_set_boolean (value, self->peer_present);
+      break;
+    case PROP_AUTO_CALL:
+      g_value_set_boolean (value, self->auto_call);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_session_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  PeercamSession *self = PEERCAM_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROLE:
+      self->role = g_value_get_enum (value);
+      break;
+    case PROP_AUTO_CALL:
+      peercam_session_set_auto_call (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_session_class_init (PeercamSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = peercam_session_constructed;
+  object_class->dispose = peercam_session_dispose;
+  object_class->finalize = peercam_session_finalize;
+  object_class->get_property = peercam_session_get_property;
+  object_class->set_property = peercam_session_set_property;
+
+  properties[PROP_ROLE] =
+    g_param_spec_enum ("role", NULL, NULL,
+                       PEERCAM_TYPE_CALL_ROLE, PEERCAM_CALL_ROLE_CALLER,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL,
+                         PEERCAM_TYPE_CALL_ENGINE,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CLIENT] =
+    g_param_spec_object ("client", NULL, NULL,
+                         PEERCAM_TYPE_SIGNALING_CLIENT,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ROOM] =
+    g_param_spec_string ("room", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SERVER_URL] =
+    g_param_spec_string ("server-url", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PEER_PRESENT] =
+    g_param_spec_boolean ("peer-present", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AUTO_CALL] =
+    g_param_spec_boolean ("auto-call", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+}
+
+static void
+peercam_session_init (PeercamSession *self)
+{
+}
+
+PeercamSession *
+peercam_session_new (PeercamCallRole role)
+{
+  return g_object_new (PEERCAM_TYPE_SESSION, "role", role, NULL);
+}
+
+PeercamCallRole
+peercam_session_get_role (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_CALL_ROLE_CALLER);
+  return self->role;
+}
+
+PeercamCallEngine *
+peercam_session_get_engine (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->engine;
+}
+
+PeercamSignalingClient *
+peercam_session_get_client (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->client;
+}
+
+const char *
+peercam_session_get_room (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->room;
+}
+
+const char *
+peercam_session_get_server_url (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->server_url;
+}
+
+gboolean
+peercam_session_get_peer_present (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  return self->peer_present;
+}
+
+gboolean
+peercam_session_get_auto_call (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  return self->auto_call;
+}
+
+void
+peercam_session_set_auto_call (PeercamSession *self,
+                               gboolean        auto_call)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  if (self->auto_call == !!auto_call)
+    return;
+
+  self->auto_call = !!auto_call;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_CALL]);
+  maybe_auto_call (self);
+}
+
+gboolean
+peercam_session_join (PeercamSession  *self,
+                      const char      *server_url,
+                      const char      *room,
+                      const char      *token,
+                      const char      *pin,
+                      GError         **error)
+{
+  g_autoptr(PeercamSignalingClient) client = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (server_url != NULL, FALSE);
+  g_return_val_if_fail (room != NULL, FALSE);
+
+  if (!peercam_signaling_client_validate_url (server_url, error))
+    return FALSE;
+
+  peercam_session_leave (self);
+
+  client = peercam_signaling_client_new (server_url);
+  if (token != NULL && *token != '\0')
+    peercam_signaling_client_set_token (client, token);
+  if (pin != NULL && *pin != '\0')
+    peercam_signaling_client_set_pinned_certificate (client, pin);
+
+  g_signal_connect_swapped (client, "created", G_CALLBACK (on_client_created), self);
+  g_signal_connect_swapped (client, "joined", G_CALLBACK (on_client_joined), self);
+  g_signal_connect_swapped (client, "call", G_CALLBACK (on_client_call), self);
+  g_signal_connect_swapped (client, "full", G_CALLBACK (on_client_full), self);
+  g_signal_connect_swapped (client, "signal", G_CALLBACK (on_client_signal), self);
+  g_signal_connect_swapped (client, "ice", G_CALLBACK (on_client_ice), self);
+  g_signal_connect_swapped (client, "bye", G_CALLBACK (on_client_bye), self);
+  g_signal_connect_swapped (client, "server-error", G_CALLBACK (on_client_server_error), self);
+  g_signal_connect_swapped (client, "error", G_CALLBACK (on_client_error), self);
+
+  if (!peercam_signaling_client_connect (client, error) ||
+      !peercam_signaling_client_join (client, room, error))
+    {
+      g_signal_handlers_disconnect_by_data (client, self);
+      return FALSE;
+    }
+
+  self->client = g_steal_pointer (&client);
+  g_free (self->room);
+  self->room = g_strdup (room);
+  g_free (self->server_url);
+  self->server_url = g_strdup (server_url);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOM]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_URL]);
+
+  return TRUE;
+}
+
+void
+peercam_session_leave (PeercamSession *self)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  if (self->client == NULL)
+    return;
+
+  peercam_session_hang_up (self);
+  disconnect_client (self);
+  set_peer_present (self, FALSE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+}
+
+gboolean
+peercam_session_start_local_video (PeercamSession  *self,
+                                   GError         **error)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+
+  return peercam_call_engine_start_local_video (self->engine, error);
+}
+
+gboolean
+peercam_session_call (PeercamSession  *self,
+                      GError         **error)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+
+  return peercam_call_engine_call (self->engine, error);
+}
+
+void
+peercam_session_hang_up (PeercamSession *self)
+{
+  PeercamCallState state;
+
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  state = peercam_call_engine_get_state (self->engine);
+  if (self->role == PEERCAM_CALL_ROLE_CALLER &&
+      (state == PEERCAM_CALL_STATE_CALLING ||
+       state == PEERCAM_CALL_STATE_CONNECTING ||
+       state == PEERCAM_CALL_STATE_CONNECTED))
+    peercam_call_engine_hang_up (self->engine);
+}

@@ -1,0 +1,46 @@
+/* peercam-session.h — one side of a call: a signaling client glued to a call engine
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "peercam-call-engine.h"
+#include "peercam-signaling-client.h"
+
+G_BEGIN_DECLS
+
+#define PEERCAM_TYPE_SESSION (peercam_session_get_type ())
+
+G_DECLARE_FINAL_TYPE (PeercamSession, peercam_session, PEERCAM, SESSION, GObject)
+
+/* Signals:
+ *   void (*event) (PeercamSession *self, const char *name, JsonNode *object, gpointer user_data);
+ *        name is one of "joined", "peer-joined", "peer-left", "calling", "connected",
+ *        "first-frame", "stats", "hangup", "bye", "error"; object holds the
+ *        details (always an object, possibly empty).
+ */
+
+PeercamSession         *peercam_session_new               (PeercamCallRole  role);
+PeercamCallRole         peercam_session_get_role          (PeercamSession  *self);
+PeercamCallEngine      *peercam_session_get_engine        (PeercamSession  *self);
+PeercamSignalingClient *peercam_session_get_client        (PeercamSession  *self);
+const char             *peercam_session_get_room          (PeercamSession  *self);
+const char             *peercam_session_get_server_url    (PeercamSession  *self);
+gboolean                peercam_session_get_peer_present  (PeercamSession  *self);
+gboolean                peercam_session_get_auto_call     (PeercamSession  *self);
+void                    peercam_session_set_auto_call     (PeercamSession  *self,
+                                                           gboolean         auto_call);
+gboolean                peercam_session_join              (PeercamSession  *self,
+                                                           const char      *server_url,
+                                                           const char      *room,
+                                                           const char      *token,
+                                                           const char      *pin,
+                                                           GError         **error);
+void                    peercam_session_leave             (PeercamSession  *self);
+gboolean                peercam_session_start_local_video (PeercamSession  *self,
+                                                           GError         **error);
+gboolean                peercam_session_call              (PeercamSession  *self,
+                                                           GError         **error);
+void                    peercam_session_hang_up           (PeercamSession  *self);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* peercam-window-common.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "peercam-window-common.h"
+
+/* Engine settings come from GSettings; the command line overrides some. */
+void
+_peercam_window_configure_engine (PeercamCallEngine *engine,
+                                  GSettings         *settings)
+{
+  g_autofree char *codec = g_settings_get_string (settings, "codec");
+  g_autofree char *resolution = g_settings_get_string (settings, "resolution");
+  g_autofree char *stun = g_settings_get_string (settings, "stun-server");
+  g_autofree char *turn = g_settings_get_string (settings, "turn-server");
+  int width = 1280, height = 720;
+
+  if (sscanf (resolution, "%dx%d", &width, &height) != 2 || width <= 0 || height <= 0)
+    width = 1280, height = 720;
+
+  peercam_call_engine_set_codec (engine, codec);
+  peercam_call_engine_set_latency (engine, g_settings_get_uint (settings, "latency"));
+  peercam_call_engine_set_video_size (engine, width, height, (int) g_settings_get_uint (settings, "framerate"));
+  peercam_call_engine_set_stun_server (engine, *stun ? stun : NULL);
+  peercam_call_engine_set_turn_server (engine, *turn ? turn : NULL);
+}
+
+char *
+_peercam_window_describe_signaling (PeercamSession *session)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (session);
+  const char *room = peercam_session_get_room (session);
+
+  if (client == NULL)
+    return g_strdup (_("Not in a room"));
+
+  switch (peercam_signaling_client_get_state (client))
+    {
+    case PEERCAM_SIGNALING_STATE_CONNECTING:
+    case PEERCAM_SIGNALING_STATE_CONNECTED:
+      return g_strdup_printf (_("Connecting to %s…"), peercam_session_get_server_url (session));
+    case PEERCAM_SIGNALING_STATE_JOINED:
+      return g_strdup_printf (_("Room “%s”"), room);
+    case PEERCAM_SIGNALING_STATE_RECONNECTING:
+      return g_strdup_printf (_("Reconnecting to %s…"), peercam_session_get_server_url (session));
+    case PEERCAM_SIGNALING_STATE_FAILED:
+      return g_strdup (_("Could not join the room"));
+    case PEERCAM_SIGNALING_STATE_DISCONNECTED:
+    default:
+      return g_strdup (_("Not in a room"));
+    }
+}
+
+char *
+_peercam_window_format_stats (JsonObject *stats)
+{
+  gint64 width = json_object_get_int_member_with_default (stats, "width", 0);
+  gint64 height = json_object_get_int_member_with_default (stats, "height", 0);
+  double fps = json_object_get_double_member_with_default (stats, "fps", 0);
+  double kbps = json_object_get_double_member_with_default (stats, "kbps", 0);
+  double rtt = json_object_get_double_member_with_default (stats, "rtt_ms", -1);
+  g_autofree char *rtt_text = rtt >= 0 ? g_strdup_printf (_("%.0f ms"), rtt) : g_strdup (_("unknown"));
+
+  /* Translators: live call statistics, one per line */
+  return g_strdup_printf (_("Resolution: %d×%d\n"
+                            "Frame rate: %.1f fps\n"
+                            "Bitrate: %.0f kbit/s\n"
+                            "Round trip: %s"),
+                          (int) width, (int) height, fps, kbps, rtt_text);
+}
+
+void
+_peercam_window_show_error (AdwToastOverlay *overlay,
+                            const char      *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 6);
+  adw_toast_overlay_add_toast (overlay, toast);
+}

@@ -1,0 +1,383 @@
+// browser-cases.js — browser interop cases: Debian's Chromium (driven by
+// playwright-core) against Peercam's server, a headless Peercam, and the
+// stock socket.io@4 relay. Run one case per process inside the network
+// namespace tests/test-browser-interop.sh creates:
+//
+//   node browser-cases.js CASE PEERCAM_BINARY
+//
+// Exit status: 0 pass, 1 fail, 77 skip. Every wait is bounded.
+//
+// SPDX-License-Identifier: GPL-3.0-or-later
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+
+const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const [caseName, peercamBinary] = process.argv.slice(2);
+const children = new Set();
+const cleanups = [];
+const started = Date.now();
+
+function log (message) {
+  process.stdout.write(`# [${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+}
+
+function sleep (ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitFor (what, predicate, timeoutMs = 20000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value)
+      return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+// A child process whose stdout is one JSON object per line (peercam --events)
+// or, for the relay, the port on the first line.
+function startProcess (name, command, args, env = {}) {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const proc = { name, child, lines: [], events: [], exited: null };
+  children.add(child);
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    proc.lines.push(line);
+    if (process.env.PEERCAM_TEST_VERBOSE)
+      log(`${name}: ${line}`);
+    try {
+      const event = JSON.parse(line);
+      if (event && typeof event.event === 'string') {
+        proc.events.push(event);
+        if (!['stats', 'client-joined', 'client-left'].includes(event.event))
+          log(`${name} event: ${line}`);
+      }
+    } catch (e) { /* not JSON */ }
+  });
+  readline.createInterface({ input: child.stderr }).on('line', (line) => {
+    if (process.env.PEERCAM_TEST_VERBOSE || /CRITICAL|ERROR|error/.test(line))
+      log(`${name} stderr: ${line}`);
+  });
+  child.on('exit', (code, signal) => {
+    proc.exited = { code, signal };
+    children.delete(child);
+  });
+  proc.waitEvent = (event, timeoutMs = 20000, after = 0) =>
+    waitFor(`${name} event "${event}"`, () => {
+      if (proc.exited && !proc.events.some((e) => e.event === event))
+        throw new Error(`${name} exited (${JSON.stringify(proc.exited)}) before "${event}"`);
+      return proc.events.slice(after).find((e) => e.event === event);
+    }, timeoutMs);
+  proc.count = (event) => proc.events.filter((e) => e.event === event).length;
+  proc.stop = async () => {
+    if (proc.exited)
+      return;
+    child.kill('SIGTERM');
+    try {
+      await waitFor(`${name} to exit`, () => proc.exited, 5000);
+    } catch (e) {
+      child.kill('SIGKILL');
+    }
+  };
+  cleanups.push(proc.stop);
+  return proc;
+}
+
+const PEERCAM_ENV = { GST_REGISTRY_UPDATE: 'no', G_DEBUG: 'fatal-criticals' };
+
+async function startHost (tls = false) {
+  const host = startProcess('host', peercamBinary,
+    ['--host-only', '--port', '0', '--bind', '127.0.0.1', '--events'].concat(tls ? ['--tls'] : []),
+    PEERCAM_ENV);
+  const hosting = await host.waitEvent('hosting', 15000);
+  host.url = `${tls ? 'https' : 'http'}://127.0.0.1:${hosting.port}`;
+  host.fingerprint = hosting.fingerprint;
+  if (tls && !/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(hosting.fingerprint || ''))
+    throw new Error(`--tls hosting event without a fingerprint: ${JSON.stringify(hosting)}`);
+  return host;
+}
+
+function startPeercam (name, role, serverUrl, room, extra = []) {
+  const args = ['--headless', `--${role}`, '--server', serverUrl, '--room', room,
+    '--ice-address', '127.0.0.1', '--events'];
+  if (role === 'caller')
+    args.push('--source', 'test', '--call');
+  return startProcess(name, peercamBinary, args.concat(extra), PEERCAM_ENV);
+}
+
+async function startRelay () {
+  const script = path.join(__dirname, 'demo-relay-server.js');
+  const relay = startProcess('relay', process.execPath, [script], {
+    PEERCAM_DEMO_LIFETIME_MS: '150000',
+  });
+  await waitFor('the relay port', () => relay.lines.length > 0 || relay.exited, 10000);
+  if (!/^[0-9]+$/.test(relay.lines[0] || ''))
+    throw new Error(`the relay did not print its port: ${relay.lines[0]}`);
+  relay.url = `http://127.0.0.1:${relay.lines[0]}`;
+  return relay;
+}
+
+let browserContext = null;
+const cspViolations = [];
+
+async function launchBrowser (options = {}) {
+  const { chromium } = require('playwright-core');
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-chromium-'));
+  cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
+  browserContext = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: false,            // --headless=new below, not Playwright's own mode
+    timeout: 30000,
+    // The self-signed certificate, as a user who accepted it.
+    ignoreHTTPSErrors: Boolean(options.acceptCertificate),
+    args: [
+      '--headless=new',
+      '--allow-loopback-in-peer-connection',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+  cleanups.unshift(async () => { await browserContext.close().catch(() => {}); });
+  return browserContext;
+}
+
+async function openPage (url, label) {
+  const page = await browserContext.newPage();
+  page.on('console', (message) => {
+    if (['error', 'warning'].includes(message.type()) || process.env.PEERCAM_TEST_VERBOSE)
+      log(`${label} console.${message.type()}: ${message.text()}`);
+    if (/Content.Security.Policy/i.test(message.text()))
+      cspViolations.push(`${label}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => log(`${label} page error: ${error.message}`));
+  const response = await page.goto(url, { timeout: 15000 });
+  if (!response || response.status() !== 200)
+    throw new Error(`${url}: HTTP ${response && response.status()}`);
+  page.label = label;
+  return page;
+}
+
+function pageState (page) {
+  return page.evaluate(() => window.peercamState);
+}
+
+async function waitState (page, wanted, timeoutMs = 20000) {
+  const states = Array.isArray(wanted) ? wanted : [wanted];
+  return waitFor(`${page.label} state ${states.join('|')}`,
+    async () => states.includes(await pageState(page)), timeoutMs);
+}
+
+// Real frames: the video has a size and its playback position moves.
+async function waitFrames (page, timeoutMs = 30000) {
+  await waitFor(`${page.label} remote video size`,
+    () => page.evaluate(() => document.getElementById('remoteVideo').videoWidth > 0), timeoutMs);
+  const first = await page.evaluate(() => {
+    const video = document.getElementById('remoteVideo');
+    return { t: video.currentTime, w: video.videoWidth, h: video.videoHeight };
+  });
+  await waitFor(`${page.label} remote video to advance`,
+    () => page.evaluate((t) => document.getElementById('remoteVideo').currentTime > t + 0.5, first.t),
+    10000);
+  log(`${page.label}: frames ${first.w}x${first.h}, playing`);
+}
+
+async function browserCall (page) {
+  await page.click('#startButton');
+  await waitFor(`${page.label} local video`,
+    () => page.evaluate(() => document.getElementById('localVideo').videoWidth > 0), 15000);
+  await waitState(page, 'ready');
+  await page.click('#callButton');
+}
+
+// --- the cases ---------------------------------------------------------------
+
+async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '') {
+  await launchBrowser();
+  const viewer = await openPage(`${pageBase}/userB?room=${room}${query}`, 'browser viewer');
+  await waitState(viewer, 'waiting');
+  const caller = startPeercam('peercam caller', 'caller', signalingUrl, room);
+  await caller.waitEvent('calling', 20000);
+  await waitFrames(viewer);
+  await waitState(viewer, 'connected');
+  return { viewer, caller };
+}
+
+async function browserCallerToPeercam (signalingUrl, pageBase, room, query = '', pin = null) {
+  await launchBrowser({ acceptCertificate: pin !== null });
+  const viewer = startPeercam('peercam viewer', 'viewer', signalingUrl, room, pin ? ['--pin', pin] : []);
+  await viewer.waitEvent('joined', 15000);
+  const caller = await openPage(`${pageBase}/userA?room=${room}${query}`, 'browser caller');
+  await browserCall(caller);
+  await viewer.waitEvent('first-frame', 30000);
+  await waitState(caller, 'connected');
+  return { viewer, caller };
+}
+
+async function browserToBrowser (transport) {
+  const host = await startHost();
+  await launchBrowser();
+  const query = transport === 'polling' ? '&transport=polling' : '';
+  let viewer;
+  if (transport === 'polling') {
+    viewer = await openPage(`${host.url}/userB?room=b2b${query}`, `browser viewer (${transport})`);
+  } else {
+    // Through the landing page: ?room= pre-fills the room, Watch opens /userB.
+    viewer = await openPage(`${host.url}/?room=b2b`, 'landing page');
+    await Promise.all([viewer.waitForURL('**/userB?room=b2b', { timeout: 10000 }), viewer.click('#watchButton')]);
+    viewer.label = `browser viewer (${transport})`;
+  }
+  await waitState(viewer, 'waiting');
+  const caller = await openPage(`${host.url}/userA?room=b2b${query}`, `browser caller (${transport})`);
+  await browserCall(caller);
+  await waitFrames(viewer);
+  await waitState(caller, 'connected');
+  return { host, viewer, caller };
+}
+
+const cases = {
+  // 1. Peercam headless caller → browser /userB, through Peercam's server.
+  async 'peercam-to-browser' () {
+    const host = await startHost();
+    await peercamCallerToBrowser(host.url, host.url, 'p2b');
+  },
+
+  // 2. Browser /userA → Peercam headless viewer, through Peercam's server.
+  async 'browser-to-peercam' () {
+    const host = await startHost();
+    await browserCallerToPeercam(host.url, host.url, 'b2p');
+  },
+
+  // 3. Both, through the stock socket.io@4 relay; the pages come from
+  // Peercam's server and signal through the relay (?server=).
+  async 'relay-peercam-to-browser' () {
+    const relay = await startRelay();
+    const host = await startHost();
+    await peercamCallerToBrowser(relay.url, host.url, 'rp2b', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  async 'relay-browser-to-peercam' () {
+    const relay = await startRelay();
+    const host = await startHost();
+    await browserCallerToPeercam(relay.url, host.url, 'rb2p', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  // HTTPS/WSS with --tls: the browser sends its camera from a secure page,
+  // the Peercam viewer pins the host's certificate.
+  async 'tls-browser-to-peercam' () {
+    const host = await startHost(true);
+    const { caller } = await browserCallerToPeercam(host.url, host.url, 'tls', '', host.fingerprint);
+    if (!(await caller.evaluate(() => window.isSecureContext && location.protocol === 'https:')))
+      throw new Error('the caller page is not an HTTPS secure context');
+  },
+
+  // 4. Browser → browser through Peercam's server, WebSocket and long-polling.
+  async 'browser-to-browser-websocket' () {
+    await browserToBrowser('websocket');
+  },
+
+  async 'browser-to-browser-polling' () {
+    await browserToBrowser('polling');
+  },
+
+  // 5. Hang up and call again, each direction; the other side recovers.
+  async 'redial-browser-caller' () {
+    const host = await startHost();
+    const { viewer, caller } = await browserCallerToPeercam(host.url, host.url, 'redial1');
+    const byes = viewer.count('bye');
+    await caller.click('#hangupButton');
+    await waitState(caller, 'ready');
+    await waitFor('peercam viewer to see bye', () => viewer.count('bye') > byes, 10000);
+    const framesBefore = viewer.count('first-frame');
+    const after = viewer.events.length;
+    await caller.click('#callButton');
+    await waitFor('a second first-frame on the peercam viewer',
+      () => viewer.count('first-frame') > framesBefore, 30000);
+    await waitState(caller, 'connected');
+    log(`peercam viewer recovered: ${JSON.stringify(viewer.events.slice(after).map((e) => e.event))}`);
+  },
+
+  async 'redial-peercam-caller' () {
+    const host = await startHost();
+    const { viewer, caller } = await peercamCallerToBrowser(host.url, host.url, 'redial2');
+    // The caller hangs up and leaves (SIGTERM ends the call cleanly) ...
+    await caller.stop();
+    await waitState(viewer, 'waiting', 15000);
+    // ... and a new caller calls again.
+    const again = startPeercam('peercam caller 2', 'caller', host.url, 'redial2');
+    await again.waitEvent('calling', 20000);
+    await waitFrames(viewer);
+    // The browser viewer leaves and comes back: the caller sees bye, then
+    // calls again when the viewer rejoins.
+    const calls = again.count('calling');
+    await viewer.reload({ timeout: 15000 });
+    await again.waitEvent('bye', 15000);
+    await waitFor('the caller to call again', () => again.count('calling') > calls, 20000);
+    await waitFrames(viewer);
+  },
+};
+
+async function main () {
+  if (!cases[caseName]) {
+    process.stdout.write(`usage: browser-cases.js {${Object.keys(cases).join('|')}} PEERCAM\n`);
+    return 2;
+  }
+  try {
+    require.resolve('playwright-core');
+  } catch (e) {
+    process.stdout.write('# SKIP playwright-core is not installed (tools/test installs it into .cache/node)\n');
+    return 77;
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    process.stdout.write(`# SKIP ${CHROMIUM} is missing (apt-get install chromium)\n`);
+    return 77;
+  }
+
+  process.stdout.write('1..1\n');
+  try {
+    await cases[caseName]();
+    if (cspViolations.length > 0)
+      throw new Error(`Content-Security-Policy violations:\n${cspViolations.join('\n')}`);
+    process.stdout.write(`ok 1 ${caseName}\n`);
+    return 0;
+  } catch (e) {
+    process.stdout.write(`not ok 1 ${caseName}\n# ${String(e.stack || e).split('\n').join('\n# ')}\n`);
+    return 1;
+  }
+}
+
+async function cleanup () {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      await fn();
+    } catch (e) { /* best effort */ }
+  }
+  for (const child of children)
+    child.kill('SIGKILL');
+}
+
+process.on('SIGTERM', () => { cleanup().finally(() => process.exit(1)); });
+process.on('SIGINT', () => { cleanup().finally(() => process.exit(1)); });
+
+main().then(async (status) => {
+  await cleanup();
+  process.exit(status);
+});

@@ -1,0 +1,228 @@
+/* test-gui-call.c — one process hosts a room; a caller window calls a viewer
+ * window through it, driven by their actions, and the viewer's picture shows
+ * the caller's test pattern. Screenshots of both windows are saved.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "peercam-application.h"
+#include "peercam-caller-window.h"
+#include "peercam-viewer-window.h"
+#include "peercam-test-util.h"
+
+static PeercamApplication *app;
+
+static GtkWidget *
+child (gpointer    window,
+       GType       type,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), type, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
+}
+
+static gboolean
+session_joined (gpointer data)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (data);
+
+  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
+}
+
+static gboolean
+peer_present (gpointer data)
+{
+  return peercam_session_get_peer_present (data);
+}
+
+static gboolean
+action_enabled (gpointer data)
+{
+  GtkWidget *button = data;
+
+  return gtk_widget_get_sensitive (button);
+}
+
+typedef struct {
+  GtkWidget  *window;
+  GType       type;
+} WindowRef;
+
+static gboolean
+viewer_shows_video (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
+}
+
+static gboolean
+viewer_waiting (gpointer data)
+{
+  return !viewer_shows_video (data);
+}
+
+static gboolean
+picture_has_frame (gpointer data)
+{
+  GtkPicture *picture = GTK_PICTURE (child (data, PEERCAM_TYPE_VIEWER_WINDOW, "remote_picture"));
+  GdkPaintable *paintable = gtk_picture_get_paintable (picture);
+
+  return paintable != NULL && gdk_paintable_get_intrinsic_width (paintable) > 0;
+}
+
+static void
+check_rendered_video (GtkWidget *picture)
+{
+  g_autoptr(GdkTexture) texture = peercam_test_render_widget (picture);
+  int width, height;
+  g_autofree guchar *data = NULL;
+  guint distinct = 0;
+  guint32 previous = 0;
+
+  g_assert_nonnull (texture);
+  width = gdk_texture_get_width (texture);
+  height = gdk_texture_get_height (texture);
+  data = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, data, (gsize) width * 4);
+
+  /* The test pattern has many colours; an empty or frozen-black picture has one. */
+  for (int y = height / 4; y < 3 * height / 4; y += 8)
+    for (int x = width / 4; x < 3 * width / 4; x += 8)
+      {
+        guint32 pixel;
+
+        memcpy (&pixel, data + ((gsize) y * width + x) * 4, 4);
+        if (pixel != previous)
+          distinct++;
+        previous = pixel;
+      }
+
+  g_test_message ("distinct pixel runs in the viewer picture: %u", distinct);
+  g_assert_cmpuint (distinct, >, 10);
+}
+
+static void
+save_and_check (GtkWidget  *window,
+                const char *name)
+{
+  const char *lang = g_getenv ("LANGUAGE");
+  g_autofree char *file = g_strdup_printf ("%s-%s.png", name, lang && *lang ? lang : "en");
+  g_autofree char *path = peercam_test_save_screenshot (window, file);
+  g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename (path, NULL);
+
+  g_assert_nonnull (texture);
+  g_assert_false (peercam_test_texture_is_blank (texture));
+}
+
+static void
+test_call (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *caller, *viewer;
+  PeercamSession *caller_session, *viewer_session;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (peercam_application_get_server (app));
+
+  viewer = peercam_application_new_viewer_window (app);
+  caller = peercam_application_new_caller_window (app);
+  g_assert_true (peercam_test_wait_until (is_mapped, viewer, 5000));
+  g_assert_true (peercam_test_wait_until (is_mapped, caller, 5000));
+  caller_session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
+  viewer_session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
+
+  g_assert_true (peercam_test_wait_until (session_joined, viewer_session, 10000));
+  g_assert_true (peercam_test_wait_until (session_joined, caller_session, 10000));
+  g_assert_true (peercam_test_wait_until (peer_present, caller_session, 10000));
+  save_and_check (GTK_WIDGET (viewer), "viewer-waiting");
+
+  /* The demo's rules: Call needs local video. */
+  g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
+  g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+  /* SMPTE bars: many colours wherever the picture is sampled. */
+  peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_test_message ("call round %u", round);
+      if (round == 0)
+        g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
+      g_assert_true (peercam_test_wait_until (action_enabled, child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      /* Highlighted: a viewer is in the room. */
+      g_assert_true (gtk_widget_has_css_class (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), "suggested-action"));
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
+      g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
+      g_assert_true (peercam_test_wait_until (picture_has_frame, viewer, 10000));
+      peercam_test_spin (500);
+      /* Rendered as the user sees it: the whole window, sampled where the
+       * video sits. */
+      check_rendered_video (GTK_WIDGET (viewer));
+      g_assert_true (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+      g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
+
+      if (round == 0)
+        {
+          save_and_check (GTK_WIDGET (caller), "caller-in-call");
+          save_and_check (GTK_WIDGET (viewer), "viewer-in-call");
+        }
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));
+      g_assert_true (peercam_test_wait_until (viewer_waiting, viewer, 10000));
+      /* Preview stays; Call works again. */
+      g_assert_true (peercam_test_wait_until (action_enabled, child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+    }
+
+  gtk_window_destroy (caller);
+  gtk_window_destroy (viewer);
+  peercam_test_spin (200);
+  peercam_application_stop_hosting (app);
+  g_assert_null (peercam_application_get_server (app));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *localedir = NULL;
+  int ret;
+
+  setlocale (LC_ALL, "");
+  localedir = g_build_filename (g_getenv ("PEERCAM_BUILD_ROOT"), "po", NULL);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  app = peercam_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_hold (G_APPLICATION (app));
+
+  g_test_add_func ("/gui/call", test_call);
+
+  ret = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_clear_object (&app);
+  return ret;
+}

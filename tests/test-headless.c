@@ -1,0 +1,292 @@
+/* test-headless.c — the peercam binary end to end, in three processes:
+ * `--host-only` server, `--headless --viewer`, `--headless --caller --call`,
+ * talking over loopback. Checks the --events stream of each.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+
+typedef struct {
+  GSubprocess      *process;
+  GDataInputStream *out;
+  GPtrArray        *events;     /* JsonObject */
+  GCancellable     *cancellable;
+  gboolean          eof;
+  char             *name;
+} Proc;
+
+static const char *peercam_path;
+
+static void read_next (Proc *proc);
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  Proc *proc = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (line == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        proc->eof = TRUE;
+      return;
+    }
+
+  g_test_message ("%s: %s", proc->name, line);
+  if (json_parser_load_from_data (parser, line, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    g_ptr_array_add (proc->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+  else
+    g_test_message ("%s: not JSON: %s", proc->name, line);
+
+  read_next (proc);
+}
+
+static void
+read_next (Proc *proc)
+{
+  g_data_input_stream_read_line_async (proc->out, G_PRIORITY_DEFAULT, proc->cancellable, on_line, proc);
+}
+
+static Proc *
+proc_spawn (const char *name,
+            ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Proc *proc = g_new0 (Proc, 1);
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) peercam_path);
+  va_start (args, name);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  proc->name = g_strdup (name);
+  proc->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  proc->cancellable = g_cancellable_new ();
+  proc->process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  proc->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
+  read_next (proc);
+
+  return proc;
+}
+
+static void
+proc_free (Proc *proc)
+{
+  if (proc == NULL)
+    return;
+
+  g_cancellable_cancel (proc->cancellable);
+  g_subprocess_force_exit (proc->process);
+  g_subprocess_wait (proc->process, NULL, NULL);
+  /* Let the cancelled read complete before its data goes away. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&proc->out);
+  g_clear_object (&proc->process);
+  g_clear_object (&proc->cancellable);
+  g_ptr_array_unref (proc->events);
+  g_free (proc->name);
+  g_free (proc);
+}
+
+static JsonObject *
+find_event (Proc       *proc,
+            const char *name,
+            guint       from)
+{
+  for (guint i = from; i < proc->events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (proc->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "event", ""), name) == 0)
+        return event;
+    }
+  return NULL;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for event @name (after index @from) in @proc's output. */
+static JsonObject *
+wait_event (Proc       *proc,
+            const char *name,
+            guint       from,
+            guint       timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+  JsonObject *event;
+
+  while ((event = find_event (proc, name, from)) == NULL && !timed_out && !proc->eof)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+
+  if (event == NULL)
+    g_test_message ("%s: no “%s” event (eof=%d, timed out=%d)", proc->name, name, proc->eof, timed_out);
+  return event;
+}
+
+static char *
+start_server (Proc **server)
+{
+  JsonObject *hosting;
+
+  *server = proc_spawn ("server", "--host-only", "--port", "0", "--bind", "127.0.0.1", "--events", NULL);
+  hosting = wait_event (*server, "hosting", 0, 10000);
+  g_assert_nonnull (hosting);
+  g_assert_cmpint (json_object_get_int_member (hosting, "port"), >, 0);
+
+  return g_strdup_printf ("http://127.0.0.1:%" G_GINT64_FORMAT, json_object_get_int_member (hosting, "port"));
+}
+
+static void
+test_call (void)
+{
+  Proc *server = NULL, *viewer = NULL, *caller = NULL;
+  g_autofree char *url = start_server (&server);
+  JsonObject *event;
+  guint mark;
+
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "t1",
+                       "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (viewer, "joined", 0, 10000));
+
+  caller = proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "t1",
+                       "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (caller, "joined", 0, 10000));
+  g_assert_nonnull (wait_event (caller, "peer-joined", 0, 10000));
+  g_assert_nonnull (wait_event (caller, "calling", 0, 10000));
+  g_assert_nonnull (wait_event (caller, "connected", 0, 20000));
+
+  event = wait_event (viewer, "first-frame", 0, 20000);
+  g_assert_nonnull (event);
+  g_assert_cmpint (json_object_get_int_member (event, "width"), ==, 1280);
+  g_assert_cmpint (json_object_get_int_member (event, "height"), ==, 720);
+  g_assert_cmpint (json_object_get_int_member (event, "t_ms"), >, 0);
+
+  /* Stats come every 2 s with a plausible frame rate. */
+  event = wait_event (viewer, "stats", 0, 10000);
+  g_assert_nonnull (event);
+  event = wait_event (viewer, "stats", viewer->events->len, 10000);
+  g_assert_nonnull (event);
+  g_assert_cmpfloat (json_object_get_double_member (event, "fps"), >, 5);
+
+  /* The server dies mid-call: the media keeps flowing, as with the demo. */
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_assert_true (g_subprocess_wait (server->process, NULL, NULL));
+  mark = viewer->events->len;
+  event = wait_event (viewer, "stats", mark, 10000);
+  g_assert_nonnull (event);
+  event = wait_event (viewer, "stats", viewer->events->len, 10000);
+  g_assert_nonnull (event);
+  g_assert_cmpfloat (json_object_get_double_member (event, "fps"), >, 5);
+
+  proc_free (caller);
+  proc_free (viewer);
+  proc_free (server);
+}
+
+static void
+test_peer_killed (void)
+{
+  Proc *server = NULL, *viewer = NULL, *caller = NULL;
+  g_autofree char *url = start_server (&server);
+
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "t2",
+                       "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (viewer, "joined", 0, 10000));
+  caller = proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "t2",
+                       "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (viewer, "first-frame", 0, 30000));
+
+  /* Killed, not asked: the server says bye on the caller's behalf. */
+  g_subprocess_force_exit (caller->process);
+  g_assert_nonnull (wait_event (viewer, "bye", 0, 10000));
+
+  /* A new caller gets through to the same viewer. */
+  proc_free (caller);
+  caller = proc_spawn ("caller2", "--headless", "--caller", "--server", url, "--room", "t2",
+                       "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (caller, "connected", 0, 30000));
+  g_assert_nonnull (find_event (viewer, "bye", 0));
+  {
+    guint after_bye = 0;
+
+    for (guint i = 0; i < viewer->events->len; i++)
+      if (g_str_equal (json_object_get_string_member (g_ptr_array_index (viewer->events, i), "event"), "bye"))
+        after_bye = i + 1;
+    g_assert_nonnull (wait_event (viewer, "first-frame", after_bye, 30000));
+  }
+
+  proc_free (caller);
+  proc_free (viewer);
+  proc_free (server);
+}
+
+static void
+test_sigterm_clean (void)
+{
+  Proc *server = NULL;
+  g_autofree char *url = start_server (&server);
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_assert_true (g_subprocess_wait (server->process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+  g_assert_nonnull (wait_event (server, "quit", 0, 2000));
+  proc_free (server);
+}
+
+static void
+test_unreachable_server (void)
+{
+  Proc *viewer;
+  JsonObject *event;
+
+  /* Port 1 on loopback: nothing listens, the error is reported. */
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", "http://127.0.0.1:1",
+                       "--events", NULL);
+  event = wait_event (viewer, "error", 0, 10000);
+  g_assert_nonnull (event);
+  g_assert_cmpstr (json_object_get_string_member (event, "message"), !=, "");
+  proc_free (viewer);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  peercam_path = g_getenv ("PEERCAM_BIN");
+  g_assert_nonnull (peercam_path);
+
+  g_test_add_func ("/headless/sigterm-clean", test_sigterm_clean);
+  g_test_add_func ("/headless/unreachable-server", test_unreachable_server);
+  g_test_add_func ("/headless/call", test_call);
+  g_test_add_func ("/headless/peer-killed", test_peer_killed);
+
+  return g_test_run ();
+}
