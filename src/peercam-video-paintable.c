@@ -15,19 +15,25 @@
 
 #include "peercam-video-paintable.h"
 
+/* What the streaming thread may touch. It never holds the paintable itself:
+ * dropping the last reference there would finalize the paintable (and set
+ * its bin to NULL) from the bin's own streaming thread. */
+typedef struct {
+  gatomicrefcount  ref_count;
+  GMutex           lock;
+  GstSample       *pending;
+  gboolean         scheduled;
+  GMainContext    *context;
+  GWeakRef         paintable;
+} Shared;
+
 struct _PeercamVideoPaintable
 {
   GObject       parent_instance;
 
   GstElement   *bin;
   GdkTexture   *texture;
-  GMainContext *context;
-
-  /* Shared with the streaming thread, under lock. */
-  GMutex        lock;
-  GstSample    *pending;
-  gboolean      scheduled;
-
+  Shared       *shared;
   guint64       frames;
 };
 
@@ -58,6 +64,28 @@ mapped_sample_free (gpointer data)
   gst_buffer_unmap (mapped->buffer, &mapped->map);
   gst_sample_unref (mapped->sample);
   g_free (mapped);
+}
+
+static Shared *
+shared_ref (Shared *shared)
+{
+  g_atomic_ref_count_inc (&shared->ref_count);
+  return shared;
+}
+
+static void
+shared_unref (gpointer data)
+{
+  Shared *shared = data;
+
+  if (!g_atomic_ref_count_dec (&shared->ref_count))
+    return;
+
+  g_clear_pointer (&shared->pending, gst_sample_unref);
+  g_main_context_unref (shared->context);
+  g_weak_ref_clear (&shared->paintable);
+  g_mutex_clear (&shared->lock);
+  g_free (shared);
 }
 
 static GdkTexture *
@@ -109,20 +137,22 @@ texture_from_sample (GstSample *sample)
                                  bytes, stride);
 }
 
+/* Main context. */
 static gboolean
 upload_newest (gpointer data)
 {
-  PeercamVideoPaintable *self = data;
+  Shared *shared = data;
+  g_autoptr(PeercamVideoPaintable) self = g_weak_ref_get (&shared->paintable);
   g_autoptr(GstSample) sample = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   gboolean size_changed;
 
-  g_mutex_lock (&self->lock);
-  sample = g_steal_pointer (&self->pending);
-  self->scheduled = FALSE;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&shared->lock);
+  sample = g_steal_pointer (&shared->pending);
+  shared->scheduled = FALSE;
+  g_mutex_unlock (&shared->lock);
 
-  if (sample == NULL || (texture = texture_from_sample (sample)) == NULL)
+  if (self == NULL || sample == NULL || (texture = texture_from_sample (sample)) == NULL)
     return G_SOURCE_REMOVE;
 
   size_changed = self->texture == NULL ||
@@ -144,41 +174,27 @@ static GstFlowReturn
 on_new_sample (GstAppSink *appsink,
                gpointer    user_data)
 {
-  GWeakRef *weak = user_data;
-  g_autoptr(PeercamVideoPaintable) self = g_weak_ref_get (weak);
+  Shared *shared = user_data;
   GstSample *sample = gst_app_sink_pull_sample (appsink);
   gboolean schedule;
 
   if (sample == NULL)
     return GST_FLOW_EOS;
-  if (self == NULL)
-    {
-      gst_sample_unref (sample);
-      return GST_FLOW_OK;
-    }
 
-  g_mutex_lock (&self->lock);
-  if (self->pending != NULL)
-    gst_sample_unref (self->pending);
-  self->pending = sample;
-  schedule = !self->scheduled;
-  self->scheduled = TRUE;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&shared->lock);
+  if (shared->pending != NULL)
+    gst_sample_unref (shared->pending);
+  shared->pending = sample;
+  schedule = !shared->scheduled;
+  shared->scheduled = TRUE;
+  g_mutex_unlock (&shared->lock);
 
-  /* One pending callback at a time; it holds a reference so the paintable
-   * outlives it. */
+  /* At most one pending callback; newer samples just replace the pending one. */
   if (schedule)
-    g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, upload_newest,
-                                g_object_ref (self), g_object_unref);
+    g_main_context_invoke_full (shared->context, G_PRIORITY_DEFAULT, upload_newest,
+                                shared_ref (shared), shared_unref);
 
   return GST_FLOW_OK;
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 static GstElement *
@@ -190,9 +206,6 @@ make_sink_bin (PeercamVideoPaintable *self)
   g_autoptr(GstCaps) caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "RGBA", NULL);
   g_autoptr(GstPad) pad = NULL;
   GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
-  GWeakRef *weak = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (weak, self);
   /* Live video: show each frame when it is decoded (no clock wait), keep
    * only the newest one. */
   g_object_set (appsink,
@@ -202,7 +215,8 @@ make_sink_bin (PeercamVideoPaintable *self)
                 "sync", FALSE,
                 "enable-last-sample", FALSE,
                 NULL);
-  gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks, weak, weak_ref_free);
+  gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks,
+                              shared_ref (self->shared), shared_unref);
 
   gst_bin_add_many (GST_BIN (bin), convert, appsink, NULL);
   gst_element_link (convert, appsink);
@@ -268,9 +282,7 @@ peercam_video_paintable_finalize (GObject *object)
     gst_element_set_state (self->bin, GST_STATE_NULL);
   gst_clear_object (&self->bin);
   g_clear_object (&self->texture);
-  g_clear_pointer (&self->pending, gst_sample_unref);
-  g_clear_pointer (&self->context, g_main_context_unref);
-  g_mutex_clear (&self->lock);
+  g_clear_pointer (&self->shared, shared_unref);
 
   G_OBJECT_CLASS (peercam_video_paintable_parent_class)->finalize (object);
 }
@@ -310,8 +322,11 @@ peercam_video_paintable_class_init (PeercamVideoPaintableClass *klass)
 static void
 peercam_video_paintable_init (PeercamVideoPaintable *self)
 {
-  g_mutex_init (&self->lock);
-  self->context = g_main_context_ref_thread_default ();
+  self->shared = g_new0 (Shared, 1);
+  g_atomic_ref_count_init (&self->shared->ref_count);
+  g_mutex_init (&self->shared->lock);
+  self->shared->context = g_main_context_ref_thread_default ();
+  g_weak_ref_init (&self->shared->paintable, self);
   self->bin = make_sink_bin (self);
 }
 
@@ -352,9 +367,9 @@ peercam_video_paintable_clear (PeercamVideoPaintable *self)
 {
   g_return_if_fail (PEERCAM_IS_VIDEO_PAINTABLE (self));
 
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->pending, gst_sample_unref);
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->shared->lock);
+  g_clear_pointer (&self->shared->pending, gst_sample_unref);
+  g_mutex_unlock (&self->shared->lock);
 
   if (self->texture != NULL)
     {
