@@ -95,6 +95,7 @@ gboolean
 peercam_application_start_hosting (PeercamApplication  *self,
                                    guint                port,
                                    const char          *token,
+                                   gboolean             tls,
                                    GError             **error)
 {
   g_autoptr(PeercamSignalingServer) server = NULL;
@@ -115,7 +116,7 @@ peercam_application_start_hosting (PeercamApplication  *self,
 
   /* web: the browser pages, and HTTPS/WSS with --tls */
   peercam_web_install (peercam_signaling_server_get_soup_server (server));
-  if (self->options->tls)
+  if (tls)
     {
       g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (NULL, error);
 
@@ -330,6 +331,7 @@ peercam_application_command_line (GApplication            *app,
 
       if (!peercam_application_start_hosting (self, port,
                                               self->options->token ? self->options->token : token,
+                                              self->options->tls || g_settings_get_boolean (settings, "host-tls"),
                                               &error))
         g_application_command_line_printerr (command_line, "peercam: %s\n", error->message);
     }
@@ -445,6 +447,7 @@ preferences_action (GSimpleAction *action,
   PeercamPreferencesWindow *window;
 
   window = peercam_preferences_window_new (parent, peercam_application_get_settings (self));
+  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (window));
 }
 

@@ -24,6 +24,7 @@ PeercamSignalingServer *peercam_application_get_server    (PeercamApplication *s
 gboolean            peercam_application_start_hosting     (PeercamApplication *self,
                                                            guint               port,
                                                            const char         *token,
+                                                           gboolean            tls,
                                                            GError            **error);
 void                peercam_application_stop_hosting      (PeercamApplication *self);
 char               *peercam_application_dup_local_url     (PeercamApplication *self);

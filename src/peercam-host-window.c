@@ -14,6 +14,7 @@
 #include "peercam-host-window.h"
 #include "peercam-network.h"
 #include "peercam-signaling-server.h"
+#include "peercam-tls.h"
 
 struct _PeercamHostWindow
 {
@@ -26,6 +27,10 @@ struct _PeercamHostWindow
   AdwPreferencesGroup *server_group;
   GtkSpinButton      *port_spin;
   AdwEntryRow        *token_row;
+  AdwActionRow       *tls_row;
+  GtkSwitch          *tls_switch;
+  AdwActionRow       *fingerprint_row;
+  GtkWidget          *fingerprint_copy;
   GtkButton          *toggle_button;
   AdwPreferencesGroup *join_group;
   AdwActionRow       *room_row;
@@ -137,6 +142,13 @@ peercam_host_window_update (PeercamHostWindow *self)
     }
   gtk_widget_set_sensitive (GTK_WIDGET (self->port_spin), !hosting);
   gtk_widget_set_sensitive (GTK_WIDGET (self->token_row), !hosting);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->tls_row), !hosting);
+  if (self->fingerprint_copy != NULL)
+    {
+      adw_action_row_remove (self->fingerprint_row, self->fingerprint_copy);
+      self->fingerprint_copy = NULL;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->fingerprint_row), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->join_group), hosting);
   gtk_widget_set_visible (GTK_WIDGET (self->qr_picture), hosting);
 
@@ -144,12 +156,24 @@ peercam_host_window_update (PeercamHostWindow *self)
     return;
 
   {
-    g_auto(GStrv) urls = peercam_network_get_join_urls ("http",
+    GTlsCertificate *certificate = peercam_signaling_server_get_tls_certificate (server);
+    g_auto(GStrv) urls = peercam_network_get_join_urls (certificate ? "https" : "http",
                                                         peercam_signaling_server_get_port (server),
                                                         peercam_signaling_server_get_bind_address (server));
     g_autoptr(GdkTexture) qr = NULL;
 
     adw_action_row_set_subtitle (self->room_row, room);
+    if (certificate != NULL)
+      {
+        g_autofree char *fingerprint = peercam_tls_fingerprint_sha256 (certificate);
+
+        /* Peercam on another computer pins this (--pin, or the join dialog
+         * on first contact); browsers show it in their certificate warning. */
+        adw_action_row_set_subtitle (self->fingerprint_row, fingerprint);
+        self->fingerprint_copy = copy_button_new (self, fingerprint);
+        adw_action_row_add_suffix (self->fingerprint_row, self->fingerprint_copy);
+        gtk_widget_set_visible (GTK_WIDGET (self->fingerprint_row), TRUE);
+      }
     for (guint i = 0; urls[i] != NULL; i++)
       {
         GtkWidget *row = adw_action_row_new ();
@@ -184,6 +208,7 @@ toggle_action (GtkWidget  *widget,
   if (!peercam_application_start_hosting (self->application,
                                           (guint) gtk_spin_button_get_value_as_int (self->port_spin),
                                           gtk_editable_get_text (GTK_EDITABLE (self->token_row)),
+                                          gtk_switch_get_active (self->tls_switch),
                                           &error))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
 }
@@ -200,6 +225,7 @@ peercam_host_window_constructed (GObject *object)
   gtk_spin_button_set_value (self->port_spin, g_settings_get_uint (settings, "host-port"));
   g_settings_bind (settings, "host-port", self->port_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "host-token", self->token_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "host-tls", self->tls_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (self->application, "notify::server",
                            G_CALLBACK (peercam_host_window_update), self, G_CONNECT_SWAPPED);
   peercam_host_window_update (self);
@@ -276,6 +302,9 @@ peercam_host_window_class_init (PeercamHostWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, port_spin);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, token_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, tls_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, tls_switch);
+  gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, fingerprint_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, toggle_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, join_group);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, room_row);

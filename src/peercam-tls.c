@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "peercam-network.h"
@@ -65,8 +66,8 @@ create_pair (char   **cert_pem,
       gnutls_failed (gnutls_x509_crt_init (&crt), "certificate", error))
     return FALSE;
 
-  for (gsize i = 0; i < sizeof serial; i++)
-    serial[i] = g_random_int_range (0, 256);
+  if (gnutls_failed (gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial), "serial", error))
+    return FALSE;
   serial[0] &= 0x7f;   /* a positive serial number */
   serial[0] |= 0x01;
 

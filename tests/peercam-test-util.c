@@ -55,10 +55,23 @@ peercam_test_render_widget (GtkWidget *widget)
 
   g_return_val_if_fail (width > 0 && height > 0, NULL);
 
-  /* The widget's own snapshot vfunc, as GTK calls it for a frame: a
-   * GtkWidgetPaintable gives nothing while a video keeps invalidating it. */
-  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* A GtkWidgetPaintable draws the widget with its CSS background, but gives
+   * nothing while a video keeps invalidating it; then fall back to the
+   * widget's own snapshot vfunc over the window's background colour. */
+  {
+    g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+
+    gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+    node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  }
+  if (node == NULL)
+    {
+      snapshot = gtk_snapshot_new ();
+      gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.98, 0.98, 0.98, 1.0 },
+                                 &GRAPHENE_RECT_INIT (0, 0, width, height));
+      GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
   if (node == NULL)
     {
       g_test_message ("render: %s %dx%d gave no render node", G_OBJECT_TYPE_NAME (widget), width, height);

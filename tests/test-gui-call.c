@@ -135,7 +135,7 @@ test_call (void)
   GtkWindow *caller, *viewer;
   PeercamSession *caller_session, *viewer_session;
 
-  g_assert_true (peercam_application_start_hosting (app, 0, NULL, &error));
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
   g_assert_nonnull (peercam_application_get_server (app));
 

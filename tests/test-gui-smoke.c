@@ -4,8 +4,12 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
+#include "peercam-host-window.h"
+#include "peercam-preferences-window.h"
 #include "peercam-viewer-window.h"
 #include "peercam-test-util.h"
 
@@ -86,6 +90,94 @@ test_viewer_window (void)
   gtk_window_destroy (window);
 }
 
+static GtkWindow *
+find_window (GType type)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+has_host_window (gpointer data)
+{
+  GtkWindow *window = find_window (PEERCAM_TYPE_HOST_WINDOW);
+
+  return window != NULL && is_mapped (window);
+}
+
+static gboolean
+is_hosting (gpointer data)
+{
+  return peercam_application_get_server (app) != NULL;
+}
+
+static void
+test_host_window (void)
+{
+  GtkWindow *window;
+  GtkWidget *join_group;
+  GtkWidget *toggle;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "host", NULL);
+  g_assert_true (peercam_test_wait_until (has_host_window, NULL, 5000));
+  window = find_window (PEERCAM_TYPE_HOST_WINDOW);
+
+  join_group = child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "join_group");
+  toggle = child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "toggle_button");
+  g_assert_false (gtk_widget_get_visible (join_group));
+
+  /* Port 0 would be refused by the spin button: use a high free-ish port
+   * by setting the setting the window is bound to. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "port_spin")), 38517);
+  gtk_switch_set_active (GTK_SWITCH (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "tls_switch")), TRUE);
+  g_assert_false (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "host.toggle", NULL));
+  g_assert_true (peercam_test_wait_until (is_hosting, NULL, 5000));
+  g_assert_cmpuint (peercam_signaling_server_get_port (peercam_application_get_server (app)), ==, 38517);
+  g_assert_true (gtk_widget_get_visible (join_group));
+  g_assert_true (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "qr_picture")));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (toggle)), ==, "_Stop Hosting");
+  /* HTTPS: the fingerprint to pin is shown, 32 bytes as AB:CD:… */
+  g_assert_true (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
+  g_assert_cmpuint (strlen (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")))), ==, 95);
+
+  peercam_test_spin (300);
+  check_screenshot (GTK_WIDGET (window), "host.png");
+
+  /* Closing the window keeps hosting; the toggle stops it. */
+  gtk_window_close (window);
+  peercam_test_spin (100);
+  g_assert_nonnull (peercam_application_get_server (app));
+  peercam_application_stop_hosting (app);
+  g_assert_null (peercam_application_get_server (app));
+}
+
+static void
+test_preferences_window (void)
+{
+  GtkWindow *window;
+  GSettings *settings = peercam_application_get_settings (app);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  window = find_window (PEERCAM_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (window);
+  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+
+  /* Bound to GSettings both ways. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "latency_spin")), 50);
+  g_assert_cmpuint (g_settings_get_uint (settings, "latency"), ==, 50);
+  g_settings_set_string (settings, "codec", "h264");
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "codec_row"))), ==, 1);
+  g_settings_reset (settings, "codec");
+  g_settings_reset (settings, "latency");
+
+  peercam_test_spin (300);
+  check_screenshot (GTK_WIDGET (window), "preferences.png");
+  gtk_window_destroy (window);
+}
+
 static void
 test_app_actions (void)
 {
@@ -116,6 +208,8 @@ main (int   argc,
   g_test_add_func ("/gui/app-actions", test_app_actions);
   g_test_add_func ("/gui/caller-window", test_caller_window);
   g_test_add_func ("/gui/viewer-window", test_viewer_window);
+  g_test_add_func ("/gui/host-window", test_host_window);
+  g_test_add_func ("/gui/preferences-window", test_preferences_window);
 
   ret = g_test_run ();
 
