@@ -63,7 +63,9 @@ peercam_join_dialog_response (AdwMessageDialog *dialog,
       g_signal_emit (self, signals[JOIN], 0, url, room, token);
     }
 
-  ADW_MESSAGE_DIALOG_CLASS (peercam_join_dialog_parent_class)->response (dialog, response);
+  /* libadwaita 1.2 has no default handler to chain up to. */
+  if (ADW_MESSAGE_DIALOG_CLASS (peercam_join_dialog_parent_class)->response != NULL)
+    ADW_MESSAGE_DIALOG_CLASS (peercam_join_dialog_parent_class)->response (dialog, response);
 }
 
 static void

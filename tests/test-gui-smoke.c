@@ -9,6 +9,7 @@
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
+#include "peercam-join-dialog.h"
 #include "peercam-preferences-window.h"
 #include "peercam-viewer-window.h"
 #include "peercam-test-util.h"
@@ -178,6 +179,78 @@ test_preferences_window (void)
   gtk_window_destroy (window);
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return GTK_WINDOW (window);
+    }
+  return NULL;
+}
+
+static gboolean
+subtitle_is_not (gpointer data)
+{
+  GtkWidget *window = data;
+  AdwWindowTitle *title = ADW_WINDOW_TITLE (child (window, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
+  const char *initial = g_object_get_data (G_OBJECT (window), "initial-subtitle");
+
+  return g_strcmp0 (adw_window_title_get_subtitle (title), initial) != 0;
+}
+
+static void
+test_join_dialog (void)
+{
+  GtkWindow *viewer = peercam_application_new_viewer_window (app);
+  AdwWindowTitle *title = ADW_WINDOW_TITLE (child (GTK_WIDGET (viewer), PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
+  GSettings *settings = peercam_application_get_settings (app);
+  GtkWindow *dialog;
+  GtkWidget *server_row, *room_row;
+  PeercamSession *session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
+
+  g_assert_true (peercam_test_wait_until (is_mapped, viewer, 5000));
+  g_assert_null (peercam_session_get_client (session));
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "Not in a room");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.join", NULL));
+  dialog = find_toplevel (PEERCAM_TYPE_JOIN_DIALOG);
+  g_assert_nonnull (dialog);
+  server_row = child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "server_row");
+  room_row = child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "room_row");
+
+  /* Prefilled from GSettings; a bad address cannot be joined. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (server_row)), ==, "http://127.0.0.1:8080");
+  gtk_editable_set_text (GTK_EDITABLE (server_row), "ftp://example");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "join"));
+  g_assert_true (gtk_widget_has_css_class (server_row, "error"));
+
+  /* Nothing listens on port 1: the window says so instead of freezing. */
+  gtk_editable_set_text (GTK_EDITABLE (server_row), "http://127.0.0.1:1");
+  gtk_editable_set_text (GTK_EDITABLE (room_row), "kitchen");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "join"));
+  g_object_set_data_full (G_OBJECT (viewer), "initial-subtitle",
+                          g_strdup (adw_window_title_get_subtitle (title)), g_free);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "join");
+
+  g_assert_nonnull (peercam_session_get_client (session));
+  g_assert_cmpstr (peercam_session_get_room (session), ==, "kitchen");
+  /* Remembered for next time. */
+  g_assert_cmpstr (g_settings_get_string (settings, "server-url"), ==, "http://127.0.0.1:1");
+  g_assert_true (peercam_test_wait_until (subtitle_is_not, viewer, 5000));
+  g_test_message ("subtitle after join: %s", adw_window_title_get_subtitle (title));
+  g_assert_true (strstr (adw_window_title_get_subtitle (title), "127.0.0.1:1") != NULL);
+
+  g_settings_reset (settings, "server-url");
+  g_settings_reset (settings, "room");
+  gtk_window_destroy (viewer);
+}
+
 static void
 test_app_actions (void)
 {
@@ -209,6 +282,7 @@ main (int   argc,
   g_test_add_func ("/gui/caller-window", test_caller_window);
   g_test_add_func ("/gui/viewer-window", test_viewer_window);
   g_test_add_func ("/gui/host-window", test_host_window);
+  g_test_add_func ("/gui/join-dialog", test_join_dialog);
   g_test_add_func ("/gui/preferences-window", test_preferences_window);
 
   ret = g_test_run ();
