@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 
 #include "peercam-caller-window.h"
+#include "peercam-camera-list.h"
+#include "peercam-camera-portal.h"
 #include "peercam-join-dialog.h"
 #include "peercam-session.h"
 #include "peercam-video-paintable.h"
@@ -18,6 +20,19 @@ struct _PeercamCallerWindow
 
   PeercamSession        *session;
   PeercamVideoPaintable *preview;
+
+  /* The source drop-down: the cameras, "No Camera Found" while there are
+   * none, then "Test Pattern"; all PeercamCamera items. */
+  PeercamCameraList     *cameras;
+  GListStore            *placeholder;
+  GListModel            *sources;
+  PeercamCamera         *no_camera_item;   /* id "camera" */
+  PeercamCamera         *test_item;        /* id "test" */
+  gboolean               syncing;          /* the model changes under the drop-down */
+
+  PeercamCameraPortal   *portal;
+  GCancellable          *portal_cancellable; /* an access request is pending */
+  gboolean               waiting_for_cameras; /* granted, the list restarts on the portal */
 
   /* Template widgets */
   AdwWindowTitle        *window_title;
@@ -36,11 +51,12 @@ struct _PeercamCallerWindow
 
 G_DEFINE_FINAL_TYPE (PeercamCallerWindow, peercam_caller_window, ADW_TYPE_APPLICATION_WINDOW)
 
-/* Positions in the source drop-down. */
-enum {
-  SOURCE_CAMERA,
-  SOURCE_TEST,
-};
+static gboolean
+is_test_source (const char *source)
+{
+  return g_strcmp0 (source, "test") == 0 || g_strcmp0 (source, "smpte") == 0 ||
+         g_strcmp0 (source, "ball") == 0;
+}
 
 static const char *
 call_state_text (PeercamCallState state)
@@ -84,7 +100,9 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   const char *call_text = call_state_text (state);
   g_autofree char *subtitle = NULL;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.get-local-video", !has_video);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.get-local-video",
+                                 !has_video && self->portal_cancellable == NULL &&
+                                 !self->waiting_for_cameras);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.call", can_call);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.hang-up", in_call);
   gtk_widget_set_sensitive (GTK_WIDGET (self->source_dropdown), !in_call);
@@ -107,10 +125,90 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     gtk_label_set_label (self->stats_label, _("No call"));
 }
 
+static guint
+source_position (PeercamCallerWindow *self,
+                 PeercamCamera       *item)
+{
+  guint n = g_list_model_get_n_items (self->sources);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PeercamCamera) other = g_list_model_get_item (self->sources, i);
+
+      if (other == item)
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
+}
+
+/* The drop-down entry that stands for what the engine will use. */
+static PeercamCamera *
+item_for_engine (PeercamCallerWindow *self)
+{
+  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
+  GstDevice *device = peercam_call_engine_get_source_device (engine);
+  const char *source = peercam_call_engine_get_source (engine);
+  PeercamCamera *camera;
+
+  /* Also binds a camera named by id to its device, so a source from
+   * GSettings or set_source() opens the listed device (portal or not). */
+  if (device != NULL)
+    return peercam_camera_list_find_device (self->cameras, device);
+  if (is_test_source (source))
+    return self->test_item;
+  if (g_strcmp0 (source, "camera") == 0)
+    {
+      g_autoptr(PeercamCamera) first = g_list_model_get_item (G_LIST_MODEL (self->cameras), 0);
+
+      return first != NULL ? peercam_camera_list_find_device (self->cameras, peercam_camera_get_device (first))
+                           : self->no_camera_item;
+    }
+  camera = peercam_camera_list_find (self->cameras, source);
+  if (camera != NULL)
+    peercam_call_engine_set_source_device (engine, peercam_camera_get_device (camera));
+  return camera;
+}
+
+/* Tells the engine about a drop-down entry; the test pattern keeps the
+ * engine's own pattern when it already runs one (SMPTE from the tests). */
+static void
+apply_item (PeercamCallerWindow *self,
+            PeercamCamera       *item)
+{
+  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
+
+  if (item == NULL)
+    return;
+  if (item == self->test_item && is_test_source (peercam_call_engine_get_source (engine)) &&
+      peercam_call_engine_get_source_device (engine) == NULL)
+    return;
+  peercam_call_engine_set_source (engine, peercam_camera_get_id (item));
+  peercam_call_engine_set_source_device (engine, peercam_camera_get_device (item));
+}
+
+static void
+select_item (PeercamCallerWindow *self,
+             PeercamCamera       *item)
+{
+  guint position = source_position (self, item);
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    return;
+  self->syncing = TRUE;
+  gtk_drop_down_set_selected (self->source_dropdown, position);
+  self->syncing = FALSE;
+}
+
 static void
 use_test_pattern (PeercamCallerWindow *self)
 {
-  gtk_drop_down_set_selected (self->source_dropdown, SOURCE_TEST);
+  gtk_drop_down_set_selected (self->source_dropdown, source_position (self, self->test_item));
+  gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
+}
+
+static void
+retry_camera_access (PeercamCallerWindow *self)
+{
   gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
 }
 
@@ -119,6 +217,19 @@ show_source_error (PeercamCallerWindow *self,
                    const GError        *error)
 {
   AdwToast *toast;
+
+  if (g_error_matches (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED))
+    {
+      /* The portal remembers a refusal: say where to change it (README). */
+      adw_status_page_set_description (self->empty_page,
+                                       _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
+      toast = adw_toast_new (_("Camera access was denied"));
+      adw_toast_set_button_label (toast, _("_Retry"));
+      adw_toast_set_timeout (toast, 0);
+      g_signal_connect_object (toast, "button-clicked", G_CALLBACK (retry_camera_access), self, G_CONNECT_SWAPPED);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+      return;
+    }
 
   if (!g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA))
     {
@@ -134,16 +245,93 @@ show_source_error (PeercamCallerWindow *self,
 }
 
 static void
+start_local_video (PeercamCallerWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The placeholder stands for "the first camera", which may exist by now. */
+  if (gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->no_camera_item)
+    {
+      g_autoptr(PeercamCamera) first = g_list_model_get_item (G_LIST_MODEL (self->cameras), 0);
+
+      if (first != NULL)
+        select_item (self, peercam_camera_list_find_device (self->cameras, peercam_camera_get_device (first)));
+    }
+  if (gtk_drop_down_get_selected_item (self->source_dropdown) != (gpointer) self->test_item)
+    apply_item (self, gtk_drop_down_get_selected_item (self->source_dropdown));
+
+  if (!peercam_session_start_local_video (self->session, &error))
+    show_source_error (self, error);
+  peercam_caller_window_update (self);
+}
+
+static void
+on_cameras_loading (PeercamCallerWindow *self)
+{
+  if (!self->waiting_for_cameras || peercam_camera_list_get_loading (self->cameras))
+    return;
+  self->waiting_for_cameras = FALSE;
+  start_local_video (self);
+}
+
+static void
+on_camera_access (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PeercamCallerWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  if (!peercam_camera_portal_access_finish (PEERCAM_CAMERA_PORTAL (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the window is going away */
+
+  g_clear_object (&self->portal_cancellable);
+  if (error == NULL)
+    {
+      fd = peercam_camera_portal_open_pipewire_remote (self->portal, &error);
+      if (fd >= 0)
+        {
+          adw_status_page_set_description (self->empty_page,
+                                           _("Press “Get Local Video” to start the camera"));
+          /* The cameras are the portal's from now on; start once listed. */
+          self->waiting_for_cameras = TRUE;
+          peercam_camera_list_set_pipewire_fd (self->cameras, fd);
+          peercam_caller_window_update (self);
+          on_cameras_loading (self);
+          return;
+        }
+    }
+
+  show_source_error (self, error);
+  peercam_caller_window_update (self);
+}
+
+static void
 get_local_video_action (GtkWidget  *widget,
                         const char *action_name,
                         GVariant   *parameter)
 {
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
-  g_autoptr(GError) error = NULL;
+  gboolean wants_camera = gtk_drop_down_get_selected_item (self->source_dropdown) != (gpointer) self->test_item;
 
-  if (!peercam_session_start_local_video (self->session, &error))
-    show_source_error (self, error);
-  peercam_caller_window_update (self);
+  if (self->portal_cancellable != NULL || self->waiting_for_cameras)
+    return;
+
+  /* Sandboxed (or with a desktop portal), cameras are asked for first; the
+   * answer may take as long as the user looks at the dialog. */
+  if (wants_camera && !peercam_camera_portal_get_granted (self->portal) &&
+      peercam_camera_portal_is_available (self->portal))
+    {
+      self->portal_cancellable = g_cancellable_new ();
+      peercam_camera_portal_access_async (self->portal, self->portal_cancellable,
+                                          on_camera_access, g_object_ref (self));
+      peercam_caller_window_update (self);
+      return;
+    }
+
+  start_local_video (self);
 }
 
 static void
@@ -233,20 +421,59 @@ static void
 on_source_selected (PeercamCallerWindow *self)
 {
   PeercamCallEngine *engine = peercam_session_get_engine (self->session);
-  const char *source = gtk_drop_down_get_selected (self->source_dropdown) == SOURCE_TEST ? "test" : "camera";
+  PeercamCamera *item = gtk_drop_down_get_selected_item (self->source_dropdown);
   gboolean running;
 
-  if (g_strcmp0 (peercam_call_engine_get_source (engine), source) == 0)
+  /* Hot-plug moves entries around; that is no choice of the user's. */
+  if (self->syncing || item == NULL || item == item_for_engine (self))
     return;
 
   /* Switching source restarts the preview with the new one. */
   running = peercam_call_engine_get_state (engine) == PEERCAM_CALL_STATE_PREVIEW;
   if (running)
     peercam_call_engine_stop_local_video (engine);
-  peercam_call_engine_set_source (engine, source);
+  apply_item (self, item);
   if (running)
     gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
   peercam_caller_window_update (self);
+}
+
+static void
+on_cameras_changing (PeercamCallerWindow *self)
+{
+  self->syncing = TRUE;
+}
+
+/* After the drop-down followed the list: show the placeholder only without
+ * cameras, and keep the engine's source selected; when that one is gone,
+ * the engine takes what the drop-down now shows. */
+static void
+on_cameras_changed (PeercamCallerWindow *self)
+{
+  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0;
+  PeercamCamera *item;
+
+  self->syncing = TRUE;
+  if (empty && g_list_model_get_n_items (G_LIST_MODEL (self->placeholder)) == 0)
+    g_list_store_append (self->placeholder, self->no_camera_item);
+  else if (!empty && g_list_model_get_n_items (G_LIST_MODEL (self->placeholder)) > 0)
+    g_list_store_remove_all (self->placeholder);
+  self->syncing = FALSE;
+
+  item = item_for_engine (self);
+  if (item != NULL)
+    select_item (self, item);
+  else
+    apply_item (self, gtk_drop_down_get_selected_item (self->source_dropdown));
+}
+
+static void
+on_camera_removed (PeercamCallerWindow *self,
+                   PeercamCamera       *camera)
+{
+  /* Stops a preview from this camera; the session shows "Camera disconnected". */
+  peercam_call_engine_device_removed (peercam_session_get_engine (self->session),
+                                      peercam_camera_get_device (camera));
 }
 
 /* Runs once the window has its application (GtkWindow sets "application"
@@ -269,6 +496,7 @@ peercam_caller_window_dispose (GObject *object)
 {
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (object);
 
+  g_cancellable_cancel (self->portal_cancellable);
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
@@ -279,6 +507,16 @@ peercam_caller_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (object), PEERCAM_TYPE_CALLER_WINDOW);
   g_clear_object (&self->preview);
+  if (self->cameras != NULL)
+    g_signal_handlers_disconnect_by_data (self->cameras, self);
+  g_clear_object (&self->sources);
+  g_clear_object (&self->placeholder);
+  /* The list stops its monitor before the portal closes the fd it uses. */
+  g_clear_object (&self->cameras);
+  g_clear_object (&self->portal);
+  g_clear_object (&self->portal_cancellable);
+  g_clear_object (&self->no_camera_item);
+  g_clear_object (&self->test_item);
 
   G_OBJECT_CLASS (peercam_caller_window_parent_class)->dispose (object);
 }
@@ -319,7 +557,9 @@ static void
 peercam_caller_window_init (PeercamCallerWindow *self)
 {
   g_autoptr(GtkBuilder) builder = NULL;
-  g_autoptr(GtkStringList) sources = NULL;
+  g_autoptr(GListStore) parts = NULL;
+  g_autoptr(GListStore) extras = NULL;
+  g_autoptr(GtkExpression) name = NULL;
   PeercamCallEngine *engine;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -328,8 +568,30 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gtk_menu_button_set_menu_model (self->menu_button,
                                   G_MENU_MODEL (gtk_builder_get_object (builder, "primary_menu")));
 
-  sources = gtk_string_list_new ((const char *[]) { _("Camera"), _("Test Pattern"), NULL });
-  gtk_drop_down_set_model (self->source_dropdown, G_LIST_MODEL (sources));
+  self->cameras = peercam_camera_list_new ();
+  self->portal = peercam_camera_portal_new ();
+  self->no_camera_item = peercam_camera_new (_("No Camera Found"), "camera", NULL, NULL);
+  self->test_item = peercam_camera_new (_("Test Pattern"), "test", NULL, NULL);
+  self->placeholder = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0)
+    g_list_store_append (self->placeholder, self->no_camera_item);
+  extras = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  g_list_store_append (extras, self->test_item);
+  parts = g_list_store_new (G_TYPE_LIST_MODEL);
+  g_list_store_append (parts, self->cameras);
+  g_list_store_append (parts, self->placeholder);
+  g_list_store_append (parts, extras);
+  /* Around the flatten model's own handler (connected later): changes it
+   * passes on to the drop-down are bracketed by these two. */
+  g_signal_connect_object (self->cameras, "items-changed", G_CALLBACK (on_cameras_changing), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->cameras, "items-changed", G_CALLBACK (on_cameras_changed), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  g_signal_connect_object (self->cameras, "camera-removed", G_CALLBACK (on_camera_removed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->cameras, "notify::loading", G_CALLBACK (on_cameras_loading), self, G_CONNECT_SWAPPED);
+  self->sources = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&parts))));
+  name = gtk_property_expression_new (PEERCAM_TYPE_CAMERA, NULL, "name");
+  gtk_drop_down_set_expression (self->source_dropdown, name);
+  gtk_drop_down_set_model (self->source_dropdown, self->sources);
 
   self->session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
   engine = peercam_session_get_engine (self->session);
@@ -373,12 +635,10 @@ peercam_caller_window_set_source (PeercamCallerWindow *self,
   g_return_if_fail (PEERCAM_IS_CALLER_WINDOW (self));
   g_return_if_fail (source != NULL);
 
+  /* "test"/"smpte"/"ball", "camera" (the first one), or a camera's id. */
   peercam_call_engine_set_source (peercam_session_get_engine (self->session), source);
-  g_signal_handlers_block_by_func (self->source_dropdown, on_source_selected, self);
-  gtk_drop_down_set_selected (self->source_dropdown,
-                              g_str_equal (source, "test") || g_str_equal (source, "smpte") ||
-                              g_str_equal (source, "ball") ? SOURCE_TEST : SOURCE_CAMERA);
-  g_signal_handlers_unblock_by_func (self->source_dropdown, on_source_selected, self);
+  peercam_call_engine_set_source_device (peercam_session_get_engine (self->session), NULL);
+  select_item (self, item_for_engine (self));
 }
 
 void

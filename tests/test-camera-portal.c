@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
 
 #include <fcntl.h>
@@ -432,6 +433,71 @@ test_retry_after_denial (void)
   g_assert_no_error (error);
 }
 
+/* What the caller window does on Get Local Video, without the window:
+ * denied → DENIED and the cameras stay direct; Retry → granted → the list
+ * restarts on the portal's PipeWire remote, without blocking the loop. */
+static void
+test_list_through_portal (void)
+{
+  g_autoptr(PeercamCameraPortal) portal = NULL;
+  g_autoptr(PeercamCameraList) list = NULL;
+  g_autoptr(GstDeviceProvider) provider = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 end;
+  int provider_fd = -1;
+  int fd;
+
+  fake_portal_start ();
+  portal = peercam_camera_portal_new ();
+  list = peercam_camera_list_new ();
+  g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, -1);
+
+  fake_portal_set_response (1);
+  g_assert_false (request_access (portal, &error));
+  g_assert_error (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_cmpint (peercam_camera_portal_open_pipewire_remote (portal, &error), ==, -1);
+  g_clear_error (&error);
+  g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, -1);
+
+  /* Retry. */
+  fake_portal_set_response (0);
+  g_assert_true (request_access (portal, &error));
+  g_assert_no_error (error);
+  fd = peercam_camera_portal_open_pipewire_remote (portal, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+
+  peercam_camera_list_set_pipewire_fd (list, fd);
+  g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, fd);
+  g_assert_true (peercam_camera_list_get_loading (list));
+  provider = gst_device_provider_factory_get_by_name ("pipewiredeviceprovider");
+  if (provider != NULL)
+    {
+      /* The PipeWire provider (the one the monitor starts) got the remote. */
+      g_object_get (provider, "fd", &provider_fd, NULL);
+      g_assert_cmpint (provider_fd, ==, fd);
+    }
+
+  /* The fake remote is no PipeWire daemon: the provider may fail or wedge;
+   * either way loading ends in bounded time (the start runs on a worker). */
+  end = g_get_monotonic_time () + 8 * G_USEC_PER_SEC;
+  while (peercam_camera_list_get_loading (list) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (peercam_camera_list_get_loading (list));
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(PeercamCamera) camera = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      g_assert_true (gst_device_has_classes (peercam_camera_get_device (camera), "Video/Source"));
+    }
+  g_test_message ("%u camera(s) through the fake portal", g_list_model_get_n_items (G_LIST_MODEL (list)));
+
+  /* Back to direct access: the provider no longer points at the remote. */
+  peercam_camera_list_set_pipewire_fd (list, -1);
+  g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, -1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -449,6 +515,7 @@ main (int argc, char **argv)
   g_test_add_func ("/camera-portal/granted", test_granted);
   g_test_add_func ("/camera-portal/denied", test_denied);
   g_test_add_func ("/camera-portal/retry-after-denial", test_retry_after_denial);
+  g_test_add_func ("/camera-portal/list-through-portal", test_list_through_portal);
 
   ret = g_test_run ();
 
