@@ -225,6 +225,11 @@ configure_session (PeercamApplication *self,
     peercam_call_engine_set_stun_server (engine, self->options->stun);
   if (self->options->turn != NULL)
     peercam_call_engine_set_turn_server (engine, self->options->turn);
+  if (self->options->audio)
+    {
+      peercam_call_engine_set_send_audio (engine, TRUE);
+      peercam_call_engine_set_play_audio (engine, TRUE);
+    }
 }
 
 GtkWindow *

@@ -55,6 +55,7 @@ typedef struct {
   int              remote_linked;  /* atomic */
   int              first_frame;    /* atomic */
   gsize            frames;         /* atomic: frames at this link's sink/encoder */
+  gboolean         play_audio;     /* viewer: play received audio (fixed per call) */
 } CallLink;
 
 typedef struct {
@@ -72,6 +73,7 @@ struct _PeercamCallEngine
   PeercamCallRole   role;
   PeercamCallState  state;
   char             *source;
+  GstDevice        *source_device;  /* when set, used instead of "source" */
   char             *codec;
   char             *stun_server;
   char             *turn_server;
@@ -81,6 +83,8 @@ struct _PeercamCallEngine
   int               width;
   int               height;
   int               framerate;
+  gboolean          play_audio;     /* viewer: play received audio */
+  gboolean          send_audio;     /* caller: send the microphone */
 
   GstElement       *local_sink;     /* as given by the app, or NULL */
   GstElement       *remote_sink;
@@ -93,6 +97,7 @@ struct _PeercamCallEngine
   CallLink         *preview;
   GstElement       *tee;
   GstElement       *local_sink_in_use;
+  GstDevice        *preview_device; /* the device the preview runs from */
   GstPad           *local_probe_pad;
   gulong            local_probe_id;
   guint64           local_frames_done;
@@ -139,6 +144,8 @@ enum {
   PROP_WIDTH,
   PROP_HEIGHT,
   PROP_FRAMERATE,
+  PROP_PLAY_AUDIO,
+  PROP_SEND_AUDIO,
   N_PROPS
 };
 
@@ -156,6 +163,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void call_teardown (PeercamCallEngine *self);
+static gboolean add_microphone (PeercamCallEngine *self, GError **error);
 
 /* ---- CallLink and the hop to the main context ------------------------- */
 
@@ -167,6 +175,7 @@ call_link_new (PeercamCallEngine *self)
   g_atomic_ref_count_init (&link->ref);
   g_weak_ref_init (&link->engine, self);
   link->context = g_main_context_ref (self->context);
+  link->play_audio = self->play_audio;
   return link;
 }
 
@@ -552,8 +561,10 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   g_autoptr(GstCaps) caps = NULL;
   GstElement *filter, *convert, *queue, *sink;
   const char *wanted = self->source ? self->source : "test";
-  gboolean test = g_str_equal (wanted, "test") || g_str_equal (wanted, "smpte") ||
-                  g_str_equal (wanted, "ball");
+  g_autofree char *device_name = self->source_device ? gst_device_get_display_name (self->source_device) : NULL;
+  gboolean test = self->source_device == NULL &&
+                  (g_str_equal (wanted, "test") || g_str_equal (wanted, "smpte") ||
+                   g_str_equal (wanted, "ball"));
 
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
@@ -584,7 +595,23 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
     }
   else
     {
-      GstElement *camera = find_camera (g_str_equal (wanted, "camera") ? NULL : wanted, error);
+      GstElement *camera;
+
+      if (self->source_device != NULL)
+        {
+          /* A listed device (e.g. a PipeWire node behind the camera portal)
+           * knows how to make its own source, fd and all. */
+          wanted = device_name;
+          camera = gst_device_create_element (self->source_device, "source");
+          if (camera == NULL)
+            {
+              g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                           "The camera “%s” cannot make a video source", device_name);
+              return FALSE;
+            }
+        }
+      else
+        camera = find_camera (g_str_equal (wanted, "camera") ? NULL : wanted, error);
 
       if (camera == NULL)
         return FALSE;
@@ -636,6 +663,7 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
       goto fail;
     }
 
+  g_set_object (&self->preview_device, self->source_device);
   set_state (self, PEERCAM_CALL_STATE_PREVIEW);
   return TRUE;
 
@@ -667,6 +695,7 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
   g_clear_object (&self->local_sink_in_use);
   self->tee = NULL;
   g_clear_pointer (&self->preview, call_link_unref);
+  g_clear_object (&self->preview_device);
   set_state (self, PEERCAM_CALL_STATE_IDLE);
 }
 
@@ -1551,7 +1580,7 @@ build_encoder_branch (PeercamCallEngine  *self,
     {
       if (!(encoder = make_element ("vp8enc", NULL, error)))
         goto fail;
-      g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 8, "target-bitrate", kbps * 1000,
+      g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "target-bitrate", kbps * 1000,
                     "lag-in-frames", 0, "threads", 2, "keyframe-max-dist", 3000,
                     "error-resilient", 1, NULL);
       gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
@@ -1665,6 +1694,9 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   if (element_has_property (transceiver, "do-nack"))
     g_object_set (transceiver, "do-nack", TRUE, NULL);
 
+  if (self->send_audio && !add_microphone (self, error))
+    goto fail;
+
   /* Count what goes to the encoder: the caller's fps in stats. */
   queue_pad = gst_element_get_static_pad (self->branch->pdata[0], "src");
   gst_pad_add_probe (queue_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
@@ -1744,6 +1776,122 @@ link_to_sink (GstElement *pipeline,
   gst_pad_link (pad, sink_pad);
 }
 
+/* audioconvert ! audioresample ! autoaudiosink, or a fakesink when this
+ * machine has no way to play sound (a call never fails for that). */
+static GstElement *
+audio_sink_new (void)
+{
+  GstElement *bin = gst_bin_new (NULL);
+  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
+  GstElement *resample = gst_element_factory_make ("audioresample", NULL);
+  GstElement *sink = gst_element_factory_make ("autoaudiosink", NULL);
+  g_autoptr(GstPad) pad = NULL;
+
+  if (convert == NULL || resample == NULL || sink == NULL ||
+      gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_debug ("no audio output: received audio is dropped");
+      g_clear_pointer (&convert, gst_object_unref);
+      g_clear_pointer (&resample, gst_object_unref);
+      if (sink)
+        {
+          gst_element_set_state (sink, GST_STATE_NULL);
+          gst_object_unref (sink);
+        }
+      gst_object_unref (bin);
+      return headless_sink (NULL);
+    }
+
+  gst_bin_add_many (GST_BIN (bin), convert, resample, sink, NULL);
+  gst_element_link_many (convert, resample, sink, NULL);
+  pad = gst_element_get_static_pad (convert, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+static gboolean
+have_microphone (void)
+{
+  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
+  GList *devices;
+  gboolean found;
+
+  gst_device_monitor_add_filter (monitor, "Audio/Source", NULL);
+  if (!gst_device_monitor_start (monitor))
+    return FALSE;
+  devices = gst_device_monitor_get_devices (monitor);
+  found = devices != NULL;
+  g_list_free_full (devices, gst_object_unref);
+  gst_device_monitor_stop (monitor);
+
+  return found;
+}
+
+/* Caller: autoaudiosrc ! … ! opusenc ! rtpopuspay into webrtcbin as a second,
+ * send-only transceiver. Its elements join self->branch, so hanging up tears
+ * them down with the video encoder. */
+static gboolean
+add_microphone (PeercamCallEngine  *self,
+                GError            **error)
+{
+  static const char *factories[] = {
+    "autoaudiosrc", "queue", "audioconvert", "audioresample", "opusenc", "rtpopuspay",
+  };
+  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL, };
+  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
+                                                  "clock-rate=48000,payload=111");
+  g_autoptr(GstPad) sink_pad = NULL;
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
+    if (!(elements[i] = make_element (factories[i], NULL, error)))
+      {
+        for (guint j = 0; j < i; j++)
+          gst_object_unref (gst_object_ref_sink (elements[j]));
+        return FALSE;
+      }
+
+  /* No microphone is no reason to fail the call: say so, send video only.
+   * (autoaudiosrc only fails once PLAYING, so ask the device monitor.) */
+  if (!have_microphone ())
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
+        gst_object_unref (gst_object_ref_sink (elements[i]));
+      emit_error (self, PEERCAM_CALL_ERROR_SOURCE, "No microphone found: calling with video only");
+      return TRUE;
+    }
+
+  g_object_set (elements[1], "leaky", 2, "max-size-time", (guint64) 200 * GST_MSECOND, NULL);
+  g_object_set (elements[5], "pt", 111, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
+    {
+      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
+      g_ptr_array_add (self->branch, elements[i]);
+    }
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (elements); i++)
+    if (!gst_element_link (elements[i], elements[i + 1]))
+      goto fail;
+
+  sink_pad = gst_element_request_pad (self->webrtc,
+                                      gst_element_get_pad_template (self->webrtc, "sink_%u"),
+                                      NULL, caps);
+  if (sink_pad == NULL ||
+      !gst_element_link_pads (elements[5], "src", self->webrtc, GST_PAD_NAME (sink_pad)))
+    goto fail;
+  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
+  g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                "codec-preferences", caps, NULL);
+
+  for (guint i = G_N_ELEMENTS (elements); i > 0; i--)
+    gst_element_sync_state_with_parent (elements[i - 1]);
+  return TRUE;
+
+fail:
+  g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
+                       "Could not send the microphone");
+  return FALSE;
+}
+
 static void
 on_decoded_pad (GstElement *decodebin,
                 GstPad     *pad,
@@ -1770,7 +1918,14 @@ on_decoded_pad (GstElement *decodebin,
       return;
     }
 
-  /* Audio, or a second video: consume it so it never stalls the bundle. */
+  if (g_str_has_prefix (name, "audio/") && link->play_audio)
+    {
+      link_to_sink (GST_ELEMENT (pipeline), pad, audio_sink_new ());
+      return;
+    }
+
+  /* Audio nobody listens to, or a second video: consume it so it never
+   * stalls the bundle. */
   link_to_sink (GST_ELEMENT (pipeline), pad, headless_sink (NULL));
 }
 
@@ -2080,6 +2235,8 @@ peercam_call_engine_finalize (GObject *object)
   PeercamCallEngine *self = PEERCAM_CALL_ENGINE (object);
 
   g_free (self->source);
+  g_clear_object (&self->source_device);
+  g_clear_object (&self->preview_device);
   g_free (self->codec);
   g_free (self->stun_server);
   g_free (self->turn_server);
@@ -2111,6 +2268,8 @@ peercam_call_engine_get_property (GObject    *object,
     case PROP_WIDTH: g_value_set_int (value, self->width); break;
     case PROP_HEIGHT: g_value_set_int (value, self->height); break;
     case PROP_FRAMERATE: g_value_set_int (value, self->framerate); break;
+    case PROP_PLAY_AUDIO: g_value_set_boolean (value, self->play_audio); break;
+    case PROP_SEND_AUDIO: g_value_set_boolean (value, self->send_audio); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2161,6 +2320,8 @@ peercam_call_engine_set_property (GObject      *object,
     case PROP_WIDTH: set_int (self, &self->width, g_value_get_int (value), PROP_WIDTH); break;
     case PROP_HEIGHT: set_int (self, &self->height, g_value_get_int (value), PROP_HEIGHT); break;
     case PROP_FRAMERATE: set_int (self, &self->framerate, g_value_get_int (value), PROP_FRAMERATE); break;
+    case PROP_PLAY_AUDIO: peercam_call_engine_set_play_audio (self, g_value_get_boolean (value)); break;
+    case PROP_SEND_AUDIO: peercam_call_engine_set_send_audio (self, g_value_get_boolean (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2194,6 +2355,9 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
   properties[PROP_WIDTH] = g_param_spec_int ("width", NULL, NULL, 16, 7680, 1280, rw);
   properties[PROP_HEIGHT] = g_param_spec_int ("height", NULL, NULL, 16, 4320, 720, rw);
   properties[PROP_FRAMERATE] = g_param_spec_int ("framerate", NULL, NULL, 1, 240, 30, rw);
+  /* Off by default, like the demo; take effect at the next call. */
+  properties[PROP_PLAY_AUDIO] = g_param_spec_boolean ("play-audio", NULL, NULL, FALSE, rw);
+  properties[PROP_SEND_AUDIO] = g_param_spec_boolean ("send-audio", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_SEND_SIGNAL] =
@@ -2266,6 +2430,46 @@ peercam_call_engine_set_source (PeercamCallEngine *self,
 {
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   set_string (self, &self->source, source ? source : "test", PROP_SOURCE);
+}
+
+GstDevice *
+peercam_call_engine_get_source_device (PeercamCallEngine *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), NULL);
+  return self->source_device;
+}
+
+/* Takes effect at the next start_local_video(); a device (from a
+ * GstDeviceMonitor, e.g. PeercamCameraList) wins over "source", NULL
+ * goes back to "source". */
+void
+peercam_call_engine_set_source_device (PeercamCallEngine *self,
+                                       GstDevice         *device)
+{
+  g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
+  g_return_if_fail (device == NULL || GST_IS_DEVICE (device));
+  g_set_object (&self->source_device, device);
+}
+
+/* GStreamer 1.22 devices tell nobody they are gone except the monitor's bus,
+ * so whoever watches it reports here. A source that keeps running (PipeWire
+ * may just stall) must not leave a frozen preview behind. */
+void
+peercam_call_engine_device_removed (PeercamCallEngine *self,
+                                    GstDevice         *device)
+{
+  g_autofree char *name = NULL;
+
+  g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
+  g_return_if_fail (GST_IS_DEVICE (device));
+
+  if (self->preview == NULL || self->preview_device != device)
+    return;
+
+  name = gst_device_get_display_name (device);
+  emit_error (self, PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED, "The camera “%s” was disconnected", name);
+  peercam_call_engine_stop_local_video (self);
+  set_state (self, PEERCAM_CALL_STATE_FAILED);
 }
 
 const char *
@@ -2403,4 +2607,28 @@ peercam_call_engine_get_remote_frames (PeercamCallEngine *self)
   return self->remote_frames_done +
          (self->call && self->role == PEERCAM_CALL_ROLE_VIEWER
           ? g_atomic_pointer_get (&self->call->frames) : 0);
+}
+
+void
+peercam_call_engine_set_play_audio (PeercamCallEngine *self,
+                                    gboolean           play_audio)
+{
+  g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
+
+  if (self->play_audio == !!play_audio)
+    return;
+  self->play_audio = !!play_audio;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAY_AUDIO]);
+}
+
+void
+peercam_call_engine_set_send_audio (PeercamCallEngine *self,
+                                    gboolean           send_audio)
+{
+  g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
+
+  if (self->send_audio == !!send_audio)
+    return;
+  self->send_audio = !!send_audio;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_AUDIO]);
 }

@@ -22,6 +22,7 @@ typedef enum {
   PEERCAM_CALL_ERROR_ICE_TIMEOUT,
   PEERCAM_CALL_ERROR_ICE_FAILED,
   PEERCAM_CALL_ERROR_PIPELINE,         /* an error message on the bus */
+  PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED, /* the preview's device went away */
 } PeercamCallError;
 
 typedef enum {
@@ -70,6 +71,11 @@ PeercamCallState   peercam_call_engine_get_state       (PeercamCallEngine  *self
 const char        *peercam_call_engine_get_source      (PeercamCallEngine  *self);
 void               peercam_call_engine_set_source      (PeercamCallEngine  *self,
                                                         const char         *source);
+GstDevice         *peercam_call_engine_get_source_device (PeercamCallEngine *self);
+void               peercam_call_engine_set_source_device (PeercamCallEngine *self,
+                                                          GstDevice         *device);
+void               peercam_call_engine_device_removed  (PeercamCallEngine  *self,
+                                                        GstDevice          *device);
 const char        *peercam_call_engine_get_codec       (PeercamCallEngine  *self);
 void               peercam_call_engine_set_codec       (PeercamCallEngine  *self,
                                                         const char         *codec);
@@ -90,6 +96,10 @@ void               peercam_call_engine_set_video_size  (PeercamCallEngine  *self
                                                         int                 height,
                                                         int                 framerate);
 
+void               peercam_call_engine_set_play_audio  (PeercamCallEngine  *self,
+                                                        gboolean            play_audio);
+void               peercam_call_engine_set_send_audio  (PeercamCallEngine  *self,
+                                                        gboolean            send_audio);
 void               peercam_call_engine_set_local_sink  (PeercamCallEngine  *self,
                                                         GstElement         *sink);
 void               peercam_call_engine_set_remote_sink (PeercamCallEngine  *self,

@@ -122,16 +122,25 @@ on_client_state (PeercamSignalingClient *client,
 }
 
 static void
-on_server_client_joined (PeercamSignalingServer *server,
-                         const char             *room,
-                         const char             *id,
-                         Headless               *h)
+print_membership (Headless   *h,
+                  const char *event,
+                  const char *room,
+                  const char *id)
 {
   g_autoptr(JsonObject) fields = json_object_new ();
 
   json_object_set_string_member (fields, "room", room);
   json_object_set_string_member (fields, "id", id);
-  print_event (h, "client-joined", fields);
+  print_event (h, event, fields);
+}
+
+static void
+on_server_client_joined (PeercamSignalingServer *server,
+                         const char             *room,
+                         const char             *id,
+                         Headless               *h)
+{
+  print_membership (h, "client-joined", room, id);
 }
 
 static void
@@ -140,11 +149,7 @@ on_server_client_left (PeercamSignalingServer *server,
                        const char             *id,
                        Headless               *h)
 {
-  g_autoptr(JsonObject) fields = json_object_new ();
-
-  json_object_set_string_member (fields, "room", room);
-  json_object_set_string_member (fields, "id", id);
-  print_event (h, "client-left", fields);
+  print_membership (h, "client-left", room, id);
 }
 
 static gboolean
@@ -232,6 +237,10 @@ start_session (Headless  *h,
   if (h->options->turn != NULL)
     peercam_call_engine_set_turn_server (engine, h->options->turn);
   peercam_session_set_auto_call (h->session, h->options->call);
+  if (role == PEERCAM_CALL_ROLE_CALLER)
+    peercam_call_engine_set_send_audio (engine, h->options->audio);
+  else
+    peercam_call_engine_set_play_audio (engine, h->options->audio);
 
   g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
 

@@ -47,6 +47,8 @@ static const GOptionEntry option_entries[] = {
     N_("STUN server for calls beyond the local network, e.g. stun://host:3478"), N_("URI") },
   { "turn", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("TURN relay, e.g. turn://user:password@host:3478"), N_("URI") },
+  { "audio", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Send the microphone (caller) or play received audio (viewer); off by default"), NULL },
   { "headless", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Run the caller or viewer without a window"), NULL },
   { "events", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -371,6 +373,7 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   options->host = g_variant_dict_contains (dict, "host");
   options->host_only = g_variant_dict_contains (dict, "host-only");
   options->headless = g_variant_dict_contains (dict, "headless");
+  options->audio = g_variant_dict_contains (dict, "audio");
   options->events = g_variant_dict_contains (dict, "events");
   options->tls = g_variant_dict_contains (dict, "tls");
 

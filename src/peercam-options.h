@@ -31,6 +31,7 @@ typedef struct {
   gboolean    host;         /* host a room in this process */
   gboolean    host_only;    /* host a room, no call, no window */
   gboolean    headless;
+  gboolean    audio;        /* caller: send the microphone; viewer: play audio */
   gboolean    events;
   int         port;         /* -1: unset */
   char       *bind;

@@ -21,6 +21,8 @@ struct _PeercamPreferencesWindow
   GtkSpinButton        *framerate_spin;
   AdwComboRow          *codec_row;
   GtkSpinButton        *latency_spin;
+  GtkSwitch            *send_audio_switch;
+  GtkSwitch            *play_audio_switch;
   AdwEntryRow          *stun_row;
   AdwEntryRow          *turn_row;
 };
@@ -107,6 +109,8 @@ peercam_preferences_window_constructed (GObject *object)
   g_settings_bind (self->settings, "turn-server", self->turn_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "framerate", self->framerate_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "latency", self->latency_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "send-audio", self->send_audio_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "play-audio", self->play_audio_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (self->settings, "resolution", self->resolution_row, "selected",
                                 G_SETTINGS_BIND_DEFAULT, string_to_position, position_to_string,
                                 g_object_ref (resolutions), g_object_unref);
@@ -187,6 +191,8 @@ peercam_preferences_window_class_init (PeercamPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, framerate_spin);
   gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, codec_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, latency_spin);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, send_audio_switch);
+  gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, play_audio_switch);
   gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, stun_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamPreferencesWindow, turn_row);
 }

@@ -25,6 +25,7 @@ struct _PeercamSession
 
   guint                   peer_present : 1;
   guint                   auto_call : 1;
+  guint                   auto_call_pending : 1;  /* a viewer arrived, not called yet */
   guint                   connected : 1;
 };
 
@@ -91,11 +92,14 @@ maybe_auto_call (PeercamSession *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->role != PEERCAM_CALL_ROLE_CALLER || !self->auto_call || !self->peer_present)
+  /* Once per viewer arrival: after a hang up the user decides. */
+  if (self->role != PEERCAM_CALL_ROLE_CALLER || !self->auto_call || !self->peer_present ||
+      !self->auto_call_pending)
     return;
   if (peercam_call_engine_get_state (self->engine) != PEERCAM_CALL_STATE_PREVIEW)
     return;
 
+  self->auto_call_pending = FALSE;
   if (!peercam_session_call (self, &error))
     emit_error (self, error->message);
 }
@@ -129,6 +133,7 @@ on_client_joined (PeercamSession *self,
 
   /* Someone was in the room before us. */
   set_peer_present (self, TRUE);
+  self->auto_call_pending = TRUE;
   emit_event (self, "peer-joined", NULL);
   maybe_auto_call (self);
 }
@@ -138,6 +143,7 @@ on_client_call (PeercamSession *self)
 {
   /* `call` goes to everyone already in the room when another member joins. */
   set_peer_present (self, TRUE);
+  self->auto_call_pending = TRUE;
   emit_event (self, "peer-joined", NULL);
   maybe_auto_call (self);
 }
@@ -261,7 +267,11 @@ static void
 on_engine_error (PeercamSession *self,
                  GError         *error)
 {
-  emit_error (self, error->message);
+  /* The engine's own text names the device in English; this one is for users. */
+  if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED))
+    emit_error (self, _("Camera disconnected"));
+  else
+    emit_error (self, error->message);
 }
 
 static void

@@ -28,6 +28,8 @@ _peercam_window_configure_engine (PeercamCallEngine *engine,
   peercam_call_engine_set_video_size (engine, width, height, (int) g_settings_get_uint (settings, "framerate"));
   peercam_call_engine_set_stun_server (engine, *stun ? stun : NULL);
   peercam_call_engine_set_turn_server (engine, *turn ? turn : NULL);
+  peercam_call_engine_set_send_audio (engine, g_settings_get_boolean (settings, "send-audio"));
+  peercam_call_engine_set_play_audio (engine, g_settings_get_boolean (settings, "play-audio"));
 }
 
 char *

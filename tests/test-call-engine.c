@@ -596,6 +596,36 @@ test_browser_offer (Fixture *f, gconstpointer data)
   g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
 }
 
+/* Audio is off by default, like the demo. With send-audio on and no
+ * microphone (these machines have none) the call goes on with video and
+ * says why there is no sound; with play-audio the viewer still connects. */
+static void
+test_audio_without_microphone (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean send = TRUE, play = FALSE;
+
+  g_object_get (f->caller, "send-audio", &send, NULL);
+  g_object_get (f->viewer, "play-audio", &play, NULL);
+  g_assert_false (send);
+  g_assert_false (play);
+
+  peercam_call_engine_set_send_audio (f->caller, TRUE);
+  peercam_call_engine_set_play_audio (f->viewer, TRUE);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  g_assert_no_error (error);
+
+  start_call (f);
+  WAIT_UNTIL (f->first_frames == 1, 10000);
+  WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+  g_assert_cmpuint (f->caller_errors->len, ==, 1);
+  assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_SOURCE);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+
+  peercam_call_engine_hang_up (f->caller);
+  g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_PREVIEW);
+}
+
 static void
 test_no_camera (Fixture *f, gconstpointer data)
 {
@@ -637,6 +667,7 @@ main (int argc, char **argv)
   ADD ("h264", test_h264);
   ADD ("browser-offer", test_browser_offer);
   ADD ("no-camera", test_no_camera);
+  ADD ("audio-without-microphone", test_audio_without_microphone);
 #undef ADD
 
   return g_test_run ();
