@@ -16,6 +16,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "peercam-sio-packet.h"
 
 /* socket.io-client waits 20 s for a connection before giving up on an attempt. */
@@ -144,7 +146,7 @@ build_websocket_uri (const char  *url,
     {
       g_set_error_literal (error, PEERCAM_SIGNALING_CLIENT_ERROR,
                            PEERCAM_SIGNALING_CLIENT_ERROR_INVALID_URL,
-                           "No signaling server URL given");
+                           _("No signaling server URL given"));
       return NULL;
     }
 
@@ -166,7 +168,7 @@ build_websocket_uri (const char  *url,
     {
       g_set_error (error, PEERCAM_SIGNALING_CLIENT_ERROR,
                    PEERCAM_SIGNALING_CLIENT_ERROR_INVALID_URL,
-                   "Unsupported scheme “%s” in “%s”: use http, https, ws or wss",
+                   _("Unsupported scheme “%s” in “%s”: use http, https, ws or wss"),
                    scheme, url);
       return NULL;
     }
@@ -602,7 +604,7 @@ on_connect_timeout (gpointer user_data)
 
   g_clear_pointer (&self->connect_timeout, g_source_unref);
   connection_lost_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_TIMEOUT,
-                           "The signaling server did not complete the handshake in time");
+                           _("The signaling server did not complete the handshake in time"));
 
   return G_SOURCE_REMOVE;
 }
@@ -652,7 +654,7 @@ handle_room_answer (PeercamSignalingClient *self,
   if (room == NULL)
     {
       emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                  "The signaling server sent “%s” without a room name", event);
+                  _("The signaling server sent “%s” without a room name"), event);
       return;
     }
 
@@ -680,7 +682,7 @@ handle_full (PeercamSignalingClient *self,
   if (room == NULL)
     {
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                          "The signaling server sent “full” without a room name");
+                          _("The signaling server sent “full” without a room name"));
       return;
     }
 
@@ -736,7 +738,7 @@ dispatch_event (PeercamSignalingClient *self,
       if (node == NULL)
         {
           emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                      "The signaling server sent “%s” without a JSON object", event);
+                      _("The signaling server sent “%s” without a JSON object"), event);
           return;
         }
 
@@ -760,7 +762,7 @@ dispatch_event (PeercamSignalingClient *self,
       /* A bye still ends the call when its id is odd, but say so. */
       if (node != NULL && id == NULL && !JSON_NODE_HOLDS_NULL (node))
         emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                            "The signaling server sent “bye” with a non-string id");
+                            _("The signaling server sent “bye” with a non-string id"));
 
       g_signal_emit (self, signals[SIGNAL_BYE], 0, id);
     }
@@ -834,7 +836,7 @@ handle_open (PeercamSignalingClient *self,
   if (self->opened)
     {
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                          "The signaling server sent a second Engine.IO open packet");
+                          _("The signaling server sent a second Engine.IO open packet"));
       return;
     }
 
@@ -846,7 +848,7 @@ handle_open (PeercamSignalingClient *self,
     {
       /* Keep going with the defaults: the server still speaks the protocol. */
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                          "The signaling server's open packet is not a JSON object");
+                          _("The signaling server's open packet is not a JSON object"));
     }
   else
     {
@@ -876,7 +878,7 @@ handle_connect (PeercamSignalingClient *self,
 
   if (sid == NULL)
     emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                        "The signaling server's CONNECT packet has no sid");
+                        _("The signaling server's CONNECT packet has no sid"));
 
   clear_source (&self->connect_timeout);
   self->attempt = 0;
@@ -909,7 +911,7 @@ handle_connect_error (PeercamSignalingClient *self,
     message = json_node_get_string (data);   /* Socket.IO 2 style */
 
   error = g_error_new (PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_AUTH,
-                       "The signaling server refused the connection: %s",
+                       _("The signaling server refused the connection: %s"),
                        message != NULL ? message : "no reason given");
   connection_lost (self, error);
 }
@@ -921,7 +923,7 @@ handle_sio_packet (PeercamSignalingClient *self,
   if (strcmp (packet->nsp, "/") != 0)
     {
       emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                  "The signaling server sent a packet for namespace “%s”", packet->nsp);
+                  _("The signaling server sent a packet for namespace “%s”"), packet->nsp);
       return;
     }
 
@@ -942,7 +944,7 @@ handle_sio_packet (PeercamSignalingClient *self,
       set_id (self, NULL);
       set_state (self, PEERCAM_SIGNALING_STATE_DISCONNECTED);
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED,
-                          "The signaling server ended the session");
+                          _("The signaling server ended the session"));
       drop_queue (self, PEERCAM_SIGNALING_CLIENT_ERROR_NOT_CONNECTED,
                   "the signaling server ended the session");
       break;
@@ -957,7 +959,7 @@ handle_sio_packet (PeercamSignalingClient *self,
         if (event == NULL)
           {
             emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                        "The signaling server sent a bad event: %s", error->message);
+                        _("The signaling server sent a bad event: %s"), error->message);
             return;
           }
 
@@ -979,7 +981,7 @@ handle_sio_packet (PeercamSignalingClient *self,
     case PEERCAM_SIO_BINARY_ACK:
     default:
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                          "The signaling server sent a binary Socket.IO packet, which is not supported");
+                          _("The signaling server sent a binary Socket.IO packet, which is not supported"));
       break;
     }
 }
@@ -1018,7 +1020,7 @@ handle_eio_packet (PeercamSignalingClient *self,
 
     case PEERCAM_EIO_CLOSE:
       connection_lost_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED,
-                               "The signaling server closed the connection");
+                               _("The signaling server closed the connection"));
       break;
 
     case PEERCAM_EIO_MESSAGE:
@@ -1029,7 +1031,7 @@ handle_eio_packet (PeercamSignalingClient *self,
         if (!self->opened)
           {
             emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                                "The signaling server sent a message before the open packet");
+                                _("The signaling server sent a message before the open packet"));
             return;
           }
 
@@ -1037,7 +1039,7 @@ handle_eio_packet (PeercamSignalingClient *self,
         if (packet == NULL)
           {
             emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                        "The signaling server sent a malformed Socket.IO packet: %s", error->message);
+                        _("The signaling server sent a malformed Socket.IO packet: %s"), error->message);
             return;
           }
 
@@ -1052,7 +1054,7 @@ handle_eio_packet (PeercamSignalingClient *self,
     case PEERCAM_EIO_UPGRADE:
     default:
       emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                          "The signaling server sent an unexpected Engine.IO upgrade packet");
+                          _("The signaling server sent an unexpected Engine.IO upgrade packet"));
       break;
     }
 }
@@ -1080,10 +1082,10 @@ on_conn_message (SoupWebsocketConnection *conn,
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                        "The signaling server sent a binary frame, which is not supported");
+                        _("The signaling server sent a binary frame, which is not supported"));
   else if (!peercam_eio_decode (data, size, &eio_type, &payload, &error))
     emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
-                "The signaling server sent a malformed Engine.IO packet: %s", error->message);
+                _("The signaling server sent a malformed Engine.IO packet: %s"), error->message);
   else
     {
       g_debug ("<< %.*s", (int) MIN (size, 200), (const char *) data);
@@ -1119,7 +1121,7 @@ on_conn_closed (SoupWebsocketConnection *conn,
     error = g_steal_pointer (&self->conn_error);
   else
     error = g_error_new (PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED,
-                         "The connection to the signaling server was closed (code %u)",
+                         _("The connection to the signaling server was closed (code %u)"),
                          soup_websocket_connection_get_close_code (conn));
 
   connection_lost (self, error);
@@ -1178,7 +1180,7 @@ on_websocket_connected (GObject      *source,
 
           pin_error = g_error_new (PEERCAM_SIGNALING_CLIENT_ERROR,
                                    PEERCAM_SIGNALING_CLIENT_ERROR_CERTIFICATE,
-                                   "The signaling server's certificate (SHA-256 %s) does not match the pinned certificate",
+                                   _("The signaling server's certificate (SHA-256 %s) does not match the pinned certificate"),
                                    self->certificate_mismatch);
           g_clear_pointer (&self->certificate_mismatch, g_free);
           connection_lost (self, pin_error);
@@ -1709,7 +1711,7 @@ peercam_signaling_client_join (PeercamSignalingClient  *self,
   if (*room == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "The room name is empty");
+                           _("The room name is empty"));
       return FALSE;
     }
 
@@ -1717,7 +1719,7 @@ peercam_signaling_client_join (PeercamSignalingClient  *self,
   if (self->room != NULL && strcmp (self->room, room) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   "Already in room “%s”; disconnect before joining “%s”",
+                   _("Already in room “%s”; disconnect before joining “%s”"),
                    self->room, room);
       return FALSE;
     }
@@ -1766,14 +1768,14 @@ peercam_signaling_client_emit (PeercamSignalingClient *self,
       self->state == PEERCAM_SIGNALING_STATE_FAILED)
     {
       emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_NOT_CONNECTED,
-                  "Cannot send “%s”: not connected to the signaling server", event);
+                  _("Cannot send “%s”: not connected to the signaling server"), event);
       return FALSE;
     }
 
   if (self->queue.length >= MAX_QUEUED)
     {
       emit_error (self, PEERCAM_SIGNALING_CLIENT_ERROR_QUEUE_FULL,
-                  "Cannot send “%s”: %u messages are already waiting for the signaling server",
+                  _("Cannot send “%s”: %u messages are already waiting for the signaling server"),
                   event, self->queue.length);
       return FALSE;
     }
