@@ -9,7 +9,6 @@
 #include "peercam-caller-window.h"
 #include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
-#include "peercam-join-dialog.h"
 #include "peercam-session.h"
 #include "peercam-video-paintable.h"
 #include "peercam-window-common.h"
@@ -359,27 +358,16 @@ hang_up_action (GtkWidget  *widget,
 }
 
 static void
-on_join_dialog_join (PeercamCallerWindow *self,
-                     const char          *url,
-                     const char          *room,
-                     const char          *token)
-{
-  peercam_caller_window_join (self, url, room, token, NULL);
-}
-
-static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-  PeercamJoinDialog *dialog;
 
-  dialog = peercam_join_dialog_new (GTK_WINDOW (self),
-                                    peercam_application_get_settings (PEERCAM_APPLICATION (app)));
-  g_signal_connect_object (dialog, "join", G_CALLBACK (on_join_dialog_join), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  _peercam_window_present_join_dialog (GTK_WINDOW (self),
+                                       peercam_application_get_settings (PEERCAM_APPLICATION (app)),
+                                       self->session, self->toast_overlay);
 }
 
 static void
@@ -403,17 +391,6 @@ on_session_event (PeercamCallerWindow *self,
   else if (g_str_equal (name, "bye"))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("The viewer left")));
 
-  peercam_caller_window_update (self);
-}
-
-static void
-on_client_changed (PeercamCallerWindow *self)
-{
-  PeercamSignalingClient *client = peercam_session_get_client (self->session);
-
-  if (client != NULL)
-    g_signal_connect_object (client, "notify::state",
-                             G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
   peercam_caller_window_update (self);
 }
 
@@ -600,7 +577,8 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (self->preview));
 
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::client", G_CALLBACK (on_client_changed), self, G_CONNECT_SWAPPED);
+  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
+                                    G_CALLBACK (peercam_caller_window_update));
   g_signal_connect_object (self->session, "notify::peer-present",
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (engine, "notify::state",

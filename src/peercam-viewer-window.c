@@ -6,7 +6,6 @@
 
 #include <glib/gi18n.h>
 
-#include "peercam-join-dialog.h"
 #include "peercam-session.h"
 #include "peercam-video-paintable.h"
 #include "peercam-viewer-window.h"
@@ -87,27 +86,16 @@ fullscreen_action (GtkWidget  *widget,
 }
 
 static void
-on_join_dialog_join (PeercamViewerWindow *self,
-                     const char          *url,
-                     const char          *room,
-                     const char          *token)
-{
-  peercam_viewer_window_join (self, url, room, token, NULL);
-}
-
-static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
   PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (widget);
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-  PeercamJoinDialog *dialog;
 
-  dialog = peercam_join_dialog_new (GTK_WINDOW (self),
-                                    peercam_application_get_settings (PEERCAM_APPLICATION (app)));
-  g_signal_connect_object (dialog, "join", G_CALLBACK (on_join_dialog_join), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  _peercam_window_present_join_dialog (GTK_WINDOW (self),
+                                       peercam_application_get_settings (PEERCAM_APPLICATION (app)),
+                                       self->session, self->toast_overlay);
 }
 
 static void
@@ -142,17 +130,6 @@ on_engine_state (PeercamViewerWindow *self)
 
   if (self->showing_video && (state == PEERCAM_CALL_STATE_ENDED || state == PEERCAM_CALL_STATE_FAILED))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
-  peercam_viewer_window_update (self);
-}
-
-static void
-on_client_changed (PeercamViewerWindow *self)
-{
-  PeercamSignalingClient *client = peercam_session_get_client (self->session);
-
-  if (client != NULL)
-    g_signal_connect_object (client, "notify::state",
-                             G_CALLBACK (peercam_viewer_window_update), self, G_CONNECT_SWAPPED);
   peercam_viewer_window_update (self);
 }
 
@@ -245,7 +222,8 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
 
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::client", G_CALLBACK (on_client_changed), self, G_CONNECT_SWAPPED);
+  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
+                                    G_CALLBACK (peercam_viewer_window_update));
   g_signal_connect_object (engine, "notify::state", G_CALLBACK (on_engine_state), self, G_CONNECT_SWAPPED);
 }
 

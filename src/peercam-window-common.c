@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "peercam-join-dialog.h"
 #include "peercam-window-common.h"
 
 /* Engine settings come from GSettings; the command line overrides some. */
@@ -84,4 +85,73 @@ _peercam_window_show_error (AdwToastOverlay *overlay,
 
   adw_toast_set_timeout (toast, 6);
   adw_toast_overlay_add_toast (overlay, toast);
+}
+
+typedef struct {
+  PeercamSession  *session;
+  AdwToastOverlay *overlay;
+} JoinTarget;
+
+static void
+join_target_free (gpointer data, GClosure *closure)
+{
+  JoinTarget *target = data;
+
+  g_object_unref (target->session);
+  g_object_unref (target->overlay);
+  g_free (target);
+}
+
+static void
+on_join (PeercamJoinDialog *dialog,
+         const char        *url,
+         const char        *room,
+         const char        *token,
+         JoinTarget        *target)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!peercam_session_join (target->session, url, room, token, NULL, &error))
+    _peercam_window_show_error (target->overlay, error->message);
+}
+
+/* Join a Room…: a Join in the dialog joins @session; errors go to @overlay. */
+void
+_peercam_window_present_join_dialog (GtkWindow       *window,
+                                     GSettings       *settings,
+                                     PeercamSession  *session,
+                                     AdwToastOverlay *overlay)
+{
+  PeercamJoinDialog *dialog = peercam_join_dialog_new (window, settings);
+  JoinTarget *target = g_new0 (JoinTarget, 1);
+
+  target->session = g_object_ref (session);
+  target->overlay = g_object_ref (overlay);
+  g_signal_connect_data (dialog, "join", G_CALLBACK (on_join), target, join_target_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_client_changed (PeercamSession *session,
+                   GParamSpec     *pspec,
+                   GtkWidget      *window)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (session);
+  GCallback update = g_object_get_data (G_OBJECT (window), "peercam-update");
+
+  if (client != NULL)
+    g_signal_connect_object (client, "notify::state", update, window, G_CONNECT_SWAPPED);
+  ((void (*) (GtkWidget *)) update) (window);
+}
+
+/* Calls @update (window) whenever the session gets another signaling client
+ * or its client changes state (connecting, joined, reconnecting…). The
+ * handlers have @window as data, so the window's dispose disconnects them. */
+void
+_peercam_window_follow_signaling (GtkWidget      *window,
+                                  PeercamSession *session,
+                                  GCallback       update)
+{
+  g_object_set_data (G_OBJECT (window), "peercam-update", update);
+  g_signal_connect_object (session, "notify::client", G_CALLBACK (on_client_changed), window, 0);
 }

@@ -16,5 +16,12 @@ char *_peercam_window_describe_signaling (PeercamSession         *session);
 char *_peercam_window_format_stats       (JsonObject             *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
+void  _peercam_window_present_join_dialog (GtkWindow            *window,
+                                           GSettings            *settings,
+                                           PeercamSession       *session,
+                                           AdwToastOverlay      *overlay);
+void  _peercam_window_follow_signaling   (GtkWidget              *window,
+                                          PeercamSession         *session,
+                                          GCallback               update);
 
 G_END_DECLS
