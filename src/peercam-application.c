@@ -13,6 +13,7 @@
 #include "peercam-host-window.h"
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
+#include "peercam-call-engine.h"
 #include "peercam-session.h"
 #include "peercam-tls.h"
 #include "peercam-web.h"
@@ -472,6 +473,10 @@ peercam_application_startup (GApplication *app)
   GtkApplication *gtk_app = GTK_APPLICATION (app);
 
   G_APPLICATION_CLASS (peercam_application_parent_class)->startup (app);
+
+  /* Plugins and the DTLS certificate load in the background now, so the
+   * first call is as fast as the ones after it. */
+  peercam_call_engine_warm_up ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
 

@@ -294,6 +294,9 @@ activate (GApplication *app,
   if (h->options->host && !start_server (h, &error))
     goto fail;
 
+  if (!h->options->host_only)
+    peercam_call_engine_warm_up ();
+
   if (!h->options->host_only && !start_session (h, &error))
     goto fail;
 
