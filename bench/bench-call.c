@@ -54,6 +54,7 @@ static int    opt_fd = -1;
 static gboolean opt_warm_up = FALSE;
 static gboolean opt_headless_sinks = FALSE;
 static int    opt_latency = -1;
+static char  *opt_source = NULL;     /* cpu: the caller's source (default: the engine's "test") */
 
 static GOptionEntry entries[] = {
   { "phases", 0, 0, G_OPTION_ARG_STRING, &opt_phases, "Comma list: setup,g2g,cpu (default all)", "LIST" },
@@ -63,6 +64,7 @@ static GOptionEntry entries[] = {
   { "cpu-seconds", 0, 0, G_OPTION_ARG_INT, &opt_cpu_seconds, "CPU measuring window (default 10)", "S" },
   { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "Video size for setup/g2g (default 640x480)", "WxH" },
   { "headless-sinks", 0, 0, G_OPTION_ARG_NONE, &opt_headless_sinks, "cpu: the engines' fakesinks instead of RGBA appsinks like the app", NULL },
+  { "source", 0, 0, G_OPTION_ARG_STRING, &opt_source, "cpu: the caller's source, e.g. ball or smpte (default test)", "NAME" },
   { "latency", 0, 0, G_OPTION_ARG_INT, &opt_latency, "Engine latency for setup/cpu (default: the engine's)", "MS" },
   { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
   { "fd", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_fd, NULL, NULL },
@@ -324,7 +326,8 @@ viewer_new_sample (GstAppSink *appsink, gpointer data)
       gboolean bright = value > 160, dark = value >= 0 && value < 96;
 
       if (trace)
-        g_printerr ("sink %" G_GINT64_FORMAT " %d\n", now / 1000, value);
+        g_printerr ("sink  %" G_GINT64_FORMAT " pts %" G_GUINT64_FORMAT " %d\n", now / 1000,
+                    GST_BUFFER_PTS (gst_sample_get_buffer (sample)) / GST_MSECOND, value);
 
       g_mutex_lock (&p->lock);
       if (bright && !p->sink_bright)
@@ -595,6 +598,8 @@ child_engine (void)
       g_autoptr(GError) error = NULL;
 
       peercam_call_engine_set_video_size (c.engine, w, h, 30);
+      if (opt_source)
+        peercam_call_engine_set_source (c.engine, opt_source);
       if (!opt_headless_sinks)
         peercam_call_engine_set_local_sink (c.engine, display_sink_new (FALSE, NULL, NULL, NULL));
       if (!peercam_call_engine_start_local_video (c.engine, &error))
@@ -853,7 +858,8 @@ source_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   caps = gst_pad_get_current_caps (pad);
   value = centre_brightness (caps, buffer);
   if (trace)
-    g_printerr ("src  %" G_GINT64_FORMAT " %d\n", now / 1000, value);
+    g_printerr ("src   %" G_GINT64_FORMAT " pts %" G_GUINT64_FORMAT " %d\n", now / 1000,
+                GST_BUFFER_PTS (buffer) / GST_MSECOND, value);
   g_mutex_lock (&p->lock);
   if (value > 160 && !p->src_bright)
     {
@@ -889,6 +895,84 @@ find_test_source (Pair *p)
   return found;
 }
 
+/* BENCH_CALL_TRACE=1: when each stage along the way lets a buffer go. */
+static GstPadProbeReturn
+stage_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *buffer;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    {
+      GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+      if (gst_buffer_list_length (list) == 0)
+        return GST_PAD_PROBE_OK;
+      buffer = gst_buffer_list_get (list, gst_buffer_list_length (list) - 1);
+    }
+  else
+    buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_printerr ("%-5s %" G_GINT64_FORMAT " pts %" G_GUINT64_FORMAT " %s%s\n", (const char *) data,
+              g_get_monotonic_time () / 1000,
+              GST_BUFFER_PTS_IS_VALID (buffer) ? GST_BUFFER_PTS (buffer) / GST_MSECOND : 0,
+              GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_MARKER) ? "M" : "",
+              GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT) ? "" : " key");
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+trace_stages (GstElement *element)
+{
+  static const struct { const char *factory, *pad, *label; } stages[] = {
+    { "queue", "src", "queue" }, { "vp8enc", "src", "enc" }, { "rtpvp8pay", "src", "pay" },
+    { "rtpjitterbuffer", "sink", "jbin" }, { "rtpjitterbuffer", "src", "jbuf" },
+    { "nicesink", "sink", "nice" }, { "nicesrc", "src", "nsrc" }, { "rtpvp8depay", "sink", "depin" },
+    { "rtpvp8depay", "src", "depay" }, { "vp8dec", "src", "dec" },
+  };
+  g_autoptr(GstObject) pipeline = gst_object_ref (GST_OBJECT (element));
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  for (GstObject *up; (up = gst_object_get_parent (pipeline)); )
+    {
+      gst_object_unref (pipeline);
+      pipeline = up;
+    }
+  if (!GST_IS_BIN (pipeline))
+    return;
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *e = g_value_get_object (&item);
+      GstElementFactory *f = gst_element_get_factory (e);
+
+      if (g_getenv ("BENCH_CALL_TRACE_ALL") && f)
+        {
+          GList *pads = NULL;
+
+          GST_OBJECT_LOCK (e);
+          for (GList *l = e->srcpads; l; l = l->next)
+            pads = g_list_prepend (pads, gst_object_ref (l->data));
+          GST_OBJECT_UNLOCK (e);
+          for (GList *l = pads; l; l = l->next)
+            gst_pad_add_probe (l->data, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                               stage_probe, g_strdup_printf ("%s.%s", GST_OBJECT_NAME (e),
+                                                             GST_OBJECT_NAME (l->data)), g_free);
+          g_list_free_full (pads, gst_object_unref);
+        }
+      for (guint i = 0; f && i < G_N_ELEMENTS (stages); i++)
+        if (g_str_equal (GST_OBJECT_NAME (f), stages[i].factory))
+          {
+            g_autoptr(GstPad) pad = gst_element_get_static_pad (e, stages[i].pad);
+
+            if (pad)
+              gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, stage_probe,
+                                 (gpointer) stages[i].label, NULL);
+          }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
 static void
 phase_g2g_one (int w, int h, guint latency, gboolean sync, const char *label, gboolean with_target)
 {
@@ -919,6 +1003,8 @@ phase_g2g_one (int w, int h, guint latency, gboolean sync, const char *label, gb
   spin (1000);   /* steady state */
   if (trace)
     {
+      trace_stages (p.local_sink);
+      trace_stages (p.appsink);
       g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (p.local_sink));
       g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (pipeline));
       GValue item = G_VALUE_INIT;
@@ -1018,7 +1104,8 @@ phase_cpu_one (int w, int h)
   Proc caller, viewer;
   g_autofree char *size = g_strdup_printf ("%dx%d", w, h);
   g_autofree char *lat = g_strdup_printf ("--latency=%d", opt_latency);
-  char *cargv[] = { self_exe, "--child", "caller", "--fd", "3", "--size", size, lat,
+  g_autofree char *src = g_strdup_printf ("--source=%s", opt_source ? opt_source : "test");
+  char *cargv[] = { self_exe, "--child", "caller", "--fd", "3", "--size", size, lat, src,
                     opt_headless_sinks ? "--headless-sinks" : NULL, NULL };
   char *vargv[] = { self_exe, "--child", "viewer", "--fd", "3", "--size", size, lat,
                     opt_headless_sinks ? "--headless-sinks" : NULL, NULL };

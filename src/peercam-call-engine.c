@@ -504,6 +504,23 @@ headless_sink (const char *name)
 
 /* ---- local video (caller) ----------------------------------------------- */
 
+static void
+on_caller_element (GstBin     *bin,
+                   GstBin     *sub_bin,
+                   GstElement *element,
+                   gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  /* webrtcbin puts a clocksync behind each sink pad. It paces to the
+   * pipeline clock plus the configured latency, which a live source already
+   * did: behind videotestsrc (1 frame of latency) it held every encoded
+   * frame until the next one was captured, ~33 ms glass-to-glass. */
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "clocksync") &&
+      sub_bin && g_str_equal (G_OBJECT_TYPE_NAME (sub_bin), "GstWebRTCBin"))
+    g_object_set (element, "sync", FALSE, NULL);
+}
+
 static GstElement *
 find_camera (const char  *wanted,
              GError     **error)
@@ -559,12 +576,12 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
 {
   g_autoptr(GstElement) source = NULL;
   g_autoptr(GstCaps) caps = NULL;
-  GstElement *filter, *convert, *queue, *sink;
+  GstElement *filter, *convert, *i420, *queue, *sink;
   const char *wanted = self->source ? self->source : "test";
   g_autofree char *device_name = self->source_device ? gst_device_get_display_name (self->source_device) : NULL;
   gboolean test = self->source_device == NULL &&
                   (g_str_equal (wanted, "test") || g_str_equal (wanted, "smpte") ||
-                   g_str_equal (wanted, "ball"));
+                   g_str_equal (wanted, "ball") || g_str_equal (wanted, "pinwheel"));
 
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
@@ -583,10 +600,16 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
       if (source == NULL)
         return FALSE;
       g_object_set (source, "is-live", TRUE, NULL);
+      /* Drawing costs a core at 720p30: "ball" ~20%, SMPTE ~10%, "pinwheel"
+       * ~3%. Plain "test" is SMPTE: its moving noise shows a person that
+       * the video is live, which a still pinwheel cannot. */
       gst_util_set_object_arg (G_OBJECT (source), "pattern",
-                               g_str_equal (wanted, "smpte") ? "smpte" : "ball");
-      /* The test source obeys the requested size exactly. */
+                               g_str_equal (wanted, "ball") ? "ball" :
+                               g_str_equal (wanted, "pinwheel") ? "pinwheel" : "smpte");
+      /* The test source obeys the requested size exactly, and draws I420,
+       * what the encoder takes, so nothing converts on the way there. */
       caps = gst_caps_new_simple ("video/x-raw",
+                                  "format", G_TYPE_STRING, "I420",
                                   "width", G_TYPE_INT, self->width,
                                   "height", G_TYPE_INT, self->height,
                                   "framerate", GST_TYPE_FRACTION, self->framerate, 1,
@@ -626,7 +649,18 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
 
   filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", caps, NULL);
+  /* Convert once, to I420, ahead of the tee: the encoder branch then passes
+   * through, and only a preview sink that wants RGBA converts (the app's
+   * videoconvert ! appsink; a headless fakesink takes I420 as it is).
+   * Without this, the source could negotiate whatever the preview prefers
+   * and both branches would convert. */
   convert = gst_element_factory_make ("videoconvert", NULL);
+  i420 = gst_element_factory_make ("capsfilter", NULL);
+  {
+    g_autoptr(GstCaps) i420_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
+
+    g_object_set (i420, "caps", i420_caps, NULL);
+  }
   self->tee = gst_element_factory_make ("tee", "tee");
   /* Branches come and go with calls; an unlinked moment must not stop the source. */
   g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
@@ -641,14 +675,22 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   self->local_sink_in_use = sink;
 
   self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-caller"));
-  gst_bin_add_many (GST_BIN (self->pipeline), source, filter, convert,
+  g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_caller_element), NULL);
+  gst_bin_add_many (GST_BIN (self->pipeline), source, filter, convert, i420,
                     self->tee, queue, sink, NULL);
-  if (!gst_element_link_many (source, filter, convert, self->tee, queue, sink, NULL))
+  if (!gst_element_link_many (source, filter, convert, i420, self->tee, queue, sink, NULL))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
                            "The video source cannot produce raw video");
       goto fail;
     }
+  /* The encoder's tee pad exists before any data flows and lives as long as
+   * the preview; calls only link and unlink it. A pad requested from a
+   * running tee can miss the first stream-start/caps/segment (the tee
+   * forwards them only to pads it already has), and the next buffer then
+   * hits "Got data flow before segment event". An unlinked pad still keeps
+   * the sticky events, and linking it resends them before the next buffer. */
+  self->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
 
   self->preview = call_link_new (self);
   self->local_probe_pad = gst_element_get_static_pad (queue, "src");
@@ -681,6 +723,11 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
     return;
 
   call_teardown (self);
+  if (self->tee_pad)
+    {
+      gst_element_release_request_pad (self->tee, self->tee_pad);
+      g_clear_object (&self->tee_pad);
+    }
   if (self->local_probe_pad)
     {
       gst_pad_remove_probe (self->local_probe_pad, self->local_probe_id);
@@ -1078,6 +1125,32 @@ ice_state_main (PeercamCallEngine *self,
     }
 }
 
+/* DTLS is up (the peer connection is "connected"): only now does SRTP carry
+ * media, and the keyframe forced when ICE connected may have been encoded
+ * before this and lost. Another one now makes the first picture come at the
+ * next frame instead of at a PLI round trip or the next natural keyframe. */
+static void
+pc_state_main (PeercamCallEngine *self,
+               gpointer           data)
+{
+  GstWebRTCPeerConnectionState pc_state = GPOINTER_TO_INT (data);
+
+  g_debug ("peer connection state %d", pc_state);
+  if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    force_key_unit (self);
+}
+
+static void
+on_pc_state (GstElement *webrtc,
+             GParamSpec *pspec,
+             gpointer    user_data)
+{
+  GstWebRTCPeerConnectionState pc_state;
+
+  g_object_get (webrtc, "connection-state", &pc_state, NULL);
+  hop (user_data, pc_state_main, GINT_TO_POINTER (pc_state), NULL);
+}
+
 static void
 on_ice_connection_state (GstElement *webrtc,
                          GParamSpec *pspec,
@@ -1460,6 +1533,9 @@ webrtc_new (PeercamCallEngine  *self,
   g_signal_connect_data (webrtc, "notify::ice-connection-state",
                          G_CALLBACK (on_ice_connection_state),
                          call_link_ref (self->call), call_link_closure_unref, 0);
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    g_signal_connect_data (webrtc, "notify::connection-state", G_CALLBACK (on_pc_state),
+                           call_link_ref (self->call), call_link_closure_unref, 0);
   return webrtc;
 }
 
@@ -1493,8 +1569,6 @@ call_teardown (PeercamCallEngine *self)
            * unlink and release happen promptly while the source streams on. */
           if (peer)
             gst_pad_unlink (self->tee_pad, peer);
-          gst_element_release_request_pad (self->tee, self->tee_pad);
-          g_clear_object (&self->tee_pad);
         }
       /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
        * the encoder's thread in a blocking probe, and only its own shutdown
@@ -1580,8 +1654,11 @@ build_encoder_branch (PeercamCallEngine  *self,
     {
       if (!(encoder = make_element ("vp8enc", NULL, error)))
         goto fail;
+      /* threads 1: on 2 cores libvpx's second thread mostly spins waiting
+       * for the first (measured at 720p30: ~2x the CPU of one thread, and
+       * up to a full core on simple pictures), with no gain in speed. */
       g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "target-bitrate", kbps * 1000,
-                    "lag-in-frames", 0, "threads", 2, "keyframe-max-dist", 3000,
+                    "lag-in-frames", 0, "threads", 1, "keyframe-max-dist", 3000,
                     "error-resilient", 1, NULL);
       gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
       pay = gst_element_factory_make ("rtpvp8pay", NULL);
@@ -1706,11 +1783,10 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   for (guint i = self->branch->len; i > 0; i--)
     gst_element_sync_state_with_parent (self->branch->pdata[i - 1]);
 
-  self->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
   {
     g_autoptr(GstPad) branch_sink = gst_element_get_static_pad (self->branch->pdata[0], "sink");
 
-    if (gst_pad_link (self->tee_pad, branch_sink) != GST_PAD_LINK_OK)
+    if (self->tee_pad == NULL || gst_pad_link (self->tee_pad, branch_sink) != GST_PAD_LINK_OK)
       {
         g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
                              "Could not link the encoder to the video source");
@@ -1943,6 +2019,21 @@ on_decodebin_element (GstBin     *bin,
 }
 
 static void
+on_viewer_element (GstBin     *bin,
+                   GstBin     *sub_bin,
+                   GstElement *element,
+                   gpointer    user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  /* The jitter buffer holds the first packet for its whole latency unless
+   * it may start on a run of consecutive packets (a keyframe is several). */
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpjitterbuffer") &&
+      element_has_property (element, "faststart-min-packets"))
+    g_object_set (element, "faststart-min-packets", 2, NULL);
+}
+
+static void
 on_webrtc_pad_added (GstElement *webrtc,
                      GstPad     *pad,
                      gpointer    user_data)
@@ -2031,6 +2122,7 @@ handle_offer (PeercamCallEngine *self,
                          call_link_ref (self->call), call_link_closure_unref, 0);
 
   self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
+  g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_viewer_element), NULL);
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
 
   self->remote_sink_in_use = self->remote_sink ? g_object_ref (self->remote_sink)
@@ -2124,10 +2216,114 @@ warm_up_restrict_ice (GstElement *webrtc)
   g_object_get (ice, "agent", &agent, NULL);
   if (agent == NULL)
     return;
-  g_object_set (agent, "upnp", FALSE, NULL);
+  g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
   nice_address_init (&address);
   nice_address_set_from_string (&address, "127.0.0.1");
   nice_agent_add_local_address (NICE_AGENT (agent), &address);
+}
+
+/* The warm-up loopback call: a sender and a receiver webrtcbin in one private
+ * pipeline, on 127.0.0.1 only, until the first decoded frame or a deadline. */
+typedef struct {
+  GMutex      lock;
+  GCond       cond;
+  gboolean    frame;
+  GstElement *pipeline;
+  GstElement *sink;
+  GstElement *peer[2];   /* [0] sends, [1] receives */
+} WarmUp;
+
+static void
+warm_up_on_candidate (GstElement *webrtc,
+                      guint       mline,
+                      char       *candidate,
+                      gpointer    user_data)
+{
+  WarmUp *w = user_data;
+
+  /* webrtcbin queues candidates that come before a remote description. */
+  g_signal_emit_by_name (webrtc == w->peer[0] ? w->peer[1] : w->peer[0],
+                         "add-ice-candidate", mline, candidate);
+}
+
+static void
+warm_up_on_decoded_pad (GstElement *decodebin,
+                        GstPad     *pad,
+                        gpointer    user_data)
+{
+  WarmUp *w = user_data;
+  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (w->sink, "sink");
+
+  if (!gst_pad_is_linked (sink_pad))
+    gst_pad_link (pad, sink_pad);
+}
+
+static void
+warm_up_on_pad_added (GstElement *webrtc,
+                      GstPad     *pad,
+                      gpointer    user_data)
+{
+  WarmUp *w = user_data;
+  GstElement *decodebin;
+  g_autoptr(GstPad) sink_pad = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  decodebin = gst_element_factory_make ("decodebin", NULL);
+  if (decodebin == NULL)
+    return;
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (warm_up_on_decoded_pad), w);
+  gst_bin_add (GST_BIN (w->pipeline), decodebin);
+  gst_element_sync_state_with_parent (decodebin);
+  sink_pad = gst_element_get_static_pad (decodebin, "sink");
+  gst_pad_link (pad, sink_pad);
+}
+
+static GstPadProbeReturn
+warm_up_frame_probe (GstPad          *pad,
+                     GstPadProbeInfo *info,
+                     gpointer         user_data)
+{
+  WarmUp *w = user_data;
+
+  g_mutex_lock (&w->lock);
+  w->frame = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Runs on the warm-up thread, so it may wait for webrtcbin's promises. */
+static GstWebRTCSessionDescription *
+warm_up_describe (GstElement                  *webrtc,
+                  const char                  *create,
+                  const char                  *field,
+                  GstWebRTCSessionDescription *remote)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  GstPromise *promise;
+
+  if (remote)
+    {
+      promise = gst_promise_new ();
+      g_signal_emit_by_name (webrtc, "set-remote-description", remote, promise);
+      gst_promise_wait (promise);
+      gst_promise_unref (promise);
+    }
+  promise = gst_promise_new ();
+  g_signal_emit_by_name (webrtc, create, NULL, promise);
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED && gst_promise_get_reply (promise))
+    gst_structure_get (gst_promise_get_reply (promise), field,
+                       GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+  gst_promise_unref (promise);
+  if (desc)
+    {
+      promise = gst_promise_new ();
+      g_signal_emit_by_name (webrtc, "set-local-description", desc, promise);
+      gst_promise_wait (promise);
+      gst_promise_unref (promise);
+    }
+  return desc;
 }
 
 static gpointer
@@ -2139,11 +2335,17 @@ warm_up_thread (gpointer data)
     "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", "decodebin",
     "videotestsrc", "videoconvert", "tee", "queue", "fakesink", "appsink",
   };
-  g_autoptr(GstElement) pipeline = NULL;
-  GstElement *webrtc;
+  WarmUp w = { 0 };
+  GstElement *source, *filter, *encoder, *pay;
   GstWebRTCRTPTransceiver *transceiver = NULL;
   g_autoptr(GstCaps) caps = rtp_caps_for_codec ("vp8");
-  GstPromise *promise;
+  g_autoptr(GstCaps) raw = gst_caps_from_string ("video/x-raw,format=I420,width=320,height=240,framerate=30/1");
+  g_autoptr(GstPad) sink_pad = NULL;
+  g_autoptr(GstPad) probe_pad = NULL;
+  GstWebRTCSessionDescription *offer = NULL, *answer = NULL;
+  gint64 deadline;
+
+  gint64 started = g_get_monotonic_time ();
 
   /* Loading plugins is the first cost … */
   for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
@@ -2154,40 +2356,106 @@ warm_up_thread (gpointer data)
         gst_object_unref (gst_object_ref_sink (element));
     }
 
-  /* … the DTLS certificate the second: it is generated once per process,
-   * when the first DTLS transport is created for a local description. */
-  pipeline = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
-  webrtc = gst_element_factory_make ("webrtcbin", NULL);
-  if (webrtc == NULL)
-    return NULL;
-  gst_bin_add (GST_BIN (pipeline), webrtc);
-  warm_up_restrict_ice (webrtc);
-  gst_element_set_state (pipeline, GST_STATE_READY);
-  g_signal_emit_by_name (webrtc, "add-transceiver",
-                         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, caps, &transceiver);
-  g_clear_object (&transceiver);
-  /* Waiting here is fine: this is our own thread, not webrtcbin's. */
-  promise = gst_promise_new ();
-  g_signal_emit_by_name (webrtc, "create-offer", NULL, promise);
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+  /* … the DTLS certificate the second (generated once per process, for the
+   * first DTLS transport), and the first run of the receive side (decodebin
+   * plugging vp8dec, the jitter buffer, SRTP) the third: one short call to
+   * ourselves, on 127.0.0.1 only, pays them all before the user's call. */
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  w.pipeline = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
+  source = gst_element_factory_make ("videotestsrc", NULL);
+  filter = gst_element_factory_make ("capsfilter", NULL);
+  encoder = gst_element_factory_make ("vp8enc", NULL);
+  pay = gst_element_factory_make ("rtpvp8pay", NULL);
+  w.peer[0] = gst_element_factory_make ("webrtcbin", NULL);
+  w.peer[1] = gst_element_factory_make ("webrtcbin", NULL);
+  w.sink = gst_element_factory_make ("fakesink", NULL);
+  if (!source || !filter || !encoder || !pay || !w.peer[0] || !w.peer[1] || !w.sink)
     {
-      GstWebRTCSessionDescription *offer = NULL;
-      const GstStructure *reply = gst_promise_get_reply (promise);
+      GstElement *made[] = { source, filter, encoder, pay, w.peer[0], w.peer[1], w.sink };
 
-      if (reply)
-        gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
-      if (offer)
-        {
-          GstPromise *set = gst_promise_new ();
-
-          g_signal_emit_by_name (webrtc, "set-local-description", offer, set);
-          gst_promise_wait (set);
-          gst_promise_unref (set);
-          gst_webrtc_session_description_free (offer);
-        }
+      for (guint i = 0; i < G_N_ELEMENTS (made); i++)
+        if (made[i])
+          gst_object_unref (gst_object_ref_sink (made[i]));
+      w.peer[0] = w.peer[1] = NULL;
+      goto out;
     }
-  gst_promise_unref (promise);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_object_set (source, "is-live", TRUE, NULL);
+  gst_util_set_object_arg (G_OBJECT (source), "pattern", "black");
+  g_object_set (filter, "caps", raw, NULL);
+  g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "lag-in-frames", 0,
+                "threads", 1, NULL);
+  g_object_set (pay, "pt", 96, NULL);
+  g_object_set (w.sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (w.pipeline), source, filter, encoder, pay,
+                    w.peer[0], w.peer[1], w.sink, NULL);
+  gst_element_link_many (source, filter, encoder, pay, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      gst_util_set_object_arg (G_OBJECT (w.peer[i]), "bundle-policy", "max-bundle");
+      g_object_set (w.peer[i], "latency", 0, NULL);
+      warm_up_restrict_ice (w.peer[i]);
+      g_signal_connect (w.peer[i], "on-ice-candidate", G_CALLBACK (warm_up_on_candidate), &w);
+    }
+  g_signal_connect (w.peer[1], "pad-added", G_CALLBACK (warm_up_on_pad_added), &w);
+  sink_pad = gst_element_request_pad (w.peer[0], gst_element_get_pad_template (w.peer[0], "sink_%u"),
+                                      NULL, caps);
+  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", w.peer[0], GST_PAD_NAME (sink_pad)))
+    goto out;
+  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
+  if (transceiver)
+    g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                  "codec-preferences", caps, NULL);
+  g_clear_object (&transceiver);
+  {
+    g_autoptr(GstCaps) recv = recv_caps_for_kind ("video");
+
+    g_signal_emit_by_name (w.peer[1], "add-transceiver",
+                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, recv, &transceiver);
+    g_clear_object (&transceiver);
+  }
+  probe_pad = gst_element_get_static_pad (w.sink, "sink");
+  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, warm_up_frame_probe, &w, NULL);
+
+  if (gst_element_set_state (w.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    goto out;
+  offer = warm_up_describe (w.peer[0], "create-offer", "offer", NULL);
+  if (offer == NULL)
+    goto out;
+  answer = warm_up_describe (w.peer[1], "create-answer", "answer", offer);
+  if (answer)
+    {
+      GstPromise *promise = gst_promise_new ();
+
+      g_signal_emit_by_name (w.peer[0], "set-remote-description", answer, promise);
+      gst_promise_wait (promise);
+      gst_promise_unref (promise);
+    }
+
+  /* Bounded: with no loopback at all (or a broken plugin) give up. */
+  deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&w.lock);
+  while (!w.frame && answer)
+    if (!g_cond_wait_until (&w.cond, &w.lock, deadline))
+      break;
+  g_mutex_unlock (&w.lock);
+  g_debug ("warm-up call: %s after %" G_GINT64_FORMAT " ms", w.frame ? "decoded a frame" : "gave up",
+           (g_get_monotonic_time () - started) / 1000);
+
+out:
+  if (w.pipeline)
+    {
+      gst_element_set_state (w.pipeline, GST_STATE_NULL);
+      /* Streaming threads are gone: no callback can reach w any more. */
+      for (guint i = 0; i < 2; i++)
+        if (w.peer[i])
+          g_signal_handlers_disconnect_by_data (w.peer[i], &w);
+      gst_object_unref (w.pipeline);
+    }
+  g_clear_pointer (&offer, gst_webrtc_session_description_free);
+  g_clear_pointer (&answer, gst_webrtc_session_description_free);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
   return NULL;
 }
 

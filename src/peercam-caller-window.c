@@ -54,7 +54,7 @@ static gboolean
 is_test_source (const char *source)
 {
   return g_strcmp0 (source, "test") == 0 || g_strcmp0 (source, "smpte") == 0 ||
-         g_strcmp0 (source, "ball") == 0;
+         g_strcmp0 (source, "ball") == 0 || g_strcmp0 (source, "pinwheel") == 0;
 }
 
 static const char *
