@@ -18,6 +18,8 @@
 #include <net/if.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API 1
@@ -321,7 +323,7 @@ make_element (const char  *factory,
 
   if (element == NULL)
     g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
-                 "The GStreamer element “%s” is missing", factory);
+                 _("The GStreamer element “%s” is missing"), factory);
   return element;
 }
 
@@ -562,10 +564,10 @@ find_camera (const char  *wanted,
     {
       if (wanted)
         g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                     "No camera found named “%s”", wanted);
+                     _("No camera found named “%s”"), wanted);
       else
         g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                             "No camera found");
+                             _("No camera found"));
     }
   return element;
 }
@@ -588,7 +590,7 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_WRONG_STATE,
-                           "Only a caller sends local video");
+                           _("Only a caller sends local video"));
       return FALSE;
     }
   if (self->preview)
@@ -629,7 +631,7 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
           if (camera == NULL)
             {
               g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           "The camera “%s” cannot make a video source", device_name);
+                           _("The camera “%s” cannot make a video source"), device_name);
               return FALSE;
             }
         }
@@ -681,7 +683,7 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   if (!gst_element_link_many (source, filter, convert, i420, self->tee, queue, sink, NULL))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           "The video source cannot produce raw video");
+                           _("The video source cannot produce raw video"));
       goto fail;
     }
   /* The encoder's tee pad exists before any data flows and lives as long as
@@ -701,7 +703,7 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
       g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                   "The video source “%s” could not be started", wanted);
+                   _("The video source “%s” could not be started"), wanted);
       goto fail;
     }
 
@@ -890,7 +892,7 @@ ice_timeout_cb (gpointer user_data)
 
   self->ice_timeout_id = 0;
   emit_error (self, PEERCAM_CALL_ERROR_ICE_TIMEOUT,
-              "No connection to the peer within %u s", self->ice_timeout);
+              _("No connection to the peer within %u s"), self->ice_timeout);
   end_call (self, PEERCAM_CALL_STATE_FAILED);
   return G_SOURCE_REMOVE;
 }
@@ -901,7 +903,7 @@ disconnect_grace_cb (gpointer user_data)
   PeercamCallEngine *self = user_data;
 
   self->disconnect_id = 0;
-  emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, "The connection to the peer was lost");
+  emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer was lost"));
   end_call (self, idle_state (self));
   return G_SOURCE_REMOVE;
 }
@@ -1005,7 +1007,7 @@ stats_main (PeercamCallEngine *self,
       self->stalled_ticks = fps > 0 ? 0 : self->stalled_ticks + 1;
       if (self->stalled_ticks >= STALL_TICKS)
         {
-          emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, "The caller stopped sending video");
+          emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The caller stopped sending video"));
           end_call (self, PEERCAM_CALL_STATE_ENDED);
         }
     }
@@ -1105,7 +1107,7 @@ ice_state_main (PeercamCallEngine *self,
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
-      emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, "The connection to the peer failed");
+      emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer failed"));
       end_call (self, self->state == PEERCAM_CALL_STATE_CONNECTED ? idle_state (self)
                                                                   : PEERCAM_CALL_STATE_FAILED);
       break;
@@ -1222,7 +1224,7 @@ add_remote_candidate (PeercamCallEngine *self,
   if (self->remote_mids && mline >= self->remote_mids->len)
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  "The peer sent a candidate for media line %u, which does not exist", mline);
+                  _("The peer sent a candidate for media line %u, which does not exist"), mline);
       return;
     }
   g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, c->candidate);
@@ -1254,7 +1256,7 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE, "The peer sent an ICE message that is not an object");
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE, _("The peer sent an ICE message that is not an object"));
       return;
     }
   object = json_node_get_object (node);
@@ -1272,13 +1274,13 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   if (candidate == NULL || !candidate_is_valid (candidate))
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  "The peer sent an invalid ICE candidate “%.80s”", candidate ? candidate : "(none)");
+                  _("The peer sent an invalid ICE candidate “%.80s”"), candidate ? candidate : "(none)");
       return;
     }
   if ((mline < 0 || mline > 255) && mid == NULL)
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  "The peer sent an ICE candidate without a media line");
+                  _("The peer sent an ICE candidate without a media line"));
       return;
     }
 
@@ -1307,14 +1309,14 @@ parse_sdp (PeercamCallEngine  *self,
   if (text == NULL || !g_str_has_prefix (text, "v=0"))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
-                           "The peer sent a session description that is not SDP");
+                           _("The peer sent a session description that is not SDP"));
       return NULL;
     }
   if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK ||
       gst_sdp_message_medias_len (sdp) == 0)
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
-                           "The peer sent a session description without media");
+                           _("The peer sent a session description without media"));
       return NULL;
     }
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
@@ -1325,7 +1327,7 @@ parse_sdp (PeercamCallEngine  *self,
           gst_sdp_media_formats_len (media) == 0)
         {
           g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
-                       "The peer’s session description has a broken media line %u", i);
+                       _("The peer’s session description has a broken media line %u"), i);
           return NULL;
         }
     }
@@ -1411,7 +1413,7 @@ offer_created_main (PeercamCallEngine *self,
 
   if (reply->error)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, "Could not create an offer: %s", reply->error);
+      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not create an offer: %s"), reply->error);
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
@@ -1435,7 +1437,7 @@ answer_created_main (PeercamCallEngine *self,
 
   if (reply->error)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, "Could not answer the offer: %s", reply->error);
+      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not answer the offer: %s"), reply->error);
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
@@ -1461,7 +1463,7 @@ remote_set_main (PeercamCallEngine *self,
   if (reply->error)
     {
       emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION,
-                  "The peer’s session description was refused: %s", reply->error);
+                  _("The peer’s session description was refused: %s"), reply->error);
       end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
                                                              : PEERCAM_CALL_STATE_ENDED);
       return;
@@ -1709,7 +1711,7 @@ build_encoder_branch (PeercamCallEngine  *self,
     if (!gst_element_link (self->branch->pdata[i], self->branch->pdata[i + 1]))
       {
         g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             "Could not build the encoder");
+                             _("Could not build the encoder"));
         return FALSE;
       }
   return TRUE;
@@ -1737,7 +1739,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_WRONG_STATE,
-                           "Only a caller places calls");
+                           _("Only a caller places calls"));
       return FALSE;
     }
   if (self->preview == NULL && !peercam_call_engine_start_local_video (self, error))
@@ -1762,7 +1764,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   if (sink_pad == NULL || !gst_element_link_pads (pay, "src", self->webrtc, GST_PAD_NAME (sink_pad)))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                           "Could not link the encoder to webrtcbin");
+                           _("Could not link the encoder to webrtcbin"));
       goto fail;
     }
   g_object_get (sink_pad, "transceiver", &transceiver, NULL);
@@ -1789,7 +1791,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
     if (self->tee_pad == NULL || gst_pad_link (self->tee_pad, branch_sink) != GST_PAD_LINK_OK)
       {
         g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             "Could not link the encoder to the video source");
+                             _("Could not link the encoder to the video source"));
         goto fail;
       }
   }
@@ -1826,7 +1828,7 @@ handle_answer (PeercamCallEngine *self,
   if (self->role != PEERCAM_CALL_ROLE_CALLER || self->call == NULL ||
       self->state != PEERCAM_CALL_STATE_CALLING)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, "Got an answer without having sent an offer");
+      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("Got an answer without having sent an offer"));
       return;
     }
   if (!(sdp = parse_sdp (self, text, &error)))
@@ -1933,7 +1935,7 @@ add_microphone (PeercamCallEngine  *self,
     {
       for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
         gst_object_unref (gst_object_ref_sink (elements[i]));
-      emit_error (self, PEERCAM_CALL_ERROR_SOURCE, "No microphone found: calling with video only");
+      emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
       return TRUE;
     }
 
@@ -1964,7 +1966,7 @@ add_microphone (PeercamCallEngine  *self,
 
 fail:
   g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                       "Could not send the microphone");
+                       _("Could not send the microphone"));
   return FALSE;
 }
 
@@ -2083,7 +2085,7 @@ handle_offer (PeercamCallEngine *self,
 
   if (self->role != PEERCAM_CALL_ROLE_VIEWER)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, "A caller does not take offers");
+      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("A caller does not take offers"));
       return;
     }
   if (!(sdp = parse_sdp (self, text, &error)))
@@ -2096,7 +2098,7 @@ handle_offer (PeercamCallEngine *self,
       has_video = TRUE;
   if (!has_video)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, "The peer offered no video");
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, _("The peer offered no video"));
       return;
     }
 
@@ -2152,7 +2154,7 @@ handle_offer (PeercamCallEngine *self,
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "Could not start receiving video");
+      emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, _("Could not start receiving video"));
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
@@ -2182,7 +2184,7 @@ peercam_call_engine_handle_signal (PeercamCallEngine *self,
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, "The peer sent a signal that is not an object");
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, _("The peer sent a signal that is not an object"));
       return;
     }
   object = json_node_get_object (node);
@@ -2197,7 +2199,7 @@ peercam_call_engine_handle_signal (PeercamCallEngine *self,
     peercam_call_engine_handle_bye (self);
   else
     emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
-                "The peer sent a signal of unknown type “%s”", type ? type : "(none)");
+                _("The peer sent a signal of unknown type “%s”"), type ? type : "(none)");
 }
 
 /* ---- warm-up ------------------------------------------------------------ */
@@ -2735,7 +2737,7 @@ peercam_call_engine_device_removed (PeercamCallEngine *self,
     return;
 
   name = gst_device_get_display_name (device);
-  emit_error (self, PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED, "The camera “%s” was disconnected", name);
+  emit_error (self, PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED, _("The camera “%s” was disconnected"), name);
   peercam_call_engine_stop_local_video (self);
   set_state (self, PEERCAM_CALL_STATE_FAILED);
 }
