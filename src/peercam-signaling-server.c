@@ -9,10 +9,21 @@
 #include "peercam-room-table.h"
 #include "peercam-sio-packet.h"
 
+#include <gio/gnetworking.h>
 #include <string.h>
 #include <sys/random.h>
 
 #define MAX_ROOM_NAME 256
+
+/* GSocket listens with a backlog of 10: a burst of connects (a class
+ * joining at once) overflows it and refused SYNs are retried only after
+ * 1, 3, 7 s. The kernel caps this at net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
+
+/* Pings due within this much of the earliest are sent in the same timer
+ * wakeup (at most this much early), so thousands of idle sessions cost a
+ * few wakeups per ping interval rather than one each. */
+#define PING_SLACK_MAX_US (100 * G_TIME_SPAN_MILLISECOND)
 
 /* One Engine.IO session. Kept small: ~100 bytes plus the transport, because
  * a server may hold thousands. Reference-counted (g_rc_box) so packet
@@ -25,8 +36,10 @@ typedef struct {
   SoupWebsocketConnection *probe;      /* websocket being upgraded to */
   SoupServerMessage       *poll;       /* paused long-poll GET */
   GString                 *outbox;     /* polling: 0x1e-joined packets not yet fetched */
-  guint                    timer_id;   /* next ping, or the pong deadline */
-  guint                    awaiting_pong : 1;
+  GList                    deadline_link;  /* in the server's ping or pong queue; data = this */
+  gint64                   deadline;   /* monotonic µs: next ping, or the pong deadline */
+  guint                    queued : 1;         /* deadline_link is in a queue */
+  guint                    awaiting_pong : 1;  /* which queue: pong (TRUE) or ping */
   guint                    probed : 1;   /* 2probe answered, waiting for 5 */
   guint                    closed : 1;
 } Session;
@@ -41,6 +54,16 @@ struct _PeercamSignalingServer
   gboolean          stopping;  /* closing every session in stop() */
   PeercamRoomTable *rooms;
   GPtrArray        *closing;   /* websockets finishing their close handshake */
+
+  /* One timer for every session's ping and pong deadlines: a GSource per
+   * session made GLib's main loop walk thousands of timers on every
+   * iteration. Every session waits the same ping-interval (or
+   * ping-timeout), so appending keeps each queue sorted by deadline (after
+   * a change of either at runtime, sessions queued behind older, later
+   * deadlines are served at most one old interval late, once). */
+  GQueue            ping_queue;  /* Session, waiting to be pinged */
+  GQueue            pong_queue;  /* Session, pinged and awaiting the pong */
+  GSource          *ticker;      /* ready at the earliest deadline */
 
   char             *bind_address;
   char             *token;
@@ -314,33 +337,104 @@ session_fail (Session    *s,
 
 /* --- ping / pong ----------------------------------------------------------- */
 
-static gboolean
-ping_cb (gpointer user_data)
+static void
+ticker_update (PeercamSignalingServer *self)
 {
-  Session *s = user_data;
+  Session *ping = g_queue_peek_head (&self->ping_queue);
+  Session *pong = g_queue_peek_head (&self->pong_queue);
+  gint64 ready = -1;
+
+  if (ping != NULL)
+    ready = ping->deadline;
+  if (pong != NULL && (ready < 0 || pong->deadline < ready))
+    ready = pong->deadline;
+  /* Removing a head leaves the ready time early: the wakeup then finds
+   * nothing due and moves it on, cheaper than recomputing on every pong. */
+  g_source_set_ready_time (self->ticker, ready);
+}
+
+static void
+session_unqueue (Session *s)
+{
   PeercamSignalingServer *self = s->server;
 
-  s->timer_id = 0;
-  if (s->awaiting_pong)
-    {
-      log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid, "ping timeout");
-      session_close (s, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "ping timeout");
-      return G_SOURCE_REMOVE;
-    }
+  if (!s->queued)
+    return;
+  g_queue_unlink (s->awaiting_pong ? &self->pong_queue : &self->ping_queue, &s->deadline_link);
+  s->queued = FALSE;
+}
 
-  s->awaiting_pong = TRUE;
-  s->timer_id = g_timeout_add (self->ping_timeout, ping_cb, s);
-  session_send (s, "2", 1, NULL);
-  return G_SOURCE_REMOVE;
+/* Waits @delay_ms for the next ping, or for the pong when @awaiting_pong. */
+static void
+session_queue (Session  *s,
+               gboolean  awaiting_pong,
+               guint     delay_ms)
+{
+  PeercamSignalingServer *self = s->server;
+  GQueue *queue = awaiting_pong ? &self->pong_queue : &self->ping_queue;
+  gboolean was_empty = queue->head == NULL;
+
+  session_unqueue (s);
+  s->awaiting_pong = awaiting_pong;
+  s->deadline = g_get_monotonic_time () + (gint64) delay_ms * G_TIME_SPAN_MILLISECOND;
+  s->deadline_link.data = s;
+  g_queue_push_tail_link (queue, &s->deadline_link);
+  s->queued = TRUE;
+  /* Appending to a non-empty queue never moves its earliest deadline. */
+  if (was_empty)
+    ticker_update (self);
 }
 
 static void
 session_schedule_ping (Session *s)
 {
-  g_clear_handle_id (&s->timer_id, g_source_remove);
-  s->awaiting_pong = FALSE;
-  s->timer_id = g_timeout_add (s->server->ping_interval, ping_cb, s);
+  session_queue (s, FALSE, s->server->ping_interval);
 }
+
+static gboolean
+ticker_cb (gpointer user_data)
+{
+  PeercamSignalingServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 slack = MIN ((gint64) self->ping_interval * G_TIME_SPAN_MILLISECOND / 10, PING_SLACK_MAX_US);
+  Session *s;
+
+  g_object_ref (self);
+
+  while ((s = g_queue_peek_head (&self->pong_queue)) != NULL && s->deadline <= now)
+    {
+      g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+
+      session_unqueue (s);
+      log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid, "ping timeout");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "ping timeout");
+    }
+
+  while ((s = g_queue_peek_head (&self->ping_queue)) != NULL && s->deadline <= now + slack)
+    {
+      g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+
+      session_queue (s, TRUE, self->ping_timeout);
+      session_send (s, "2", 1, NULL);
+    }
+
+  ticker_update (self);
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ticker_dispatch (GSource     *source,
+                 GSourceFunc  callback,
+                 gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+/* No prepare/check: the source is ready exactly at its ready time. */
+static GSourceFuncs ticker_funcs = {
+  .dispatch = ticker_dispatch,
+};
 
 /* --- rooms and events ------------------------------------------------------- */
 
@@ -468,6 +562,21 @@ relay_frame (const char *sio,
   }
 }
 
+/* Relays a validated event and answers its ack request, if any. */
+static void
+relay_event (Session    *s,
+             gint64      ack_id,
+             const char *sio,
+             gsize       len,
+             GBytes     *frame)
+{
+  g_autoptr(GBytes) out = relay_frame (sio, len, ack_id, frame);
+  guint n = relay (s, out);
+
+  if (ack_id >= 0)
+    session_ack (s, ack_id, json_node_init_int (json_node_alloc (), n));
+}
+
 static gboolean
 node_is_type (JsonNode *node, JsonNodeType type)
 {
@@ -528,12 +637,41 @@ handle_event (Session                *s,
       return;
     }
 
-  {
-    g_autoptr(GBytes) out = relay_frame (sio, len, packet->id, frame);
-    guint n = relay (s, out);
+  relay_event (s, packet->id, sio, len, frame);
+}
 
-    session_ack (s, packet->id, json_node_init_int (json_node_alloc (), n));
-  }
+/* The common case of handle_event() without a JSON tree: a well-formed
+ * signal/ice/bye from a member of a room. Returns FALSE, having done
+ * nothing, for anything else; the caller then decodes the packet fully, so
+ * errors and replies stay exactly those of the full path. */
+static gboolean
+handle_relay_fast (Session    *s,
+                   const char *sio,
+                   gsize       len,
+                   GBytes     *frame)
+{
+  PeercamSioEventPeek peek;
+  gboolean valid;
+
+  if (s->socket_id == NULL || !peercam_sio_event_peek (sio, len, &peek))
+    return FALSE;
+
+#define EVENT_IS(name) (peek.event_len == sizeof (name) - 1 && memcmp (peek.event, name, sizeof (name) - 1) == 0)
+  if (EVENT_IS ("signal"))
+    valid = peek.arg == PEERCAM_SIO_ARG_OBJECT && peek.arg_type_is_string;
+  else if (EVENT_IS ("ice"))
+    valid = peek.arg == PEERCAM_SIO_ARG_OBJECT;
+  else if (EVENT_IS ("bye"))
+    valid = peek.arg == PEERCAM_SIO_ARG_NONE || peek.arg == PEERCAM_SIO_ARG_STRING;
+  else
+    valid = FALSE;
+#undef EVENT_IS
+
+  if (!valid || peercam_room_table_rooms_of (s->server->rooms, s->socket_id) == NULL)
+    return FALSE;
+
+  relay_event (s, peek.id, sio, len, frame);
+  return TRUE;
 }
 
 static void
@@ -690,6 +828,12 @@ session_handle_packet (Session    *s,
   if (s->closed)
     return;
 
+  /* Relays are nearly all the traffic: peek at them in one pass (which
+   * also covers the UTF-8 check peercam_eio_decode() would make). */
+  if (len > 1 && data[0] == '0' + PEERCAM_EIO_MESSAGE
+      && handle_relay_fast (s, data + 1, len - 1, frame))
+    return;
+
   if (!peercam_eio_decode (data, len, &type, NULL, &error))
     {
       gushort code = g_error_matches (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_BINARY_UNSUPPORTED)
@@ -782,7 +926,7 @@ session_close (Session    *s,
   hold = session_ref (s);
   g_object_ref (self);
 
-  g_clear_handle_id (&s->timer_id, g_source_remove);
+  session_unqueue (s);
   socket_disconnect (s);
 
   if (s->poll != NULL)
@@ -1216,6 +1360,11 @@ peercam_signaling_server_dispose (GObject *object)
     }
 
   g_clear_object (&self->soup);
+  if (self->ticker != NULL)
+    {
+      g_source_destroy (self->ticker);
+      g_clear_pointer (&self->ticker, g_source_unref);
+    }
 
   G_OBJECT_CLASS (peercam_signaling_server_parent_class)->dispose (object);
 }
@@ -1396,6 +1545,11 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
   self->rooms = peercam_room_table_new (self->room_capacity);
   self->closing = g_ptr_array_new_with_free_func (g_object_unref);
+  g_queue_init (&self->ping_queue);
+  g_queue_init (&self->pong_queue);
+  self->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
+  g_source_set_callback (self->ticker, ticker_cb, self, NULL);
+  g_source_set_static_name (self->ticker, "[peercam] signaling ping timer");
 
   self->soup = soup_server_new ("server-header", "peercam ", NULL);
   soup_server_add_early_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, early_handler, self, NULL);
@@ -1410,6 +1564,77 @@ PeercamSignalingServer *
 peercam_signaling_server_new (void)
 {
   return g_object_new (PEERCAM_TYPE_SIGNALING_SERVER, NULL);
+}
+
+/* Like soup_listener_new_for_address(), but with a real listen backlog. */
+static gboolean
+listen_on (PeercamSignalingServer   *self,
+           GInetAddress             *address,
+           guint                     port,
+           SoupServerListenOptions   options,
+           GError                  **error)
+{
+  GSocketFamily family = g_inet_address_get_family (address);
+  g_autoptr(GSocket) socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  g_autoptr(GSocketAddress) socket_address = NULL;
+
+  if (socket == NULL)
+    return FALSE;
+  /* IPv4 gets its own socket (as soup_server_listen_all() does). */
+  if (family == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  socket_address = g_inet_socket_address_new (address, port);
+  return g_socket_bind (socket, socket_address, TRUE, error)
+         && g_socket_listen (socket, error)
+         && soup_server_listen_socket (self->soup, socket, options, error);
+}
+
+/* soup_server_listen_all() semantics: 0.0.0.0 and ::, the IPv6 one on the
+ * port IPv4 got, and no IPv6 at all is fine. */
+static gboolean
+listen_all (PeercamSignalingServer   *self,
+            guint                     port,
+            SoupServerListenOptions   options,
+            GError                  **error)
+{
+  g_autoptr(GInetAddress) any4 = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GInetAddress) any6 = g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) v6_error = NULL;
+      GSList *listeners;
+      guint v4_port = 0;
+
+      if (!listen_on (self, any4, port, options, error))
+        return FALSE;
+      listeners = soup_server_get_listeners (self->soup);
+      if (listeners != NULL)
+        {
+          g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+          if (G_IS_INET_SOCKET_ADDRESS (local))
+            v4_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+        }
+      g_slist_free (listeners);
+
+      if (listen_on (self, any6, v4_port, options, &v6_error))
+        return TRUE;
+      if (g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)
+          || g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        {
+          g_debug ("Ignoring IPv6 listen error, assuming it isn't supported: %s", v6_error->message);
+          return TRUE;
+        }
+
+      soup_server_disconnect (self->soup);
+      /* The ephemeral IPv4 port may be taken on the IPv6 side: try another. */
+      if (port == 0 && attempt < 16 && g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        continue;
+      g_propagate_error (error, g_steal_pointer (&v6_error));
+      return FALSE;
+    }
 }
 
 gboolean
@@ -1428,13 +1653,12 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
 
   if (self->bind_address == NULL)
     {
-      if (!soup_server_listen_all (self->soup, self->port, listen_flags, error))
+      if (!listen_all (self, self->port, listen_flags, error))
         return FALSE;
     }
   else
     {
       g_autoptr(GInetAddress) address = g_inet_address_new_from_string (self->bind_address);
-      g_autoptr(GSocketAddress) socket_address = NULL;
 
       if (address == NULL)
         {
@@ -1442,10 +1666,16 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
                        "Invalid bind address “%s”", self->bind_address);
           return FALSE;
         }
-      socket_address = g_inet_socket_address_new (address, self->port);
-      if (!soup_server_listen (self->soup, socket_address, listen_flags, error))
-        return FALSE;
+      if (!listen_on (self, address, self->port, listen_flags, error))
+        {
+          soup_server_disconnect (self->soup);
+          return FALSE;
+        }
     }
+
+  /* Pings run in the context libsoup serves from. */
+  if (g_source_get_context (self->ticker) == NULL)
+    g_source_attach (self->ticker, g_main_context_get_thread_default ());
 
   listeners = soup_server_get_listeners (self->soup);
   if (listeners != NULL)

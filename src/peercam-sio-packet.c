@@ -26,7 +26,61 @@ typedef struct {
   const char *p;
   const char *end;
   guint depth;
+  /* Reject numbers that overflow a double here: the relay fast path has no
+   * json-glib tree for json_node_is_finite() to look at. */
+  gboolean check_finite;
 } JsonCursor;
+
+/* Bytes that may appear in a JSON string unescaped and need no further
+ * look: printable ASCII except '"' and '\\'. Everything else (quote,
+ * backslash, control characters, UTF-8 lead bytes) leaves the fast loop. */
+static const guint8 json_plain[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4 (x), R4 (x), R4 (x), R4 (x)
+  R16 (0), R16 (0),                                        /* 0x00-0x1f */
+  1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          /* 0x20-0x2f: '"' */
+  R16 (1), R16 (1),                                        /* 0x30-0x4f */
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,          /* 0x50-0x5f: '\\' */
+  R16 (1), R16 (1),                                        /* 0x60-0x7f */
+  R16 (0), R16 (0), R16 (0), R16 (0),                      /* 0x80-0xbf */
+  R16 (0), R16 (0), R16 (0), R16 (0),                      /* 0xc0-0xff */
+#undef R16
+#undef R4
+};
+
+/* Length of the UTF-8 sequence at @p if it is one g_utf8_validate() accepts
+ * (shortest form, no surrogates, at most U+10FFFF), else 0. Non-ASCII is
+ * only legal inside JSON strings, so checking it there validates a whole
+ * packet without a separate pass. */
+static gsize
+utf8_sequence (const guchar *p, const guchar *end)
+{
+  gunichar ch;
+  gsize n;
+
+  if (p[0] < 0xc2)
+    return 0;                       /* ASCII handled by caller; stray continuation; overlong 2-byte */
+  else if (p[0] < 0xe0)
+    n = 2, ch = p[0] & 0x1f;
+  else if (p[0] < 0xf0)
+    n = 3, ch = p[0] & 0x0f;
+  else if (p[0] < 0xf5)
+    n = 4, ch = p[0] & 0x07;
+  else
+    return 0;
+  if ((gsize) (end - p) < n)
+    return 0;
+  for (gsize i = 1; i < n; i++)
+    {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      ch = (ch << 6) | (p[i] & 0x3f);
+    }
+  if ((n == 3 && (ch < 0x800 || (ch >= 0xd800 && ch <= 0xdfff)))
+      || (n == 4 && (ch < 0x10000 || ch > 0x10ffff)))
+    return 0;
+  return n;
+}
 
 static gboolean json_value (JsonCursor *c);
 
@@ -61,20 +115,61 @@ json_hex4 (JsonCursor *c, gunichar *unit)
   return TRUE;
 }
 
+/* @escaped (optional) is set when the string holds a backslash escape, i.e.
+ * its raw bytes differ from its value. */
 static gboolean
-json_string (JsonCursor *c)
+json_string_full (JsonCursor *c, gboolean *escaped)
 {
   c->p++;  /* opening quote */
   while (c->p < c->end)
     {
-      guchar ch = (guchar) *c->p++;
+      const guchar *u = (const guchar *) c->p;
+      const guchar *uend = (const guchar *) c->end;
+      guchar ch;
 
+      /* SDP and ICE payloads are long runs of printable ASCII: skip them a
+       * word at a time, stopping at any word that may hold a quote, a
+       * backslash, a control character or a non-ASCII byte (the usual
+       * has-zero-byte / has-byte-less-than tricks: never a false negative). */
+      while (uend - u >= 8)
+        {
+          const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+          const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+          guint64 w, quote, backslash;
+
+          memcpy (&w, u, sizeof w);
+          quote = w ^ (ones * '"');
+          backslash = w ^ (ones * '\\');
+          if ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote)
+               | ((backslash - ones) & ~backslash) | w) & highs)
+            break;
+          u += 8;
+        }
+      while (u < uend && json_plain[*u])
+        u++;
+      c->p = (const char *) u;
+      if (u >= uend)
+        return FALSE;
+
+      ch = *u;
+      if (ch >= 0x80)
+        {
+          gsize n = utf8_sequence (u, uend);
+
+          if (n == 0)
+            return FALSE;
+          c->p += n;
+          continue;
+        }
+      c->p++;
       if (ch == '"')
         return TRUE;
       if (ch < 0x20)
         return FALSE;
       if (ch == '\\')
         {
+          if (escaped != NULL)
+            *escaped = TRUE;
           if (c->p >= c->end)
             return FALSE;
           ch = (guchar) *c->p++;
@@ -102,6 +197,12 @@ json_string (JsonCursor *c)
         }
     }
   return FALSE;
+}
+
+static gboolean
+json_string (JsonCursor *c)
+{
+  return json_string_full (c, NULL);
 }
 
 static gboolean
@@ -154,6 +255,16 @@ json_number (JsonCursor *c)
       memcpy (buf, start, (gsize) (c->p - start));
       buf[c->p - start] = '\0';
       if (!g_ascii_string_to_signed (buf, 10, G_MININT64, G_MAXINT64, &value, NULL))
+        return FALSE;
+    }
+
+  /* Only a fraction or exponent can make a double overflow to ±inf; such
+   * numbers are rare in signaling, so parsing them again costs nothing. */
+  if (!integer && c->check_finite)
+    {
+      g_autofree char *copy = g_strndup (start, (gsize) (c->p - start));
+
+      if (!isfinite (g_ascii_strtod (copy, NULL)))
         return FALSE;
     }
   return TRUE;
@@ -226,7 +337,7 @@ json_value (JsonCursor *c)
 static gboolean
 json_validate (const char *data, gsize len)
 {
-  JsonCursor c = { data, data + len, 0 };
+  JsonCursor c = { data, data + len, 0, FALSE };
 
   json_ws (&c);
   if (!json_value (&c))
@@ -905,4 +1016,168 @@ peercam_sio_packet_equal (const PeercamSioPacket *a,
   if (a->data == NULL || b->data == NULL)
     return a->data == b->data;
   return json_node_equal (a->data, b->data);
+}
+
+/* --- relay fast path ---------------------------------------------------------
+ *
+ * A relayed signal is forwarded byte for byte, so building a json-glib tree
+ * for it (and re-encoding nothing) is wasted work. This does the strict
+ * validation of json_validate() and the checks json-glib and check_text()
+ * would add, in one pass, and remembers only what the server inspects.
+ */
+
+/* The first argument's top-level object: like json_container() for an
+ * object, noting whether a member "type" holds a string. */
+static gboolean
+peek_object (JsonCursor *c,
+             gboolean   *type_is_string,
+             gboolean   *unsure)
+{
+  guint n_type = 0;
+
+  if (++c->depth > PEERCAM_SIO_MAX_DEPTH)
+    return FALSE;
+  c->p++;
+  json_ws (c);
+  if (c->p < c->end && *c->p == '}')
+    {
+      c->p++;
+      c->depth--;
+      return TRUE;
+    }
+  for (;;)
+    {
+      const char *key;
+      gboolean escaped = FALSE;
+      gboolean is_type;
+
+      if (c->p >= c->end || *c->p != '"')
+        return FALSE;
+      key = c->p + 1;
+      if (!json_string_full (c, &escaped))
+        return FALSE;
+      /* An escaped key might spell "type"; leave that to the full decoder. */
+      if (escaped)
+        *unsure = TRUE;
+      is_type = c->p - 1 - key == 4 && memcmp (key, "type", 4) == 0;
+      json_ws (c);
+      if (c->p >= c->end || *c->p != ':')
+        return FALSE;
+      c->p++;
+      json_ws (c);
+      if (is_type)
+        {
+          /* json-glib keeps the last of duplicate members: leave that to it. */
+          if (++n_type > 1)
+            *unsure = TRUE;
+          *type_is_string = c->p < c->end && *c->p == '"';
+        }
+      if (!json_value (c))
+        return FALSE;
+      json_ws (c);
+      if (c->p >= c->end)
+        return FALSE;
+      if (*c->p == '}')
+        {
+          c->p++;
+          c->depth--;
+          return TRUE;
+        }
+      if (*c->p != ',')
+        return FALSE;
+      c->p++;
+      json_ws (c);
+    }
+}
+
+gboolean
+peercam_sio_event_peek (const char         *data,
+                        gsize               len,
+                        PeercamSioEventPeek *peek)
+{
+  JsonCursor c = { data, data + len, 0, TRUE };
+  PeercamSioEventPeek out = { -1, NULL, 0, PEERCAM_SIO_ARG_NONE, FALSE };
+  gboolean escaped = FALSE, unsure = FALSE;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (peek != NULL, FALSE);
+
+  if (len < 2 || data[0] != '2')
+    return FALSE;
+  c.p++;
+
+  /* No namespace ("/…,"): only "/" events are relayed; others go the long way. */
+  if (g_ascii_isdigit (*c.p))
+    {
+      out.id = 0;
+      while (c.p < c.end && g_ascii_isdigit (*c.p))
+        {
+          out.id = out.id * 10 + (*c.p++ - '0');
+          if (out.id > PEERCAM_SIO_MAX_ACK_ID)
+            return FALSE;
+        }
+    }
+
+  json_ws (&c);
+  if (c.p >= c.end || *c.p != '[')
+    return FALSE;
+  c.p++;
+  c.depth = 1;
+  json_ws (&c);
+  if (c.p >= c.end || *c.p != '"')
+    return FALSE;
+  out.event = c.p + 1;
+  if (!json_string_full (&c, &escaped) || escaped)
+    return FALSE;
+  out.event_len = (gsize) (c.p - 1 - out.event);
+  json_ws (&c);
+
+  if (c.p < c.end && *c.p == ',')
+    {
+      c.p++;
+      json_ws (&c);
+      if (c.p >= c.end)
+        return FALSE;
+      switch (*c.p)
+        {
+        case '{':
+          out.arg = PEERCAM_SIO_ARG_OBJECT;
+          if (!peek_object (&c, &out.arg_type_is_string, &unsure))
+            return FALSE;
+          break;
+        case '[':
+          out.arg = PEERCAM_SIO_ARG_ARRAY;
+          if (!json_value (&c))
+            return FALSE;
+          break;
+        case '"':
+          out.arg = PEERCAM_SIO_ARG_STRING;
+          if (!json_value (&c))
+            return FALSE;
+          break;
+        default:
+          out.arg = PEERCAM_SIO_ARG_OTHER;
+          if (!json_value (&c))
+            return FALSE;
+        }
+      json_ws (&c);
+      while (c.p < c.end && *c.p == ',')
+        {
+          c.p++;
+          json_ws (&c);
+          if (!json_value (&c))
+            return FALSE;
+          json_ws (&c);
+        }
+    }
+
+  if (c.p >= c.end || *c.p != ']')
+    return FALSE;
+  c.p++;
+  json_ws (&c);
+  if (c.p != c.end || unsure)
+    return FALSE;
+
+  *peek = out;
+  return TRUE;
 }

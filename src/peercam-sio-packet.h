@@ -158,6 +158,38 @@ const char       *peercam_sio_packet_get_string_arg (const PeercamSioPacket *pac
 gboolean          peercam_sio_packet_equal         (const PeercamSioPacket *a,
                                                     const PeercamSioPacket *b);
 
+/* --- relay fast path ------------------------------------------------------ */
+
+typedef enum {
+  PEERCAM_SIO_ARG_NONE,    /* no argument after the event name */
+  PEERCAM_SIO_ARG_OBJECT,
+  PEERCAM_SIO_ARG_ARRAY,
+  PEERCAM_SIO_ARG_STRING,
+  PEERCAM_SIO_ARG_OTHER,   /* number, true, false, null */
+} PeercamSioArgKind;
+
+typedef struct {
+  gint64             id;                  /* ack id, -1 when none */
+  const char        *event;               /* points into the packet; not NUL-terminated */
+  gsize              event_len;
+  PeercamSioArgKind  arg;                 /* the first argument */
+  gboolean           arg_type_is_string;  /* object whose member "type" is a string */
+} PeercamSioEventPeek;
+
+/* Looks at a Socket.IO EVENT on "/" (no namespace prefix) without building
+ * a JSON tree, so a relayed packet can be forwarded as it came.
+ *
+ * TRUE means peercam_sio_packet_decode() would succeed on the same bytes
+ * (they are valid UTF-8 without NUL, and the JSON passes the same strict
+ * checks) and yield an EVENT on "/" that @peek describes. FALSE only means
+ * "not answered here" (an error, a namespace, escapes in the event name or
+ * in a key of the first argument, duplicate "type" keys…): decode the
+ * packet with peercam_sio_packet_decode() for the verdict. No UTF-8
+ * validation is needed beforehand; it is done on the way. */
+gboolean          peercam_sio_event_peek           (const char             *data,
+                                                    gsize                   len,
+                                                    PeercamSioEventPeek    *peek);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamEioPacket, peercam_eio_packet_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamSioPacket, peercam_sio_packet_free)
 

@@ -397,11 +397,16 @@ test_sio_garbage (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(PeercamSioPacket) packet = peercam_sio_packet_decode (cases[i].data, strlen (cases[i].data), &error);
 
+      PeercamSioEventPeek peek;
+
       if (packet != NULL || !g_error_matches (error, PEERCAM_PROTOCOL_ERROR, cases[i].code))
         g_error ("case %u (%s): expected error %d, got %s", i, cases[i].data, cases[i].code,
                  error ? error->message : "success");
       g_assert_nonnull (error->message);
       g_assert_cmpstr (error->message, !=, "");
+      /* The relay fast path must never accept what decoding refuses. */
+      if (peercam_sio_event_peek (cases[i].data, strlen (cases[i].data), &peek))
+        g_error ("case %u (%s): peek accepted a refused packet", i, cases[i].data);
     }
 
   /* Embedded NUL. */
@@ -411,6 +416,80 @@ test_sio_garbage (void)
 
     g_assert_null (packet);
     g_assert_error (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_INVALID_UTF8);
+  }
+}
+
+static void
+test_sio_event_peek (void)
+{
+  static const struct {
+    const char        *data;
+    gint64             id;
+    const char        *event;
+    PeercamSioArgKind  arg;
+    gboolean           type_is_string;
+  } ok[] = {
+    { "2[\"signal\",{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, TRUE },
+    { "27[\"signal\",{\"sdp\":\"x\",\"type\":\"\"}]", 7, "signal", PEERCAM_SIO_ARG_OBJECT, TRUE },
+    { "2[\"signal\",{\"type\":1}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, FALSE },
+    { "2[\"signal\",{\"type\":null}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, FALSE },
+    { "2[\"signal\",{\"types\":\"x\",\"o\":{\"type\":\"x\"}}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, FALSE },
+    { "2[\"ice\",{\"candidate\":\"candidate:1 1 udp 1 ::1 9 typ host\",\"sdpMLineIndex\":0}]",
+      -1, "ice", PEERCAM_SIO_ARG_OBJECT, FALSE },
+    { "2 [ \"ice\" , { } , 1.5e3 , [ true , null ] ] \n", -1, "ice", PEERCAM_SIO_ARG_OBJECT, FALSE },
+    { "2[\"bye\"]", -1, "bye", PEERCAM_SIO_ARG_NONE, FALSE },
+    { "22147483647[\"bye\",\"id\"]", G_MAXINT32, "bye", PEERCAM_SIO_ARG_STRING, FALSE },
+    { "2[\"bye\",[]]", -1, "bye", PEERCAM_SIO_ARG_ARRAY, FALSE },
+    { "2[\"bye\",-0.5]", -1, "bye", PEERCAM_SIO_ARG_OTHER, FALSE },
+    { "2[\"caf\xc3\xa9 \xf0\x9f\x93\xb7\",\"\\ud83d\\udcf7\"]", -1, "caf\xc3\xa9 \xf0\x9f\x93\xb7", PEERCAM_SIO_ARG_STRING, FALSE },
+  };
+  /* Valid packets the fast path leaves to peercam_sio_packet_decode(). */
+  static const char *const unanswered[] = {
+    "2/,[\"signal\",{\"type\":\"x\"}]",           /* namespace */
+    "2/admin,[\"signal\",{\"type\":\"x\"}]",
+    "2[\"sig\\u006eal\",{\"type\":\"x\"}]",      /* escaped event name */
+    "2[\"signal\",{\"typ\\u0065\":\"x\"}]",      /* escaped key */
+    "2[\"signal\",{\"type\":\"x\",\"type\":1}]",  /* duplicate "type" */
+    "2[1]",
+    "0{}",
+    "31[\"x\"]",
+    "4\"oops\"",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+    {
+      g_autoptr(PeercamSioPacket) packet = decode_ok (ok[i].data);
+      PeercamSioEventPeek peek;
+
+      if (!peercam_sio_event_peek (ok[i].data, strlen (ok[i].data), &peek))
+        g_error ("case %u (%s): not peeked", i, ok[i].data);
+      g_assert_cmpint (peek.id, ==, ok[i].id);
+      g_assert_cmpint (peek.id, ==, packet->id);
+      g_assert_cmpmem (peek.event, peek.event_len, ok[i].event, strlen (ok[i].event));
+      g_assert_cmpstr (peercam_sio_packet_get_event (packet, NULL), ==, ok[i].event);
+      g_assert_cmpint (peek.arg, ==, ok[i].arg);
+      g_assert_cmpint (peek.arg == PEERCAM_SIO_ARG_NONE, ==, peercam_sio_packet_get_n_args (packet) == 0);
+      if (peek.arg == PEERCAM_SIO_ARG_OBJECT)
+        g_assert_cmpint (peek.arg_type_is_string, ==, ok[i].type_is_string);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (unanswered); i++)
+    {
+      g_autoptr(PeercamSioPacket) packet = decode_ok (unanswered[i]);
+      PeercamSioEventPeek peek;
+
+      if (peercam_sio_event_peek (unanswered[i], strlen (unanswered[i]), &peek))
+        g_error ("case %u (%s): peeked", i, unanswered[i]);
+    }
+
+  /* Not NUL-terminated: the peek must stay inside the given length. */
+  {
+    const char *text = "2[\"bye\"]]]]";
+    PeercamSioEventPeek peek;
+
+    g_assert_true (peercam_sio_event_peek (text, 8, &peek));
+    g_assert_false (peercam_sio_event_peek (text, 7, &peek));
+    g_assert_false (peercam_sio_event_peek ("2[\"a\0\"]", 6, &peek));
   }
 }
 
@@ -510,6 +589,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sio/unicode", test_sio_unicode);
   g_test_add_func ("/sio/garbage", test_sio_garbage);
   g_test_add_func ("/sio/deep-and-huge", test_sio_deep_and_huge);
+  g_test_add_func ("/sio/event-peek", test_sio_event_peek);
   g_test_add_func ("/sio/boxed", test_boxed);
 
   return g_test_run ();
