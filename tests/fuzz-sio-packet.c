@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Any input must decode or fail cleanly, and anything that decodes must
- * encode to text that decodes to the same packet.
+ * encode to text that decodes to the same packet. The relay fast path may
+ * only accept what the full decoder accepts, and must describe it the same.
  */
 #include "peercam-sio-packet.h"
 
@@ -43,6 +44,55 @@ check_sio (const char *text, gsize len)
     }
 }
 
+static void
+check_peek (const char *text, gsize len)
+{
+  PeercamSioEventPeek peek;
+  g_autoptr(PeercamSioPacket) packet = NULL;
+  JsonNode *arg;
+
+  if (!peercam_sio_event_peek (text, len, &peek))
+    return;
+
+  packet = peercam_sio_packet_decode (text, len, NULL);
+  if (packet == NULL)
+    g_error ("peek accepted what decode refuses: %.*s", (int) len, text);
+  g_assert_cmpint (packet->type, ==, PEERCAM_SIO_EVENT);
+  g_assert_cmpstr (packet->nsp, ==, "/");
+  g_assert_cmpint (packet->id, ==, peek.id);
+  g_assert_cmpmem (peercam_sio_packet_get_event (packet, NULL),
+                   strlen (peercam_sio_packet_get_event (packet, NULL)),
+                   peek.event, peek.event_len);
+
+  arg = peercam_sio_packet_get_arg (packet, 0);
+  switch (peek.arg)
+    {
+    case PEERCAM_SIO_ARG_NONE:
+      g_assert_null (arg);
+      break;
+    case PEERCAM_SIO_ARG_OBJECT:
+      g_assert_true (arg != NULL && JSON_NODE_HOLDS_OBJECT (arg));
+      g_assert_cmpint (peek.arg_type_is_string, ==,
+                       json_object_has_member (json_node_get_object (arg), "type") &&
+                       JSON_NODE_HOLDS_VALUE (json_object_get_member (json_node_get_object (arg), "type")) &&
+                       json_node_get_value_type (json_object_get_member (json_node_get_object (arg), "type")) == G_TYPE_STRING);
+      break;
+    case PEERCAM_SIO_ARG_ARRAY:
+      g_assert_true (arg != NULL && JSON_NODE_HOLDS_ARRAY (arg));
+      break;
+    case PEERCAM_SIO_ARG_STRING:
+      g_assert_true (arg != NULL && JSON_NODE_HOLDS_VALUE (arg) &&
+                     json_node_get_value_type (arg) == G_TYPE_STRING);
+      break;
+    case PEERCAM_SIO_ARG_OTHER:
+      g_assert_true (arg != NULL && (JSON_NODE_HOLDS_NULL (arg) ||
+                     (JSON_NODE_HOLDS_VALUE (arg) && json_node_get_value_type (arg) != G_TYPE_STRING)));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -79,5 +129,6 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     }
 
   check_sio (text, size);
+  check_peek (text, size);
   return 0;
 }
