@@ -128,8 +128,12 @@ peercam_application_start_hosting (PeercamApplication  *self,
 
   if (!peercam_signaling_server_start (server, error))
     {
-      g_autofree char *message = g_strdup_printf (_("Could not host a room on port %u: %s"),
-                                                  port, (*error)->message);
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        message = g_strdup_printf (_("Could not host a room: port %u is already in use"), port);
+      else
+        message = g_strdup_printf (_("Could not host a room on port %u: %s"), port, (*error)->message);
 
       g_free ((*error)->message);
       (*error)->message = g_steal_pointer (&message);
@@ -344,11 +348,17 @@ peercam_application_command_line (GApplication            *app,
 
   if (self->options->mode == PEERCAM_MODE_VIEWER)
     {
-      peercam_application_new_viewer_window (self);
+      GtkWindow *window = peercam_application_new_viewer_window (self);
+
+      if (error != NULL)
+        peercam_viewer_window_show_error (PEERCAM_VIEWER_WINDOW (window), error->message);
     }
   else
     {
       GtkWindow *window = peercam_application_new_caller_window (self);
+
+      if (error != NULL)
+        peercam_caller_window_show_error (PEERCAM_CALLER_WINDOW (window), error->message);
 
       if (self->options->call)
         {

@@ -2836,6 +2836,16 @@ peercam_call_engine_set_video_size (PeercamCallEngine *self,
   g_object_set (self, "width", width, "height", height, "framerate", framerate, NULL);
 }
 
+static void
+replace_sink (GstElement **slot,
+              GstElement  *sink)
+{
+  if (sink)
+    gst_object_ref_sink (sink);
+  g_clear_object (slot);
+  *slot = sink;
+}
+
 /* The sink takes effect at the next start_local_video() (caller). */
 void
 peercam_call_engine_set_local_sink (PeercamCallEngine *self,
@@ -2843,10 +2853,7 @@ peercam_call_engine_set_local_sink (PeercamCallEngine *self,
 {
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
-  if (sink)
-    gst_object_ref_sink (sink);
-  g_clear_object (&self->local_sink);
-  self->local_sink = sink;
+  replace_sink (&self->local_sink, sink);
 }
 
 /* The sink takes effect at the next offer (viewer). */
@@ -2856,10 +2863,7 @@ peercam_call_engine_set_remote_sink (PeercamCallEngine *self,
 {
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
-  if (sink)
-    gst_object_ref_sink (sink);
-  g_clear_object (&self->remote_sink);
-  self->remote_sink = sink;
+  replace_sink (&self->remote_sink, sink);
 }
 
 guint64

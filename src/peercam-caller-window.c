@@ -634,3 +634,14 @@ peercam_caller_window_join (PeercamCallerWindow *self,
     _peercam_window_show_error (self->toast_overlay, error->message);
   peercam_caller_window_update (self);
 }
+
+/* For errors that belong to this window but happen outside it, such as a
+ * room that could not be hosted for the command line that opened it. */
+void
+peercam_caller_window_show_error (PeercamCallerWindow *self,
+                                  const char          *message)
+{
+  g_return_if_fail (PEERCAM_IS_CALLER_WINDOW (self));
+
+  _peercam_window_show_error (self->toast_overlay, message);
+}

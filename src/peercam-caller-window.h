@@ -25,4 +25,7 @@ void                 peercam_caller_window_join        (PeercamCallerWindow *sel
                                                         const char          *token,
                                                         const char          *pin);
 
+void                 peercam_caller_window_show_error (PeercamCallerWindow *self,
+                                                        const char          *message);
+
 G_END_DECLS

@@ -261,3 +261,14 @@ peercam_viewer_window_join (PeercamViewerWindow *self,
     _peercam_window_show_error (self->toast_overlay, error->message);
   peercam_viewer_window_update (self);
 }
+
+/* For errors that belong to this window but happen outside it, such as a
+ * room that could not be hosted for the command line that opened it. */
+void
+peercam_viewer_window_show_error (PeercamViewerWindow *self,
+                                  const char          *message)
+{
+  g_return_if_fail (PEERCAM_IS_VIEWER_WINDOW (self));
+
+  _peercam_window_show_error (self->toast_overlay, message);
+}

@@ -23,4 +23,7 @@ void                 peercam_viewer_window_join        (PeercamViewerWindow *sel
                                                         const char          *token,
                                                         const char          *pin);
 
+void                 peercam_viewer_window_show_error (PeercamViewerWindow *self,
+                                                        const char          *message);
+
 G_END_DECLS

@@ -251,6 +251,21 @@ test_join_dialog (void)
   gtk_window_destroy (viewer);
 }
 
+/* A port someone else holds: the error says so plainly. */
+static void
+test_host_port_in_use (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (peercam_application_start_hosting (app, port, NULL, FALSE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_assert_nonnull (strstr (error->message, "already in use"));
+  g_assert_null (peercam_application_get_server (app));
+}
+
 static void
 test_app_actions (void)
 {
@@ -282,6 +297,7 @@ main (int   argc,
   g_test_add_func ("/gui/caller-window", test_caller_window);
   g_test_add_func ("/gui/viewer-window", test_viewer_window);
   g_test_add_func ("/gui/host-window", test_host_window);
+  g_test_add_func ("/gui/host-port-in-use", test_host_port_in_use);
   g_test_add_func ("/gui/join-dialog", test_join_dialog);
   g_test_add_func ("/gui/preferences-window", test_preferences_window);
 
