@@ -1,237 +1,27 @@
 /* test-camera-portal.c — PeercamCameraPortal against a fake camera portal
- *
- * The fake is a GDBus object on a private bus (GTestDBus), served from its own
- * thread and connection: libportal makes blocking calls, which a service on
- * the test's own main context could never answer.
+ * (peercam-fake-portal.c) on a private bus (GTestDBus)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
+#include "peercam-fake-portal.h"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #define WAIT_TIMEOUT_S 10
 
-static const char fake_portal_xml[] =
-  "<node>"
-  "  <interface name='org.freedesktop.portal.Camera'>"
-  "    <method name='AccessCamera'>"
-  "      <arg type='a{sv}' name='options' direction='in'/>"
-  "      <arg type='o' name='handle' direction='out'/>"
-  "    </method>"
-  "    <method name='OpenPipeWireRemote'>"
-  "      <arg type='a{sv}' name='options' direction='in'/>"
-  "      <arg type='h' name='fd' direction='out'/>"
-  "    </method>"
-  "    <property name='IsCameraPresent' type='b' access='read'/>"
-  "    <property name='version' type='u' access='read'/>"
-  "  </interface>"
-  "</node>";
-
-typedef struct {
-  GTestDBus       *bus;
-  GThread         *thread;
-  GMainContext    *context;
-  GMainLoop       *loop;
-  GDBusConnection *connection;
-  GDBusNodeInfo   *info;
-  guint            registration;
-
-  GMutex           lock;
-  GCond            cond;
-  gboolean         ready;
-
-  /* set by the test, read by the service thread */
-  int              response;          /* 0 granted, 1 cancelled by user, 2 other */
-  int              access_calls;
-  int              open_calls;
-  char            *last_handle;
-} FakePortal;
-
-static FakePortal fake;
-
-static void
-fake_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
-                  const char            *method_name,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
-{
-  if (g_str_equal (method_name, "AccessCamera"))
-    {
-      g_autoptr(GVariant) options = NULL;
-      g_autofree char *escaped = NULL;
-      g_autofree char *handle = NULL;
-      const char *token = "t";
-      int response;
-
-      g_variant_get (parameters, "(@a{sv})", &options);
-      g_variant_lookup (options, "handle_token", "&s", &token);
-
-      /* The Request path the portal spec promises: the caller's unique name
-       * without ':' and with '.' → '_', then the caller's token. */
-      escaped = g_strdup (sender + 1);
-      g_strdelimit (escaped, ".", '_');
-      handle = g_strdup_printf ("/org/freedesktop/portal/desktop/request/%s/%s", escaped, token);
-
-      g_mutex_lock (&fake.lock);
-      fake.access_calls++;
-      response = fake.response;
-      g_free (fake.last_handle);
-      fake.last_handle = g_strdup (handle);
-      g_mutex_unlock (&fake.lock);
-
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", handle));
-
-      /* Like xdg-desktop-portal: a unicast signal to the caller (libportal
-       * adds no match rule), sent from the connection that owns the name. */
-      g_dbus_connection_emit_signal (connection, sender, handle,
-                                     "org.freedesktop.portal.Request", "Response",
-                                     g_variant_new ("(u@a{sv})", response,
-                                                    g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
-                                     NULL);
-    }
-  else if (g_str_equal (method_name, "OpenPipeWireRemote"))
-    {
-      g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
-      int pair[2];
-
-      g_mutex_lock (&fake.lock);
-      fake.open_calls++;
-      g_mutex_unlock (&fake.lock);
-
-      /* A socket whose peer is gone: any PipeWire client on it sees a hang-up
-       * at once instead of waiting for a daemon. */
-      g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair));
-      g_unix_fd_list_append (fds, pair[0], NULL);
-      close (pair[0]);
-      close (pair[1]);
-      g_dbus_method_invocation_return_value_with_unix_fd_list (invocation,
-                                                               g_variant_new ("(h)", 0), fds);
-    }
-  else
-    {
-      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
-                                             "no method %s", method_name);
-    }
-}
-
-static GVariant *
-fake_get_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GError          **error,
-                   gpointer          user_data)
-{
-  if (g_str_equal (property_name, "IsCameraPresent"))
-    return g_variant_new_boolean (TRUE);
-  if (g_str_equal (property_name, "version"))
-    return g_variant_new_uint32 (1);
-  return NULL;
-}
-
-static const GDBusInterfaceVTable fake_vtable = {
-  .method_call = fake_method_call,
-  .get_property = fake_get_property,
-};
-
-static gpointer
-fake_thread (gpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  guint32 result = 0;
-
-  g_main_context_push_thread_default (fake.context);
-
-  fake.connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (fake.bus),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  fake.info = g_dbus_node_info_new_for_xml (fake_portal_xml, &error);
-  g_assert_no_error (error);
-  fake.registration = g_dbus_connection_register_object (fake.connection,
-                                                         "/org/freedesktop/portal/desktop",
-                                                         fake.info->interfaces[0],
-                                                         &fake_vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  /* Owned synchronously so the name is there before the first test looks. */
-  reply = g_dbus_connection_call_sync (fake.connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "RequestName",
-                                       g_variant_new ("(su)", "org.freedesktop.portal.Desktop", 4 /* DO_NOT_QUEUE */),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(u)", &result);
-  g_assert_cmpuint (result, ==, 1 /* PRIMARY_OWNER */);
-
-  g_mutex_lock (&fake.lock);
-  fake.ready = TRUE;
-  g_cond_signal (&fake.cond);
-  g_mutex_unlock (&fake.lock);
-
-  g_main_loop_run (fake.loop);
-
-  g_dbus_connection_unregister_object (fake.connection, fake.registration);
-  g_dbus_connection_close_sync (fake.connection, NULL, NULL);
-  g_clear_object (&fake.connection);
-  g_clear_pointer (&fake.info, g_dbus_node_info_unref);
-  g_main_context_pop_thread_default (fake.context);
-
-  return NULL;
-}
+static GTestDBus *test_bus;
 
 static void
 fake_portal_start (void)
 {
-  if (fake.thread != NULL)
-    return;
-
-  fake.context = g_main_context_new ();
-  fake.loop = g_main_loop_new (fake.context, FALSE);
-  fake.thread = g_thread_new ("fake-portal", fake_thread, NULL);
-
-  g_mutex_lock (&fake.lock);
-  while (!fake.ready)
-    g_cond_wait (&fake.cond, &fake.lock);
-  g_mutex_unlock (&fake.lock);
-}
-
-static void
-fake_portal_stop (void)
-{
-  if (fake.thread == NULL)
-    return;
-
-  g_main_loop_quit (fake.loop);
-  g_thread_join (fake.thread);
-  fake.thread = NULL;
-  g_clear_pointer (&fake.loop, g_main_loop_unref);
-  g_clear_pointer (&fake.context, g_main_context_unref);
-  g_clear_pointer (&fake.last_handle, g_free);
-}
-
-static void
-fake_portal_set_response (int response)
-{
-  g_mutex_lock (&fake.lock);
-  fake.response = response;
-  g_mutex_unlock (&fake.lock);
+  peercam_fake_portal_start (g_test_dbus_get_bus_address (test_bus));
 }
 
 /* --- helpers ------------------------------------------------------------ */
@@ -310,7 +100,7 @@ test_not_available (void)
     }
 
   /* Runs before the fake portal owns its name: nothing on the bus. */
-  g_assert_null (fake.thread);
+  g_assert_false (peercam_fake_portal_is_running ());
   portal = peercam_camera_portal_new ();
   g_assert_false (peercam_camera_portal_is_available (portal));
 
@@ -339,13 +129,14 @@ test_granted (void)
   g_autoptr(GDBusConnection) bus = NULL;
   g_autofree char *escaped = NULL;
   g_autofree char *prefix = NULL;
+  g_autofree char *last_handle = NULL;
   int notifies = 0;
   int calls;
   int fd;
 
   fake_portal_start ();
-  fake_portal_set_response (0);
-  calls = fake.access_calls;
+  peercam_fake_portal_set_response (0);
+  calls = peercam_fake_portal_get_access_calls ();
 
   portal = peercam_camera_portal_new ();
   g_signal_connect (portal, "notify::granted", G_CALLBACK (count_notify_cb), &notifies);
@@ -356,14 +147,15 @@ test_granted (void)
   g_assert_no_error (error);
   g_assert_true (peercam_camera_portal_get_granted (portal));
   g_assert_cmpint (notifies, ==, 1);
-  g_assert_cmpint (fake.access_calls, ==, calls + 1);
+  g_assert_cmpint (peercam_fake_portal_get_access_calls (), ==, calls + 1);
 
   /* The handle was derived from our own unique name, as the spec says. */
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   escaped = g_strdup (g_dbus_connection_get_unique_name (bus) + 1);
   g_strdelimit (escaped, ".", '_');
   prefix = g_strdup_printf ("/org/freedesktop/portal/desktop/request/%s/", escaped);
-  g_assert_true (g_str_has_prefix (fake.last_handle, prefix));
+  last_handle = peercam_fake_portal_dup_last_handle ();
+  g_assert_true (g_str_has_prefix (last_handle, prefix));
 
   fd = peercam_camera_portal_open_pipewire_remote (portal, &error);
   g_assert_no_error (error);
@@ -372,7 +164,7 @@ test_granted (void)
   g_assert_cmpint (peercam_camera_portal_get_pipewire_fd (portal), ==, fd);
   /* Opened once: a second call hands back the same remote. */
   g_assert_cmpint (peercam_camera_portal_open_pipewire_remote (portal, NULL), ==, fd);
-  g_assert_cmpint (fake.open_calls, ==, 1);
+  g_assert_cmpint (peercam_fake_portal_get_open_calls (), ==, 1);
 
   /* Not listed here: the fake remote is no PipeWire daemon, and PipeWire
    * 0.3.65's device provider can wait forever in start() when its remote
@@ -390,7 +182,7 @@ test_denied (void)
   for (int response = 1; response <= 2; response++)
     {
       g_clear_object (&portal);
-      fake_portal_set_response (response);
+      peercam_fake_portal_set_response (response);
       portal = peercam_camera_portal_new ();
 
       g_assert_false (request_access (portal, &error));
@@ -417,14 +209,14 @@ test_retry_after_denial (void)
   portal = peercam_camera_portal_new ();
   g_signal_connect (portal, "notify::granted", G_CALLBACK (count_notify_cb), &notifies);
 
-  fake_portal_set_response (1);
+  peercam_fake_portal_set_response (1);
   g_assert_false (request_access (portal, &error));
   g_assert_error (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED);
   g_clear_error (&error);
   g_assert_cmpint (notifies, ==, 0);
 
   /* The user changed their mind: the same object asks again. */
-  fake_portal_set_response (0);
+  peercam_fake_portal_set_response (0);
   g_assert_true (request_access (portal, &error));
   g_assert_no_error (error);
   g_assert_true (peercam_camera_portal_get_granted (portal));
@@ -452,7 +244,7 @@ test_list_through_portal (void)
   list = peercam_camera_list_new ();
   g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, -1);
 
-  fake_portal_set_response (1);
+  peercam_fake_portal_set_response (1);
   g_assert_false (request_access (portal, &error));
   g_assert_error (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED);
   g_clear_error (&error);
@@ -461,7 +253,7 @@ test_list_through_portal (void)
   g_assert_cmpint (peercam_camera_list_get_pipewire_fd (list), ==, -1);
 
   /* Retry. */
-  fake_portal_set_response (0);
+  peercam_fake_portal_set_response (0);
   g_assert_true (request_access (portal, &error));
   g_assert_no_error (error);
   fd = peercam_camera_portal_open_pipewire_remote (portal, &error);
@@ -507,8 +299,8 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
 
   /* Before anything takes the session bus: libportal uses the singleton. */
-  fake.bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (fake.bus);
+  test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (test_bus);
 
   /* Order matters: the first test needs a bus without the portal. */
   g_test_add_func ("/camera-portal/not-available", test_not_available);
@@ -519,9 +311,9 @@ main (int argc, char **argv)
 
   ret = g_test_run ();
 
-  fake_portal_stop ();
-  g_test_dbus_down (fake.bus);
-  g_clear_object (&fake.bus);
+  peercam_fake_portal_stop ();
+  g_test_dbus_down (test_bus);
+  g_clear_object (&test_bus);
   gst_deinit ();
 
   return ret;

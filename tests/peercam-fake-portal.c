@@ -1,0 +1,272 @@
+/* peercam-fake-portal.c — see peercam-fake-portal.h
+ *
+ * The fake is a GDBus object on a private bus (GTestDBus), served from its own
+ * thread and connection: libportal makes blocking calls, which a service on
+ * the test's own main context could never answer.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-fake-portal.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+
+static const char fake_portal_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.portal.Camera'>"
+  "    <method name='AccessCamera'>"
+  "      <arg type='a{sv}' name='options' direction='in'/>"
+  "      <arg type='o' name='handle' direction='out'/>"
+  "    </method>"
+  "    <method name='OpenPipeWireRemote'>"
+  "      <arg type='a{sv}' name='options' direction='in'/>"
+  "      <arg type='h' name='fd' direction='out'/>"
+  "    </method>"
+  "    <property name='IsCameraPresent' type='b' access='read'/>"
+  "    <property name='version' type='u' access='read'/>"
+  "  </interface>"
+  "</node>";
+
+typedef struct {
+  char            *bus_address;
+  GThread         *thread;
+  GMainContext    *context;
+  GMainLoop       *loop;
+  GDBusConnection *connection;
+  GDBusNodeInfo   *info;
+  guint            registration;
+
+  GMutex           lock;
+  GCond            cond;
+  gboolean         ready;
+
+  /* set by the test, read by the service thread */
+  int              response;          /* 0 granted, 1 cancelled by user, 2 other */
+  int              access_calls;
+  int              open_calls;
+  char            *last_handle;
+} FakePortal;
+
+static FakePortal fake;
+
+static void
+fake_method_call (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  if (g_str_equal (method_name, "AccessCamera"))
+    {
+      g_autoptr(GVariant) options = NULL;
+      g_autofree char *escaped = NULL;
+      g_autofree char *handle = NULL;
+      const char *token = "t";
+      int response;
+
+      g_variant_get (parameters, "(@a{sv})", &options);
+      g_variant_lookup (options, "handle_token", "&s", &token);
+
+      /* The Request path the portal spec promises: the caller's unique name
+       * without ':' and with '.' → '_', then the caller's token. */
+      escaped = g_strdup (sender + 1);
+      g_strdelimit (escaped, ".", '_');
+      handle = g_strdup_printf ("/org/freedesktop/portal/desktop/request/%s/%s", escaped, token);
+
+      g_mutex_lock (&fake.lock);
+      fake.access_calls++;
+      response = fake.response;
+      g_free (fake.last_handle);
+      fake.last_handle = g_strdup (handle);
+      g_mutex_unlock (&fake.lock);
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", handle));
+
+      /* Like xdg-desktop-portal: a unicast signal to the caller (libportal
+       * adds no match rule), sent from the connection that owns the name. */
+      g_dbus_connection_emit_signal (connection, sender, handle,
+                                     "org.freedesktop.portal.Request", "Response",
+                                     g_variant_new ("(u@a{sv})", response,
+                                                    g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                                     NULL);
+    }
+  else if (g_str_equal (method_name, "OpenPipeWireRemote"))
+    {
+      g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+      int pair[2];
+
+      g_mutex_lock (&fake.lock);
+      fake.open_calls++;
+      g_mutex_unlock (&fake.lock);
+
+      /* A socket whose peer is gone: any PipeWire client on it sees a hang-up
+       * at once instead of waiting for a daemon. */
+      g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair));
+      g_unix_fd_list_append (fds, pair[0], NULL);
+      close (pair[0]);
+      close (pair[1]);
+      g_dbus_method_invocation_return_value_with_unix_fd_list (invocation,
+                                                               g_variant_new ("(h)", 0), fds);
+    }
+  else
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
+                                             "no method %s", method_name);
+    }
+}
+
+static GVariant *
+fake_get_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  if (g_str_equal (property_name, "IsCameraPresent"))
+    return g_variant_new_boolean (TRUE);
+  if (g_str_equal (property_name, "version"))
+    return g_variant_new_uint32 (1);
+  return NULL;
+}
+
+static const GDBusInterfaceVTable fake_vtable = {
+  .method_call = fake_method_call,
+  .get_property = fake_get_property,
+};
+
+static gpointer
+fake_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint32 result = 0;
+
+  g_main_context_push_thread_default (fake.context);
+
+  fake.connection = g_dbus_connection_new_for_address_sync (
+      fake.bus_address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  fake.info = g_dbus_node_info_new_for_xml (fake_portal_xml, &error);
+  g_assert_no_error (error);
+  fake.registration = g_dbus_connection_register_object (fake.connection,
+                                                         "/org/freedesktop/portal/desktop",
+                                                         fake.info->interfaces[0],
+                                                         &fake_vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Owned synchronously so the name is there before the first test looks. */
+  reply = g_dbus_connection_call_sync (fake.connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.portal.Desktop", 4 /* DO_NOT_QUEUE */),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &result);
+  g_assert_cmpuint (result, ==, 1 /* PRIMARY_OWNER */);
+
+  g_mutex_lock (&fake.lock);
+  fake.ready = TRUE;
+  g_cond_signal (&fake.cond);
+  g_mutex_unlock (&fake.lock);
+
+  g_main_loop_run (fake.loop);
+
+  g_dbus_connection_unregister_object (fake.connection, fake.registration);
+  g_dbus_connection_close_sync (fake.connection, NULL, NULL);
+  g_clear_object (&fake.connection);
+  g_clear_pointer (&fake.info, g_dbus_node_info_unref);
+  g_main_context_pop_thread_default (fake.context);
+
+  return NULL;
+}
+
+void
+peercam_fake_portal_start (const char *bus_address)
+{
+  g_return_if_fail (bus_address != NULL);
+
+  if (fake.thread != NULL)
+    return;
+
+  fake.ready = FALSE;
+  fake.bus_address = g_strdup (bus_address);
+  fake.context = g_main_context_new ();
+  fake.loop = g_main_loop_new (fake.context, FALSE);
+  fake.thread = g_thread_new ("fake-portal", fake_thread, NULL);
+
+  g_mutex_lock (&fake.lock);
+  while (!fake.ready)
+    g_cond_wait (&fake.cond, &fake.lock);
+  g_mutex_unlock (&fake.lock);
+}
+
+void
+peercam_fake_portal_stop (void)
+{
+  if (fake.thread == NULL)
+    return;
+
+  g_main_loop_quit (fake.loop);
+  g_thread_join (fake.thread);
+  fake.thread = NULL;
+  g_clear_pointer (&fake.loop, g_main_loop_unref);
+  g_clear_pointer (&fake.context, g_main_context_unref);
+  g_clear_pointer (&fake.last_handle, g_free);
+  g_clear_pointer (&fake.bus_address, g_free);
+}
+
+gboolean
+peercam_fake_portal_is_running (void)
+{
+  return fake.thread != NULL;
+}
+
+void
+peercam_fake_portal_set_response (int response)
+{
+  g_mutex_lock (&fake.lock);
+  fake.response = response;
+  g_mutex_unlock (&fake.lock);
+}
+
+int
+peercam_fake_portal_get_access_calls (void)
+{
+  int calls;
+
+  g_mutex_lock (&fake.lock);
+  calls = fake.access_calls;
+  g_mutex_unlock (&fake.lock);
+  return calls;
+}
+
+int
+peercam_fake_portal_get_open_calls (void)
+{
+  int calls;
+
+  g_mutex_lock (&fake.lock);
+  calls = fake.open_calls;
+  g_mutex_unlock (&fake.lock);
+  return calls;
+}
+
+char *
+peercam_fake_portal_dup_last_handle (void)
+{
+  char *handle;
+
+  g_mutex_lock (&fake.lock);
+  handle = g_strdup (fake.last_handle);
+  g_mutex_unlock (&fake.lock);
+  return handle;
+}

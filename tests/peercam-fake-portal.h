@@ -1,0 +1,32 @@
+/* peercam-fake-portal.h — a fake XDG camera portal for the tests: the
+ * org.freedesktop.portal.Camera interface (AccessCamera, OpenPipeWireRemote,
+ * IsCameraPresent) owned as org.freedesktop.portal.Desktop on a private bus
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Request::Response codes the fake answers AccessCamera with. */
+#define PEERCAM_FAKE_PORTAL_GRANT      0   /* the user allowed the camera */
+#define PEERCAM_FAKE_PORTAL_DENY       1   /* the user said no */
+#define PEERCAM_FAKE_PORTAL_DENY_OTHER 2   /* refused otherwise (stored permission) */
+
+/* Serves the portal from a thread of its own, on its own connection to
+ * @bus_address (libportal makes blocking calls, which a service on the
+ * caller's main context could never answer). Returns once the name is owned;
+ * a second call does nothing. */
+void       peercam_fake_portal_start            (const char *bus_address);
+void       peercam_fake_portal_stop             (void);
+gboolean   peercam_fake_portal_is_running       (void);
+
+void       peercam_fake_portal_set_response     (int         response);
+int        peercam_fake_portal_get_access_calls (void);
+int        peercam_fake_portal_get_open_calls   (void);
+/* The Request object path of the last AccessCamera call, or NULL. */
+char      *peercam_fake_portal_dup_last_handle  (void);
+
+G_END_DECLS
