@@ -2,6 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "peercam-camera-list.h"
+#include "peercam-caller-window.h"
 #include "peercam-test-util.h"
 
 static gboolean
@@ -41,6 +43,45 @@ void
 peercam_test_spin (guint ms)
 {
   peercam_test_wait_until (never, NULL, ms);
+}
+
+/* For peercam_test_wait_until (): shown and laid out. */
+gboolean
+peercam_test_is_mapped (gpointer widget)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (widget)) && gtk_widget_get_width (GTK_WIDGET (widget)) > 0;
+}
+
+/* A composite template's child of @window's @type; it must exist. */
+GtkWidget *
+peercam_test_template_child (gpointer    window,
+                             GType       type,
+                             const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), type, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+/* Position of the entry called @name in a caller window's source drop-down,
+ * or GTK_INVALID_LIST_POSITION. */
+guint
+peercam_test_source_position (GtkWidget  *caller_window,
+                              const char *name)
+{
+  GtkWidget *dropdown = peercam_test_template_child (caller_window, PEERCAM_TYPE_CALLER_WINDOW,
+                                                     "source_dropdown");
+  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PeercamCamera) item = g_list_model_get_item (model, i);
+
+      if (g_str_equal (peercam_camera_get_name (item), name))
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
 }
 
 GdkTexture *

@@ -14,6 +14,12 @@ gboolean    peercam_test_wait_until      (gboolean   (*condition) (gpointer data
                                           gpointer     data,
                                           guint        timeout_ms);
 void        peercam_test_spin            (guint        ms);
+gboolean    peercam_test_is_mapped       (gpointer     widget);
+GtkWidget  *peercam_test_template_child  (gpointer     window,
+                                          GType        type,
+                                          const char  *name);
+guint       peercam_test_source_position (GtkWidget   *caller_window,
+                                          const char  *name);
 GdkTexture *peercam_test_render_widget   (GtkWidget   *widget);
 gboolean    peercam_test_texture_is_blank (GdkTexture *texture);
 char       *peercam_test_save_screenshot (GtkWidget   *widget,

@@ -17,23 +17,6 @@
 
 static PeercamApplication *app;
 
-static GtkWidget *
-child (gpointer    window,
-       GType       type,
-       const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), type, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
-}
-
 static gboolean
 session_joined (gpointer data)
 {
@@ -64,7 +47,7 @@ typedef struct {
 static gboolean
 viewer_shows_video (gpointer data)
 {
-  GtkStack *stack = GTK_STACK (child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
+  GtkStack *stack = GTK_STACK (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
 
   return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
 }
@@ -78,7 +61,7 @@ viewer_waiting (gpointer data)
 static gboolean
 picture_has_frame (gpointer data)
 {
-  GtkPicture *picture = GTK_PICTURE (child (data, PEERCAM_TYPE_VIEWER_WINDOW, "remote_picture"));
+  GtkPicture *picture = GTK_PICTURE (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "remote_picture"));
   GdkPaintable *paintable = gtk_picture_get_paintable (picture);
 
   return paintable != NULL && gdk_paintable_get_intrinsic_width (paintable) > 0;
@@ -141,8 +124,8 @@ test_call (void)
 
   viewer = peercam_application_new_viewer_window (app);
   caller = peercam_application_new_caller_window (app);
-  g_assert_true (peercam_test_wait_until (is_mapped, viewer, 5000));
-  g_assert_true (peercam_test_wait_until (is_mapped, caller, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
   caller_session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
   viewer_session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
 
@@ -152,8 +135,8 @@ test_call (void)
   save_and_check (GTK_WIDGET (viewer), "viewer-waiting");
 
   /* The demo's rules: Call needs local video. */
-  g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
-  g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+  g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
+  g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
   /* SMPTE bars: many colours wherever the picture is sampled. */
   peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
 
@@ -162,9 +145,9 @@ test_call (void)
       g_test_message ("call round %u", round);
       if (round == 0)
         g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
-      g_assert_true (peercam_test_wait_until (action_enabled, child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
       /* Highlighted: a viewer is in the room. */
-      g_assert_true (gtk_widget_has_css_class (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), "suggested-action"));
+      g_assert_true (gtk_widget_has_css_class (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), "suggested-action"));
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
       g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
@@ -173,8 +156,8 @@ test_call (void)
       /* Rendered as the user sees it: the whole window, sampled where the
        * video sits. */
       check_rendered_video (GTK_WIDGET (viewer));
-      g_assert_true (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
-      g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
+      g_assert_true (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+      g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button")));
 
       if (round == 0)
         {
@@ -185,8 +168,8 @@ test_call (void)
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));
       g_assert_true (peercam_test_wait_until (viewer_waiting, viewer, 10000));
       /* Preview stays; Call works again. */
-      g_assert_true (peercam_test_wait_until (action_enabled, child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
-      g_assert_false (gtk_widget_get_sensitive (child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
+      g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
     }
 
   gtk_window_destroy (caller);

@@ -17,16 +17,7 @@ static GtkWidget *
 child (gpointer    window,
        const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), PEERCAM_TYPE_CALLER_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
+  return peercam_test_template_child (window, PEERCAM_TYPE_CALLER_WINDOW, name);
 }
 
 /* The drop-down's entries as "name|name|…". */
@@ -79,16 +70,10 @@ static guint
 position_of (GtkWidget  *window,
              const char *name)
 {
-  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (child (window, "source_dropdown")));
+  guint position = peercam_test_source_position (window, name);
 
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(PeercamCamera) item = g_list_model_get_item (model, i);
-
-      if (g_str_equal (peercam_camera_get_name (item), name))
-        return i;
-    }
-  g_assert_not_reached ();
+  g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
+  return position;
 }
 
 static gboolean
@@ -120,7 +105,7 @@ test_camera_chooser (void)
   g_autoptr(GdkTexture) texture = NULL;
   GstDevice *second;
 
-  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
 
   /* The camera shows up, ahead of the test pattern, and is the default
    * (GSettings "camera" is empty: the first camera). */

@@ -24,10 +24,7 @@ static GtkWidget *
 child (gpointer    window,
        const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), PEERCAM_TYPE_CALLER_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
+  return peercam_test_template_child (window, PEERCAM_TYPE_CALLER_WINDOW, name);
 }
 
 static PeercamCallEngine *
@@ -49,31 +46,9 @@ visible_page (gpointer window)
 }
 
 static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
-}
-
-static guint
-position_of (GtkWidget  *window,
-             const char *name)
-{
-  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (child (window, "source_dropdown")));
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(PeercamCamera) item = g_list_model_get_item (model, i);
-
-      if (g_str_equal (peercam_camera_get_name (item), name))
-        return i;
-    }
-  return GTK_INVALID_LIST_POSITION;
-}
-
-static gboolean
 camera_listed (gpointer data)
 {
-  return position_of (data, "Fake Camera One") != GTK_INVALID_LIST_POSITION;
+  return peercam_test_source_position (data, "Fake Camera One") != GTK_INVALID_LIST_POSITION;
 }
 
 static gboolean
@@ -161,15 +136,15 @@ test_denied_then_retry (void)
   window = peercam_application_new_caller_window (app);
   engine = engine_of (window);
   dropdown = GTK_DROP_DOWN (child (window, "source_dropdown"));
-  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
 
   /* The fake camera, chosen in the drop-down: a camera wants the portal.
    * It is already shown (the default is the first camera), so by way of the
    * test pattern, as a user would pick it. */
   g_assert_true (peercam_test_wait_until (camera_listed, window, 10000));
-  gtk_drop_down_set_selected (dropdown, position_of (GTK_WIDGET (window), "Test Pattern"));
+  gtk_drop_down_set_selected (dropdown, peercam_test_source_position (GTK_WIDGET (window), "Test Pattern"));
   g_assert_cmpstr (peercam_call_engine_get_source (engine), ==, "test");
-  gtk_drop_down_set_selected (dropdown, position_of (GTK_WIDGET (window), "Fake Camera One"));
+  gtk_drop_down_set_selected (dropdown, peercam_test_source_position (GTK_WIDGET (window), "Fake Camera One"));
   g_assert_cmpstr (peercam_call_engine_get_source (engine), ==, "/peercam-test/Fake Camera One");
   g_assert_false (shows_advice (window));
 

@@ -16,23 +16,6 @@
 
 static PeercamApplication *app;
 
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
-}
-
-static GtkWidget *
-child (GtkWidget  *window,
-       GType       type,
-       const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (window, type, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
-
 static void
 check_screenshot (GtkWidget  *window,
                   const char *name)
@@ -53,18 +36,18 @@ test_caller_window (void)
   GtkWidget *button;
 
   g_assert_true (PEERCAM_IS_CALLER_WINDOW (window));
-  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
 
-  button = child (GTK_WIDGET (window), type, "get_local_video_button");
+  button = peercam_test_template_child (GTK_WIDGET (window), type, "get_local_video_button");
   g_assert_true (GTK_IS_BUTTON (button));
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.get-local-video");
-  button = child (GTK_WIDGET (window), type, "call_button");
+  button = peercam_test_template_child (GTK_WIDGET (window), type, "call_button");
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.call");
-  button = child (GTK_WIDGET (window), type, "hang_up_button");
+  button = peercam_test_template_child (GTK_WIDGET (window), type, "hang_up_button");
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "caller.hang-up");
-  g_assert_true (GTK_IS_PICTURE (child (GTK_WIDGET (window), type, "preview_picture")));
-  g_assert_true (GTK_IS_MENU_BUTTON (child (GTK_WIDGET (window), type, "menu_button")));
-  g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (child (GTK_WIDGET (window), type, "menu_button"))));
+  g_assert_true (GTK_IS_PICTURE (peercam_test_template_child (GTK_WIDGET (window), type, "preview_picture")));
+  g_assert_true (GTK_IS_MENU_BUTTON (peercam_test_template_child (GTK_WIDGET (window), type, "menu_button")));
+  g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (peercam_test_template_child (GTK_WIDGET (window), type, "menu_button"))));
 
   peercam_test_spin (300);
   check_screenshot (GTK_WIDGET (window), "caller.png");
@@ -79,12 +62,12 @@ test_viewer_window (void)
   GtkWidget *stack;
 
   g_assert_true (PEERCAM_IS_VIEWER_WINDOW (window));
-  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
 
-  stack = child (GTK_WIDGET (window), type, "video_stack");
+  stack = peercam_test_template_child (GTK_WIDGET (window), type, "video_stack");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (stack)), ==, "waiting");
-  g_assert_true (ADW_IS_STATUS_PAGE (child (GTK_WIDGET (window), type, "waiting_page")));
-  g_assert_true (GTK_IS_PICTURE (child (GTK_WIDGET (window), type, "remote_picture")));
+  g_assert_true (ADW_IS_STATUS_PAGE (peercam_test_template_child (GTK_WIDGET (window), type, "waiting_page")));
+  g_assert_true (GTK_IS_PICTURE (peercam_test_template_child (GTK_WIDGET (window), type, "remote_picture")));
 
   peercam_test_spin (300);
   check_screenshot (GTK_WIDGET (window), "viewer.png");
@@ -105,7 +88,7 @@ has_host_window (gpointer data)
 {
   GtkWindow *window = find_window (PEERCAM_TYPE_HOST_WINDOW);
 
-  return window != NULL && is_mapped (window);
+  return window != NULL && peercam_test_is_mapped (window);
 }
 
 static gboolean
@@ -125,24 +108,24 @@ test_host_window (void)
   g_assert_true (peercam_test_wait_until (has_host_window, NULL, 5000));
   window = find_window (PEERCAM_TYPE_HOST_WINDOW);
 
-  join_group = child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "join_group");
-  toggle = child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "toggle_button");
+  join_group = peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "join_group");
+  toggle = peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "toggle_button");
   g_assert_false (gtk_widget_get_visible (join_group));
 
   /* Port 0 would be refused by the spin button: use a high free-ish port
    * by setting the setting the window is bound to. */
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "port_spin")), 38517);
-  gtk_switch_set_active (GTK_SWITCH (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "tls_switch")), TRUE);
-  g_assert_false (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "port_spin")), 38517);
+  gtk_switch_set_active (GTK_SWITCH (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "tls_switch")), TRUE);
+  g_assert_false (gtk_widget_get_visible (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "host.toggle", NULL));
   g_assert_true (peercam_test_wait_until (is_hosting, NULL, 5000));
   g_assert_cmpuint (peercam_signaling_server_get_port (peercam_application_get_server (app)), ==, 38517);
   g_assert_true (gtk_widget_get_visible (join_group));
-  g_assert_true (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "qr_picture")));
+  g_assert_true (gtk_widget_get_visible (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "qr_picture")));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (toggle)), ==, "_Stop Hosting");
   /* HTTPS: the fingerprint to pin is shown, 32 bytes as AB:CD:… */
-  g_assert_true (gtk_widget_get_visible (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
-  g_assert_cmpuint (strlen (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")))), ==, 95);
+  g_assert_true (gtk_widget_get_visible (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
+  g_assert_cmpuint (strlen (adw_action_row_get_subtitle (ADW_ACTION_ROW (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")))), ==, 95);
 
   peercam_test_spin (300);
   check_screenshot (GTK_WIDGET (window), "host.png");
@@ -164,13 +147,13 @@ test_preferences_window (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   window = find_window (PEERCAM_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (window);
-  g_assert_true (peercam_test_wait_until (is_mapped, window, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
 
   /* Bound to GSettings both ways. */
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "latency_spin")), 50);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "latency_spin")), 50);
   g_assert_cmpuint (g_settings_get_uint (settings, "latency"), ==, 50);
   g_settings_set_string (settings, "codec", "h264");
-  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "codec_row"))), ==, 1);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_PREFERENCES_WINDOW, "codec_row"))), ==, 1);
   g_settings_reset (settings, "codec");
   g_settings_reset (settings, "latency");
 
@@ -198,7 +181,7 @@ static gboolean
 subtitle_is_not (gpointer data)
 {
   GtkWidget *window = data;
-  AdwWindowTitle *title = ADW_WINDOW_TITLE (child (window, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
+  AdwWindowTitle *title = ADW_WINDOW_TITLE (peercam_test_template_child (window, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
   const char *initial = g_object_get_data (G_OBJECT (window), "initial-subtitle");
 
   return g_strcmp0 (adw_window_title_get_subtitle (title), initial) != 0;
@@ -208,21 +191,21 @@ static void
 test_join_dialog (void)
 {
   GtkWindow *viewer = peercam_application_new_viewer_window (app);
-  AdwWindowTitle *title = ADW_WINDOW_TITLE (child (GTK_WIDGET (viewer), PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
+  AdwWindowTitle *title = ADW_WINDOW_TITLE (peercam_test_template_child (GTK_WIDGET (viewer), PEERCAM_TYPE_VIEWER_WINDOW, "window_title"));
   GSettings *settings = peercam_application_get_settings (app);
   GtkWindow *dialog;
   GtkWidget *server_row, *room_row;
   PeercamSession *session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
 
-  g_assert_true (peercam_test_wait_until (is_mapped, viewer, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
   g_assert_null (peercam_session_get_client (session));
   g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "Not in a room");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.join", NULL));
   dialog = find_toplevel (PEERCAM_TYPE_JOIN_DIALOG);
   g_assert_nonnull (dialog);
-  server_row = child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "server_row");
-  room_row = child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "room_row");
+  server_row = peercam_test_template_child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "server_row");
+  room_row = peercam_test_template_child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "room_row");
 
   /* Prefilled from GSettings; a bad address cannot be joined. */
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (server_row)), ==, "http://127.0.0.1:8080");
