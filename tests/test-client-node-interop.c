@@ -9,25 +9,9 @@
 #include <string.h>
 
 #include "peercam-signaling-client.h"
+#include "peercam-test-wait.h"
 
 #define WAIT_MS 10000
-
-static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the default context until @cond holds or @ms pass. */
-#define WAIT_UNTIL(cond, ms)                                                  \
-  ({                                                                          \
-    gint64 _deadline = g_get_monotonic_time () + (gint64) (ms) * 1000;        \
-    guint _ticker = g_timeout_add (10, tick, NULL);                           \
-    while (!(cond) && g_get_monotonic_time () < _deadline)                    \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    g_source_remove (_ticker);                                                \
-    (cond);                                                                   \
-  })
 
 typedef struct {
   PeercamSignalingClient *client;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "peercam-signaling-client.h"
+#include "peercam-test-wait.h"
 #include "peercam-signaling-server.h"
 
 #define WAIT_MS 5000
@@ -35,29 +36,11 @@ __asan_default_options (void)
 /* ------------------------------------------------------------------------ */
 /* Waiting                                                                   */
 
-static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the default context until @cond holds or @ms pass; evaluates to
- * the final value of @cond. The ticker bounds each blocking iteration. */
-#define WAIT_UNTIL(cond, ms)                                                  \
-  ({                                                                          \
-    gint64 _deadline = g_get_monotonic_time () + (gint64) (ms) * 1000;        \
-    guint _ticker = g_timeout_add (10, tick, NULL);                           \
-    while (!(cond) && g_get_monotonic_time () < _deadline)                    \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    g_source_remove (_ticker);                                                \
-    (cond);                                                                   \
-  })
-
 static void
 spin (guint ms)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-  guint ticker = g_timeout_add (10, tick, NULL);
+  guint ticker = g_timeout_add (10, peercam_test_tick, NULL);
 
   while (g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
