@@ -8,6 +8,9 @@
 
 #include "peercam-room-table.h"
 #include "peercam-sio-packet.h"
+#include "peercam-ws-hub.h"
+
+#include <fcntl.h>
 
 #include <gio/gnetworking.h>
 #include <string.h>
@@ -32,8 +35,8 @@ typedef struct {
   PeercamSignalingServer  *server;     /* unowned; the server outlives open sessions */
   char                    *sid;        /* Engine.IO session id */
   char                    *socket_id;  /* Socket.IO id once CONNECTed to "/" */
-  SoupWebsocketConnection *ws;         /* websocket transport, once on it */
-  SoupWebsocketConnection *probe;      /* websocket being upgraded to */
+  PeercamWsConn           *ws;         /* websocket transport, once on it */
+  PeercamWsConn           *probe;      /* websocket being upgraded to */
   SoupServerMessage       *poll;       /* paused long-poll GET */
   GString                 *outbox;     /* polling: 0x1e-joined packets not yet fetched */
   GList                    deadline_link;  /* in the server's ping or pong queue; data = this */
@@ -53,7 +56,7 @@ struct _PeercamSignalingServer
   GHashTable       *sockets;   /* socket id → Session (unowned) */
   gboolean          stopping;  /* closing every session in stop() */
   PeercamRoomTable *rooms;
-  GPtrArray        *closing;   /* websockets finishing their close handshake */
+  PeercamWsHub     *hub;       /* every websocket, from start() on */
 
   /* One timer for every session's ping and pong deadlines: a GSource per
    * session made GLib's main loop walk thousands of timers on every
@@ -216,33 +219,21 @@ session_flush_poll (Session *s)
   session_answer_poll (s, g_string_free (g_steal_pointer (&s->outbox), FALSE), len);
 }
 
-/* Sends one Engine.IO packet; @bytes may be passed instead of @text to share
- * one buffer between many recipients (relays). */
+/* Sends one Engine.IO packet. */
 static void
 session_send (Session    *s,
               const char *text,
-              gsize       len,
-              GBytes     *bytes)
+              gsize       len)
 {
   if (s->closed)
     return;
 
   if (s->ws != NULL)
     {
-      if (soup_websocket_connection_get_state (s->ws) != SOUP_WEBSOCKET_STATE_OPEN)
-        return;
-      if (bytes != NULL)
-        soup_websocket_connection_send_message (s->ws, SOUP_WEBSOCKET_DATA_TEXT, bytes);
-      else
-        {
-          g_autoptr(GBytes) frame = g_bytes_new (text, len);
-          soup_websocket_connection_send_message (s->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
-        }
+      peercam_ws_conn_send_text (s->ws, text, len);
       return;
     }
 
-  if (bytes != NULL)
-    text = g_bytes_get_data (bytes, &len);
   if (s->outbox == NULL)
     s->outbox = g_string_sized_new (len + 1);
   else if (s->outbox->len > 0)
@@ -255,7 +246,7 @@ static void
 session_send_str (Session    *s,
                   const char *text)
 {
-  session_send (s, text, strlen (text), NULL);
+  session_send (s, text, strlen (text));
 }
 
 /* Sends a Socket.IO packet on "/" inside an Engine.IO message. */
@@ -415,7 +406,7 @@ ticker_cb (gpointer user_data)
       g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
 
       session_queue (s, TRUE, self->ping_timeout);
-      session_send (s, "2", 1, NULL);
+      session_send (s, "2", 1);
     }
 
   ticker_update (self);
@@ -441,8 +432,9 @@ static GSourceFuncs ticker_funcs = {
 /* Sends @frame to every other member of @s's rooms, each peer once.
  * Returns how many peers it reached. */
 static guint
-relay (Session *s,
-       GBytes  *frame)
+relay (Session    *s,
+       const char *frame,
+       gsize       len)
 {
   PeercamSignalingServer *self = s->server;
   const GPtrArray *rooms = peercam_room_table_rooms_of (self->rooms, s->socket_id);
@@ -475,7 +467,7 @@ relay (Session *s,
                 continue;
               g_ptr_array_add (sent, peer);
             }
-          session_send (peer, NULL, 0, frame);
+          session_send (peer, frame, len);
           n++;
         }
     }
@@ -534,45 +526,34 @@ handle_create_or_join (Session                *s,
   g_signal_emit (self, signals[CLIENT_JOINED], 0, room, s->socket_id);
 }
 
-/* Relays are sent as the client wrote them; only an ack id must go. */
-static GBytes *
-relay_frame (const char *sio,
-             gsize       len,
-             gint64      ack_id,
-             GBytes     *frame)
-{
-  gsize skip = 1;  /* the "2" */
-
-  if (ack_id < 0 && frame != NULL)
-    return g_bytes_ref (frame);
-
-  if (ack_id >= 0)
-    while (skip < len && g_ascii_isdigit (sio[skip]))
-      skip++;
-
-  {
-    gsize out_len = 2 + len - skip;
-    char *out = g_malloc (out_len + 1);
-
-    out[0] = '4';
-    out[1] = '2';
-    memcpy (out + 2, sio + skip, len - skip);
-    out[out_len] = '\0';
-    return g_bytes_new_take (out, out_len);
-  }
-}
-
-/* Relays a validated event and answers its ack request, if any. */
+/* Relays a validated event, as the client wrote it but for an ack id, and
+ * answers the ack request, if any. @eio is the whole Engine.IO message:
+ * "4" then the Socket.IO packet "2[…]" or "2<id>[…]". */
 static void
 relay_event (Session    *s,
              gint64      ack_id,
-             const char *sio,
-             gsize       len,
-             GBytes     *frame)
+             const char *eio,
+             gsize       len)
 {
-  g_autoptr(GBytes) out = relay_frame (sio, len, ack_id, frame);
-  guint n = relay (s, out);
+  g_autofree char *copy = NULL;
+  guint n;
 
+  if (ack_id >= 0)
+    {
+      gsize skip = 2;  /* "42" */
+
+      while (skip < len && g_ascii_isdigit (eio[skip]))
+        skip++;
+      copy = g_malloc (2 + len - skip + 1);
+      copy[0] = '4';
+      copy[1] = '2';
+      memcpy (copy + 2, eio + skip, len - skip);
+      len = 2 + len - skip;
+      copy[len] = '\0';
+      eio = copy;
+    }
+
+  n = relay (s, eio, len);
   if (ack_id >= 0)
     session_ack (s, ack_id, json_node_init_int (json_node_alloc (), n));
 }
@@ -586,9 +567,8 @@ node_is_type (JsonNode *node, JsonNodeType type)
 static void
 handle_event (Session                *s,
               const PeercamSioPacket *packet,
-              const char             *sio,
-              gsize                   len,
-              GBytes                 *frame)
+              const char             *eio,
+              gsize                   len)
 {
   g_autoptr(GError) error = NULL;
   const char *event = peercam_sio_packet_get_event (packet, &error);
@@ -637,7 +617,7 @@ handle_event (Session                *s,
       return;
     }
 
-  relay_event (s, packet->id, sio, len, frame);
+  relay_event (s, packet->id, eio, len);
 }
 
 /* The common case of handle_event() without a JSON tree: a well-formed
@@ -646,14 +626,13 @@ handle_event (Session                *s,
  * errors and replies stay exactly those of the full path. */
 static gboolean
 handle_relay_fast (Session    *s,
-                   const char *sio,
-                   gsize       len,
-                   GBytes     *frame)
+                   const char *eio,
+                   gsize       len)
 {
   PeercamSioEventPeek peek;
   gboolean valid;
 
-  if (s->socket_id == NULL || !peercam_sio_event_peek (sio, len, &peek))
+  if (s->socket_id == NULL || !peercam_sio_event_peek (eio + 1, len - 1, &peek))
     return FALSE;
 
 #define EVENT_IS(name) (peek.event_len == sizeof (name) - 1 && memcmp (peek.event, name, sizeof (name) - 1) == 0)
@@ -670,7 +649,7 @@ handle_relay_fast (Session    *s,
   if (!valid || peercam_room_table_rooms_of (s->server->rooms, s->socket_id) == NULL)
     return FALSE;
 
-  relay_event (s, peek.id, sio, len, frame);
+  relay_event (s, peek.id, eio, len);
   return TRUE;
 }
 
@@ -765,14 +744,14 @@ socket_disconnect (Session *s)
   g_signal_emit (self, signals[CLIENT_DISCONNECTED], 0, id);
 }
 
+/* @eio: an Engine.IO message, "4" then a Socket.IO packet. */
 static void
 handle_sio (Session    *s,
-            const char *sio,
-            gsize       len,
-            GBytes     *frame)
+            const char *eio,
+            gsize       len)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(PeercamSioPacket) packet = peercam_sio_packet_decode (sio, len, &error);
+  g_autoptr(PeercamSioPacket) packet = peercam_sio_packet_decode (eio + 1, len - 1, &error);
 
   if (packet == NULL)
     {
@@ -802,7 +781,7 @@ handle_sio (Session    *s,
           g_debug ("event on a namespace %s is not connected to", s->sid);
           break;
         }
-      handle_event (s, packet, sio, len, frame);
+      handle_event (s, packet, eio, len);
       break;
 
     case PEERCAM_SIO_ACK:            /* the server never asks for acks */
@@ -814,13 +793,11 @@ handle_sio (Session    *s,
     }
 }
 
-/* One Engine.IO packet from either transport. @frame is the websocket
- * message it came in (for zero-copy relays), or NULL. */
+/* One Engine.IO packet from either transport. */
 static void
 session_handle_packet (Session    *s,
                        const char *data,
-                       gsize       len,
-                       GBytes     *frame)
+                       gsize       len)
 {
   g_autoptr(GError) error = NULL;
   PeercamEioType type;
@@ -831,7 +808,7 @@ session_handle_packet (Session    *s,
   /* Relays are nearly all the traffic: peek at them in one pass (which
    * also covers the UTF-8 check peercam_eio_decode() would make). */
   if (len > 1 && data[0] == '0' + PEERCAM_EIO_MESSAGE
-      && handle_relay_fast (s, data + 1, len - 1, frame))
+      && handle_relay_fast (s, data, len))
     return;
 
   if (!peercam_eio_decode (data, len, &type, NULL, &error))
@@ -857,12 +834,12 @@ session_handle_packet (Session    *s,
         g_autofree char *pong = g_strndup (data, len);
 
         pong[0] = '3';
-        session_send (s, pong, len, NULL);
+        session_send (s, pong, len);
       }
       break;
 
     case PEERCAM_EIO_MESSAGE:
-      handle_sio (s, data + 1, len - 1, frame);
+      handle_sio (s, data, len);
       break;
 
     case PEERCAM_EIO_CLOSE:
@@ -882,33 +859,16 @@ session_handle_packet (Session    *s,
 
 /* --- sessions ---------------------------------------------------------------- */
 
+/* Starts @conn's close handshake; the hub finishes it. */
 static void
-closing_ws_closed_cb (SoupWebsocketConnection *ws,
-                      PeercamSignalingServer  *self)
+release_ws (PeercamWsConn **conn_ptr,
+            gushort         code,
+            const char     *reason)
 {
-  g_signal_handlers_disconnect_by_func (ws, closing_ws_closed_cb, self);
-  g_ptr_array_remove_fast (self->closing, ws);  /* drops the last reference */
-}
+  PeercamWsConn *conn = g_steal_pointer (conn_ptr);
 
-/* Closes @ws and keeps it alive until the close handshake is done. */
-static void
-release_ws (PeercamSignalingServer   *self,
-            Session                  *s,
-            SoupWebsocketConnection **ws_ptr,
-            gushort                   code,
-            const char               *reason)
-{
-  g_autoptr(SoupWebsocketConnection) ws = g_steal_pointer (ws_ptr);
-
-  if (ws == NULL)
-    return;
-  g_signal_handlers_disconnect_by_data (ws, s);
-  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_CLOSED)
-    return;
-  g_ptr_array_add (self->closing, g_object_ref (ws));
-  g_signal_connect (ws, "closed", G_CALLBACK (closing_ws_closed_cb), self);
-  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (ws, code, reason);
+  if (conn != NULL)
+    peercam_ws_conn_close (conn, code, reason);
 }
 
 static void
@@ -931,29 +891,20 @@ session_close (Session    *s,
 
   if (s->poll != NULL)
     session_answer_poll (s, g_strdup ("1"), 1);
-  release_ws (self, s, &s->ws, code, reason);
-  release_ws (self, s, &s->probe, code, reason);
+  release_ws (&s->ws, code, reason);
+  release_ws (&s->probe, code, reason);
 
   g_hash_table_remove (self->sessions, s->sid);
   g_object_unref (self);
 }
 
-static void ws_message_cb (SoupWebsocketConnection *ws, int type, GBytes *message, Session *s);
-static void ws_closed_cb  (SoupWebsocketConnection *ws, Session *s);
+static void ws_message_cb (PeercamWsConn *conn, gboolean binary, const char *data, gsize len, gpointer user_data);
+static void ws_closed_cb  (PeercamWsConn *conn, gushort code, const char *reason, gpointer user_data);
 
-static void
-attach_ws (Session                 *s,
-           SoupWebsocketConnection *ws)
-{
-  /* libsoup drops a frame over its limit without a close frame; keep its
-   * limit as a hard backstop above ours so an oversize message normally
-   * gets a proper 1009 with a reason from ws_message_cb(). */
-  soup_websocket_connection_set_max_incoming_payload_size (ws, MAX ((guint64) s->server->max_message_size * 2, 65536));
-  /* Engine.IO pings replace websocket keepalives. */
-  soup_websocket_connection_set_keepalive_interval (ws, 0);
-  g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), s);
-  g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), s);
-}
+static const PeercamWsConnFuncs ws_funcs = {
+  .message = ws_message_cb,
+  .closed = ws_closed_cb,
+};
 
 static Session *
 session_new (PeercamSignalingServer *self)
@@ -991,7 +942,7 @@ handle_probe (Session    *s,
 {
   if (len == 6 && memcmp (data, "2probe", 6) == 0)
     {
-      soup_websocket_connection_send_text (s->probe, "3probe");
+      peercam_ws_conn_send_text (s->probe, "3probe", 6);
       /* The client waits for its pending GET before sending 5; that GET
        * may also arrive after this (handle_poll_get() answers it then). */
       s->probed = TRUE;
@@ -1024,52 +975,52 @@ handle_probe (Session    *s,
 }
 
 static void
-ws_message_cb (SoupWebsocketConnection *ws,
-               int                      type,
-               GBytes                  *message,
-               Session                 *s)
+ws_message_cb (PeercamWsConn *conn,
+               gboolean       binary,
+               const char    *data,
+               gsize          len,
+               gpointer       user_data)
 {
+  Session *s = user_data;
   g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
 
   if (s->closed)
     return;
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+  if (binary)
     {
       log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "binary frame refused");
       session_close (s, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "binary frames are not supported");
       return;
     }
-  if (len > s->server->max_message_size)
-    {
-      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "message of %" G_GSIZE_FORMAT " bytes refused", len);
-      session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message larger than max-message-size");
-      return;
-    }
 
-  if (ws == s->probe)
+  if (conn == s->probe)
     handle_probe (s, data, len);
-  else if (ws == s->ws)
-    session_handle_packet (s, data, len, message);
+  else if (conn == s->ws)
+    session_handle_packet (s, data, len);
 }
 
 static void
-ws_closed_cb (SoupWebsocketConnection *ws,
-              Session                 *s)
+ws_closed_cb (PeercamWsConn *conn,
+              gushort        code,
+              const char    *reason,
+              gpointer       user_data)
 {
+  Session *s = user_data;
   g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
 
-  if (ws == s->probe)
+  if (conn == s->probe)
     {
-      g_signal_handlers_disconnect_by_data (ws, s);
-      g_clear_object (&s->probe);
+      s->probe = NULL;
       s->probed = FALSE;
       return;
     }
+  if (conn != s->ws)
+    return;
 
-  log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid, "transport closed");
+  s->ws = NULL;  /* gone with this call */
+  log_event (G_LOG_LEVEL_INFO, NULL, s->socket_id ? s->socket_id : s->sid,
+             "transport closed (%u%s%s)", code, *reason ? ": " : "", reason);
   session_close (s, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
 
@@ -1170,7 +1121,7 @@ handle_poll_post (PeercamSignalingServer *self,
       const PeercamEioPacket *packet = g_ptr_array_index (packets, i);
       g_autofree char *text = peercam_eio_encode (packet->type, packet->payload);
 
-      session_handle_packet (s, text, strlen (text), NULL);
+      session_handle_packet (s, text, strlen (text));
     }
 }
 
@@ -1197,6 +1148,8 @@ early_handler (SoupServer        *server,
         session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
     }
 }
+
+static void start_upgrade (PeercamSignalingServer *self, SoupServerMessage *msg);
 
 static void
 handler (SoupServer        *server,
@@ -1244,9 +1197,8 @@ handler (SoupServer        *server,
         respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_HANDSHAKE_METHOD, "Bad handshake method");
       else if (s != NULL && (s->ws != NULL || s->probe != NULL))
         respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
-      else if (s == NULL)
-        at_capacity (self, msg);
-      /* No status set: SoupServer performs the websocket handshake next. */
+      else if (s != NULL || !at_capacity (self, msg))
+        start_upgrade (self, msg);
       return;
     }
 
@@ -1282,48 +1234,94 @@ handler (SoupServer        *server,
     respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
 }
 
+/* After the 101 response: the socket leaves libsoup for the hub. */
 static void
-websocket_handler (SoupServer              *server,
-                   SoupServerMessage       *msg,
-                   const char              *path,
-                   SoupWebsocketConnection *ws,
-                   gpointer                 user_data)
+upgrade_wrote_cb (SoupServerMessage      *msg,
+                  PeercamSignalingServer *self)
 {
-  PeercamSignalingServer *self = user_data;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query = g_uri_get_query (uri);
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
   g_autoptr(GHashTable) params = NULL;
-  const char *sid = NULL;
-  Session *s;
+  g_autofree char *sid = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket;
+  Session *s = NULL;
+  PeercamWsConn *conn;
 
+  g_signal_handlers_disconnect_by_func (msg, upgrade_wrote_cb, self);
   if (query != NULL)
     params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
   if (params != NULL)
-    sid = g_hash_table_lookup (params, "sid");
+    sid = g_strdup (g_hash_table_lookup (params, "sid"));
+
+  /* @msg may be gone after this. */
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL || self->hub == NULL)
+    return;
 
   if (sid != NULL)
     {
       /* Upgrade of a polling session (checked in handler()). */
       s = g_hash_table_lookup (self->sessions, sid);
-      if (s == NULL || s->ws != NULL || s->probe != NULL)
+      if (s != NULL && (s->closed || s->ws != NULL || s->probe != NULL))
+        s = NULL;
+    }
+  else
+    s = session_new (self);
+
+  /* A plain socket joins the hub's epoll set: its own fd, so the GIO
+   * objects around it can go (they close theirs). TLS keeps its stream. */
+  socket = g_object_get_data (G_OBJECT (stream), "GSocket");
+  if (socket != NULL && peercam_signaling_server_get_tls_certificate (self) == NULL)
+    {
+      int fd = fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 3);
+
+      if (fd < 0)
         {
-          soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Session ID unknown");
+          g_warning ("Cannot take over a websocket: %s", g_strerror (errno));
+          if (s != NULL && sid == NULL)
+            session_close (s, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
           return;
         }
-      s->probe = g_object_ref (ws);
-      attach_ws (s, ws);
+      /* libsoup may keep a reference to it: close the original now, or the
+       * connection would outlive the hub's close(). */
+      g_socket_close (socket, NULL);
+      conn = peercam_ws_hub_adopt_fd (self->hub, fd, s ? &ws_funcs : NULL, s);
+    }
+  else
+    conn = peercam_ws_hub_adopt_stream (self->hub, stream, s ? &ws_funcs : NULL, s);
+
+  if (conn == NULL)
+    {
+      if (s != NULL && sid == NULL)
+        session_close (s, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
+      return;
+    }
+  if (s == NULL)
+    {
+      peercam_ws_conn_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Session ID unknown");
       return;
     }
 
-  {
-    g_autofree char *open = NULL;
+  if (sid != NULL)
+    s->probe = conn;
+  else
+    {
+      g_autofree char *open = open_packet (self, s, FALSE);
 
-    s = session_new (self);
-    s->ws = g_object_ref (ws);
-    attach_ws (s, ws);
-    open = open_packet (self, s, FALSE);
-    session_send_str (s, open);
-  }
+      s->ws = conn;
+      session_send_str (s, open);
+    }
+}
+
+/* Answers a websocket handshake (no extensions, no subprotocol) and takes
+ * the connection once the 101 is out. */
+static void
+start_upgrade (PeercamSignalingServer *self,
+               SoupServerMessage      *msg)
+{
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    return;  /* 400, with the reason in the body */
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (upgrade_wrote_cb), self);
 }
 
 /* --- GObject --------------------------------------------------------------- */
@@ -1350,14 +1348,7 @@ peercam_signaling_server_dispose (GObject *object)
   peercam_signaling_server_stop (self);
 
   /* Websockets still in their close handshake are cut short. */
-  while (self->closing->len > 0)
-    {
-      SoupWebsocketConnection *ws = g_ptr_array_index (self->closing, self->closing->len - 1);
-
-      g_signal_handlers_disconnect_by_func (ws, closing_ws_closed_cb, self);
-      g_io_stream_close (soup_websocket_connection_get_io_stream (ws), NULL, NULL);
-      g_ptr_array_remove_index_fast (self->closing, self->closing->len - 1);
-    }
+  g_clear_pointer (&self->hub, peercam_ws_hub_free);
 
   g_clear_object (&self->soup);
   if (self->ticker != NULL)
@@ -1377,7 +1368,6 @@ peercam_signaling_server_finalize (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->sockets, g_hash_table_unref);
   g_clear_pointer (&self->rooms, peercam_room_table_free);
-  g_clear_pointer (&self->closing, g_ptr_array_unref);
   g_free (self->bind_address);
   g_free (self->token);
 
@@ -1462,6 +1452,8 @@ peercam_signaling_server_set_property (GObject      *object,
       break;
     case PROP_MAX_MESSAGE_SIZE:
       set_uint (self, &self->max_message_size, g_value_get_uint (value), prop_id);
+      if (self->hub != NULL)
+        peercam_ws_hub_set_max_message_size (self->hub, self->max_message_size);
       break;
     case PROP_MAX_CONNECTIONS:
       set_uint (self, &self->max_connections, g_value_get_uint (value), prop_id);
@@ -1544,7 +1536,6 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
   self->rooms = peercam_room_table_new (self->room_capacity);
-  self->closing = g_ptr_array_new_with_free_func (g_object_unref);
   g_queue_init (&self->ping_queue);
   g_queue_init (&self->pong_queue);
   self->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
@@ -1554,8 +1545,6 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->soup = soup_server_new ("server-header", "peercam ", NULL);
   soup_server_add_early_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, early_handler, self, NULL);
   soup_server_add_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, handler, self, NULL);
-  soup_server_add_websocket_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, NULL, NULL,
-                                     websocket_handler, self, NULL);
 }
 
 /* --- public API -------------------------------------------------------------- */
@@ -1673,9 +1662,11 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
         }
     }
 
-  /* Pings run in the context libsoup serves from. */
+  /* Pings and websockets run in the context libsoup serves from. */
   if (g_source_get_context (self->ticker) == NULL)
     g_source_attach (self->ticker, g_main_context_get_thread_default ());
+  if (self->hub == NULL)
+    self->hub = peercam_ws_hub_new (g_main_context_get_thread_default (), self->max_message_size);
 
   listeners = soup_server_get_listeners (self->soup);
   if (listeners != NULL)
