@@ -365,7 +365,7 @@ conn_queue_frame (PeercamWsConn *conn,
 
   if (need > conn->out_cap)
     {
-      gsize cap = MAX (conn->out_cap * 2, 4096);
+      gsize cap = MAX (conn->out_cap * 2, 256);
 
       /* Compact first: what was sent need not be kept. */
       if (conn->out_off > 0)
@@ -606,92 +606,159 @@ conn_process (PeercamWsConn *conn,
   return pos;
 }
 
-/* Reads what is there, handles every complete frame and keeps the rest. */
-static void
-conn_read (PeercamWsConn *conn)
+/* One non-blocking read: > 0 bytes read, 0 end of stream, -1 nothing to
+ * read now, -2 error. */
+static gssize
+conn_recv (PeercamWsConn *conn,
+           guint8        *buf,
+           gsize          size)
 {
-  PeercamWsHub *hub = conn->hub;
-  guint8 *buf;
-  gsize avail, used;
   gssize n;
-
-  if (conn->state == CONN_DEAD)
-    return;
-
-  if (conn->in_len > 0)
-    {
-      if (conn->in_cap - conn->in_len < READ_CHUNK / 4)
-        {
-          conn->in_cap = MAX (conn->in_cap * 2, conn->in_len + READ_CHUNK / 4);
-          conn->in = g_realloc (conn->in, conn->in_cap);
-        }
-      buf = conn->in;
-      avail = conn->in_len;
-    }
-  else
-    {
-      buf = hub->scratch;
-      avail = 0;
-    }
 
   if (conn->fd >= 0)
     {
       do
-        n = recv (conn->fd, buf + avail, (buf == hub->scratch ? READ_CHUNK : conn->in_cap) - avail, 0);
+        n = recv (conn->fd, buf, size, 0);
       while (n < 0 && errno == EINTR);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
+      if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
+      return n;
     }
   else
     {
       g_autoptr(GError) error = NULL;
       GInputStream *input = g_io_stream_get_input_stream (conn->stream);
 
-      conn->readable = FALSE;
-      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), buf + avail,
-                                                    (buf == hub->scratch ? READ_CHUNK : conn->in_cap) - avail,
-                                                    NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          stream_watch_in (conn);
-          return;
-        }
+      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), buf, size, NULL, &error);
+      if (n < 0)
+        return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ? -1 : -2;
+      return n;
     }
+}
 
-  if (n <= 0)
+/* Bytes @conn->in must hold to finish its first frame, or its header. */
+static gsize
+conn_in_target (PeercamWsConn *conn)
+{
+  PeercamWsFrameHeader h;
+  gushort code;
+  const char *reason;
+
+  switch (peercam_ws_parse_client_header (conn->in, conn->in_len, conn->hub->max_message_size,
+                                          &h, &code, &reason))
     {
-      /* EOF or a reset: nothing more can be said either way. */
-      if (conn->state == CONN_OPEN)
-        conn_fail (conn, PEERCAM_WS_CLOSE_ABNORMAL, n == 0 ? "connection closed" : "connection lost", FALSE);
-      else
-        conn_release (conn);
+    case PEERCAM_WS_PARSE_OK:
+      return MAX (h.header_len + h.payload_len, conn->in_len);
+    case PEERCAM_WS_PARSE_NEED_MORE:
+      return MAX (conn->in_len, 14);  /* the longest header */
+    case PEERCAM_WS_PARSE_ERROR:
+    default:
+      return conn->in_len;  /* conn_process() says what is wrong */
+    }
+}
+
+/* Keeps @len bytes of an incomplete frame, in a buffer of its size. */
+static void
+conn_keep (PeercamWsConn *conn,
+           const guint8  *data,
+           gsize          len)
+{
+  if (len == 0)
+    {
+      conn->in_len = conn->in_cap = 0;
+      g_clear_pointer (&conn->in, g_free);
       return;
     }
+  if (data != conn->in)
+    {
+      if (conn->in_cap < len)
+        {
+          g_free (conn->in);
+          conn->in = g_malloc (len);
+          conn->in_cap = len;
+        }
+      memmove (conn->in, data, len);
+    }
+  conn->in_len = len;
+}
 
-  avail += (gsize) n;
-  used = conn_process (conn, buf, avail);
-  if (conn->state == CONN_DEAD || conn->state == CONN_DRAINING || hub->freed)
+static void
+conn_read_failed (PeercamWsConn *conn,
+                  gssize         n)
+{
+  /* End of stream or a reset: nothing more can be said either way. */
+  if (conn->state == CONN_OPEN)
+    conn_fail (conn, PEERCAM_WS_CLOSE_ABNORMAL, n == 0 ? "connection closed" : "connection lost", FALSE);
+  else
+    conn_release (conn);
+}
+
+static gboolean
+conn_reading (PeercamWsConn *conn)
+{
+  return (conn->state == CONN_OPEN || conn->state == CONN_CLOSE_SENT) && !conn->hub->freed;
+}
+
+/* Reads what is there and handles every complete frame. An incomplete
+ * frame is kept in a buffer of its own size and completed by reads of
+ * just the bytes it lacks; everything else goes through the hub's shared
+ * buffer, so an idle connection holds no buffer at all. */
+static void
+conn_read (PeercamWsConn *conn)
+{
+  PeercamWsHub *hub = conn->hub;
+  gsize used;
+  gssize n;
+
+  conn->readable = FALSE;
+
+  while (conn->in_len > 0 && conn_reading (conn))
+    {
+      gsize target = conn_in_target (conn);
+
+      if (conn->in_len < target)
+        {
+          if (conn->in_cap < target)
+            {
+              conn->in = g_realloc (conn->in, target);
+              conn->in_cap = target;
+            }
+          n = conn_recv (conn, conn->in + conn->in_len, target - conn->in_len);
+          if (n == -1)
+            goto wait;
+          if (n <= 0)
+            {
+              conn_read_failed (conn, n);
+              return;
+            }
+          conn->in_len += (gsize) n;
+          if (conn->in_len < target)
+            goto wait;
+        }
+      used = conn_process (conn, conn->in, conn->in_len);
+      if (!conn_reading (conn))
+        return;
+      conn_keep (conn, conn->in + used, conn->in_len - used);
+      if (used == 0)
+        goto wait;  /* still a header short */
+    }
+  if (!conn_reading (conn))
     return;
 
-  if (used == avail)
+  n = conn_recv (conn, hub->scratch, READ_CHUNK);
+  if (n == -1)
+    goto wait;
+  if (n <= 0)
     {
-      conn->in_len = 0;
-      g_clear_pointer (&conn->in, g_free);
-      conn->in_cap = 0;
+      conn_read_failed (conn, n);
+      return;
     }
-  else if (buf == conn->in)
-    {
-      memmove (conn->in, conn->in + used, avail - used);
-      conn->in_len = avail - used;
-    }
-  else
-    {
-      conn->in_len = avail - used;
-      conn->in_cap = MAX (conn->in_len * 2, READ_CHUNK / 4);
-      conn->in = g_malloc (conn->in_cap);
-      memcpy (conn->in, buf + used, conn->in_len);
-    }
+  used = conn_process (conn, hub->scratch, (gsize) n);
+  if (!conn_reading (conn))
+    return;
+  conn_keep (conn, hub->scratch + used, (gsize) n - used);
 
+wait:
   if (conn->stream != NULL)
     stream_watch_in (conn);
 }
