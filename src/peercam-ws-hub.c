@@ -209,7 +209,19 @@ peercam_ws_utf8_valid (const char *data,
     }
   for (; i < len; i++)
     if ((guchar) data[i] & 0x80)
-      return g_utf8_validate_len (data + i, len - i, NULL);
+      break;
+
+  /* g_utf8_validate_len() refuses NUL, which is valid UTF-8: check the
+   * runs between NULs. */
+  while (i < len)
+    {
+      const char *nul = memchr (data + i, '\0', len - i);
+      gsize run = nul != NULL ? (gsize) (nul - (data + i)) : len - i;
+
+      if (run > 0 && !g_utf8_validate_len (data + i, run, NULL))
+        return FALSE;
+      i += run + 1;
+    }
   return TRUE;
 }
 
@@ -219,6 +231,9 @@ typedef enum {
   CONN_OPEN,
   CONN_CLOSE_SENT,   /* our close frame queued; waiting for the peer's */
   CONN_DRAINING,     /* handshake over: send what is left, then close */
+  CONN_FAILED,       /* we failed it: close frame out, then input is
+                      * discarded until the peer closes (closing with
+                      * unread input would reset the connection) */
   CONN_DEAD,         /* released; freed at the end of the dispatch */
 } ConnState;
 
@@ -247,6 +262,8 @@ struct _PeercamWsConn
   guint                     want_out : 1;  /* EPOLLOUT / out_source armed */
   guint                     writable : 1;  /* EPOLLOUT fired */
   guint                     readable : 1;  /* streams: input ready */
+  guint                     overflow : 1;  /* peer stopped reading: drop it */
+  guint                     shut : 1;      /* shutdown(SHUT_WR) done */
 };
 
 struct _PeercamWsHub
@@ -355,6 +372,12 @@ conn_release (PeercamWsConn *conn)
     conn_free (conn);
 }
 
+static gsize
+send_queue_limit (PeercamWsHub *hub)
+{
+  return MAX (MIN_SEND_QUEUE, 4 * hub->max_message_size);
+}
+
 static void
 conn_queue_frame (PeercamWsConn *conn,
                   guint8         opcode,
@@ -362,6 +385,17 @@ conn_queue_frame (PeercamWsConn *conn,
                   gsize          len)
 {
   gsize need = conn->out_len + 10 + len;
+
+  /* A peer that stopped reading: dropped by the next dispatch (not here,
+   * inside the caller's send). */
+  if (conn->overflow)
+    return;
+  if (conn->out_len - conn->out_off + len > send_queue_limit (conn->hub))
+    {
+      conn->overflow = TRUE;
+      conn_mark_dirty (conn);
+      return;
+    }
 
   if (need > conn->out_cap)
     {
@@ -455,7 +489,7 @@ conn_fail (PeercamWsConn *conn,
   if (send_close && conn->state == CONN_OPEN)
     {
       conn_queue_close (conn, code, reason, strlen (reason));
-      conn_start_closing (conn, CONN_CLOSE_SENT);
+      conn_start_closing (conn, CONN_FAILED);
     }
   else
     conn_release (conn);
@@ -712,6 +746,18 @@ conn_read (PeercamWsConn *conn)
 
   conn->readable = FALSE;
 
+  if (conn->state == CONN_FAILED)
+    {
+      /* Whatever the peer still says is dropped until it closes. */
+      conn_keep (conn, NULL, 0);
+      n = conn_recv (conn, hub->scratch, READ_CHUNK);
+      if (n == 0 || n == -2)
+        conn_release (conn);
+      else
+        goto wait;
+      return;
+    }
+
   while (conn->in_len > 0 && conn_reading (conn))
     {
       gsize target = conn_in_target (conn);
@@ -737,7 +783,7 @@ conn_read (PeercamWsConn *conn)
         }
       used = conn_process (conn, conn->in, conn->in_len);
       if (!conn_reading (conn))
-        return;
+        goto stopped;
       conn_keep (conn, conn->in + used, conn->in_len - used);
       if (used == 0)
         goto wait;  /* still a header short */
@@ -755,12 +801,20 @@ conn_read (PeercamWsConn *conn)
     }
   used = conn_process (conn, hub->scratch, (gsize) n);
   if (!conn_reading (conn))
-    return;
+    goto stopped;
   conn_keep (conn, hub->scratch + used, (gsize) n - used);
 
 wait:
   if (conn->stream != NULL)
     stream_watch_in (conn);
+  return;
+
+stopped:
+  if (conn->state == CONN_FAILED)
+    {
+      conn_keep (conn, NULL, 0);
+      goto wait;
+    }
 }
 
 static gboolean
@@ -825,6 +879,37 @@ conn_want_out (PeercamWsConn *conn,
     }
 }
 
+/* Ends our direction of the transport, keeping the other open. */
+static gboolean
+conn_shutdown_write (PeercamWsConn *conn)
+{
+  GIOStream *stream = conn->stream;
+
+  if (conn->fd >= 0)
+    return shutdown (conn->fd, SHUT_WR) == 0;
+
+  /* A TLS stream ends without close_notify here: the connection failed. */
+  if (G_IS_TLS_CONNECTION (stream))
+    {
+      GIOStream *base = NULL;
+
+      g_object_get (stream, "base-io-stream", &base, NULL);
+      if (G_IS_SOCKET_CONNECTION (base))
+        {
+          gboolean done = g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)),
+                                             FALSE, TRUE, NULL);
+
+          g_object_unref (base);
+          return done;
+        }
+      g_clear_object (&base);
+      return FALSE;
+    }
+  if (G_IS_SOCKET_CONNECTION (stream))
+    return g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), FALSE, TRUE, NULL);
+  return FALSE;
+}
+
 static void
 conn_flush (PeercamWsConn *conn)
 {
@@ -863,11 +948,7 @@ conn_flush (PeercamWsConn *conn)
         }
       if (n == 0)
         {
-          gsize queued = conn->out_len - conn->out_off;
-
           conn_want_out (conn, TRUE);
-          if (conn->state == CONN_OPEN && queued > MAX (MIN_SEND_QUEUE, 4 * conn->hub->max_message_size))
-            conn_fail (conn, PEERCAM_WS_CLOSE_POLICY_VIOLATION, "peer is not reading", FALSE);
           return;
         }
       conn->out_off += (gsize) n;
@@ -885,6 +966,14 @@ conn_flush (PeercamWsConn *conn)
   conn_want_out (conn, FALSE);
   if (conn->state == CONN_DRAINING)
     conn_release (conn);
+  else if (conn->state == CONN_FAILED && !conn->shut)
+    {
+      /* Our close frame is out: the peer sees the end of the stream and
+       * closes; its answer is discarded. */
+      conn->shut = TRUE;
+      if (!conn_shutdown_write (conn))
+        conn_release (conn);
+    }
 }
 
 /* --- the hub's source ------------------------------------------------------- */
@@ -939,6 +1028,11 @@ hub_dispatch (GSource     *source,
       conn->dirty = FALSE;
       if (conn->state == CONN_DEAD)
         continue;
+      if (conn->overflow)
+        {
+          conn_fail (conn, PEERCAM_WS_CLOSE_POLICY_VIOLATION, "peer is not reading", FALSE);
+          continue;
+        }
       if (conn->readable)
         conn_read (conn);
       /* A full socket waits for EPOLLOUT. */
@@ -1114,7 +1208,7 @@ peercam_ws_conn_send_text (PeercamWsConn *conn,
   if (conn->state != CONN_OPEN)
     return FALSE;
   conn_queue_frame (conn, PEERCAM_WS_OPCODE_TEXT, data, len);
-  return TRUE;
+  return !conn->overflow;
 }
 
 void

@@ -99,7 +99,8 @@ typedef struct {
   /* The connection ended by itself: the peer closed it or vanished, it
    * broke the protocol, sent a message over the size limit, or stopped
    * reading what it is sent. @code and @reason are the close frame sent or
-   * received (1006 when there was none). Not called after
+   * received; 1006 when the connection broke without one, 1008 "peer is not
+   * reading" when it owed more than the send queue holds. Not called after
    * peercam_ws_conn_close(). @conn is gone when this returns. */
   void (*closed)  (PeercamWsConn *conn,
                    gushort        code,
@@ -132,7 +133,8 @@ PeercamWsConn *peercam_ws_hub_adopt_stream         (PeercamWsHub             *hu
                                                     const PeercamWsConnFuncs *funcs,
                                                     gpointer                  user_data);
 
-/* Queues a text frame; FALSE if the connection is no longer open. */
+/* Queues a text frame; FALSE if the connection is no longer open or its
+ * peer stopped reading (the closed callback follows from the hub). */
 gboolean       peercam_ws_conn_send_text           (PeercamWsConn *conn,
                                                     const char    *data,
                                                     gsize          len);
