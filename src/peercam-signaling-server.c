@@ -41,6 +41,7 @@ typedef struct {
   GString                 *outbox;     /* polling: 0x1e-joined packets not yet fetched */
   GList                    deadline_link;  /* in the server's ping or pong queue; data = this */
   gint64                   deadline;   /* monotonic µs: next ping, or the pong deadline */
+  gint64                   opened;     /* monotonic µs: Engine.IO handshake */
   guint                    queued : 1;         /* deadline_link is in a queue */
   guint                    awaiting_pong : 1;  /* which queue: pong (TRUE) or ping */
   guint                    probed : 1;   /* 2probe answered, waiting for 5 */
@@ -77,6 +78,7 @@ struct _PeercamSignalingServer
   guint             max_connections;
   guint             ping_interval;
   guint             ping_timeout;
+  guint             connect_timeout;
   gboolean          running;
 };
 
@@ -92,6 +94,7 @@ enum {
   PROP_TOKEN,
   PROP_PING_INTERVAL,
   PROP_PING_TIMEOUT,
+  PROP_CONNECT_TIMEOUT,
   PROP_RUNNING,
   PROP_TLS_CERTIFICATE,   /* web: HTTPS/WSS */
   N_PROPS
@@ -405,6 +408,15 @@ ticker_cb (gpointer user_data)
     {
       g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
 
+      /* Like the stock server's connectTimeout: a transport that never
+       * joins the namespace only holds a connection slot. */
+      if (s->socket_id == NULL && now - s->opened >= (gint64) self->connect_timeout * G_TIME_SPAN_MILLISECOND)
+        {
+          session_unqueue (s);
+          log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "connect timeout");
+          session_close (s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "connect timeout");
+          continue;
+        }
       session_queue (s, TRUE, self->ping_timeout);
       session_send (s, "2", 1);
     }
@@ -912,6 +924,7 @@ session_new (PeercamSignalingServer *self)
   Session *s = g_rc_box_new0 (Session);
 
   s->server = self;
+  s->opened = g_get_monotonic_time ();
   do
     {
       g_free (s->sid);
@@ -1420,6 +1433,9 @@ peercam_signaling_server_get_property (GObject    *object,
     case PROP_PING_TIMEOUT:
       g_value_set_uint (value, self->ping_timeout);
       break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, self->connect_timeout);
+      break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
@@ -1467,6 +1483,9 @@ peercam_signaling_server_set_property (GObject      *object,
     case PROP_PING_TIMEOUT:
       set_uint (self, &self->ping_timeout, g_value_get_uint (value), prop_id);
       break;
+    case PROP_CONNECT_TIMEOUT:
+      set_uint (self, &self->connect_timeout, g_value_get_uint (value), prop_id);
+      break;
     case PROP_TLS_CERTIFICATE:
       peercam_signaling_server_set_tls_certificate (self, g_value_get_object (value));
       break;
@@ -1505,6 +1524,10 @@ peercam_signaling_server_class_init (PeercamSignalingServerClass *klass)
     g_param_spec_uint ("ping-interval", NULL, NULL, 10, G_MAXINT32, 25000, flags);
   properties[PROP_PING_TIMEOUT] =
     g_param_spec_uint ("ping-timeout", NULL, NULL, 10, G_MAXINT32, 20000, flags);
+  /* Time (ms) a client has to CONNECT to "/" after the Engine.IO handshake;
+   * checked at its pings, so it may get up to one ping-interval more. */
+  properties[PROP_CONNECT_TIMEOUT] =
+    g_param_spec_uint ("connect-timeout", NULL, NULL, 10, G_MAXINT32, 45000, flags);
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1532,6 +1555,7 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->max_connections = 1000;
   self->ping_interval = 25000;
   self->ping_timeout = 20000;
+  self->connect_timeout = 45000;
 
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);

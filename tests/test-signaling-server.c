@@ -709,6 +709,34 @@ test_ping_timeout (void)
   server_free (server);
 }
 
+/* A transport that never CONNECTs to "/" is closed after connect-timeout
+ * (checked at its pings); one that did stays. */
+static void
+test_connect_timeout (void)
+{
+  PeercamSignalingServer *server = server_new ("ping-interval", 100, "ping-timeout", 500,
+                                               "connect-timeout", 300, NULL);
+  g_autoptr(Client) idle = client_try_connect (server, "transport=websocket");
+  g_autoptr(Client) good = client_connect (server);
+  g_autofree char *open = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_nonnull (idle->ws);
+  open = client_next (idle, TIMEOUT_MS);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  g_assert_true (wait_for (is_closed, idle, TIMEOUT_MS));
+  g_assert_cmpuint (idle->close_code, ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, >=, 250);
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <, 2000);
+  g_assert_cmpuint (idle->pings, >=, 1);
+
+  spin (600);
+  g_assert_false (good->closed);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 1);
+
+  server_free (server);
+}
+
 static void
 test_polling (void)
 {
@@ -1145,6 +1173,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/several-rooms", test_several_rooms);
   g_test_add_func ("/signaling-server/bye-on-disconnect", test_bye_on_disconnect);
   g_test_add_func ("/signaling-server/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/signaling-server/connect-timeout", test_connect_timeout);
   g_test_add_func ("/signaling-server/polling", test_polling);
   g_test_add_func ("/signaling-server/polling-limits", test_polling_limits);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
