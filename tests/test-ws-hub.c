@@ -1497,48 +1497,37 @@ test_conn_bad_utf8 (void)
   assert_message (p, 0, FALSE, "ok", 2);
 }
 
+/* Sequences of well-formed frames that break the protocol: each closes
+ * with its code and delivers nothing. */
 static void
-test_conn_bad_utf8_fragmented (void)
+test_conn_protocol_errors (void)
 {
-  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
-  g_autoptr(Peer) p = peer_new_fd (hub);
+  static const struct {
+    const char *what;
+    struct { guint8 b0; const char *payload; } frames[3];
+    gushort code;
+  } cases[] = {
+    { "fragments that end inside a character",
+      { { 0x01, "abc" }, { 0x80, "\xe6\xbc" } }, 1007 },
+    { "a continuation without a message",
+      { { 0x80, "lost" } }, 1002 },
+    { "a new data frame while a fragmented message is open",
+      { { 0x01, "first " }, { 0x81, "second" } }, 1002 },
+    { "a reserved opcode",
+      { { 0x83, "?" } }, 1002 },
+  };
 
-  /* Valid fragments that end in the middle of a character. */
-  client_send_frame (p, 0x01, "abc", 3);
-  client_send_frame (p, 0x80, "\xe6\xbc", 2);
-  expect_failed (hub, p, 1007, 0, 0);
-}
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
+      g_autoptr(Peer) p = peer_new_fd (hub);
 
-static void
-test_conn_orphan_continuation (void)
-{
-  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
-  g_autoptr(Peer) p = peer_new_fd (hub);
-
-  client_send_frame (p, 0x80, "lost", 4);
-  expect_failed (hub, p, 1002, 0, 0);
-}
-
-static void
-test_conn_interleaved_message (void)
-{
-  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
-  g_autoptr(Peer) p = peer_new_fd (hub);
-
-  /* A new data frame while a fragmented message is open. */
-  client_send_frame (p, 0x01, "first ", 6);
-  client_send_frame (p, 0x81, "second", 6);
-  expect_failed (hub, p, 1002, 0, 0);
-}
-
-static void
-test_conn_reserved_opcode (void)
-{
-  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
-  g_autoptr(Peer) p = peer_new_fd (hub);
-
-  client_send_frame (p, 0x83, "?", 1);
-  expect_failed (hub, p, 1002, 0, 0);
+      g_test_message ("%s", cases[c].what);
+      for (gsize f = 0; f < G_N_ELEMENTS (cases[c].frames) && cases[c].frames[f].payload != NULL; f++)
+        client_send_frame (p, cases[c].frames[f].b0, cases[c].frames[f].payload,
+                           strlen (cases[c].frames[f].payload));
+      expect_failed (hub, p, cases[c].code, 0, 0);
+    }
 }
 
 static void
@@ -2087,10 +2076,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ws-hub/conn/too-big-fragmented", test_conn_too_big_fragmented);
   g_test_add_func ("/ws-hub/conn/unmasked", test_conn_unmasked);
   g_test_add_func ("/ws-hub/conn/bad-utf8", test_conn_bad_utf8);
-  g_test_add_func ("/ws-hub/conn/bad-utf8-fragmented", test_conn_bad_utf8_fragmented);
-  g_test_add_func ("/ws-hub/conn/orphan-continuation", test_conn_orphan_continuation);
-  g_test_add_func ("/ws-hub/conn/interleaved-message", test_conn_interleaved_message);
-  g_test_add_func ("/ws-hub/conn/reserved-opcode", test_conn_reserved_opcode);
+  g_test_add_func ("/ws-hub/conn/protocol-errors", test_conn_protocol_errors);
   g_test_add_func ("/ws-hub/conn/bad-close", test_conn_bad_close);
   g_test_add_func ("/ws-hub/conn/client-close", test_conn_client_close);
   g_test_add_func ("/ws-hub/conn/client-close-empty", test_conn_client_close_empty);
