@@ -13,6 +13,7 @@
 #include <fcntl.h>
 
 #include <gio/gnetworking.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -22,6 +23,12 @@
  * joining at once) overflows it and refused SYNs are retried only after
  * 1, 3, 7 s. The kernel caps this at net.core.somaxconn. */
 #define LISTEN_BACKLOG 4096
+
+/* Connections taken per wakeup of a listening socket. */
+#define ACCEPT_BATCH 64
+/* After an accept error (out of fds…), accepting pauses this long instead
+ * of spinning on a socket that stays readable. */
+#define ACCEPT_PAUSE_MS 500
 
 /* Pings due within this much of the earliest are sent in the same timer
  * wakeup (at most this much early), so thousands of idle sessions cost a
@@ -48,6 +55,19 @@ typedef struct {
   guint                    closed : 1;
 } Session;
 
+/* A listening socket the server accepts on itself (plain HTTP): libsoup's
+ * listener takes one connection per main loop iteration and, in libsoup
+ * 3.2, never frees the GSocket of each (~350 bytes a connection). */
+typedef struct {
+  PeercamSignalingServer *server;  /* unowned: it owns this */
+  GSocket                *socket;
+  GSource                *source;  /* NULL while paused */
+  guint                   resume_id;
+  gboolean                warned;
+} Listener;
+
+static void listener_free (Listener *listener);
+
 struct _PeercamSignalingServer
 {
   GObject           parent_instance;
@@ -58,6 +78,7 @@ struct _PeercamSignalingServer
   gboolean          stopping;  /* closing every session in stop() */
   PeercamRoomTable *rooms;
   PeercamWsHub     *hub;       /* every websocket, from start() on */
+  GPtrArray        *listeners; /* Listener: our own plain-HTTP listening sockets */
 
   /* One timer for every session's ping and pong deadlines: a GSource per
    * session made GLib's main loop walk thousands of timers on every
@@ -1247,6 +1268,33 @@ handler (SoupServer        *server,
     respond_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
 }
 
+/* The socket under a stream libsoup gave back, if it is a plain one: its
+ * SoupIOStream wraps the GSocketConnection we accepted ("base-iostream");
+ * libsoup's own listener attaches the socket as "GSocket" instead. */
+static GSocket *
+stream_get_socket (GIOStream *stream)
+{
+  GSocket *socket = g_object_get_data (G_OBJECT (stream), "GSocket");
+  GParamSpec *pspec;
+
+  if (socket != NULL)
+    return socket;
+  if (G_IS_SOCKET_CONNECTION (stream))
+    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (stream), "base-iostream");
+  if (pspec != NULL && (pspec->flags & G_PARAM_READABLE) && g_type_is_a (pspec->value_type, G_TYPE_IO_STREAM))
+    {
+      g_autoptr(GIOStream) base = NULL;
+
+      g_object_get (stream, "base-iostream", &base, NULL);
+      /* @stream keeps @base, and @base its socket. */
+      if (G_IS_SOCKET_CONNECTION (base))
+        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+    }
+  return NULL;
+}
+
 /* After the 101 response: the socket leaves libsoup for the hub. */
 static void
 upgrade_wrote_cb (SoupServerMessage      *msg,
@@ -1283,7 +1331,7 @@ upgrade_wrote_cb (SoupServerMessage      *msg,
 
   /* A plain socket joins the hub's epoll set: its own fd, so the GIO
    * objects around it can go (they close theirs). TLS keeps its stream. */
-  socket = g_object_get_data (G_OBJECT (stream), "GSocket");
+  socket = stream_get_socket (stream);
   if (socket != NULL && peercam_signaling_server_get_tls_certificate (self) == NULL)
     {
       int fd = fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 3);
@@ -1381,6 +1429,7 @@ peercam_signaling_server_finalize (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->sockets, g_hash_table_unref);
   g_clear_pointer (&self->rooms, peercam_room_table_free);
+  g_clear_pointer (&self->listeners, g_ptr_array_unref);
   g_free (self->bind_address);
   g_free (self->token);
 
@@ -1560,6 +1609,7 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
   self->rooms = peercam_room_table_new (self->room_capacity);
+  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
   g_queue_init (&self->ping_queue);
   g_queue_init (&self->pong_queue);
   self->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
@@ -1577,6 +1627,108 @@ PeercamSignalingServer *
 peercam_signaling_server_new (void)
 {
   return g_object_new (PEERCAM_TYPE_SIGNALING_SERVER, NULL);
+}
+
+static void listener_watch (Listener *listener);
+
+static gboolean
+listener_resume_cb (gpointer data)
+{
+  Listener *listener = data;
+
+  listener->resume_id = 0;
+  listener_watch (listener);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes what the backlog holds (up to a batch) and hands each connection
+ * to libsoup, which reads its requests. */
+static gboolean
+listener_accept_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      data)
+{
+  Listener *listener = data;
+  PeercamSignalingServer *self = listener->server;
+
+  for (guint i = 0; i < ACCEPT_BATCH; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autoptr(GSocketAddress) local = NULL;
+      g_autoptr(GSocketAddress) remote = NULL;
+
+      if (client == NULL)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          if (!listener->warned)
+            g_warning ("Cannot accept connections: %s; retrying every %u ms", error->message, ACCEPT_PAUSE_MS);
+          listener->warned = TRUE;
+          g_clear_pointer (&listener->source, g_source_unref);  /* removed on return */
+          listener->resume_id = g_timeout_add (ACCEPT_PAUSE_MS, listener_resume_cb, listener);
+          return G_SOURCE_REMOVE;
+        }
+      listener->warned = FALSE;
+      g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+      connection = g_socket_connection_factory_create_connection (client);
+      local = g_socket_get_local_address (client, NULL);
+      remote = g_socket_get_remote_address (client, NULL);
+      if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+        g_debug ("Dropping a connection: %s", error->message);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+listener_watch (Listener *listener)
+{
+  listener->source = g_socket_create_source (listener->socket, G_IO_IN, NULL);
+  g_source_set_callback (listener->source, G_SOURCE_FUNC (listener_accept_cb), listener, NULL);
+  g_source_set_static_name (listener->source, "[peercam] signaling listener");
+  g_source_attach (listener->source, g_main_context_get_thread_default ());
+}
+
+static void
+listener_free (Listener *listener)
+{
+  if (listener->source != NULL)
+    {
+      g_source_destroy (listener->source);
+      g_source_unref (listener->source);
+    }
+  g_clear_handle_id (&listener->resume_id, g_source_remove);
+  g_socket_close (listener->socket, NULL);
+  g_object_unref (listener->socket);
+  g_free (listener);
+}
+
+/* Every listening socket, ours and libsoup's (HTTPS). */
+static void
+close_listeners (PeercamSignalingServer *self)
+{
+  g_ptr_array_set_size (self->listeners, 0);
+  soup_server_disconnect (self->soup);
+}
+
+/* The port of the first listening socket, 0 if none. */
+static guint
+listening_port (PeercamSignalingServer *self)
+{
+  g_autoptr(GSocketAddress) local = NULL;
+
+  if (self->listeners->len > 0)
+    local = g_socket_get_local_address (((Listener *) g_ptr_array_index (self->listeners, 0))->socket, NULL);
+  else
+    {
+      GSList *listeners = soup_server_get_listeners (self->soup);
+
+      if (listeners != NULL)
+        local = g_socket_get_local_address (g_slist_last (listeners)->data, NULL);
+      g_slist_free (listeners);
+    }
+  return G_IS_INET_SOCKET_ADDRESS (local) ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) : 0;
 }
 
 /* Like soup_listener_new_for_address(), but with a real listen backlog. */
@@ -1598,9 +1750,21 @@ listen_on (PeercamSignalingServer   *self,
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
   socket_address = g_inet_socket_address_new (address, port);
-  return g_socket_bind (socket, socket_address, TRUE, error)
-         && g_socket_listen (socket, error)
-         && soup_server_listen_socket (self->soup, socket, options, error);
+  if (!g_socket_bind (socket, socket_address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+  if (options & SOUP_SERVER_LISTEN_HTTPS)
+    return soup_server_listen_socket (self->soup, socket, options, error);
+
+  {
+    Listener *listener = g_new0 (Listener, 1);
+
+    g_socket_set_blocking (socket, FALSE);
+    listener->server = self;
+    listener->socket = g_steal_pointer (&socket);
+    listener_watch (listener);
+    g_ptr_array_add (self->listeners, listener);
+  }
+  return TRUE;
 }
 
 /* soup_server_listen_all() semantics: 0.0.0.0 and ::, the IPv6 one on the
@@ -1617,20 +1781,11 @@ listen_all (PeercamSignalingServer   *self,
   for (guint attempt = 0;; attempt++)
     {
       g_autoptr(GError) v6_error = NULL;
-      GSList *listeners;
-      guint v4_port = 0;
+      guint v4_port;
 
       if (!listen_on (self, any4, port, options, error))
         return FALSE;
-      listeners = soup_server_get_listeners (self->soup);
-      if (listeners != NULL)
-        {
-          g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
-
-          if (G_IS_INET_SOCKET_ADDRESS (local))
-            v4_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-        }
-      g_slist_free (listeners);
+      v4_port = listening_port (self);
 
       if (listen_on (self, any6, v4_port, options, &v6_error))
         return TRUE;
@@ -1641,7 +1796,7 @@ listen_all (PeercamSignalingServer   *self,
           return TRUE;
         }
 
-      soup_server_disconnect (self->soup);
+      close_listeners (self);
       /* The ephemeral IPv4 port may be taken on the IPv6 side: try another. */
       if (port == 0 && attempt < 16 && g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
         continue;
@@ -1654,7 +1809,6 @@ gboolean
 peercam_signaling_server_start (PeercamSignalingServer  *self,
                                 GError                 **error)
 {
-  GSList *listeners;
   SoupServerListenOptions listen_flags =   /* web: HTTPS/WSS with a certificate */
     peercam_signaling_server_get_tls_certificate (self) ? SOUP_SERVER_LISTEN_HTTPS : 0;
 
@@ -1681,7 +1835,7 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
         }
       if (!listen_on (self, address, self->port, listen_flags, error))
         {
-          soup_server_disconnect (self->soup);
+          close_listeners (self);
           return FALSE;
         }
     }
@@ -1692,16 +1846,7 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
   if (self->hub == NULL)
     self->hub = peercam_ws_hub_new (g_main_context_get_thread_default (), self->max_message_size);
 
-  listeners = soup_server_get_listeners (self->soup);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
-
-      if (G_IS_INET_SOCKET_ADDRESS (local))
-        self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
-
+  self->bound_port = listening_port (self);
   self->running = TRUE;
   g_message ("Signaling server listening on %s port %u",
              self->bind_address ? self->bind_address : "all addresses", self->bound_port);
@@ -1723,7 +1868,7 @@ peercam_signaling_server_stop (PeercamSignalingServer *self)
   self->stopping = TRUE;
   close_all_sessions (self);
   self->stopping = FALSE;
-  soup_server_disconnect (self->soup);
+  close_listeners (self);
   self->running = FALSE;
   self->bound_port = 0;
   g_message ("Signaling server stopped");
