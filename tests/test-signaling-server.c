@@ -8,8 +8,13 @@
  */
 #include "peercam-signaling-server.h"
 
+#include <arpa/inet.h>
 #include <json-glib/json-glib.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define TIMEOUT_MS 5000
 
@@ -1057,6 +1062,67 @@ test_max_connections (void)
   server_free (server);
 }
 
+/* Out of file descriptors: the server warns, stops accepting for a moment
+ * instead of spinning, and serves again once descriptors are free (libsoup's
+ * own listener stopped accepting for good). Runs in a subprocess: it lowers
+ * the process's fd limit. */
+static void
+test_accept_out_of_fds (void)
+{
+  if (g_test_subprocess ())
+    {
+      PeercamSignalingServer *server = server_new (NULL);
+      guint port = peercam_signaling_server_get_port (server);
+      g_autoptr(GArray) clients = g_array_new (FALSE, FALSE, sizeof (int));
+      g_autoptr(SoupSession) session = NULL;
+      g_autofree char *url = NULL;
+      g_autofree char *open = NULL;
+      struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port) };
+      struct rlimit saved, low;
+      int lowest_free = dup (0);
+      guint status = 0;
+
+      g_assert_cmpint (lowest_free, >=, 0);
+      close (lowest_free);
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      low = saved;
+      low.rlim_cur = lowest_free + 16;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+      addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+
+      /* Every free descriptor goes to a client: the server's accept fails. */
+      g_test_expect_message ("peercam-server", G_LOG_LEVEL_WARNING, "Cannot accept connections*");
+      for (guint i = 0; i < 64; i++)
+        {
+          int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+          if (fd < 0)
+            break;
+          g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+          g_array_append_val (clients, fd);
+        }
+      g_assert_cmpuint (clients->len, >=, 8);
+      spin (300);
+      g_test_assert_expected_messages ();
+
+      for (guint i = 0; i < clients->len; i++)
+        close (g_array_index (clients, int, i));
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+
+      /* After the pause the backlog is taken and a new client is served. */
+      session = soup_session_new ();
+      url = g_strdup_printf ("http://127.0.0.1:%u/socket.io/?EIO=4&transport=polling", port);
+      open = http (session, "GET", url, NULL, &status);
+      g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+      g_assert_true (g_str_has_prefix (open, "0{"));
+      server_free (server);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_ipv6 (void)
 {
@@ -1179,6 +1245,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
+  g_test_add_func ("/signaling-server/accept-out-of-fds", test_accept_out_of_fds);
   g_test_add_func ("/signaling-server/ipv6", test_ipv6);
   g_test_add_func ("/signaling-server/listen-all", test_listen_all);
   g_test_add_func ("/signaling-server/stop-restart", test_stop_restart);
