@@ -1868,6 +1868,10 @@ peercam_signaling_server_stop (PeercamSignalingServer *self)
   self->stopping = TRUE;
   close_all_sessions (self);
   self->stopping = FALSE;
+  /* Close frames leave now: the process may exit before the next
+   * main loop iteration (SIGTERM on `peercam --host-only`). */
+  if (self->hub != NULL)
+    peercam_ws_hub_flush (self->hub);
   close_listeners (self);
   self->running = FALSE;
   self->bound_port = 0;

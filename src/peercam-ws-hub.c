@@ -1122,6 +1122,29 @@ peercam_ws_hub_set_max_message_size (PeercamWsHub *hub,
   hub->max_message_size = max_message_size;
 }
 
+void
+peercam_ws_hub_flush (PeercamWsHub *hub)
+{
+  g_return_if_fail (hub != NULL);
+
+  if (hub->dispatching || hub->freed)
+    return;  /* the dispatch under way flushes at its end */
+  /* As in a dispatch: connections released meanwhile stay allocated
+   * until the end. */
+  hub->dispatching = TRUE;
+  for (PeercamWsConn *conn = hub->conns, *next; conn != NULL; conn = next)
+    {
+      next = conn->next;
+      if (conn->out_len > conn->out_off && !(conn->fd >= 0 && conn->want_out))
+        conn_flush (conn);
+    }
+  hub->dispatching = FALSE;
+  /* What handlers queued meanwhile goes with the next dispatch, which also
+   * frees what was released (it may still be listed as dirty). */
+  if (!hub->freed && (hub->dirty->len > 0 || hub->dead->len > 0))
+    g_source_set_ready_time (&hub->source, 0);
+}
+
 guint
 peercam_ws_hub_get_n_connections (PeercamWsHub *hub)
 {

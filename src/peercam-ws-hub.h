@@ -119,6 +119,9 @@ PeercamWsHub  *peercam_ws_hub_new                  (GMainContext *context,
 void           peercam_ws_hub_free                 (PeercamWsHub *hub);
 void           peercam_ws_hub_set_max_message_size (PeercamWsHub *hub,
                                                     guint64       max_message_size);
+/* Sends what is queued now, without waiting (before the process or the
+ * hub goes away, so peers get their close frames). */
+void           peercam_ws_hub_flush                (PeercamWsHub *hub);
 /* Connections open or finishing their close handshake. */
 guint          peercam_ws_hub_get_n_connections    (PeercamWsHub *hub);
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -2047,6 +2048,37 @@ test_stream_errors (void)
   iterate_for (20);
 }
 
+/* peercam_ws_hub_flush() sends what is queued without a main loop
+ * iteration (a server that stops right before the process exits). */
+static void
+test_hub_flush (void)
+{
+  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
+  g_autoptr(Peer) p = peer_new_fd (hub);
+  static const guint8 expected[] = { 0x81, 3, 'n', 'o', 'w', 0x88, 5, 0x03, 0xe9, 'b', 'y', 'e' };
+  guint8 buf[64];
+  gsize got = 0;
+  struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+  g_assert_true (peercam_ws_conn_send_text (p->conn, "now", 3));
+  p->closed_by_us = TRUE;
+  peercam_ws_conn_close (p->conn, 1001, "bye");
+  p->conn = NULL;
+  peercam_ws_hub_flush (hub);
+
+  /* Read straight from the socket: no iteration of the main context. */
+  while (got < sizeof expected && poll (&pfd, 1, 1000) == 1)
+    {
+      gssize n = recv (p->fd, buf + got, sizeof buf - got, MSG_DONTWAIT);
+
+      if (n <= 0)
+        break;
+      got += (gsize) n;
+    }
+  g_assert_cmpmem (buf, got, expected, sizeof expected);
+  g_assert_cmpuint (p->n_closed, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2089,6 +2121,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ws-hub/conn/slow-reader", test_conn_slow_reader);
   g_test_add_func ("/ws-hub/conn/slow-reader-dropped", test_conn_slow_reader_dropped);
   g_test_add_func ("/ws-hub/hub/free", test_hub_free);
+  g_test_add_func ("/ws-hub/hub/flush", test_hub_flush);
   g_test_add_func ("/ws-hub/hub/free-in-callback", test_hub_free_in_callback);
 
   g_test_add_func ("/ws-hub/stream/basic", test_stream_basic);
