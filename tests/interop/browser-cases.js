@@ -64,9 +64,16 @@ function startProcess (name, command, args, env = {}) {
       }
     } catch (e) { /* not JSON */ }
   });
+  // A sanitizer report is logged whole (up to its SUMMARY line), so a rare
+  // one from a child can be read from the test log afterwards.
+  let inReport = false;
   readline.createInterface({ input: child.stderr }).on('line', (line) => {
-    if (process.env.PEERCAM_TEST_VERBOSE || /CRITICAL|ERROR|error/.test(line))
+    if (/Sanitizer/.test(line))
+      inReport = true;
+    if (inReport || process.env.PEERCAM_TEST_VERBOSE || /CRITICAL|ERROR|error/.test(line))
       log(`${name} stderr: ${line}`);
+    if (/^SUMMARY: /.test(line))
+      inReport = false;
   });
   child.on('exit', (code, signal) => {
     proc.exited = { code, signal };
