@@ -1254,6 +1254,73 @@ check_pong (Peer       *p,
   g_assert_cmpmem (f.payload->data, f.payload->len, payload, strlen (payload));
 }
 
+/* Many frames of every size class (7-, 16- and 64-bit lengths), fragmented
+ * messages with pings between the fragments, written in chunks cut at
+ * random places with the server reading in between: each message arrives
+ * once, whole and in order, and every ping gets its pong. Exercises the
+ * buffering of incomplete frames across reads. */
+static void
+test_conn_random_chunks (void)
+{
+  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
+  g_autoptr(Peer) p = peer_new_fd (hub);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261124);
+  guint n_pings = 0, n_pongs = 0;
+  gsize off = 0;
+
+  for (guint m = 0; m < 120; m++)
+    {
+      static const gsize sizes[] = { 0, 1, 125, 126, 127, 2000, 65535, 65536, 70000 };
+      gsize len = sizes[g_rand_int_range (rand, 0, G_N_ELEMENTS (sizes))];
+      char *text = g_malloc (len + 1);
+
+      for (gsize i = 0; i < len; i++)
+        text[i] = (char) ('a' + (m + i) % 26);
+      text[len] = '\0';
+      g_ptr_array_add (expected, text);
+
+      if (len >= 2 && g_rand_boolean (rand))
+        {
+          gsize cut = (gsize) g_rand_int_range (rand, 1, (gint32) len);
+
+          append_frame (p, out, 0x01, text, cut, TRUE);
+          append_frame (p, out, 0x89, "ping", 4, TRUE);
+          n_pings++;
+          append_frame (p, out, 0x80, text + cut, len - cut, TRUE);
+        }
+      else
+        append_frame (p, out, 0x81, text, len, TRUE);
+    }
+
+  while (off < out->len)
+    {
+      gsize cut = (gsize) g_rand_int_range (rand, 1, 90000);  /* not inside MIN(): evaluated twice */
+      gsize chunk = MIN (cut, out->len - off);
+
+      client_send (p, out->data + off, chunk);
+      off += chunk;
+      iterate ();
+    }
+  WAIT_FOR (p->messages->len >= expected->len);
+
+  g_assert_cmpuint (p->messages->len, ==, expected->len);
+  for (guint m = 0; m < expected->len; m++)
+    assert_message (p, m, FALSE, g_ptr_array_index (expected, m), strlen (g_ptr_array_index (expected, m)));
+
+  while (n_pongs < n_pings)
+    {
+      g_auto(ServerFrame) f = { 0 };
+
+      client_read_frame (p, &f);
+      g_assert_cmphex (f.opcode, ==, 0xA);
+      g_assert_cmpmem (f.payload->data, f.payload->len, "ping", 4);
+      n_pongs++;
+    }
+  g_assert_cmpuint (p->n_closed, ==, 0);
+}
+
 static void
 test_conn_fragmented (void)
 {
@@ -2100,6 +2167,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ws-hub/conn/batch", test_conn_batch);
   g_test_add_func ("/ws-hub/conn/split", test_conn_split);
   g_test_add_func ("/ws-hub/conn/fragmented", test_conn_fragmented);
+  g_test_add_func ("/ws-hub/conn/random-chunks", test_conn_random_chunks);
   g_test_add_func ("/ws-hub/conn/ping", test_conn_ping);
   g_test_add_func ("/ws-hub/conn/binary", test_conn_binary);
   g_test_add_func ("/ws-hub/conn/send-text", test_conn_send_text);
