@@ -8,12 +8,21 @@
  * RFC 6455 §5.2 says; every payload is unmasked (checked against a byte
  * loop) and its UTF-8 check compared with GLib's; close payloads go through
  * the close parser, also checked against a reference.
+ *
+ * Then the same bytes go through a real hub connection over a socketpair,
+ * written in chunks of 1–509 bytes (from the first byte and the size;
+ * tests/test-ws-hub.c covers byte-at-a-time and long streams): whatever they
+ * are, the hub must not crash, leak or hang, must report the end at most
+ * once, and every message it delivers must fit the limit (text: UTF-8).
  */
 #include "peercam-ws-hub.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -350,6 +359,107 @@ check_write_header (guint8  opcode,
   CHECK (memcmp (out, expect, n) == 0);
 }
 
+
+/* --- a real connection ---------------------------------------------------- */
+
+typedef struct {
+  guint64  limit;
+  guint    n_messages;
+  guint    n_closed;
+  gboolean gone;
+} ConnState;
+
+static void
+on_message (PeercamWsConn *conn,
+            gboolean       binary,
+            const char    *data,
+            gsize          len,
+            gpointer       user_data)
+{
+  ConnState *st = user_data;
+
+  CHECK (!st->gone);
+  CHECK (len <= st->limit);
+  CHECK (binary || ref_utf8_valid ((const guint8 *) data, len));
+  st->n_messages++;
+  /* Answer some, as the server does. */
+  if (len > 0 && data[0] == '2')
+    peercam_ws_conn_send_text (conn, "3", 1);
+}
+
+static void
+on_closed (PeercamWsConn *conn,
+           gushort        code,
+           const char    *reason,
+           gpointer       user_data)
+{
+  ConnState *st = user_data;
+
+  CHECK (!st->gone);
+  CHECK (reason != NULL);
+  st->n_closed++;
+  st->gone = TRUE;
+}
+
+static const PeercamWsConnFuncs conn_funcs = { on_message, on_closed };
+
+static void
+drain (int fd)
+{
+  guint8 buf[65536];
+
+  while (recv (fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    ;
+}
+
+static void
+run_connection (const guint8 *data,
+                gsize         size,
+                guint64       limit,
+                gsize         chunk)
+{
+  /* One hub for every run, as a server keeps one for every client. */
+  static PeercamWsHub *hub;
+  ConnState st = { .limit = MIN (limit, 1 << 20) };
+  int sv[2];
+  gsize off = 0;
+
+  if (hub == NULL)
+    hub = peercam_ws_hub_new (NULL, st.limit);
+  peercam_ws_hub_set_max_message_size (hub, st.limit);
+
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+  CHECK (peercam_ws_hub_adopt_fd (hub, sv[0], &conn_funcs, &st) != NULL);
+
+  /* Bounded: every round writes or the hub has stopped reading. */
+  for (guint round = 0; round < 4096 && off < size; round++)
+    {
+      gssize n = send (sv[1], data + off, MIN (chunk, size - off), MSG_NOSIGNAL);
+
+      if (n > 0)
+        off += (gsize) n;
+      else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        break;  /* the hub closed its end */
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      drain (sv[1]);
+    }
+  /* A few more rounds for what is in flight, then our end goes. */
+  for (guint round = 0; round < 8; round++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      drain (sv[1]);
+    }
+  /* Whatever state it is in, a connection whose peer is gone is released. */
+  close (sv[1]);
+  for (guint round = 0; round < 64 && peercam_ws_hub_get_n_connections (hub) > 0; round++)
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+  CHECK (peercam_ws_hub_get_n_connections (hub) == 0);
+  CHECK (st.n_closed <= 1);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -391,5 +501,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
         check_close (payload, h.payload_len);
       pos += h.header_len + h.payload_len;
     }
+
+  /* Small inputs only: a connection costs a socketpair, an epoll set and
+   * main loop iterations, and bigger inputs add little behaviour. */
+  if (size <= 2048)
+    run_connection (data + 1, size - 1, max_payload, 1 + (data[0] * 31u + size) % 509);
   return 0;
 }
