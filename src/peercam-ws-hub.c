@@ -467,9 +467,9 @@ conn_start_closing (PeercamWsConn *conn,
     {
       conn->close_deadline = g_get_monotonic_time () + CLOSE_TIMEOUT_US;
       conn->closing_link.data = conn;
+      /* The close frame queued before this wakes the hub, and its
+       * dispatch arms the earliest deadline. */
       g_queue_push_tail_link (&hub->closing, &conn->closing_link);
-      if (!hub->dispatching && hub->closing.length == 1 && hub->dirty->len == 0)
-        g_source_set_ready_time (&hub->source, conn->close_deadline);
     }
 }
 
@@ -716,15 +716,13 @@ conn_keep (PeercamWsConn *conn,
   conn->in_len = len;
 }
 
+/* The transport ended (0: end of stream) or broke: nothing more can be
+ * said either way. Outside CONN_OPEN nobody is told (funcs is NULL). */
 static void
-conn_read_failed (PeercamWsConn *conn,
-                  gssize         n)
+conn_lost (PeercamWsConn *conn,
+           gssize         n)
 {
-  /* End of stream or a reset: nothing more can be said either way. */
-  if (conn->state == CONN_OPEN)
-    conn_fail (conn, PEERCAM_WS_CLOSE_ABNORMAL, n == 0 ? "connection closed" : "connection lost", FALSE);
-  else
-    conn_release (conn);
+  conn_fail (conn, PEERCAM_WS_CLOSE_ABNORMAL, n == 0 ? "connection closed" : "connection lost", FALSE);
 }
 
 static gboolean
@@ -752,7 +750,7 @@ conn_read (PeercamWsConn *conn)
       conn_keep (conn, NULL, 0);
       n = conn_recv (conn, hub->scratch, READ_CHUNK);
       if (n == 0 || n == -2)
-        conn_release (conn);
+        conn_lost (conn, n);
       else
         goto wait;
       return;
@@ -774,7 +772,7 @@ conn_read (PeercamWsConn *conn)
             goto wait;
           if (n <= 0)
             {
-              conn_read_failed (conn, n);
+              conn_lost (conn, n);
               return;
             }
           conn->in_len += (gsize) n;
@@ -796,7 +794,7 @@ conn_read (PeercamWsConn *conn)
     goto wait;
   if (n <= 0)
     {
-      conn_read_failed (conn, n);
+      conn_lost (conn, n);
       return;
     }
   used = conn_process (conn, hub->scratch, (gsize) n);
@@ -910,6 +908,13 @@ conn_shutdown_write (PeercamWsConn *conn)
   return FALSE;
 }
 
+/* A full socket waits for EPOLLOUT before it is written again. */
+static gboolean
+conn_waiting_for_epollout (PeercamWsConn *conn)
+{
+  return conn->fd >= 0 && conn->want_out && !conn->writable;
+}
+
 static void
 conn_flush (PeercamWsConn *conn)
 {
@@ -940,10 +945,7 @@ conn_flush (PeercamWsConn *conn)
 
       if (n < 0)
         {
-          if (conn->state == CONN_OPEN)
-            conn_fail (conn, PEERCAM_WS_CLOSE_ABNORMAL, "connection lost", FALSE);
-          else
-            conn_release (conn);
+          conn_lost (conn, n);
           return;
         }
       if (n == 0)
@@ -1035,8 +1037,7 @@ hub_dispatch (GSource     *source,
         }
       if (conn->readable)
         conn_read (conn);
-      /* A full socket waits for EPOLLOUT. */
-      if (conn->state != CONN_DEAD && !(conn->fd >= 0 && conn->want_out && !conn->writable))
+      if (conn->state != CONN_DEAD && !conn_waiting_for_epollout (conn))
         conn_flush (conn);
     }
   if (!hub->freed)
@@ -1135,7 +1136,7 @@ peercam_ws_hub_flush (PeercamWsHub *hub)
   for (PeercamWsConn *conn = hub->conns, *next; conn != NULL; conn = next)
     {
       next = conn->next;
-      if (conn->out_len > conn->out_off && !(conn->fd >= 0 && conn->want_out))
+      if (conn->out_len > conn->out_off && !conn_waiting_for_epollout (conn))
         conn_flush (conn);
     }
   hub->dispatching = FALSE;
