@@ -37,7 +37,7 @@ int
 main (int argc, char **argv)
 {
   gint port = 0, ping_interval = 25000, ping_timeout = 20000, lifetime = 600;
-  gint max_connections = 1000000, backlog = 0;
+  gint max_connections = 1000000;
   g_autofree char *bind = NULL;
   GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port (0: ephemeral)", "N" },
@@ -46,9 +46,6 @@ main (int argc, char **argv)
     { "ping-timeout", 0, 0, G_OPTION_ARG_INT, &ping_timeout, "Engine.IO pingTimeout (ms)", "MS" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections, "Session limit", "N" },
     { "lifetime", 0, 0, G_OPTION_ARG_INT, &lifetime, "Exit after this many seconds", "S" },
-    { "backlog", 0, 0, G_OPTION_ARG_INT, &backlog,
-      "Experiment: listen on our own socket with this listen backlog instead of "
-      "peercam_signaling_server_start() (GSocket's default backlog is 10)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- Peercam signaling server for benchmarks");
@@ -71,40 +68,12 @@ main (int argc, char **argv)
                 "ping-timeout", (guint) ping_timeout,
                 "max-connections", (guint) max_connections,
                 NULL);
-  if (backlog > 0)
-    {
-      /* The server's handlers are registered at construction, so its
-       * SoupServer serves a socket we made ourselves. */
-      g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, &error);
-      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind ? bind : "127.0.0.1");
-      g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, (guint16) port);
-      g_autoptr(GSocketAddress) local = NULL;
-
-      if (socket != NULL)
-        {
-          g_socket_set_listen_backlog (socket, backlog);
-          if (!g_socket_bind (socket, socket_address, TRUE, &error)
-              || !g_socket_listen (socket, &error)
-              || !soup_server_listen_socket (peercam_signaling_server_get_soup_server (server),
-                                             socket, 0, &error))
-            g_clear_object (&socket);
-        }
-      if (socket == NULL)
-        {
-          g_printerr ("bench-server: %s\n", error->message);
-          return 1;
-        }
-      local = g_socket_get_local_address (socket, NULL);
-      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  else if (!peercam_signaling_server_start (server, &error))
+  if (!peercam_signaling_server_start (server, &error))
     {
       g_printerr ("bench-server: %s\n", error->message);
       return 1;
     }
-  else
-    port = (gint) peercam_signaling_server_get_port (server);
+  port = (gint) peercam_signaling_server_get_port (server);
 
   printf ("{\"event\":\"hosting\",\"port\":%d,\"pid\":%d}\n", port, (int) getpid ());
   fflush (stdout);
@@ -116,9 +85,6 @@ main (int argc, char **argv)
   g_timeout_add_seconds ((guint) lifetime, quit_cb, loop);
   g_main_loop_run (loop);
 
-  if (backlog > 0)
-    soup_server_disconnect (peercam_signaling_server_get_soup_server (server));
-  else
-    peercam_signaling_server_stop (server);
+  peercam_signaling_server_stop (server);
   return 0;
 }

@@ -11,7 +11,6 @@
 #include "peercam-ws-hub.h"
 
 #include <fcntl.h>
-
 #include <gio/gnetworking.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -1269,16 +1268,13 @@ handler (SoupServer        *server,
 }
 
 /* The socket under a stream libsoup gave back, if it is a plain one: its
- * SoupIOStream wraps the GSocketConnection we accepted ("base-iostream");
- * libsoup's own listener attaches the socket as "GSocket" instead. */
+ * SoupIOStream wraps the GSocketConnection we accepted ("base-iostream").
+ * NULL for TLS (libsoup's listener; the base is a GTlsConnection). */
 static GSocket *
 stream_get_socket (GIOStream *stream)
 {
-  GSocket *socket = g_object_get_data (G_OBJECT (stream), "GSocket");
   GParamSpec *pspec;
 
-  if (socket != NULL)
-    return socket;
   if (G_IS_SOCKET_CONNECTION (stream))
     return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
 
