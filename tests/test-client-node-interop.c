@@ -8,134 +8,21 @@
  */
 #include <string.h>
 
-#include "peercam-signaling-client.h"
+#include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
 #define WAIT_MS 10000
 
-typedef struct {
-  PeercamSignalingClient *client;
-  char *created;
-  char *joined;
-  guint calls;
-  guint full;
-  GPtrArray *signals;
-  GPtrArray *ices;
-  GPtrArray *byes;
-  guint errors;
-} Peer;
-
-static void
-on_created (PeercamSignalingClient *client, const char *room, const char *id, Peer *p)
+/* A client of @url that has connected and asked to join @room. */
+static PeercamTestRecorder *
+peer_new (const char *url,
+          const char *room)
 {
-  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
-  g_free (p->created);
-  p->created = g_strdup (room);
-}
+  PeercamTestRecorder *p = peercam_test_recorder_new (url);
 
-static void
-on_joined (PeercamSignalingClient *client, const char *room, const char *id, Peer *p)
-{
-  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
-  g_free (p->joined);
-  p->joined = g_strdup (room);
-}
-
-static void
-on_call (PeercamSignalingClient *client, Peer *p)
-{
-  p->calls++;
-}
-
-static void
-on_full (PeercamSignalingClient *client, const char *room, Peer *p)
-{
-  g_assert_cmpstr (room, ==, "attic");
-  p->full++;
-}
-
-static void
-on_signal (PeercamSignalingClient *client, JsonNode *node, Peer *p)
-{
-  g_ptr_array_add (p->signals, json_node_copy (node));
-}
-
-static void
-on_ice (PeercamSignalingClient *client, JsonNode *node, Peer *p)
-{
-  g_ptr_array_add (p->ices, json_node_copy (node));
-}
-
-static void
-on_bye (PeercamSignalingClient *client, const char *id, Peer *p)
-{
-  g_ptr_array_add (p->byes, g_strdup (id ? id : ""));
-}
-
-static void
-on_error (PeercamSignalingClient *client, const GError *error, Peer *p)
-{
-  g_test_message ("client error: %s", error->message);
-  p->errors++;
-}
-
-static Peer *
-peer_new (const char *url, const char *room)
-{
-  g_autoptr(GError) error = NULL;
-  Peer *p = g_new0 (Peer, 1);
-
-  p->client = peercam_signaling_client_new (url);
-  p->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  p->ices = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  p->byes = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (p->client, "created", G_CALLBACK (on_created), p);
-  g_signal_connect (p->client, "joined", G_CALLBACK (on_joined), p);
-  g_signal_connect (p->client, "call", G_CALLBACK (on_call), p);
-  g_signal_connect (p->client, "full", G_CALLBACK (on_full), p);
-  g_signal_connect (p->client, "signal", G_CALLBACK (on_signal), p);
-  g_signal_connect (p->client, "ice", G_CALLBACK (on_ice), p);
-  g_signal_connect (p->client, "bye", G_CALLBACK (on_bye), p);
-  g_signal_connect (p->client, "error", G_CALLBACK (on_error), p);
-
-  g_assert_true (peercam_signaling_client_connect (p->client, &error));
-  g_assert_no_error (error);
-  g_assert_true (peercam_signaling_client_join (p->client, room, &error));
-  g_assert_no_error (error);
-
+  peercam_test_recorder_connect (p);
+  peercam_test_recorder_join (p, room);
   return p;
-}
-
-static void
-peer_free (Peer *p)
-{
-  g_signal_handlers_disconnect_by_data (p->client, p);
-  peercam_signaling_client_disconnect (p->client);
-  g_object_unref (p->client);
-  g_ptr_array_unref (p->signals);
-  g_ptr_array_unref (p->ices);
-  g_ptr_array_unref (p->byes);
-  g_free (p->created);
-  g_free (p->joined);
-  g_free (p);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
-
-static PeercamSignalingState
-state_of (Peer *p)
-{
-  return peercam_signaling_client_get_state (p->client);
-}
-
-static JsonNode *
-json (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  return node;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -233,24 +120,26 @@ stop_node_server (void)
 static void
 test_relay (void)
 {
-  g_autoptr(Peer) a = peer_new (node_url, "den");
-  g_autoptr(Peer) b = NULL;
-  g_autoptr(JsonNode) offer = json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 46117 2 IN IP4 127.0.0.1\\r\\n\"}");
-  g_autoptr(JsonNode) answer = json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
-  g_autoptr(JsonNode) cand_a = json ("{\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"abcd\"}");
-  g_autoptr(JsonNode) cand_b = json ("{\"candidate\":\"candidate:2 1 udp 2122260223 127.0.0.1 35116 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+  g_autoptr(PeercamTestRecorder) a = peer_new (node_url, "den");
+  g_autoptr(PeercamTestRecorder) b = NULL;
+  g_autoptr(JsonNode) offer = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 46117 2 IN IP4 127.0.0.1\\r\\n\"}");
+  g_autoptr(JsonNode) answer = peercam_test_json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
+  g_autoptr(JsonNode) cand_a = peercam_test_json ("{\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"abcd\"}");
+  g_autoptr(JsonNode) cand_b = peercam_test_json ("{\"candidate\":\"candidate:2 1 udp 2122260223 127.0.0.1 35116 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
   g_autofree char *a_id = NULL;
   g_autofree char *b_id = NULL;
 
-  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
-  g_assert_cmpstr (a->created, ==, "den");
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_cmpuint (a->created->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (a->created, 0), ==, "den");
   a_id = g_strdup (peercam_signaling_client_get_id (a->client));
   g_assert_nonnull (a_id);
 
   b = peer_new (node_url, "den");
-  g_assert_true (WAIT_UNTIL (state_of (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
-  g_assert_cmpstr (b->joined, ==, "den");
-  g_assert_null (b->created);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_cmpuint (b->joined->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->joined, 0), ==, "den");
+  g_assert_cmpuint (b->created->len, ==, 0);
   g_assert_true (WAIT_UNTIL (a->calls == 1, WAIT_MS));
   b_id = g_strdup (peercam_signaling_client_get_id (b->client));
   g_assert_cmpstr (a_id, !=, b_id);
@@ -272,8 +161,8 @@ test_relay (void)
     gint64 until = g_get_monotonic_time () + 1000 * 1000;
 
     WAIT_UNTIL (g_get_monotonic_time () >= until, 1100);
-    g_assert_cmpint (state_of (a), ==, PEERCAM_SIGNALING_STATE_JOINED);
-    g_assert_cmpint (state_of (b), ==, PEERCAM_SIGNALING_STATE_JOINED);
+    g_assert_cmpint (peercam_test_recorder_state (a), ==, PEERCAM_SIGNALING_STATE_JOINED);
+    g_assert_cmpint (peercam_test_recorder_state (b), ==, PEERCAM_SIGNALING_STATE_JOINED);
   }
 
   /* An explicit bye carries the sender's id; the stock relay passes it on. */
@@ -286,24 +175,25 @@ test_relay (void)
   g_assert_true (WAIT_UNTIL (b->byes->len == 1, WAIT_MS));
   g_assert_cmpstr (g_ptr_array_index (b->byes, 0), ==, a_id);
 
-  g_assert_cmpuint (a->errors, ==, 0);
-  g_assert_cmpuint (b->errors, ==, 0);
+  g_assert_cmpuint (a->errors->len, ==, 0);
+  g_assert_cmpuint (b->errors->len, ==, 0);
 }
 
 static void
 test_full (void)
 {
-  g_autoptr(Peer) a = peer_new (node_url, "attic");
-  g_autoptr(Peer) b = peer_new (node_url, "attic");
-  g_autoptr(Peer) c = NULL;
+  g_autoptr(PeercamTestRecorder) a = peer_new (node_url, "attic");
+  g_autoptr(PeercamTestRecorder) b = peer_new (node_url, "attic");
+  g_autoptr(PeercamTestRecorder) c = NULL;
 
-  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_JOINED &&
-                             state_of (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED &&
+                             peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
 
   c = peer_new (node_url, "attic");
-  g_assert_true (WAIT_UNTIL (c->full == 1, WAIT_MS));
-  g_assert_cmpuint (a->full + b->full, ==, 0);
-  g_assert_cmpint (state_of (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+  g_assert_true (WAIT_UNTIL (c->full->len == 1, WAIT_MS));
+  g_assert_cmpstr (g_ptr_array_index (c->full, 0), ==, "attic");
+  g_assert_cmpuint (a->full->len + b->full->len, ==, 0);
+  g_assert_cmpint (peercam_test_recorder_state (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
   g_assert_null (peercam_signaling_client_get_room (c->client));
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "peercam-signaling-client.h"
+#include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 #include "peercam-signaling-server.h"
 
@@ -46,223 +47,6 @@ spin (guint ms)
     g_main_context_iteration (NULL, TRUE);
 
   g_source_remove (ticker);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Recording what a client reports                                           */
-
-typedef struct {
-  PeercamSignalingClient *client;
-  GPtrArray *created;      /* room names */
-  GPtrArray *joined;
-  GPtrArray *full;
-  GPtrArray *byes;         /* ids, "" for none */
-  GPtrArray *server_errors;
-  GPtrArray *errors;       /* GError* */
-  GPtrArray *signals;      /* JsonNode* */
-  GPtrArray *ices;
-  GPtrArray *events;       /* "name:args-json" */
-  GArray *states;          /* PeercamSignalingState history */
-  guint calls;
-} Recorder;
-
-static void
-on_created (PeercamSignalingClient *client, const char *room, const char *id, Recorder *r)
-{
-  g_assert_nonnull (id);
-  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
-  g_ptr_array_add (r->created, g_strdup (room));
-}
-
-static void
-on_joined (PeercamSignalingClient *client, const char *room, const char *id, Recorder *r)
-{
-  g_assert_nonnull (id);
-  g_ptr_array_add (r->joined, g_strdup (room));
-}
-
-static void
-on_call (PeercamSignalingClient *client, Recorder *r)
-{
-  r->calls++;
-}
-
-static void
-on_full (PeercamSignalingClient *client, const char *room, Recorder *r)
-{
-  g_ptr_array_add (r->full, g_strdup (room));
-}
-
-static void
-on_signal (PeercamSignalingClient *client, JsonNode *node, Recorder *r)
-{
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
-  g_ptr_array_add (r->signals, json_node_copy (node));
-}
-
-static void
-on_ice (PeercamSignalingClient *client, JsonNode *node, Recorder *r)
-{
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
-  g_ptr_array_add (r->ices, json_node_copy (node));
-}
-
-static void
-on_bye (PeercamSignalingClient *client, const char *id, Recorder *r)
-{
-  g_ptr_array_add (r->byes, g_strdup (id ? id : ""));
-}
-
-static void
-on_server_error (PeercamSignalingClient *client, const char *message, Recorder *r)
-{
-  g_ptr_array_add (r->server_errors, g_strdup (message));
-}
-
-static void
-on_error (PeercamSignalingClient *client, const GError *error, Recorder *r)
-{
-  g_test_message ("client error: %s", error->message);
-  g_ptr_array_add (r->errors, g_error_copy (error));
-}
-
-static void
-on_event (PeercamSignalingClient *client, const char *name, JsonArray *args, Recorder *r)
-{
-  g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), args);
-  g_autofree char *json = json_to_string (node, FALSE);
-
-  g_ptr_array_add (r->events, g_strdup_printf ("%s:%s", name, json));
-}
-
-static void
-on_state (PeercamSignalingClient *client, GParamSpec *pspec, Recorder *r)
-{
-  PeercamSignalingState state = peercam_signaling_client_get_state (client);
-
-  g_array_append_val (r->states, state);
-}
-
-static Recorder *
-recorder_new (const char *url)
-{
-  Recorder *r = g_new0 (Recorder, 1);
-
-  r->client = peercam_signaling_client_new (url);
-  r->created = g_ptr_array_new_with_free_func (g_free);
-  r->joined = g_ptr_array_new_with_free_func (g_free);
-  r->full = g_ptr_array_new_with_free_func (g_free);
-  r->byes = g_ptr_array_new_with_free_func (g_free);
-  r->server_errors = g_ptr_array_new_with_free_func (g_free);
-  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  r->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  r->ices = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  r->events = g_ptr_array_new_with_free_func (g_free);
-  r->states = g_array_new (FALSE, FALSE, sizeof (PeercamSignalingState));
-
-  g_signal_connect (r->client, "created", G_CALLBACK (on_created), r);
-  g_signal_connect (r->client, "joined", G_CALLBACK (on_joined), r);
-  g_signal_connect (r->client, "call", G_CALLBACK (on_call), r);
-  g_signal_connect (r->client, "full", G_CALLBACK (on_full), r);
-  g_signal_connect (r->client, "signal", G_CALLBACK (on_signal), r);
-  g_signal_connect (r->client, "ice", G_CALLBACK (on_ice), r);
-  g_signal_connect (r->client, "bye", G_CALLBACK (on_bye), r);
-  g_signal_connect (r->client, "server-error", G_CALLBACK (on_server_error), r);
-  g_signal_connect (r->client, "error", G_CALLBACK (on_error), r);
-  g_signal_connect (r->client, "event", G_CALLBACK (on_event), r);
-  g_signal_connect (r->client, "notify::state", G_CALLBACK (on_state), r);
-
-  return r;
-}
-
-static void
-recorder_free (Recorder *r)
-{
-  if (r->client != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (r->client, r);
-      peercam_signaling_client_disconnect (r->client);
-      g_clear_object (&r->client);
-    }
-  g_ptr_array_unref (r->created);
-  g_ptr_array_unref (r->joined);
-  g_ptr_array_unref (r->full);
-  g_ptr_array_unref (r->byes);
-  g_ptr_array_unref (r->server_errors);
-  g_ptr_array_unref (r->errors);
-  g_ptr_array_unref (r->signals);
-  g_ptr_array_unref (r->ices);
-  g_ptr_array_unref (r->events);
-  g_array_unref (r->states);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
-
-static PeercamSignalingState
-state_of (Recorder *r)
-{
-  return peercam_signaling_client_get_state (r->client);
-}
-
-static gboolean
-saw_state (Recorder *r,
-           PeercamSignalingState state)
-{
-  for (guint i = 0; i < r->states->len; i++)
-    if (g_array_index (r->states, PeercamSignalingState, i) == state)
-      return TRUE;
-  return FALSE;
-}
-
-static GError *
-error_at (Recorder *r, guint i)
-{
-  g_assert_cmpuint (i, <, r->errors->len);
-  return g_ptr_array_index (r->errors, i);
-}
-
-static gboolean
-has_error (Recorder *r, GQuark domain, int code)
-{
-  for (guint i = 0; i < r->errors->len; i++)
-    if (g_error_matches (g_ptr_array_index (r->errors, i), domain, code))
-      return TRUE;
-  return FALSE;
-}
-
-static void
-connect_client (Recorder *r)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (peercam_signaling_client_connect (r->client, &error));
-  g_assert_no_error (error);
-}
-
-static void
-join_room (Recorder *r, const char *room)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (peercam_signaling_client_join (r->client, room, &error));
-  g_assert_no_error (error);
-}
-
-static JsonNode *
-json (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  return node;
-}
-
-static const char *
-member_string (JsonNode *node, const char *member)
-{
-  return json_object_get_string_member (json_node_get_object (node), member);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -533,12 +317,12 @@ test_fake_ping_pong (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "ws");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
   peercam_signaling_client_set_reconnect (r->client, FALSE);
-  connect_client (r);
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_CONNECTING);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_CONNECTED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_CONNECTING);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_CONNECTED, WAIT_MS));
   g_assert_cmpstr (peercam_signaling_client_get_id (r->client), ==, "fake-sid");
   /* Plain CONNECT without a token. */
   g_assert_cmpuint (fake_count (fake, "40"), ==, 1);
@@ -550,7 +334,7 @@ test_fake_ping_pong (void)
 
   /* A clean goodbye: DISCONNECT, then the WebSocket closes. */
   peercam_signaling_client_disconnect (r->client);
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
   g_assert_true (WAIT_UNTIL (fake_count (fake, "41") == 1, WAIT_MS));
   g_assert_true (WAIT_UNTIL (soup_websocket_connection_get_state (fake_last_conn (fake)) ==
                              SOUP_WEBSOCKET_STATE_CLOSED, WAIT_MS));
@@ -565,18 +349,18 @@ test_fake_server_disconnect (void)
   static const char *kick[] = { "41", NULL };
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
   /* A Socket.IO DISCONNECT from the server is deliberate: no reconnect. */
   fake->after_connect = kick;
-  connect_client (r);
-  g_assert_true (WAIT_UNTIL (saw_state (r, PEERCAM_SIGNALING_STATE_CONNECTED) &&
-                             state_of (r) == PEERCAM_SIGNALING_STATE_DISCONNECTED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_saw_state (r, PEERCAM_SIGNALING_STATE_CONNECTED) &&
+                             peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_DISCONNECTED, WAIT_MS));
   g_assert_cmpuint (r->errors->len, ==, 1);
-  g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED);
+  g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED);
   spin (600);
   g_assert_cmpuint (fake->n_connections, ==, 1);
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
 }
 
 static void
@@ -627,11 +411,11 @@ test_fake_token_sent (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
   peercam_signaling_client_set_token (r->client, "s3cr\"et");
-  connect_client (r);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_CONNECTED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_CONNECTED, WAIT_MS));
   g_assert_cmpstr (g_ptr_array_index (fake->received, 0), ==, "40{\"token\":\"s3cr\\\"et\"}");
 }
 
@@ -640,27 +424,27 @@ test_fake_dead_server (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
   gint64 connected_at, failed_at;
 
   /* The server announces 150 + 150 ms and then never pings. */
   fake->ping_interval = 150;
   fake->ping_timeout = 150;
   peercam_signaling_client_set_reconnect (r->client, FALSE);
-  connect_client (r);
-  join_room (r, "quiet");
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  peercam_test_recorder_join (r, "quiet");
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   connected_at = g_get_monotonic_time ();
 
   /* One ping in between pushes the deadline out. */
   spin (200);
   fake_send (fake_last_conn (fake), "2");
   g_assert_true (WAIT_UNTIL (fake_count (fake, "3") == 1, WAIT_MS));
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
 
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
   failed_at = g_get_monotonic_time ();
-  g_assert_true (has_error (r, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_TIMEOUT));
+  g_assert_true (peercam_test_recorder_has_error (r, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_TIMEOUT));
   /* 200 ms until the ping, then 300 ms of silence; generous upper bound for
    * loaded CI machines and ASan. */
   g_assert_cmpint ((failed_at - connected_at) / 1000, >=, 450);
@@ -698,7 +482,7 @@ test_fake_garbage (void)
   };
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
   g_autoptr(GString) deep = g_string_new ("42[\"signal\",");
   guint expected_errors = 17;  /* every script line but the last five */
 
@@ -707,7 +491,7 @@ test_fake_garbage (void)
 
   fake->after_connect = garbage;
   peercam_signaling_client_set_reconnect (r->client, FALSE);
-  connect_client (r);
+  peercam_test_recorder_connect (r);
   g_assert_true (WAIT_UNTIL (r->signals->len == 1, WAIT_MS));
 
   /* Deep nesting and a binary frame after the script. */
@@ -718,7 +502,7 @@ test_fake_garbage (void)
   expected_errors += 2;
 
   for (guint i = 0; i < r->errors->len; i++)
-    g_assert_error (error_at (r, i), PEERCAM_SIGNALING_CLIENT_ERROR,
+    g_assert_error (peercam_test_recorder_error_at (r, i), PEERCAM_SIGNALING_CLIENT_ERROR,
                     PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL);
   g_assert_cmpuint (r->errors->len, ==, expected_errors);
 
@@ -731,11 +515,11 @@ test_fake_garbage (void)
   g_assert_cmpstr (g_ptr_array_index (r->byes, 0), ==, "");
   g_assert_cmpuint (r->calls, ==, 1);
   g_assert_cmpuint (r->signals->len, ==, 1);
-  g_assert_cmpstr (member_string (g_ptr_array_index (r->signals, 0), "type"), ==, "offer");
-  g_assert_cmpstr (member_string (g_ptr_array_index (r->ices, 0), "candidate"), ==, "c");
+  g_assert_cmpstr (peercam_test_member_string (g_ptr_array_index (r->signals, 0), "type"), ==, "offer");
+  g_assert_cmpstr (peercam_test_member_string (g_ptr_array_index (r->ices, 0), "candidate"), ==, "c");
 
   /* Still connected and answering pings: garbage is reported, not fatal. */
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
   fake_send (fake_last_conn (fake), "2");
   g_assert_true (WAIT_UNTIL (fake_count (fake, "3") == 1, WAIT_MS));
 }
@@ -745,20 +529,20 @@ test_fake_connect_error (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_REFUSE, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
   /* Reconnect stays on: an auth failure must still not loop. */
   peercam_signaling_client_set_token (r->client, "wrong");
-  connect_client (r);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
   g_assert_cmpuint (r->errors->len, ==, 1);
-  g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
+  g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
                   PEERCAM_SIGNALING_CLIENT_ERROR_AUTH);
-  g_assert_nonnull (strstr ((error_at (r, 0))->message, "bad token"));
+  g_assert_nonnull (strstr ((peercam_test_recorder_error_at (r, 0))->message, "bad token"));
 
   spin (700);
   g_assert_cmpuint (fake->n_connections, ==, 1);
-  g_assert_false (saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
+  g_assert_false (peercam_test_recorder_saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
 }
 
 static void
@@ -770,7 +554,7 @@ test_unreachable (void)
   g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(Recorder) r = NULL;
+  g_autoptr(PeercamTestRecorder) r = NULL;
 
   /* Bind a port without listening: connections to it are refused. */
   socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
@@ -781,19 +565,19 @@ test_unreachable (void)
   g_assert_no_error (error);
   url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
-  r = recorder_new (url);
+  r = peercam_test_recorder_new (url);
   peercam_signaling_client_set_reconnect (r->client, FALSE);
-  connect_client (r);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
   g_assert_cmpuint (r->errors->len, ==, 1);
-  g_assert_error (error_at (r, 0), G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_error (peercam_test_recorder_error_at (r, 0), G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 
   /* Sending now is an error, not a silent drop. */
   {
-    g_autoptr(JsonNode) description = json ("{\"type\":\"offer\",\"sdp\":\"v=0\"}");
+    g_autoptr(JsonNode) description = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\"}");
 
     g_assert_false (peercam_signaling_client_send_signal (r->client, description));
-    g_assert_true (has_error (r, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_NOT_CONNECTED));
+    g_assert_true (peercam_test_recorder_has_error (r, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_NOT_CONNECTED));
   }
 }
 
@@ -826,36 +610,36 @@ test_fake_tls (void)
 
   /* Self-signed and not pinned: normal trust refuses it, and no retry. */
   {
-    g_autoptr(Recorder) r = recorder_new (url);
+    g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
-    connect_client (r);
-    g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+    peercam_test_recorder_connect (r);
+    g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
     g_assert_cmpuint (r->errors->len, ==, 1);
-    g_assert_cmpuint ((error_at (r, 0))->domain, ==, G_TLS_ERROR);
-    g_assert_false (saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
+    g_assert_cmpuint ((peercam_test_recorder_error_at (r, 0))->domain, ==, G_TLS_ERROR);
+    g_assert_false (peercam_test_recorder_saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
   }
 
   /* Pinned to another certificate. */
   {
-    g_autoptr(Recorder) r = recorder_new (url);
+    g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
     peercam_signaling_client_set_pinned_certificate (r->client, wrong);
-    connect_client (r);
-    g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+    peercam_test_recorder_connect (r);
+    g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
     g_assert_cmpuint (r->errors->len, ==, 1);
-    g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
+    g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
                     PEERCAM_SIGNALING_CLIENT_ERROR_CERTIFICATE);
-    g_assert_nonnull (strstr ((error_at (r, 0))->message, fingerprint));
+    g_assert_nonnull (strstr ((peercam_test_recorder_error_at (r, 0))->message, fingerprint));
   }
 
   /* Pinned to this one, in openssl's colon form: accepted, over wss://. */
   {
-    g_autoptr(Recorder) r = recorder_new (wss_url);
+    g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (wss_url);
 
     peercam_signaling_client_set_pinned_certificate (r->client, pem_fingerprint);
-    connect_client (r);
-    join_room (r, "tls");
-    g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+    peercam_test_recorder_connect (r);
+    peercam_test_recorder_join (r, "tls");
+    g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
     g_assert_cmpuint (r->errors->len, ==, 0);
     g_assert_cmpuint (r->created->len, ==, 1);
   }
@@ -866,26 +650,26 @@ test_fake_reconnect_and_queue (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_NORMAL, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
-  g_autoptr(JsonNode) description = json ("{\"type\":\"offer\",\"sdp\":\"v=0\"}");
-  g_autoptr(JsonNode) candidate = json ("{\"candidate\":\"c1\",\"sdpMLineIndex\":0}");
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
+  g_autoptr(JsonNode) description = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\"}");
+  g_autoptr(JsonNode) candidate = peercam_test_json ("{\"candidate\":\"c1\",\"sdpMLineIndex\":0}");
   guint first_join;
   guint i_join = 0, i_signal = 0, i_ice = 0;
 
-  connect_client (r);
-  join_room (r, "again");
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  peercam_test_recorder_connect (r);
+  peercam_test_recorder_join (r, "again");
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   first_join = fake_count (fake, "42[\"create or join\",\"again\"]");
   g_assert_cmpuint (first_join, ==, 1);
 
   /* The server drops us; what we send meanwhile waits for the re-join. */
   fake_close_all (fake);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_RECONNECTING, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_RECONNECTING, WAIT_MS));
   g_assert_true (peercam_signaling_client_send_signal (r->client, description));
   g_assert_true (peercam_signaling_client_send_ice (r->client, candidate));
 
   g_assert_true (WAIT_UNTIL (fake_count (fake, "42[\"ice\"") == 1, WAIT_MS));
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
   g_assert_cmpuint (fake->n_connections, ==, 2);
   g_assert_cmpuint (r->created->len, ==, 2);
   g_assert_cmpuint (fake_count (fake, "42[\"create or join\",\"again\"]"), ==, 2);
@@ -908,7 +692,7 @@ test_fake_reconnect_and_queue (void)
 
   /* The outage was reported once. */
   g_assert_cmpuint (r->errors->len, ==, 1);
-  g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
+  g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
                   PEERCAM_SIGNALING_CLIENT_ERROR_CLOSED);
 }
 
@@ -917,13 +701,13 @@ test_fake_queue_overflow (void)
 {
   g_autoptr(Fake) fake = fake_new (FAKE_NO_OPEN, NULL);
   g_autofree char *url = fake_url (fake, "http");
-  g_autoptr(Recorder) r = recorder_new (url);
-  g_autoptr(JsonNode) candidate = json ("{\"candidate\":\"c\",\"sdpMLineIndex\":0}");
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
+  g_autoptr(JsonNode) candidate = peercam_test_json ("{\"candidate\":\"c\",\"sdpMLineIndex\":0}");
 
-  connect_client (r);
-  join_room (r, "slow");
+  peercam_test_recorder_connect (r);
+  peercam_test_recorder_join (r, "slow");
   g_assert_true (WAIT_UNTIL (fake->n_connections == 1, WAIT_MS));
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_CONNECTING);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_CONNECTING);
 
   for (guint i = 0; i < 256; i++)
     g_assert_true (peercam_signaling_client_send_ice (r->client, candidate));
@@ -931,14 +715,14 @@ test_fake_queue_overflow (void)
 
   g_assert_false (peercam_signaling_client_send_ice (r->client, candidate));
   g_assert_cmpuint (r->errors->len, ==, 1);
-  g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
+  g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
                   PEERCAM_SIGNALING_CLIENT_ERROR_QUEUE_FULL);
 
   /* Giving up reports what was still waiting. */
   peercam_signaling_client_disconnect (r->client);
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
   g_assert_cmpuint (r->errors->len, ==, 2);
-  g_assert_nonnull (strstr ((error_at (r, 1))->message, "256"));
+  g_assert_nonnull (strstr ((peercam_test_recorder_error_at (r, 1))->message, "256"));
   g_assert_null (peercam_signaling_client_get_room (r->client));
   g_assert_cmpuint (fake->received->len, ==, 0);
 }
@@ -946,14 +730,14 @@ test_fake_queue_overflow (void)
 /* ------------------------------------------------------------------------ */
 /* Tests: the embedded server                                                */
 
-static Recorder *
+static PeercamTestRecorder *
 joined_client (const char *url, const char *room)
 {
-  Recorder *r = recorder_new (url);
+  PeercamTestRecorder *r = peercam_test_recorder_new (url);
 
-  connect_client (r);
-  join_room (r, room);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_JOINED ||
+  peercam_test_recorder_connect (r);
+  peercam_test_recorder_join (r, room);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED ||
                              r->full->len > 0, WAIT_MS));
   return r;
 }
@@ -963,14 +747,14 @@ test_server_rooms (void)
 {
   g_autoptr(PeercamSignalingServer) server = server_start (0, NULL);
   g_autofree char *url = server_url (server);
-  g_autoptr(Recorder) a = NULL;
-  g_autoptr(Recorder) b = NULL;
-  g_autoptr(Recorder) c = NULL;
-  g_autoptr(Recorder) d = NULL;
-  g_autoptr(JsonNode) offer = json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\n\"}");
-  g_autoptr(JsonNode) answer = json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
-  g_autoptr(JsonNode) cand_a = json ("{\"candidate\":\"candidate:1 1 udp 1 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
-  g_autoptr(JsonNode) cand_b = json ("{\"candidate\":\"candidate:2 1 udp 1 127.0.0.1 5001 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+  g_autoptr(PeercamTestRecorder) a = NULL;
+  g_autoptr(PeercamTestRecorder) b = NULL;
+  g_autoptr(PeercamTestRecorder) c = NULL;
+  g_autoptr(PeercamTestRecorder) d = NULL;
+  g_autoptr(JsonNode) offer = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\n\"}");
+  g_autoptr(JsonNode) answer = peercam_test_json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
+  g_autoptr(JsonNode) cand_a = peercam_test_json ("{\"candidate\":\"candidate:1 1 udp 1 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+  g_autoptr(JsonNode) cand_b = peercam_test_json ("{\"candidate\":\"candidate:2 1 udp 1 127.0.0.1 5001 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
   g_autofree char *a_id = NULL;
   g_autofree char *b_id = NULL;
 
@@ -993,7 +777,7 @@ test_server_rooms (void)
   g_assert_cmpuint (c->full->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (c->full, 0), ==, "kitchen");
   g_assert_null (peercam_signaling_client_get_room (c->client));
-  g_assert_cmpint (state_of (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
 
   d = joined_client (url, "garage");
   g_assert_cmpuint (d->created->len, ==, 1);
@@ -1033,7 +817,7 @@ test_server_rooms (void)
 
   /* A peer that leaves is a bye too. */
   peercam_signaling_client_disconnect (b->client);
-  g_assert_cmpint (state_of (b), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
+  g_assert_cmpint (peercam_test_recorder_state (b), ==, PEERCAM_SIGNALING_STATE_DISCONNECTED);
   g_assert_null (peercam_signaling_client_get_id (b->client));
   g_assert_true (WAIT_UNTIL (a->byes->len == 1, WAIT_MS));
   g_assert_cmpstr (g_ptr_array_index (a->byes, 0), ==, b_id);
@@ -1050,32 +834,32 @@ test_server_token (void)
   static const char *wrong[] = { "nope", NULL };
 
   {
-    g_autoptr(Recorder) r = recorder_new (url);
+    g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
     peercam_signaling_client_set_token (r->client, "let-me-in");
-    connect_client (r);
-    join_room (r, "vault");
-    g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+    peercam_test_recorder_connect (r);
+    peercam_test_recorder_join (r, "vault");
+    g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
     g_assert_cmpuint (r->errors->len, ==, 0);
   }
 
   for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
     {
-      g_autoptr(Recorder) r = recorder_new (url);
+      g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
 
       peercam_signaling_client_set_token (r->client, wrong[i]);
-      connect_client (r);
-      join_room (r, "vault");
-      g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
+      peercam_test_recorder_connect (r);
+      peercam_test_recorder_join (r, "vault");
+      g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, WAIT_MS));
       g_assert_cmpuint (r->errors->len, ==, 1);
-      g_assert_error (error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
+      g_assert_error (peercam_test_recorder_error_at (r, 0), PEERCAM_SIGNALING_CLIENT_ERROR,
                       PEERCAM_SIGNALING_CLIENT_ERROR_AUTH);
       g_test_message ("token %s: %s", wrong[i] ? wrong[i] : "(none)",
-                      (error_at (r, 0))->message);
+                      (peercam_test_recorder_error_at (r, 0))->message);
       /* No retry loop for a refused token. */
       spin (600);
-      g_assert_false (saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
-      g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_FAILED);
+      g_assert_false (peercam_test_recorder_saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
+      g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_FAILED);
       g_assert_cmpuint (r->created->len, ==, 0);
     }
 }
@@ -1086,13 +870,13 @@ test_server_restart (void)
   g_autoptr(PeercamSignalingServer) server = server_start (0, NULL);
   g_autofree char *url = server_url (server);
   guint port = peercam_signaling_server_get_port (server);
-  g_autoptr(Recorder) a = joined_client (url, "porch");
-  g_autoptr(Recorder) b = joined_client (url, "porch");
-  g_autoptr(JsonNode) from_a = json ("{\"type\":\"offer\",\"sdp\":\"from a while down\"}");
-  g_autoptr(JsonNode) from_b = json ("{\"type\":\"offer\",\"sdp\":\"from b while down\"}");
-  g_autoptr(JsonNode) after = json ("{\"type\":\"answer\",\"sdp\":\"after\"}");
+  g_autoptr(PeercamTestRecorder) a = joined_client (url, "porch");
+  g_autoptr(PeercamTestRecorder) b = joined_client (url, "porch");
+  g_autoptr(JsonNode) from_a = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"from a while down\"}");
+  g_autoptr(JsonNode) from_b = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"from b while down\"}");
+  g_autoptr(JsonNode) after = peercam_test_json ("{\"type\":\"answer\",\"sdp\":\"after\"}");
   g_autoptr(GError) error = NULL;
-  Recorder *first;
+  PeercamTestRecorder *first;
   JsonNode *second_sent;
   guint a_created_before;
 
@@ -1100,8 +884,8 @@ test_server_restart (void)
   a_created_before = a->created->len;
 
   peercam_signaling_server_stop (server);
-  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_RECONNECTING &&
-                             state_of (b) == PEERCAM_SIGNALING_STATE_RECONNECTING, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_RECONNECTING &&
+                             peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_RECONNECTING, WAIT_MS));
   g_assert_null (peercam_signaling_client_get_id (a->client));
   g_assert_cmpstr (peercam_signaling_client_get_room (a->client), ==, "porch");
 
@@ -1116,8 +900,8 @@ test_server_restart (void)
   g_assert_cmpuint (peercam_signaling_server_get_port (server), ==, port);
 
   /* Backoff is at most 5 s plus jitter. */
-  g_assert_true (WAIT_UNTIL (state_of (a) == PEERCAM_SIGNALING_STATE_JOINED &&
-                             state_of (b) == PEERCAM_SIGNALING_STATE_JOINED, 15000));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED &&
+                             peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, 15000));
   g_assert_cmpuint (a->created->len + a->joined->len, ==, 2);
   g_assert_cmpuint (b->created->len + b->joined->len, ==, 2);
 
@@ -1142,7 +926,7 @@ test_server_restart (void)
   /* Each client reported the outage once, as a closed connection. */
   g_assert_cmpuint (a->errors->len, ==, 1);
   g_assert_cmpuint (b->errors->len, ==, 1);
-  g_assert_true (saw_state (a, PEERCAM_SIGNALING_STATE_RECONNECTING));
+  g_assert_true (peercam_test_recorder_saw_state (a, PEERCAM_SIGNALING_STATE_RECONNECTING));
 }
 
 static void
@@ -1151,7 +935,7 @@ test_server_pings (void)
   g_autoptr(PeercamSignalingServer) server = peercam_signaling_server_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(Recorder) r = NULL;
+  g_autoptr(PeercamTestRecorder) r = NULL;
 
   /* A fast-pinging server: the client must answer every ping in time and
    * must not mistake the short deadline for a dead server. */
@@ -1162,16 +946,16 @@ test_server_pings (void)
 
   r = joined_client (url, "busy");
   spin (1200);
-  g_assert_cmpint (state_of (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
   g_assert_cmpuint (r->errors->len, ==, 0);
   g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 1);
-  g_assert_false (saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
+  g_assert_false (peercam_test_recorder_saw_state (r, PEERCAM_SIGNALING_STATE_RECONNECTING));
 
   /* Now the server goes away without a close: stop it and the client
    * notices either the close or, at the latest, the missing pings. */
   peercam_signaling_client_set_reconnect (r->client, FALSE);
   peercam_signaling_server_stop (server);
-  g_assert_true (WAIT_UNTIL (state_of (r) == PEERCAM_SIGNALING_STATE_FAILED, 1000));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_FAILED, 1000));
 }
 
 int

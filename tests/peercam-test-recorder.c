@@ -1,0 +1,203 @@
+/* peercam-test-recorder.c — what a PeercamSignalingClient reports, recorded
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-test-recorder.h"
+
+static void
+on_created (PeercamSignalingClient *client, const char *room, const char *id, PeercamTestRecorder *r)
+{
+  g_assert_nonnull (id);
+  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
+  g_ptr_array_add (r->created, g_strdup (room));
+}
+
+static void
+on_joined (PeercamSignalingClient *client, const char *room, const char *id, PeercamTestRecorder *r)
+{
+  g_assert_nonnull (id);
+  g_assert_cmpstr (id, ==, peercam_signaling_client_get_id (client));
+  g_ptr_array_add (r->joined, g_strdup (room));
+}
+
+static void
+on_call (PeercamSignalingClient *client, PeercamTestRecorder *r)
+{
+  r->calls++;
+}
+
+static void
+on_full (PeercamSignalingClient *client, const char *room, PeercamTestRecorder *r)
+{
+  g_ptr_array_add (r->full, g_strdup (room));
+}
+
+static void
+on_signal (PeercamSignalingClient *client, JsonNode *node, PeercamTestRecorder *r)
+{
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  g_ptr_array_add (r->signals, json_node_copy (node));
+}
+
+static void
+on_ice (PeercamSignalingClient *client, JsonNode *node, PeercamTestRecorder *r)
+{
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  g_ptr_array_add (r->ices, json_node_copy (node));
+}
+
+static void
+on_bye (PeercamSignalingClient *client, const char *id, PeercamTestRecorder *r)
+{
+  g_ptr_array_add (r->byes, g_strdup (id ? id : ""));
+}
+
+static void
+on_server_error (PeercamSignalingClient *client, const char *message, PeercamTestRecorder *r)
+{
+  g_ptr_array_add (r->server_errors, g_strdup (message));
+}
+
+static void
+on_error (PeercamSignalingClient *client, const GError *error, PeercamTestRecorder *r)
+{
+  g_test_message ("client error: %s", error->message);
+  g_ptr_array_add (r->errors, g_error_copy (error));
+}
+
+static void
+on_event (PeercamSignalingClient *client, const char *name, JsonArray *args, PeercamTestRecorder *r)
+{
+  g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), args);
+  g_autofree char *json = json_to_string (node, FALSE);
+
+  g_ptr_array_add (r->events, g_strdup_printf ("%s:%s", name, json));
+}
+
+static void
+on_state (PeercamSignalingClient *client, GParamSpec *pspec, PeercamTestRecorder *r)
+{
+  PeercamSignalingState state = peercam_signaling_client_get_state (client);
+
+  g_array_append_val (r->states, state);
+}
+
+PeercamTestRecorder *
+peercam_test_recorder_new (const char *url)
+{
+  PeercamTestRecorder *r = g_new0 (PeercamTestRecorder, 1);
+
+  r->client = peercam_signaling_client_new (url);
+  r->created = g_ptr_array_new_with_free_func (g_free);
+  r->joined = g_ptr_array_new_with_free_func (g_free);
+  r->full = g_ptr_array_new_with_free_func (g_free);
+  r->byes = g_ptr_array_new_with_free_func (g_free);
+  r->server_errors = g_ptr_array_new_with_free_func (g_free);
+  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  r->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  r->ices = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  r->events = g_ptr_array_new_with_free_func (g_free);
+  r->states = g_array_new (FALSE, FALSE, sizeof (PeercamSignalingState));
+
+  g_signal_connect (r->client, "created", G_CALLBACK (on_created), r);
+  g_signal_connect (r->client, "joined", G_CALLBACK (on_joined), r);
+  g_signal_connect (r->client, "call", G_CALLBACK (on_call), r);
+  g_signal_connect (r->client, "full", G_CALLBACK (on_full), r);
+  g_signal_connect (r->client, "signal", G_CALLBACK (on_signal), r);
+  g_signal_connect (r->client, "ice", G_CALLBACK (on_ice), r);
+  g_signal_connect (r->client, "bye", G_CALLBACK (on_bye), r);
+  g_signal_connect (r->client, "server-error", G_CALLBACK (on_server_error), r);
+  g_signal_connect (r->client, "error", G_CALLBACK (on_error), r);
+  g_signal_connect (r->client, "event", G_CALLBACK (on_event), r);
+  g_signal_connect (r->client, "notify::state", G_CALLBACK (on_state), r);
+
+  return r;
+}
+
+void
+peercam_test_recorder_free (PeercamTestRecorder *r)
+{
+  if (r->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (r->client, r);
+      peercam_signaling_client_disconnect (r->client);
+      g_clear_object (&r->client);
+    }
+  g_ptr_array_unref (r->created);
+  g_ptr_array_unref (r->joined);
+  g_ptr_array_unref (r->full);
+  g_ptr_array_unref (r->byes);
+  g_ptr_array_unref (r->server_errors);
+  g_ptr_array_unref (r->errors);
+  g_ptr_array_unref (r->signals);
+  g_ptr_array_unref (r->ices);
+  g_ptr_array_unref (r->events);
+  g_array_unref (r->states);
+  g_free (r);
+}
+
+PeercamSignalingState
+peercam_test_recorder_state (PeercamTestRecorder *r)
+{
+  return peercam_signaling_client_get_state (r->client);
+}
+
+gboolean
+peercam_test_recorder_saw_state (PeercamTestRecorder *r,
+           PeercamSignalingState state)
+{
+  for (guint i = 0; i < r->states->len; i++)
+    if (g_array_index (r->states, PeercamSignalingState, i) == state)
+      return TRUE;
+  return FALSE;
+}
+
+GError *
+peercam_test_recorder_error_at (PeercamTestRecorder *r, guint i)
+{
+  g_assert_cmpuint (i, <, r->errors->len);
+  return g_ptr_array_index (r->errors, i);
+}
+
+gboolean
+peercam_test_recorder_has_error (PeercamTestRecorder *r, GQuark domain, int code)
+{
+  for (guint i = 0; i < r->errors->len; i++)
+    if (g_error_matches (g_ptr_array_index (r->errors, i), domain, code))
+      return TRUE;
+  return FALSE;
+}
+
+void
+peercam_test_recorder_connect (PeercamTestRecorder *r)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (peercam_signaling_client_connect (r->client, &error));
+  g_assert_no_error (error);
+}
+
+void
+peercam_test_recorder_join (PeercamTestRecorder *r, const char *room)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (peercam_signaling_client_join (r->client, room, &error));
+  g_assert_no_error (error);
+}
+
+JsonNode *
+peercam_test_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+const char *
+peercam_test_member_string (JsonNode *node, const char *member)
+{
+  return json_object_get_string_member (json_node_get_object (node), member);
+}

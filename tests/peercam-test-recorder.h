@@ -1,0 +1,54 @@
+/* peercam-test-recorder.h — what a PeercamSignalingClient reports, recorded
+ * for the signaling client tests (our server and the stock node relay)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "peercam-signaling-client.h"
+
+G_BEGIN_DECLS
+
+/* Every signal of one client, in arrival order. The client is made by
+ * peercam_test_recorder_new() and disconnected by _free(). */
+typedef struct {
+  PeercamSignalingClient *client;
+  GPtrArray *created;      /* room names */
+  GPtrArray *joined;
+  GPtrArray *full;
+  GPtrArray *byes;         /* ids, "" for none */
+  GPtrArray *server_errors;
+  GPtrArray *errors;       /* GError* */
+  GPtrArray *signals;      /* JsonNode* */
+  GPtrArray *ices;
+  GPtrArray *events;       /* "name:args-json" */
+  GArray *states;          /* PeercamSignalingState history */
+  guint calls;
+} PeercamTestRecorder;
+
+PeercamTestRecorder   *peercam_test_recorder_new       (const char          *url);
+void                   peercam_test_recorder_free      (PeercamTestRecorder *r);
+PeercamSignalingState  peercam_test_recorder_state     (PeercamTestRecorder *r);
+/* Whether the client ever went through @state. */
+gboolean               peercam_test_recorder_saw_state (PeercamTestRecorder  *r,
+                                                        PeercamSignalingState state);
+GError                *peercam_test_recorder_error_at  (PeercamTestRecorder *r,
+                                                        guint                i);
+gboolean               peercam_test_recorder_has_error (PeercamTestRecorder *r,
+                                                        GQuark               domain,
+                                                        int                  code);
+/* Connect / join, asserting that they start. */
+void                   peercam_test_recorder_connect   (PeercamTestRecorder *r);
+void                   peercam_test_recorder_join      (PeercamTestRecorder *r,
+                                                        const char          *room);
+
+/* Parses @text, asserting it is JSON. */
+JsonNode              *peercam_test_json               (const char          *text);
+const char            *peercam_test_member_string      (JsonNode            *node,
+                                                        const char          *member);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamTestRecorder, peercam_test_recorder_free)
+
+G_END_DECLS
