@@ -91,11 +91,8 @@ join_action (GtkWidget  *widget,
              GVariant   *parameter)
 {
   PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (widget);
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
-  _peercam_window_present_join_dialog (GTK_WINDOW (self),
-                                       peercam_application_get_settings (PEERCAM_APPLICATION (app)),
-                                       self->session, self->toast_overlay);
+  _peercam_window_present_join_dialog (GTK_WINDOW (self), self->session, self->toast_overlay);
 }
 
 static void

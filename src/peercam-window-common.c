@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "peercam-application.h"
 #include "peercam-join-dialog.h"
 #include "peercam-window-common.h"
 
@@ -118,11 +119,12 @@ on_join (PeercamJoinDialog *dialog,
 /* Join a Room…: a Join in the dialog joins @session; errors go to @overlay. */
 void
 _peercam_window_present_join_dialog (GtkWindow       *window,
-                                     GSettings       *settings,
                                      PeercamSession  *session,
                                      AdwToastOverlay *overlay)
 {
-  PeercamJoinDialog *dialog = peercam_join_dialog_new (window, settings);
+  GtkApplication *app = gtk_window_get_application (window);
+  PeercamJoinDialog *dialog =
+    peercam_join_dialog_new (window, peercam_application_get_settings (PEERCAM_APPLICATION (app)));
   JoinTarget *target = g_new0 (JoinTarget, 1);
 
   target->session = g_object_ref (session);

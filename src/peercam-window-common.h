@@ -16,8 +16,8 @@ char *_peercam_window_describe_signaling (PeercamSession         *session);
 char *_peercam_window_format_stats       (JsonObject             *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
+/* The join dialog with the application's remembered server and room. */
 void  _peercam_window_present_join_dialog (GtkWindow            *window,
-                                           GSettings            *settings,
                                            PeercamSession       *session,
                                            AdwToastOverlay      *overlay);
 void  _peercam_window_follow_signaling   (GtkWidget              *window,
