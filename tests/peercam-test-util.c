@@ -6,6 +6,27 @@
 #include "peercam-caller-window.h"
 #include "peercam-test-util.h"
 
+PeercamApplication *
+peercam_test_app_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  PeercamApplication *app = peercam_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  /* Alive with no window between tests. */
+  g_application_hold (G_APPLICATION (app));
+  return app;
+}
+
+void
+peercam_test_app_free (PeercamApplication *app)
+{
+  g_application_release (G_APPLICATION (app));
+  g_object_unref (app);
+}
+
 static gboolean
 timeout_cb (gpointer data)
 {

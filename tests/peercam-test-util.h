@@ -6,7 +6,14 @@
 
 #include <gtk/gtk.h>
 
+#include "peercam-application.h"
+
 G_BEGIN_DECLS
+
+/* A registered, held application (not unique: tests run side by side);
+ * peercam_test_app_free() releases and drops it. */
+PeercamApplication *peercam_test_app_new      (void);
+void                peercam_test_app_free     (PeercamApplication *app);
 
 /* Iterates the default main context until @condition returns TRUE or
  * @timeout_ms passes; returns the last value of @condition. */

@@ -167,24 +167,18 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   peercam_fake_camera_register ();
 
-  app = peercam_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_hold (G_APPLICATION (app));
+  app = peercam_test_app_new ();
 
   g_test_add_func ("/gui/camera-chooser", test_camera_chooser);
 
   ret = g_test_run ();
 
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
+  g_clear_pointer (&app, peercam_test_app_free);
   return ret;
 }

@@ -209,7 +209,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   GTestDBus *bus;
   GDBusConnection *connection;
   g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
@@ -232,18 +231,13 @@ main (int   argc,
   g_setenv ("GTK_A11Y", "none", TRUE);
   peercam_fake_portal_start (g_test_dbus_get_bus_address (bus));
 
-  app = peercam_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_hold (G_APPLICATION (app));
+  app = peercam_test_app_new ();
 
   g_test_add_func ("/gui/portal/denied-then-retry", test_denied_then_retry);
 
   ret = g_test_run ();
 
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
+  g_clear_pointer (&app, peercam_test_app_free);
   peercam_fake_portal_stop ();
 
   /* GTK, libadwaita and libportal keep the session bus connection to the

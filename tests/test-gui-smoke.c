@@ -264,17 +264,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
 
-  app = peercam_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  /* Keep the application alive with no window between tests. */
-  g_application_hold (G_APPLICATION (app));
+  app = peercam_test_app_new ();
 
   g_test_add_func ("/gui/app-actions", test_app_actions);
   g_test_add_func ("/gui/caller-window", test_caller_window);
@@ -286,7 +280,6 @@ main (int   argc,
 
   ret = g_test_run ();
 
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
+  g_clear_pointer (&app, peercam_test_app_free);
   return ret;
 }
