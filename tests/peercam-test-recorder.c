@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-test-recorder.h"
+#include "peercam-test-wait.h"
 
 static void
 on_created (PeercamSignalingClient *client, const char *room, const char *id, PeercamTestRecorder *r)
@@ -200,4 +201,26 @@ const char *
 peercam_test_member_string (JsonNode *node, const char *member)
 {
   return json_object_get_string_member (json_node_get_object (node), member);
+}
+
+void
+peercam_test_recorder_exchange (PeercamTestRecorder *a,
+                                PeercamTestRecorder *b,
+                                JsonNode            *offer,
+                                JsonNode            *cand_a,
+                                JsonNode            *answer,
+                                JsonNode            *cand_b,
+                                guint                timeout_ms)
+{
+  g_assert_true (peercam_signaling_client_send_signal (a->client, offer));
+  g_assert_true (peercam_signaling_client_send_ice (a->client, cand_a));
+  g_assert_true (WAIT_UNTIL (b->signals->len == 1 && b->ices->len == 1, timeout_ms));
+  g_assert_true (json_node_equal (g_ptr_array_index (b->signals, 0), offer));
+  g_assert_true (json_node_equal (g_ptr_array_index (b->ices, 0), cand_a));
+
+  g_assert_true (peercam_signaling_client_send_signal (b->client, answer));
+  g_assert_true (peercam_signaling_client_send_ice (b->client, cand_b));
+  g_assert_true (WAIT_UNTIL (a->signals->len == 1 && a->ices->len == 1, timeout_ms));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand_b));
 }

@@ -44,6 +44,17 @@ void                   peercam_test_recorder_connect   (PeercamTestRecorder *r);
 void                   peercam_test_recorder_join      (PeercamTestRecorder *r,
                                                         const char          *room);
 
+/* The call set-up exchange through a relay: @a sends @offer and @cand_a,
+ * @b receives exactly them first; @b answers with @answer and @cand_b, and
+ * @a receives exactly those first. */
+void                   peercam_test_recorder_exchange  (PeercamTestRecorder *a,
+                                                        PeercamTestRecorder *b,
+                                                        JsonNode            *offer,
+                                                        JsonNode            *cand_a,
+                                                        JsonNode            *answer,
+                                                        JsonNode            *cand_b,
+                                                        guint                timeout_ms);
+
 /* Parses @text, asserting it is JSON. */
 JsonNode              *peercam_test_json               (const char          *text);
 const char            *peercam_test_member_string      (JsonNode            *node,

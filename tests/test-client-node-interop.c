@@ -144,17 +144,7 @@ test_relay (void)
   b_id = g_strdup (peercam_signaling_client_get_id (b->client));
   g_assert_cmpstr (a_id, !=, b_id);
 
-  g_assert_true (peercam_signaling_client_send_signal (a->client, offer));
-  g_assert_true (peercam_signaling_client_send_ice (a->client, cand_a));
-  g_assert_true (WAIT_UNTIL (b->signals->len == 1 && b->ices->len == 1, WAIT_MS));
-  g_assert_true (json_node_equal (g_ptr_array_index (b->signals, 0), offer));
-  g_assert_true (json_node_equal (g_ptr_array_index (b->ices, 0), cand_a));
-
-  g_assert_true (peercam_signaling_client_send_signal (b->client, answer));
-  g_assert_true (peercam_signaling_client_send_ice (b->client, cand_b));
-  g_assert_true (WAIT_UNTIL (a->signals->len == 1 && a->ices->len == 1, WAIT_MS));
-  g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
-  g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand_b));
+  peercam_test_recorder_exchange (a, b, offer, cand_a, answer, cand_b, WAIT_MS);
 
   /* Several ping rounds (300 + 300 ms) pass without a false alarm. */
   {

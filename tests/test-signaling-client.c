@@ -783,17 +783,7 @@ test_server_rooms (void)
   g_assert_cmpuint (d->created->len, ==, 1);
 
   /* Relay both ways. */
-  g_assert_true (peercam_signaling_client_send_signal (a->client, offer));
-  g_assert_true (peercam_signaling_client_send_ice (a->client, cand_a));
-  g_assert_true (WAIT_UNTIL (b->signals->len == 1 && b->ices->len == 1, WAIT_MS));
-  g_assert_true (json_node_equal (g_ptr_array_index (b->signals, 0), offer));
-  g_assert_true (json_node_equal (g_ptr_array_index (b->ices, 0), cand_a));
-
-  g_assert_true (peercam_signaling_client_send_signal (b->client, answer));
-  g_assert_true (peercam_signaling_client_send_ice (b->client, cand_b));
-  g_assert_true (WAIT_UNTIL (a->signals->len == 1 && a->ices->len == 1, WAIT_MS));
-  g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
-  g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand_b));
+  peercam_test_recorder_exchange (a, b, offer, cand_a, answer, cand_b, WAIT_MS);
 
   /* Other rooms see nothing, and send nothing our way. */
   g_assert_true (peercam_signaling_client_send_signal (d->client, offer));
