@@ -106,17 +106,27 @@ maybe_auto_call (PeercamSession *self)
 
 /* Signaling → session */
 
+/* "joined" for both of the demo's answers: create (@first) and join. */
 static void
-on_client_created (PeercamSession *self,
-                   const char     *room,
-                   const char     *id)
+emit_joined (PeercamSession *self,
+             const char     *room,
+             const char     *id,
+             gboolean        first)
 {
   g_autoptr(JsonObject) object = json_object_new ();
 
   json_object_set_string_member (object, "room", room);
   json_object_set_string_member (object, "id", id);
-  json_object_set_boolean_member (object, "first", TRUE);
+  json_object_set_boolean_member (object, "first", first);
   emit_event (self, "joined", object);
+}
+
+static void
+on_client_created (PeercamSession *self,
+                   const char     *room,
+                   const char     *id)
+{
+  emit_joined (self, room, id, TRUE);
 }
 
 static void
@@ -124,12 +134,7 @@ on_client_joined (PeercamSession *self,
                   const char     *room,
                   const char     *id)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  json_object_set_string_member (object, "room", room);
-  json_object_set_string_member (object, "id", id);
-  json_object_set_boolean_member (object, "first", FALSE);
-  emit_event (self, "joined", object);
+  emit_joined (self, room, id, FALSE);
 
   /* Someone was in the room before us. */
   set_peer_present (self, TRUE);
