@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-call-engine.h"
+#include "peercam-test-wait.h"
 
 #include <gst/gst.h>
 #include <string.h>
@@ -187,18 +188,6 @@ timeout_reached (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs the main context until cond() holds or timeout_ms passed. */
-#define WAIT_UNTIL(cond, timeout_ms) G_STMT_START { \
-  gboolean _timed_out = FALSE; \
-  guint _id = g_timeout_add (timeout_ms, timeout_reached, &_timed_out); \
-  while (!(cond) && !_timed_out) \
-    g_main_context_iteration (NULL, TRUE); \
-  if (!_timed_out) \
-    g_source_remove (_id); \
-  if (!(cond)) \
-    g_error ("timed out after %d ms waiting for %s", timeout_ms, #cond); \
-} G_STMT_END
-
 static void
 spin (guint ms)
 {
@@ -237,21 +226,21 @@ test_call (Fixture *f, gconstpointer data)
   g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
   g_assert_no_error (error);
   g_assert_cmpint (state (f->caller), ==, PEERCAM_CALL_STATE_PREVIEW);
-  WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > 0, 5000);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > 0, 5000));
 
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_test_message ("call to first frame: %.1f ms",
                   (f->first_frame_us - f->call_started_us) / 1000.0);
   g_assert_cmpint (f->first_width, ==, 640);
   g_assert_cmpint (f->first_height, ==, 480);
-  WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED &&
-              state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+  g_assert_true (WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED &&
+                             state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
   g_assert_cmpuint (f->caller_candidates, >, 0);
 
   frames = peercam_call_engine_get_remote_frames (f->viewer);
-  WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 15, 5000);
-  WAIT_UNTIL (f->viewer_stats >= 2 && f->caller_stats >= 2, 7000);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 15, 5000));
+  g_assert_true (WAIT_UNTIL (f->viewer_stats >= 2 && f->caller_stats >= 2, 7000));
   g_test_message ("viewer: %.1f fps, %.0f kbit/s; caller: %.1f fps",
                   f->viewer_fps, f->viewer_kbps, f->caller_fps);
   /* Only plausibility: under AddressSanitizer on 2 cores fps drops a lot. */
@@ -266,7 +255,7 @@ test_call (Fixture *f, gconstpointer data)
 
   /* The preview keeps running after the call. */
   frames = peercam_call_engine_get_local_frames (f->caller);
-  WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > frames + 3, 3000);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_local_frames (f->caller) > frames + 3, 3000));
   g_assert_cmpuint (f->caller_errors->len, ==, 0);
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
 }
@@ -283,8 +272,8 @@ test_cycles (Fixture *f, gconstpointer data)
   for (guint i = 0; i < n; i++)
     {
       start_call (f);
-      WAIT_UNTIL (f->first_frames == i + 1, 10000);
-      WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+      g_assert_true (WAIT_UNTIL (f->first_frames == i + 1, 10000));
+      g_assert_true (WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000));
       g_assert_cmpint (f->first_width, ==, 160);
       peercam_call_engine_hang_up (f->caller);
       g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_ENDED);
@@ -295,11 +284,11 @@ test_cycles (Fixture *f, gconstpointer data)
 
   /* Both still work afterwards. */
   start_call (f);
-  WAIT_UNTIL (f->first_frames == n + 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == n + 1, 10000));
   {
     guint64 frames = peercam_call_engine_get_remote_frames (f->viewer);
 
-    WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+    g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
   }
   g_assert_cmpuint (f->caller_errors->len, ==, 0);
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
@@ -314,12 +303,12 @@ test_replace (Fixture *f, gconstpointer data)
 
   g_object_set (f->caller, "width", 320, "height", 240, NULL);
   start_call (f);  /* also starts the preview */
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
 
   /* The same caller offers again: the viewer takes the new call. */
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 2, 10000);
-  WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 2, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
 
   /* Another caller offers while in a call: it replaces the call. */
   second = make_caller (f);
@@ -327,10 +316,10 @@ test_replace (Fixture *f, gconstpointer data)
   first = f->caller;
   f->caller = second;
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 3, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 3, 10000));
   g_assert_cmpint (f->first_width, ==, 176);
   frames = peercam_call_engine_get_remote_frames (f->viewer);
-  WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
 
   /* The first caller's orphaned call times out or is hung up: no crash. */
   f->caller = first;
@@ -410,7 +399,7 @@ test_garbage (Fixture *f, gconstpointer data)
   /* Both still work, and garbage in the middle of a call doesn't break it. */
   g_object_set (f->caller, "width", 320, "height", 240, NULL);
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   {
     g_autoptr(JsonNode) node = json (bad_candidates[0]);
     guint64 frames;
@@ -418,7 +407,7 @@ test_garbage (Fixture *f, gconstpointer data)
     peercam_call_engine_handle_ice (f->viewer, node);
     assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
     frames = peercam_call_engine_get_remote_frames (f->viewer);
-    WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000);
+    g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
     g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
   }
   g_assert_cmpuint (f->viewer_errors->len, ==, expected);
@@ -435,7 +424,7 @@ test_ice_timeout (Fixture *f, gconstpointer data)
   f->drop_candidates = TRUE;
   start = g_get_monotonic_time ();
   start_call (f);
-  WAIT_UNTIL (f->caller_errors->len > 0 && f->viewer_errors->len > 0, 5000);
+  g_assert_true (WAIT_UNTIL (f->caller_errors->len > 0 && f->viewer_errors->len > 0, 5000));
   g_test_message ("ICE timeout reported after %.1f s", (g_get_monotonic_time () - start) / 1e6);
   assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_ICE_TIMEOUT);
   assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_ICE_TIMEOUT);
@@ -446,7 +435,7 @@ test_ice_timeout (Fixture *f, gconstpointer data)
   /* The engines recover: the next call connects. */
   f->drop_candidates = FALSE;
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_assert_cmpuint (f->caller_errors->len, ==, 1);
   g_assert_cmpuint (f->viewer_errors->len, ==, 1);
 }
@@ -457,14 +446,14 @@ test_early_candidates (Fixture *f, gconstpointer data)
   g_object_set (f->caller, "width", 160, "height", 120, NULL);
   f->hold_offer = TRUE;
   start_call (f);
-  WAIT_UNTIL (f->held_offer != NULL && f->held_candidates->len > 0, 5000);
+  g_assert_true (WAIT_UNTIL (f->held_offer != NULL && f->held_candidates->len > 0, 5000));
   spin (50);
   f->hold_offer = FALSE;
   /* Candidates first, then the offer they belong to. */
   for (guint i = 0; i < f->held_candidates->len; i++)
     peercam_call_engine_handle_ice (f->viewer, f->held_candidates->pdata[i]);
   peercam_call_engine_handle_signal (f->viewer, f->held_offer);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
 }
 
@@ -481,7 +470,7 @@ test_h264 (Fixture *f, gconstpointer data)
     }
   g_object_set (f->caller, "codec", "h264", "width", 320, "height", 240, NULL);
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_assert_cmpint (f->first_width, ==, 320);
   g_assert_nonnull (strstr (f->last_answer, "H264"));
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
@@ -582,7 +571,7 @@ test_browser_offer (Fixture *f, gconstpointer data)
 
   peercam_call_engine_handle_ice (f->viewer, candidate);  /* before the offer: queued */
   peercam_call_engine_handle_signal (f->viewer, offer);
-  WAIT_UNTIL (f->answers == 1, 5000);
+  g_assert_true (WAIT_UNTIL (f->answers == 1, 5000));
   g_test_message ("answer:\n%s", f->last_answer);
   g_assert_nonnull (strstr (f->last_answer, "a=group:BUNDLE"));
   video = g_strdup (strstr (f->last_answer, "m=video"));
@@ -616,8 +605,8 @@ test_audio_without_microphone (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   start_call (f);
-  WAIT_UNTIL (f->first_frames == 1, 10000);
-  WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED, 5000));
   g_assert_cmpuint (f->caller_errors->len, ==, 1);
   assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_SOURCE);
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
