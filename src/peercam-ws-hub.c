@@ -30,6 +30,14 @@
 #define READ_CHUNK        (256 * 1024)
 #define MAX_EVENTS        256
 #define CLOSE_TIMEOUT_US  (5 * G_TIME_SPAN_SECOND)
+/* A connection's share of one wakeup: at most one read (of up to
+ * READ_CHUNK, or of the rest of a large frame) and this many frames; what
+ * is left waits for the next wakeup, so a flood of tiny frames on one
+ * connection cannot hold up the others (or the rest of the main loop). */
+#define FRAME_BUDGET      1024
+/* An incomplete frame up to this size is completed through the shared
+ * buffer (one large read); a larger one by reads of just what it lacks. */
+#define SMALL_FRAME       (READ_CHUNK / 2)
 /* A peer that stops reading may owe this much before it is dropped. */
 #define MIN_SEND_QUEUE    (4 * 1024 * 1024)
 
@@ -259,6 +267,7 @@ struct _PeercamWsConn
   gint64                    close_deadline;
   ConnState                 state;
   guint                     dirty : 1;     /* in hub->dirty */
+  guint                     backlogged : 1; /* in hub->backlog */
   guint                     want_out : 1;  /* EPOLLOUT / out_source armed */
   guint                     writable : 1;  /* EPOLLOUT fired */
   guint                     readable : 1;  /* streams: input ready */
@@ -277,6 +286,7 @@ struct _PeercamWsHub
   guint          n_conns;
   GPtrArray     *dirty;     /* PeercamWsConn: output queued, or streams readable */
   GPtrArray     *dead;      /* PeercamWsConn, freed at the end of dispatch */
+  GPtrArray     *backlog;   /* PeercamWsConn: complete frames left for the next wakeup */
   GQueue         closing;   /* PeercamWsConn by close_deadline */
   gboolean       dispatching;
   gboolean       freed;
@@ -365,6 +375,11 @@ conn_release (PeercamWsConn *conn)
     conn->next->prev = conn->prev;
   conn->prev = conn->next = NULL;
   hub->n_conns--;
+  if (conn->backlogged)
+    {
+      g_ptr_array_remove_fast (hub->backlog, conn);
+      conn->backlogged = FALSE;
+    }
 
   if (hub->dispatching || conn->dirty)
     g_ptr_array_add (hub->dead, conn);
@@ -560,8 +575,9 @@ conn_process (PeercamWsConn *conn,
 {
   PeercamWsHub *hub = conn->hub;
   gsize pos = 0;
+  guint budget = FRAME_BUDGET;
 
-  while (pos < len && (conn->state == CONN_OPEN || conn->state == CONN_CLOSE_SENT) && !hub->freed)
+  while (pos < len && budget > 0 && (conn->state == CONN_OPEN || conn->state == CONN_CLOSE_SENT) && !hub->freed)
     {
       PeercamWsFrameHeader h;
       gushort code = 0;
@@ -583,6 +599,7 @@ conn_process (PeercamWsConn *conn,
 
       payload = buf + pos + h.header_len;
       pos += h.header_len + h.payload_len;
+      budget--;
       peercam_ws_unmask (payload, h.payload_len, h.mask, 0);
 
       if (conn->state == CONN_CLOSE_SENT && h.opcode != PEERCAM_WS_OPCODE_CLOSE)
@@ -731,15 +748,52 @@ conn_reading (PeercamWsConn *conn)
   return (conn->state == CONN_OPEN || conn->state == CONN_CLOSE_SENT) && !conn->hub->freed;
 }
 
-/* Reads what is there and handles every complete frame. An incomplete
- * frame is kept in a buffer of its own size and completed by reads of
- * just the bytes it lacks; everything else goes through the hub's shared
- * buffer, so an idle connection holds no buffer at all. */
+/* Whether @conn->in starts with a complete frame (or with bytes that are
+ * no frame at all), which conn_process() can handle without a read. */
+static gboolean
+conn_has_frame (PeercamWsConn *conn)
+{
+  return conn->in_len > 0 && conn_in_target (conn) <= conn->in_len;
+}
+
+/* Frames left over by the budget: handled in the next wakeup. */
+static void
+conn_backlog (PeercamWsConn *conn)
+{
+  if (conn->backlogged || !conn_reading (conn) || !conn_has_frame (conn))
+    return;
+  conn->backlogged = TRUE;
+  g_ptr_array_add (conn->hub->backlog, conn);
+}
+
+/* Handles frames from @conn->in, up to the budget. */
+static void
+conn_process_kept (PeercamWsConn *conn)
+{
+  gsize used = conn_process (conn, conn->in, conn->in_len);
+
+  if (!conn_reading (conn))
+    {
+      if (conn->state == CONN_FAILED)
+        conn_keep (conn, NULL, 0);
+      return;
+    }
+  conn_keep (conn, conn->in + used, conn->in_len - used);
+  conn_backlog (conn);
+}
+
+/* One turn of @conn: at most one read and FRAME_BUDGET frames. Frames
+ * left in the buffer wait in the backlog; bytes left in the socket make
+ * epoll (level-triggered) or the stream's source report it again. An
+ * incomplete frame is kept in a buffer of its own size; a small one is
+ * completed through the hub's shared buffer together with whatever
+ * follows it, a large one by reads of just the bytes it lacks. An idle
+ * connection holds no buffer at all. */
 static void
 conn_read (PeercamWsConn *conn)
 {
   PeercamWsHub *hub = conn->hub;
-  gsize used;
+  gsize used, off = 0;
   gssize n;
 
   conn->readable = FALSE;
@@ -755,12 +809,20 @@ conn_read (PeercamWsConn *conn)
         goto wait;
       return;
     }
+  if (!conn_reading (conn))
+    return;
 
-  while (conn->in_len > 0 && conn_reading (conn))
+  if (conn->in_len > 0)
     {
       gsize target = conn_in_target (conn);
 
-      if (conn->in_len < target)
+      if (conn->in_len >= target)
+        {
+          /* Frames left from the last turn: no read until they are done. */
+          conn_process_kept (conn);
+          goto wait;
+        }
+      if (target > SMALL_FRAME)
         {
           if (conn->in_cap < target)
             {
@@ -776,43 +838,38 @@ conn_read (PeercamWsConn *conn)
               return;
             }
           conn->in_len += (gsize) n;
-          if (conn->in_len < target)
-            goto wait;
+          if (conn->in_len >= target)
+            conn_process_kept (conn);
+          goto wait;
         }
-      used = conn_process (conn, conn->in, conn->in_len);
-      if (!conn_reading (conn))
-        goto stopped;
-      conn_keep (conn, conn->in + used, conn->in_len - used);
-      if (used == 0)
-        goto wait;  /* still a header short */
+      off = conn->in_len;
+      memcpy (hub->scratch, conn->in, off);
     }
-  if (!conn_reading (conn))
-    return;
 
-  n = conn_recv (conn, hub->scratch, READ_CHUNK);
+  n = conn_recv (conn, hub->scratch + off, READ_CHUNK - off);
   if (n == -1)
-    goto wait;
+    goto wait;  /* conn->in still holds the first @off bytes */
   if (n <= 0)
     {
       conn_lost (conn, n);
       return;
     }
-  used = conn_process (conn, hub->scratch, (gsize) n);
+  used = conn_process (conn, hub->scratch, off + (gsize) n);
   if (!conn_reading (conn))
-    goto stopped;
-  conn_keep (conn, hub->scratch + used, (gsize) n - used);
+    {
+      if (conn->state == CONN_FAILED)
+        {
+          conn_keep (conn, NULL, 0);
+          goto wait;
+        }
+      return;
+    }
+  conn_keep (conn, hub->scratch + used, off + (gsize) n - used);
+  conn_backlog (conn);
 
 wait:
-  if (conn->stream != NULL)
+  if (conn->stream != NULL && conn->state != CONN_DEAD)
     stream_watch_in (conn);
-  return;
-
-stopped:
-  if (conn->state == CONN_FAILED)
-    {
-      conn_keep (conn, NULL, 0);
-      goto wait;
-    }
 }
 
 static gboolean
@@ -1000,6 +1057,24 @@ hub_dispatch (GSource     *source,
   hub->dispatching = TRUE;
   g_source_set_ready_time (source, -1);
 
+  /* Connections with frames left from the last wakeup get their next
+   * turn; those that still have some go back in, for the next one. */
+  if (hub->backlog->len > 0)
+    {
+      g_autoptr(GPtrArray) backlog = g_steal_pointer (&hub->backlog);
+
+      hub->backlog = g_ptr_array_new ();
+      for (guint i = 0; i < backlog->len; i++)
+        ((PeercamWsConn *) g_ptr_array_index (backlog, i))->backlogged = FALSE;
+      for (guint i = 0; i < backlog->len && !hub->freed; i++)
+        {
+          PeercamWsConn *conn = g_ptr_array_index (backlog, i);
+
+          if (conn->state != CONN_DEAD)
+            conn_read (conn);
+        }
+    }
+
   if (g_source_query_unix_fd (source, hub->epfd_tag) & G_IO_IN)
     {
       int n = epoll_wait (hub->epfd, events, MAX_EVENTS, 0);
@@ -1015,7 +1090,8 @@ hub_dispatch (GSource     *source,
               conn->writable = TRUE;
               conn_mark_dirty (conn);
             }
-          if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+          /* A backlogged connection had its turn above. */
+          if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !conn->backlogged)
             conn_read (conn);
         }
     }
@@ -1035,7 +1111,7 @@ hub_dispatch (GSource     *source,
           conn_fail (conn, PEERCAM_WS_CLOSE_POLICY_VIOLATION, "peer is not reading", FALSE);
           continue;
         }
-      if (conn->readable)
+      if (conn->readable && !conn->backlogged)
         conn_read (conn);
       if (conn->state != CONN_DEAD && !conn_waiting_for_epollout (conn))
         conn_flush (conn);
@@ -1056,6 +1132,8 @@ hub_dispatch (GSource     *source,
       conn_release (conn);
     }
 
+  if (!hub->freed && hub->backlog->len > 0)
+    g_source_set_ready_time (source, 0);
   hub->dispatching = FALSE;
   hub_free_dead (hub);
   return G_SOURCE_CONTINUE;
@@ -1069,6 +1147,7 @@ hub_finalize (GSource *source)
   hub_free_dead (hub);
   g_ptr_array_unref (hub->dead);
   g_ptr_array_unref (hub->dirty);
+  g_ptr_array_unref (hub->backlog);
   g_free (hub->scratch);
   if (hub->epfd >= 0)
     close (hub->epfd);
@@ -1093,6 +1172,7 @@ peercam_ws_hub_new (GMainContext *context,
   hub->scratch = g_malloc (READ_CHUNK);
   hub->dirty = g_ptr_array_new ();
   hub->dead = g_ptr_array_new ();
+  hub->backlog = g_ptr_array_new ();
   g_queue_init (&hub->closing);
   hub->epfd_tag = g_source_add_unix_fd (&hub->source, hub->epfd, G_IO_IN);
   g_source_attach (&hub->source, context);

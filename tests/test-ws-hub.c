@@ -2146,6 +2146,130 @@ test_hub_flush (void)
   g_assert_cmpuint (p->n_closed, ==, 0);
 }
 
+/* --- fairness ---------------------------------------------------------------- */
+
+typedef struct {
+  int       fd;          /* blocking client end */
+  gint64    until;       /* monotonic µs */
+  guint64   n_sent;      /* frames written */
+  GByteArray *frames;    /* one batch of tiny frames */
+  guint     batch_frames;
+  gint      done;
+} Flood;
+
+static gpointer
+flood_thread (gpointer data)
+{
+  Flood *flood = data;
+
+  while (g_get_monotonic_time () < flood->until)
+    {
+      gsize off = 0;
+
+      while (off < flood->frames->len)
+        {
+          gssize n = send (flood->fd, flood->frames->data + off, flood->frames->len - off, MSG_NOSIGNAL);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          g_assert_cmpint (n, >, 0);
+          off += (gsize) n;
+        }
+      flood->n_sent += flood->batch_frames;
+    }
+  g_atomic_int_set (&flood->done, 1);
+  return NULL;
+}
+
+static void
+count_message (PeercamWsConn *conn,
+               gboolean       binary,
+               const char    *data,
+               gsize          len,
+               gpointer       user_data)
+{
+  (*(guint64 *) user_data)++;
+}
+
+static void
+count_closed (PeercamWsConn *conn,
+              gushort        code,
+              const char    *reason,
+              gpointer       user_data)
+{
+  g_error ("the flooding connection was closed (%u %s)", code, reason);
+}
+
+static const PeercamWsConnFuncs count_funcs = { count_message, count_closed };
+
+/* Connections that write 6-, 9- or 10-byte frames back to back as fast as
+ * they can get a bounded share of each wakeup: another connection's round
+ * trips stay fast, and every frame of the floods still arrives. */
+static void
+test_conn_tiny_frame_flood (void)
+{
+  static const gsize sizes[] = { 0, 3, 4 };  /* payloads of 6-, 9- and 10-byte frames */
+  g_autoptr(PeercamWsHub) hub = peercam_ws_hub_new (NULL, 1 << 20);
+  g_autoptr(Peer) honest = peer_new_fd (hub);
+  Flood floods[G_N_ELEMENTS (sizes)] = { 0 };
+  guint64 received[G_N_ELEMENTS (sizes)] = { 0 };
+  GThread *threads[G_N_ELEMENTS (sizes)];
+  gint64 until = g_get_monotonic_time () + 1500 * G_TIME_SPAN_MILLISECOND;
+  gint64 worst = 0;
+  guint rounds = 0;
+
+  honest->echo = TRUE;
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      Peer shape = { 0 };  /* only numbers the masks */
+      int sv[2];
+
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+      g_assert_nonnull (peercam_ws_hub_adopt_fd (hub, sv[0], &count_funcs, &received[k]));
+      floods[k].fd = sv[1];
+      floods[k].until = until;
+      floods[k].frames = g_byte_array_new ();
+      for (; floods[k].frames->len < 60000; floods[k].batch_frames++)
+        append_frame (&shape, floods[k].frames, 0x81, "abcd", sizes[k], TRUE);
+      threads[k] = g_thread_new ("flood", flood_thread, &floods[k]);
+    }
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_auto(ServerFrame) f = { 0 };
+      gint64 start = g_get_monotonic_time ();
+
+      client_send_frame (honest, 0x81, "ping", 4);
+      client_read_frame (honest, &f);
+      g_assert_cmpmem (f.payload->data, f.payload->len, "ping", 4);
+      worst = MAX (worst, g_get_monotonic_time () - start);
+      rounds++;
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      /* The last batch may wait for the hub to read. */
+      WAIT_FOR (g_atomic_int_get (&floods[k].done));
+      g_thread_join (threads[k]);
+    }
+  g_test_message ("%u round trips, the slowest %" G_GINT64_FORMAT " us", rounds, worst);
+  g_assert_cmpint (worst, <, 300 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (rounds, >=, 5);
+
+  /* Nothing of the floods was lost. */
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      WAIT_FOR (received[k] >= floods[k].n_sent);
+      iterate_for (20);
+      g_assert_cmpuint (received[k], ==, floods[k].n_sent);
+    }
+  g_assert_cmpuint (honest->n_closed, ==, 0);
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      close (floods[k].fd);
+      g_byte_array_unref (floods[k].frames);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2188,6 +2312,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ws-hub/conn/many", test_conn_many);
   g_test_add_func ("/ws-hub/conn/slow-reader", test_conn_slow_reader);
   g_test_add_func ("/ws-hub/conn/slow-reader-dropped", test_conn_slow_reader_dropped);
+  g_test_add_func ("/ws-hub/conn/tiny-frame-flood", test_conn_tiny_frame_flood);
   g_test_add_func ("/ws-hub/hub/free", test_hub_free);
   g_test_add_func ("/ws-hub/hub/flush", test_hub_flush);
   g_test_add_func ("/ws-hub/hub/free-in-callback", test_hub_free_in_callback);
