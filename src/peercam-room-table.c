@@ -23,6 +23,7 @@ struct _PeercamRoomTable {
   GHashTable *rooms;    /* name → Room */
   GHashTable *members;  /* id → Member */
   guint       capacity;
+  guint       max_rooms;  /* per member */
 };
 
 static void
@@ -59,6 +60,7 @@ peercam_room_table_new (guint capacity)
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) member_free);
   self->capacity = capacity > 0 ? capacity : PEERCAM_ROOM_DEFAULT_CAPACITY;
+  self->max_rooms = PEERCAM_ROOM_DEFAULT_MAX_ROOMS;
   return self;
 }
 
@@ -137,11 +139,14 @@ peercam_room_table_join (PeercamRoomTable *self,
   if (existing != NULL)
     *existing = NULL;
 
+  member = g_hash_table_lookup (self->members, id);
   room = g_hash_table_lookup (self->rooms, room_name);
+  if (room != NULL && ptr_array_contains_str (room->members, id))
+    return PEERCAM_ROOM_JOIN_ALREADY_MEMBER;
+  if (member != NULL && member->rooms->len >= self->max_rooms)
+    return PEERCAM_ROOM_JOIN_TOO_MANY_ROOMS;
   if (room != NULL)
     {
-      if (ptr_array_contains_str (room->members, id))
-        return PEERCAM_ROOM_JOIN_ALREADY_MEMBER;
       if (room->members->len >= self->capacity)
         return PEERCAM_ROOM_JOIN_FULL;
       if (existing != NULL)
@@ -157,7 +162,6 @@ peercam_room_table_join (PeercamRoomTable *self,
       result = PEERCAM_ROOM_JOIN_CREATED;
     }
 
-  member = g_hash_table_lookup (self->members, id);
   if (member == NULL)
     {
       member = g_new0 (Member, 1);
@@ -220,20 +224,39 @@ peercam_room_table_leave_all (PeercamRoomTable *self,
   if (member == NULL)
     return departures;
 
-  /* unlink_member() frees the Member with its last room, so stop on count. */
-  for (guint n = member->rooms->len; n > 0; n--)
+  /* One pass over the member's rooms (in join order), then the member
+   * goes: each room loses one entry, so this is linear in the rooms. */
+  for (guint i = 0; i < member->rooms->len; i++)
     {
-      Room *room = g_hash_table_lookup (self->rooms, g_ptr_array_index (member->rooms, 0));
+      Room *room = g_hash_table_lookup (self->rooms, g_ptr_array_index (member->rooms, i));
       PeercamRoomDeparture *departure = g_new0 (PeercamRoomDeparture, 1);
-      gboolean room_gone = room->members->len == 1;
 
       departure->room = g_strdup (room->name);
-      unlink_member (self, room, member);
-      departure->remaining = room_gone ? g_new0 (char *, 1) : strv_from_ptr_array (room->members);
+      ptr_array_remove_str (room->members, member->id);
+      departure->remaining = strv_from_ptr_array (room->members);
+      if (room->members->len == 0)
+        g_hash_table_remove (self->rooms, room->name);
       g_ptr_array_add (departures, departure);
     }
+  g_hash_table_remove (self->members, id);
 
   return departures;
+}
+
+guint
+peercam_room_table_get_max_rooms (PeercamRoomTable *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_rooms;
+}
+
+void
+peercam_room_table_set_max_rooms (PeercamRoomTable *self,
+                                  guint             max_rooms)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (max_rooms > 0);
+  self->max_rooms = max_rooms;
 }
 
 const GPtrArray *

@@ -13,12 +13,16 @@
 G_BEGIN_DECLS
 
 #define PEERCAM_ROOM_DEFAULT_CAPACITY 2
+/* Rooms one member may be in at once: the demo needs one; without a bound
+ * one connection could create rooms until the server runs out of memory. */
+#define PEERCAM_ROOM_DEFAULT_MAX_ROOMS 8
 
 typedef enum {
   PEERCAM_ROOM_JOIN_CREATED,         /* first member: the room was created */
   PEERCAM_ROOM_JOIN_JOINED,          /* joined a room that had members */
   PEERCAM_ROOM_JOIN_FULL,            /* room at capacity: not added */
   PEERCAM_ROOM_JOIN_ALREADY_MEMBER,  /* nothing changed */
+  PEERCAM_ROOM_JOIN_TOO_MANY_ROOMS,  /* the member is in max-rooms rooms: not added */
 } PeercamRoomJoinResult;
 
 typedef struct _PeercamRoomTable PeercamRoomTable;
@@ -38,6 +42,11 @@ guint                 peercam_room_table_get_capacity (PeercamRoomTable    *self
 /* Applies to later joins; rooms already over a lowered capacity keep their members. */
 void                  peercam_room_table_set_capacity (PeercamRoomTable    *self,
                                                        guint                capacity);
+
+guint                 peercam_room_table_get_max_rooms (PeercamRoomTable   *self);
+/* Applies to later joins (default PEERCAM_ROOM_DEFAULT_MAX_ROOMS). */
+void                  peercam_room_table_set_max_rooms (PeercamRoomTable   *self,
+                                                        guint               max_rooms);
 
 /* @existing (out, optional, transfer full): for JOINED, the members that
  * were already in the room (join order), NULL-terminated; otherwise NULL. */

@@ -548,6 +548,16 @@ handle_create_or_join (Session                *s,
       session_ack (s, packet->id, string_node ("full"));
       return;
 
+    case PEERCAM_ROOM_JOIN_TOO_MANY_ROOMS:
+      {
+        g_autofree char *message = g_strdup_printf ("Too many rooms (at most %u per connection)",
+                                                    peercam_room_table_get_max_rooms (self->rooms));
+
+        log_event (G_LOG_LEVEL_INFO, room, s->socket_id, "too many rooms");
+        session_fail (s, packet->id, message);
+      }
+      return;
+
     case PEERCAM_ROOM_JOIN_ALREADY_MEMBER:
     default:
       session_fail (s, packet->id, "Already in this room");

@@ -130,6 +130,70 @@ test_leave (void)
   g_assert_cmpint (peercam_room_table_join (table, "r", "b", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
 }
 
+/* A member is in at most max-rooms rooms; a refused join changes nothing. */
+static void
+test_max_rooms (void)
+{
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (2);
+  g_autoptr(GPtrArray) departures = NULL;
+
+  g_assert_cmpuint (peercam_room_table_get_max_rooms (table), ==, PEERCAM_ROOM_DEFAULT_MAX_ROOMS);
+  g_assert_cmpuint (PEERCAM_ROOM_DEFAULT_MAX_ROOMS, ==, 8);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *room = g_strdup_printf ("r%u", i);
+
+      g_assert_cmpint (peercam_room_table_join (table, room, "a", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+    }
+  g_assert_cmpint (peercam_room_table_join (table, "r8", "a", NULL), ==, PEERCAM_ROOM_JOIN_TOO_MANY_ROOMS);
+  g_assert_cmpint (peercam_room_table_join (table, "r0", "a", NULL), ==, PEERCAM_ROOM_JOIN_ALREADY_MEMBER);
+  g_assert_null (peercam_room_table_members_of (table, "r8"));
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 8);
+  g_assert_cmpuint (peercam_room_table_rooms_of (table, "a")->len, ==, 8);
+
+  /* Others are not limited by a's rooms; a may join again after leaving one. */
+  g_assert_cmpint (peercam_room_table_join (table, "r0", "b", NULL), ==, PEERCAM_ROOM_JOIN_JOINED);
+  g_assert_true (peercam_room_table_leave (table, "r7", "a"));
+  g_assert_cmpint (peercam_room_table_join (table, "r8", "a", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+
+  departures = peercam_room_table_leave_all (table, "a");
+  g_assert_cmpuint (departures->len, ==, 8);
+  g_assert_cmpstr (((PeercamRoomDeparture *) departures->pdata[0])->room, ==, "r0");
+  g_assert_cmpstr (((PeercamRoomDeparture *) departures->pdata[0])->remaining[0], ==, "b");
+  g_assert_null (((PeercamRoomDeparture *) departures->pdata[0])->remaining[1]);
+  g_assert_cmpstr (((PeercamRoomDeparture *) departures->pdata[7])->room, ==, "r8");
+  g_assert_null (((PeercamRoomDeparture *) departures->pdata[7])->remaining[0]);
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 1);
+  g_assert_cmpuint (peercam_room_table_get_n_members (table), ==, 1);
+}
+
+/* Leaving every room is linear: 200 000 rooms go in well under a second
+ * (removing the first of n rooms n times took minutes). */
+static void
+test_leave_all_many (void)
+{
+  const guint n = 200000;
+  g_autoptr(PeercamRoomTable) table = peercam_room_table_new (2);
+  g_autoptr(GPtrArray) departures = NULL;
+  gint64 start;
+
+  peercam_room_table_set_max_rooms (table, G_MAXUINT);
+  for (guint i = 0; i < n; i++)
+    {
+      char room[16];
+
+      g_snprintf (room, sizeof room, "r%u", i);
+      g_assert_cmpint (peercam_room_table_join (table, room, "a", NULL), ==, PEERCAM_ROOM_JOIN_CREATED);
+    }
+  start = g_get_monotonic_time ();
+  departures = peercam_room_table_leave_all (table, "a");
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_TIME_SPAN_SECOND);
+  g_assert_cmpuint (departures->len, ==, n);
+  g_assert_cmpstr (((PeercamRoomDeparture *) departures->pdata[n - 1])->room, ==, "r199999");
+  g_assert_cmpuint (peercam_room_table_get_n_rooms (table), ==, 0);
+  g_assert_cmpuint (peercam_room_table_get_n_members (table), ==, 0);
+}
+
 /* Random operations against a naive model. */
 static void
 test_random_model (void)
@@ -137,6 +201,8 @@ test_random_model (void)
   g_autoptr(PeercamRoomTable) table = peercam_room_table_new (3);
   g_autoptr(GRand) rand = g_rand_new_with_seed (42);
   gboolean model[8][6] = { { FALSE } };  /* [room][member] */
+
+  peercam_room_table_set_max_rooms (table, 5);
 
   for (guint step = 0; step < 20000; step++)
     {
@@ -148,15 +214,19 @@ test_random_model (void)
 
       if (op < 6)
         {
-          guint n = 0;
+          guint n = 0, n_rooms = 0;
           PeercamRoomJoinResult result;
           g_auto(GStrv) existing = NULL;
 
           for (guint k = 0; k < 6; k++)
             n += model[r][k];
+          for (guint k = 0; k < 8; k++)
+            n_rooms += model[k][m];
           result = peercam_room_table_join (table, room, id, &existing);
           if (model[r][m])
             g_assert_cmpint (result, ==, PEERCAM_ROOM_JOIN_ALREADY_MEMBER);
+          else if (n_rooms >= 5)
+            g_assert_cmpint (result, ==, PEERCAM_ROOM_JOIN_TOO_MANY_ROOMS);
           else if (n >= 3)
             g_assert_cmpint (result, ==, PEERCAM_ROOM_JOIN_FULL);
           else
@@ -218,6 +288,8 @@ main (int argc, char **argv)
   g_test_add_func ("/room-table/capacity", test_capacity);
   g_test_add_func ("/room-table/several-rooms", test_several_rooms);
   g_test_add_func ("/room-table/leave", test_leave);
+  g_test_add_func ("/room-table/max-rooms", test_max_rooms);
+  g_test_add_func ("/room-table/leave-all-many", test_leave_all_many);
   g_test_add_func ("/room-table/random-model", test_random_model);
 
   return g_test_run ();

@@ -639,6 +639,45 @@ test_several_rooms (void)
   server_free (server);
 }
 
+/* A connection is in at most 8 rooms; past that it gets an error and keeps
+ * the rooms it has. */
+static void
+test_too_many_rooms (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  guint left = 0;
+
+  g_signal_connect (server, "client-left", G_CALLBACK (count_cb), &left);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *room = g_strdup_printf ("r%u", i);
+      g_autofree char *expected = g_strdup_printf ("42[\"create\",\"%s\",\"%s\"]", room, a->socket_id);
+
+      client_join (a, room);
+      client_expect (a, expected);
+    }
+  client_send (a, "421[\"create or join\",\"r8\"]");
+  client_expect (a, "42[\"error\",\"Too many rooms (at most 8 per connection)\"]");
+  client_expect (a, "431[{\"error\":\"Too many rooms (at most 8 per connection)\"}]");
+  g_assert_false (a->closed);
+
+  /* b can still join r8, and a's rooms still relay. */
+  client_join (b, "r8");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_join (b, "r3");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+  client_send (a, "42[\"ice\",{}]");
+  client_expect (b, "42[\"ice\",{}]");
+
+  client_send (a, "41");
+  g_free (client_next (b, TIMEOUT_MS));  /* bye */
+  g_assert_cmpuint (left, ==, 8);
+  server_free (server);
+}
+
 static void
 test_bye_on_disconnect (void)
 {
@@ -1237,6 +1276,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/rooms", test_rooms);
   g_test_add_func ("/signaling-server/relay", test_relay);
   g_test_add_func ("/signaling-server/several-rooms", test_several_rooms);
+  g_test_add_func ("/signaling-server/too-many-rooms", test_too_many_rooms);
   g_test_add_func ("/signaling-server/bye-on-disconnect", test_bye_on_disconnect);
   g_test_add_func ("/signaling-server/ping-timeout", test_ping_timeout);
   g_test_add_func ("/signaling-server/connect-timeout", test_connect_timeout);
