@@ -179,9 +179,9 @@ json_string_full (JsonCursor *c, gboolean *escaped)
 
               if (!json_hex4 (c, &unit))
                 return FALSE;
-              /* json-glib truncates at U+0000 and emits invalid UTF-8 for
-               * unpaired surrogates: refuse both. */
-              if (unit == 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+              /* Unpaired surrogates are no characters: refuse them.
+               * U+0000 is one (the stock server relays it). */
+              if (unit >= 0xdc00 && unit <= 0xdfff)
                 return FALSE;
               if (unit >= 0xd800 && unit <= 0xdbff)
                 {
@@ -346,49 +346,182 @@ json_validate (const char *data, gsize len)
   return c.p == c.end;
 }
 
-/* JSON has no Inf/NaN: "1e999" must not decode into something that cannot
- * be encoded again. */
-static gboolean
-json_node_is_finite (JsonNode *node)
+/* --- JSON trees -------------------------------------------------------------
+ *
+ * Validated text becomes a json-glib tree here rather than in JsonParser:
+ * json-glib ends a string at an escaped U+0000 (its strings are C
+ * strings), which would make "a\u0000b" and "a" the same room name. A
+ * decoded U+0000 is kept as the two bytes C0 80 (the "modified UTF-8" of
+ * Java's JNI), which no valid UTF-8 contains, so a string keeps its length
+ * and json_write_string() turns it back into \u0000.
+ */
+
+static void
+json_build_string (JsonCursor *c, GString *out)
 {
-  switch (json_node_get_node_type (node))
+  g_string_truncate (out, 0);
+  c->p++;  /* opening quote */
+  for (;;)
     {
-    case JSON_NODE_VALUE:
-      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-        return isfinite (json_node_get_double (node));
-      return TRUE;
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint n = json_array_get_length (array);
+      const char *run = c->p;
+      gunichar unit;
 
-        for (guint i = 0; i < n; i++)
-          if (!json_node_is_finite (json_array_get_element (array, i)))
-            return FALSE;
-        return TRUE;
-      }
-    case JSON_NODE_OBJECT:
-      {
-        JsonObjectIter iter;
-        JsonNode *member;
+      while (*c->p != '"' && *c->p != '\\')
+        c->p++;
+      g_string_append_len (out, run, c->p - run);
+      if (*c->p++ == '"')
+        return;
+      switch (*c->p++)
+        {
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          json_hex4 (c, &unit);
+          if (unit >= 0xd800 && unit <= 0xdbff)
+            {
+              gunichar low;
 
-        json_object_iter_init (&iter, json_node_get_object (node));
-        while (json_object_iter_next (&iter, NULL, &member))
-          if (!json_node_is_finite (member))
-            return FALSE;
-        return TRUE;
-      }
-    case JSON_NODE_NULL:
-    default:
-      return TRUE;
+              c->p += 2;  /* validated: "\\u" and a low surrogate follow */
+              json_hex4 (c, &low);
+              unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            }
+          if (unit == 0)
+            g_string_append_len (out, "\xc0\x80", 2);
+          else
+            g_string_append_unichar (out, unit);
+          break;
+        default:  /* '"', '\\', '/' */
+          g_string_append_c (out, c->p[-1]);
+        }
     }
+}
+
+/* @c holds validated JSON: only numbers can still fail (out of range). */
+static JsonNode *
+json_build (JsonCursor *c, GString *buf)
+{
+  JsonNode *node;
+
+  json_ws (c);
+  switch (*c->p)
+    {
+    case '{':
+      {
+        JsonObject *object = json_object_new ();
+
+        c->p++;
+        json_ws (c);
+        while (*c->p != '}')
+          {
+            g_autofree char *name = NULL;
+            JsonNode *member;
+
+            json_build_string (c, buf);
+            name = g_strndup (buf->str, buf->len);
+            json_ws (c);
+            c->p++;  /* ':' */
+            member = json_build (c, buf);
+            if (member == NULL)
+              {
+                json_object_unref (object);
+                return NULL;
+              }
+            /* The last of duplicate members wins, as in JsonParser. */
+            json_object_set_member (object, name, member);
+            json_ws (c);
+            if (*c->p == ',')
+              c->p++;
+            json_ws (c);
+          }
+        c->p++;
+        node = json_node_init_object (json_node_alloc (), object);
+        json_object_unref (object);
+      }
+      break;
+
+    case '[':
+      {
+        JsonArray *array = json_array_new ();
+
+        c->p++;
+        json_ws (c);
+        while (*c->p != ']')
+          {
+            JsonNode *element = json_build (c, buf);
+
+            if (element == NULL)
+              {
+                json_array_unref (array);
+                return NULL;
+              }
+            json_array_add_element (array, element);
+            json_ws (c);
+            if (*c->p == ',')
+              c->p++;
+            json_ws (c);
+          }
+        c->p++;
+        node = json_node_init_array (json_node_alloc (), array);
+        json_array_unref (array);
+      }
+      break;
+
+    case '"':
+      json_build_string (c, buf);
+      node = json_node_init_string (json_node_alloc (), buf->str);
+      break;
+
+    case 't':
+      c->p += 4;
+      node = json_node_init_boolean (json_node_alloc (), TRUE);
+      break;
+
+    case 'f':
+      c->p += 5;
+      node = json_node_init_boolean (json_node_alloc (), FALSE);
+      break;
+
+    case 'n':
+      c->p += 4;
+      node = json_node_init_null (json_node_alloc ());
+      break;
+
+    default:
+      {
+        const char *start = c->p;
+        gboolean integer = TRUE;
+        g_autofree char *text = NULL;
+
+        json_number (c);  /* validated; only moves the cursor here */
+        for (const char *q = start; q < c->p; q++)
+          if (*q == '.' || *q == 'e' || *q == 'E')
+            integer = FALSE;
+        text = g_strndup (start, (gsize) (c->p - start));
+        if (integer)
+          node = json_node_init_int (json_node_alloc (), g_ascii_strtoll (text, NULL, 10));
+        else
+          {
+            /* JSON has no Inf/NaN: "1e999" must not decode into something
+             * that cannot be encoded again. */
+            double value = g_ascii_strtod (text, NULL);
+
+            if (!isfinite (value))
+              return NULL;
+            node = json_node_init_double (json_node_alloc (), value);
+          }
+      }
+    }
+  return node;
 }
 
 static JsonNode *
 json_parse (const char *data, gsize len, GError **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
+  JsonCursor c = { data, data + len, 0, FALSE };
+  g_autoptr(GString) buf = NULL;
   JsonNode *root;
 
   if (!json_validate (data, len))
@@ -398,21 +531,16 @@ json_parse (const char *data, gsize len, GError **error)
       return NULL;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))
-    {
-      g_set_error (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_INVALID_JSON,
-                   "Invalid JSON: %s", local_error->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !json_node_is_finite (root))
+  buf = g_string_new (NULL);
+  root = json_build (&c, buf);
+  if (root == NULL)
     {
       g_set_error_literal (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_INVALID_JSON,
                            "Invalid JSON: number out of range");
       return NULL;
     }
-  return json_node_ref (root);
+  json_node_seal (root);
+  return root;
 }
 
 /* --- JSON output ---------------------------------------------------------
@@ -434,6 +562,14 @@ json_write_string (GString *out, const char *str)
     {
       guchar ch = (guchar) *p;
 
+      if (ch == 0xc0 && (guchar) p[1] == 0x80)
+        {
+          /* A decoded U+0000 (see json_build_string()). */
+          g_string_append_len (out, run, p - run);
+          g_string_append (out, "\\u0000");
+          run = ++p + 1;
+          continue;
+        }
       if (ch >= 0x20 && ch != '"' && ch != '\\')
         continue;
       g_string_append_len (out, run, p - run);

@@ -641,6 +641,37 @@ test_several_rooms (void)
 
 /* A connection is in at most 8 rooms; past that it gets an error and keeps
  * the rooms it has. */
+/* An escaped U+0000 is relayed verbatim (as the stock server does), and a
+ * room name keeps it: "r\u0000" is not "r". */
+static void
+test_nul_escape (void)
+{
+  PeercamSignalingServer *server = server_new (NULL, NULL);
+  g_autoptr(Client) a = client_connect (server);
+  g_autoptr(Client) b = client_connect (server);
+  g_autoptr(Client) c = client_connect (server);
+  static const char signal[] = "42[\"signal\",{\"type\":\"offer\",\"sdp\":\"v=0\\u0000x\"}]";
+  g_autofree char *created = NULL;
+
+  client_join (a, "r\\u0000");
+  created = g_strdup_printf ("42[\"create\",\"r\\u0000\",\"%s\"]", a->socket_id);
+  client_expect (a, created);
+  client_join (c, "r");
+  g_free (client_next (c, TIMEOUT_MS));
+  client_join (b, "r\\u0000");
+  g_free (client_next (b, TIMEOUT_MS));
+  client_expect (a, "42[\"call\"]");
+
+  client_send (a, signal);
+  client_expect (b, signal);
+  client_send (b, "42[\"bye\",\"\\u0000\"]");
+  client_expect (a, "42[\"bye\",\"\\u0000\"]");
+  client_expect_nothing (c, 50);
+  g_assert_false (a->closed);
+  g_assert_false (b->closed);
+  server_free (server);
+}
+
 static void
 test_too_many_rooms (void)
 {
@@ -1277,6 +1308,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/relay", test_relay);
   g_test_add_func ("/signaling-server/several-rooms", test_several_rooms);
   g_test_add_func ("/signaling-server/too-many-rooms", test_too_many_rooms);
+  g_test_add_func ("/signaling-server/nul-escape", test_nul_escape);
   g_test_add_func ("/signaling-server/bye-on-disconnect", test_bye_on_disconnect);
   g_test_add_func ("/signaling-server/ping-timeout", test_ping_timeout);
   g_test_add_func ("/signaling-server/connect-timeout", test_connect_timeout);

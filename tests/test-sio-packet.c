@@ -328,6 +328,33 @@ test_sio_unicode (void)
   }
 }
 
+/* An escaped U+0000 decodes into a string that keeps it (as C0 80, so the
+ * C string keeps its length), stays distinct from the string without it,
+ * and encodes back to \u0000. */
+static void
+test_sio_nul (void)
+{
+  g_autoptr(PeercamSioPacket) packet = round_trip ("2[\"create or join\",\"a\\u0000b\",{\"k\\u0000\":\"\\u0000\"}]",
+                                                    "2[\"create or join\",\"a\\u0000b\",{\"k\\u0000\":\"\\u0000\"}]");
+  g_autoptr(PeercamSioPacket) plain = decode_ok ("2[\"create or join\",\"a\"]");
+  JsonObject *object;
+
+  g_assert_cmpstr (peercam_sio_packet_get_string_arg (packet, 0), ==, "a\xc0\x80" "b");
+  g_assert_cmpstr (peercam_sio_packet_get_string_arg (packet, 0), !=, peercam_sio_packet_get_string_arg (plain, 0));
+  object = json_node_get_object (peercam_sio_packet_get_arg (packet, 1));
+  g_assert_cmpstr (json_object_get_string_member (object, "k\xc0\x80"), ==, "\xc0\x80");
+  g_assert_false (peercam_sio_packet_equal (packet, plain));
+
+  /* Raw NUL bytes are still no text. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PeercamSioPacket) raw = peercam_sio_packet_decode ("2[\"a\0\"]", 6, &error);
+
+    g_assert_null (raw);
+    g_assert_error (error, PEERCAM_PROTOCOL_ERROR, PEERCAM_PROTOCOL_ERROR_INVALID_UTF8);
+  }
+}
+
 static void
 test_sio_garbage (void)
 {
@@ -375,7 +402,6 @@ test_sio_garbage (void)
     { "2[\"a\tb\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },   /* raw control char */
     { "2[\"a\x1e" "b\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },
     { "2[\"\\x41\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },
-    { "2[\"a\\u0000b\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },        /* json-glib truncates */
     { "2[\"\\udc00\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },          /* lone low surrogate */
     { "2[\"\\ud83dx\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },         /* unpaired high */
     { "2[\"\\ud83d\\u0041\"]", PEERCAM_PROTOCOL_ERROR_INVALID_JSON },
@@ -442,6 +468,9 @@ test_sio_event_peek (void)
     { "2[\"bye\",[]]", -1, "bye", PEERCAM_SIO_ARG_ARRAY, FALSE },
     { "2[\"bye\",-0.5]", -1, "bye", PEERCAM_SIO_ARG_OTHER, FALSE },
     { "2[\"caf\xc3\xa9 \xf0\x9f\x93\xb7\",\"\\ud83d\\udcf7\"]", -1, "caf\xc3\xa9 \xf0\x9f\x93\xb7", PEERCAM_SIO_ARG_STRING, FALSE },
+    /* U+0000 is a character: relayed like any other (as the stock server does). */
+    { "2[\"signal\",{\"type\":\"a\\u0000\",\"sdp\":\"\\u0000\"}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, TRUE },
+    { "2[\"bye\",\"\\u0000\"]", -1, "bye", PEERCAM_SIO_ARG_STRING, FALSE },
   };
   /* Valid packets the fast path leaves to peercam_sio_packet_decode(). */
   static const char *const unanswered[] = {
@@ -587,6 +616,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sio/connect-error", test_sio_connect_error);
   g_test_add_func ("/sio/builders", test_sio_builders);
   g_test_add_func ("/sio/unicode", test_sio_unicode);
+  g_test_add_func ("/sio/nul", test_sio_nul);
   g_test_add_func ("/sio/garbage", test_sio_garbage);
   g_test_add_func ("/sio/deep-and-huge", test_sio_deep_and_huge);
   g_test_add_func ("/sio/event-peek", test_sio_event_peek);
