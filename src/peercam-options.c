@@ -207,6 +207,14 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
+  if (options->token != NULL && *options->token == '\0')
+    {
+      /* An empty token would silently host an open room. */
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("Invalid token: it is empty; give a token, or leave out --token for an open room"));
+      return FALSE;
+    }
+
   if (options->source != NULL && *options->source == '\0')
     {
       g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,

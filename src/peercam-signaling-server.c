@@ -34,6 +34,11 @@
  * few wakeups per ping interval rather than one each. */
 #define PING_SLACK_MAX_US (100 * G_TIME_SPAN_MILLISECOND)
 
+/* Wrong tokens: each one closes its transport, and an address with this
+ * many failures in a window is refused outright until the window ends. */
+#define TOKEN_FAILURES_MAX     5
+#define TOKEN_FAILURE_WINDOW_US (60 * G_TIME_SPAN_SECOND)
+
 /* One Engine.IO session. Kept small: ~100 bytes plus the transport, because
  * a server may hold thousands. Reference-counted (g_rc_box) so packet
  * dispatch survives a handler closing the session under it. */
@@ -41,6 +46,7 @@ typedef struct {
   PeercamSignalingServer  *server;     /* unowned; the server outlives open sessions */
   char                    *sid;        /* Engine.IO session id */
   char                    *socket_id;  /* Socket.IO id once CONNECTed to "/" */
+  char                    *peer;       /* the client's address ("127.0.0.1") */
   PeercamWsConn           *ws;         /* websocket transport, once on it */
   PeercamWsConn           *probe;      /* websocket being upgraded to */
   SoupServerMessage       *poll;       /* paused long-poll GET */
@@ -51,6 +57,7 @@ typedef struct {
   guint                    queued : 1;         /* deadline_link is in a queue */
   guint                    awaiting_pong : 1;  /* which queue: pong (TRUE) or ping */
   guint                    probed : 1;   /* 2probe answered, waiting for 5 */
+  guint                    close_after_poll : 1;  /* refused: close once the outbox is fetched */
   guint                    closed : 1;
 } Session;
 
@@ -74,6 +81,7 @@ struct _PeercamSignalingServer
   SoupServer       *soup;
   GHashTable       *sessions;  /* sid → Session (ref) */
   GHashTable       *sockets;   /* socket id → Session (unowned) */
+  GHashTable       *failures;  /* address → Failures: recent wrong tokens */
   gboolean          stopping;  /* closing every session in stop() */
   PeercamRoomTable *rooms;
   PeercamWsHub     *hub;       /* every websocket, from start() on */
@@ -144,6 +152,11 @@ enum {
 
 static void session_close (Session *s, gushort code, const char *reason);
 
+typedef struct {
+  gint64 window_start;  /* monotonic µs */
+  guint  count;
+} Failures;
+
 /* --- helpers ------------------------------------------------------------- */
 
 #define log_event(level, room, id, ...) \
@@ -196,6 +209,7 @@ session_clear (Session *s)
 {
   g_free (s->sid);
   g_free (s->socket_id);
+  g_free (s->peer);
   if (s->outbox != NULL)
     g_string_free (s->outbox, TRUE);
 }
@@ -238,8 +252,16 @@ session_flush_poll (Session *s)
 
   if (s->poll == NULL || s->outbox == NULL || s->outbox->len == 0)
     return;
+  if (s->close_after_poll)
+    {
+      /* The refusal, then Engine.IO's close packet. */
+      g_string_append_c (s->outbox, PEERCAM_EIO_RECORD_SEPARATOR);
+      g_string_append_c (s->outbox, '0' + PEERCAM_EIO_CLOSE);
+    }
   len = s->outbox->len;
   session_answer_poll (s, g_string_free (g_steal_pointer (&s->outbox), FALSE), len);
+  if (s->close_after_poll)
+    session_close (s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
 }
 
 /* Sends one Engine.IO packet. */
@@ -695,6 +717,40 @@ handle_relay_fast (Session    *s,
   return TRUE;
 }
 
+/* Addresses whose window is over: dropped once the table grows, so a
+ * scan of many addresses costs a bounded table. */
+static void
+server_forget_old_failures (PeercamSignalingServer *self,
+                            gint64                  now)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (g_hash_table_size (self->failures) < 1024)
+    return;
+  g_hash_table_iter_init (&iter, self->failures);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (now - ((Failures *) value)->window_start >= TOKEN_FAILURE_WINDOW_US)
+      g_hash_table_iter_remove (&iter);
+}
+
+/* CONNECT_ERROR, then the transport closes: a wrong guess costs a new
+ * connection (polling: the refusal goes with the next GET). */
+static void
+session_refuse (Session    *s,
+                const char *message)
+{
+  g_autoptr(PeercamSioPacket) refusal = peercam_sio_packet_new_connect_error (NULL, message);
+
+  session_send_sio (s, refusal);
+  if (s->closed)
+    return;
+  if (s->ws != NULL || s->outbox == NULL || s->outbox->len == 0)
+    session_close (s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, message);
+  else
+    s->close_after_poll = TRUE;
+}
+
 static void
 socket_connect (Session                *s,
                 const PeercamSioPacket *packet)
@@ -710,19 +766,42 @@ socket_connect (Session                *s,
       return;
     }
 
-  if (self->token != NULL)
+  if (self->token != NULL && s->socket_id == NULL)
     {
       const char *given = NULL;
+      Failures *failures = g_hash_table_lookup (self->failures, s->peer);
+      gint64 now = g_get_monotonic_time ();
+
+      if (failures != NULL && now - failures->window_start >= TOKEN_FAILURE_WINDOW_US)
+        {
+          g_hash_table_remove (self->failures, s->peer);
+          failures = NULL;
+        }
+      if (failures != NULL && failures->count >= TOKEN_FAILURES_MAX)
+        {
+          log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "refused: too many wrong tokens from %s", s->peer);
+          session_refuse (s, "Too many failed attempts; try again later");
+          return;
+        }
 
       if (packet->data != NULL)
         given = json_object_get_string_member_with_default (json_node_get_object (packet->data), "token", NULL);
       if (!token_equal (self->token, given))
         {
-          g_autoptr(PeercamSioPacket) refusal =
-            peercam_sio_packet_new_connect_error (NULL, given ? "Invalid token" : "Missing token");
-
-          log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "refused: %s token", given ? "invalid" : "missing");
-          session_send_sio (s, refusal);
+          log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "refused: %s token from %s",
+                     given ? "invalid" : "missing", s->peer);
+          if (given != NULL)
+            {
+              if (failures == NULL)
+                {
+                  failures = g_new0 (Failures, 1);
+                  failures->window_start = now;
+                  server_forget_old_failures (self, now);
+                  g_hash_table_insert (self->failures, g_strdup (s->peer), failures);
+                }
+              failures->count++;
+            }
+          session_refuse (s, given ? "Invalid token" : "Missing token");
           return;
         }
     }
@@ -949,11 +1028,13 @@ static const PeercamWsConnFuncs ws_funcs = {
 };
 
 static Session *
-session_new (PeercamSignalingServer *self)
+session_new (PeercamSignalingServer *self,
+             const char             *peer)
 {
   Session *s = g_rc_box_new0 (Session);
 
   s->server = self;
+  s->peer = g_strdup (peer ? peer : "");
   s->opened = g_get_monotonic_time ();
   do
     {
@@ -1256,7 +1337,7 @@ handler (SoupServer        *server,
         }
       if (at_capacity (self, msg))
         return;
-      s = session_new (self);
+      s = session_new (self, soup_server_message_get_remote_host (msg));
       open = open_packet (self, s, TRUE);
       respond_text (msg, open);
       return;
@@ -1310,6 +1391,7 @@ upgrade_wrote_cb (SoupServerMessage      *msg,
   g_autoptr(GHashTable) params = NULL;
   g_autofree char *sid = NULL;
   g_autoptr(GIOStream) stream = NULL;
+  g_autofree char *peer = g_strdup (soup_server_message_get_remote_host (msg));
   GSocket *socket;
   Session *s = NULL;
   PeercamWsConn *conn;
@@ -1333,7 +1415,7 @@ upgrade_wrote_cb (SoupServerMessage      *msg,
         s = NULL;
     }
   else
-    s = session_new (self);
+    s = session_new (self, peer);
 
   /* A plain socket joins the hub's epoll set: its own fd, so the GIO
    * objects around it can go (they close theirs). TLS keeps its stream. */
@@ -1434,6 +1516,7 @@ peercam_signaling_server_finalize (GObject *object)
 
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->sockets, g_hash_table_unref);
+  g_clear_pointer (&self->failures, g_hash_table_unref);
   g_clear_pointer (&self->rooms, peercam_room_table_free);
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
   g_free (self->bind_address);
@@ -1614,6 +1697,7 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
 
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
+  self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->rooms = peercam_room_table_new (self->room_capacity);
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
   g_queue_init (&self->ping_queue);

@@ -43,6 +43,8 @@ expect_bad "bad bind address" --host-only --bind nowhere
 expect_bad "caller and viewer" --caller --viewer
 expect_bad "viewer cannot call" --viewer --call
 expect_bad "events need headless" --events
+expect_bad "empty token" --host-only --token ""
+expect_bad "empty token (=)" --token=
 
 echo "1..$n"
 exit $fail

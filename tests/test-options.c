@@ -119,6 +119,7 @@ test_bad_values (void)
     { "bind", "localhost:80", "Invalid bind" },
     { "ice-address", "eth0", "Invalid ICE" },
     { "pin", "1234", "Invalid certificate" },
+    { "token", "", "Invalid token" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -135,23 +135,40 @@ server_url (PeercamSignalingServer *server,
                           peercam_signaling_server_get_port (server), query);
 }
 
-/* Opens a websocket; @query is appended after EIO=4. Does not assert success. */
+/* Opens a websocket from @from (a local address, NULL: any); @query is
+ * appended after EIO=4. Does not assert success. */
 static Client *
-client_try_connect (PeercamSignalingServer *server,
-                    const char             *query)
+client_try_connect_from (PeercamSignalingServer *server,
+                         const char             *query,
+                         const char             *from)
 {
   Client *c = g_new0 (Client, 1);
   g_autofree char *url = server_url (server, "ws", query);
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
 
   g_queue_init (&c->frames);
-  c->session = soup_session_new ();
+  if (from != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (from);
+      g_autoptr(GSocketAddress) local = g_inet_socket_address_new (address, 0);
+
+      c->session = soup_session_new_with_options ("local-address", local, NULL);
+    }
+  else
+    c->session = soup_session_new ();
   c->connecting = TRUE;
   soup_session_websocket_connect_async (c->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                         client_connected_cb, c);
   g_assert_true (wait_for (not_connecting, c, TIMEOUT_MS));
   c->status = soup_message_get_status (msg);
   return c;
+}
+
+static Client *
+client_try_connect (PeercamSignalingServer *server,
+                    const char             *query)
+{
+  return client_try_connect_from (server, query, NULL);
 }
 
 static void
@@ -448,6 +465,33 @@ test_http_errors (void)
   server_free (server);
 }
 
+/* One websocket from @from (a 127.x.y.z address) that sends @connect and
+ * expects @reply; refusals close the transport. */
+static void
+token_attempt (PeercamSignalingServer *server,
+               const char             *from,
+               const char             *connect,
+               const char             *reply)
+{
+  g_autoptr(Client) c = client_try_connect_from (server, "transport=websocket", from);
+  g_autofree char *open = client_next (c, TIMEOUT_MS);
+  g_autofree char *got = NULL;
+
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  client_send (c, connect);
+  got = client_next (c, TIMEOUT_MS);
+  if (reply == NULL)
+    {
+      g_assert_true (g_str_has_prefix (got, "40{\"sid\":\""));
+      spin (20);
+      g_assert_false (c->closed);
+      return;
+    }
+  g_assert_cmpstr (got, ==, reply);
+  g_assert_true (wait_for (is_closed, c, TIMEOUT_MS));
+  g_assert_cmpuint (c->close_code, ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+}
+
 static void
 test_token (void)
 {
@@ -457,26 +501,58 @@ test_token (void)
   g_autofree char *ok = NULL;
 
   g_assert_true (g_str_has_prefix (open, "0{"));
-
-  client_send (c, "40");
-  client_expect (c, "44{\"message\":\"Missing token\"}");
-  client_send (c, "40{\"token\":\"s3cre\"}");
-  client_expect (c, "44{\"message\":\"Invalid token\"}");
-  client_send (c, "40{\"token\":\"s3cretX\"}");
-  client_expect (c, "44{\"message\":\"Invalid token\"}");
-  client_send (c, "40{\"token\":42}");
-  client_expect (c, "44{\"message\":\"Missing token\"}");
   client_send (c, "40/admin,{\"token\":\"s3cret\"}");
   client_expect (c, "44/admin,{\"message\":\"Invalid namespace\"}");
-
   /* Not connected yet: events are ignored. */
   client_send (c, "42[\"create or join\",\"r\"]");
   client_expect_nothing (c, 100);
-
   client_send (c, "40{\"token\":\"s3cret\"}");
   ok = client_next (c, TIMEOUT_MS);
   g_assert_true (g_str_has_prefix (ok, "40{\"sid\":\""));
   g_assert_false (c->closed);
+
+  /* Every refusal closes its transport: a guess costs a connection. */
+  token_attempt (server, "127.0.0.1", "40", "44{\"message\":\"Missing token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":42}", "44{\"message\":\"Missing token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"s3cre\"}", "44{\"message\":\"Invalid token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"s3cretX\"}", "44{\"message\":\"Invalid token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"\"}", "44{\"message\":\"Invalid token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"S3CRET\"}", "44{\"message\":\"Invalid token\"}");
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"s3cret \"}", "44{\"message\":\"Invalid token\"}");
+
+  /* Five wrong tokens from one address in a minute: even the right one is
+   * refused from there; other addresses are not affected. */
+  token_attempt (server, "127.0.0.1", "40{\"token\":\"s3cret\"}",
+                 "44{\"message\":\"Too many failed attempts; try again later\"}");
+  token_attempt (server, "127.0.0.2", "40{\"token\":\"s3cret\"}", NULL);
+  g_assert_false (c->closed);
+
+  /* Polling: the refusal comes with the next GET, then Engine.IO's close. */
+  {
+    g_autoptr(GInetAddress) address = g_inet_address_new_from_string ("127.0.0.3");
+    g_autoptr(GSocketAddress) local = g_inet_socket_address_new (address, 0);
+    g_autoptr(SoupSession) session = soup_session_new_with_options ("local-address", local, NULL);
+    g_autofree char *handshake_url = server_url (server, "http", "transport=polling");
+    g_autofree char *url = NULL, *text = NULL;
+    g_autoptr(JsonObject) o = NULL;
+    guint status;
+
+    text = http (session, "GET", handshake_url, NULL, &status);
+    o = parse_object (text + 1);
+    url = g_strdup_printf ("%s&sid=%s", handshake_url, json_object_get_string_member (o, "sid"));
+    g_clear_pointer (&text, g_free);
+    text = http (session, "POST", url, "40{\"token\":\"nope\"}", &status);
+    g_assert_cmpstr (text, ==, "ok");
+    g_clear_pointer (&text, g_free);
+    text = http (session, "GET", url, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (text, ==, "44{\"message\":\"Invalid token\"}\x1e" "1");
+    g_clear_pointer (&text, g_free);
+    text = http (session, "GET", url, NULL, &status);
+    g_assert_cmpuint (status, ==, 400);
+  }
+  spin (50);
+  g_assert_cmpuint (peercam_signaling_server_get_n_connections (server), ==, 1);  /* c */
 
   server_free (server);
 }
