@@ -1249,28 +1249,86 @@ handle_poll_post (PeercamSignalingServer *self,
     }
 }
 
-/* Rejects oversize polling bodies before libsoup buffers them. */
-static void
-early_handler (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
-               gpointer           user_data)
-{
-  PeercamSignalingServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+/* --- request bodies --------------------------------------------------------
+ *
+ * libsoup reads a whole request body into memory before any handler runs,
+ * even after an early handler has set an error status. So every request is
+ * watched while it is read: a Content-Length over max-message-size is
+ * refused right after the headers, a chunked (or unknown-length) body as
+ * soon as it passes the limit. The connection is taken from libsoup, gets
+ * a 413 and is closed; the rest of the body is never read.
+ */
 
-  if (soup_message_headers_get_content_length (headers) > self->max_message_size)
+static const char body_too_large[] =
+  "HTTP/1.1 413 Request Entity Too Large\r\n"
+  "Connection: close\r\n"
+  "Content-Type: text/plain; charset=UTF-8\r\n"
+  "Content-Length: 42\r\n"
+  "\r\n"
+  "Request body larger than max-message-size\n";
+
+static void
+refuse_body (PeercamSignalingServer *self,
+             SoupServerMessage      *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autoptr(GIOStream) stream = NULL;
+  GOutputStream *output;
+
+  g_signal_handlers_disconnect_matched (msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+  log_event (G_LOG_LEVEL_INFO, NULL, NULL, "refused a request body over %u bytes from %s",
+             self->max_message_size, soup_server_message_get_remote_host (msg));
+
+  /* A polling session that sent it is over, as with any oversize message. */
+  if (uri != NULL && g_strcmp0 (g_uri_get_path (uri), PEERCAM_SIGNALING_SERVER_PATH) == 0
+      && g_uri_get_query (uri) != NULL)
     {
-      const char *sid = query ? g_hash_table_lookup (query, "sid") : NULL;
+      g_autoptr(GHashTable) params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_NONE, NULL);
+      const char *sid = params ? g_hash_table_lookup (params, "sid") : NULL;
       Session *s = sid ? g_hash_table_lookup (self->sessions, sid) : NULL;
 
-      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
       if (s != NULL && s->ws == NULL)
         session_close (s, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
     }
+
+  /* libsoup stops reading once the connection is gone (as after a 101). */
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  output = g_io_stream_get_output_stream (stream);
+  if (G_IS_POLLABLE_OUTPUT_STREAM (output))
+    g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (output), body_too_large,
+                                                sizeof body_too_large - 1, NULL, NULL);
+  g_io_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+static void
+request_got_headers_cb (SoupServerMessage      *msg,
+                        PeercamSignalingServer *self)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > self->max_message_size)
+    refuse_body (self, msg);
+}
+
+static void
+request_got_chunk_cb (SoupServerMessage      *msg,
+                      GBytes                 *chunk,
+                      PeercamSignalingServer *self)
+{
+  if (soup_server_message_get_request_body (msg)->length > (goffset) self->max_message_size)
+    refuse_body (self, msg);
+}
+
+static void
+request_started_cb (SoupServer             *soup,
+                    SoupServerMessage      *msg,
+                    PeercamSignalingServer *self)
+{
+  g_signal_connect (msg, "got-headers", G_CALLBACK (request_got_headers_cb), self);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (request_got_chunk_cb), self);
 }
 
 static void start_upgrade (PeercamSignalingServer *self, SoupServerMessage *msg);
@@ -1707,7 +1765,7 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   g_source_set_static_name (self->ticker, "[peercam] signaling ping timer");
 
   self->soup = soup_server_new ("server-header", "peercam ", NULL);
-  soup_server_add_early_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, early_handler, self, NULL);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), self);
   soup_server_add_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, handler, self, NULL);
 }
 

@@ -346,6 +346,248 @@ http (SoupSession *session, const char *method, const char *url, const char *bod
   return http_finish (http_start (session, method, url, body), status);
 }
 
+/* --- raw HTTP client (blocking, with a timeout: the server runs on a
+ * thread of its own in the tests that use it) ------------------------------- */
+
+typedef struct {
+  GSocket *socket;
+  GString *in;     /* received, not yet returned */
+  gboolean eof;
+} Raw;
+
+static Raw *
+raw_open (guint port, const char *from)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr(GSocketAddress) remote = g_inet_socket_address_new (loopback, (guint16) port);
+  Raw *r = g_new0 (Raw, 1);
+
+  r->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  if (from != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (from);
+      g_autoptr(GSocketAddress) local = g_inet_socket_address_new (address, 0);
+
+      g_assert_true (g_socket_bind (r->socket, local, FALSE, &error));
+    }
+  g_socket_set_timeout (r->socket, 5);
+  g_assert_true (g_socket_connect (r->socket, remote, NULL, &error));
+  g_assert_no_error (error);
+  r->in = g_string_new (NULL);
+  return r;
+}
+
+static void
+raw_free (Raw *r)
+{
+  g_socket_close (r->socket, NULL);
+  g_object_unref (r->socket);
+  g_string_free (r->in, TRUE);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Raw, raw_free)
+
+/* FALSE if the server closed or reset the connection. */
+static gboolean
+raw_write (Raw *r, const char *data, gsize len)
+{
+  gsize off = 0;
+
+  while (off < len)
+    {
+      gssize n = g_socket_send (r->socket, data + off, len - off, NULL, NULL);
+
+      if (n <= 0)
+        return FALSE;
+      off += (gsize) n;
+    }
+  return TRUE;
+}
+
+static gboolean
+raw_fill (Raw *r)
+{
+  char buf[65536];
+  gssize n = g_socket_receive (r->socket, buf, sizeof buf, NULL, NULL);
+
+  if (n <= 0)
+    {
+      r->eof = TRUE;
+      return FALSE;
+    }
+  g_string_append_len (r->in, buf, n);
+  return TRUE;
+}
+
+/* The next whole response (headers and a Content-Length body), or NULL
+ * at the end of the stream. */
+static char *
+raw_read_response (Raw *r)
+{
+  for (;;)
+    {
+      const char *end = strstr (r->in->str, "\r\n\r\n");
+
+      if (end != NULL)
+        {
+          const char *cl = g_strstr_len (r->in->str, end - r->in->str, "Content-Length: ");
+          gsize head = (gsize) (end - r->in->str) + 4;
+          gsize body = cl ? (gsize) g_ascii_strtoull (cl + 16, NULL, 10) : 0;
+
+          if (r->in->len >= head + body)
+            {
+              char *response = g_strndup (r->in->str, head + body);
+
+              g_string_erase (r->in, 0, head + body);
+              return response;
+            }
+        }
+      if (r->eof || !raw_fill (r))
+        return NULL;
+    }
+}
+
+/* Whether the server ends the connection within the socket timeout. */
+static gboolean
+raw_closed_by_server (Raw *r)
+{
+  while (raw_fill (r))
+    ;
+  return r->eof;
+}
+
+/* The server on its own thread, for tests whose clients block. */
+typedef struct {
+  GMainContext           *context;
+  GMainLoop              *loop;
+  GThread                *thread;
+  PeercamSignalingServer *server;
+  guint                   port;
+  GMutex                  lock;
+  GCond                   cond;
+  gboolean                ready;
+  char                  **properties;  /* name=value pairs, for server_new */
+} ServerThread;
+
+static gpointer
+server_thread_main (gpointer data)
+{
+  ServerThread *t = data;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (t->context);
+  t->server = peercam_signaling_server_new ();
+  peercam_signaling_server_set_bind_address (t->server, "127.0.0.1");
+  for (guint i = 0; t->properties != NULL && t->properties[i] != NULL; i += 2)
+    {
+      GValue value = G_VALUE_INIT;
+      GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (t->server), t->properties[i]);
+
+      g_assert_nonnull (pspec);
+      g_value_init (&value, pspec->value_type);
+      if (pspec->value_type == G_TYPE_UINT)
+        g_value_set_uint (&value, (guint) g_ascii_strtoull (t->properties[i + 1], NULL, 10));
+      else if (pspec->value_type == G_TYPE_STRV)
+        {
+          const char *strv[] = { t->properties[i + 1], NULL };
+
+          g_value_set_boxed (&value, strv);
+        }
+      else
+        g_value_set_string (&value, t->properties[i + 1]);
+      g_object_set_property (G_OBJECT (t->server), t->properties[i], &value);
+      g_value_unset (&value);
+    }
+  g_assert_true (peercam_signaling_server_start (t->server, &error));
+  g_mutex_lock (&t->lock);
+  t->port = peercam_signaling_server_get_port (t->server);
+  t->ready = TRUE;
+  g_cond_signal (&t->cond);
+  g_mutex_unlock (&t->lock);
+
+  g_main_loop_run (t->loop);
+
+  peercam_signaling_server_stop (t->server);
+  for (guint i = 0; i < 10; i++)
+    g_main_context_iteration (t->context, FALSE);
+  g_clear_object (&t->server);
+  g_main_context_pop_thread_default (t->context);
+  return NULL;
+}
+
+/* @...: property name and value (as text) pairs, NULL-terminated. */
+static ServerThread *
+server_thread_new (const char *first, ...)
+{
+  ServerThread *t = g_new0 (ServerThread, 1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  va_list args;
+
+  va_start (args, first);
+  for (const char *name = first; name != NULL; name = va_arg (args, const char *))
+    {
+      g_strv_builder_add (builder, name);
+      g_strv_builder_add (builder, va_arg (args, const char *));
+    }
+  va_end (args);
+  t->properties = g_strv_builder_end (builder);
+  t->context = g_main_context_new ();
+  t->loop = g_main_loop_new (t->context, FALSE);
+  g_mutex_init (&t->lock);
+  g_cond_init (&t->cond);
+  t->thread = g_thread_new ("server", server_thread_main, t);
+  g_mutex_lock (&t->lock);
+  while (!t->ready)
+    g_cond_wait (&t->cond, &t->lock);
+  g_mutex_unlock (&t->lock);
+  return t;
+}
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+server_thread_free (ServerThread *t)
+{
+  g_main_context_invoke (t->context, quit_cb, t->loop);
+  g_thread_join (t->thread);
+  g_main_loop_unref (t->loop);
+  g_main_context_unref (t->context);
+  g_mutex_clear (&t->lock);
+  g_cond_clear (&t->cond);
+  g_strfreev (t->properties);
+  g_free (t);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerThread, server_thread_free)
+
+/* A polling handshake on its own connection; returns the sid. */
+static char *
+raw_handshake (guint port, const char *from)
+{
+  g_autoptr(Raw) r = raw_open (port, from);
+  g_autofree char *response = NULL;
+  static const char request[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autoptr(JsonObject) o = NULL;
+  const char *open;
+
+  g_assert_true (raw_write (r, request, strlen (request)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 200"));
+  open = strstr (response, "\r\n\r\n0{");
+  g_assert_nonnull (open);
+  o = parse_object (open + 5);
+  return g_strdup (json_object_get_string_member (o, "sid"));
+}
+
 /* --- fixtures --------------------------------------------------------------- */
 
 static PeercamSignalingServer *
@@ -1031,6 +1273,68 @@ has_n_frames (gpointer data)
   return count->client->frames.length >= count->expected || count->client->closed;
 }
 
+/* Bodies over max-message-size are refused while they are read, on every
+ * route: a Content-Length over it right after the headers, a chunked body
+ * as soon as it passes it. */
+static void
+test_body_limits (void)
+{
+  g_autoptr(ServerThread) t = server_thread_new ("max-message-size", "100000", NULL);
+  g_autofree char *sid = raw_handshake (t->port, NULL);
+  g_autofree char *chunk = NULL;
+  static const char *const huge[] = {
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
+    "POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nContent-Length: 100001\r\n\r\n",
+    "PUT /userB HTTP/1.1\r\nHost: x\r\nContent-Length: 600000000\r\n\r\n",
+  };
+  gsize sent = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (huge); i++)
+    {
+      g_autoptr(Raw) r = raw_open (t->port, NULL);
+      g_autofree char *response = NULL;
+
+      /* No body at all: the answer comes after the headers. */
+      g_assert_true (raw_write (r, huge[i], strlen (huge[i])));
+      response = raw_read_response (r);
+      g_assert_nonnull (response);
+      g_assert_true (g_str_has_prefix (response, "HTTP/1.1 413 "));
+      g_assert_nonnull (strstr (response, "\r\nConnection: close\r\n"));
+      g_assert_true (raw_closed_by_server (r));
+    }
+
+  /* Chunked, on a valid session: cut off near the limit, not after 50 MB. */
+  {
+    g_autoptr(Raw) r = raw_open (t->port, NULL);
+    g_autofree char *head = g_strdup_printf ("POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\n"
+                                             "Host: x\r\nTransfer-Encoding: chunked\r\n\r\n", sid);
+    g_autofree char *response = NULL;
+
+    chunk = g_strnfill (8 + 65536 + 2, 'x');
+    memcpy (chunk, "10000\r\n4", 8);
+    memcpy (chunk + 8 + 65536, "\r\n", 2);
+    g_assert_true (raw_write (r, head, strlen (head)));
+    while (sent < 50 * 1024 * 1024 && raw_write (r, chunk, 8 + 65536 + 2))
+      sent += 65536;
+    g_test_message ("the server stopped the chunked body after %" G_GSIZE_FORMAT " bytes sent", sent);
+    g_assert_cmpuint (sent, <, 50 * 1024 * 1024);
+    response = raw_read_response (r);
+    g_assert_true (response == NULL || g_str_has_prefix (response, "HTTP/1.1 413 "));
+  }
+
+  /* The session that sent it is over. */
+  {
+    g_autoptr(Raw) r = raw_open (t->port, NULL);
+    g_autofree char *get = g_strdup_printf ("GET /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n\r\n", sid);
+    g_autofree char *response = NULL;
+
+    g_assert_true (raw_write (r, get, strlen (get)));
+    response = raw_read_response (r);
+    g_assert_nonnull (response);
+    g_assert_true (g_str_has_prefix (response, "HTTP/1.1 400 "));
+  }
+}
+
 static void
 test_garbage (void)
 {
@@ -1390,6 +1694,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/connect-timeout", test_connect_timeout);
   g_test_add_func ("/signaling-server/polling", test_polling);
   g_test_add_func ("/signaling-server/polling-limits", test_polling_limits);
+  g_test_add_func ("/signaling-server/body-limits", test_body_limits);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
