@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <gio/gnetworking.h>
+#include <gio/gunixsocketaddress.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/random.h>
@@ -1307,10 +1308,23 @@ request_got_headers_cb (SoupServerMessage      *msg,
                         PeercamSignalingServer *self)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  gboolean keep_alive;
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (headers) > self->max_message_size)
-    refuse_body (self, msg);
+    {
+      refuse_body (self, msg);
+      return;
+    }
+
+  /* libsoup closes these connections after the response without saying
+   * so: say it, as HTTP/1.1 asks. */
+  if (soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0)
+    keep_alive = soup_message_headers_header_contains (headers, "Connection", "keep-alive");
+  else
+    keep_alive = !soup_message_headers_header_contains (headers, "Connection", "close");
+  if (!keep_alive)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
 }
 
 static void
@@ -1915,6 +1929,38 @@ listen_on (PeercamSignalingServer   *self,
   return TRUE;
 }
 
+/* libsoup 3.2 keeps a connection alive after a response only while it has
+ * a listener of its own (request_finished() checks priv->listeners), so
+ * with only our plain listeners it closed every connection after one
+ * response: the second request on a connection was reset, pipelined ones
+ * lost, an upgrade on the handshake's connection failed. Give it a
+ * listener nobody dials: an unnamed local socket (Linux autobinds it to a
+ * random abstract name). */
+static gboolean
+give_soup_a_listener (PeercamSignalingServer  *self,
+                      GError                 **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  if (soup_server_get_listeners (self->soup) != NULL)
+    {
+      GSList *listeners = soup_server_get_listeners (self->soup);
+
+      g_slist_free (listeners);
+      return TRUE;
+    }
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (socket == NULL)
+    return FALSE;
+  /* An address of just the family: the kernel picks an abstract name. */
+  address = g_unix_socket_address_new_with_type ("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
+  g_socket_set_listen_backlog (socket, 1);
+  if (!g_socket_bind (socket, address, FALSE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+  return soup_server_listen_socket (self->soup, socket, 0, error);
+}
+
 /* soup_server_listen_all() semantics: 0.0.0.0 and ::, the IPv6 one on the
  * port IPv4 got, and no IPv6 at all is fine. */
 static gboolean
@@ -1993,6 +2039,12 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
     g_source_attach (self->ticker, g_main_context_get_thread_default ());
   if (self->hub == NULL)
     self->hub = peercam_ws_hub_new (g_main_context_get_thread_default (), self->max_message_size);
+
+  if (self->listeners->len > 0 && !give_soup_a_listener (self, error))
+    {
+      close_listeners (self);
+      return FALSE;
+    }
 
   self->bound_port = listening_port (self);
   self->running = TRUE;

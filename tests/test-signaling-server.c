@@ -1273,6 +1273,121 @@ has_n_frames (gpointer data)
   return count->client->frames.length >= count->expected || count->client->closed;
 }
 
+/* A masked client text frame (payload < 126 bytes). */
+static void
+raw_write_frame (Raw *r, const char *text)
+{
+  static const guint8 key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+  gsize len = strlen (text);
+  g_autofree guint8 *frame = g_malloc (6 + len);
+
+  g_assert_cmpuint (len, <, 126);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | (guint8) len;
+  memcpy (frame + 2, key, 4);
+  for (gsize i = 0; i < len; i++)
+    frame[6 + i] = (guint8) text[i] ^ key[i & 3];
+  g_assert_true (raw_write (r, (const char *) frame, 6 + len));
+}
+
+/* The next server text frame (payload < 126 bytes; pings answered). */
+static char *
+raw_read_frame (Raw *r)
+{
+  for (;;)
+    {
+      while (r->in->len < 2 || r->in->len < 2 + (gsize) (r->in->str[1] & 0x7f))
+        g_assert_true (raw_fill (r));
+      {
+        gsize len = r->in->str[1] & 0x7f;
+        char *text = g_strndup (r->in->str + 2, len);
+
+        g_assert_cmphex ((guint8) r->in->str[0], ==, 0x81);
+        g_string_erase (r->in, 0, 2 + len);
+        if (strcmp (text, "2") != 0)
+          return text;
+        g_free (text);
+        raw_write_frame (r, "3");
+      }
+    }
+}
+
+/* HTTP keep-alive as clients use it (python-engineio's aiohttp, browsers):
+ * several requests on one connection, pipelined ones too, then the
+ * websocket upgrade on the handshake's own connection. Responses that end
+ * a connection say so. */
+static void
+test_keep_alive (void)
+{
+  g_autoptr(ServerThread) t = server_thread_new (NULL);
+  g_autoptr(Raw) r = raw_open (t->port, NULL);
+  static const char handshake[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autofree char *response = NULL, *sid = NULL, *requests = NULL, *upgrade = NULL, *frame = NULL;
+  g_autoptr(JsonObject) o = NULL;
+
+  g_assert_true (raw_write (r, handshake, strlen (handshake)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_null (strstr (response, "Connection: close"));
+  o = parse_object (strstr (response, "\r\n\r\n0{") + 5);
+  sid = g_strdup (json_object_get_string_member (o, "sid"));
+  g_clear_pointer (&response, g_free);
+
+  /* A POST and a GET in one write. */
+  requests = g_strdup_printf ("POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: 2\r\n\r\n40"
+                              "GET /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                              sid, sid);
+  g_assert_true (raw_write (r, requests, strlen (requests)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 200 "));
+  g_assert_true (g_str_has_suffix (response, "\r\n\r\nok"));
+  g_clear_pointer (&response, g_free);
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_nonnull (strstr (response, "\r\n\r\n40{\"sid\":\""));
+  g_clear_pointer (&response, g_free);
+
+  /* The upgrade, on the same connection. */
+  upgrade = g_strdup_printf ("GET /socket.io/?EIO=4&transport=websocket&sid=%s HTTP/1.1\r\nHost: x\r\n"
+                             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", sid);
+  g_assert_true (raw_write (r, upgrade, strlen (upgrade)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 101 "));
+  raw_write_frame (r, "2probe");
+  frame = raw_read_frame (r);
+  g_assert_cmpstr (frame, ==, "3probe");
+  g_clear_pointer (&frame, g_free);
+  raw_write_frame (r, "5");
+  raw_write_frame (r, "42[\"create or join\",\"k\"]");
+  frame = raw_read_frame (r);
+  g_assert_true (g_str_has_prefix (frame, "42[\"create\",\"k\","));
+
+  /* Connections that end after the response say so. */
+  {
+    static const char *const closing[] = {
+      "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "GET /socket.io/?EIO=4&transport=polling HTTP/1.0\r\nHost: x\r\n\r\n",
+      "GET /nowhere HTTP/1.0\r\n\r\n",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (closing); i++)
+      {
+        g_autoptr(Raw) c = raw_open (t->port, NULL);
+        g_autofree char *answer = NULL;
+
+        g_assert_true (raw_write (c, closing[i], strlen (closing[i])));
+        answer = raw_read_response (c);
+        g_assert_nonnull (answer);
+        g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+        g_assert_true (raw_closed_by_server (c));
+      }
+  }
+}
+
 /* Bodies over max-message-size are refused while they are read, on every
  * route: a Content-Length over it right after the headers, a chunked body
  * as soon as it passes it. */
@@ -1695,6 +1810,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/polling", test_polling);
   g_test_add_func ("/signaling-server/polling-limits", test_polling_limits);
   g_test_add_func ("/signaling-server/body-limits", test_body_limits);
+  g_test_add_func ("/signaling-server/keep-alive", test_keep_alive);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
