@@ -67,6 +67,7 @@ main (int argc, char **argv)
                 "ping-interval", (guint) ping_interval,
                 "ping-timeout", (guint) ping_timeout,
                 "max-connections", (guint) max_connections,
+                "max-pending-per-address", 0u,  /* every client is 127.0.0.1 */
                 NULL);
   if (!peercam_signaling_server_start (server, &error))
     {

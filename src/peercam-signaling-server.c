@@ -37,6 +37,10 @@
 
 /* Wrong tokens: each one closes its transport, and an address with this
  * many failures in a window is refused outright until the window ends. */
+/* Timers for connections and sessions that never get anywhere: one sweep
+ * a second checks them. */
+#define SWEEP_INTERVAL_MS 250
+
 #define TOKEN_FAILURES_MAX     5
 #define TOKEN_FAILURE_WINDOW_US (60 * G_TIME_SPAN_SECOND)
 
@@ -53,12 +57,16 @@ typedef struct {
   SoupServerMessage       *poll;       /* paused long-poll GET */
   GString                 *outbox;     /* polling: 0x1e-joined packets not yet fetched */
   GList                    deadline_link;  /* in the server's ping or pong queue; data = this */
+  GList                    handshake_link; /* in server->handshakes until polled; data = this */
   gint64                   deadline;   /* monotonic µs: next ping, or the pong deadline */
   gint64                   opened;     /* monotonic µs: Engine.IO handshake */
+  gint64                   deadline_handshake;  /* polling: first GET or upgrade by then */
   guint                    queued : 1;         /* deadline_link is in a queue */
   guint                    awaiting_pong : 1;  /* which queue: pong (TRUE) or ping */
   guint                    probed : 1;   /* 2probe answered, waiting for 5 */
   guint                    close_after_poll : 1;  /* refused: close once the outbox is fetched */
+  guint                    polled : 1;   /* a GET or an upgrade came after the handshake */
+  guint                    pending : 1;  /* counted in server->pending (not CONNECTed yet) */
   guint                    closed : 1;
 } Session;
 
@@ -83,6 +91,11 @@ struct _PeercamSignalingServer
   GHashTable       *sessions;  /* sid → Session (ref) */
   GHashTable       *sockets;   /* socket id → Session (unowned) */
   GHashTable       *failures;  /* address → Failures: recent wrong tokens */
+  GHashTable       *pending;   /* address → count of its sessions not CONNECTed yet */
+  GHashTable       *http;      /* "host:port" → HttpConn: plain connections libsoup serves */
+  GHashTable       *half_open; /* address → count of its connections without a first request */
+  GQueue            handshakes;  /* Session (polling) by handshake time, until polled */
+  GSource          *sweep;
   gboolean          stopping;  /* closing every session in stop() */
   PeercamRoomTable *rooms;
   PeercamWsHub     *hub;       /* every websocket, from start() on */
@@ -108,6 +121,9 @@ struct _PeercamSignalingServer
   guint             ping_interval;
   guint             ping_timeout;
   guint             connect_timeout;
+  guint             header_timeout;
+  guint             handshake_timeout;
+  guint             max_pending_per_address;
   gboolean          running;
 };
 
@@ -124,6 +140,9 @@ enum {
   PROP_PING_INTERVAL,
   PROP_PING_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
+  PROP_HEADER_TIMEOUT,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_MAX_PENDING_PER_ADDRESS,
   PROP_RUNNING,
   PROP_TLS_CERTIFICATE,   /* web: HTTPS/WSS */
   N_PROPS
@@ -152,11 +171,48 @@ enum {
 };
 
 static void session_close (Session *s, gushort code, const char *reason);
+static void session_not_pending (Session *s);
 
 typedef struct {
   gint64 window_start;  /* monotonic µs */
   guint  count;
 } Failures;
+
+/* A plain-HTTP connection we accepted and libsoup serves, until it is
+ * upgraded, refused or closed. Idle ones (before the headers of a request
+ * are complete) are closed at their deadline: slowloris. */
+typedef struct {
+  GSocketConnection *connection;
+  char              *peer;        /* address */
+  gint64             deadline;    /* monotonic µs, while idle */
+  guint              busy : 1;    /* a request is being handled (or long-polls) */
+  guint              requested : 1;  /* its first request's headers came */
+} HttpConn;
+
+static void
+http_conn_free (HttpConn *c)
+{
+  g_object_unref (c->connection);
+  g_free (c->peer);
+  g_free (c);
+}
+
+static guint
+count_get (GHashTable *counts, const char *key)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
+}
+
+static void
+count_add (GHashTable *counts, const char *key, int delta)
+{
+  guint n = count_get (counts, key) + delta;
+
+  if (n == 0)
+    g_hash_table_remove (counts, key);
+  else
+    g_hash_table_insert (counts, g_strdup (key), GUINT_TO_POINTER (n));
+}
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -811,6 +867,7 @@ socket_connect (Session                *s,
     {
       s->socket_id = random_id ();
       g_hash_table_insert (self->sockets, s->socket_id, s);
+      session_not_pending (s);
     }
 
   reply = g_strdup_printf ("40{\"sid\":\"%s\"}", s->socket_id);
@@ -981,6 +1038,26 @@ session_handle_packet (Session    *s,
 
 /* --- sessions ---------------------------------------------------------------- */
 
+/* The session is no longer a handshake nobody followed up. */
+static void
+session_polled (Session *s)
+{
+  if (s->handshake_link.data == NULL)
+    return;
+  g_queue_unlink (&s->server->handshakes, &s->handshake_link);
+  s->handshake_link.data = NULL;
+  s->polled = TRUE;
+}
+
+static void
+session_not_pending (Session *s)
+{
+  if (!s->pending)
+    return;
+  s->pending = FALSE;
+  count_add (s->server->pending, s->peer, -1);
+}
+
 /* Starts @conn's close handshake; the hub finishes it. */
 static void
 release_ws (PeercamWsConn **conn_ptr,
@@ -1009,6 +1086,8 @@ session_close (Session    *s,
   g_object_ref (self);
 
   session_unqueue (s);
+  session_polled (s);
+  session_not_pending (s);
   socket_disconnect (s);
 
   if (s->poll != NULL)
@@ -1036,6 +1115,8 @@ session_new (PeercamSignalingServer *self,
 
   s->server = self;
   s->peer = g_strdup (peer ? peer : "");
+  s->pending = TRUE;
+  count_add (self->pending, s->peer, 1);
   s->opened = g_get_monotonic_time ();
   do
     {
@@ -1178,6 +1259,18 @@ static gboolean
 at_capacity (PeercamSignalingServer *self,
              SoupServerMessage      *msg)
 {
+  const char *peer = soup_server_message_get_remote_host (msg);
+
+  /* One address cannot hold every slot with sessions that never join. */
+  if (self->max_pending_per_address > 0 && peer != NULL
+      && count_get (self->pending, peer) >= self->max_pending_per_address)
+    {
+      g_message ("Refusing connection: %u sessions from %s not connected yet (max-pending-per-address)",
+                 self->max_pending_per_address, peer);
+      respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, EIO_ERROR_FORBIDDEN,
+                     "Too many connections from this address");
+      return TRUE;
+    }
   if (g_hash_table_size (self->sessions) < self->max_connections)
     return FALSE;
   g_message ("Refusing connection: %u sessions open (max-connections)", self->max_connections);
@@ -1250,6 +1343,121 @@ handle_poll_post (PeercamSignalingServer *self,
     }
 }
 
+/* --- plain HTTP connections --------------------------------------------------- */
+
+/* "host:port" of a remote address: names one TCP connection. */
+static char *
+address_key (GSocketAddress *address)
+{
+  g_autofree char *host = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+}
+
+static HttpConn *
+http_lookup (PeercamSignalingServer *self,
+             SoupServerMessage      *msg,
+             char                  **key)
+{
+  g_autofree char *k = address_key (soup_server_message_get_remote_address (msg));
+  HttpConn *c = k ? g_hash_table_lookup (self->http, k) : NULL;
+
+  if (key != NULL)
+    *key = g_steal_pointer (&k);
+  return c;
+}
+
+/* Stops watching a connection (upgraded, refused, or closing). */
+static void
+http_forget (PeercamSignalingServer *self,
+             SoupServerMessage      *msg)
+{
+  g_autofree char *key = NULL;
+  HttpConn *c = http_lookup (self, msg, &key);
+
+  if (c == NULL)
+    return;
+  if (!c->requested)
+    count_add (self->half_open, c->peer, -1);
+  g_hash_table_remove (self->http, key);
+}
+
+static gboolean
+request_keeps_alive (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0)
+    return soup_message_headers_header_contains (headers, "Connection", "keep-alive");
+  return !soup_message_headers_header_contains (headers, "Connection", "close");
+}
+
+static void
+request_done_cb (SoupServer             *soup,
+                 SoupServerMessage      *msg,
+                 PeercamSignalingServer *self)
+{
+  HttpConn *c = http_lookup (self, msg, NULL);
+
+  if (c == NULL)
+    return;
+  if (!request_keeps_alive (msg))
+    {
+      http_forget (self, msg);
+      return;
+    }
+  /* Idle until the next request's headers are complete. */
+  c->busy = FALSE;
+  c->deadline = g_get_monotonic_time () + (gint64) self->header_timeout * G_TIME_SPAN_MILLISECOND;
+}
+
+/* Connections idle past header-timeout, handshakes never followed up. */
+static gboolean
+sweep_cb (gpointer data)
+{
+  PeercamSignalingServer *self = data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+  Session *s;
+
+  g_object_ref (self);
+  g_hash_table_iter_init (&iter, self->http);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      HttpConn *c = value;
+
+      if (c->busy && !g_io_stream_is_closed (G_IO_STREAM (c->connection)))
+        continue;
+      if (c->deadline > now && !g_io_stream_is_closed (G_IO_STREAM (c->connection)))
+        continue;
+      if (!g_io_stream_is_closed (G_IO_STREAM (c->connection)))
+        {
+          log_event (G_LOG_LEVEL_INFO, NULL, NULL, "closing a connection from %s: no request within %u ms",
+                     c->peer, self->header_timeout);
+          /* libsoup reads the end of the stream and lets it go. */
+          g_socket_shutdown (g_socket_connection_get_socket (c->connection), TRUE, TRUE, NULL);
+        }
+      if (!c->requested)
+        count_add (self->half_open, c->peer, -1);
+      g_hash_table_iter_remove (&iter);
+    }
+
+  while ((s = g_queue_peek_head (&self->handshakes)) != NULL && s->deadline_handshake <= now)
+    {
+      g_autoptr(Session) hold G_GNUC_UNUSED = session_ref (s);
+
+      session_polled (s);
+      log_event (G_LOG_LEVEL_INFO, NULL, s->sid, "handshake timeout: never polled");
+      session_close (s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "handshake timeout");
+    }
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- request bodies --------------------------------------------------------
  *
  * libsoup reads a whole request body into memory before any handler runs,
@@ -1277,6 +1485,7 @@ refuse_body (PeercamSignalingServer *self,
   GOutputStream *output;
 
   g_signal_handlers_disconnect_matched (msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+  http_forget (self, msg);
   log_event (G_LOG_LEVEL_INFO, NULL, NULL, "refused a request body over %u bytes from %s",
              self->max_message_size, soup_server_message_get_remote_host (msg));
 
@@ -1308,7 +1517,15 @@ request_got_headers_cb (SoupServerMessage      *msg,
                         PeercamSignalingServer *self)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  gboolean keep_alive;
+  HttpConn *c = http_lookup (self, msg, NULL);
+
+  if (c != NULL)
+    {
+      if (!c->requested)
+        count_add (self->half_open, c->peer, -1);
+      c->requested = TRUE;
+      c->busy = TRUE;
+    }
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (headers) > self->max_message_size)
@@ -1319,11 +1536,7 @@ request_got_headers_cb (SoupServerMessage      *msg,
 
   /* libsoup closes these connections after the response without saying
    * so: say it, as HTTP/1.1 asks. */
-  if (soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0)
-    keep_alive = soup_message_headers_header_contains (headers, "Connection", "keep-alive");
-  else
-    keep_alive = !soup_message_headers_header_contains (headers, "Connection", "close");
-  if (!keep_alive)
+  if (!request_keeps_alive (msg))
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
 }
 
@@ -1410,6 +1623,10 @@ handler (SoupServer        *server,
       if (at_capacity (self, msg))
         return;
       s = session_new (self, soup_server_message_get_remote_host (msg));
+      /* Until its first GET or upgrade: a handshake alone holds a slot. */
+      s->handshake_link.data = s;
+      g_queue_push_tail_link (&self->handshakes, &s->handshake_link);
+      s->deadline_handshake = g_get_monotonic_time () + (gint64) self->handshake_timeout * G_TIME_SPAN_MILLISECOND;
       open = open_packet (self, s, TRUE);
       respond_text (msg, open);
       return;
@@ -1422,6 +1639,7 @@ handler (SoupServer        *server,
       return;
     }
 
+  session_polled (s);
   if (strcmp (method, "GET") == 0)
     handle_poll_get (self, s, msg);
   else if (strcmp (method, "POST") == 0)
@@ -1475,6 +1693,7 @@ upgrade_wrote_cb (SoupServerMessage      *msg,
     sid = g_strdup (g_hash_table_lookup (params, "sid"));
 
   /* @msg may be gone after this. */
+  http_forget (self, msg);
   stream = soup_server_message_steal_connection (msg);
   if (stream == NULL || self->hub == NULL)
     return;
@@ -1524,7 +1743,10 @@ upgrade_wrote_cb (SoupServerMessage      *msg,
     }
 
   if (sid != NULL)
-    s->probe = conn;
+    {
+      s->probe = conn;
+      session_polled (s);
+    }
   else
     {
       g_autofree char *open = open_packet (self, s, FALSE);
@@ -1589,6 +1811,9 @@ peercam_signaling_server_finalize (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->sockets, g_hash_table_unref);
   g_clear_pointer (&self->failures, g_hash_table_unref);
+  g_clear_pointer (&self->pending, g_hash_table_unref);
+  g_clear_pointer (&self->http, g_hash_table_unref);
+  g_clear_pointer (&self->half_open, g_hash_table_unref);
   g_clear_pointer (&self->rooms, peercam_room_table_free);
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
   g_free (self->bind_address);
@@ -1646,6 +1871,15 @@ peercam_signaling_server_get_property (GObject    *object,
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, self->connect_timeout);
       break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_MAX_PENDING_PER_ADDRESS:
+      g_value_set_uint (value, self->max_pending_per_address);
+      break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
@@ -1696,6 +1930,15 @@ peercam_signaling_server_set_property (GObject      *object,
     case PROP_CONNECT_TIMEOUT:
       set_uint (self, &self->connect_timeout, g_value_get_uint (value), prop_id);
       break;
+    case PROP_HEADER_TIMEOUT:
+      set_uint (self, &self->header_timeout, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      set_uint (self, &self->handshake_timeout, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_MAX_PENDING_PER_ADDRESS:
+      set_uint (self, &self->max_pending_per_address, g_value_get_uint (value), prop_id);
+      break;
     case PROP_TLS_CERTIFICATE:
       peercam_signaling_server_set_tls_certificate (self, g_value_get_object (value));
       break;
@@ -1738,6 +1981,17 @@ peercam_signaling_server_class_init (PeercamSignalingServerClass *klass)
    * checked at its pings, so it may get up to one ping-interval more. */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_uint ("connect-timeout", NULL, NULL, 10, G_MAXINT32, 45000, flags);
+  /* ms a plain-HTTP connection may wait for a request's headers to be
+   * complete (at first, and between keep-alive requests). */
+  properties[PROP_HEADER_TIMEOUT] =
+    g_param_spec_uint ("header-timeout", NULL, NULL, 10, G_MAXINT32, 10000, flags);
+  /* ms after a polling handshake for its first GET, POST or upgrade. */
+  properties[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL, 10, G_MAXINT32, 5000, flags);
+  /* Per client address: connections without a request yet, and sessions
+   * not CONNECTed yet, each at most this many (0: no limit). */
+  properties[PROP_MAX_PENDING_PER_ADDRESS] =
+    g_param_spec_uint ("max-pending-per-address", NULL, NULL, 0, G_MAXUINT, 64, flags);
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1766,10 +2020,17 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
   self->ping_interval = 25000;
   self->ping_timeout = 20000;
   self->connect_timeout = 45000;
+  self->header_timeout = 10000;
+  self->handshake_timeout = 5000;
+  self->max_pending_per_address = 64;
 
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) session_unref);
   self->sockets = g_hash_table_new (g_str_hash, g_str_equal);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->http = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) http_conn_free);
+  self->half_open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->handshakes);
   self->rooms = peercam_room_table_new (self->room_capacity);
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
   g_queue_init (&self->ping_queue);
@@ -1780,6 +2041,8 @@ peercam_signaling_server_init (PeercamSignalingServer *self)
 
   self->soup = soup_server_new ("server-header", "peercam ", NULL);
   g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (request_done_cb), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (request_done_cb), self);
   soup_server_add_handler (self->soup, PEERCAM_SIGNALING_SERVER_PATH, handler, self, NULL);
 }
 
@@ -1820,6 +2083,8 @@ listener_accept_cb (GSocket      *socket,
       g_autoptr(GSocketConnection) connection = NULL;
       g_autoptr(GSocketAddress) local = NULL;
       g_autoptr(GSocketAddress) remote = NULL;
+      g_autofree char *key = NULL;
+      g_autofree char *peer = NULL;
 
       if (client == NULL)
         {
@@ -1833,12 +2098,45 @@ listener_accept_cb (GSocket      *socket,
           return G_SOURCE_REMOVE;
         }
       listener->warned = FALSE;
-      g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-      connection = g_socket_connection_factory_create_connection (client);
       local = g_socket_get_local_address (client, NULL);
       remote = g_socket_get_remote_address (client, NULL);
+      key = address_key (remote);
+      if (key == NULL)
+        continue;
+      peer = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+      /* Connections that have not sent a request yet, per address: one
+       * client cannot hold them all open (slowloris). */
+      if (self->max_pending_per_address > 0 && count_get (self->half_open, peer) >= self->max_pending_per_address)
+        {
+          log_event (G_LOG_LEVEL_INFO, NULL, NULL, "refusing a connection from %s: %u without a request yet",
+                     peer, self->max_pending_per_address);
+          g_socket_close (client, NULL);
+          continue;
+        }
+      g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+      connection = g_socket_connection_factory_create_connection (client);
+      {
+        /* Watched before libsoup gets it: it may read a request at once. */
+        HttpConn *c = g_new0 (HttpConn, 1);
+
+        c->connection = g_object_ref (connection);
+        c->peer = g_strdup (peer);
+        c->deadline = g_get_monotonic_time () + (gint64) self->header_timeout * G_TIME_SPAN_MILLISECOND;
+        count_add (self->half_open, c->peer, 1);
+        g_hash_table_replace (self->http, g_strdup (key), c);
+      }
       if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
-        g_debug ("Dropping a connection: %s", error->message);
+        {
+          HttpConn *c = g_hash_table_lookup (self->http, key);
+
+          g_debug ("Dropping a connection: %s", error->message);
+          if (c != NULL && c->connection == connection)
+            {
+              if (!c->requested)
+                count_add (self->half_open, c->peer, -1);
+              g_hash_table_remove (self->http, key);
+            }
+        }
     }
   return G_SOURCE_CONTINUE;
 }
@@ -1871,6 +2169,13 @@ static void
 close_listeners (PeercamSignalingServer *self)
 {
   g_ptr_array_set_size (self->listeners, 0);
+  g_hash_table_remove_all (self->http);
+  g_hash_table_remove_all (self->half_open);
+  if (self->sweep != NULL)
+    {
+      g_source_destroy (self->sweep);
+      g_clear_pointer (&self->sweep, g_source_unref);
+    }
   soup_server_disconnect (self->soup);
 }
 
@@ -2046,6 +2351,10 @@ peercam_signaling_server_start (PeercamSignalingServer  *self,
       return FALSE;
     }
 
+  self->sweep = g_timeout_source_new (SWEEP_INTERVAL_MS);
+  g_source_set_callback (self->sweep, sweep_cb, self, NULL);
+  g_source_set_static_name (self->sweep, "[peercam] signaling sweep");
+  g_source_attach (self->sweep, g_main_context_get_thread_default ());
   self->bound_port = listening_port (self);
   self->running = TRUE;
   g_message ("Signaling server listening on %s port %u",

@@ -411,8 +411,12 @@ static gboolean
 raw_fill (Raw *r)
 {
   char buf[65536];
-  gssize n = g_socket_receive (r->socket, buf, sizeof buf, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  gssize n = g_socket_receive (r->socket, buf, sizeof buf, NULL, &error);
 
+  /* A timeout is not the end: the server still holds the connection. */
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return FALSE;
   if (n <= 0)
     {
       r->eof = TRUE;
@@ -450,7 +454,7 @@ raw_read_response (Raw *r)
     }
 }
 
-/* Whether the server ends the connection within the socket timeout. */
+/* Whether the server ends the connection within the socket timeout (5 s). */
 static gboolean
 raw_closed_by_server (Raw *r)
 {
@@ -1388,6 +1392,108 @@ test_keep_alive (void)
   }
 }
 
+static const char ws_upgrade[] =
+  "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/* Cheap lockouts: connections that never complete a request, polling
+ * handshakes never followed up and websockets that never CONNECT are
+ * bounded per address and time out, while other addresses get in. */
+static void
+test_lockouts (void)
+{
+  g_autoptr(ServerThread) t = server_thread_new ("header-timeout", "500", "handshake-timeout", "500",
+                                                 "max-pending-per-address", "8", NULL);
+  g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_free);
+  g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_free);
+  static const char partial[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n";
+  gint64 start;
+
+  /* Slowloris from 127.0.0.2: half a header, or nothing at all. */
+  for (guint i = 0; i < 8; i++)
+    {
+      Raw *r = raw_open (t->port, "127.0.0.2");
+
+      if (i % 2 == 0)
+        g_assert_true (raw_write (r, partial, strlen (partial)));
+      g_ptr_array_add (slow, r);
+    }
+  spin (100);
+  {
+    /* The ninth is let go at once. */
+    g_autoptr(Raw) r = raw_open (t->port, "127.0.0.2");
+
+    g_assert_true (raw_closed_by_server (r));
+  }
+  /* Others are served meanwhile. */
+  g_free (raw_handshake (t->port, "127.0.0.1"));
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < slow->len; i++)
+    g_assert_true (raw_closed_by_server (slow->pdata[i]));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_TIME_SPAN_SECOND);
+  g_free (raw_handshake (t->port, "127.0.0.2"));  /* its slots are free again */
+
+  /* Polling handshakes never polled, from 127.0.0.3. */
+  for (guint i = 0; i < 8; i++)
+    g_free (raw_handshake (t->port, "127.0.0.3"));
+  {
+    g_autoptr(Raw) r = raw_open (t->port, "127.0.0.3");
+    static const char handshake[] = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+    g_autofree char *response = NULL;
+
+    g_assert_true (raw_write (r, handshake, strlen (handshake)));
+    response = raw_read_response (r);
+    g_assert_nonnull (response);
+    g_assert_true (g_str_has_prefix (response, "HTTP/1.1 503 "));
+    g_assert_nonnull (strstr (response, "Too many connections from this address"));
+  }
+  g_free (raw_handshake (t->port, "127.0.0.1"));
+  /* They expire after handshake-timeout; then 127.0.0.3 gets in again. */
+  spin (1000);
+  g_free (raw_handshake (t->port, "127.0.0.3"));
+
+  /* Websockets that never CONNECT, from 127.0.0.4. */
+  for (guint i = 0; i < 8; i++)
+    {
+      Raw *r = raw_open (t->port, "127.0.0.4");
+      g_autofree char *response = NULL;
+
+      g_assert_true (raw_write (r, ws_upgrade, strlen (ws_upgrade)));
+      response = raw_read_response (r);
+      g_assert_true (g_str_has_prefix (response, "HTTP/1.1 101 "));
+      g_ptr_array_add (sockets, r);
+    }
+  {
+    g_autoptr(Raw) r = raw_open (t->port, "127.0.0.4");
+    g_autofree char *response = NULL;
+
+    g_assert_true (raw_write (r, ws_upgrade, strlen (ws_upgrade)));
+    response = raw_read_response (r);
+    g_assert_true (g_str_has_prefix (response, "HTTP/1.1 503 "));
+  }
+  {
+    /* One that CONNECTs frees its slot. */
+    Raw *r = sockets->pdata[0];
+    g_autofree char *open = raw_read_frame (r);
+    g_autofree char *connected = NULL;
+
+    g_assert_true (g_str_has_prefix (open, "0{"));
+    raw_write_frame (r, "40");
+    connected = raw_read_frame (r);
+    g_assert_true (g_str_has_prefix (connected, "40{"));
+  }
+  {
+    g_autoptr(Raw) r = raw_open (t->port, "127.0.0.4");
+    g_autofree char *response = NULL;
+
+    g_assert_true (raw_write (r, ws_upgrade, strlen (ws_upgrade)));
+    response = raw_read_response (r);
+    g_assert_true (g_str_has_prefix (response, "HTTP/1.1 101 "));
+  }
+}
+
 /* Bodies over max-message-size are refused while they are read, on every
  * route: a Content-Length over it right after the headers, a chunked body
  * as soon as it passes it. */
@@ -1811,6 +1917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/polling-limits", test_polling_limits);
   g_test_add_func ("/signaling-server/body-limits", test_body_limits);
   g_test_add_func ("/signaling-server/keep-alive", test_keep_alive);
+  g_test_add_func ("/signaling-server/lockouts", test_lockouts);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
