@@ -112,6 +112,7 @@ peercam_application_start_hosting (PeercamApplication  *self,
     peercam_signaling_server_set_bind_address (server, self->options->bind);
   if (token != NULL && *token != '\0')
     peercam_signaling_server_set_token (server, token);
+  peercam_signaling_server_set_allowed_origins (server, (const char * const *) self->options->allow_origins);
   g_signal_connect (server, "client-joined", G_CALLBACK (on_server_client_joined), NULL);
   g_signal_connect (server, "client-left", G_CALLBACK (on_server_client_left), NULL);
 

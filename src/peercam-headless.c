@@ -180,6 +180,7 @@ start_server (Headless  *h,
     peercam_signaling_server_set_bind_address (h->server, h->options->bind);
   if (h->options->token != NULL)
     peercam_signaling_server_set_token (h->server, h->options->token);
+  peercam_signaling_server_set_allowed_origins (h->server, (const char * const *) h->options->allow_origins);
 
   g_signal_connect (h->server, "client-joined", G_CALLBACK (on_server_client_joined), h);
   g_signal_connect (h->server, "client-left", G_CALLBACK (on_server_client_left), h);

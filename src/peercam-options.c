@@ -39,6 +39,8 @@ static const GOptionEntry option_entries[] = {
     N_("Host with HTTPS and secure WebSockets, using a self-signed certificate"), NULL },
   { "token", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Access token for the room (hosting and joining)"), N_("TOKEN") },
+  { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Hosted server: also let pages from this origin connect, e.g. https://example.org (repeatable)"), N_("ORIGIN") },
   { "pin", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Accept the server's self-signed certificate with this SHA-256 fingerprint"), N_("SHA256") },
   { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
@@ -103,6 +105,7 @@ peercam_options_free (PeercamOptions *options)
   g_free (options->token);
   g_free (options->pin);
   g_strfreev (options->ice_addresses);
+  g_strfreev (options->allow_origins);
   g_free (options->bind);
   g_free (options->stun);
   g_free (options->turn);
@@ -255,6 +258,23 @@ peercam_options_validate (PeercamOptions  *options,
         }
     }
 
+  for (guint i = 0; options->allow_origins && options->allow_origins[i]; i++)
+    {
+      const char *origin = options->allow_origins[i];
+      g_autoptr(GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+
+      if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
+          || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' || g_uri_get_userinfo (uri) != NULL
+          || (*g_uri_get_path (uri) != '\0' && strcmp (g_uri_get_path (uri), "/") != 0)
+          || g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+        {
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid origin “%s”: expected http:// or https:// with a host and an optional port, e.g. https://example.org:8443"),
+                       origin);
+          return FALSE;
+        }
+    }
+
   if (options->stun != NULL && !g_str_has_prefix (options->stun, "stun://"))
     {
       g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
@@ -377,6 +397,7 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   options->stun = dup_string_option (dict, "stun");
   options->turn = dup_string_option (dict, "turn");
   g_variant_dict_lookup (dict, "ice-address", "^as", &options->ice_addresses);
+  g_variant_dict_lookup (dict, "allow-origin", "^as", &options->allow_origins);
   options->call = g_variant_dict_contains (dict, "call");
   options->host = g_variant_dict_contains (dict, "host");
   options->host_only = g_variant_dict_contains (dict, "host-only");

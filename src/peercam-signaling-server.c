@@ -113,6 +113,7 @@ struct _PeercamSignalingServer
 
   char             *bind_address;
   char             *token;
+  GStrv             allowed_origins;  /* besides our own */
   guint             port;
   guint             bound_port;
   guint             room_capacity;
@@ -143,6 +144,7 @@ enum {
   PROP_HEADER_TIMEOUT,
   PROP_HANDSHAKE_TIMEOUT,
   PROP_MAX_PENDING_PER_ADDRESS,
+  PROP_ALLOWED_ORIGINS,
   PROP_RUNNING,
   PROP_TLS_CERTIFICATE,   /* web: HTTPS/WSS */
   N_PROPS
@@ -1560,6 +1562,108 @@ request_started_cb (SoupServer             *soup,
 
 static void start_upgrade (PeercamSignalingServer *self, SoupServerMessage *msg);
 
+/* Canonical "scheme://host:port" (lowercase, explicit port, IPv6 in
+ * brackets) of an origin or a Host header, NULL if it is neither. */
+static char *
+origin_normalize (const char *scheme,
+                  const char *host_port)
+{
+  g_autofree char *text = g_strdup_printf ("%s://%s", scheme, host_port);
+  g_autoptr(GUri) uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *host = NULL;
+  const char *path;
+  int port;
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0'
+      || g_uri_get_userinfo (uri) != NULL || g_uri_get_query (uri) != NULL)
+    return NULL;
+  path = g_uri_get_path (uri);
+  if (path[0] != '\0' && strcmp (path, "/") != 0)
+    return NULL;
+  port = g_uri_get_port (uri);
+  if (port < 0)
+    port = g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  return g_strdup_printf ("%s://%s%s%s:%d", g_uri_get_scheme (uri), strchr (host, ':') ? "[" : "",
+                          host, strchr (host, ':') ? "]" : "", port);
+}
+
+/* Whether a page from @origin may use the server: no Origin (native
+ * clients), the server's own (the Host the request was sent to, the
+ * address it arrived on, or a loopback name, on our port and scheme), or
+ * one of allowed-origins. A page elsewhere must not drive a room with its
+ * visitor's browser (cross-site WebSocket hijacking). */
+static gboolean
+origin_allowed (PeercamSignalingServer *self,
+                SoupServerMessage      *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (headers, "Origin");
+  const char *scheme = peercam_signaling_server_get_tls_certificate (self) ? "https" : "http";
+  const char *host = soup_message_headers_get_one (headers, "Host");
+  GSocketAddress *local = soup_server_message_get_local_address (msg);
+  g_autofree char *given = NULL;
+  g_autofree char *own = NULL;
+  g_autofree char *prefix = NULL;
+  guint port = self->bound_port;
+
+  if (origin == NULL)
+    return TRUE;
+  if (g_str_has_prefix (origin, "http://") || g_str_has_prefix (origin, "https://"))
+    {
+      const char *rest = strstr (origin, "://") + 3;
+      g_autofree char *origin_scheme = g_strndup (origin, rest - 3 - origin);
+
+      given = origin_normalize (origin_scheme, rest);
+    }
+  if (given == NULL)
+    return FALSE;  /* "null" (sandboxed pages, file://) and nonsense */
+
+  for (guint i = 0; self->allowed_origins != NULL && self->allowed_origins[i] != NULL; i++)
+    {
+      const char *allowed = self->allowed_origins[i];
+      const char *rest = strstr (allowed, "://");
+      g_autofree char *allowed_scheme = rest ? g_strndup (allowed, rest - allowed) : NULL;
+      g_autofree char *normal = rest ? origin_normalize (allowed_scheme, rest + 3) : NULL;
+
+      if (normal != NULL && strcmp (normal, given) == 0)
+        return TRUE;
+    }
+
+  if (host != NULL)
+    {
+      own = origin_normalize (scheme, host);
+      if (own != NULL && strcmp (own, given) == 0)
+        return TRUE;
+    }
+
+  /* The address the request came in on, and loopback names, on our port. */
+  prefix = g_strdup_printf ("%s://", scheme);
+  if (!g_str_has_prefix (given, prefix) || port == 0)
+    return FALSE;
+  {
+    g_autofree char *suffix = g_strdup_printf (":%u", port);
+    g_autofree char *name = NULL;
+    static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
+
+    if (!g_str_has_suffix (given, suffix))
+      return FALSE;
+    name = g_strndup (given + strlen (prefix), strlen (given) - strlen (prefix) - strlen (suffix));
+    for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+      if (strcmp (name, loopback[i]) == 0)
+        return TRUE;
+    if (G_IS_INET_SOCKET_ADDRESS (local))
+      {
+        g_autofree char *address = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+        g_autofree char *bracketed = strchr (address, ':') ? g_strdup_printf ("[%s]", address) : g_strdup (address);
+
+        if (g_ascii_strcasecmp (name, bracketed) == 0)
+          return TRUE;
+      }
+  }
+  return FALSE;
+}
+
 static void
 handler (SoupServer        *server,
          SoupServerMessage *msg,
@@ -1577,6 +1681,14 @@ handler (SoupServer        *server,
   if (strcmp (path, PEERCAM_SIGNALING_SERVER_PATH) != 0)
     {
       soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  if (!origin_allowed (self, msg))
+    {
+      log_event (G_LOG_LEVEL_INFO, NULL, sid, "refused a request from origin %s",
+                 soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin"));
+      respond_error (msg, SOUP_STATUS_FORBIDDEN, EIO_ERROR_FORBIDDEN,
+                     "Origin not allowed: this server accepts pages it serves itself and the origins given with --allow-origin");
       return;
     }
   if (g_strcmp0 (eio, "4") != 0)
@@ -1818,6 +1930,7 @@ peercam_signaling_server_finalize (GObject *object)
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
   g_free (self->bind_address);
   g_free (self->token);
+  g_strfreev (self->allowed_origins);
 
   G_OBJECT_CLASS (peercam_signaling_server_parent_class)->finalize (object);
 }
@@ -1880,6 +1993,9 @@ peercam_signaling_server_get_property (GObject    *object,
     case PROP_MAX_PENDING_PER_ADDRESS:
       g_value_set_uint (value, self->max_pending_per_address);
       break;
+    case PROP_ALLOWED_ORIGINS:
+      g_value_set_boxed (value, self->allowed_origins);
+      break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
@@ -1939,6 +2055,9 @@ peercam_signaling_server_set_property (GObject      *object,
     case PROP_MAX_PENDING_PER_ADDRESS:
       set_uint (self, &self->max_pending_per_address, g_value_get_uint (value), prop_id);
       break;
+    case PROP_ALLOWED_ORIGINS:
+      peercam_signaling_server_set_allowed_origins (self, g_value_get_boxed (value));
+      break;
     case PROP_TLS_CERTIFICATE:
       peercam_signaling_server_set_tls_certificate (self, g_value_get_object (value));
       break;
@@ -1992,6 +2111,11 @@ peercam_signaling_server_class_init (PeercamSignalingServerClass *klass)
    * not CONNECTed yet, each at most this many (0: no limit). */
   properties[PROP_MAX_PENDING_PER_ADDRESS] =
     g_param_spec_uint ("max-pending-per-address", NULL, NULL, 0, G_MAXUINT, 64, flags);
+  /* Origins (scheme://host[:port]) whose pages may connect besides the
+   * server's own; requests without an Origin (native clients) always may. */
+  properties[PROP_ALLOWED_ORIGINS] =
+    g_param_spec_boxed ("allowed-origins", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -2486,6 +2610,32 @@ peercam_signaling_server_get_soup_server (PeercamSignalingServer *self)
 {
   g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
   return self->soup;
+}
+
+/* (transfer none) (nullable) */
+const char * const *
+peercam_signaling_server_get_allowed_origins (PeercamSignalingServer *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_SERVER (self), NULL);
+  return (const char * const *) self->allowed_origins;
+}
+
+void
+peercam_signaling_server_set_allowed_origins (PeercamSignalingServer *self,
+                                              const char * const     *origins)
+{
+  g_return_if_fail (PEERCAM_IS_SIGNALING_SERVER (self));
+
+  if (origins != NULL && origins[0] == NULL)
+    origins = NULL;
+  if (self->allowed_origins == NULL && origins == NULL)
+    return;
+  if (self->allowed_origins != NULL && origins != NULL
+      && g_strv_equal ((const char * const *) self->allowed_origins, origins))
+    return;
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv ((char **) origins);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOWED_ORIGINS]);
 }
 
 /* --- web: TLS ------------------------------------------------------------------ */

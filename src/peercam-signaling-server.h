@@ -54,6 +54,9 @@ void                    peercam_signaling_server_set_room_capacity (PeercamSigna
 const char             *peercam_signaling_server_get_token        (PeercamSignalingServer *self);
 void                    peercam_signaling_server_set_token        (PeercamSignalingServer *self,
                                                                    const char             *token);
+const char * const     *peercam_signaling_server_get_allowed_origins (PeercamSignalingServer *self);
+void                    peercam_signaling_server_set_allowed_origins (PeercamSignalingServer *self,
+                                                                      const char * const     *origins);
 
 /* Engine.IO sessions currently open (counted against max-connections). */
 guint                   peercam_signaling_server_get_n_connections (PeercamSignalingServer *self);

@@ -45,6 +45,7 @@ expect_bad "viewer cannot call" --viewer --call
 expect_bad "events need headless" --events
 expect_bad "empty token" --host-only --token ""
 expect_bad "empty token (=)" --token=
+expect_bad "origin without a scheme" --host-only --allow-origin example.org
 
 echo "1..$n"
 exit $fail

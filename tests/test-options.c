@@ -18,7 +18,7 @@ parse (GError **error, ...)
     {
       const char *value = va_arg (args, const char *);
 
-      if (g_str_equal (name, "ice-address"))
+      if (g_str_equal (name, "ice-address") || g_str_equal (name, "allow-origin"))
         g_variant_dict_insert_value (dict, name, g_variant_new_strv ((const char *[]) { value, NULL }, 1));
       else if (value == NULL)
         g_variant_dict_insert (dict, name, "b", TRUE);
@@ -120,6 +120,9 @@ test_bad_values (void)
     { "ice-address", "eth0", "Invalid ICE" },
     { "pin", "1234", "Invalid certificate" },
     { "token", "", "Invalid token" },
+    { "allow-origin", "evil.example", "Invalid origin" },
+    { "allow-origin", "ftp://evil.example", "Invalid origin" },
+    { "allow-origin", "https://evil.example/page", "Invalid origin" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

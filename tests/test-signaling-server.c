@@ -1494,6 +1494,69 @@ test_lockouts (void)
   }
 }
 
+/* The status of one request with @origin (NULL: none) and @host. */
+static guint
+origin_status (guint port, const char *path_query, const char *host, const char *origin, gboolean upgrade)
+{
+  g_autoptr(Raw) r = raw_open (port, NULL);
+  g_autofree char *origin_line = origin ? g_strdup_printf ("Origin: %s\r\n", origin) : g_strdup ("");
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n", path_query, host, origin_line,
+                                              upgrade ? "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                                        "Sec-WebSocket-Version: 13\r\n" : "");
+  g_autofree char *response = NULL;
+
+  g_assert_true (raw_write (r, request, strlen (request)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  if (g_str_has_prefix (response, "HTTP/1.1 403 "))
+    g_assert_nonnull (strstr (response, "Origin not allowed"));
+  return (guint) g_ascii_strtoull (response + 9, NULL, 10);
+}
+
+/* Cross-site WebSocket hijacking: pages from elsewhere may not use the
+ * server (websocket or polling), its own pages and native clients may. */
+static void
+test_origin (void)
+{
+  g_autoptr(ServerThread) t = server_thread_new ("allowed-origins", "https://app.example", NULL);
+  g_autofree char *own = g_strdup_printf ("127.0.0.1:%u", t->port);
+  g_autofree char *own_origin = g_strdup_printf ("http://127.0.0.1:%u", t->port);
+  g_autofree char *localhost = g_strdup_printf ("http://localhost:%u", t->port);
+  g_autofree char *v6 = g_strdup_printf ("http://[::1]:%u", t->port);
+  g_autofree char *lan_host = g_strdup_printf ("peercam.lan:%u", t->port);
+  g_autofree char *lan_origin = g_strdup_printf ("http://PeerCam.lan:%u", t->port);
+  g_autofree char *other_port = g_strdup_printf ("http://127.0.0.1:%u", t->port + 1);
+  g_autofree char *https_own = g_strdup_printf ("https://127.0.0.1:%u", t->port);
+  static const char ws[] = "/socket.io/?EIO=4&transport=websocket";
+  static const char polling[] = "/socket.io/?EIO=4&transport=polling";
+  const struct {
+    const char *host, *origin;
+    guint       ws, polling;
+  } cases[] = {
+    { own, NULL, 101, 200 },                       /* native clients */
+    { own, own_origin, 101, 200 },                 /* our own pages */
+    { own, localhost, 101, 200 },
+    { own, v6, 101, 200 },
+    { lan_host, lan_origin, 101, 200 },            /* the name the page was opened by */
+    { own, "https://app.example", 101, 200 },      /* --allow-origin */
+    { own, "https://APP.example:443", 101, 200 },
+    { own, "http://evil.example", 403, 403 },
+    { own, "http://app.example", 403, 403 },
+    { own, "null", 403, 403 },
+    { own, other_port, 403, 403 },
+    { own, https_own, 403, 403 },                  /* not our scheme */
+    { "evil.example", "http://evil.example:80", 101, 200 },  /* Host and Origin agree */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("Host %s, Origin %s", cases[i].host, cases[i].origin ? cases[i].origin : "(none)");
+      g_assert_cmpuint (origin_status (t->port, ws, cases[i].host, cases[i].origin, TRUE), ==, cases[i].ws);
+      g_assert_cmpuint (origin_status (t->port, polling, cases[i].host, cases[i].origin, FALSE), ==, cases[i].polling);
+    }
+}
+
 /* Bodies over max-message-size are refused while they are read, on every
  * route: a Content-Length over it right after the headers, a chunked body
  * as soon as it passes it. */
@@ -1918,6 +1981,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/body-limits", test_body_limits);
   g_test_add_func ("/signaling-server/keep-alive", test_keep_alive);
   g_test_add_func ("/signaling-server/lockouts", test_lockouts);
+  g_test_add_func ("/signaling-server/origin", test_origin);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
