@@ -120,7 +120,8 @@ peercam_application_start_hosting (PeercamApplication  *self,
   peercam_web_install (peercam_signaling_server_get_soup_server (server));
   if (tls)
     {
-      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (NULL, error);
+      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate_full (NULL,
+        self->options->new_certificate ? PEERCAM_TLS_FLAGS_NEW_CERTIFICATE : PEERCAM_TLS_FLAGS_NONE, error);
 
       if (certificate == NULL)
         return FALSE;

@@ -189,7 +189,8 @@ start_server (Headless  *h,
   peercam_web_install (peercam_signaling_server_get_soup_server (h->server));
   if (h->options->tls)
     {
-      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (NULL, error);
+      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate_full (NULL,
+        h->options->new_certificate ? PEERCAM_TLS_FLAGS_NEW_CERTIFICATE : PEERCAM_TLS_FLAGS_NONE, error);
 
       if (certificate == NULL)
         return FALSE;

@@ -37,6 +37,8 @@ static const GOptionEntry option_entries[] = {
     N_("Address the hosted server listens on (default: all)"), N_("ADDR") },
   { "tls", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Host with HTTPS and secure WebSockets, using a self-signed certificate"), NULL },
+  { "new-certificate", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("With --tls: replace the stored certificate with a new one (its fingerprint changes)"), NULL },
   { "token", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Access token for the room (hosting and joining)"), N_("TOKEN") },
   { "allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL,
@@ -319,6 +321,13 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
+  if (options->new_certificate && !options->tls)
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("--new-certificate replaces the certificate of --tls; give both"));
+      return FALSE;
+    }
+
   if ((options->port >= 0 || options->bind != NULL || options->tls) && !options->host && !options->host_only)
     {
       /* --port, --bind and --tls describe the hosted server; they imply hosting. */
@@ -405,6 +414,7 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   options->audio = g_variant_dict_contains (dict, "audio");
   options->events = g_variant_dict_contains (dict, "events");
   options->tls = g_variant_dict_contains (dict, "tls");
+  options->new_certificate = g_variant_dict_contains (dict, "new-certificate");
 
   if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
       !peercam_options_parse_port (port, &options->port, error))

@@ -27,7 +27,8 @@ typedef struct {
   char       *token;
   char       *pin;          /* SHA-256 fingerprint of a self-signed server certificate */
   char      **ice_addresses;
-  char      **allow_origins;  /* hosted server: other sites whose pages may connect */
+  char      **allow_origins;
+  gboolean    new_certificate;  /* --tls: replace the stored certificate */  /* hosted server: other sites whose pages may connect */
   gboolean    call;
   gboolean    host;         /* host a room in this process */
   gboolean    host_only;    /* host a room, no call, no window */

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -108,26 +110,76 @@ create_pair (char   **cert_pem,
   return TRUE;
 }
 
+/* A directory or key others can read, or that is not ours: refused, not
+ * repaired behind the user's back (the key may already have leaked). */
+static gboolean
+check_private (const char  *path,
+               gboolean     directory,
+               GError     **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Cannot read %s: %s"), path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (st.st_uid != getuid ())
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("%s belongs to another user; it must be yours (chown it, or remove it to start afresh with --new-certificate)"),
+                   path);
+      return FALSE;
+    }
+  if (st.st_mode & 077)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   directory
+                   ? _("%s can be read by other users (mode %04o); make it private with “chmod 700 %s”")
+                   : _("The private key %s can be read by other users (mode %04o); make it private with “chmod 600 %s”, "
+                       "or replace the certificate with --new-certificate if others may have copied it"),
+                   path, (guint) (st.st_mode & 07777), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static GTlsCertificate *
-load_pair (const char *cert_path,
-           const char *key_path)
+load_pair (const char  *cert_path,
+           const char  *key_path,
+           GError     **error)
 {
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GDateTime) not_after = NULL;
-  g_autoptr(GDateTime) soon = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GError) local_error = NULL;
 
-  if (!g_file_test (cert_path, G_FILE_TEST_IS_REGULAR) || !g_file_test (key_path, G_FILE_TEST_IS_REGULAR))
+  if (!check_private (key_path, FALSE, error))
     return NULL;
 
-  certificate = g_tls_certificate_new_from_files (cert_path, key_path, NULL);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &local_error);
   if (certificate == NULL)
-    return NULL;
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("Cannot use the certificate in %s and %s: %s. Fix or restore them, or replace them with "
+                     "--new-certificate (its fingerprint changes: everyone who pinned it must pin the new one)"),
+                   cert_path, key_path, local_error->message);
+      return NULL;
+    }
 
-  /* Replace it a day before it runs out rather than serve an expired one. */
   g_object_get (certificate, "not-valid-after", &not_after, NULL);
-  soon = g_date_time_new_now_utc ();
-  if (not_after != NULL && g_date_time_difference (not_after, soon) < G_TIME_SPAN_DAY)
-    return NULL;
+  now = g_date_time_new_now_utc ();
+  if (not_after != NULL && g_date_time_difference (not_after, now) < G_TIME_SPAN_DAY)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The certificate in %s has expired or expires within a day; replace it with "
+                     "--new-certificate (its fingerprint changes: everyone who pinned it must pin the new one)"),
+                   cert_path);
+      return NULL;
+    }
 
   return g_steal_pointer (&certificate);
 }
@@ -136,12 +188,20 @@ GTlsCertificate *
 peercam_tls_load_or_create_certificate (const char  *dir,
                                         GError     **error)
 {
+  return peercam_tls_load_or_create_certificate_full (dir, PEERCAM_TLS_FLAGS_NONE, error);
+}
+
+GTlsCertificate *
+peercam_tls_load_or_create_certificate_full (const char      *dir,
+                                             PeercamTlsFlags  flags,
+                                             GError         **error)
+{
   g_autofree char *default_dir = NULL;
   g_autofree char *cert_path = NULL;
   g_autofree char *key_path = NULL;
   g_autofree char *cert_pem = NULL;
   g_autofree char *key_pem = NULL;
-  GTlsCertificate *certificate;
+  gboolean have_cert, have_key;
 
   if (dir == NULL)
     dir = default_dir = g_build_filename (g_get_user_data_dir (), "peercam", NULL);
@@ -149,17 +209,35 @@ peercam_tls_load_or_create_certificate (const char  *dir,
   cert_path = g_build_filename (dir, "cert.pem", NULL);
   key_path = g_build_filename (dir, "key.pem", NULL);
 
-  certificate = load_pair (cert_path, key_path);
-  if (certificate != NULL)
-    return certificate;
-
-  if (g_mkdir_with_parents (dir, 0700) != 0 || g_chmod (dir, 0700) != 0)
+  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+    {
+      if (!check_private (dir, TRUE, error))
+        return NULL;
+    }
+  else if (g_mkdir_with_parents (dir, 0700) != 0 || g_chmod (dir, 0700) != 0)
     {
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "Could not create %s: %s", dir, g_strerror (saved_errno));
+                   _("Could not create %s: %s"), dir, g_strerror (saved_errno));
       return NULL;
+    }
+
+  /* What is there is used, or refused with the reason: a new certificate
+   * changes the fingerprint everyone pinned, so only on request. */
+  have_cert = g_file_test (cert_path, G_FILE_TEST_EXISTS);
+  have_key = g_file_test (key_path, G_FILE_TEST_EXISTS);
+  if (!(flags & PEERCAM_TLS_FLAGS_NEW_CERTIFICATE))
+    {
+      if (have_cert && have_key)
+        return load_pair (cert_path, key_path, error);
+      if (have_cert || have_key)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("%s is missing (%s is there); restore it, or replace both with --new-certificate"),
+                       have_cert ? key_path : cert_path, have_cert ? cert_path : key_path);
+          return NULL;
+        }
     }
 
   if (!create_pair (&cert_pem, &key_pem, error))

@@ -46,6 +46,7 @@ expect_bad "events need headless" --events
 expect_bad "empty token" --host-only --token ""
 expect_bad "empty token (=)" --token=
 expect_bad "origin without a scheme" --host-only --allow-origin example.org
+expect_bad "new certificate without --tls" --host-only --new-certificate
 
 echo "1..$n"
 exit $fail

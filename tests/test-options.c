@@ -146,6 +146,7 @@ test_bad_combinations (void)
     { "host-only", NULL, "viewer", NULL, NULL },
     { "viewer", NULL, "call", NULL, NULL },
     { "events", NULL, NULL },
+    { "host-only", NULL, "new-certificate", NULL, NULL },  /* needs --tls */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (combos); i++)
