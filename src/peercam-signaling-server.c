@@ -79,6 +79,7 @@ typedef struct {
   GSource                *source;  /* NULL while paused */
   guint                   resume_id;
   gboolean                warned;
+  gboolean                tls;     /* HTTPS: each connection is wrapped in TLS */
 } Listener;
 
 static void listener_free (Listener *listener);
@@ -2209,6 +2210,7 @@ listener_accept_cb (GSocket      *socket,
       g_autoptr(GSocketAddress) remote = NULL;
       g_autofree char *key = NULL;
       g_autofree char *peer = NULL;
+      g_autoptr(GIOStream) stream = NULL;
 
       if (client == NULL)
         {
@@ -2239,6 +2241,20 @@ listener_accept_cb (GSocket      *socket,
         }
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
       connection = g_socket_connection_factory_create_connection (client);
+      if (listener->tls)
+        {
+          /* The handshake happens on libsoup's first read, within the
+           * connection's header-timeout. */
+          stream = g_tls_server_connection_new (G_IO_STREAM (connection),
+                                                peercam_signaling_server_get_tls_certificate (self), &error);
+          if (stream == NULL)
+            {
+              g_warning ("Cannot serve HTTPS: %s", error->message);
+              continue;
+            }
+        }
+      else
+        stream = G_IO_STREAM (g_object_ref (connection));
       {
         /* Watched before libsoup gets it: it may read a request at once. */
         HttpConn *c = g_new0 (HttpConn, 1);
@@ -2249,7 +2265,7 @@ listener_accept_cb (GSocket      *socket,
         count_add (self->half_open, c->peer, 1);
         g_hash_table_replace (self->http, g_strdup (key), c);
       }
-      if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+      if (!soup_server_accept_iostream (self->soup, stream, local, remote, &error))
         {
           HttpConn *c = g_hash_table_lookup (self->http, key);
 
@@ -2343,14 +2359,12 @@ listen_on (PeercamSignalingServer   *self,
   socket_address = g_inet_socket_address_new (address, port);
   if (!g_socket_bind (socket, socket_address, TRUE, error) || !g_socket_listen (socket, error))
     return FALSE;
-  if (options & SOUP_SERVER_LISTEN_HTTPS)
-    return soup_server_listen_socket (self->soup, socket, options, error);
-
   {
     Listener *listener = g_new0 (Listener, 1);
 
     g_socket_set_blocking (socket, FALSE);
     listener->server = self;
+    listener->tls = (options & SOUP_SERVER_LISTEN_HTTPS) != 0;
     listener->socket = g_steal_pointer (&socket);
     listener_watch (listener);
     g_ptr_array_add (self->listeners, listener);

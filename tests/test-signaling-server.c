@@ -7,6 +7,9 @@
  * wire format byte for byte and can misbehave in ways a real client can't.
  */
 #include "peercam-signaling-server.h"
+#include "peercam-tls.h"
+
+#include <glib/gstdio.h>
 
 #include <arpa/inet.h>
 #include <json-glib/json-glib.h>
@@ -474,6 +477,7 @@ typedef struct {
   GCond                   cond;
   gboolean                ready;
   char                  **properties;  /* name=value pairs, for server_new */
+  GTlsCertificate        *certificate; /* HTTPS when set */
 } ServerThread;
 
 static gpointer
@@ -505,6 +509,8 @@ server_thread_main (gpointer data)
       g_object_set_property (G_OBJECT (t->server), t->properties[i], &value);
       g_value_unset (&value);
     }
+  if (t->certificate != NULL)
+    peercam_signaling_server_set_tls_certificate (t->server, t->certificate);
   g_assert_true (peercam_signaling_server_start (t->server, &error));
   g_mutex_lock (&t->lock);
   t->port = peercam_signaling_server_get_port (t->server);
@@ -522,21 +528,45 @@ server_thread_main (gpointer data)
   return NULL;
 }
 
+static ServerThread *server_thread_new_valist (GTlsCertificate *certificate, const char *first, va_list args);
+
 /* @...: property name and value (as text) pairs, NULL-terminated. */
 static ServerThread *
 server_thread_new (const char *first, ...)
 {
-  ServerThread *t = g_new0 (ServerThread, 1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  ServerThread *t;
   va_list args;
 
   va_start (args, first);
+  t = server_thread_new_valist (NULL, first, args);
+  va_end (args);
+  return t;
+}
+
+static ServerThread *
+server_thread_new_tls (GTlsCertificate *certificate, const char *first, ...)
+{
+  ServerThread *t;
+  va_list args;
+
+  va_start (args, first);
+  t = server_thread_new_valist (certificate, first, args);
+  va_end (args);
+  return t;
+}
+
+static ServerThread *
+server_thread_new_valist (GTlsCertificate *certificate, const char *first, va_list args)
+{
+  ServerThread *t = g_new0 (ServerThread, 1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  t->certificate = certificate ? g_object_ref (certificate) : NULL;
   for (const char *name = first; name != NULL; name = va_arg (args, const char *))
     {
       g_strv_builder_add (builder, name);
       g_strv_builder_add (builder, va_arg (args, const char *));
     }
-  va_end (args);
   t->properties = g_strv_builder_end (builder);
   t->context = g_main_context_new ();
   t->loop = g_main_loop_new (t->context, FALSE);
@@ -567,10 +597,33 @@ server_thread_free (ServerThread *t)
   g_mutex_clear (&t->lock);
   g_cond_clear (&t->cond);
   g_strfreev (t->properties);
+  g_clear_object (&t->certificate);
   g_free (t);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerThread, server_thread_free)
+
+static gboolean
+accept_any_cb (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;  /* the test's own self-signed certificate */
+}
+
+/* A GET with a session of its own on this thread (the server runs on
+ * another one). */
+static char *
+http_blocking (SoupSession *session, const char *url, guint *status)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
 
 /* A polling handshake on its own connection; returns the sid. */
 static char *
@@ -1557,6 +1610,57 @@ test_origin (void)
     }
 }
 
+/* HTTPS connections are watched from accept too: one that never
+ * handshakes, or never completes a request, is closed at header-timeout,
+ * and the per-address bound holds. Honest HTTPS clients get in. */
+static void
+test_tls_lockouts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("peercam-server-tls-XXXXXX", &error);
+  g_autofree char *dir = g_build_filename (tmp, "peercam", NULL);
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate (dir, &error);
+  g_autoptr(ServerThread) t = NULL;
+  g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_free);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = NULL, *text = NULL;
+  guint status;
+
+  g_assert_no_error (error);
+  t = server_thread_new_tls (certificate, "header-timeout", "500", "max-pending-per-address", "4", NULL);
+  for (guint i = 0; i < 4; i++)
+    {
+      Raw *r = raw_open (t->port, "127.0.0.2");
+
+      if (i % 2 == 0)
+        g_assert_true (raw_write (r, "\x16\x03\x01", 3));  /* the start of a ClientHello */
+      g_ptr_array_add (slow, r);
+    }
+  spin (100);
+  {
+    g_autoptr(Raw) r = raw_open (t->port, "127.0.0.2");
+
+    g_assert_true (raw_closed_by_server (r));
+  }
+
+  /* An honest HTTPS client meanwhile. */
+  url = g_strdup_printf ("https://127.0.0.1:%u/socket.io/?EIO=4&transport=polling", t->port);
+  text = http_blocking (session, url, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_str_has_prefix (text, "0{"));
+
+  for (guint i = 0; i < slow->len; i++)
+    g_assert_true (raw_closed_by_server (slow->pdata[i]));
+
+  g_clear_pointer (&t, server_thread_free);
+  g_remove (cert);
+  g_remove (key);
+  g_rmdir (dir);
+  g_rmdir (tmp);
+}
+
 /* Bodies over max-message-size are refused while they are read, on every
  * route: a Content-Length over it right after the headers, a chunked body
  * as soon as it passes it. */
@@ -1982,6 +2086,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/keep-alive", test_keep_alive);
   g_test_add_func ("/signaling-server/lockouts", test_lockouts);
   g_test_add_func ("/signaling-server/origin", test_origin);
+  g_test_add_func ("/signaling-server/tls-lockouts", test_tls_lockouts);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
