@@ -1661,6 +1661,97 @@ test_tls_lockouts (void)
   g_rmdir (tmp);
 }
 
+/* A raw websocket session, CONNECTed to "/". */
+static Raw *
+raw_ws_connect (guint port, const char *from)
+{
+  Raw *r = raw_open (port, from);
+  g_autofree char *response = NULL, *open = NULL, *connected = NULL;
+
+  g_assert_true (raw_write (r, ws_upgrade, strlen (ws_upgrade)));
+  response = raw_read_response (r);
+  g_assert_nonnull (response);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 101 "));
+  open = raw_read_frame (r);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  raw_write_frame (r, "40");
+  connected = raw_read_frame (r);
+  g_assert_true (g_str_has_prefix (connected, "40{"));
+  return r;
+}
+
+typedef struct {
+  guint  port;
+  gint64 until;
+  gsize  sent;
+} Flooder;
+
+/* A websocket that never CONNECTs and writes 6-byte frames back to back. */
+static gpointer
+flooder_thread (gpointer data)
+{
+  Flooder *f = data;
+  g_autoptr(Raw) r = raw_open (f->port, "127.0.0.9");
+  g_autofree char *response = NULL;
+  g_autofree guint8 *frames = g_malloc (6 * 10000);
+
+  g_assert_true (raw_write (r, ws_upgrade, strlen (ws_upgrade)));
+  response = raw_read_response (r);
+  g_assert_true (g_str_has_prefix (response, "HTTP/1.1 101 "));
+  for (guint i = 0; i < 10000; i++)
+    memcpy (frames + 6 * i, "\x81\x80\x12\x34\x56\x78", 6);
+  while (g_get_monotonic_time () < f->until && raw_write (r, (const char *) frames, 6 * 10000))
+    f->sent += 10000;
+  return NULL;
+}
+
+/* Two honest clients keep relaying, fast and complete, beside a flood of
+ * tiny frames from a third connection. */
+static void
+test_tiny_frame_flood (void)
+{
+  g_autoptr(ServerThread) t = server_thread_new (NULL);
+  g_autoptr(Raw) a = raw_ws_connect (t->port, NULL);
+  g_autoptr(Raw) b = raw_ws_connect (t->port, NULL);
+  g_autofree char *frame = NULL;
+  Flooder flooder = { t->port, 0, 0 };
+  GThread *thread;
+  gint64 worst = 0;
+  guint n = 0;
+
+  raw_write_frame (a, "42[\"create or join\",\"flood\"]");
+  g_free (raw_read_frame (a));
+  raw_write_frame (b, "42[\"create or join\",\"flood\"]");
+  g_free (raw_read_frame (b));
+  frame = raw_read_frame (a);
+  g_assert_cmpstr (frame, ==, "42[\"call\"]");
+
+  flooder.until = g_get_monotonic_time () + 1500 * G_TIME_SPAN_MILLISECOND;
+  thread = g_thread_new ("flooder", flooder_thread, &flooder);
+  spin (50);
+  while (g_get_monotonic_time () < flooder.until)
+    {
+      g_autofree char *ping = g_strdup_printf ("42[\"ice\",{\"n\":%u}]", n);
+      g_autofree char *pong = g_strdup_printf ("42[\"ice\",{\"r\":%u}]", n);
+      g_autofree char *got = NULL, *back = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      raw_write_frame (a, ping);
+      got = raw_read_frame (b);
+      g_assert_cmpstr (got, ==, ping);
+      raw_write_frame (b, pong);
+      back = raw_read_frame (a);
+      g_assert_cmpstr (back, ==, pong);
+      worst = MAX (worst, g_get_monotonic_time () - start);
+      n++;
+    }
+  g_thread_join (thread);
+  g_test_message ("%u round trips beside %" G_GSIZE_FORMAT " flood frames, the slowest %" G_GINT64_FORMAT " us",
+                  n, flooder.sent, worst);
+  g_assert_cmpint (worst, <, 300 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (n, >=, 5);
+}
+
 /* Bodies over max-message-size are refused while they are read, on every
  * route: a Content-Length over it right after the headers, a chunked body
  * as soon as it passes it. */
@@ -2087,6 +2178,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/lockouts", test_lockouts);
   g_test_add_func ("/signaling-server/origin", test_origin);
   g_test_add_func ("/signaling-server/tls-lockouts", test_tls_lockouts);
+  g_test_add_func ("/signaling-server/tiny-frame-flood", test_tiny_frame_flood);
   g_test_add_func ("/signaling-server/garbage", test_garbage);
   g_test_add_func ("/signaling-server/half-open", test_half_open);
   g_test_add_func ("/signaling-server/max-connections", test_max_connections);
