@@ -35,12 +35,13 @@
  * few wakeups per ping interval rather than one each. */
 #define PING_SLACK_MAX_US (100 * G_TIME_SPAN_MILLISECOND)
 
-/* Wrong tokens: each one closes its transport, and an address with this
- * many failures in a window is refused outright until the window ends. */
-/* Timers for connections and sessions that never get anywhere: one sweep
- * a second checks them. */
+/* Deadlines of connections and sessions that never get anywhere: one
+ * sweep checks them this often (a timer each would cost a GSource per
+ * connection). */
 #define SWEEP_INTERVAL_MS 250
 
+/* Wrong tokens: each one closes its transport, and an address with this
+ * many failures in a window is refused outright until the window ends. */
 #define TOKEN_FAILURES_MAX     5
 #define TOKEN_FAILURE_WINDOW_US (60 * G_TIME_SPAN_SECOND)
 
@@ -65,7 +66,6 @@ typedef struct {
   guint                    awaiting_pong : 1;  /* which queue: pong (TRUE) or ping */
   guint                    probed : 1;   /* 2probe answered, waiting for 5 */
   guint                    close_after_poll : 1;  /* refused: close once the outbox is fetched */
-  guint                    polled : 1;   /* a GET or an upgrade came after the handshake */
   guint                    pending : 1;  /* counted in server->pending (not CONNECTed yet) */
   guint                    closed : 1;
 } Session;
@@ -93,7 +93,7 @@ struct _PeercamSignalingServer
   GHashTable       *sockets;   /* socket id → Session (unowned) */
   GHashTable       *failures;  /* address → Failures: recent wrong tokens */
   GHashTable       *pending;   /* address → count of its sessions not CONNECTed yet */
-  GHashTable       *http;      /* "host:port" → HttpConn: plain connections libsoup serves */
+  GHashTable       *http;      /* "host:port" → HttpConn: connections libsoup serves */
   GHashTable       *half_open; /* address → count of its connections without a first request */
   GQueue            handshakes;  /* Session (polling) by handshake time, until polled */
   GSource          *sweep;
@@ -181,8 +181,8 @@ typedef struct {
   guint  count;
 } Failures;
 
-/* A plain-HTTP connection we accepted and libsoup serves, until it is
- * upgraded, refused or closed. Idle ones (before the headers of a request
+/* A connection (HTTP or HTTPS) we accepted and libsoup serves, until it
+ * is upgraded, refused or closed. Idle ones (before the headers of a request
  * are complete) are closed at their deadline: slowloris. */
 typedef struct {
   GSocketConnection *connection;
@@ -1049,7 +1049,6 @@ session_polled (Session *s)
     return;
   g_queue_unlink (&s->server->handshakes, &s->handshake_link);
   s->handshake_link.data = NULL;
-  s->polled = TRUE;
 }
 
 static void
@@ -1346,7 +1345,7 @@ handle_poll_post (PeercamSignalingServer *self,
     }
 }
 
-/* --- plain HTTP connections --------------------------------------------------- */
+/* --- HTTP connections ---------------------------------------------------------- */
 
 /* "host:port" of a remote address: names one TCP connection. */
 static char *
@@ -2101,7 +2100,7 @@ peercam_signaling_server_class_init (PeercamSignalingServerClass *klass)
    * checked at its pings, so it may get up to one ping-interval more. */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_uint ("connect-timeout", NULL, NULL, 10, G_MAXINT32, 45000, flags);
-  /* ms a plain-HTTP connection may wait for a request's headers to be
+  /* ms an HTTP(S) connection may wait for a request's headers to be
    * complete (at first, and between keep-alive requests). */
   properties[PROP_HEADER_TIMEOUT] =
     g_param_spec_uint ("header-timeout", NULL, NULL, 10, G_MAXINT32, 10000, flags);
