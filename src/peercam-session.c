@@ -126,6 +126,9 @@ on_client_created (PeercamSession *self,
                    const char     *room,
                    const char     *id)
 {
+  /* Alone in the room, even if an overdue answer had us guess otherwise. */
+  set_peer_present (self, FALSE);
+  self->auto_call_pending = FALSE;
   emit_joined (self, room, id, TRUE);
 }
 

@@ -669,7 +669,7 @@ test_fake_reconnect_and_queue (void)
   g_assert_true (peercam_signaling_client_send_ice (r->client, candidate));
 
   g_assert_true (WAIT_UNTIL (fake_count (fake, "42[\"ice\"") == 1, WAIT_MS));
-  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   g_assert_cmpuint (fake->n_connections, ==, 2);
   g_assert_cmpuint (r->created->len, ==, 2);
   g_assert_cmpuint (fake_count (fake, "42[\"create or join\",\"again\"]"), ==, 2);
