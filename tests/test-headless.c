@@ -267,6 +267,65 @@ test_peer_killed (void)
   proc_free (server);
 }
 
+static guint
+count_events (Proc       *proc,
+              const char *name)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < proc->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (proc->events, i), "event", ""), name) == 0)
+      n++;
+  return n;
+}
+
+static void
+spin_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A caller asked to stop hangs up by leaving: the room hears one bye, with
+ * the caller's id, not the caller's own and then the server's. */
+static void
+test_sigterm_one_bye (void)
+{
+  Proc *server = NULL, *viewer = NULL, *caller = NULL;
+  g_autofree char *url = start_server (&server);
+  g_autoptr(GError) error = NULL;
+  JsonObject *joined, *bye;
+
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "t3",
+                       "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (viewer, "joined", 0, 10000));
+  caller = proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "t3",
+                       "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL);
+  joined = wait_event (caller, "joined", 0, 10000);
+  g_assert_nonnull (joined);
+  g_assert_nonnull (wait_event (viewer, "first-frame", 0, 30000));
+
+  g_subprocess_send_signal (caller->process, SIGTERM);
+  g_assert_true (g_subprocess_wait (caller->process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (caller->process), ==, 0);
+
+  bye = wait_event (viewer, "bye", 0, 5000);
+  g_assert_nonnull (bye);
+  g_assert_cmpstr (json_object_get_string_member (bye, "id"), ==,
+                   json_object_get_string_member (joined, "id"));
+  /* A second bye would come right behind the first. */
+  spin_ms (1500);
+  g_assert_cmpuint (count_events (viewer, "bye"), ==, 1);
+
+  proc_free (caller);
+  proc_free (viewer);
+  proc_free (server);
+}
+
 /* ---- the reference relay (tests/interop/reference-relay-server.js) ----- */
 
 /* Starts node on the reference relay and returns its URL, or NULL (the test
@@ -405,6 +464,7 @@ main (int   argc,
   g_test_add_func ("/headless/unreachable-server", test_unreachable_server);
   g_test_add_func ("/headless/call", test_call);
   g_test_add_func ("/headless/peer-killed", test_peer_killed);
+  g_test_add_func ("/headless/sigterm-one-bye", test_sigterm_one_bye);
   g_test_add_data_func ("/headless/reference-relay/viewer-first", GINT_TO_POINTER (TRUE), test_reference_relay);
   g_test_add_data_func ("/headless/reference-relay/caller-first", GINT_TO_POINTER (FALSE), test_reference_relay);
 
