@@ -308,6 +308,39 @@ async function waitFrames (page, timeoutMs = 30000) {
   log(`${page.label}: frames ${first.w}x${first.h}, playing`);
 }
 
+// The page names its signaling server; the caller page asks before it sends
+// a camera through another server than its own, and does nothing meanwhile.
+async function checkServerShown (page, origin, foreign) {
+  const shown = await page.evaluate(() => document.getElementById('serverName').textContent);
+  if (!shown.startsWith(origin) || shown.includes('own') === foreign)
+    throw new Error(`${page.label} names its server “${shown}”, expected ${origin}${foreign ? '' : ' (own)'}`);
+  const asking = await page.evaluate(() => {
+    const panel = document.getElementById('serverConfirm');
+    return panel !== null && !panel.hidden;
+  });
+  if (asking !== (foreign && page.label.includes('caller')))
+    throw new Error(`${page.label}: the foreign-server question is ${asking ? 'shown' : 'not shown'}`);
+  return asking;
+}
+
+async function confirmForeignServer (page, origin) {
+  await waitState(page, 'confirm-server', 5000);
+  const text = await page.evaluate(() => document.getElementById('serverConfirm').textContent);
+  if (!text.includes(origin))
+    throw new Error(`${page.label}: the question does not name ${origin}: ${text}`);
+  // Two seconds without an answer: no camera, no connection.
+  await sleep(2000);
+  const idle = await page.evaluate(() => ({
+    state: window.peercamState,
+    start: document.getElementById('startButton').disabled,
+    call: document.getElementById('callButton').disabled,
+  }));
+  if (idle.state !== 'confirm-server' || !idle.start || !idle.call)
+    throw new Error(`${page.label} went on without an answer: ${JSON.stringify(idle)}`);
+  await page.click('#serverConfirmButton');
+  await waitState(page, ['waiting', 'ready'], 10000);
+}
+
 async function browserCall (page) {
   await page.click('#startButton');
   await waitFor(`${page.label} local video`,
@@ -324,6 +357,7 @@ async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '',
   else
     await launchBrowser();
   const viewer = await openPage(`${pageBase}/userB?room=${room}${query}`, 'browser viewer');
+  await checkServerShown(viewer, new URL(signalingUrl).origin, signalingUrl !== pageBase);
   await waitState(viewer, 'waiting');
   const caller = startPeercam('peercam caller', 'caller', signalingUrl, room);
   await caller.waitEvent('calling', 20000);
@@ -340,6 +374,8 @@ async function browserCallerToPeercam (signalingUrl, pageBase, room, query = '',
   const viewer = startPeercam('peercam viewer', 'viewer', signalingUrl, room, pin ? ['--pin', pin] : []);
   await viewer.waitEvent('joined', 15000);
   const caller = await openPage(`${pageBase}/userA?room=${room}${query}`, 'browser caller');
+  if (await checkServerShown(caller, new URL(signalingUrl).origin, signalingUrl !== pageBase))
+    await confirmForeignServer(caller, new URL(signalingUrl).origin);
   await browserCall(caller);
   await viewer.waitEvent('first-frame', 30000);
   await waitState(caller, 'connected');
