@@ -127,9 +127,14 @@ on_client_created (PeercamSession *self,
                    const char     *room,
                    const char     *id)
 {
-  /* Alone in the room, even if an overdue answer had us guess otherwise. */
+  /* Alone in the room, even if an overdue answer had us guess otherwise:
+   * an offer made on that guess reached nobody, so the next viewer to
+   * arrive gets a fresh call. */
   set_peer_present (self, FALSE);
   self->auto_call_pending = FALSE;
+  if (self->role == PEERCAM_CALL_ROLE_CALLER &&
+      peercam_call_engine_get_state (self->engine) == PEERCAM_CALL_STATE_CALLING)
+    peercam_call_engine_hang_up (self->engine);
   emit_joined (self, room, id, TRUE);
 }
 
