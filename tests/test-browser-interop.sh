@@ -32,6 +32,11 @@ case $case_name in
     [ -x "$firefox" ] || skip "$firefox is missing: apt-get install firefox-esr"
     [ -d "$PEERCAM_FIREFOX_NODE_PATH/puppeteer-core" ] || skip "puppeteer-core is missing from $PEERCAM_FIREFOX_NODE_PATH (tools/test installs it)"
     ;;
+  reference-*)
+    [ -d "${PEERCAM_REFERENCE_NODE_PATH:-}/socket.io" ] || skip "socket.io@4.4.1 is missing from PEERCAM_REFERENCE_NODE_PATH (tools/test installs it)"
+    [ -x "$chromium" ] || skip "$chromium is missing: apt-get install chromium"
+    [ -d "$NODE_PATH/playwright-core" ] || skip "playwright-core is missing from $NODE_PATH (tools/test installs it)"
+    ;;
   *)
     [ -x "$chromium" ] || skip "$chromium is missing: apt-get install chromium"
     [ -d "$NODE_PATH/playwright-core" ] || skip "playwright-core is missing from $NODE_PATH (tools/test installs it)"

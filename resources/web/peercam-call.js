@@ -43,6 +43,7 @@
   let retryMs = 1000;
   let retryTimer = null;
   let leaving = false;
+  let joinTimer = null;
 
   function setState (state, detail) {
     window.peercamState = state;
@@ -234,11 +235,21 @@
       retryMs = 1000;
       setState('waiting');
       socket.emit('create or join', room);
+      // The reference relay answers only a room's creator: silence means
+      // someone else is in the room (as the app assumes, after 1.5 s).
+      clearTimeout(joinTimer);
+      joinTimer = setTimeout(() => {
+        joinTimer = null;
+        peerPresent = true;
+        if (!pc)
+          setState(idleState());
+      }, 1500);
     });
-    socket.on('create', () => { peerPresent = false; setState(pc ? window.peercamState : idleState()); });
-    socket.on('join', () => { peerPresent = true; setState(pc ? window.peercamState : idleState()); });
-    socket.on('call', () => { peerPresent = true; if (!pc) setState(idleState()); });
-    socket.on('full', () => setState('full'));
+    const answered = () => { clearTimeout(joinTimer); joinTimer = null; };
+    socket.on('create', () => { answered(); peerPresent = false; setState(pc ? window.peercamState : idleState()); });
+    socket.on('join', () => { answered(); peerPresent = true; setState(pc ? window.peercamState : idleState()); });
+    socket.on('call', () => { answered(); peerPresent = true; if (!pc) setState(idleState()); });
+    socket.on('full', () => { answered(); setState('full'); });
     socket.on('signal', onSignal);
     socket.on('ice', onIce);
     socket.on('bye', onBye);
@@ -249,6 +260,7 @@
         scheduleReconnect();
     });
     socket.on('disconnect', () => {
+      answered();
       closePeerConnection();
       peerPresent = false;
       setState('disconnected');

@@ -126,8 +126,10 @@ function startPeercam (name, role, serverUrl, room, extra = []) {
   return startProcess(name, peercamBinary, args.concat(extra), PEERCAM_ENV);
 }
 
-async function startRelay () {
-  const script = path.join(__dirname, 'demo-relay-server.js');
+// The kinder demo relay, or (reference) the reference relay exactly, on the
+// socket.io@4.4.1 tools/test installs into .cache/node-reference.
+async function startRelay (reference = false) {
+  const script = path.join(__dirname, reference ? 'reference-relay-server.js' : 'demo-relay-server.js');
   const relay = startProcess('relay', process.execPath, [script], {
     PEERCAM_DEMO_LIFETIME_MS: '150000',
   });
@@ -445,6 +447,21 @@ const cases = {
     const relay = await startRelay();
     const host = await startHost();
     await browserCallerToPeercam(relay.url, host.url, 'rb2p', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  // The same through the reference relay as it is: no answer to the second
+  // member, signal/ice only in the room named "room". The page joins first
+  // in one, second in the other.
+  async 'reference-peercam-to-browser' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await peercamCallerToBrowser(relay.url, host.url, 'room', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  async 'reference-browser-to-peercam' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await browserCallerToPeercam(relay.url, host.url, 'room', `&server=${encodeURIComponent(relay.url)}`);
   },
 
   // HTTPS/WSS with --tls: the browser sends its camera from a secure page,
