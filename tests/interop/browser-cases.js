@@ -464,6 +464,60 @@ const cases = {
     await browserCallerToPeercam(relay.url, host.url, 'room', `&server=${encodeURIComponent(relay.url)}`);
   },
 
+  // The reference system's own user A, as its page behaves, in Chromium:
+  // `create or join` 'room' at load, an offer with a video m-line
+  // (sendrecv) and an audio m-line (recvonly), every candidate trickled
+  // (TCP ones too, when the browser gathers any), never a bye. It runs on a Peercam page that is left
+  // unconfirmed, so only this emulation talks to the relay.
+  async 'reference-user-a-to-peercam' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await launchBrowser();
+    const viewer = startPeercam('peercam viewer', 'viewer', relay.url, 'room');
+    await viewer.waitEvent('joined', 15000);
+    const page = await openPage(`${host.url}/userA?server=${encodeURIComponent(relay.url)}`, 'reference user A');
+    await waitState(page, 'confirm-server', 5000);
+    const sent = await page.evaluate(async (origin) => {
+      const socket = new window.PeercamSocket(origin, { transport: 'websocket' });
+      const ice = [];
+      window.referenceA = { socket, ice };
+      await new Promise((resolve, reject) => {
+        socket.on('connect', () => { socket.emit('create or join', 'room'); resolve(); });
+        socket.on('connect_error', (reason) => reject(new Error(String(reason))));
+        socket.connect();
+      });
+      const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      window.referenceA.pc = pc;
+      for (const track of stream.getTracks())
+        pc.addTrack(track, stream);
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.onicecandidate = (e) => {
+        if (e.candidate) {
+          ice.push(e.candidate.candidate);
+          socket.emit('ice', e.candidate.toJSON());
+        }
+      };
+      socket.on('signal', (d) => { if (d.type === 'answer') pc.setRemoteDescription(d); });
+      socket.on('ice', (c) => { pc.addIceCandidate(c).catch(() => {}); });
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      socket.emit('signal', { type: offer.type, sdp: offer.sdp });
+      return offer.sdp;
+    }, new URL(relay.url).origin);
+    if (!/m=video[^]*a=sendrecv[^]*m=audio[^]*a=recvonly/.test(sent))
+      throw new Error('the emulated user A did not offer video sendrecv + audio recvonly');
+    const first = await viewer.waitEvent('first-frame', 30000);
+    await waitFor('user A connected',
+      () => page.evaluate(() => window.referenceA.pc.connectionState === 'connected'), 15000);
+    const ice = await page.evaluate(() => window.referenceA.ice);
+    log(`peercam viewer: first frame ${first.width}x${first.height}; user A trickled ${ice.length} candidates ` +
+        `(${ice.filter((c) => / tcp /i.test(c)).length} TCP)`);
+    const errors = viewer.events.filter((e) => e.event === 'error');
+    if (errors.length > 0)
+      throw new Error(`peercam viewer reported errors: ${JSON.stringify(errors)}`);
+  },
+
   // HTTPS/WSS with --tls: the browser sends its camera from a secure page,
   // the Peercam viewer pins the host's certificate.
   async 'tls-browser-to-peercam' () {
