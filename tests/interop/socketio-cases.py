@@ -14,6 +14,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import asyncio
+import logging
 import sys
 
 from peercam_peers import Failure, frames_flow, headless, log, run_cases, skip, start_server
@@ -23,6 +24,19 @@ try:
     from aiohttp import web
 except ImportError as error:
     skip(f"python-socketio or aiohttp is missing ({error}): apt-get install python3-socketio python3-aiohttp")
+
+class TransportErrors(logging.Handler):
+    """python-engineio's own account of a failed request, for the report."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+TRANSPORT_ERRORS = TransportErrors()
 
 TRANSPORTS = {
     "websocket": ["websocket"],
@@ -42,7 +56,10 @@ class Member:
         self.name = name
         self.url = url
         self.transports = transports
-        self.sio = socketio.AsyncClient(reconnection=False)
+        engineio_logger = logging.getLogger(f"engineio.client.{name}")
+        engineio_logger.addHandler(TRANSPORT_ERRORS)
+        engineio_logger.propagate = False
+        self.sio = socketio.AsyncClient(reconnection=False, engineio_logger=engineio_logger)
         self.received = []
         self.changed = asyncio.Event()
         for event in ("create", "join", "full", "call", "signal", "ice", "bye", "error"):
@@ -74,7 +91,8 @@ class Member:
             left = deadline - loop.time()
             if left <= 0:
                 raise Failure(f"{self.name} (python-socketio) never got {what} from Peercam's server; "
-                              f"it got {[e for e, _ in self.received]}")
+                              f"it got {[e for e, _ in self.received]}; "
+                              f"python-engineio said {TRANSPORT_ERRORS.messages[-3:]}")
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), left)
