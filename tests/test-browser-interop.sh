@@ -25,6 +25,11 @@ skip () {
 [ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace (CI runs as root)"
 command -v ip >/dev/null || skip "ip (iproute2) is missing: apt-get install iproute2"
 command -v node >/dev/null || skip "node is missing: apt-get install nodejs"
+# The newer cases are held to under a minute each.
+case $case_name in
+  firefox-*|reference-*) case_timeout=${PEERCAM_BROWSER_CASE_TIMEOUT:-55} ;;
+esac
+
 case $case_name in
   firefox-*)
     firefox=${PEERCAM_FIREFOX:-/usr/bin/firefox-esr}
