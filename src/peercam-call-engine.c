@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "peercam-call-engine.h"
+#include "peercam-sdp.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -2093,6 +2094,8 @@ handle_offer (PeercamCallEngine *self,
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       return;
     }
+  /* Only the BUNDLE tag's transport is used; webrtcbin wants them all alike. */
+  peercam_sdp_normalize_bundle (sdp);
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     if (g_str_equal (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)), "video"))
       has_video = TRUE;

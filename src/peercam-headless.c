@@ -158,11 +158,9 @@ on_quit_signal (gpointer data)
   Headless *h = data;
 
   print_simple_event (h, "quit", NULL, NULL);
+  /* Leaving hangs up; the disconnect is the room's one bye. */
   if (h->session != NULL)
-    {
-      peercam_session_hang_up (h->session);
-      peercam_session_leave (h->session);
-    }
+    peercam_session_leave (h->session);
   g_application_quit (h->app);
 
   return G_SOURCE_CONTINUE;

@@ -27,6 +27,7 @@ struct _PeercamSession
   guint                   auto_call : 1;
   guint                   auto_call_pending : 1;  /* a viewer arrived, not called yet */
   guint                   connected : 1;
+  guint                   leaving : 1;            /* in peercam_session_leave() */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamSession, peercam_session, G_TYPE_OBJECT)
@@ -126,6 +127,14 @@ on_client_created (PeercamSession *self,
                    const char     *room,
                    const char     *id)
 {
+  /* Alone in the room, even if an overdue answer had us guess otherwise:
+   * an offer made on that guess reached nobody, so the next viewer to
+   * arrive gets a fresh call. */
+  set_peer_present (self, FALSE);
+  self->auto_call_pending = FALSE;
+  if (self->role == PEERCAM_CALL_ROLE_CALLER &&
+      peercam_call_engine_get_state (self->engine) == PEERCAM_CALL_STATE_CALLING)
+    peercam_call_engine_hang_up (self->engine);
   emit_joined (self, room, id, TRUE);
 }
 
@@ -242,7 +251,11 @@ on_engine_send_ice (PeercamSession *self,
 static void
 on_engine_send_bye (PeercamSession *self)
 {
-  if (self->peer_present)
+  /* A leaving client's disconnect makes the server tell the room `bye` with
+   * the same id (Peercam's server and the demo's relay do; the reference
+   * relay forwards no bye at all): saying it ourselves too would end the
+   * peer's call twice. */
+  if (self->peer_present && !self->leaving)
     peercam_signaling_client_send_bye (self->client);
   self->connected = FALSE;
   emit_event (self, "hangup", NULL);
@@ -592,8 +605,10 @@ peercam_session_leave (PeercamSession *self)
   if (self->client == NULL)
     return;
 
+  self->leaving = TRUE;
   peercam_session_hang_up (self);
   disconnect_client (self);
+  self->leaving = FALSE;
   set_peer_present (self, FALSE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
 }

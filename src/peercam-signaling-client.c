@@ -30,6 +30,10 @@
 #define MAX_PAYLOAD          (1000 * 1000)
 #define DEFAULT_PING_INTERVAL_MS 25000
 #define DEFAULT_PING_TIMEOUT_MS  20000
+/* The reference relay answers `create or join` only for a room's creator: no
+ * answer within this time means we joined a room someone else is in. One
+ * round trip, with room for a slow link. */
+#define JOIN_ANSWER_WAIT_MS  1500
 
 struct _PeercamSignalingClient
 {
@@ -54,6 +58,7 @@ struct _PeercamSignalingClient
   char *certificate_mismatch;   /* fingerprint we refused, to explain the TLS error */
   gboolean opened;              /* Engine.IO open packet seen on this connection */
   gboolean join_pending;        /* "create or join" sent, no answer yet */
+  GSource *join_wait;           /* JOIN_ANSWER_WAIT_MS after the "create or join" */
 
   /* Connections we closed but whose close handshake is still running. */
   GPtrArray *closing;
@@ -391,8 +396,11 @@ encode_event (const char *event,
   return encode_sio (packet);
 }
 
-/* Messages wait until the client is in its room again, so they reach the
- * peer instead of a room-less socket. */
+/* Messages wait until the client has asked for its room again on this
+ * connection, so they reach the peer instead of a room-less socket. A server
+ * handles one socket's packets in order, so whatever follows the
+ * `create or join` is relayed within the room; waiting for the answer would
+ * wait forever on the reference relay, which never answers a joiner. */
 static gboolean
 can_send_now (PeercamSignalingClient *self)
 {
@@ -402,7 +410,8 @@ can_send_now (PeercamSignalingClient *self)
   if (self->state == PEERCAM_SIGNALING_STATE_JOINED)
     return TRUE;
 
-  return self->state == PEERCAM_SIGNALING_STATE_CONNECTED && self->room == NULL;
+  return self->state == PEERCAM_SIGNALING_STATE_CONNECTED &&
+         (self->room == NULL || self->join_pending);
 }
 
 static void
@@ -455,6 +464,7 @@ retire_connection (PeercamSignalingClient *self,
 
   clear_source (&self->ping_watchdog);
   clear_source (&self->connect_timeout);
+  clear_source (&self->join_wait);
   g_clear_error (&self->conn_error);
   self->opened = FALSE;
   self->join_pending = FALSE;
@@ -664,6 +674,7 @@ handle_room_answer (PeercamSignalingClient *self,
   if (self->room != NULL && strcmp (room, self->room) == 0)
     {
       self->join_pending = FALSE;
+      clear_source (&self->join_wait);
       set_state (self, PEERCAM_SIGNALING_STATE_JOINED);
     }
 
@@ -690,6 +701,7 @@ handle_full (PeercamSignalingClient *self,
   if (self->room != NULL && strcmp (room, self->room) == 0)
     {
       self->join_pending = FALSE;
+      clear_source (&self->join_wait);
       set_room (self, NULL);
       if (self->state == PEERCAM_SIGNALING_STATE_JOINED)
         set_state (self, PEERCAM_SIGNALING_STATE_CONNECTED);
@@ -725,11 +737,43 @@ handle_server_error (PeercamSignalingClient *self,
   g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0, message);
 }
 
+/* We are in our room without the server having said so: the reference relay
+ * tells only a room's creator. ::joined says it like the answer would have. */
+static void
+infer_joined (PeercamSignalingClient *self,
+              const char             *why)
+{
+  if (!self->join_pending)
+    return;
+
+  g_debug ("in room %s without an answer: %s", self->room, why);
+  self->join_pending = FALSE;
+  clear_source (&self->join_wait);
+  set_state (self, PEERCAM_SIGNALING_STATE_JOINED);
+  g_signal_emit (self, signals[SIGNAL_JOINED], 0, self->room, self->id);
+  flush_queue (self);
+}
+
+static gboolean
+on_join_wait (gpointer user_data)
+{
+  PeercamSignalingClient *self = user_data;
+
+  g_clear_pointer (&self->join_wait, g_source_unref);
+  infer_joined (self, "no answer to create or join");
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 dispatch_event (PeercamSignalingClient *self,
                 const char             *event,
                 JsonArray              *args)
 {
+  /* A relayed message only reaches members of a room. */
+  if (strcmp (event, "signal") == 0 || strcmp (event, "ice") == 0 || strcmp (event, "call") == 0)
+    infer_joined (self, event);
+
   if (strcmp (event, "signal") == 0 || strcmp (event, "ice") == 0)
     {
       gboolean is_signal = event[0] == 's';
@@ -803,6 +847,9 @@ send_join (PeercamSignalingClient *self)
 
   self->join_pending = TRUE;
   send_text (self, text);
+  clear_source (&self->join_wait);
+  self->join_wait = add_timeout (self, JOIN_ANSWER_WAIT_MS, on_join_wait,
+                                 "[peercam] signaling join answer wait");
 }
 
 static guint
@@ -887,8 +934,7 @@ handle_connect (PeercamSignalingClient *self,
 
   if (self->room != NULL)
     send_join (self);
-  else
-    flush_queue (self);
+  flush_queue (self);
 }
 
 static void
@@ -1393,7 +1439,9 @@ peercam_signaling_client_class_init (PeercamSignalingClientClass *klass)
    * @room: the room
    * @id: our Socket.IO id
    *
-   * We joined @room, which someone else had created.
+   * We joined @room, which someone else had created: the server said so, or
+   * (the reference relay answers only a room's creator) a peer's message
+   * reached us, or no answer came within 1.5 s.
    */
   signals[SIGNAL_JOINED] =
     g_signal_new ("joined", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1730,7 +1778,10 @@ peercam_signaling_client_join (PeercamSignalingClient  *self,
   set_room (self, room);
 
   if (self->state == PEERCAM_SIGNALING_STATE_CONNECTED && connection_is_open (self))
-    send_join (self);
+    {
+      send_join (self);
+      flush_queue (self);
+    }
 
   return TRUE;
 }
@@ -1740,8 +1791,9 @@ peercam_signaling_client_join (PeercamSignalingClient  *self,
  * @event: the event name
  * @arg: (nullable): the single argument
  *
- * Sends `[event, arg]`. While (re)connecting or (re)joining, the message is
- * queued (up to 256) and sent once the client is in its room again.
+ * Sends `[event, arg]`. While (re)connecting, the message is queued (up to
+ * 256) and sent, in order, right after the client has asked for its room
+ * again.
  *
  * Returns: %TRUE when sent or queued; otherwise ::error was emitted.
  */

@@ -25,8 +25,28 @@ skip () {
 [ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace (CI runs as root)"
 command -v ip >/dev/null || skip "ip (iproute2) is missing: apt-get install iproute2"
 command -v node >/dev/null || skip "node is missing: apt-get install nodejs"
-[ -x "$chromium" ] || skip "$chromium is missing: apt-get install chromium"
-[ -d "$NODE_PATH/playwright-core" ] || skip "playwright-core is missing from $NODE_PATH (tools/test installs it)"
+# The newer cases are held to under a minute each.
+case $case_name in
+  firefox-*|reference-*) case_timeout=${PEERCAM_BROWSER_CASE_TIMEOUT:-55} ;;
+esac
+
+case $case_name in
+  firefox-*)
+    firefox=${PEERCAM_FIREFOX:-/usr/bin/firefox-esr}
+    export PEERCAM_FIREFOX_NODE_PATH=${PEERCAM_FIREFOX_NODE_PATH:-$source_root/.cache/node-firefox/node_modules}
+    [ -x "$firefox" ] || skip "$firefox is missing: apt-get install firefox-esr"
+    [ -d "$PEERCAM_FIREFOX_NODE_PATH/puppeteer-core" ] || skip "puppeteer-core is missing from $PEERCAM_FIREFOX_NODE_PATH (tools/test installs it)"
+    ;;
+  reference-*)
+    [ -d "${PEERCAM_REFERENCE_NODE_PATH:-}/socket.io" ] || skip "socket.io@4.4.1 is missing from PEERCAM_REFERENCE_NODE_PATH (tools/test installs it)"
+    [ -x "$chromium" ] || skip "$chromium is missing: apt-get install chromium"
+    [ -d "$NODE_PATH/playwright-core" ] || skip "playwright-core is missing from $NODE_PATH (tools/test installs it)"
+    ;;
+  *)
+    [ -x "$chromium" ] || skip "$chromium is missing: apt-get install chromium"
+    [ -d "$NODE_PATH/playwright-core" ] || skip "playwright-core is missing from $NODE_PATH (tools/test installs it)"
+    ;;
+esac
 [ -d "$NODE_PATH/socket.io" ] || skip "socket.io is missing from $NODE_PATH (tools/test installs it)"
 
 ns=peercam-test-$$

@@ -27,8 +27,14 @@ peer_new (const char *url,
 
 /* ------------------------------------------------------------------------ */
 
-static GSubprocess *node_server;
-static char *node_url;
+/* A node relay script and the URL it listens on. */
+typedef struct {
+  GSubprocess *process;
+  char *url;
+} Relay;
+
+static Relay demo_relay;        /* demo-relay-server.js: the kinder relay */
+static Relay reference_relay;   /* reference-relay-server.js: socket.io 4.4.1, as is */
 
 static void
 on_port_line (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -49,43 +55,46 @@ skip (const char *why)
   exit (77);
 }
 
-/* Starts node; the port is the first line it prints. */
+static gboolean
+module_installed (const char *dir,
+                  const char *module)
+{
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return FALSE;
+  path = g_build_filename (dir, module, "package.json", NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* Starts node on @script_name; the port is the first line it prints. */
 static void
-start_node_server (void)
+start_relay (Relay      *relay,
+             const char *script_name)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autofree char *node = g_find_program_in_path ("node");
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "interop", "demo-relay-server.js", NULL);
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "interop", script_name, NULL);
   g_autofree char *line = NULL;
-  const char *node_path = g_getenv ("NODE_PATH");
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *module = NULL;
   guint64 port;
-
-  if (node == NULL)
-    skip ("node is not installed: apt-get install nodejs");
-  if (node_path == NULL)
-    skip ("NODE_PATH is not set; run the tests through meson");
-  module = g_build_filename (node_path, "socket.io", "package.json", NULL);
-  if (!g_file_test (module, G_FILE_TEST_EXISTS))
-    skip ("socket.io@4 is not installed under NODE_PATH: npm install --prefix .cache/node socket.io@4");
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   /* Fast pings so the client's pong path runs against the stock server too. */
   g_subprocess_launcher_setenv (launcher, "PEERCAM_DEMO_PING_INTERVAL", "300", TRUE);
   g_subprocess_launcher_setenv (launcher, "PEERCAM_DEMO_PING_TIMEOUT", "300", TRUE);
-  node_server = g_subprocess_launcher_spawn (launcher, &error, node, script, NULL);
+  relay->process = g_subprocess_launcher_spawn (launcher, &error, node, script, NULL);
   g_assert_no_error (error);
 
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (node_server));
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
   g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, on_port_line, &line);
   g_assert_true (WAIT_UNTIL (line != NULL, WAIT_MS));
   g_assert_true (g_ascii_string_to_unsigned (line, 10, 1, 65535, &port, &error));
   g_assert_no_error (error);
 
-  node_url = g_strdup_printf ("http://127.0.0.1:%" G_GUINT64_FORMAT, port);
-  g_test_message ("stock socket.io server at %s", node_url);
+  relay->url = g_strdup_printf ("http://127.0.0.1:%" G_GUINT64_FORMAT, port);
+  g_test_message ("%s at %s", script_name, relay->url);
 }
 
 static void
@@ -98,29 +107,29 @@ on_node_exited (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-stop_node_server (void)
+stop_relay (Relay *relay)
 {
   gboolean exited = FALSE;
 
-  if (node_server == NULL)
+  if (relay->process == NULL)
     return;
 
   /* Closing stdin asks the script to exit; the force is a fallback. */
-  g_subprocess_wait_async (node_server, NULL, on_node_exited, &exited);
-  g_output_stream_close (g_subprocess_get_stdin_pipe (node_server), NULL, NULL);
+  g_subprocess_wait_async (relay->process, NULL, on_node_exited, &exited);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (relay->process), NULL, NULL);
   if (!WAIT_UNTIL (exited, 2000))
     {
-      g_subprocess_force_exit (node_server);
+      g_subprocess_force_exit (relay->process);
       g_assert_true (WAIT_UNTIL (exited, 2000));
     }
-  g_clear_object (&node_server);
-  g_clear_pointer (&node_url, g_free);
+  g_clear_object (&relay->process);
+  g_clear_pointer (&relay->url, g_free);
 }
 
 static void
 test_relay (void)
 {
-  g_autoptr(PeercamTestRecorder) a = peer_new (node_url, "den");
+  g_autoptr(PeercamTestRecorder) a = peer_new (demo_relay.url, "den");
   g_autoptr(PeercamTestRecorder) b = NULL;
   g_autoptr(JsonNode) offer = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 46117 2 IN IP4 127.0.0.1\\r\\n\"}");
   g_autoptr(JsonNode) answer = peercam_test_json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
@@ -135,7 +144,7 @@ test_relay (void)
   a_id = g_strdup (peercam_signaling_client_get_id (a->client));
   g_assert_nonnull (a_id);
 
-  b = peer_new (node_url, "den");
+  b = peer_new (demo_relay.url, "den");
   g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   g_assert_cmpuint (b->joined->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (b->joined, 0), ==, "den");
@@ -172,19 +181,102 @@ test_relay (void)
 static void
 test_full (void)
 {
-  g_autoptr(PeercamTestRecorder) a = peer_new (node_url, "attic");
-  g_autoptr(PeercamTestRecorder) b = peer_new (node_url, "attic");
+  g_autoptr(PeercamTestRecorder) a = peer_new (demo_relay.url, "attic");
+  g_autoptr(PeercamTestRecorder) b = peer_new (demo_relay.url, "attic");
   g_autoptr(PeercamTestRecorder) c = NULL;
 
   g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED &&
                              peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
 
-  c = peer_new (node_url, "attic");
+  c = peer_new (demo_relay.url, "attic");
   g_assert_true (WAIT_UNTIL (c->full->len == 1, WAIT_MS));
   g_assert_cmpstr (g_ptr_array_index (c->full, 0), ==, "attic");
   g_assert_cmpuint (a->full->len + b->full->len, ==, 0);
   g_assert_cmpint (peercam_test_recorder_state (c), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
   g_assert_null (peercam_signaling_client_get_room (c->client));
+}
+
+/* The reference relay answers only a room's creator; a joiner sends right
+ * after its `create or join` and is in its room once a peer's message
+ * reaches it (or no answer came). */
+static void
+test_reference_join_second (void)
+{
+  g_autoptr(PeercamTestRecorder) a = NULL;
+  g_autoptr(PeercamTestRecorder) b = NULL;
+  g_autoptr(JsonNode) offer = peercam_test_json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}");
+  g_autoptr(JsonNode) answer = peercam_test_json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
+  g_autoptr(JsonNode) cand = peercam_test_json ("{\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}");
+
+  if (reference_relay.url == NULL)
+    {
+      g_test_skip ("socket.io@4.4.1 is not installed under PEERCAM_REFERENCE_NODE_PATH (tools/test installs it)");
+      return;
+    }
+
+  /* signal and ice go to the room named "room" only. */
+  a = peer_new (reference_relay.url, "room");
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_cmpuint (a->created->len, ==, 1);
+
+  /* b's answer, sent before anything reached it, is not held back. */
+  b = peer_new (reference_relay.url, "room");
+  g_assert_true (WAIT_UNTIL (a->calls == 1, WAIT_MS));
+  g_assert_cmpint (peercam_test_recorder_state (b), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+  g_assert_true (peercam_signaling_client_send_signal (b->client, answer));
+  g_assert_true (peercam_signaling_client_send_ice (b->client, cand));
+  g_assert_true (WAIT_UNTIL (a->signals->len == 1 && a->ices->len == 1, WAIT_MS));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
+  g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand));
+  g_assert_cmpint (peercam_test_recorder_state (b), ==, PEERCAM_SIGNALING_STATE_CONNECTED);
+
+  /* A relayed message proves b's membership. */
+  g_assert_true (peercam_signaling_client_send_signal (a->client, offer));
+  g_assert_true (WAIT_UNTIL (b->signals->len == 1, WAIT_MS));
+  g_assert_cmpint (peercam_test_recorder_state (b), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_cmpuint (b->joined->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->joined, 0), ==, "room");
+  g_assert_cmpuint (b->created->len, ==, 0);
+
+  g_assert_cmpuint (a->errors->len, ==, 0);
+  g_assert_cmpuint (b->errors->len, ==, 0);
+}
+
+/* Nothing reaches a joiner that only listens: it counts as joined once the
+ * answer a creator would have had is overdue. */
+static void
+test_reference_silent_join (void)
+{
+  g_autoptr(PeercamTestRecorder) a = NULL;
+  g_autoptr(PeercamTestRecorder) b = NULL;
+  gint64 asked;
+
+  if (reference_relay.url == NULL)
+    {
+      g_test_skip ("socket.io@4.4.1 is not installed under PEERCAM_REFERENCE_NODE_PATH (tools/test installs it)");
+      return;
+    }
+
+  a = peer_new (reference_relay.url, "quiet");
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (a) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  b = peer_new (reference_relay.url, "quiet");
+  asked = g_get_monotonic_time ();
+  g_assert_true (WAIT_UNTIL (a->calls == 1, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (b) == PEERCAM_SIGNALING_STATE_JOINED, 5000));
+  g_assert_cmpint (g_get_monotonic_time () - asked, >=, 1000 * 1000);
+  g_assert_cmpuint (b->joined->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (b->joined, 0), ==, "quiet");
+  g_assert_cmpstr (g_ptr_array_index (b->joined, 0), ==, peercam_signaling_client_get_room (b->client));
+
+  /* No capacity: a third member just joins, and both others hear of it. */
+  {
+    g_autoptr(PeercamTestRecorder) c = peer_new (reference_relay.url, "quiet");
+
+    g_assert_true (WAIT_UNTIL (a->calls == 2 && b->calls == 1, WAIT_MS));
+    g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (c) == PEERCAM_SIGNALING_STATE_JOINED, 5000));
+    g_assert_cmpuint (c->full->len, ==, 0);
+  }
+  g_assert_cmpuint (b->errors->len, ==, 0);
 }
 
 int
@@ -197,13 +289,29 @@ main (int argc, char *argv[])
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init (&argc, &argv, NULL);
 
-  start_node_server ();
+  {
+    g_autofree char *node = g_find_program_in_path ("node");
+    const char *node_path = g_getenv ("NODE_PATH");
+
+    if (node == NULL)
+      skip ("node is not installed: apt-get install nodejs");
+    if (node_path == NULL)
+      skip ("NODE_PATH is not set; run the tests through meson");
+    if (!module_installed (node_path, "socket.io"))
+      skip ("socket.io@4 is not installed under NODE_PATH: npm install --prefix .cache/node socket.io@4");
+  }
+  start_relay (&demo_relay, "demo-relay-server.js");
+  if (module_installed (g_getenv ("PEERCAM_REFERENCE_NODE_PATH"), "socket.io"))
+    start_relay (&reference_relay, "reference-relay-server.js");
 
   g_test_add_func ("/client-node-interop/relay", test_relay);
   g_test_add_func ("/client-node-interop/full", test_full);
+  g_test_add_func ("/client-node-interop/reference/join-second", test_reference_join_second);
+  g_test_add_func ("/client-node-interop/reference/silent-join", test_reference_silent_join);
 
   ret = g_test_run ();
-  stop_node_server ();
+  stop_relay (&demo_relay);
+  stop_relay (&reference_relay);
 
   return ret;
 }

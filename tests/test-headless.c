@@ -267,6 +267,159 @@ test_peer_killed (void)
   proc_free (server);
 }
 
+static guint
+count_events (Proc       *proc,
+              const char *name)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < proc->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (proc->events, i), "event", ""), name) == 0)
+      n++;
+  return n;
+}
+
+static void
+spin_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A caller asked to stop hangs up by leaving: the room hears one bye, with
+ * the caller's id, not the caller's own and then the server's. */
+static void
+test_sigterm_one_bye (void)
+{
+  Proc *server = NULL, *viewer = NULL, *caller = NULL;
+  g_autofree char *url = start_server (&server);
+  g_autoptr(GError) error = NULL;
+  JsonObject *joined, *bye;
+
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "t3",
+                       "--ice-address", "127.0.0.1", "--events", NULL);
+  g_assert_nonnull (wait_event (viewer, "joined", 0, 10000));
+  caller = proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "t3",
+                       "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL);
+  joined = wait_event (caller, "joined", 0, 10000);
+  g_assert_nonnull (joined);
+  g_assert_nonnull (wait_event (viewer, "first-frame", 0, 30000));
+
+  g_subprocess_send_signal (caller->process, SIGTERM);
+  g_assert_true (g_subprocess_wait (caller->process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (caller->process), ==, 0);
+
+  bye = wait_event (viewer, "bye", 0, 5000);
+  g_assert_nonnull (bye);
+  g_assert_cmpstr (json_object_get_string_member (bye, "id"), ==,
+                   json_object_get_string_member (joined, "id"));
+  /* A second bye would come right behind the first. */
+  spin_ms (1500);
+  g_assert_cmpuint (count_events (viewer, "bye"), ==, 1);
+
+  proc_free (caller);
+  proc_free (viewer);
+  proc_free (server);
+}
+
+/* ---- the reference relay (tests/interop/reference-relay-server.js) ----- */
+
+/* Starts node on the reference relay and returns its URL, or NULL (the test
+ * skipped) when node or socket.io@4.4.1 is missing. */
+static char *
+start_reference_relay (GSubprocess **relay)
+{
+  const char *modules = g_getenv ("PEERCAM_REFERENCE_NODE_PATH");
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autofree char *module = modules ? g_build_filename (modules, "socket.io", "package.json", NULL) : NULL;
+  g_autofree char *script = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "interop",
+                                              "reference-relay-server.js", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  guint64 port;
+
+  if (node == NULL || module == NULL || !g_file_test (module, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("node or socket.io@4.4.1 (PEERCAM_REFERENCE_NODE_PATH) is not installed; tools/test installs them");
+      return NULL;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  *relay = g_subprocess_launcher_spawn (launcher, &error, node, script, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (*relay));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_ascii_string_to_unsigned (line, 10, 1, 65535, &port, &error));
+
+  return g_strdup_printf ("http://127.0.0.1:%" G_GUINT64_FORMAT, port);
+}
+
+static void
+stop_reference_relay (GSubprocess *relay)
+{
+  g_subprocess_force_exit (relay);
+  g_subprocess_wait (relay, NULL, NULL);
+  g_object_unref (relay);
+}
+
+/* A Peercam caller and viewer through the reference relay, which answers
+ * only the room's creator and relays only into the room named "room". */
+static void
+test_reference_relay (gconstpointer data)
+{
+  gboolean viewer_first = GPOINTER_TO_INT (data);
+  GSubprocess *relay = NULL;
+  g_autofree char *url = start_reference_relay (&relay);
+  Proc *viewer = NULL, *caller = NULL, *first, **second;
+  JsonObject *joined, *event;
+
+  if (url == NULL)
+    return;
+
+#define SPAWN_VIEWER() proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "room", \
+                                   "--ice-address", "127.0.0.1", "--events", NULL)
+#define SPAWN_CALLER() proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "room", \
+                                   "--source", "test", "--call", "--ice-address", "127.0.0.1", "--events", NULL)
+  if (viewer_first)
+    first = viewer = SPAWN_VIEWER (), second = &caller;
+  else
+    first = caller = SPAWN_CALLER (), second = &viewer;
+
+  joined = wait_event (first, "joined", 0, 10000);
+  g_assert_nonnull (joined);
+  g_assert_true (json_object_get_boolean_member (joined, "first"));
+
+  *second = viewer_first ? SPAWN_CALLER () : SPAWN_VIEWER ();
+  /* No answer comes for the second: it finds out it is in by itself. */
+  joined = wait_event (*second, "joined", 0, 10000);
+  g_assert_nonnull (joined);
+  g_assert_false (json_object_get_boolean_member (joined, "first"));
+
+  g_assert_nonnull (wait_event (caller, "calling", 0, 10000));
+  g_assert_nonnull (wait_event (caller, "connected", 0, 20000));
+  event = wait_event (viewer, "first-frame", 0, 20000);
+  g_assert_nonnull (event);
+  g_assert_cmpint (json_object_get_int_member (event, "width"), ==, 1280);
+  g_assert_true (frames_flow (viewer));
+  g_assert_null (find_event (caller, "error", 0));
+  g_assert_null (find_event (viewer, "error", 0));
+#undef SPAWN_VIEWER
+#undef SPAWN_CALLER
+
+  proc_free (caller);
+  proc_free (viewer);
+  stop_reference_relay (relay);
+}
+
 static void
 test_sigterm_clean (void)
 {
@@ -311,6 +464,9 @@ main (int   argc,
   g_test_add_func ("/headless/unreachable-server", test_unreachable_server);
   g_test_add_func ("/headless/call", test_call);
   g_test_add_func ("/headless/peer-killed", test_peer_killed);
+  g_test_add_func ("/headless/sigterm-one-bye", test_sigterm_one_bye);
+  g_test_add_data_func ("/headless/reference-relay/viewer-first", GINT_TO_POINTER (TRUE), test_reference_relay);
+  g_test_add_data_func ("/headless/reference-relay/caller-first", GINT_TO_POINTER (FALSE), test_reference_relay);
 
   return g_test_run ();
 }

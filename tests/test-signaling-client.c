@@ -13,6 +13,7 @@
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 #include "peercam-signaling-server.h"
+#include "peercam-session.h"
 
 #define WAIT_MS 5000
 
@@ -82,6 +83,7 @@ typedef enum {
   FAKE_NORMAL,        /* open, CONNECT, create; pings only when asked */
   FAKE_NO_OPEN,       /* accepts the WebSocket, then says nothing */
   FAKE_REFUSE,        /* answers CONNECT with CONNECT_ERROR */
+  FAKE_LATE_CREATE,   /* answers create or join with create after 2.5 s */
 } FakeMode;
 
 typedef struct {
@@ -94,6 +96,8 @@ typedef struct {
   GPtrArray *conns;
   GPtrArray *received;
   guint n_connections;
+  guint late_timer;
+  char *late_reply;
 } Fake;
 
 static void
@@ -101,6 +105,17 @@ fake_send (SoupWebsocketConnection *conn, const char *text)
 {
   if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_send_text (conn, text);
+}
+
+static gboolean
+on_fake_late_reply (gpointer user_data)
+{
+  Fake *fake = user_data;
+
+  fake->late_timer = 0;
+  for (guint i = 0; i < fake->conns->len; i++)
+    fake_send (g_ptr_array_index (fake->conns, i), fake->late_reply);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -129,6 +144,14 @@ on_fake_message (SoupWebsocketConnection *conn, gint type, GBytes *message, Fake
       const char *room = json_array_get_string_element (json_node_get_array (node), 1);
       g_autofree char *reply = g_strdup_printf ("42[\"create\",\"%s\",\"fake-sid\"]", room);
 
+      if (fake->mode == FAKE_LATE_CREATE)
+        {
+          g_free (fake->late_reply);
+          fake->late_reply = g_steal_pointer (&reply);
+          if (fake->late_timer == 0)
+            fake->late_timer = g_timeout_add (2500, on_fake_late_reply, fake);
+          return;
+        }
       fake_send (conn, reply);
     }
 }
@@ -207,6 +230,9 @@ fake_free (Fake *fake)
   soup_server_disconnect (fake->server);
   g_object_unref (fake->server);
   g_ptr_array_unref (fake->received);
+  if (fake->late_timer != 0)
+    g_source_remove (fake->late_timer);
+  g_free (fake->late_reply);
   g_free (fake);
 }
 
@@ -669,7 +695,7 @@ test_fake_reconnect_and_queue (void)
   g_assert_true (peercam_signaling_client_send_ice (r->client, candidate));
 
   g_assert_true (WAIT_UNTIL (fake_count (fake, "42[\"ice\"") == 1, WAIT_MS));
-  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_true (WAIT_UNTIL (peercam_test_recorder_state (r) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   g_assert_cmpuint (fake->n_connections, ==, 2);
   g_assert_cmpuint (r->created->len, ==, 2);
   g_assert_cmpuint (fake_count (fake, "42[\"create or join\",\"again\"]"), ==, 2);
@@ -725,6 +751,59 @@ test_fake_queue_overflow (void)
   g_assert_nonnull (strstr ((peercam_test_recorder_error_at (r, 1))->message, "256"));
   g_assert_null (peercam_signaling_client_get_room (r->client));
   g_assert_cmpuint (fake->received->len, ==, 0);
+}
+
+/* An answer slower than the client's wait: the client counts itself in
+ * (a joiner of the reference relay hears nothing), then the late `create`
+ * says it is alone after all. A caller session that called on that guess
+ * hangs the call up, and calls afresh when a viewer does arrive. */
+static void
+test_fake_late_create (void)
+{
+  g_autoptr(Fake) fake = fake_new (FAKE_LATE_CREATE, NULL);
+  g_autofree char *url = fake_url (fake, "http");
+  g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
+  g_autoptr(PeercamSession) session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  PeercamCallEngine *engine = peercam_session_get_engine (session);
+  const char *loopback[] = { "127.0.0.1", NULL };
+  g_autoptr(GError) error = NULL;
+  gint64 asked;
+
+  peercam_test_recorder_connect (r);
+  peercam_test_recorder_join (r, "late");
+  asked = g_get_monotonic_time ();
+  g_assert_true (WAIT_UNTIL (r->joined->len == 1, WAIT_MS));
+  g_assert_cmpint (g_get_monotonic_time () - asked, >=, 1000 * 1000);
+  g_assert_cmpint (peercam_test_recorder_state (r), ==, PEERCAM_SIGNALING_STATE_JOINED);
+  g_assert_cmpuint (r->created->len, ==, 0);
+  g_assert_true (WAIT_UNTIL (r->created->len == 1, WAIT_MS));
+  g_assert_cmpstr (g_ptr_array_index (r->created, 0), ==, "late");
+  g_assert_cmpuint (r->joined->len, ==, 1);
+  g_assert_cmpuint (r->errors->len, ==, 0);
+  peercam_signaling_client_disconnect (r->client);
+
+  peercam_call_engine_set_source (engine, "test");
+  peercam_call_engine_set_ice_addresses (engine, loopback);
+  peercam_session_set_auto_call (session, TRUE);
+  g_assert_true (peercam_session_start_local_video (session, &error));
+  g_assert_no_error (error);
+  g_assert_true (peercam_session_join (session, url, "late", NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* The guess: someone is in the room; the caller calls. */
+  g_assert_true (WAIT_UNTIL (fake_count (fake, "42[\"signal\",{\"type\":\"offer\"") == 1, WAIT_MS));
+  g_assert_true (peercam_session_get_peer_present (session));
+  /* The late answer: nobody was. */
+  g_assert_true (WAIT_UNTIL (!peercam_session_get_peer_present (session), WAIT_MS));
+  g_assert_cmpint (peercam_call_engine_get_state (engine), ==, PEERCAM_CALL_STATE_PREVIEW);
+
+  /* A viewer arrives: a fresh offer. */
+  for (guint i = 0; i < fake->conns->len; i++)
+    fake_send (g_ptr_array_index (fake->conns, i), "42[\"call\"]");
+  g_assert_true (WAIT_UNTIL (fake_count (fake, "42[\"signal\",{\"type\":\"offer\"") == 2, WAIT_MS));
+  g_assert_cmpint (peercam_call_engine_get_state (engine), ==, PEERCAM_CALL_STATE_CALLING);
+
+  peercam_session_leave (session);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -954,6 +1033,7 @@ main (int argc, char *argv[])
   /* libproxy throws C++ exceptions that ASan cannot intercept in a C
    * program; these tests only talk to loopback anyway. */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/signaling-client/url-validation", test_url_validation);
@@ -968,6 +1048,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/signaling-client/fake/tls-pinning", test_fake_tls);
   g_test_add_func ("/signaling-client/fake/reconnect-and-queue", test_fake_reconnect_and_queue);
   g_test_add_func ("/signaling-client/fake/queue-overflow", test_fake_queue_overflow);
+  g_test_add_func ("/signaling-client/fake/late-create", test_fake_late_create);
   g_test_add_func ("/signaling-client/unreachable", test_unreachable);
   g_test_add_func ("/signaling-client/server/rooms", test_server_rooms);
   g_test_add_func ("/signaling-client/server/token", test_server_token);

@@ -14,6 +14,7 @@ PEERCAM_BUILD_DEPS="
 PEERCAM_TEST_DEPS="
   xvfb xauth dbus dbus-x11 clang libclang-rt-14-dev imagemagick fonts-wqy-microhei
   chromium iproute2
+  python3-aiortc python3-av python3-socketio python3-aiohttp firefox-esr
 "
 
 peercam_install_deps () {

@@ -3,6 +3,9 @@
 //
 // Query parameters: room (default "room"), transport=polling, token, and
 // server=http(s)://host:port to signal through another server than this one.
+// The page always shows its signaling server, and the caller page asks
+// before it sends a camera through a server other than its own: a crafted
+// link must not hand a visitor's camera to a stranger's server unnoticed.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
@@ -21,6 +24,7 @@
   };
 
   const STATUS_TEXT = {
+    'confirm-server': 'Check the signaling server below',
     connecting: 'Connecting to the server…',
     waiting: role === 'caller' ? 'Waiting for a viewer' : 'Waiting for a call',
     ready: 'A viewer is in the room',
@@ -39,6 +43,7 @@
   let retryMs = 1000;
   let retryTimer = null;
   let leaving = false;
+  let joinTimer = null;
 
   function setState (state, detail) {
     window.peercamState = state;
@@ -47,11 +52,32 @@
     updateButtons();
   }
 
+  // The signaling server's origin, and whether it is not this page's.
+  function signalingServer () {
+    const given = params.get('server');
+    if (!given)
+      return { origin: window.location.origin, foreign: false };
+    let url;
+    try {
+      url = new URL(given);
+    } catch (e) {
+      return null;
+    }
+    const scheme = { 'ws:': 'http:', 'wss:': 'https:' }[url.protocol] || url.protocol;
+    if (!['http:', 'https:'].includes(scheme) || url.username || url.password)
+      return null;
+    const origin = new URL(`${scheme}//${url.host}`).origin;
+    return { origin, foreign: origin !== window.location.origin };
+  }
+
+  const server = signalingServer();
+  let serverConfirmed = !(server && server.foreign && role === 'caller');
+
   function updateButtons () {
     if (role !== 'caller')
       return;
     const inCall = pc !== null;
-    buttons.start.disabled = localStream !== null;
+    buttons.start.disabled = localStream !== null || !serverConfirmed;
     buttons.call.disabled = localStream === null || inCall || !(socket && socket.connected);
     buttons.hangup.disabled = !inCall;
   }
@@ -201,8 +227,7 @@
   }
 
   function connect () {
-    const server = params.get('server');
-    socket = new window.PeercamSocket(server || '', {
+    socket = new window.PeercamSocket(server.foreign ? server.origin : '', {
       transport: params.get('transport') === 'polling' ? 'polling' : 'websocket',
       token: params.get('token'),
     });
@@ -210,11 +235,21 @@
       retryMs = 1000;
       setState('waiting');
       socket.emit('create or join', room);
+      // The reference relay answers only a room's creator: silence means
+      // someone else is in the room (as the app assumes, after 1.5 s).
+      clearTimeout(joinTimer);
+      joinTimer = setTimeout(() => {
+        joinTimer = null;
+        peerPresent = true;
+        if (!pc)
+          setState(idleState());
+      }, 1500);
     });
-    socket.on('create', () => { peerPresent = false; setState(pc ? window.peercamState : idleState()); });
-    socket.on('join', () => { peerPresent = true; setState(pc ? window.peercamState : idleState()); });
-    socket.on('call', () => { peerPresent = true; if (!pc) setState(idleState()); });
-    socket.on('full', () => setState('full'));
+    const answered = () => { clearTimeout(joinTimer); joinTimer = null; };
+    socket.on('create', () => { answered(); peerPresent = false; setState(pc ? window.peercamState : idleState()); });
+    socket.on('join', () => { answered(); peerPresent = true; setState(pc ? window.peercamState : idleState()); });
+    socket.on('call', () => { answered(); peerPresent = true; if (!pc) setState(idleState()); });
+    socket.on('full', () => { answered(); setState('full'); });
     socket.on('signal', onSignal);
     socket.on('ice', onIce);
     socket.on('bye', onBye);
@@ -225,6 +260,7 @@
         scheduleReconnect();
     });
     socket.on('disconnect', () => {
+      answered();
       closePeerConnection();
       peerPresent = false;
       setState('disconnected');
@@ -249,5 +285,27 @@
   // For tests and the console.
   window.peercam = { getLocalVideo, call, hangUp, get peerPresent () { return peerPresent; } };
   document.getElementById('roomName').textContent = room;
+  const serverName = document.getElementById('serverName');
+  if (server === null) {
+    serverName.textContent = params.get('server');
+    setState('error', 'the server address is not an http(s) URL');
+    return;
+  }
+  serverName.textContent = server.foreign ? server.origin : `${server.origin} (this page’s own)`;
+
+  if (!serverConfirmed) {
+    // Nothing goes to that server, and no camera starts, until the user says so.
+    const panel = document.getElementById('serverConfirm');
+    document.getElementById('confirmServer').textContent = server.origin;
+    document.getElementById('confirmPage').textContent = window.location.origin;
+    panel.hidden = false;
+    document.getElementById('serverConfirmButton').addEventListener('click', () => {
+      serverConfirmed = true;
+      panel.hidden = true;
+      connect();
+    }, { once: true });
+    setState('confirm-server');
+    return;
+  }
   connect();
 })();

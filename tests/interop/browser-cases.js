@@ -17,6 +17,10 @@ const path = require('path');
 const readline = require('readline');
 
 const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const FIREFOX = process.env.PEERCAM_FIREFOX || '/usr/bin/firefox-esr';
+// puppeteer-core 24.x drives Firefox over WebDriver BiDi; tools/test installs
+// it apart from playwright-core.
+const FIREFOX_NODE_PATH = process.env.PEERCAM_FIREFOX_NODE_PATH || '';
 const [caseName, peercamBinary] = process.argv.slice(2);
 const children = new Set();
 const cleanups = [];
@@ -122,8 +126,10 @@ function startPeercam (name, role, serverUrl, room, extra = []) {
   return startProcess(name, peercamBinary, args.concat(extra), PEERCAM_ENV);
 }
 
-async function startRelay () {
-  const script = path.join(__dirname, 'demo-relay-server.js');
+// The kinder demo relay, or (reference) the reference relay exactly, on the
+// socket.io@4.4.1 tools/test installs into .cache/node-reference.
+async function startRelay (reference = false) {
+  const script = path.join(__dirname, reference ? 'reference-relay-server.js' : 'demo-relay-server.js');
   const relay = startProcess('relay', process.execPath, [script], {
     PEERCAM_DEMO_LIFETIME_MS: '150000',
   });
@@ -135,7 +141,104 @@ async function startRelay () {
 }
 
 let browserContext = null;
+let usingFirefox = false;
 const cspViolations = [];
+
+// Firefox only ever talks to loopback (the namespace has nothing else, and
+// these prefs keep it from trying): no updates, telemetry, captive portal
+// or connectivity checks, safe browsing, normandy, remote settings, push,
+// plugin (OpenH264) downloads, geolocation, DNS over HTTPS or prefetching.
+const FIREFOX_QUIET_PREFS = {
+  'app.update.enabled': false,
+  'app.update.auto': false,
+  'app.update.staging.enabled': false,
+  'app.normandy.enabled': false,
+  'app.normandy.api_url': '',
+  'app.shield.optoutstudies.enabled': false,
+  'browser.discovery.enabled': false,
+  'browser.newtabpage.enabled': false,
+  'browser.newtabpage.activity-stream.feeds.telemetry': false,
+  'browser.newtabpage.activity-stream.telemetry': false,
+  'browser.ping-centre.telemetry': false,
+  'browser.region.network.url': '',
+  'browser.region.update.enabled': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'browser.safebrowsing.downloads.enabled': false,
+  'browser.safebrowsing.downloads.remote.enabled': false,
+  'browser.safebrowsing.blockedURIs.enabled': false,
+  'browser.safebrowsing.provider.google4.updateURL': '',
+  'browser.safebrowsing.provider.google.updateURL': '',
+  'browser.safebrowsing.provider.mozilla.updateURL': '',
+  'browser.search.geoip.url': '',
+  'browser.search.update': false,
+  'browser.startup.homepage_override.mstone': 'ignore',
+  'browser.startup.page': 0,
+  'browser.urlbar.speculativeConnect.enabled': false,
+  'captivedetect.canonicalURL': '',
+  'datareporting.healthreport.uploadEnabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'dom.push.connection.enabled': false,
+  'dom.push.serverURL': '',
+  'extensions.blocklist.enabled': false,
+  'extensions.getAddons.cache.enabled': false,
+  'extensions.update.enabled': false,
+  'extensions.systemAddon.update.enabled': false,
+  'geo.provider.network.url': '',
+  'identity.fxaccounts.enabled': false,
+  'media.gmp-manager.url': '',
+  'media.gmp-gmpopenh264.enabled': false,
+  'media.gmp-gmpopenh264.autoupdate': false,
+  'messaging-system.rsexperimentloader.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'network.dns.disablePrefetch': true,
+  'network.http.speculative-parallel-limit': 0,
+  'network.prefetch-next': false,
+  'network.trr.mode': 5,
+  'security.OCSP.enabled': 0,
+  'security.remote_settings.crlite_filters.enabled': false,
+  'services.settings.server': 'http://127.0.0.1:9/',
+  'toolkit.telemetry.enabled': false,
+  'toolkit.telemetry.unified': false,
+  'toolkit.telemetry.archive.enabled': false,
+  'toolkit.telemetry.server': '',
+};
+
+// Firefox with fake devices and loopback candidates. Without a camera
+// permission for the page's origin it gathers only its default route's
+// address (none here) and fails ICE; WebDriver BiDi cannot grant one, a
+// permissions defaults file can.
+async function launchFirefox (origin) {
+  const puppeteer = require(path.join(FIREFOX_NODE_PATH, 'puppeteer-core'));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-firefox-'));
+  const permissions = path.join(profile, 'peercam-permissions');
+  cleanups.push(() => fs.rmSync(profile, { recursive: true, force: true }));
+  fs.writeFileSync(permissions,
+    `origin\tcamera\t1\t${origin}\norigin\tmicrophone\t1\t${origin}\norigin\tautoplay-media\t1\t${origin}\n`);
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: path.join(profile, 'profile'),
+    timeout: 30000,
+    extraPrefsFirefox: {
+      ...FIREFOX_QUIET_PREFS,
+      'media.peerconnection.ice.loopback': true,
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+      'permissions.manager.defaultsUrl': `file://${permissions}`,
+    },
+  });
+  usingFirefox = true;
+  browserContext = browser;
+  cleanups.unshift(async () => { await browser.close().catch(() => {}); });
+  log(`firefox ${await browser.version()}`);
+  return browser;
+}
 
 async function launchBrowser (options = {}) {
   const { chromium } = require('playwright-core');
@@ -207,6 +310,39 @@ async function waitFrames (page, timeoutMs = 30000) {
   log(`${page.label}: frames ${first.w}x${first.h}, playing`);
 }
 
+// The page names its signaling server; the caller page asks before it sends
+// a camera through another server than its own, and does nothing meanwhile.
+async function checkServerShown (page, origin, foreign) {
+  const shown = await page.evaluate(() => document.getElementById('serverName').textContent);
+  if (!shown.startsWith(origin) || shown.includes('own') === foreign)
+    throw new Error(`${page.label} names its server “${shown}”, expected ${origin}${foreign ? '' : ' (own)'}`);
+  const asking = await page.evaluate(() => {
+    const panel = document.getElementById('serverConfirm');
+    return panel !== null && !panel.hidden;
+  });
+  if (asking !== (foreign && page.label.includes('caller')))
+    throw new Error(`${page.label}: the foreign-server question is ${asking ? 'shown' : 'not shown'}`);
+  return asking;
+}
+
+async function confirmForeignServer (page, origin) {
+  await waitState(page, 'confirm-server', 5000);
+  const text = await page.evaluate(() => document.getElementById('serverConfirm').textContent);
+  if (!text.includes(origin))
+    throw new Error(`${page.label}: the question does not name ${origin}: ${text}`);
+  // Two seconds without an answer: no camera, no connection.
+  await sleep(2000);
+  const idle = await page.evaluate(() => ({
+    state: window.peercamState,
+    start: document.getElementById('startButton').disabled,
+    call: document.getElementById('callButton').disabled,
+  }));
+  if (idle.state !== 'confirm-server' || !idle.start || !idle.call)
+    throw new Error(`${page.label} went on without an answer: ${JSON.stringify(idle)}`);
+  await page.click('#serverConfirmButton');
+  await waitState(page, ['waiting', 'ready'], 10000);
+}
+
 async function browserCall (page) {
   await page.click('#startButton');
   await waitFor(`${page.label} local video`,
@@ -217,9 +353,13 @@ async function browserCall (page) {
 
 // --- the cases ---------------------------------------------------------------
 
-async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '') {
-  await launchBrowser();
+async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '', firefox = false) {
+  if (firefox)
+    await launchFirefox(pageBase);
+  else
+    await launchBrowser();
   const viewer = await openPage(`${pageBase}/userB?room=${room}${query}`, 'browser viewer');
+  await checkServerShown(viewer, new URL(signalingUrl).origin, signalingUrl !== pageBase);
   await waitState(viewer, 'waiting');
   const caller = startPeercam('peercam caller', 'caller', signalingUrl, room);
   await caller.waitEvent('calling', 20000);
@@ -228,11 +368,16 @@ async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '')
   return { viewer, caller };
 }
 
-async function browserCallerToPeercam (signalingUrl, pageBase, room, query = '', pin = null) {
-  await launchBrowser({ acceptCertificate: pin !== null });
+async function browserCallerToPeercam (signalingUrl, pageBase, room, query = '', pin = null, firefox = false) {
+  if (firefox)
+    await launchFirefox(pageBase);
+  else
+    await launchBrowser({ acceptCertificate: pin !== null });
   const viewer = startPeercam('peercam viewer', 'viewer', signalingUrl, room, pin ? ['--pin', pin] : []);
   await viewer.waitEvent('joined', 15000);
   const caller = await openPage(`${pageBase}/userA?room=${room}${query}`, 'browser caller');
+  if (await checkServerShown(caller, new URL(signalingUrl).origin, signalingUrl !== pageBase))
+    await confirmForeignServer(caller, new URL(signalingUrl).origin);
   await browserCall(caller);
   await viewer.waitEvent('first-frame', 30000);
   await waitState(caller, 'connected');
@@ -261,6 +406,23 @@ async function browserToBrowser (transport) {
 }
 
 const cases = {
+  // Firefox ESR (WebDriver BiDi, puppeteer-core) on Peercam's pages, with a
+  // headless Peercam on the other side, each direction.
+  async 'firefox-peercam-to-browser' () {
+    const host = await startHost();
+    const { caller } = await peercamCallerToBrowser(host.url, host.url, 'fp2b', '', true);
+    await caller.waitEvent('connected', 10000);
+  },
+
+  async 'firefox-browser-to-peercam' () {
+    const host = await startHost();
+    const { viewer } = await browserCallerToPeercam(host.url, host.url, 'fb2p', '', null, true);
+    const first = await viewer.waitEvent('first-frame', 1000);
+    log(`peercam viewer: first frame ${first.width}x${first.height} from Firefox`);
+    await waitFor('frames flowing at the peercam viewer',
+      () => viewer.events.some((e) => e.event === 'stats' && e.fps > 1 && e.kbps > 0), 15000);
+  },
+
   // 1. Peercam headless caller → browser /userB, through Peercam's server.
   async 'peercam-to-browser' () {
     const host = await startHost();
@@ -285,6 +447,75 @@ const cases = {
     const relay = await startRelay();
     const host = await startHost();
     await browserCallerToPeercam(relay.url, host.url, 'rb2p', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  // The same through the reference relay as it is: no answer to the second
+  // member, signal/ice only in the room named "room". The page joins first
+  // in one, second in the other.
+  async 'reference-peercam-to-browser' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await peercamCallerToBrowser(relay.url, host.url, 'room', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  async 'reference-browser-to-peercam' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await browserCallerToPeercam(relay.url, host.url, 'room', `&server=${encodeURIComponent(relay.url)}`);
+  },
+
+  // The reference system's own user A, as its page behaves, in Chromium:
+  // `create or join` 'room' at load, an offer with a video m-line
+  // (sendrecv) and an audio m-line (recvonly), every candidate trickled
+  // (TCP ones too, when the browser gathers any), never a bye. It runs on a Peercam page that is left
+  // unconfirmed, so only this emulation talks to the relay.
+  async 'reference-user-a-to-peercam' () {
+    const relay = await startRelay(true);
+    const host = await startHost();
+    await launchBrowser();
+    const viewer = startPeercam('peercam viewer', 'viewer', relay.url, 'room');
+    await viewer.waitEvent('joined', 15000);
+    const page = await openPage(`${host.url}/userA?server=${encodeURIComponent(relay.url)}`, 'reference user A');
+    await waitState(page, 'confirm-server', 5000);
+    const sent = await page.evaluate(async (origin) => {
+      const socket = new window.PeercamSocket(origin, { transport: 'websocket' });
+      const ice = [];
+      window.referenceA = { socket, ice };
+      await new Promise((resolve, reject) => {
+        socket.on('connect', () => { socket.emit('create or join', 'room'); resolve(); });
+        socket.on('connect_error', (reason) => reject(new Error(String(reason))));
+        socket.connect();
+      });
+      const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      const pc = new RTCPeerConnection({ iceServers: [] });
+      window.referenceA.pc = pc;
+      for (const track of stream.getTracks())
+        pc.addTrack(track, stream);
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.onicecandidate = (e) => {
+        if (e.candidate) {
+          ice.push(e.candidate.candidate);
+          socket.emit('ice', e.candidate.toJSON());
+        }
+      };
+      socket.on('signal', (d) => { if (d.type === 'answer') pc.setRemoteDescription(d); });
+      socket.on('ice', (c) => { pc.addIceCandidate(c).catch(() => {}); });
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      socket.emit('signal', { type: offer.type, sdp: offer.sdp });
+      return offer.sdp;
+    }, new URL(relay.url).origin);
+    if (!/m=video[^]*a=sendrecv[^]*m=audio[^]*a=recvonly/.test(sent))
+      throw new Error('the emulated user A did not offer video sendrecv + audio recvonly');
+    const first = await viewer.waitEvent('first-frame', 30000);
+    await waitFor('user A connected',
+      () => page.evaluate(() => window.referenceA.pc.connectionState === 'connected'), 15000);
+    const ice = await page.evaluate(() => window.referenceA.ice);
+    log(`peercam viewer: first frame ${first.width}x${first.height}; user A trickled ${ice.length} candidates ` +
+        `(${ice.filter((c) => / tcp /i.test(c)).length} TCP)`);
+    const errors = viewer.events.filter((e) => e.event === 'error');
+    if (errors.length > 0)
+      throw new Error(`peercam viewer reported errors: ${JSON.stringify(errors)}`);
   },
 
   // HTTPS/WSS with --tls: the browser sends its camera from a secure page,
@@ -347,13 +578,24 @@ async function main () {
     process.stdout.write(`usage: browser-cases.js {${Object.keys(cases).join('|')}} PEERCAM\n`);
     return 2;
   }
-  try {
+  if (caseName.startsWith('firefox-')) {
+    try {
+      require.resolve(path.join(FIREFOX_NODE_PATH, 'puppeteer-core'));
+    } catch (e) {
+      process.stdout.write('# SKIP puppeteer-core is not installed (tools/test installs it into .cache/node-firefox)\n');
+      return 77;
+    }
+    if (!fs.existsSync(FIREFOX)) {
+      process.stdout.write(`# SKIP ${FIREFOX} is missing (apt-get install firefox-esr)\n`);
+      return 77;
+    }
+  } else try {
     require.resolve('playwright-core');
   } catch (e) {
     process.stdout.write('# SKIP playwright-core is not installed (tools/test installs it into .cache/node)\n');
     return 77;
   }
-  if (!fs.existsSync(CHROMIUM)) {
+  if (!caseName.startsWith('firefox-') && !fs.existsSync(CHROMIUM)) {
     process.stdout.write(`# SKIP ${CHROMIUM} is missing (apt-get install chromium)\n`);
     return 77;
   }
