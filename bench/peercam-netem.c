@@ -14,7 +14,8 @@
  *   peercam-netem --self-check [--seconds S]
  *
  * "ab" is what arrives on IF_A and leaves on IF_B. With --stats-ms it prints
- * one JSON object per interval on stdout: per direction the frames/bytes in,
+ * one JSON object per interval on stdout (t_ms since start, wall_ms the
+ * real-time clock, to line them up with other logs): per direction the frames/bytes in,
  * lost (our loss), sent, refused by the egress qdisc (tbf drops), the egress
  * interface's tx_bytes after the qdisc, and our own lateness (actual send
  * minus planned release). It runs with SCHED_FIFO when it can (its lateness
@@ -258,7 +259,12 @@ print_stats (FILE      *out,
              Direction *dirs,
              const char *sched)
 {
-  fprintf (out, "{\"t_ms\":%" PRId64 ",\"sched\":\"%s\",", (now_ns () - start_ns) / 1000000, sched);
+  struct timespec wall;
+
+  clock_gettime (CLOCK_REALTIME, &wall);
+  fprintf (out, "{\"t_ms\":%" PRId64 ",\"wall_ms\":%" PRId64 ",\"sched\":\"%s\",",
+           (now_ns () - start_ns) / 1000000,
+           (int64_t) wall.tv_sec * 1000 + wall.tv_nsec / 1000000, sched);
   print_direction (out, &dirs[0]);
   fputc (',', out);
   print_direction (out, &dirs[1]);

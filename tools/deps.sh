@@ -15,6 +15,10 @@ PEERCAM_TEST_DEPS="
   xvfb xauth dbus dbus-x11 clang libclang-rt-14-dev imagemagick fonts-wqy-microhei
   chromium iproute2
 "
+# tools/bench network: gst-launch-1.0 and timeoverlay make Chromium's camera file.
+PEERCAM_BENCH_DEPS="
+  gstreamer1.0-tools gstreamer1.0-x
+"
 
 peercam_install_deps () {
   missing=""
