@@ -5,6 +5,9 @@
 //   node bench-network.js --peercam BIN --netem BIN --y4m FILE --results DIR
 //        [--pairs p2p,p2c,c2p,c2c] [--links clean,loss1,...] [--duration S]
 //        [--quick] [--warmup S] [--peercam-source test] [--name NETNS_PREFIX]
+//   node bench-network.js --summarize RESULTS_DIR
+//        the table again from a run's JSON (link metrics recomputed from the
+//        forwarder's saved counters)
 //
 // --warmup S starts the window S seconds after the first frame (default 0:
 // start-up is part of what a call feels like; Chromium starts at ~300
@@ -88,6 +91,7 @@ function parseArgs (argv) {
     case '--peercam-source': opts.peercamSource = value(); break;
     case '--warmup': opts.warmup = Number(value()); break;
     case '--name': opts.name = value(); break;
+    case '--summarize': opts.summarize = value(); break;
     case '--quick': opts.quick = true; break;
     default: throw new Error(`unknown option ${arg}`);
     }
@@ -103,7 +107,7 @@ function parseArgs (argv) {
     throw new Error('--duration must be 4..120 s');
   if (!(opts.warmup >= 0 && opts.warmup <= 120))
     throw new Error('--warmup must be 0..120 s');
-  for (const k of ['peercam', 'netem', 'y4m', 'results'])
+  for (const k of opts.summarize ? [] : ['peercam', 'netem', 'y4m', 'results'])
     if (!opts[k]) throw new Error(`--${k} is required`);
   return opts;
 }
@@ -366,22 +370,25 @@ function linkMetrics (samples, t0Wall, start, end, stepAt, stepTo) {
   out.offered_series = series.filter((s) => s.t >= start - 1000 && s.t <= end + 500)
     .map((s) => [Math.round(s.t - start), Math.round(s.kbps)]);
   if (stepAt !== undefined) {
-    const after = series.filter((s) => s.t >= stepAt + 1000 && s.t <= end);
+    // Settled: from then on every 1-s rate is under the new cap. A sender
+    // that was under it already (the 2 s before the step) has nothing to do.
+    const pre = at(stepAt), pre2 = at(stepAt - 2000);
+    if (pre && pre2 && pre.t > pre2.t)
+      out.before_step_kbps = (pre.ab.in_bytes - pre2.ab.in_bytes) * 8 / (pre.t - pre2.t);
+    out.under_before_step = out.before_step_kbps !== undefined && out.before_step_kbps <= stepTo;
+    const after = series.filter((s) => s.t >= stepAt && s.t <= end);
     let settle = null;
     for (let i = 0; i < after.length; i++) {
       if (after.slice(i).every((s) => s.kbps <= stepTo)) {
-        settle = (after[i].t - stepAt) / 1000;
+        settle = Math.max(0, (after[i].t - 1000 - stepAt) / 1000);   // the 1-s slice began then
         break;
       }
     }
-    out.settle_s = settle;
+    out.settle_s = out.under_before_step ? 0 : settle;
     const tail = series.filter((s) => s.t >= end - 4000 && s.t <= end);
     out.after_step_kbps = tail.length ? tail.reduce((x, s) => x + s.kbps, 0) / tail.length : null;
-    const pre = at(stepAt), post = b;
-    if (pre && post.t > pre.t) {
-      const s2 = (post.t - pre.t) / 1000;
-      out.after_step_delivered_kbps = (post.ab.tx_bytes - pre.ab.tx_bytes) * 8 / 1000 / s2;
-    }
+    if (pre && b.t > pre.t)
+      out.after_step_delivered_kbps = (b.ab.tx_bytes - pre.ab.tx_bytes) * 8 / (b.t - pre.t);
   }
   return out;
 }
@@ -468,6 +475,7 @@ async function runCell (opts, ctx, linkName, pairName) {
     const start = (firstFrame === null ? clock() : firstFrame) + opts.warmup * 1000;
     const end = start + opts.duration * 1000;
     const stepAt = link.stepTo ? start + opts.duration * 500 : undefined;
+    cell.window_start_ms = start;   // on the cell's clock, like netem_samples' t_ms
     let stepped = false;
     const samples = { receiver: [], sender: [] };
     while (clock() < end + 300) {
@@ -557,6 +565,8 @@ async function runCell (opts, ctx, linkName, pairName) {
     if (netem.length) {
       netem.forEach((s) => { s.t_ms = s.wall_ms - t0; });
       cell.link_metrics = linkMetrics(netem, t0, start, end, stepAt, link.stepTo);
+      cell.link_metrics.netem_sched = netem[netem.length - 1].sched;
+      cell.netem_samples = netem;   // cumulative counters every 500 ms, t_ms on the cell's clock
     }
     cell.samples = samples;
     cell.frame_times_ms = frameTimes.map((t) => Math.round((t - start) * 10) / 10);
@@ -602,7 +612,8 @@ function cellSummary (c) {
     s += `, sends ${fmt(l.offered_kbps)}`;
   s += `, loss ${fmt(l.loss_pct, 1)} %`;
   if (c.params.stepTo)
-    s += `, settle ${l.settle_s === null || l.settle_s === undefined ? 'never' : fmt(l.settle_s, 1) + ' s'} (${fmt(l.after_step_kbps)})`;
+    s += l.under_before_step ? `, was under ${c.params.stepTo} (${fmt(l.before_step_kbps)})`
+      : `, settle ${l.settle_s === null || l.settle_s === undefined ? 'never' : fmt(l.settle_s, 1) + ' s'} → ${fmt(l.after_step_kbps)}`;
   return s;
 }
 
@@ -621,12 +632,58 @@ function table (cells, opts) {
   return lines.join('\n');
 }
 
+function report (header, cells, opts) {
+  return [
+    `Peercam and Chromium on impaired links — ${header.date}, ${header.chromium}, ${header.cpus} CPUs,`,
+    `load ${header.load_start.join(' ')} at start, ${header.load_end.join(' ')} at end; ${opts.duration} s per cell from ${opts.warmup ? `${opts.warmup} s after ` : ''}the first frame.`,
+    `Peercam's caller sends --source ${header.peercam_source} (no file source in the app yet); Chromium's camera is ${header.y4m}.`,
+    'Each cell: receiver fps, freezes (count/total), kbit/s delivered by the link; what the sender offered',
+    '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
+    '',
+    table(cells, opts),
+  ].join('\n');
+}
+
+// Re-renders a finished run: the same table, link metrics from the saved
+// forwarder counters (so a fix to their definitions needs no new run).
+function summarize (dir) {
+  const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+  const cells = [];
+  for (const l of summary.links) {
+    for (const p of summary.pairs) {
+      const file = path.join(dir, `${l}--${p}.json`);
+      if (!fs.existsSync(file))
+        continue;
+      const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const viewer = (c.events || []).find((x) => x.name === 'peercam viewer');
+      const ff = viewer && viewer.events.find((e) => e.event === 'first-frame');
+      const start = c.window_start_ms ?? (ff ? ff.driver_ms + 1000 * (summary.warmup_s || 0)
+        : (c.samples && c.samples.receiver.length ? c.samples.receiver[0].t - 30 : null));
+      if (c.netem_samples && start !== null && c.first_frame_ms !== null) {
+        const end = start + summary.duration_s * 1000;
+        const stepAt = c.step_done_ms !== undefined ? start + c.step_done_ms : undefined;
+        const sched = c.link_metrics && c.link_metrics.netem_sched;
+        c.link_metrics = linkMetrics(c.netem_samples, 0, start, end, stepAt, c.params.stepTo);
+        c.link_metrics.netem_sched = sched;
+      }
+      cells.push(c);
+    }
+  }
+  const opts = { links: summary.links, pairs: summary.pairs, duration: summary.duration_s, warmup: summary.warmup_s || 0 };
+  const text = report(summary, cells, opts);
+  fs.writeFileSync(path.join(dir, 'table.md'), text + '\n');
+  process.stdout.write(text + '\n');
+  return 0;
+}
+
 // ---- main ---------------------------------------------------------------------
 
 let activeNs = null;
 
 async function main () {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.summarize)
+    return summarize(opts.summarize);
   fs.mkdirSync(opts.results, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-bench-network-'));
   fs.symlinkSync(path.resolve(opts.y4m), path.join(tmp, 'input.y4m'));
@@ -654,17 +711,9 @@ async function main () {
       break;
   }
   header.load_end = loadAverage();
-  const text = [
-    `Peercam and Chromium on impaired links — ${header.date}, ${header.chromium}, ${header.cpus} CPUs,`,
-    `load ${header.load_start.join(' ')} at start, ${header.load_end.join(' ')} at end; ${opts.duration} s per cell from ${opts.warmup ? `${opts.warmup} s after ` : ''}the first frame.`,
-    `Peercam's caller sends --source ${opts.peercamSource} (no file source in the app yet); Chromium's camera is ${header.y4m}.`,
-    'Each cell: receiver fps, freezes (count/total), kbit/s delivered by the link; what the sender offered',
-    '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
-    '',
-    table(cells, opts),
-  ].join('\n');
+  const text = report(header, cells, opts);
   fs.writeFileSync(path.join(opts.results, 'summary.json'), JSON.stringify({ ...header, cells: cells.map((c) => {
-    const { samples, frame_times_ms, events, ...rest } = c;
+    const { samples, frame_times_ms, events, netem_samples, ...rest } = c;
     return rest;
   }) }, null, 1));
   fs.writeFileSync(path.join(opts.results, 'table.md'), text + '\n');
