@@ -11,7 +11,7 @@
  *   peercam-netem --a IF_A --b IF_B [--delay MS --jitter MS --loss PCT]
  *                 [--ab D,J,L] [--ba D,J,L] [--seed N] [--stats-ms MS]
  *                 [--timeout S]
- *   peercam-netem --self-check [--seconds S]
+ *   peercam-netem --self-check [--seconds S] [--max-late-ms MS]
  *
  * "ab" is what arrives on IF_A and leaves on IF_B. With --stats-ms it prints
  * one JSON object per interval on stdout (t_ms since start, wall_ms the
@@ -23,8 +23,10 @@
  *
  * --self-check runs the same scheduler on two socketpairs, no interfaces and
  * no privileges needed: a generator sends timestamped packets at 1000/s per
- * direction; it checks order, loss rate, mean delay and lateness, prints them
- * and exits 1 when they are off.
+ * direction; it checks order, loss rate, mean delay and (under SCHED_FIFO)
+ * that its worst lateness stays under --max-late-ms (default 1), prints
+ * them and exits 1 when they are off. On a heavily loaded VM even
+ * SCHED_FIFO sees a few ms now and then, so the test passes a looser bound.
  *
  * Frames keep their virtio-net header (PACKET_VNET_HDR): veth hands over
  * TCP super-frames and UDP with the checksum left to offload, which the
@@ -479,7 +481,8 @@ check_tick (void *data)
 }
 
 static int
-self_check (int seconds)
+self_check (int    seconds,
+            double max_late_ms)
 {
   Direction dirs[2] = {
     { .name = "ab", .delay_ms = CHECK_DELAY, .jitter_ms = CHECK_JITTER, .loss = CHECK_LOSS, .rng = 1 },
@@ -516,9 +519,9 @@ self_check (int seconds)
   check_tick (&c);
 
   printf ("{\"self_check\":true,\"sched\":\"%s\",\"seconds\":%d,\"rate_pps\":%d,"
-          "\"delay_ms\":%.1f,\"jitter_ms\":%.1f,\"loss_pct\":%.1f,\"late_max_ms\":%.3f,\"late_p99_ms\":%.3f",
+          "\"delay_ms\":%.1f,\"jitter_ms\":%.1f,\"loss_pct\":%.1f,\"late_max_ms\":%.3f,\"late_p99_ms\":%.3f,\"max_late_ms\":%.1f",
           sched, seconds, CHECK_RATE, CHECK_DELAY, CHECK_JITTER, CHECK_LOSS * 100,
-          late_max / 1e6, late_percentile_ms (&dirs[0], 0.99));
+          late_max / 1e6, late_percentile_ms (&dirs[0], 0.99), max_late_ms);
   for (int i = 0; i < 2; i++)
     {
       double loss = 1.0 - (double) c.received[i] / (double) c.seq[i];
@@ -533,7 +536,7 @@ self_check (int seconds)
           mean < CHECK_DELAY - 1 || mean > CHECK_DELAY + CHECK_JITTER + 2)
         ok = false;
     }
-  if (late_max >= 1000000 && strcmp (sched, "fifo") == 0)
+  if (late_max / 1e6 >= max_late_ms && strcmp (sched, "fifo") == 0)
     ok = false;
   printf (",\"ok\":%s}\n", ok ? "true" : "false");
   if (!ok)
@@ -548,7 +551,7 @@ usage (void)
 {
   fputs ("usage: peercam-netem --a IF_A --b IF_B [--delay MS] [--jitter MS] [--loss PCT]\n"
          "                     [--ab D,J,L] [--ba D,J,L] [--seed N] [--stats-ms MS] [--timeout S]\n"
-         "       peercam-netem --self-check [--seconds S]\n", stderr);
+         "       peercam-netem --self-check [--seconds S] [--max-late-ms MS]\n", stderr);
 }
 
 int
@@ -561,6 +564,7 @@ main (int    argc,
   const char *ab = NULL, *ba = NULL;
   uint64_t seed = 0;
   long stats_ms = 0, timeout_s = 0, seconds = 3;
+  double max_late_ms = 1.0;
   bool check = false;
   struct sigaction sa = { .sa_handler = on_signal };
   int64_t end_ns = 0;
@@ -599,6 +603,8 @@ main (int    argc,
         timeout_s = atol (value);
       else if (strcmp (arg, "--seconds") == 0)
         seconds = atol (value);
+      else if (strcmp (arg, "--max-late-ms") == 0)
+        max_late_ms = atof (value);
       else
         {
           usage ();
@@ -613,7 +619,7 @@ main (int    argc,
   setvbuf (stdout, NULL, _IOLBF, 0);
 
   if (check)
-    return self_check (seconds > 0 ? (int) seconds : 3);
+    return self_check (seconds > 0 ? (int) seconds : 3, max_late_ms > 0 ? max_late_ms : 1.0);
 
   if (if_a == NULL || if_b == NULL || delay < 0 || jitter < 0 || loss < 0 || loss > 100)
     {
