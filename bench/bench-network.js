@@ -679,6 +679,13 @@ function summarize (dir) {
 // ---- main ---------------------------------------------------------------------
 
 let activeNs = null;
+let tmpDir = null;   // profiles, wrappers, frame logs: removed however we end
+
+function removeTmp () {
+  if (tmpDir)
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = null;
+}
 
 async function main () {
   const opts = parseArgs(process.argv.slice(2));
@@ -687,6 +694,7 @@ async function main () {
   fs.mkdirSync(opts.results, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-bench-network-'));
   fs.symlinkSync(path.resolve(opts.y4m), path.join(tmp, 'input.y4m'));
+  tmpDir = tmp;
   const ctx = { tmp, nsName: opts.name || `pcb${process.pid}` };
   activeNs = ctx.nsName;
   const header = {
@@ -719,7 +727,7 @@ async function main () {
   fs.writeFileSync(path.join(opts.results, 'table.md'), text + '\n');
   process.stdout.write(text + '\n');
   process.stdout.write(`\nraw JSON per cell: ${opts.results}\n`);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeTmp();
   activeNs = null;
   return 0;
 }
@@ -737,6 +745,7 @@ function onSignal () {
     if (activeNs) {
       try { linkScript('stop', activeNs); } catch (e) { /* best effort */ }
     }
+    removeTmp();
     process.exit(130);
   }
   interrupted = true;
@@ -753,5 +762,6 @@ main().then((status) => process.exit(status), (e) => {
   if (activeNs) {
     try { linkScript('stop', activeNs); } catch (err) { /* best effort */ }
   }
+  removeTmp();
   process.exit(1);
 });
