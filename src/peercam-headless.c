@@ -5,12 +5,17 @@
  * so it runs on machines without a display. With --events every event is one
  * JSON object per line on stdout, each with t_ms since start.
  *
+ * PEERCAM_FRAME_LOG=FILE (viewer, for tools/bench network): one line per
+ * decoded frame as it reaches the remote sink, "T_US WIDTH HEIGHT", T_US on
+ * the same clock as t_ms. Receiver-side fps and freezes come from these.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <errno.h>
 #include <stdio.h>
 #include <gio/gio.h>
 
@@ -32,8 +37,58 @@ typedef struct {
   PeercamSession         *session;
   gint64                  start_us;
   char                   *fingerprint;   /* web: of the --tls certificate */
+  FILE                   *frame_log;     /* PEERCAM_FRAME_LOG */
   int                     status;
 } Headless;
+
+/* On the streaming thread; stdio locks the stream itself. */
+static GstPadProbeReturn
+log_frame_probe (GstPad          *pad,
+                 GstPadProbeInfo *info,
+                 gpointer         data)
+{
+  Headless *h = data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstStructure *structure = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  int width = 0, height = 0;
+
+  if (structure != NULL)
+    {
+      gst_structure_get_int (structure, "width", &width);
+      gst_structure_get_int (structure, "height", &height);
+    }
+  fprintf (h->frame_log, "%" G_GINT64_FORMAT " %d %d\n",
+           g_get_monotonic_time () - h->start_us, width, height);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The engine's own headless sink, plus a probe that logs each frame. */
+static gboolean
+set_frame_log_sink (Headless           *h,
+                    PeercamCallEngine  *engine,
+                    const char         *path,
+                    GError            **error)
+{
+  GstElement *sink;
+  g_autoptr(GstPad) pad = NULL;
+
+  h->frame_log = fopen (path, "w");
+  if (h->frame_log == NULL)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot write the frame log “%s”: %s"), path, g_strerror (saved));
+      return FALSE;
+    }
+  setvbuf (h->frame_log, NULL, _IOLBF, 0);
+  sink = gst_element_factory_make ("fakesink", "remote-sink");
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, log_frame_probe, h, NULL);
+  peercam_call_engine_set_remote_sink (engine, sink);
+  return TRUE;
+}
 
 static void
 print_event (Headless   *h,
@@ -244,6 +299,10 @@ start_session (Headless  *h,
 
   g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
 
+  if (role == PEERCAM_CALL_ROLE_VIEWER && g_getenv ("PEERCAM_FRAME_LOG") != NULL &&
+      !set_frame_log_sink (h, engine, g_getenv ("PEERCAM_FRAME_LOG"), error))
+    return FALSE;
+
   if (role == PEERCAM_CALL_ROLE_CALLER &&
       !peercam_session_start_local_video (h->session, error))
     return FALSE;
@@ -339,6 +398,8 @@ peercam_headless_main (int    argc,
         g_signal_handlers_disconnect_by_data (peercam_session_get_client (h.session), &h);
     }
   g_clear_object (&h.session);
+  /* After the session: its pipeline, and so the probe, are gone. */
+  g_clear_pointer (&h.frame_log, fclose);
   if (h.server != NULL)
     {
       g_signal_handlers_disconnect_by_data (h.server, &h);

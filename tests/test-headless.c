@@ -5,8 +5,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 typedef struct {
@@ -190,16 +193,51 @@ start_server (Proc **server)
   return g_strdup_printf ("http://127.0.0.1:%" G_GINT64_FORMAT, json_object_get_int_member (hosting, "port"));
 }
 
+/* One "T_US WIDTH HEIGHT" line per frame, from the first frame on, in order. */
+static void
+check_frame_log (const char *path,
+                 gint64      first_frame_ms)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gint64 previous = 0;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++, n++)
+    {
+      gint64 t_us;
+      int width, height;
+
+      g_assert_cmpint (sscanf (lines[i], "%" G_GINT64_FORMAT " %d %d", &t_us, &width, &height), ==, 3);
+      g_assert_cmpint (width, ==, 1280);
+      g_assert_cmpint (height, ==, 720);
+      g_assert_cmpint (t_us, >=, previous);
+      if (i == 0)
+        g_assert_cmpint (ABS (t_us / 1000 - first_frame_ms), <=, 100);
+      previous = t_us;
+    }
+  /* frames_flow() saw a stats tick with frames: at least a second of video
+   * (10 frames leaves room for a slow, sanitized build). */
+  g_assert_cmpuint (n, >=, 10);
+}
+
 static void
 test_call (void)
 {
   Proc *server = NULL, *viewer = NULL, *caller = NULL;
   g_autofree char *url = start_server (&server);
+  g_autofree char *dir = g_dir_make_tmp ("peercam-headless-XXXXXX", NULL);
+  g_autofree char *frame_log = g_build_filename (dir, "frames.log", NULL);
   JsonObject *event;
   guint mark;
 
+  /* The viewer also logs each frame (tools/bench network reads it). */
+  g_setenv ("PEERCAM_FRAME_LOG", frame_log, TRUE);
   viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "t1",
                        "--ice-address", "127.0.0.1", "--events", NULL);
+  g_unsetenv ("PEERCAM_FRAME_LOG");
   g_assert_nonnull (wait_event (viewer, "joined", 0, 10000));
 
   caller = proc_spawn ("caller", "--headless", "--caller", "--server", url, "--room", "t1",
@@ -217,6 +255,7 @@ test_call (void)
 
   /* Stats come every 2 s; frames are flowing. */
   g_assert_true (frames_flow (viewer));
+  check_frame_log (frame_log, json_object_get_int_member (event, "t_ms"));
 
   /* The server dies mid-call: the media keeps flowing, as with the demo. */
   g_subprocess_send_signal (server->process, SIGTERM);
@@ -228,6 +267,27 @@ test_call (void)
   proc_free (caller);
   proc_free (viewer);
   proc_free (server);
+  g_assert_cmpint (g_unlink (frame_log), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* A frame log that cannot be written is an error, not silence. */
+static void
+test_frame_log_unwritable (void)
+{
+  Proc *viewer;
+  JsonObject *event;
+
+  g_setenv ("PEERCAM_FRAME_LOG", "/nonexistent-dir/frames.log", TRUE);
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", "http://127.0.0.1:1",
+                       "--events", NULL);
+  g_unsetenv ("PEERCAM_FRAME_LOG");
+  event = wait_event (viewer, "error", 0, 10000);
+  g_assert_nonnull (event);
+  g_assert_nonnull (strstr (json_object_get_string_member (event, "message"), "/nonexistent-dir/frames.log"));
+  g_assert_true (g_subprocess_wait (viewer->process, NULL, NULL));
+  g_assert_cmpint (g_subprocess_get_exit_status (viewer->process), ==, 1);
+  proc_free (viewer);
 }
 
 static void
@@ -462,6 +522,7 @@ main (int   argc,
 
   g_test_add_func ("/headless/sigterm-clean", test_sigterm_clean);
   g_test_add_func ("/headless/unreachable-server", test_unreachable_server);
+  g_test_add_func ("/headless/frame-log-unwritable", test_frame_log_unwritable);
   g_test_add_func ("/headless/call", test_call);
   g_test_add_func ("/headless/peer-killed", test_peer_killed);
   g_test_add_func ("/headless/sigterm-one-bye", test_sigterm_one_bye);

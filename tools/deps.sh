@@ -16,6 +16,10 @@ PEERCAM_TEST_DEPS="
   chromium iproute2
   python3-aiortc python3-av python3-socketio python3-aiohttp firefox-esr
 "
+# tools/bench network: gst-launch-1.0 and timeoverlay make Chromium's camera file.
+PEERCAM_BENCH_DEPS="
+  gstreamer1.0-tools gstreamer1.0-x
+"
 
 peercam_install_deps () {
   missing=""
