@@ -52,6 +52,13 @@ peercam_join_dialog_response (AdwMessageDialog *dialog,
 {
   PeercamJoinDialog *self = PEERCAM_JOIN_DIALOG (dialog);
 
+  /* libadwaita 1.2's AdwPasswordEntryRow follows its text's focus with a
+   * handler that outlives the row: when the dialog closes and is disposed
+   * with the focus still there (Enter in the token field), that handler
+   * casts a finalized row to GtkEditable and the app dies. Drop the focus
+   * while every row is still alive. */
+  gtk_window_set_focus (GTK_WINDOW (self), NULL);
+
   if (g_str_equal (response, "join"))
     {
       const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_row));

@@ -1,0 +1,117 @@
+/* test-gui-newcomer.c — the desktop app as a newcomer meets it (issue 14):
+ * each test drives the real widgets through what a user does and checks what
+ * the user sees.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "peercam-application.h"
+#include "peercam-caller-window.h"
+#include "peercam-host-window.h"
+#include "peercam-join-dialog.h"
+#include "peercam-viewer-window.h"
+#include "peercam-test-util.h"
+
+static PeercamApplication *app;
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return GTK_WINDOW (window);
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+no_join_dialog (gpointer data)
+{
+  return find_toplevel (PEERCAM_TYPE_JOIN_DIALOG) == NULL;
+}
+
+/* Bug 1: Enter in the Access Token field joins, and does not crash. */
+static void
+test_join_dialog_enter_in_token (void)
+{
+  GtkWindow *viewer = peercam_application_new_viewer_window (app);
+  PeercamSession *session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
+  GtkWindow *dialog;
+  GtkWidget *token_row, *text;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.join", NULL));
+  dialog = find_toplevel (PEERCAM_TYPE_JOIN_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, dialog, 5000));
+
+  gtk_editable_set_text (GTK_EDITABLE (peercam_test_template_child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "server_row")),
+                         "http://127.0.0.1:1");
+  token_row = peercam_test_template_child (GTK_WIDGET (dialog), PEERCAM_TYPE_JOIN_DIALOG, "token_row");
+  gtk_editable_set_text (GTK_EDITABLE (token_row), "secret");
+  text = find_descendant (token_row, GTK_TYPE_TEXT);
+  g_assert_nonnull (text);
+  gtk_widget_grab_focus (text);
+  /* What Enter does in a GtkText. */
+  g_signal_emit_by_name (text, "activate");
+
+  g_assert_true (peercam_test_wait_until (no_join_dialog, NULL, 5000));
+  g_assert_nonnull (peercam_session_get_client (session));
+  g_assert_cmpstr (peercam_signaling_client_get_token (peercam_session_get_client (session)), ==, "secret");
+
+  g_settings_reset (peercam_application_get_settings (app), "server-url");
+  g_settings_reset (peercam_application_get_settings (app), "room");
+  gtk_window_destroy (viewer);
+  peercam_test_spin (100);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *localedir = NULL;
+  int ret;
+
+  setlocale (LC_ALL, "");
+  localedir = g_build_filename (g_getenv ("PEERCAM_BUILD_ROOT"), "po", NULL);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  app = peercam_test_app_new ();
+
+  g_test_add_func ("/newcomer/join-dialog-enter-in-token", test_join_dialog_enter_in_token);
+
+  ret = g_test_run ();
+
+  g_clear_pointer (&app, peercam_test_app_free);
+  return ret;
+}
