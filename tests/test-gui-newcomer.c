@@ -91,6 +91,68 @@ test_join_dialog_enter_in_token (void)
   peercam_test_spin (100);
 }
 
+/* The menu entry whose label (translated, as the popover shows it: without
+ * the mnemonic's underscore) is @label. */
+static GtkWidget *
+find_menu_item (GtkWidget  *widget,
+                const char *label)
+{
+  GType model_button = g_type_from_name ("GtkModelButton");
+
+  if (model_button != 0 && G_TYPE_CHECK_INSTANCE_TYPE (widget, model_button))
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(GString) wanted = g_string_new (label);
+
+      g_string_replace (wanted, "_", "", 0);
+      g_object_get (widget, "text", &text, NULL);
+      if (g_strcmp0 (text, wanted->str) == 0)
+        return widget;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_menu_item (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Bug 2: "Join a Room…" in the primary menu can be chosen. */
+static void
+check_join_menu_item (GtkWindow *window,
+                      GType      type)
+{
+  GtkMenuButton *menu_button = GTK_MENU_BUTTON (peercam_test_template_child (window, type, "menu_button"));
+  GtkWidget *item;
+
+  gtk_menu_button_popup (menu_button);
+  peercam_test_spin (200);
+  item = find_menu_item (GTK_WIDGET (gtk_menu_button_get_popover (menu_button)), _("_Join a Room…"));
+  g_assert_nonnull (item);
+  g_assert_true (gtk_widget_get_sensitive (item));
+  gtk_widget_activate (item);
+  peercam_test_spin (200);
+  g_assert_nonnull (find_toplevel (PEERCAM_TYPE_JOIN_DIALOG));
+  gtk_window_destroy (find_toplevel (PEERCAM_TYPE_JOIN_DIALOG));
+}
+
+static void
+test_join_menu_item (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  GtkWindow *viewer = peercam_application_new_viewer_window (app);
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  check_join_menu_item (caller, PEERCAM_TYPE_CALLER_WINDOW);
+  check_join_menu_item (viewer, PEERCAM_TYPE_VIEWER_WINDOW);
+  gtk_window_destroy (caller);
+  gtk_window_destroy (viewer);
+  peercam_test_spin (100);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -109,6 +171,7 @@ main (int   argc,
   app = peercam_test_app_new ();
 
   g_test_add_func ("/newcomer/join-dialog-enter-in-token", test_join_dialog_enter_in_token);
+  g_test_add_func ("/newcomer/join-menu-item", test_join_menu_item);
 
   ret = g_test_run ();
 
