@@ -76,6 +76,8 @@ peercam_application_get_server (PeercamApplication *self)
   return self->server;
 }
 
+static void join_idle_windows (PeercamApplication *self);
+
 static void
 on_server_client_joined (PeercamSignalingServer *server,
                          const char             *room,
@@ -146,6 +148,7 @@ peercam_application_start_hosting (PeercamApplication  *self,
   /* Hosting outlives every window. */
   g_application_hold (G_APPLICATION (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+  join_idle_windows (self);
 
   return TRUE;
 }
@@ -187,26 +190,13 @@ peercam_application_dup_local_url (PeercamApplication *self)
   return g_strdup_printf ("%s://127.0.0.1:%u", scheme, peercam_signaling_server_get_port (self->server));
 }
 
-/* Where a new window joins: the server named on the command line, else the
- * room this instance hosts; with neither, the window waits for Join a Room…
- * rather than failing against a server that may not exist. */
+/* web: our own certificate when hosting with --tls */
 static char *
-dup_join_url (PeercamApplication *self)
-{
-  if (self->options->server != NULL)
-    return g_strdup (self->options->server);
-  return peercam_application_dup_local_url (self);
-}
-
-/* web: --pin, else our own certificate when joining the room we host with --tls */
-static char *
-dup_join_pin (PeercamApplication *self)
+dup_hosted_pin (PeercamApplication *self)
 {
   GTlsCertificate *certificate;
 
-  if (self->options->pin != NULL)
-    return g_strdup (self->options->pin);
-  if (self->options->server != NULL || self->server == NULL)
+  if (self->server == NULL)
     return NULL;
   certificate = peercam_signaling_server_get_tls_certificate (self->server);
   return certificate ? peercam_tls_fingerprint_sha256 (certificate) : NULL;
@@ -218,6 +208,94 @@ dup_room (PeercamApplication *self)
   if (self->options->room != NULL)
     return g_strdup (self->options->room);
   return g_settings_get_string (peercam_application_get_settings (self), "room");
+}
+
+static PeercamSession *
+window_get_session (GtkWindow *window)
+{
+  if (PEERCAM_IS_CALLER_WINDOW (window))
+    return peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (window));
+  if (PEERCAM_IS_VIEWER_WINDOW (window))
+    return peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (window));
+  return NULL;
+}
+
+static void
+window_join (GtkWindow  *window,
+             const char *url,
+             const char *room,
+             const char *token,
+             const char *pin)
+{
+  if (PEERCAM_IS_CALLER_WINDOW (window))
+    peercam_caller_window_join (PEERCAM_CALLER_WINDOW (window), url, room, token, pin);
+  else if (PEERCAM_IS_VIEWER_WINDOW (window))
+    peercam_viewer_window_join (PEERCAM_VIEWER_WINDOW (window), url, room, token, pin);
+}
+
+static gboolean
+session_in_a_room (PeercamSession *session)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (session);
+
+  if (client == NULL)
+    return FALSE;
+  switch (peercam_signaling_client_get_state (client))
+    {
+    case PEERCAM_SIGNALING_STATE_DISCONNECTED:
+    case PEERCAM_SIGNALING_STATE_FAILED:
+      return FALSE;
+    default:
+      return TRUE;
+    }
+}
+
+/* The host's own windows join the room it hosts with its token and its
+ * certificate pinned, whatever the command line said. */
+static gboolean
+join_hosted_room (PeercamApplication *self,
+                  GtkWindow          *window)
+{
+  g_autofree char *url = peercam_application_dup_local_url (self);
+  g_autofree char *room = NULL;
+  g_autofree char *pin = NULL;
+
+  if (url == NULL)
+    return FALSE;
+  room = dup_room (self);
+  pin = dup_hosted_pin (self);
+  window_join (window, url, room, peercam_signaling_server_get_token (self->server), pin);
+  return TRUE;
+}
+
+/* Where a new window joins: the server named on the command line, else the
+ * room this instance hosts; with neither, the window waits for Join a Room…
+ * rather than failing against a server that may not exist. */
+static void
+join_new_window (PeercamApplication *self,
+                 GtkWindow          *window)
+{
+  if (self->options->server != NULL)
+    {
+      g_autofree char *room = dup_room (self);
+
+      window_join (window, self->options->server, room, self->options->token, self->options->pin);
+      return;
+    }
+  join_hosted_room (self, window);
+}
+
+/* Hosting started: every window that is in no room joins the hosted one. */
+static void
+join_idle_windows (PeercamApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    {
+      PeercamSession *session = window_get_session (l->data);
+
+      if (session != NULL && !session_in_a_room (session))
+        join_hosted_room (self, l->data);
+    }
 }
 
 static void
@@ -243,8 +321,6 @@ GtkWindow *
 peercam_application_new_caller_window (PeercamApplication *self)
 {
   PeercamCallerWindow *window;
-  g_autofree char *url = NULL;
-  g_autofree char *room = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
@@ -253,14 +329,7 @@ peercam_application_new_caller_window (PeercamApplication *self)
   if (self->options->source != NULL)
     peercam_caller_window_set_source (window, self->options->source);
 
-  url = dup_join_url (self);
-  room = dup_room (self);
-  if (url != NULL)
-    {
-      g_autofree char *pin = dup_join_pin (self);   /* web */
-
-      peercam_caller_window_join (window, url, room, self->options->token, pin);
-    }
+  join_new_window (self, GTK_WINDOW (window));
 
   gtk_window_present (GTK_WINDOW (window));
   return GTK_WINDOW (window);
@@ -270,22 +339,13 @@ GtkWindow *
 peercam_application_new_viewer_window (PeercamApplication *self)
 {
   PeercamViewerWindow *window;
-  g_autofree char *url = NULL;
-  g_autofree char *room = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
   window = peercam_viewer_window_new (self);
   configure_session (self, peercam_viewer_window_get_session (window));
 
-  url = dup_join_url (self);
-  room = dup_room (self);
-  if (url != NULL)
-    {
-      g_autofree char *pin = dup_join_pin (self);   /* web */
-
-      peercam_viewer_window_join (window, url, room, self->options->token, pin);
-    }
+  join_new_window (self, GTK_WINDOW (window));
 
   gtk_window_present (GTK_WINDOW (window));
   return GTK_WINDOW (window);

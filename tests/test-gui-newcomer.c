@@ -153,6 +153,106 @@ test_join_menu_item (void)
   peercam_test_spin (100);
 }
 
+static guint
+free_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  return port;
+}
+
+static gboolean
+has_host_window (gpointer data)
+{
+  GtkWindow *window = find_toplevel (PEERCAM_TYPE_HOST_WINDOW);
+
+  return window != NULL && peercam_test_is_mapped (window);
+}
+
+static gboolean
+is_hosting (gpointer data)
+{
+  return peercam_application_get_server (app) != NULL;
+}
+
+/* Host a Room… → port, token, HTTPS → Start Hosting, as a user does. */
+static GtkWindow *
+host_from_window (const char *token,
+                  gboolean    tls)
+{
+  GtkWindow *window;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "host", NULL);
+  g_assert_true (peercam_test_wait_until (has_host_window, NULL, 5000));
+  window = find_toplevel (PEERCAM_TYPE_HOST_WINDOW);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (peercam_test_template_child (window, PEERCAM_TYPE_HOST_WINDOW, "port_spin")),
+                             free_port ());
+  gtk_editable_set_text (GTK_EDITABLE (peercam_test_template_child (window, PEERCAM_TYPE_HOST_WINDOW, "token_row")),
+                         token ? token : "");
+  gtk_switch_set_active (GTK_SWITCH (peercam_test_template_child (window, PEERCAM_TYPE_HOST_WINDOW, "tls_switch")), tls);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "host.toggle", NULL));
+  g_assert_true (peercam_test_wait_until (is_hosting, NULL, 5000));
+  return window;
+}
+
+static void
+stop_hosting (GtkWindow *host_window)
+{
+  GSettings *settings = peercam_application_get_settings (app);
+
+  peercam_application_stop_hosting (app);
+  if (host_window != NULL)
+    gtk_window_destroy (host_window);
+  g_settings_reset (settings, "host-port");
+  g_settings_reset (settings, "host-token");
+  g_settings_reset (settings, "host-tls");
+  peercam_test_spin (100);
+}
+
+static gboolean
+session_joined (gpointer data)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (data);
+
+  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
+}
+
+static gboolean
+widget_sensitive (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
+/* Bug 5: a caller window opened before hosting joins the hosted room, so
+ * Call can be pressed once a viewer is there. */
+static void
+test_host_from_fresh_caller (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  PeercamSession *session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
+  GtkWindow *host, *viewer;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  g_assert_null (peercam_session_get_client (session));
+  peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
+
+  host = host_from_window (NULL, FALSE);
+  g_assert_true (peercam_test_wait_until (session_joined, session, 10000));
+  viewer = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (widget_sensitive,
+                                          peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"),
+                                          10000));
+
+  gtk_window_destroy (viewer);
+  gtk_window_destroy (caller);
+  stop_hosting (host);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -172,6 +272,7 @@ main (int   argc,
 
   g_test_add_func ("/newcomer/join-dialog-enter-in-token", test_join_dialog_enter_in_token);
   g_test_add_func ("/newcomer/join-menu-item", test_join_menu_item);
+  g_test_add_func ("/newcomer/host-from-fresh-caller", test_host_from_fresh_caller);
 
   ret = g_test_run ();
 
