@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "peercam-host-window.h"
+#include "peercam-invite.h"
 #include "peercam-network.h"
 #include "peercam-signaling-server.h"
 #include "peercam-tls.h"
@@ -157,37 +158,46 @@ peercam_host_window_update (PeercamHostWindow *self)
 
   {
     GTlsCertificate *certificate = peercam_signaling_server_get_tls_certificate (server);
+    const char *token = peercam_signaling_server_get_token (server);
     g_auto(GStrv) urls = peercam_network_get_join_urls (certificate ? "https" : "http",
                                                         peercam_signaling_server_get_port (server),
                                                         peercam_signaling_server_get_bind_address (server));
+    g_autofree char *fingerprint = certificate ? peercam_tls_fingerprint_sha256 (certificate) : NULL;
     g_autoptr(GdkTexture) qr = NULL;
 
     adw_action_row_set_subtitle (self->room_row, room);
-    if (certificate != NULL)
+    if (fingerprint != NULL)
       {
-        g_autofree char *fingerprint = peercam_tls_fingerprint_sha256 (certificate);
-
-        /* Peercam on another computer pins this (--pin, or the join dialog
-         * on first contact); browsers show it in their certificate warning. */
+        /* Browsers show it in their certificate warning; the invites carry it. */
         adw_action_row_set_subtitle (self->fingerprint_row, fingerprint);
         self->fingerprint_copy = copy_button_new (self, fingerprint);
         adw_action_row_add_suffix (self->fingerprint_row, self->fingerprint_copy);
         gtk_widget_set_visible (GTK_WIDGET (self->fingerprint_row), TRUE);
       }
+    /* One invite per address: room, token and pin included, so whoever
+     * gets it joins without typing anything else. LAN addresses come first
+     * (loopback only when there is no LAN), so the QR code holds one that
+     * a phone can reach. */
     for (guint i = 0; urls[i] != NULL; i++)
       {
+        g_autoptr(PeercamInvite) invite = peercam_invite_new (urls[i], room, token, fingerprint);
+        g_autofree char *link = peercam_invite_to_string (invite);
         GtkWidget *row = adw_action_row_new ();
 
-        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), urls[i]);
+        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), link);
         adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
         gtk_widget_add_css_class (row, "property");
-        adw_action_row_add_suffix (ADW_ACTION_ROW (row), copy_button_new (self, urls[i]));
+        gtk_widget_add_css_class (row, "invite");
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), copy_button_new (self, link));
         adw_preferences_group_add (self->join_group, row);
         g_ptr_array_add (self->url_rows, row);
-      }
 
-    if (urls[0] != NULL && (qr = make_qr_texture (urls[0])) != NULL)
-      gtk_picture_set_paintable (self->qr_picture, GDK_PAINTABLE (qr));
+        if (i == 0 && (qr = make_qr_texture (link)) != NULL)
+          {
+            gtk_picture_set_paintable (self->qr_picture, GDK_PAINTABLE (qr));
+            g_object_set_data_full (G_OBJECT (self->qr_picture), "peercam-qr-text", g_strdup (link), g_free);
+          }
+      }
   }
 }
 

@@ -50,6 +50,35 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+/* Saves @window as the user sees it, light and dark, as
+ * NAME-LANG-light.png and NAME-LANG-dark.png under build/tests/screenshots/. */
+static void
+shoot (GtkWindow  *window,
+       const char *name)
+{
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  const char *lang = g_getenv ("LANGUAGE");
+  static const struct { AdwColorScheme scheme; const char *suffix; } schemes[] = {
+    { ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+    { ADW_COLOR_SCHEME_FORCE_DARK, "dark" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s-%s-%s.png", name, lang && *lang ? lang : "en", schemes[i].suffix);
+      g_autofree char *path = NULL;
+      g_autoptr(GdkTexture) texture = NULL;
+
+      adw_style_manager_set_color_scheme (style, schemes[i].scheme);
+      peercam_test_spin (250);
+      path = peercam_test_save_screenshot (GTK_WIDGET (window), file);
+      texture = gdk_texture_new_from_filename (path, NULL);
+      g_assert_nonnull (texture);
+      g_assert_false (peercam_test_texture_is_blank (texture));
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
 static gboolean
 no_join_dialog (gpointer data)
 {
@@ -253,6 +282,49 @@ test_host_from_fresh_caller (void)
   stop_hosting (host);
 }
 
+static gboolean
+any_row_contains (GtkWidget  *widget,
+                  const char *needle)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget) &&
+      strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), needle) != NULL)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (any_row_contains (child, needle))
+      return TRUE;
+  return FALSE;
+}
+
+/* Bug 3: with a token, the host's own windows (opened before and after)
+ * join; the invites and the QR code carry the token. */
+static void
+test_host_with_token (void)
+{
+  GtkWindow *old_viewer = peercam_application_new_viewer_window (app);
+  GtkWindow *host, *caller;
+  GtkWidget *join_group, *qr;
+  const char *qr_text;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, old_viewer, 5000));
+  host = host_from_window ("s3cret", FALSE);
+  caller = peercam_application_new_caller_window (app);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (old_viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+
+  join_group = peercam_test_template_child (host, PEERCAM_TYPE_HOST_WINDOW, "join_group");
+  g_assert_true (any_row_contains (join_group, "#token=s3cret"));
+  g_assert_true (any_row_contains (join_group, "?room=room"));
+  qr = peercam_test_template_child (host, PEERCAM_TYPE_HOST_WINDOW, "qr_picture");
+  qr_text = g_object_get_data (G_OBJECT (qr), "peercam-qr-text");
+  g_assert_nonnull (qr_text);
+  g_assert_nonnull (strstr (qr_text, "#token=s3cret"));
+  shoot (host, "host-token");
+
+  gtk_window_destroy (caller);
+  gtk_window_destroy (old_viewer);
+  stop_hosting (host);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -273,6 +345,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/join-dialog-enter-in-token", test_join_dialog_enter_in_token);
   g_test_add_func ("/newcomer/join-menu-item", test_join_menu_item);
   g_test_add_func ("/newcomer/host-from-fresh-caller", test_host_from_fresh_caller);
+  g_test_add_func ("/newcomer/host-with-token", test_host_with_token);
 
   ret = g_test_run ();
 

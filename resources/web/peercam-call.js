@@ -6,12 +6,15 @@
 // The page always shows its signaling server, and the caller page asks
 // before it sends a camera through a server other than its own: a crafted
 // link must not hand a visitor's camera to a stranger's server unnoticed.
+// An invite link carries the token in the fragment (#token=…&pin=…), which
+// the browser never sends to a server; it is read from there too.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
 
 (function () {
   const params = new URLSearchParams(window.location.search);
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
   const role = document.body.dataset.role;            // 'caller' or 'viewer'
   const room = params.get('room') || 'room';
   const statusLabel = document.getElementById('status');
@@ -229,7 +232,7 @@
   function connect () {
     socket = new window.PeercamSocket(server.foreign ? server.origin : '', {
       transport: params.get('transport') === 'polling' ? 'polling' : 'websocket',
-      token: params.get('token'),
+      token: params.get('token') || fragment.get('token'),
     });
     socket.on('connect', () => {
       retryMs = 1000;
