@@ -94,7 +94,11 @@ peercam_caller_window_update (PeercamCallerWindow *self)
                      state == PEERCAM_CALL_STATE_CONNECTING ||
                      state == PEERCAM_CALL_STATE_CONNECTED;
   gboolean has_video = state != PEERCAM_CALL_STATE_IDLE && state != PEERCAM_CALL_STATE_FAILED;
-  gboolean can_call = has_video && !in_call && joined;
+  gboolean peer = peercam_session_get_peer_present (self->session);
+  /* A call needs someone to answer: an offer into an empty room would say
+   * "Calling…" forever. */
+  gboolean can_call = has_video && !in_call && joined && peer;
+  const char *call_tooltip;
   g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
   const char *call_text = call_state_text (state);
   g_autofree char *subtitle = NULL;
@@ -105,9 +109,25 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.call", can_call);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.hang-up", in_call);
   gtk_widget_set_sensitive (GTK_WIDGET (self->source_dropdown), !in_call);
+  /* Hang Up exists only while there is a call to hang up; Call makes way. */
+  gtk_widget_set_visible (GTK_WIDGET (self->hang_up_button), in_call);
+  gtk_widget_set_visible (GTK_WIDGET (self->call_button), !in_call);
+
+  /* A disabled Call says what it waits for. */
+  if (in_call)
+    call_tooltip = NULL;
+  else if (!has_video)
+    call_tooltip = _("Get local video first");
+  else if (!joined)
+    call_tooltip = _("Join or host a room first");
+  else if (!peer)
+    call_tooltip = _("Waiting for a viewer to join");
+  else
+    call_tooltip = _("Call the viewer in this room");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->call_button), call_tooltip);
 
   /* Highlight Call once a viewer is waiting, as the demo's `call` event means. */
-  if (can_call && peercam_session_get_peer_present (self->session))
+  if (can_call)
     gtk_widget_add_css_class (GTK_WIDGET (self->call_button), "suggested-action");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->call_button), "suggested-action");

@@ -325,6 +325,60 @@ test_host_with_token (void)
   stop_hosting (host);
 }
 
+static gboolean
+peer_present (gpointer data)
+{
+  return peercam_session_get_peer_present (data);
+}
+
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+/* Bug 8: Call waits for a viewer and says so; Hang Up only in a call. */
+static void
+test_call_controls (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *caller, *viewer;
+  GtkWidget *call, *hang_up;
+  PeercamSession *session;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  caller = peercam_application_new_caller_window (app);
+  session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
+  call = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button");
+  hang_up = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button");
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
+  g_assert_true (peercam_test_wait_until (session_joined, session, 10000));
+  peercam_test_spin (300);
+
+  /* Alone in the room: nobody to call. */
+  g_assert_false (gtk_widget_get_sensitive (call));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (call), ==, _("Waiting for a viewer to join"));
+  g_assert_false (gtk_widget_get_visible (hang_up));
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL) &&
+                  peercam_call_engine_get_state (peercam_session_get_engine (session)) == PEERCAM_CALL_STATE_CALLING);
+  shoot (caller, "caller-alone");
+
+  viewer = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (peer_present, session, 10000));
+  g_assert_true (peercam_test_wait_until (widget_sensitive, call, 5000));
+  g_assert_false (gtk_widget_get_visible (hang_up));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
+  g_assert_true (peercam_test_wait_until (widget_visible, hang_up, 5000));
+  g_assert_true (gtk_widget_get_sensitive (hang_up));
+
+  gtk_window_destroy (viewer);
+  gtk_window_destroy (caller);
+  peercam_test_spin (200);
+  stop_hosting (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -346,6 +400,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/join-menu-item", test_join_menu_item);
   g_test_add_func ("/newcomer/host-from-fresh-caller", test_host_from_fresh_caller);
   g_test_add_func ("/newcomer/host-with-token", test_host_with_token);
+  g_test_add_func ("/newcomer/call-controls", test_call_controls);
 
   ret = g_test_run ();
 
