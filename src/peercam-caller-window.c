@@ -18,6 +18,7 @@ struct _PeercamCallerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  PeercamRoomProblem    *problem;
   PeercamVideoPaintable *preview;
 
   /* The source drop-down: the cameras, "No Camera Found" while there are
@@ -40,6 +41,12 @@ struct _PeercamCallerWindow
   GtkLabel              *stats_label;
   GtkDropDown           *source_dropdown;
   AdwToastOverlay       *toast_overlay;
+  AdwStatusPage         *problem_page;
+  GtkLabel              *problem_details;
+  GtkWidget             *retry_button;
+  GtkWidget             *stop_button;
+  GtkWidget             *join_other_button;
+  GtkWidget             *trust_button;
   GtkStack              *video_stack;
   AdwStatusPage         *empty_page;
   GtkPicture            *preview_picture;
@@ -102,6 +109,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
   const char *call_text = call_state_text (state);
   g_autofree char *subtitle = NULL;
+  PeercamProblem problem;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.get-local-video",
                                  !has_video && self->portal_cancellable == NULL &&
@@ -132,7 +140,18 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->call_button), "suggested-action");
 
-  gtk_stack_set_visible_child_name (self->video_stack, has_video ? "preview" : "empty");
+  /* Out of the room: the page says why and what to do, over the preview. */
+  if (self->problem != NULL && _peercam_room_problem_describe (self->problem, &problem))
+    {
+      _peercam_problem_apply (&problem, self->problem_page, self->problem_details,
+                              self->retry_button, self->stop_button, self->trust_button);
+      gtk_stack_set_visible_child_name (self->video_stack, "problem");
+      g_free (signaling);
+      signaling = g_strdup (problem.subtitle);
+      _peercam_problem_clear (&problem);
+    }
+  else
+    gtk_stack_set_visible_child_name (self->video_stack, has_video ? "preview" : "empty");
 
   if (call_text != NULL)
     subtitle = g_strdup_printf ("%s · %s", signaling, call_text);
@@ -244,7 +263,7 @@ show_source_error (PeercamCallerWindow *self,
                                        _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
       toast = adw_toast_new (_("Camera access was denied"));
       adw_toast_set_button_label (toast, _("_Retry"));
-      adw_toast_set_timeout (toast, 0);
+      adw_toast_set_timeout (toast, 10);
       g_signal_connect_object (toast, "button-clicked", G_CALLBACK (retry_camera_access), self, G_CONNECT_SWAPPED);
       adw_toast_overlay_add_toast (self->toast_overlay, toast);
       return;
@@ -258,7 +277,7 @@ show_source_error (PeercamCallerWindow *self,
 
   toast = adw_toast_new (_("No camera found"));
   adw_toast_set_button_label (toast, _("Use _Test Pattern"));
-  adw_toast_set_timeout (toast, 0);
+  adw_toast_set_timeout (toast, 10);
   g_signal_connect_object (toast, "button-clicked", G_CALLBACK (use_test_pattern), self, G_CONNECT_SWAPPED);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
@@ -378,6 +397,30 @@ hang_up_action (GtkWidget  *widget,
 }
 
 static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  _peercam_room_problem_retry (PEERCAM_CALLER_WINDOW (widget)->problem);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  _peercam_room_problem_stop (PEERCAM_CALLER_WINDOW (widget)->problem);
+}
+
+static void
+trust_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  _peercam_room_problem_trust (PEERCAM_CALLER_WINDOW (widget)->problem);
+}
+
+static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
@@ -394,7 +437,8 @@ on_session_event (PeercamCallerWindow *self,
 {
   JsonObject *object = json_node_get_object (details);
 
-  if (g_str_equal (name, "error"))
+  /* What keeps the window out of its room shows on the page instead. */
+  if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
     _peercam_window_show_error (self->toast_overlay,
                                 json_object_get_string_member_with_default (object, "message", ""));
   else if (g_str_equal (name, "stats"))
@@ -491,6 +535,7 @@ peercam_caller_window_dispose (GObject *object)
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (object);
 
   g_cancellable_cancel (self->portal_cancellable);
+  g_clear_pointer (&self->problem, _peercam_room_problem_free);
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
@@ -530,6 +575,12 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_label);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, source_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, problem_page);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, problem_details);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, join_other_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, video_stack);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, preview_picture);
@@ -541,6 +592,9 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "caller.call", NULL, call_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
+  gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "room.trust", NULL, trust_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "caller.get-local-video", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "caller.call", NULL);
@@ -596,6 +650,8 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
   _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
                                     G_CALLBACK (peercam_caller_window_update));
+  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
+                                             G_CALLBACK (peercam_caller_window_update));
   g_signal_connect_object (self->session, "notify::peer-present",
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (engine, "notify::state",

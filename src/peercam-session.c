@@ -22,6 +22,7 @@ struct _PeercamSession
   PeercamSignalingClient *client;
   char                   *room;
   char                   *server_url;
+  GError                 *join_error;   /* what keeps us out of the room */
 
   guint                   peer_present : 1;
   guint                   auto_call : 1;
@@ -41,6 +42,7 @@ enum {
   PROP_SERVER_URL,
   PROP_PEER_PRESENT,
   PROP_AUTO_CALL,
+  PROP_JOIN_ERROR,
   N_PROPS
 };
 
@@ -89,6 +91,17 @@ set_peer_present (PeercamSession *self,
 }
 
 static void
+set_join_error (PeercamSession *self,
+                const GError   *error)
+{
+  if (self->join_error == NULL && error == NULL)
+    return;
+  g_clear_error (&self->join_error);
+  self->join_error = error ? g_error_copy (error) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOIN_ERROR]);
+}
+
+static void
 maybe_auto_call (PeercamSession *self)
 {
   g_autoptr(GError) error = NULL;
@@ -119,6 +132,7 @@ emit_joined (PeercamSession *self,
   json_object_set_string_member (object, "room", room);
   json_object_set_string_member (object, "id", id);
   json_object_set_boolean_member (object, "first", first);
+  set_join_error (self, NULL);
   emit_event (self, "joined", object);
 }
 
@@ -167,7 +181,10 @@ on_client_full (PeercamSession *self,
                 const char     *room)
 {
   g_autofree char *message = g_strdup_printf (_("Room “%s” is full"), room);
+  g_autoptr(GError) error = g_error_new_literal (PEERCAM_SIGNALING_CLIENT_ERROR,
+                                                 PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL, message);
 
+  set_join_error (self, error);
   emit_error (self, message);
 }
 
@@ -224,6 +241,9 @@ static void
 on_client_error (PeercamSession *self,
                  GError         *error)
 {
+  /* Reported with the state it leaves: reconnecting or failed. */
+  if (peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
+    set_join_error (self, error);
   emit_error (self, error->message);
 }
 
@@ -344,6 +364,7 @@ peercam_session_finalize (GObject *object)
 
   g_clear_pointer (&self->room, g_free);
   g_clear_pointer (&self->server_url, g_free);
+  g_clear_error (&self->join_error);
 
   G_OBJECT_CLASS (peercam_session_parent_class)->finalize (object);
 }
@@ -395,6 +416,9 @@ peercam_session_get_property (GObject    *object,
       break;
     case PROP_AUTO_CALL:
       g_value_set_boolean (value, self->auto_call);
+      break;
+    case PROP_JOIN_ERROR:
+      g_value_set_boxed (value, self->join_error);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -457,6 +481,11 @@ peercam_session_class_init (PeercamSessionClass *klass)
   properties[PROP_AUTO_CALL] =
     g_param_spec_boolean ("auto-call", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Why the session is not in its room (full, refused token, unreachable
+   * server, untrusted certificate), or NULL; cleared on joining. */
+  properties[PROP_JOIN_ERROR] =
+    g_param_spec_boxed ("join-error", NULL, NULL, G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -519,6 +548,14 @@ peercam_session_get_peer_present (PeercamSession *self)
 {
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
   return self->peer_present;
+}
+
+const GError *
+peercam_session_get_join_error (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+
+  return self->join_error;
 }
 
 gboolean
@@ -585,6 +622,7 @@ peercam_session_join (PeercamSession  *self,
     }
 
   self->client = g_steal_pointer (&client);
+  set_join_error (self, NULL);
   g_free (self->room);
   self->room = g_strdup (room);
   g_free (self->server_url);
@@ -610,6 +648,7 @@ peercam_session_leave (PeercamSession *self)
   disconnect_client (self);
   self->leaving = FALSE;
   set_peer_present (self, FALSE);
+  set_join_error (self, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
 }
 

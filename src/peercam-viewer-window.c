@@ -16,6 +16,7 @@ struct _PeercamViewerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  PeercamRoomProblem    *problem;
   PeercamVideoPaintable *remote;
   gboolean               showing_video;
 
@@ -24,6 +25,12 @@ struct _PeercamViewerWindow
   GtkMenuButton         *menu_button;
   GtkButton             *fullscreen_button;
   AdwToastOverlay       *toast_overlay;
+  AdwStatusPage         *problem_page;
+  GtkLabel              *problem_details;
+  GtkWidget             *retry_button;
+  GtkWidget             *stop_button;
+  GtkWidget             *join_other_button;
+  GtkWidget             *trust_button;
   GtkStack              *video_stack;
   AdwStatusPage         *waiting_page;
   GtkPicture            *remote_picture;
@@ -40,6 +47,7 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
   g_autofree char *description = NULL;
   const char *call_text = NULL;
   g_autofree char *subtitle = NULL;
+  PeercamProblem problem;
 
   switch (state)
     {
@@ -60,7 +68,17 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
       self->showing_video = FALSE;
       peercam_video_paintable_clear (self->remote);
     }
-  gtk_stack_set_visible_child_name (self->video_stack, self->showing_video ? "video" : "waiting");
+  if (self->problem != NULL && _peercam_room_problem_describe (self->problem, &problem))
+    {
+      _peercam_problem_apply (&problem, self->problem_page, self->problem_details,
+                              self->retry_button, self->stop_button, self->trust_button);
+      gtk_stack_set_visible_child_name (self->video_stack, "problem");
+      g_free (signaling);
+      signaling = g_strdup (problem.subtitle);
+      _peercam_problem_clear (&problem);
+    }
+  else
+    gtk_stack_set_visible_child_name (self->video_stack, self->showing_video ? "video" : "waiting");
 
   if (peercam_session_get_client (self->session) == NULL)
     description = g_strdup (_("Join a room from the main menu, or host one"));
@@ -86,6 +104,30 @@ fullscreen_action (GtkWidget  *widget,
 }
 
 static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  _peercam_room_problem_retry (PEERCAM_VIEWER_WINDOW (widget)->problem);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  _peercam_room_problem_stop (PEERCAM_VIEWER_WINDOW (widget)->problem);
+}
+
+static void
+trust_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  _peercam_room_problem_trust (PEERCAM_VIEWER_WINDOW (widget)->problem);
+}
+
+static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
@@ -102,7 +144,8 @@ on_session_event (PeercamViewerWindow *self,
 {
   JsonObject *object = json_node_get_object (details);
 
-  if (g_str_equal (name, "error"))
+  /* What keeps the window out of its room shows on the page instead. */
+  if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
     {
       _peercam_window_show_error (self->toast_overlay,
                                   json_object_get_string_member_with_default (object, "message", ""));
@@ -158,6 +201,7 @@ peercam_viewer_window_dispose (GObject *object)
 {
   PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (object);
 
+  g_clear_pointer (&self->problem, _peercam_room_problem_free);
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
@@ -185,12 +229,21 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, problem_page);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, problem_details);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, join_other_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, video_stack);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, waiting_page);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, remote_picture);
 
   gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
+  gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "room.trust", NULL, trust_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "viewer.fullscreen", NULL);
 }
@@ -221,6 +274,8 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
   _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
                                     G_CALLBACK (peercam_viewer_window_update));
+  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
+                                             G_CALLBACK (peercam_viewer_window_update));
   g_signal_connect_object (engine, "notify::state", G_CALLBACK (on_engine_state), self, G_CONNECT_SWAPPED);
 }
 

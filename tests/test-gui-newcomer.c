@@ -379,6 +379,143 @@ test_call_controls (void)
   stop_hosting (NULL);
 }
 
+static const char *
+visible_page (GtkWindow *window)
+{
+  GType type = G_OBJECT_TYPE (window);
+
+  return gtk_stack_get_visible_child_name (GTK_STACK (peercam_test_template_child (window, type, "video_stack")));
+}
+
+static gboolean
+shows_problem (gpointer data)
+{
+  return g_strcmp0 (visible_page (data), "problem") == 0;
+}
+
+static const char *
+problem_title (GtkWindow *window)
+{
+  return adw_status_page_get_title (ADW_STATUS_PAGE (peercam_test_template_child (window, G_OBJECT_TYPE (window), "problem_page")));
+}
+
+static const char *
+subtitle (GtkWindow *window)
+{
+  return adw_window_title_get_subtitle (ADW_WINDOW_TITLE (peercam_test_template_child (window, G_OBJECT_TYPE (window), "window_title")));
+}
+
+static gboolean
+button_visible (GtkWindow  *window,
+                const char *name)
+{
+  return gtk_widget_get_visible (peercam_test_template_child (window, G_OBJECT_TYPE (window), name));
+}
+
+static void
+join_from_dialog (GtkWindow  *window,
+                  const char *link,
+                  const char *token)
+{
+  GtkWindow *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "room.join", NULL));
+  dialog = find_toplevel (PEERCAM_TYPE_JOIN_DIALOG);
+  g_assert_nonnull (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (peercam_test_template_child (dialog, PEERCAM_TYPE_JOIN_DIALOG, "server_row")), link);
+  if (token != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (peercam_test_template_child (dialog, PEERCAM_TYPE_JOIN_DIALOG, "token_row")), token);
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "join"));
+  /* As the default response (Enter) does: respond, then close. */
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "join");
+  gtk_window_close (dialog);
+  g_assert_true (peercam_test_wait_until (no_join_dialog, NULL, 5000));
+}
+
+/* Bug 6: a full room says so on the page, not "Waiting for a Call". */
+static void
+test_room_full (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *viewer, *caller, *third;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  viewer = peercam_application_new_viewer_window (app);
+  caller = peercam_application_new_caller_window (app);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+
+  third = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (shows_problem, third, 10000));
+  g_assert_cmpstr (problem_title (third), ==, _("The Room Is Full"));
+  g_assert_cmpstr (subtitle (third), ==, _("Room is full"));
+  g_assert_true (button_visible (third, "retry_button"));
+  g_assert_true (button_visible (third, "join_other_button"));
+  shoot (third, "viewer-room-full");
+
+  gtk_window_destroy (caller);
+  /* Someone left: Try Again gets in. */
+  peercam_test_spin (300);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (third), "room.retry", NULL));
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (third)), 10000));
+  g_assert_cmpstr (visible_page (third), ==, "waiting");
+
+  gtk_window_destroy (third);
+  gtk_window_destroy (viewer);
+  stop_hosting (NULL);
+}
+
+/* Bug 6: a refused token replaces the page, with what to do. */
+static void
+test_wrong_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *viewer;
+  g_autofree char *url = NULL;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, "right", FALSE, &error));
+  url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (peercam_application_get_server (app)));
+  /* The window opened while hosting is in the room: leave it, join as a stranger would. */
+  viewer = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  join_from_dialog (viewer, url, "wrong");
+  g_assert_true (peercam_test_wait_until (shows_problem, viewer, 10000));
+  g_assert_cmpstr (problem_title (viewer), ==, _("Wrong Access Token"));
+  g_assert_true (button_visible (viewer, "join_other_button"));
+  shoot (viewer, "viewer-wrong-token");
+
+  gtk_window_destroy (viewer);
+  g_settings_reset (peercam_application_get_settings (app), "server-url");
+  stop_hosting (NULL);
+}
+
+/* Bug 6: an unreachable server says so in plain words, and Stop stops. */
+static void
+test_unreachable (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  PeercamSession *session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
+  const char *description;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  join_from_dialog (caller, "http://127.0.0.1:1", NULL);
+  g_assert_true (peercam_test_wait_until (shows_problem, caller, 10000));
+  g_assert_cmpstr (problem_title (caller), ==, _("Cannot Reach the Host"));
+  description = adw_status_page_get_description (ADW_STATUS_PAGE (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "problem_page")));
+  g_assert_null (strstr (description, "refused"));
+  g_assert_null (strstr (description, "code"));
+  g_assert_true (button_visible (caller, "stop_button"));
+  shoot (caller, "caller-unreachable");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "room.stop", NULL));
+  g_assert_null (peercam_session_get_client (session));
+  g_assert_cmpstr (visible_page (caller), !=, "problem");
+  g_assert_cmpstr (subtitle (caller), ==, _("Not in a room"));
+
+  gtk_window_destroy (caller);
+  g_settings_reset (peercam_application_get_settings (app), "server-url");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -401,6 +538,9 @@ main (int   argc,
   g_test_add_func ("/newcomer/host-from-fresh-caller", test_host_from_fresh_caller);
   g_test_add_func ("/newcomer/host-with-token", test_host_with_token);
   g_test_add_func ("/newcomer/call-controls", test_call_controls);
+  g_test_add_func ("/newcomer/room-full", test_room_full);
+  g_test_add_func ("/newcomer/wrong-token", test_wrong_token);
+  g_test_add_func ("/newcomer/unreachable", test_unreachable);
 
   ret = g_test_run ();
 
