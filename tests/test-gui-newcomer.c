@@ -516,6 +516,54 @@ test_unreachable (void)
   g_settings_reset (peercam_application_get_settings (app), "server-url");
 }
 
+/* Bug 7: a toast over video is readable: it has its own opaque background,
+ * and its text differs from it. */
+static void
+test_toast_over_video (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  GtkWidget *overlay = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
+  GtkWidget *toast;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  int width, height;
+  double min_luma = 1, max_luma = 0, sum = 0;
+  guint n = 0;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "ball");  /* mostly black */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
+  peercam_caller_window_show_error (PEERCAM_CALLER_WINDOW (caller), "A viewer joined the room");
+  peercam_test_spin (800);
+  shoot (caller, "caller-toast");
+
+  toast = find_descendant (overlay, g_type_from_name ("AdwToastWidget"));
+  g_assert_nonnull (toast);
+  texture = peercam_test_render_widget (toast);
+  width = gdk_texture_get_width (texture);
+  height = gdk_texture_get_height (texture);
+  pixels = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+  for (int y = 0; y < height; y++)
+    for (int x = height; x < width - height; x++)   /* off the rounded ends */
+      {
+        const guchar *p = pixels + ((gsize) y * width + x) * 4;
+        /* Cairo-format ARGB32, premultiplied: a transparent pixel is 0. */
+        double alpha = p[3] / 255.0;
+        double luma = (0.2126 * p[2] + 0.7152 * p[1] + 0.0722 * p[0]) / 255.0;
+
+        g_assert_cmpfloat (alpha, >, 0.9);
+        min_luma = MIN (min_luma, luma);
+        max_luma = MAX (max_luma, luma);
+        sum += luma;
+        n++;
+      }
+  g_test_message ("toast luma %.2f–%.2f, mean %.2f", min_luma, max_luma, sum / n);
+  g_assert_cmpfloat (max_luma - min_luma, >, 0.5);
+
+  gtk_window_destroy (caller);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -541,6 +589,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/room-full", test_room_full);
   g_test_add_func ("/newcomer/wrong-token", test_wrong_token);
   g_test_add_func ("/newcomer/unreachable", test_unreachable);
+  g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
 
   ret = g_test_run ();
 
