@@ -38,7 +38,13 @@ struct _PeercamCallerWindow
   AdwWindowTitle        *window_title;
   GtkMenuButton         *menu_button;
   GtkMenuButton         *stats_button;
+  GtkPopover            *stats_popover;
   GtkLabel              *stats_label;
+  GtkWidget             *stats_grid;
+  GtkLabel              *stats_resolution;
+  GtkLabel              *stats_fps;
+  GtkLabel              *stats_bitrate;
+  GtkLabel              *stats_rtt;
   GtkDropDown           *source_dropdown;
   AdwToastOverlay       *toast_overlay;
   AdwStatusPage         *problem_page;
@@ -160,7 +166,10 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   adw_window_title_set_subtitle (self->window_title, subtitle);
 
   if (!in_call)
-    gtk_label_set_label (self->stats_label, _("No call"));
+    {
+      gtk_widget_set_visible (self->stats_grid, FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->stats_label), TRUE);
+    }
 }
 
 static guint
@@ -443,9 +452,15 @@ on_session_event (PeercamCallerWindow *self,
                                 json_object_get_string_member_with_default (object, "message", ""));
   else if (g_str_equal (name, "stats"))
     {
-      g_autofree char *text = _peercam_window_format_stats (object);
+      g_autofree char *resolution = NULL, *fps = NULL, *bitrate = NULL, *rtt = NULL;
 
-      gtk_label_set_label (self->stats_label, text);
+      _peercam_window_stats_values (object, &resolution, &fps, &bitrate, &rtt);
+      gtk_label_set_label (self->stats_resolution, resolution);
+      gtk_label_set_label (self->stats_fps, fps);
+      gtk_label_set_label (self->stats_bitrate, bitrate);
+      gtk_label_set_label (self->stats_rtt, rtt);
+      gtk_widget_set_visible (self->stats_grid, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
     }
   else if (g_str_equal (name, "peer-joined"))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
@@ -561,6 +576,33 @@ peercam_caller_window_dispose (GObject *object)
 }
 
 static void
+setup_source_item (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   gpointer                  short_name)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (GPOINTER_TO_INT (short_name))
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 20);
+      gtk_label_set_width_chars (GTK_LABEL (label), 6);
+    }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_source_item (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  gpointer                  data)
+{
+  PeercamCamera *camera = gtk_list_item_get_item (item);
+
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), peercam_camera_get_name (camera));
+}
+
+static void
 peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -572,7 +614,13 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_popover);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_label);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_grid);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_resolution);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_fps);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_bitrate);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_rtt);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, source_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, problem_page);
@@ -639,6 +687,22 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   self->sources = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&parts))));
   name = gtk_property_expression_new (PEERCAM_TYPE_CAMERA, NULL, "name");
   gtk_drop_down_set_expression (self->source_dropdown, name);
+  /* The button shows a short name so the window fits a phone; the list
+   * shows names whole. */
+  {
+    g_autoptr(GtkListItemFactory) button_factory = gtk_signal_list_item_factory_new ();
+    g_autoptr(GtkListItemFactory) list_factory = gtk_signal_list_item_factory_new ();
+
+    g_signal_connect (button_factory, "setup", G_CALLBACK (setup_source_item), GINT_TO_POINTER (TRUE));
+    g_signal_connect (button_factory, "bind", G_CALLBACK (bind_source_item), NULL);
+    g_signal_connect (list_factory, "setup", G_CALLBACK (setup_source_item), GINT_TO_POINTER (FALSE));
+    g_signal_connect (list_factory, "bind", G_CALLBACK (bind_source_item), NULL);
+    gtk_drop_down_set_factory (self->source_dropdown, button_factory);
+    gtk_drop_down_set_list_factory (self->source_dropdown, list_factory);
+  }
+  /* A tooltip would cover the statistics it names. */
+  g_object_bind_property (self->stats_popover, "visible", self->stats_button, "has-tooltip",
+                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
   gtk_drop_down_set_model (self->source_dropdown, self->sources);
 
   self->session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);

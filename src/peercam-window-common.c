@@ -62,22 +62,24 @@ _peercam_window_describe_signaling (PeercamSession *session)
     }
 }
 
-char *
-_peercam_window_format_stats (JsonObject *stats)
+/* The live call statistics, one value per row of the popover's table. */
+void
+_peercam_window_stats_values (JsonObject  *stats,
+                              char       **resolution,
+                              char       **frame_rate,
+                              char       **bitrate,
+                              char       **round_trip)
 {
   gint64 width = json_object_get_int_member_with_default (stats, "width", 0);
   gint64 height = json_object_get_int_member_with_default (stats, "height", 0);
   double fps = json_object_get_double_member_with_default (stats, "fps", 0);
   double kbps = json_object_get_double_member_with_default (stats, "kbps", 0);
   double rtt = json_object_get_double_member_with_default (stats, "rtt_ms", -1);
-  g_autofree char *rtt_text = rtt >= 0 ? g_strdup_printf (_("%.0f ms"), rtt) : g_strdup (_("unknown"));
 
-  /* Translators: live call statistics, one per line */
-  return g_strdup_printf (_("Resolution: %d×%d\n"
-                            "Frame rate: %.1f fps\n"
-                            "Bitrate: %.0f kbit/s\n"
-                            "Round trip: %s"),
-                          (int) width, (int) height, fps, kbps, rtt_text);
+  *resolution = g_strdup_printf ("%d×%d", (int) width, (int) height);
+  *frame_rate = g_strdup_printf (_("%.1f fps"), fps);
+  *bitrate = g_strdup_printf (_("%.0f kbit/s"), kbps);
+  *round_trip = rtt >= 0 ? g_strdup_printf (_("%.0f ms"), rtt) : g_strdup (_("unknown"));
 }
 
 void

@@ -13,7 +13,11 @@ G_BEGIN_DECLS
 void  _peercam_window_configure_engine   (PeercamCallEngine      *engine,
                                           GSettings              *settings);
 char *_peercam_window_describe_signaling (PeercamSession         *session);
-char *_peercam_window_format_stats       (JsonObject             *stats);
+void  _peercam_window_stats_values       (JsonObject             *stats,
+                                          char                  **resolution,
+                                          char                  **frame_rate,
+                                          char                  **bitrate,
+                                          char                  **round_trip);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
 /* The join dialog with the application's remembered server and room. */

@@ -79,6 +79,21 @@ shoot (GtkWindow  *window,
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }
 
+/* A window takes a new default size when it is realized again. */
+static void
+resize (GtkWindow *window,
+        int        width,
+        int        height)
+{
+  gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+  gtk_widget_unrealize (GTK_WIDGET (window));
+  gtk_window_set_default_size (window, width, height);
+  gtk_window_present (window);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
+  peercam_test_spin (300);
+  g_test_message ("%s is %d px wide", G_OBJECT_TYPE_NAME (window), gtk_widget_get_width (GTK_WIDGET (window)));
+}
+
 static gboolean
 no_join_dialog (gpointer data)
 {
@@ -564,6 +579,62 @@ test_toast_over_video (void)
   gtk_window_destroy (caller);
 }
 
+static gboolean
+label_is_ellipsized (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+      pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (widget))))
+    {
+      g_test_message ("ellipsized: %s", gtk_label_get_label (GTK_LABEL (widget)));
+      return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (label_is_ellipsized (child))
+      return TRUE;
+  return FALSE;
+}
+
+/* Bug 12: the statistics are a table under a chart icon, with no tooltip
+ * over them; the caller window fits 360 px with its subtitle whole. */
+static void
+test_stats_and_narrow (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *caller;
+  GtkWidget *stats_button, *title;
+  GtkPopover *popover;
+  int minimum = 0;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  caller = peercam_application_new_caller_window (app);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+  gtk_widget_measure (GTK_WIDGET (caller), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_test_message ("caller window minimum width: %d", minimum);
+  g_assert_cmpint (minimum, <=, 360);
+
+  resize (caller, 360, 600);
+  title = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "window_title");
+  g_assert_false (label_is_ellipsized (title));
+  shoot (caller, "caller-360");
+
+  stats_button = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "stats_button");
+  g_assert_cmpstr (gtk_menu_button_get_icon_name (GTK_MENU_BUTTON (stats_button)), ==, "peercam-statistics-symbolic");
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (gtk_widget_get_display (stats_button)),
+                                          "peercam-statistics-symbolic"));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (stats_button));
+  popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (stats_button));
+  peercam_test_spin (300);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (popover)));
+  g_assert_false (gtk_widget_get_has_tooltip (stats_button));
+  g_assert_true (GTK_IS_GRID (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "stats_grid")));
+  gtk_popover_popdown (popover);
+  peercam_test_spin (100);
+  g_assert_true (gtk_widget_get_has_tooltip (stats_button));
+
+  gtk_window_destroy (caller);
+  stop_hosting (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -590,6 +661,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/wrong-token", test_wrong_token);
   g_test_add_func ("/newcomer/unreachable", test_unreachable);
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
+  g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);
 
   ret = g_test_run ();
 
