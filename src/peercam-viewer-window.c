@@ -19,9 +19,13 @@ struct _PeercamViewerWindow
   PeercamRoomProblem    *problem;
   PeercamVideoPaintable *remote;
   gboolean               showing_video;
+  guint                  hide_controls_id;  /* fullscreen: controls fade out */
 
   /* Template widgets */
+  GtkWidget             *header_bar;
   AdwWindowTitle        *window_title;
+  GtkRevealer           *fullscreen_controls;
+  GtkLabel              *fullscreen_title;
   GtkMenuButton         *menu_button;
   GtkButton             *fullscreen_button;
   AdwToastOverlay       *toast_overlay;
@@ -88,6 +92,7 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
 
   subtitle = call_text ? g_strdup_printf ("%s · %s", signaling, call_text) : g_steal_pointer (&signaling);
   adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_label_set_label (self->fullscreen_title, subtitle);
 }
 
 static void
@@ -125,6 +130,66 @@ trust_action (GtkWidget  *widget,
               GVariant   *parameter)
 {
   _peercam_room_problem_trust (PEERCAM_VIEWER_WINDOW (widget)->problem);
+}
+
+static void
+leave_fullscreen_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  gtk_window_unfullscreen (GTK_WINDOW (widget));
+}
+
+static gboolean
+hide_controls (gpointer data)
+{
+  PeercamViewerWindow *self = data;
+
+  self->hide_controls_id = 0;
+  gtk_revealer_set_reveal_child (self->fullscreen_controls, FALSE);
+  /* Nothing but the picture: the pointer goes too, until it moves. */
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "none");
+  return G_SOURCE_REMOVE;
+}
+
+/* Fullscreen: the controls show while the pointer moves, then fade. */
+static void
+show_controls (PeercamViewerWindow *self)
+{
+  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
+    return;
+  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+  gtk_revealer_set_reveal_child (self->fullscreen_controls, TRUE);
+  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+  self->hide_controls_id = g_timeout_add_seconds (2, hide_controls, self);
+}
+
+static void
+on_pointer_motion (GtkEventControllerMotion *controller,
+                   double                    x,
+                   double                    y,
+                   PeercamViewerWindow      *self)
+{
+  show_controls (self);
+}
+
+/* Fullscreen is the picture alone: no header bar and no window controls,
+ * a floating bar that leaves it, and Escape. */
+static void
+on_fullscreened (PeercamViewerWindow *self)
+{
+  gboolean fullscreen = gtk_window_is_fullscreen (GTK_WINDOW (self));
+
+  gtk_widget_set_visible (self->header_bar, !fullscreen);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.leave-fullscreen", fullscreen);
+  if (fullscreen)
+    show_controls (self);
+  else
+    {
+      g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+      gtk_revealer_set_reveal_child (self->fullscreen_controls, FALSE);
+      gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+    }
 }
 
 static void
@@ -202,6 +267,7 @@ peercam_viewer_window_dispose (GObject *object)
   PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (object);
 
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
+  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
@@ -225,7 +291,10 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   object_class->dispose = peercam_viewer_window_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-viewer-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_controls);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_title);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, toast_overlay);
@@ -240,12 +309,14 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, remote_picture);
 
   gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "viewer.leave-fullscreen", NULL, leave_fullscreen_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
   gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "room.trust", NULL, trust_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "viewer.fullscreen", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "viewer.leave-fullscreen", NULL);
 }
 
 static void
@@ -253,6 +324,7 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
 {
   g_autoptr(GtkBuilder) builder = NULL;
   GtkGesture *gesture;
+  GtkEventController *motion;
   PeercamCallEngine *engine;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -264,6 +336,12 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   gesture = gtk_gesture_click_new ();
   g_signal_connect (gesture, "pressed", G_CALLBACK (on_picture_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self->remote_picture), GTK_EVENT_CONTROLLER (gesture));
+
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_pointer_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.leave-fullscreen", FALSE);
 
   self->session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
   engine = peercam_session_get_engine (self->session);

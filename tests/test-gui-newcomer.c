@@ -635,6 +635,96 @@ test_stats_and_narrow (void)
   stop_hosting (NULL);
 }
 
+static gboolean
+is_fullscreen (gpointer data)
+{
+  return gtk_window_is_fullscreen (data);
+}
+
+static GtkShortcut *
+find_shortcut (GtkWidget *widget,
+               guint      keyval)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_keyval_trigger_new (keyval, 0);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), wanted))
+            return shortcut;   /* the controller keeps it */
+        }
+    }
+  return NULL;
+}
+
+/* Bug 10: fullscreen is the picture alone, with floating controls that
+ * fade with the pointer, and Escape leaves it. (Xvfb has no window manager:
+ * a window that is not mapped takes the state at once.) */
+static void
+test_fullscreen (void)
+{
+  GtkWindow *viewer = peercam_application_new_viewer_window (app);
+  GtkWidget *header = peercam_test_template_child (viewer, PEERCAM_TYPE_VIEWER_WINDOW, "header_bar");
+  GtkRevealer *controls = GTK_REVEALER (peercam_test_template_child (viewer, PEERCAM_TYPE_VIEWER_WINDOW, "fullscreen_controls"));
+  GtkShortcut *escape;
+  GtkEventController *motion = NULL;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  g_assert_true (gtk_widget_get_visible (header));
+  escape = find_shortcut (GTK_WIDGET (viewer), GDK_KEY_Escape);
+  g_assert_nonnull (escape);
+  g_assert_true (GTK_IS_NAMED_ACTION (gtk_shortcut_get_action (escape)));
+  g_assert_cmpstr (gtk_named_action_get_action_name (GTK_NAMED_ACTION (gtk_shortcut_get_action (escape))), ==,
+                   "viewer.leave-fullscreen");
+
+  gtk_widget_set_visible (GTK_WIDGET (viewer), FALSE);
+  gtk_widget_unrealize (GTK_WIDGET (viewer));
+  gtk_window_fullscreen (viewer);
+  gtk_window_present (viewer);
+  g_assert_true (peercam_test_wait_until (is_fullscreen, viewer, 5000));
+  peercam_test_spin (300);
+  g_assert_false (gtk_widget_get_visible (header));
+  g_assert_true (gtk_revealer_get_reveal_child (controls));
+  shoot (viewer, "viewer-fullscreen");
+
+  /* The controls fade, and come back when the pointer moves. */
+  peercam_test_spin (2500);
+  g_assert_false (gtk_revealer_get_reveal_child (controls));
+  {
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (viewer));
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers) && motion == NULL; i++)
+      {
+        g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+        if (GTK_IS_EVENT_CONTROLLER_MOTION (controller))
+          motion = GTK_EVENT_CONTROLLER (controller);
+      }
+  }
+  g_assert_nonnull (motion);
+  g_signal_emit_by_name (motion, "motion", 10.0, 10.0);
+  g_assert_true (gtk_revealer_get_reveal_child (controls));
+
+  /* What Escape does (unmapped first: no window manager to ask). */
+  gtk_widget_set_visible (GTK_WIDGET (viewer), FALSE);
+  gtk_widget_unrealize (GTK_WIDGET (viewer));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "viewer.leave-fullscreen", NULL));
+  gtk_window_present (viewer);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
+  g_assert_false (gtk_window_is_fullscreen (viewer));
+  g_assert_true (gtk_widget_get_visible (header));
+
+  gtk_window_destroy (viewer);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -662,6 +752,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/unreachable", test_unreachable);
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);
+  g_test_add_func ("/newcomer/fullscreen", test_fullscreen);
 
   ret = g_test_run ();
 
