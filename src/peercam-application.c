@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 #include <gst/gst.h>
+#include <libportal/portal.h>
 #include <string.h>
 
 #include "peercam-application.h"
@@ -27,6 +28,7 @@ struct _PeercamApplication
   GSettings      *settings;
   PeercamSignalingServer *server;
   PeercamHostWindow *host_window;
+  XdpPortal      *portal;            /* background permission, sandboxed */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamApplication, peercam_application, ADW_TYPE_APPLICATION)
@@ -163,6 +165,7 @@ peercam_application_stop_hosting (PeercamApplication *self)
 
   peercam_signaling_server_stop (self->server);
   g_clear_object (&self->server);
+  g_application_withdraw_notification (G_APPLICATION (self), "hosting");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
   g_application_release (G_APPLICATION (self));
 }
@@ -440,6 +443,142 @@ peercam_application_command_line (GApplication            *app,
   return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Hosting with no window                                                    */
+
+static gboolean
+is_main_window (gpointer window)
+{
+  return PEERCAM_IS_CALLER_WINDOW (window) || PEERCAM_IS_VIEWER_WINDOW (window) ||
+         PEERCAM_IS_HOST_WINDOW (window);
+}
+
+static guint
+count_main_windows (PeercamApplication *self)
+{
+  guint n = 0;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (is_main_window (l->data) && gtk_widget_get_visible (l->data))
+      n++;
+  return n;
+}
+
+static void
+on_background_granted (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!xdp_portal_request_background_finish (XDP_PORTAL (object), result, &error))
+    g_info ("Background permission not granted: %s", error ? error->message : "refused");
+}
+
+/* Hosting goes on with no window: the desktop is told (a notification that
+ * can stop it; in a sandbox, the background portal's permission). */
+static void
+keep_hosting_in_background (PeercamApplication *self)
+{
+  g_autoptr(GNotification) notification = g_notification_new (_("Peercam is hosting a room"));
+  g_autofree char *room = dup_room (self);
+  g_autofree char *body = g_strdup_printf (_("Others can join room “%s” on this computer."), room);
+
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action (notification, "app.host");
+  g_notification_add_button (notification, _("Stop Hosting"), "app.stop-hosting");
+  g_application_send_notification (G_APPLICATION (self), "hosting", notification);
+
+  if (xdp_portal_running_under_sandbox ())
+    {
+      g_autoptr(GPtrArray) commandline = g_ptr_array_new_with_free_func (g_free);
+
+      if (self->portal == NULL)
+        self->portal = xdp_portal_new ();
+      g_ptr_array_add (commandline, g_strdup ("peercam"));
+      g_ptr_array_add (commandline, g_strdup ("--host"));
+      xdp_portal_request_background (self->portal, NULL, _("Peercam hosts a room others can join"),
+                                     commandline, XDP_BACKGROUND_FLAG_NONE, NULL,
+                                     on_background_granted, NULL);
+    }
+}
+
+static gboolean
+destroy_window_idle (gpointer window)
+{
+  gtk_window_destroy (window);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_last_window_response (AdwMessageDialog *dialog,
+                         const char       *response,
+                         GtkWindow        *window)
+{
+  PeercamApplication *self = PEERCAM_APPLICATION (gtk_window_get_application (window));
+
+  if (g_str_equal (response, "cancel"))
+    return;
+  if (g_str_equal (response, "stop"))
+    peercam_application_stop_hosting (self);
+  else if (self->server != NULL)
+    keep_hosting_in_background (self);
+  /* After the dialog finished its own response handling; it goes with
+   * the window. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_window_idle, g_object_ref (window), g_object_unref);
+}
+
+/* Closing the last window while hosting would leave a server listening
+ * with nothing on screen: ask. */
+static gboolean
+on_close_request (GtkWindow          *window,
+                  PeercamApplication *self)
+{
+  AdwMessageDialog *dialog;
+  g_autofree char *room = NULL;
+
+  if (self->server == NULL || count_main_windows (self) > 1)
+    return FALSE;
+
+  room = dup_room (self);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window, _("Keep Hosting in the Background?"), NULL));
+  adw_message_dialog_format_body (dialog,
+                                  _("Others can still join room “%s” on this computer while Peercam runs "
+                                    "without a window. A notification lets you stop hosting later."),
+                                  room);
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "stop", _("_Stop Hosting"),
+                                    "keep", _("_Keep Hosting"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "stop", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (dialog, "keep", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "keep");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_last_window_response), window, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static void
+peercam_application_window_added (GtkApplication *app,
+                                  GtkWindow      *window)
+{
+  GTK_APPLICATION_CLASS (peercam_application_parent_class)->window_added (app, window);
+
+  if (is_main_window (window))
+    g_signal_connect_object (window, "close-request", G_CALLBACK (on_close_request), app, 0);
+}
+
+static void
+stop_hosting_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  peercam_application_stop_hosting (PEERCAM_APPLICATION (user_data));
+}
+
 static void
 peercam_application_activate (GApplication *app)
 {
@@ -533,6 +672,7 @@ static const GActionEntry app_actions[] = {
   { "new-caller", new_caller_action },
   { "new-viewer", new_viewer_action },
   { "host", host_action },
+  { "stop-hosting", stop_hosting_action },
   { "preferences", preferences_action },
   { "about", about_action },
   { "quit", quit_action },
@@ -601,6 +741,7 @@ peercam_application_finalize (GObject *object)
   g_clear_pointer (&self->options, peercam_options_free);
   g_clear_object (&self->settings);
   g_clear_object (&self->server);
+  g_clear_object (&self->portal);
 
   G_OBJECT_CLASS (peercam_application_parent_class)->finalize (object);
 }
@@ -610,6 +751,7 @@ peercam_application_class_init (PeercamApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  GtkApplicationClass *gtk_app_class = GTK_APPLICATION_CLASS (klass);
 
   object_class->finalize = peercam_application_finalize;
   object_class->get_property = peercam_application_get_property;
@@ -627,6 +769,7 @@ peercam_application_class_init (PeercamApplicationClass *klass)
   app_class->activate = peercam_application_activate;
   app_class->startup = peercam_application_startup;
   app_class->shutdown = peercam_application_shutdown;
+  gtk_app_class->window_added = peercam_application_window_added;
 }
 
 static void

@@ -163,7 +163,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     subtitle = g_strdup_printf ("%s · %s", signaling, call_text);
   else
     subtitle = g_steal_pointer (&signaling);
-  adw_window_title_set_subtitle (self->window_title, subtitle);
+  _peercam_window_set_titles (GTK_WINDOW (self), self->window_title, self->session, subtitle);
 
   if (!in_call)
     {
@@ -539,6 +539,7 @@ peercam_caller_window_setup (PeercamCallerWindow *self)
   PeercamCallEngine *engine = peercam_session_get_engine (self->session);
   g_autofree char *camera = g_settings_get_string (settings, "camera");
 
+  _peercam_window_number (GTK_WINDOW (self));
   _peercam_window_configure_engine (engine, settings);
   peercam_caller_window_set_source (self, *camera ? camera : "camera");
   peercam_caller_window_update (self);

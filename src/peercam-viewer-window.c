@@ -91,7 +91,7 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
   adw_status_page_set_description (self->waiting_page, description);
 
   subtitle = call_text ? g_strdup_printf ("%s · %s", signaling, call_text) : g_steal_pointer (&signaling);
-  adw_window_title_set_subtitle (self->window_title, subtitle);
+  _peercam_window_set_titles (GTK_WINDOW (self), self->window_title, self->session, subtitle);
   gtk_label_set_label (self->fullscreen_title, subtitle);
 }
 
@@ -256,6 +256,7 @@ peercam_viewer_window_setup (PeercamViewerWindow *self)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
+  _peercam_window_number (GTK_WINDOW (self));
   _peercam_window_configure_engine (peercam_session_get_engine (self->session),
                                     peercam_application_get_settings (PEERCAM_APPLICATION (app)));
   peercam_viewer_window_update (self);

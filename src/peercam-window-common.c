@@ -92,6 +92,59 @@ _peercam_window_show_error (AdwToastOverlay *overlay,
   adw_toast_overlay_add_toast (overlay, toast);
 }
 
+/* The lowest number no other window of @window's role has: two viewers
+ * are "Viewer" and "Viewer 2", never twins. */
+void
+_peercam_window_number (GtkWindow *window)
+{
+  GtkApplication *app = gtk_window_get_application (window);
+  guint number = 1;
+  gboolean taken = TRUE;
+
+  while (taken)
+    {
+      taken = FALSE;
+      for (GList *l = gtk_application_get_windows (app); l != NULL; l = l->next)
+        if (l->data != window && G_OBJECT_TYPE (l->data) == G_OBJECT_TYPE (window) &&
+            GPOINTER_TO_UINT (g_object_get_data (l->data, "peercam-window-number")) == number)
+          {
+            taken = TRUE;
+            number++;
+            break;
+          }
+    }
+  g_object_set_data (G_OBJECT (window), "peercam-window-number", GUINT_TO_POINTER (number));
+}
+
+/* The title names the role (numbered when there are several windows of
+ * one role: "Viewer 2") and, for the window list, the room. */
+void
+_peercam_window_set_titles (GtkWindow      *window,
+                            AdwWindowTitle *title,
+                            PeercamSession *session,
+                            const char     *subtitle)
+{
+  guint number = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (window), "peercam-window-number"));
+  gboolean caller = peercam_session_get_role (session) == PEERCAM_CALL_ROLE_CALLER;
+  g_autofree char *role = NULL;
+  g_autofree char *full = NULL;
+  PeercamSignalingClient *client = peercam_session_get_client (session);
+
+  if (number > 1)
+    role = g_strdup_printf (caller ? _("Caller %u") : _("Viewer %u"), number);
+  else
+    role = g_strdup (caller ? _("Caller") : _("Viewer"));
+  adw_window_title_set_title (title, role);
+  adw_window_title_set_subtitle (title, subtitle);
+
+  if (client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED)
+    /* Translators: a window's title: its role, then its room */
+    full = g_strdup_printf (_("%s — Room “%s”"), role, peercam_session_get_room (session));
+  else
+    full = g_strdup_printf ("%s — %s", role, subtitle);
+  gtk_window_set_title (window, full);
+}
+
 typedef struct {
   PeercamSession  *session;
   AdwToastOverlay *overlay;

@@ -13,6 +13,11 @@ G_BEGIN_DECLS
 void  _peercam_window_configure_engine   (PeercamCallEngine      *engine,
                                           GSettings              *settings);
 char *_peercam_window_describe_signaling (PeercamSession         *session);
+void  _peercam_window_number             (GtkWindow              *window);
+void  _peercam_window_set_titles         (GtkWindow              *window,
+                                          AdwWindowTitle         *title,
+                                          PeercamSession         *session,
+                                          const char             *subtitle);
 void  _peercam_window_stats_values       (JsonObject             *stats,
                                           char                  **resolution,
                                           char                  **frame_rate,

@@ -725,6 +725,164 @@ test_fullscreen (void)
   gtk_window_destroy (viewer);
 }
 
+static gboolean
+window_gone (gpointer data)
+{
+  GtkWindow **window = data;
+
+  return *window == NULL;
+}
+
+static GtkWindow *
+find_message_dialog (void)
+{
+  GtkWindow *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+
+  /* Not the join dialog, which is one too. */
+  return dialog != NULL && !PEERCAM_IS_JOIN_DIALOG (dialog) ? dialog : NULL;
+}
+
+/* A notification server on the test's session bus, so what the app tells
+ * the desktop can be checked. */
+static const char notifications_xml[] =
+  "<node><interface name='org.freedesktop.Notifications'>"
+  "<method name='Notify'>"
+  "<arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "<arg type='a{sv}' direction='in'/><arg type='i' direction='in'/><arg type='u' direction='out'/>"
+  "</method>"
+  "<method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "<method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "<signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "<signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "</interface></node>";
+
+static char *last_notification;   /* "summary|action label|…" */
+static guint closed_notifications;
+
+static void
+on_notifications_call (GDBusConnection       *connection,
+                       const char            *sender,
+                       const char            *path,
+                       const char            *interface,
+                       const char            *method,
+                       GVariant              *parameters,
+                       GDBusMethodInvocation *invocation,
+                       gpointer               data)
+{
+  if (g_str_equal (method, "Notify"))
+    {
+      const char *summary;
+      g_autofree const char **actions = NULL;
+      g_autoptr(GString) text = NULL;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 5, "^a&s", &actions);
+      text = g_string_new (summary);
+      for (guint i = 0; actions[i] != NULL && actions[i + 1] != NULL; i += 2)   /* id, label, … */
+        g_string_append_printf (text, "|%s", actions[i + 1]);
+      g_free (last_notification);
+      last_notification = g_string_free (g_steal_pointer (&text), FALSE);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", 1));
+    }
+  else if (g_str_equal (method, "CloseNotification"))
+    {
+      closed_notifications++;
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    {
+      const char *none[] = { NULL };
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", none));
+    }
+}
+
+static void
+start_notification_server (void)
+{
+  static const GDBusInterfaceVTable vtable = { on_notifications_call };
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (app));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
+                                     &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.Notifications", 4),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+closed_notification (gpointer data)
+{
+  return closed_notifications > 0;
+}
+
+static gboolean
+notified (gpointer data)
+{
+  return last_notification != NULL;
+}
+
+/* Bug 11: two viewers are not twins; the title names role and room.
+ * Closing the last window while hosting asks. */
+static void
+test_titles_and_last_window (void)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWindow *first, *second, *host;
+  GtkWindow *dialog;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  first = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (first)), 10000));
+  second = peercam_application_new_viewer_window (app);
+  peercam_test_spin (300);
+  g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (peercam_test_template_child (first, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"))), ==, _("Viewer"));
+  g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (peercam_test_template_child (second, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"))), !=, _("Viewer"));
+  g_assert_nonnull (strstr (gtk_window_get_title (first), "room"));
+  g_assert_cmpstr (gtk_window_get_title (first), !=, gtk_window_get_title (second));
+  gtk_window_destroy (second);
+
+  /* The last window: asks, and Keep Hosting keeps hosting. */
+  g_object_add_weak_pointer (G_OBJECT (first), (gpointer *) &first);
+  gtk_window_close (first);
+  peercam_test_spin (200);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (first);
+  shoot (dialog, "last-window-question");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_assert_true (peercam_test_wait_until (window_gone, &first, 5000));
+  g_assert_nonnull (peercam_application_get_server (app));
+  /* The desktop shows that hosting goes on, with a way to stop it. */
+  g_assert_true (peercam_test_wait_until (notified, NULL, 5000));
+  g_test_message ("notification: %s", last_notification);
+  g_assert_true (g_str_has_prefix (last_notification, _("Peercam is hosting a room")));
+  g_assert_nonnull (strstr (last_notification, _("Stop Hosting")));
+
+  /* Host a Room… is the way back; closing it asks again, and Stop stops. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "host", NULL);
+  g_assert_true (peercam_test_wait_until (has_host_window, NULL, 5000));
+  host = find_toplevel (PEERCAM_TYPE_HOST_WINDOW);
+  g_object_add_weak_pointer (G_OBJECT (host), (gpointer *) &host);
+  gtk_window_close (host);
+  peercam_test_spin (200);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "stop");
+  g_assert_true (peercam_test_wait_until (window_gone, &host, 5000));
+  g_assert_null (peercam_application_get_server (app));
+  g_assert_null (find_message_dialog ());
+  g_assert_true (peercam_test_wait_until (closed_notification, NULL, 5000));
+  stop_hosting (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -741,6 +899,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   app = peercam_test_app_new ();
+  start_notification_server ();
 
   g_test_add_func ("/newcomer/join-dialog-enter-in-token", test_join_dialog_enter_in_token);
   g_test_add_func ("/newcomer/join-menu-item", test_join_menu_item);
@@ -753,9 +912,11 @@ main (int   argc,
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);
   g_test_add_func ("/newcomer/fullscreen", test_fullscreen);
+  g_test_add_func ("/newcomer/titles-and-last-window", test_titles_and_last_window);
 
   ret = g_test_run ();
 
   g_clear_pointer (&app, peercam_test_app_free);
+  g_clear_pointer (&last_notification, g_free);
   return ret;
 }
