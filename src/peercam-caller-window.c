@@ -33,6 +33,8 @@ struct _PeercamCallerWindow
   PeercamCameraPortal   *portal;
   GCancellable          *portal_cancellable; /* an access request is pending */
   gboolean               waiting_for_cameras; /* granted, the list restarts on the portal */
+  gboolean               camera_denied;       /* the page says where to allow it */
+  gboolean               no_camera_error;     /* Get Local Video found none */
 
   /* Template widgets */
   AdwWindowTitle        *window_title;
@@ -55,6 +57,8 @@ struct _PeercamCallerWindow
   GtkWidget             *trust_button;
   GtkStack              *video_stack;
   AdwStatusPage         *empty_page;
+  GtkWidget             *test_pattern_button;
+  GtkWidget             *welcome_box;
   GtkPicture            *preview_picture;
   GtkButton             *get_local_video_button;
   GtkButton             *call_button;
@@ -91,6 +95,18 @@ call_state_text (PeercamCallState state)
     default:
       return NULL;
     }
+}
+
+/* No camera to list (and none hidden behind a portal not asked yet). */
+static gboolean
+no_camera_listed (PeercamCallerWindow *self)
+{
+  if (peercam_camera_list_get_loading (self->cameras) || self->portal_cancellable != NULL ||
+      self->waiting_for_cameras)
+    return FALSE;
+  if (peercam_camera_portal_is_available (self->portal) && !peercam_camera_portal_get_granted (self->portal))
+    return FALSE;
+  return g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0;
 }
 
 /* One place decides what can be pressed, following the demo's rules: Call
@@ -158,6 +174,22 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     }
   else
     gtk_stack_set_visible_child_name (self->video_stack, has_video ? "preview" : "empty");
+
+  /* The empty page says what starts the video, and, out of a room, the
+   * two ways to begin. */
+  if (!self->camera_denied)
+    {
+      gboolean no_camera = self->no_camera_error || no_camera_listed (self);
+
+      adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
+      adw_status_page_set_description (self->empty_page,
+                                       no_camera ? _("Try a call with a test pattern instead of a camera")
+                                                 : _("Press “Get Local Video” to start the camera"));
+      gtk_widget_set_visible (self->test_pattern_button, no_camera);
+    }
+  else
+    gtk_widget_set_visible (self->test_pattern_button, FALSE);
+  gtk_widget_set_visible (self->welcome_box, client == NULL);
 
   if (call_text != NULL)
     subtitle = g_strdup_printf ("%s · %s", signaling, call_text);
@@ -254,6 +286,27 @@ use_test_pattern (PeercamCallerWindow *self)
 }
 
 static void
+use_test_pattern_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
+
+  self->no_camera_error = FALSE;
+  use_test_pattern (self);
+}
+
+/* With no camera, the test pattern is what the drop-down shows: what Get
+ * Local Video would start. */
+static void
+offer_test_pattern (PeercamCallerWindow *self)
+{
+  if (no_camera_listed (self) &&
+      gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->no_camera_item)
+    gtk_drop_down_set_selected (self->source_dropdown, source_position (self, self->test_item));
+}
+
+static void
 retry_camera_access (PeercamCallerWindow *self)
 {
   gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
@@ -268,6 +321,7 @@ show_source_error (PeercamCallerWindow *self,
   if (g_error_matches (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED))
     {
       /* The portal remembers a refusal: say where to change it (README). */
+      self->camera_denied = TRUE;
       adw_status_page_set_description (self->empty_page,
                                        _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
       toast = adw_toast_new (_("Camera access was denied"));
@@ -284,11 +338,8 @@ show_source_error (PeercamCallerWindow *self,
       return;
     }
 
-  toast = adw_toast_new (_("No camera found"));
-  adw_toast_set_button_label (toast, _("Use _Test Pattern"));
-  adw_toast_set_timeout (toast, 10);
-  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (use_test_pattern), self, G_CONNECT_SWAPPED);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* No camera: the page offers the test pattern (see update()). */
+  self->no_camera_error = TRUE;
 }
 
 static void
@@ -315,6 +366,8 @@ start_local_video (PeercamCallerWindow *self)
 static void
 on_cameras_loading (PeercamCallerWindow *self)
 {
+  offer_test_pattern (self);
+  peercam_caller_window_update (self);
   if (!self->waiting_for_cameras || peercam_camera_list_get_loading (self->cameras))
     return;
   self->waiting_for_cameras = FALSE;
@@ -340,6 +393,7 @@ on_camera_access (GObject      *object,
       fd = peercam_camera_portal_open_pipewire_remote (self->portal, &error);
       if (fd >= 0)
         {
+          self->camera_denied = FALSE;
           adw_status_page_set_description (self->empty_page,
                                            _("Press “Get Local Video” to start the camera"));
           /* The cameras are the portal's from now on; start once listed. */
@@ -481,6 +535,7 @@ on_source_selected (PeercamCallerWindow *self)
   if (self->syncing || item == NULL || item == item_for_engine (self))
     return;
 
+  self->no_camera_error = FALSE;
   /* Switching source restarts the preview with the new one. */
   running = peercam_call_engine_get_state (engine) == PEERCAM_CALL_STATE_PREVIEW;
   if (running)
@@ -542,6 +597,7 @@ peercam_caller_window_setup (PeercamCallerWindow *self)
   _peercam_window_number (GTK_WINDOW (self));
   _peercam_window_configure_engine (engine, settings);
   peercam_caller_window_set_source (self, *camera ? camera : "camera");
+  offer_test_pattern (self);
   peercam_caller_window_update (self);
 }
 
@@ -632,6 +688,8 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, video_stack);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, test_pattern_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, welcome_box);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, preview_picture);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, get_local_video_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, call_button);
@@ -639,6 +697,7 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "caller.get-local-video", NULL, get_local_video_action);
   gtk_widget_class_install_action (widget_class, "caller.call", NULL, call_action);
+  gtk_widget_class_install_action (widget_class, "caller.use-test-pattern", NULL, use_test_pattern_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
   gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "peercam-camera-list.h"
 #include "peercam-preferences-window.h"
 
 struct _PeercamPreferencesWindow
@@ -16,7 +17,13 @@ struct _PeercamPreferencesWindow
 
   AdwEntryRow          *server_row;
   AdwEntryRow          *room_row;
-  AdwEntryRow          *camera_row;
+  AdwComboRow          *camera_row;
+  /* The camera choices: "First Camera Found", the cameras found now, the
+   * test pattern, and a saved camera that is not connected. */
+  PeercamCameraList    *cameras;
+  GListStore           *absent;
+  GListModel           *camera_choices;
+  gboolean              syncing_camera;
   AdwComboRow          *resolution_row;
   GtkSpinButton        *framerate_spin;
   AdwComboRow          *codec_row;
@@ -95,6 +102,90 @@ position_to_codec (const GValue       *value,
 }
 
 static void
+select_saved_camera (PeercamPreferencesWindow *self)
+{
+  g_autofree char *saved = g_settings_get_string (self->settings, "camera");
+  guint n = g_list_model_get_n_items (self->camera_choices);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PeercamCamera) camera = g_list_model_get_item (self->camera_choices, i);
+
+      if (g_strcmp0 (peercam_camera_get_id (camera), saved) == 0 ||
+          (g_str_equal (saved, "camera") && *peercam_camera_get_id (camera) == '\0'))
+        {
+          self->syncing_camera = TRUE;
+          adw_combo_row_set_selected (self->camera_row, i);
+          self->syncing_camera = FALSE;
+          return;
+        }
+    }
+
+  /* Saved, but not plugged in now: still shown, so it is not lost. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->absent)) == 0)
+    {
+      g_autofree char *name = g_strdup_printf (_("%s (not connected)"), saved);
+      g_autoptr(PeercamCamera) camera = peercam_camera_new (name, saved, NULL, NULL);
+
+      g_list_store_append (self->absent, camera);
+      select_saved_camera (self);
+    }
+}
+
+static void
+on_camera_selected (PeercamPreferencesWindow *self)
+{
+  PeercamCamera *camera = adw_combo_row_get_selected_item (self->camera_row);
+  g_autofree char *saved = NULL;
+
+  if (self->syncing_camera || camera == NULL)
+    return;
+  saved = g_settings_get_string (self->settings, "camera");
+  if (g_strcmp0 (saved, peercam_camera_get_id (camera)) != 0)
+    g_settings_set_string (self->settings, "camera", peercam_camera_get_id (camera));
+}
+
+static void
+on_saved_camera_changed (PeercamPreferencesWindow *self)
+{
+  /* The selection moves as the list changes: that is no choice. */
+  self->syncing_camera = TRUE;
+  g_list_store_remove_all (self->absent);
+  self->syncing_camera = FALSE;
+  select_saved_camera (self);
+}
+
+static void
+setup_camera_choices (PeercamPreferencesWindow *self)
+{
+  g_autoptr(GListStore) parts = g_list_store_new (G_TYPE_LIST_MODEL);
+  g_autoptr(GListStore) first = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  g_autoptr(GListStore) test = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  g_autoptr(PeercamCamera) first_item = peercam_camera_new (_("First Camera Found"), "", NULL, NULL);
+  g_autoptr(PeercamCamera) test_item = peercam_camera_new (_("Test Pattern"), "test", NULL, NULL);
+  g_autoptr(GtkExpression) name = gtk_property_expression_new (PEERCAM_TYPE_CAMERA, NULL, "name");
+
+  self->cameras = peercam_camera_list_new ();
+  self->absent = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  g_list_store_append (first, first_item);
+  g_list_store_append (test, test_item);
+  g_list_store_append (parts, first);
+  g_list_store_append (parts, self->cameras);
+  g_list_store_append (parts, test);
+  g_list_store_append (parts, self->absent);
+  self->camera_choices = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&parts))));
+
+  adw_combo_row_set_expression (self->camera_row, name);
+  adw_combo_row_set_model (self->camera_row, self->camera_choices);
+  select_saved_camera (self);
+  g_signal_connect_object (self->camera_row, "notify::selected", G_CALLBACK (on_camera_selected), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::camera", G_CALLBACK (on_saved_camera_changed), self, G_CONNECT_SWAPPED);
+  /* Hot-plug: the saved camera may appear (or go). */
+  g_signal_connect_object (self->cameras, "items-changed", G_CALLBACK (on_saved_camera_changed), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+}
+
+static void
 peercam_preferences_window_constructed (GObject *object)
 {
   PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
@@ -104,7 +195,7 @@ peercam_preferences_window_constructed (GObject *object)
 
   g_settings_bind (self->settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "room", self->room_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "camera", self->camera_row, "text", G_SETTINGS_BIND_DEFAULT);
+  setup_camera_choices (self);
   g_settings_bind (self->settings, "stun-server", self->stun_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "turn-server", self->turn_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "framerate", self->framerate_spin, "value", G_SETTINGS_BIND_DEFAULT);
@@ -125,7 +216,12 @@ peercam_preferences_window_dispose (GObject *object)
   PeercamPreferencesWindow *self = PEERCAM_PREFERENCES_WINDOW (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PEERCAM_TYPE_PREFERENCES_WINDOW);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
+  g_clear_object (&self->camera_choices);
+  g_clear_object (&self->absent);
+  g_clear_object (&self->cameras);
 
   G_OBJECT_CLASS (peercam_preferences_window_parent_class)->dispose (object);
 }

@@ -14,6 +14,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
 #include "peercam-join-dialog.h"
+#include "peercam-preferences-window.h"
 #include "peercam-viewer-window.h"
 #include "peercam-test-util.h"
 
@@ -883,6 +884,62 @@ test_titles_and_last_window (void)
   stop_hosting (NULL);
 }
 
+static gboolean
+shows_preview (gpointer data)
+{
+  return g_strcmp0 (visible_page (data), "preview") == 0;
+}
+
+/* Bug 9: without a camera the test pattern is what is selected and what
+ * the page offers; Preferences lists the cameras to choose from. */
+static void
+test_no_camera (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  GtkDropDown *dropdown = GTK_DROP_DOWN (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "source_dropdown"));
+  AdwStatusPage *page = ADW_STATUS_PAGE (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "empty_page"));
+  GtkWidget *offer = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "test_pattern_button");
+  GSettings *settings = peercam_application_get_settings (app);
+  GtkWindow *preferences;
+  AdwComboRow *camera_row;
+  GListModel *choices;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  peercam_test_spin (500);   /* the camera list settles: none here */
+  g_assert_cmpuint (gtk_drop_down_get_selected (dropdown), ==, peercam_test_source_position (GTK_WIDGET (caller), _("Test Pattern")));
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, _("No Camera Found"));
+  g_assert_null (strstr (adw_status_page_get_description (page), _("Get Local Video")));
+  g_assert_true (gtk_widget_get_visible (offer));
+  /* Out of a room, the page names the ways to begin. */
+  g_assert_true (gtk_widget_get_visible (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "welcome_box")));
+  shoot (caller, "caller-first-start");
+  resize (caller, 360, 640);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (caller)), <=, 360);
+  shoot (caller, "caller-first-start-360");
+
+  gtk_widget_activate (offer);
+  g_assert_true (peercam_test_wait_until (shows_preview, caller, 10000));
+
+  /* Preferences: a drop-down of what can be chosen, bound to the setting. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  preferences = find_toplevel (PEERCAM_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (preferences);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, preferences, 5000));
+  camera_row = ADW_COMBO_ROW (peercam_test_template_child (preferences, PEERCAM_TYPE_PREFERENCES_WINDOW, "camera_row"));
+  choices = adw_combo_row_get_model (camera_row);
+  g_assert_cmpuint (g_list_model_get_n_items (choices), ==, 2);   /* first camera found, test pattern */
+  adw_combo_row_set_selected (camera_row, 1);
+  g_assert_cmpstr (g_settings_get_string (settings, "camera"), ==, "test");
+  g_settings_set_string (settings, "camera", "/dev/video7");
+  g_assert_cmpuint (adw_combo_row_get_selected (camera_row), ==, 2);   /* saved, not connected */
+  shoot (preferences, "preferences");
+  g_settings_reset (settings, "camera");
+  g_assert_cmpuint (adw_combo_row_get_selected (camera_row), ==, 0);
+
+  gtk_window_destroy (preferences);
+  gtk_window_destroy (caller);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -913,6 +970,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);
   g_test_add_func ("/newcomer/fullscreen", test_fullscreen);
   g_test_add_func ("/newcomer/titles-and-last-window", test_titles_and_last_window);
+  g_test_add_func ("/newcomer/no-camera", test_no_camera);
 
   ret = g_test_run ();
 
