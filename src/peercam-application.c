@@ -12,6 +12,8 @@
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
+#include "peercam-invite.h"
+#include "peercam-network.h"
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
 #include "peercam-call-engine.h"
@@ -47,7 +49,7 @@ peercam_application_new (void)
 {
   return g_object_new (PEERCAM_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/io/github/peercam/Peercam",
                        NULL);
 }
@@ -271,6 +273,40 @@ join_hosted_room (PeercamApplication *self,
   return TRUE;
 }
 
+/* The invite to the hosted room: for this computer's own windows
+ * (@local: the loopback address), or the first of the host window's. */
+char *
+peercam_application_dup_hosted_invite (PeercamApplication *self,
+                                       gboolean            local)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *room = NULL;
+  g_autofree char *pin = NULL;
+  g_autoptr(PeercamInvite) invite = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
+
+  if (self->server == NULL)
+    return NULL;
+  if (local)
+    url = peercam_application_dup_local_url (self);
+  else
+    {
+      GTlsCertificate *certificate = peercam_signaling_server_get_tls_certificate (self->server);
+      g_auto(GStrv) urls = peercam_network_get_join_urls (certificate ? "https" : "http",
+                                                          peercam_signaling_server_get_port (self->server),
+                                                          peercam_signaling_server_get_bind_address (self->server));
+
+      url = g_strdup (urls[0]);
+    }
+  if (url == NULL)
+    return NULL;
+  room = dup_room (self);
+  pin = dup_hosted_pin (self);
+  invite = peercam_invite_new (url, room, peercam_signaling_server_get_token (self->server), pin);
+  return peercam_invite_to_string (invite);
+}
+
 /* Where a new window joins: the server named on the command line, else the
  * room this instance hosts; with neither, the window waits for Join a Room…
  * rather than failing against a server that may not exist. */
@@ -396,6 +432,23 @@ peercam_application_command_line (GApplication            *app,
 
   g_clear_pointer (&self->options, peercam_options_free);
   self->options = g_steal_pointer (&options);
+
+  /* `peercam LINK…` (the desktop file's %U): each is an invite. */
+  {
+    int argc = 0;
+    g_auto(GStrv) argv = g_application_command_line_get_arguments (command_line, &argc);
+
+    if (argc > 1)
+      {
+        for (int i = 1; i < argc; i++)
+          if (!peercam_application_open_invite (self, argv[i], &error))
+            {
+              g_application_command_line_printerr (command_line, "peercam: %s\n", error->message);
+              return 2;
+            }
+        return 0;
+      }
+  }
 
   if (self->options->host)
     {
@@ -577,6 +630,54 @@ stop_hosting_action (GSimpleAction *action,
                      gpointer       user_data)
 {
   peercam_application_stop_hosting (PEERCAM_APPLICATION (user_data));
+}
+
+/* An invite opened from elsewhere (a peercam:// link, or `peercam LINK`):
+ * join it in the active window if that is in no room, else in a new viewer
+ * window, the usual role of whoever gets an invite. */
+gboolean
+peercam_application_open_invite (PeercamApplication  *self,
+                                 const char          *link,
+                                 GError             **error)
+{
+  g_autoptr(PeercamInvite) invite = peercam_invite_parse (link, error);
+  GtkWindow *window;
+  PeercamSession *session;
+  g_autofree char *room = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), FALSE);
+
+  if (invite == NULL)
+    return FALSE;
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  session = window ? window_get_session (window) : NULL;
+  if (session == NULL || session_in_a_room (session))
+    {
+      window = GTK_WINDOW (peercam_viewer_window_new (self));
+      configure_session (self, window_get_session (window));
+    }
+  room = invite->room ? g_strdup (invite->room) : dup_room (self);
+  window_join (window, invite->server_url, room, invite->token, invite->pin);
+  gtk_window_present (window);
+  return TRUE;
+}
+
+static void
+peercam_application_open (GApplication  *app,
+                          GFile        **files,
+                          int            n_files,
+                          const char    *hint)
+{
+  PeercamApplication *self = PEERCAM_APPLICATION (app);
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+      g_autoptr(GError) error = NULL;
+
+      if (!peercam_application_open_invite (self, uri, &error))
+        g_warning ("%s", error->message);
+    }
 }
 
 static void
@@ -767,6 +868,7 @@ peercam_application_class_init (PeercamApplicationClass *klass)
   app_class->handle_local_options = peercam_application_handle_local_options;
   app_class->command_line = peercam_application_command_line;
   app_class->activate = peercam_application_activate;
+  app_class->open = peercam_application_open;
   app_class->startup = peercam_application_startup;
   app_class->shutdown = peercam_application_shutdown;
   gtk_app_class->window_added = peercam_application_window_added;

@@ -28,5 +28,10 @@ gboolean            peercam_application_start_hosting     (PeercamApplication *s
                                                            GError            **error);
 void                peercam_application_stop_hosting      (PeercamApplication *self);
 char               *peercam_application_dup_local_url     (PeercamApplication *self);
+gboolean            peercam_application_open_invite       (PeercamApplication *self,
+                                                           const char         *link,
+                                                           GError            **error);
+char               *peercam_application_dup_hosted_invite (PeercamApplication *self,
+                                                           gboolean            local);
 
 G_END_DECLS

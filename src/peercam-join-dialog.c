@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "peercam-invite.h"
 #include "peercam-join-dialog.h"
 #include "peercam-options.h"
 
@@ -19,6 +20,10 @@ struct _PeercamJoinDialog
   AdwEntryRow      *server_row;
   AdwEntryRow      *room_row;
   AdwEntryRow      *token_row;
+  AdwActionRow     *pin_row;
+
+  char             *server_url;   /* what the server row holds, as a server address */
+  char             *pin;          /* from a pasted invite */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamJoinDialog, peercam_join_dialog, ADW_TYPE_MESSAGE_DIALOG)
@@ -30,14 +35,33 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* The server row takes an address or a whole invite link; an invite fills
+ * the room and token rows and brings its certificate pin. */
 static void
 validate (PeercamJoinDialog *self)
 {
-  const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
   const char *room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
-  gboolean url_ok = peercam_options_validate_url (url, NULL);
-  gboolean room_ok = *room != '\0' && strlen (room) <= 128;
+  g_autoptr(PeercamInvite) invite = peercam_invite_parse (text, NULL);
+  gboolean url_ok = invite != NULL && peercam_options_validate_url (invite->server_url, NULL);
+  gboolean room_ok;
 
+  g_clear_pointer (&self->server_url, g_free);
+  g_clear_pointer (&self->pin, g_free);
+  if (url_ok)
+    {
+      self->server_url = g_strdup (invite->server_url);
+      self->pin = g_strdup (invite->pin);
+      if (invite->room != NULL && g_strcmp0 (room, invite->room) != 0)
+        gtk_editable_set_text (GTK_EDITABLE (self->room_row), invite->room);   /* validates again */
+      if (invite->token != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->token_row), invite->token);
+    }
+  adw_action_row_set_subtitle (self->pin_row, self->pin ? self->pin : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_row), self->pin != NULL);
+
+  room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
+  room_ok = *room != '\0' && strlen (room) <= 128;
   if (url_ok)
     gtk_widget_remove_css_class (GTK_WIDGET (self->server_row), "error");
   else
@@ -61,13 +85,17 @@ peercam_join_dialog_response (AdwMessageDialog *dialog,
 
   if (g_str_equal (response, "join"))
     {
-      const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
+      g_autofree char *url = g_strdup (self->server_url);
+      g_autofree char *pin = g_strdup (self->pin);
       const char *room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
       const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
 
+      if (url == NULL)
+        return;
+      /* The address and room, never the token, are remembered. */
       g_settings_set_string (self->settings, "server-url", url);
       g_settings_set_string (self->settings, "room", room);
-      g_signal_emit (self, signals[JOIN], 0, url, room, token);
+      g_signal_emit (self, signals[JOIN], 0, url, room, token, pin);
     }
 
   /* libadwaita 1.2 has no default handler to chain up to. */
@@ -82,6 +110,8 @@ peercam_join_dialog_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PEERCAM_TYPE_JOIN_DIALOG);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->server_url, g_free);
+  g_clear_pointer (&self->pin, g_free);
 
   G_OBJECT_CLASS (peercam_join_dialog_parent_class)->dispose (object);
 }
@@ -101,12 +131,13 @@ peercam_join_dialog_class_init (PeercamJoinDialogClass *klass)
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+                  G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-join-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, server_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, room_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, token_row);
+  gtk_widget_class_bind_template_child (widget_class, PeercamJoinDialog, pin_row);
 }
 
 static void
@@ -135,4 +166,15 @@ peercam_join_dialog_new (GtkWindow *parent,
   validate (self);
 
   return self;
+}
+
+/* Pre-fills the server row with @link: an address or an invite. */
+void
+peercam_join_dialog_set_link (PeercamJoinDialog *self,
+                              const char        *link)
+{
+  g_return_if_fail (PEERCAM_IS_JOIN_DIALOG (self));
+
+  gtk_editable_set_text (GTK_EDITABLE (self->server_row), link);
+  validate (self);
 }

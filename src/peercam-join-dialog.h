@@ -14,9 +14,12 @@ G_DECLARE_FINAL_TYPE (PeercamJoinDialog, peercam_join_dialog, PEERCAM, JOIN_DIAL
 
 /* Signals:
  *   void (*join) (PeercamJoinDialog *self, const char *server_url, const char *room,
- *                 const char *token, gpointer user_data);
+ *                 const char *token, const char *pin, gpointer user_data);
+ *        pin: the certificate fingerprint an invite link carried, or NULL
  */
 PeercamJoinDialog *peercam_join_dialog_new (GtkWindow *parent,
                                             GSettings *settings);
+void               peercam_join_dialog_set_link (PeercamJoinDialog *self,
+                                                 const char        *link);
 
 G_END_DECLS

@@ -165,11 +165,12 @@ on_join (PeercamJoinDialog *dialog,
          const char        *url,
          const char        *room,
          const char        *token,
+         const char        *pin,
          JoinTarget        *target)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!peercam_session_join (target->session, url, room, token, NULL, &error))
+  if (!peercam_session_join (target->session, url, room, token, pin, &error))
     _peercam_window_show_error (target->overlay, error->message);
 }
 
@@ -184,6 +185,12 @@ _peercam_window_present_join_dialog (GtkWindow       *window,
     peercam_join_dialog_new (window, peercam_application_get_settings (PEERCAM_APPLICATION (app)));
   JoinTarget *target = g_new0 (JoinTarget, 1);
 
+  g_autofree char *hosted = peercam_application_dup_hosted_invite (PEERCAM_APPLICATION (app), TRUE);
+
+  /* This computer hosts: its own room (https and pin included) is the
+   * likeliest one to join. */
+  if (hosted != NULL)
+    peercam_join_dialog_set_link (dialog, hosted);
   target->session = g_object_ref (session);
   target->overlay = g_object_ref (overlay);
   g_signal_connect_data (dialog, "join", G_CALLBACK (on_join), target, join_target_free, 0);
@@ -371,6 +378,26 @@ problem_probe (PeercamRoomProblem *problem,
   g_socket_client_connect_to_uri_async (client, target, port, problem->probe, on_probed, probe);
 }
 
+/* AB:CD:… (32 pairs) on two lines of 16, to compare at a glance and to
+ * fit a narrow window. */
+static char *
+fingerprint_lines (const char *fingerprint)
+{
+  GString *text = g_string_new (NULL);
+  guint pairs = 0;
+
+  for (const char *p = fingerprint; *p != '\0'; p++)
+    {
+      if (*p == ':' && ++pairs == 16)
+        {
+          g_string_append_c (text, '\n');
+          continue;
+        }
+      g_string_append_c (text, *p);
+    }
+  return g_string_free (text, FALSE);
+}
+
 static gboolean
 is_certificate_error (const GError *error)
 {
@@ -461,11 +488,20 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
                     g_string_append_c (pairs, g_ascii_toupper (*p));
                   }
               expected = g_string_free (pairs, FALSE);
-              out->details = g_strdup_printf (_("This server:\n%s\n\nThe invite expects:\n%s"),
-                                              problem->fingerprint, expected);
+              {
+                g_autofree char *server_lines = fingerprint_lines (problem->fingerprint);
+                g_autofree char *expected_lines = fingerprint_lines (expected);
+
+                out->details = g_strdup_printf (_("This server:\n%s\n\nThe invite expects:\n%s"),
+                                                server_lines, expected_lines);
+              }
             }
           else
-            out->details = g_strdup_printf (_("This server:\n%s"), problem->fingerprint);
+            {
+              g_autofree char *server_lines = fingerprint_lines (problem->fingerprint);
+
+              out->details = g_strdup_printf (_("This server:\n%s"), server_lines);
+            }
           out->can_trust = TRUE;
         }
       else if (!problem->probed)

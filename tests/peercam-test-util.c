@@ -12,7 +12,8 @@ peercam_test_app_new (void)
   g_autoptr(GError) error = NULL;
   PeercamApplication *app = peercam_application_new ();
 
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_set_flags (G_APPLICATION (app),
+                           g_application_get_flags (G_APPLICATION (app)) | G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   /* Alive with no window between tests. */

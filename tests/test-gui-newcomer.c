@@ -13,8 +13,10 @@
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
+#include "peercam-invite.h"
 #include "peercam-join-dialog.h"
 #include "peercam-preferences-window.h"
+#include "peercam-tls.h"
 #include "peercam-viewer-window.h"
 #include "peercam-test-util.h"
 
@@ -940,6 +942,115 @@ test_no_camera (void)
   gtk_window_destroy (caller);
 }
 
+static gboolean
+trust_offered (gpointer data)
+{
+  return shows_problem (data) && button_visible (data, "trust_button");
+}
+
+static char *
+hosted_fingerprint (void)
+{
+  return peercam_tls_fingerprint_sha256 (peercam_signaling_server_get_tls_certificate (peercam_application_get_server (app)));
+}
+
+/* The page shows the fingerprint on two lines. */
+static gboolean
+shows_fingerprint (GtkWidget  *label,
+                   const char *fingerprint)
+{
+  g_autoptr(GString) shown = g_string_new (gtk_label_get_label (GTK_LABEL (label)));
+
+  g_string_replace (shown, "\n", ":", 0);
+  return strstr (shown->str, fingerprint) != NULL;
+}
+
+/* Bug 4 and the invite: an HTTPS room can be joined from the app's own
+ * windows — the Join dialog pre-fills the hosted room's secure invite; an
+ * http:// or https:// address without the fingerprint leads to comparing
+ * and trusting it; a pasted invite, or an opened peercam:// link, joins at
+ * once with its pin. */
+static void
+test_https_room (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *http = NULL, *https = NULL, *link = NULL, *app_link = NULL;
+  g_autoptr(PeercamInvite) invite = NULL;
+  GtkWindow *viewer, *dialog, *opened;
+  GtkWidget *details;
+  guint port;
+
+  g_assert_true (peercam_application_start_hosting (app, 0, "tok", TRUE, &error));
+  g_assert_no_error (error);
+  port = peercam_signaling_server_get_port (peercam_application_get_server (app));
+  fingerprint = hosted_fingerprint ();
+  http = g_strdup_printf ("http://127.0.0.1:%u", port);
+  https = g_strdup_printf ("https://127.0.0.1:%u", port);
+
+  /* Its own windows join with the pin and the token. */
+  viewer = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+
+  /* The dialog offers the hosted room as a secure invite. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.join", NULL));
+  dialog = find_toplevel (PEERCAM_TYPE_JOIN_DIALOG);
+  g_assert_true (g_str_has_prefix (gtk_editable_get_text (GTK_EDITABLE (peercam_test_template_child (dialog, PEERCAM_TYPE_JOIN_DIALOG, "server_row"))), "https://"));
+  g_assert_true (gtk_widget_get_visible (peercam_test_template_child (dialog, PEERCAM_TYPE_JOIN_DIALOG, "pin_row")));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, dialog, 5000));
+  shoot (dialog, "join-dialog-invite");
+  gtk_window_destroy (dialog);
+
+  /* http:// on an HTTPS room: not "Connection reset" forever, but the
+   * certificate to compare, and Trust joins securely. */
+  join_from_dialog (viewer, http, "tok");
+  g_assert_true (peercam_test_wait_until (trust_offered, viewer, 15000));
+  g_assert_cmpstr (problem_title (viewer), ==, _("This Room Uses a Secure Connection"));
+  details = peercam_test_template_child (viewer, PEERCAM_TYPE_VIEWER_WINDOW, "problem_details");
+  g_assert_true (shows_fingerprint (details, fingerprint));
+  shoot (viewer, "viewer-secure-room");
+  resize (viewer, 360, 640);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (viewer)), <=, 360);
+  shoot (viewer, "viewer-secure-room-360");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.trust", NULL));
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (g_str_has_prefix (peercam_session_get_server_url (peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer))), "https://"));
+
+  /* https:// without the fingerprint: compare, then trust. */
+  join_from_dialog (viewer, https, "tok");
+  g_assert_true (peercam_test_wait_until (trust_offered, viewer, 15000));
+  g_assert_cmpstr (problem_title (viewer), ==, _("Check the Host’s Certificate"));
+  g_assert_true (shows_fingerprint (details, fingerprint));
+  shoot (viewer, "viewer-check-certificate");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.trust", NULL));
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+
+  /* A pasted invite joins at once: room, token and pin in one link. */
+  invite = peercam_invite_new (https, "room", "tok", fingerprint);
+  link = peercam_invite_to_string (invite);
+  join_from_dialog (viewer, link, NULL);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_cmpstr (visible_page (viewer), !=, "problem");
+  gtk_window_destroy (viewer);
+  peercam_test_spin (200);
+
+  /* Opened from the desktop: peercam://… joins in a new window. */
+  app_link = g_strdup_printf ("peercam://127.0.0.1:%u/?room=room#token=tok&pin=%s", port, fingerprint);
+  {
+    g_autoptr(GFile) file = g_file_new_for_uri (app_link);
+
+    g_application_open (G_APPLICATION (app), &file, 1, "");
+  }
+  opened = find_toplevel (PEERCAM_TYPE_VIEWER_WINDOW);
+  g_assert_nonnull (opened);
+  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (opened)), 10000));
+  gtk_window_destroy (opened);
+
+  g_settings_reset (peercam_application_get_settings (app), "server-url");
+  g_settings_reset (peercam_application_get_settings (app), "room");
+  stop_hosting (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -971,6 +1082,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/fullscreen", test_fullscreen);
   g_test_add_func ("/newcomer/titles-and-last-window", test_titles_and_last_window);
   g_test_add_func ("/newcomer/no-camera", test_no_camera);
+  g_test_add_func ("/newcomer/https-room", test_https_room);
 
   ret = g_test_run ();
 
