@@ -36,6 +36,28 @@ _peercam_window_configure_engine (PeercamCallEngine *engine,
   peercam_call_engine_set_play_audio (engine, g_settings_get_boolean (settings, "play-audio"));
 }
 
+static void
+on_settings_changed (PeercamCallEngine *engine,
+                     const char        *key,
+                     GSettings         *settings)
+{
+  /* The room keys are for windows still to open; the rest is media. */
+  if (g_str_equal (key, "server-url") || g_str_equal (key, "room") || g_str_has_prefix (key, "host-") ||
+      g_str_equal (key, "camera"))
+    return;
+  _peercam_window_configure_engine (engine, settings);
+}
+
+/* Preferences reach open windows: the engine follows the settings (a call
+ * in progress keeps what it started with; the next one uses the change). */
+void
+_peercam_window_follow_settings (PeercamCallEngine *engine,
+                                 GSettings         *settings)
+{
+  _peercam_window_configure_engine (engine, settings);
+  g_signal_connect_object (settings, "changed", G_CALLBACK (on_settings_changed), engine, G_CONNECT_SWAPPED);
+}
+
 char *
 _peercam_window_describe_signaling (PeercamSession *session)
 {

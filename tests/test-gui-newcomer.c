@@ -1051,6 +1051,30 @@ test_https_room (void)
   stop_hosting (NULL);
 }
 
+/* Preferences reach the windows already open. */
+static void
+test_preferences_reach_windows (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  GtkWindow *viewer = peercam_application_new_viewer_window (app);
+  PeercamCallEngine *caller_engine = peercam_session_get_engine (peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)));
+  PeercamCallEngine *viewer_engine = peercam_session_get_engine (peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)));
+  GSettings *settings = peercam_application_get_settings (app);
+
+  g_assert_cmpuint (peercam_call_engine_get_latency (viewer_engine), ==, g_settings_get_uint (settings, "latency"));
+  g_settings_set_uint (settings, "latency", 123);
+  g_settings_set_string (settings, "codec", "h264");
+  g_assert_cmpuint (peercam_call_engine_get_latency (viewer_engine), ==, 123);
+  g_assert_cmpuint (peercam_call_engine_get_latency (caller_engine), ==, 123);
+  g_assert_cmpstr (peercam_call_engine_get_codec (caller_engine), ==, "h264");
+  g_settings_reset (settings, "latency");
+  g_settings_reset (settings, "codec");
+  g_assert_cmpstr (peercam_call_engine_get_codec (caller_engine), ==, "vp8");
+
+  gtk_window_destroy (caller);
+  gtk_window_destroy (viewer);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1083,6 +1107,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/titles-and-last-window", test_titles_and_last_window);
   g_test_add_func ("/newcomer/no-camera", test_no_camera);
   g_test_add_func ("/newcomer/https-room", test_https_room);
+  g_test_add_func ("/newcomer/preferences-reach-windows", test_preferences_reach_windows);
 
   ret = g_test_run ();
 
