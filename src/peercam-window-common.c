@@ -452,6 +452,7 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
 
   if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL))
     {
+      out->icon_name = "system-users-symbolic";
       out->title = g_strdup (_("The Room Is Full"));
       out->description = g_strdup_printf (_("Room “%s” already has a caller and a viewer. "
                                             "Try again when one of them leaves, or join another room."), room);
@@ -464,6 +465,7 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
     {
       const char *token = peercam_signaling_client_get_token (client);
 
+      out->icon_name = "dialog-password-symbolic";
       out->title = g_strdup (token != NULL ? _("Wrong Access Token") : _("This Room Needs an Access Token"));
       out->description = g_strdup (_("The host of this room let only people with its access token in. "
                                      "Ask the host for the invite link and paste it into Join a Room…"));
@@ -477,6 +479,7 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
       const char *pinned = peercam_signaling_client_get_pinned_certificate (client);
 
       problem_probe (problem, url);
+      out->icon_name = "channel-insecure-symbolic";
       if (is_http (url))
         {
           out->title = g_strdup (_("This Room Uses a Secure Connection"));
@@ -537,6 +540,7 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
       /* A secure server answers plain HTTP by closing: find out. */
       if (is_http (url))
         problem_probe (problem, url);
+      out->icon_name = "network-offline-symbolic";
       out->title = g_strdup (_("Cannot Reach the Host"));
       out->description = g_strdup_printf (state == PEERCAM_SIGNALING_STATE_RECONNECTING
                                           ? _("Nothing answers at %s. Check that the other computer is hosting "
@@ -562,6 +566,7 @@ _peercam_problem_apply (const PeercamProblem *problem,
                         GtkWidget            *stop,
                         GtkWidget            *trust)
 {
+  adw_status_page_set_icon_name (page, problem->icon_name);
   adw_status_page_set_title (page, problem->title);
   adw_status_page_set_description (page, problem->description);
   gtk_label_set_label (details, problem->details ? problem->details : "");

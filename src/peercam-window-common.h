@@ -37,6 +37,7 @@ void  _peercam_window_follow_signaling   (GtkWidget              *window,
 
 /* Why a window is not in its room, in plain words, with what can be done. */
 typedef struct {
+  const char *icon_name;
   char     *title;
   char     *description;
   char     *details;        /* fingerprints to compare, or NULL */
