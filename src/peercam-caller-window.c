@@ -143,6 +143,10 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->hang_up_button), in_call);
   gtk_widget_set_visible (GTK_WIDGET (self->call_button), !in_call);
 
+  /* Previewing alone in the room: what the window waits for. */
+  if (state == PEERCAM_CALL_STATE_PREVIEW && joined && !peer)
+    call_text = _("Waiting for a viewer");
+
   /* A disabled Call says what it waits for. */
   if (in_call)
     call_tooltip = NULL;
