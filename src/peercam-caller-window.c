@@ -36,7 +36,14 @@ struct _PeercamCallerWindow
   gboolean               camera_denied;       /* the page says where to allow it */
   gboolean               no_camera_error;     /* Get Local Video found none */
 
+  guint                  hide_controls_id;  /* fullscreen: the bar fades out */
+
   /* Template widgets */
+  GtkBox                *content_box;
+  GtkWidget             *header_bar;
+  GtkOverlay            *video_overlay;
+  GtkWidget             *fullscreen_button;
+  GtkWidget             *action_bar;
   AdwWindowTitle        *window_title;
   GtkMenuButton         *menu_button;
   GtkMenuButton         *stats_button;
@@ -178,6 +185,11 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     }
   else
     gtk_stack_set_visible_child_name (self->video_stack, has_video ? "preview" : "empty");
+  /* Over the preview, out of the way; in fullscreen it comes and goes
+   * with the controls. */
+  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
+    gtk_widget_set_visible (self->fullscreen_button,
+                            g_strcmp0 (gtk_stack_get_visible_child_name (self->video_stack), "preview") == 0);
 
   /* The empty page says what starts the video, and, out of a room, the
    * two ways to begin. */
@@ -488,6 +500,112 @@ trust_action (GtkWidget  *widget,
 }
 
 static void
+fullscreen_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  if (gtk_window_is_fullscreen (GTK_WINDOW (widget)))
+    gtk_window_unfullscreen (GTK_WINDOW (widget));
+  else
+    gtk_window_fullscreen (GTK_WINDOW (widget));
+}
+
+static void
+leave_fullscreen_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  gtk_window_unfullscreen (GTK_WINDOW (widget));
+}
+
+static gboolean
+hide_controls (gpointer data)
+{
+  PeercamCallerWindow *self = data;
+
+  self->hide_controls_id = 0;
+  gtk_widget_set_visible (self->action_bar, FALSE);
+  gtk_widget_set_visible (self->fullscreen_button, FALSE);
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "none");
+  return G_SOURCE_REMOVE;
+}
+
+/* Fullscreen: the call controls float over the video while the pointer
+ * moves, then go (with the pointer) after two seconds. */
+static void
+show_controls (PeercamCallerWindow *self)
+{
+  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
+    return;
+  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+  gtk_widget_set_visible (self->action_bar, TRUE);
+  gtk_widget_set_visible (self->fullscreen_button, TRUE);
+  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+  self->hide_controls_id = g_timeout_add_seconds (2, hide_controls, self);
+}
+
+static void
+on_pointer_motion (GtkEventControllerMotion *controller,
+                   double                    x,
+                   double                    y,
+                   PeercamCallerWindow      *self)
+{
+  show_controls (self);
+}
+
+/* The action bar moves between the window's bottom edge and a floating
+ * place over the video. */
+static void
+on_fullscreened (PeercamCallerWindow *self)
+{
+  gboolean fullscreen = gtk_window_is_fullscreen (GTK_WINDOW (self));
+  gboolean floating = gtk_widget_get_parent (self->action_bar) == GTK_WIDGET (self->video_overlay);
+
+  gtk_widget_set_visible (self->header_bar, !fullscreen);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.leave-fullscreen", fullscreen);
+  gtk_button_set_icon_name (GTK_BUTTON (self->fullscreen_button),
+                            fullscreen ? "view-restore-symbolic" : "view-fullscreen-symbolic");
+  gtk_widget_set_tooltip_text (self->fullscreen_button, fullscreen ? _("Leave Fullscreen (Esc)") : _("Fullscreen"));
+  if (fullscreen && !floating)
+    {
+      g_object_ref (self->action_bar);
+      gtk_box_remove (self->content_box, self->action_bar);
+      gtk_overlay_add_overlay (self->video_overlay, self->action_bar);
+      g_object_unref (self->action_bar);
+      gtk_widget_set_valign (self->action_bar, GTK_ALIGN_END);
+      gtk_widget_set_halign (self->action_bar, GTK_ALIGN_CENTER);
+      gtk_widget_set_margin_bottom (self->action_bar, 18);
+      gtk_widget_add_css_class (self->action_bar, "fullscreen-controls");
+      show_controls (self);
+    }
+  else if (!fullscreen && floating)
+    {
+      g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+      g_object_ref (self->action_bar);
+      gtk_overlay_remove_overlay (self->video_overlay, self->action_bar);
+      gtk_box_append (self->content_box, self->action_bar);
+      g_object_unref (self->action_bar);
+      gtk_widget_set_valign (self->action_bar, GTK_ALIGN_FILL);
+      gtk_widget_set_halign (self->action_bar, GTK_ALIGN_FILL);
+      gtk_widget_set_margin_bottom (self->action_bar, 0);
+      gtk_widget_remove_css_class (self->action_bar, "fullscreen-controls");
+      gtk_widget_set_visible (self->action_bar, TRUE);
+      gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+    }
+}
+
+static void
+on_preview_pressed (GtkGestureClick     *gesture,
+                    int                  n_press,
+                    double               x,
+                    double               y,
+                    PeercamCallerWindow *self)
+{
+  if (n_press == 2)
+    gtk_widget_activate_action (GTK_WIDGET (self), "caller.fullscreen", NULL);
+}
+
+static void
 join_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
@@ -612,6 +730,7 @@ peercam_caller_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->portal_cancellable);
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
+  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
   if (self->session != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->session, self);
@@ -672,6 +791,11 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   object_class->dispose = peercam_caller_window_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-caller-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, content_box);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, video_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, fullscreen_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, action_bar);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_button);
@@ -701,6 +825,8 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "caller.get-local-video", NULL, get_local_video_action);
   gtk_widget_class_install_action (widget_class, "caller.call", NULL, call_action);
+  gtk_widget_class_install_action (widget_class, "caller.fullscreen", NULL, fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "caller.leave-fullscreen", NULL, leave_fullscreen_action);
   gtk_widget_class_install_action (widget_class, "caller.use-test-pattern", NULL, use_test_pattern_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
@@ -711,6 +837,8 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "caller.get-local-video", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "caller.call", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "caller.hang-up", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "caller.fullscreen", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "caller.leave-fullscreen", NULL);
 }
 
 static void
@@ -721,6 +849,8 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   g_autoptr(GListStore) extras = NULL;
   g_autoptr(GtkExpression) name = NULL;
   PeercamCallEngine *engine;
+  GtkGesture *gesture;
+  GtkEventController *motion;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -768,6 +898,15 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   g_object_bind_property (self->stats_popover, "visible", self->stats_button, "has-tooltip",
                           G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
   gtk_drop_down_set_model (self->source_dropdown, self->sources);
+
+  gesture = gtk_gesture_click_new ();
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_preview_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->preview_picture), GTK_EVENT_CONTROLLER (gesture));
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_pointer_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.leave-fullscreen", FALSE);
 
   self->session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
   engine = peercam_session_get_engine (self->session);

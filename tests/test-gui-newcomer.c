@@ -53,6 +53,38 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+static void
+count_paint (GdkFrameClock *clock,
+             guint         *painted)
+{
+  (*painted)++;
+}
+
+static gboolean
+painted_twice (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+/* Rendering between a relayout and the next frame catches widgets without
+ * an allocation: wait until the window has been painted (twice: the
+ * first frame may be the one that was already underway). */
+static void
+wait_for_paint (GtkWindow *window)
+{
+  GdkFrameClock *clock;
+  guint painted = 0;
+  gulong id;
+
+  peercam_test_spin (100);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  g_assert_nonnull (clock);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint), &painted);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+  peercam_test_wait_until (painted_twice, &painted, 3000);
+  g_signal_handler_disconnect (clock, id);
+}
+
 /* Saves @window as the user sees it, light and dark, as
  * NAME-LANG-light.png and NAME-LANG-dark.png under build/tests/screenshots/. */
 static void
@@ -73,7 +105,7 @@ shoot (GtkWindow  *window,
       g_autoptr(GdkTexture) texture = NULL;
 
       adw_style_manager_set_color_scheme (style, schemes[i].scheme);
-      peercam_test_spin (250);
+      wait_for_paint (window);
       path = peercam_test_save_screenshot (GTK_WIDGET (window), file);
       texture = gdk_texture_new_from_filename (path, NULL);
       g_assert_nonnull (texture);
@@ -1075,6 +1107,50 @@ test_preferences_reach_windows (void)
   gtk_window_destroy (viewer);
 }
 
+/* The caller's fullscreen: the call controls float over the video. */
+static void
+test_caller_fullscreen (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  GtkWidget *header = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "header_bar");
+  GtkWidget *bar = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "action_bar");
+  GtkWidget *overlay = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "video_overlay");
+  GtkShortcut *escape;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
+  escape = find_shortcut (GTK_WIDGET (caller), GDK_KEY_Escape);
+  g_assert_nonnull (escape);
+  g_assert_cmpstr (gtk_named_action_get_action_name (GTK_NAMED_ACTION (gtk_shortcut_get_action (escape))), ==,
+                   "caller.leave-fullscreen");
+
+  gtk_widget_set_visible (GTK_WIDGET (caller), FALSE);
+  gtk_widget_unrealize (GTK_WIDGET (caller));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.fullscreen", NULL));
+  gtk_window_present (caller);
+  g_assert_true (peercam_test_wait_until (is_fullscreen, caller, 5000));
+  peercam_test_spin (300);
+  g_assert_false (gtk_widget_get_visible (header));
+  g_assert_true (gtk_widget_get_parent (bar) == overlay);
+  g_assert_true (gtk_widget_get_visible (bar));
+  shoot (caller, "caller-fullscreen");
+  peercam_test_spin (2500);
+  g_assert_false (gtk_widget_get_visible (bar));
+
+  gtk_widget_set_visible (GTK_WIDGET (caller), FALSE);
+  gtk_widget_unrealize (GTK_WIDGET (caller));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.leave-fullscreen", NULL));
+  gtk_window_present (caller);
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  g_assert_false (gtk_window_is_fullscreen (caller));
+  g_assert_true (gtk_widget_get_visible (header));
+  g_assert_true (gtk_widget_get_visible (bar));
+  g_assert_true (gtk_widget_get_parent (bar) != overlay);
+
+  gtk_window_destroy (caller);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1104,6 +1180,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);
   g_test_add_func ("/newcomer/fullscreen", test_fullscreen);
+  g_test_add_func ("/newcomer/caller-fullscreen", test_caller_fullscreen);
   g_test_add_func ("/newcomer/titles-and-last-window", test_titles_and_last_window);
   g_test_add_func ("/newcomer/no-camera", test_no_camera);
   g_test_add_func ("/newcomer/https-room", test_https_room);
