@@ -37,6 +37,7 @@ struct _PeercamViewerWindow
   GtkWidget             *trust_button;
   GtkStack              *video_stack;
   AdwStatusPage         *waiting_page;
+  GtkWidget             *welcome_box;
   GtkPicture            *remote_picture;
 };
 
@@ -84,8 +85,11 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
   else
     gtk_stack_set_visible_child_name (self->video_stack, self->showing_video ? "video" : "waiting");
 
+  gtk_widget_set_visible (self->welcome_box, peercam_session_get_client (self->session) == NULL);
+  adw_status_page_set_title (self->waiting_page, peercam_session_get_client (self->session) == NULL
+                                                 ? _("Watch a Camera") : _("Waiting for a Call"));
   if (peercam_session_get_client (self->session) == NULL)
-    description = g_strdup (_("Join a room from the main menu, or host one"));
+    description = g_strdup (_("To watch another computer’s camera, join the room it hosts, or host one here and invite it."));
   else
     description = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
   adw_status_page_set_description (self->waiting_page, description);
@@ -307,6 +311,7 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, video_stack);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, waiting_page);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, welcome_box);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, remote_picture);
 
   gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, fullscreen_action);
