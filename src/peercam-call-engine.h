@@ -65,6 +65,7 @@ GQuark             peercam_call_error_quark            (void);
 
 PeercamCallEngine *peercam_call_engine_new             (PeercamCallRole     role);
 void               peercam_call_engine_warm_up         (void);
+void               peercam_call_engine_warm_up_stop    (void);
 
 PeercamCallRole    peercam_call_engine_get_role        (PeercamCallEngine  *self);
 PeercamCallState   peercam_call_engine_get_state       (PeercamCallEngine  *self);

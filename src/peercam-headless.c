@@ -409,6 +409,7 @@ peercam_headless_main (int    argc,
   g_clear_pointer (&h.fingerprint, g_free);
   g_clear_pointer (&h.options, peercam_options_free);
   g_clear_object (&h.app);
+  peercam_call_engine_warm_up_stop ();
 
   return status;
 }
