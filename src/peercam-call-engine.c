@@ -34,6 +34,21 @@
  * freshness, so ICE may never report a vanished peer. */
 #define STALL_TICKS 3
 
+/* Bounds on what a peer (or a hostile server) may make us hold or build.
+ * Browsers send candidates of ~100–250 bytes, a dozen or two per call, and
+ * offers of 2–4 m-lines in ~6 KB. Unbounded, 2 000 candidates of 400 KB
+ * before an offer took a viewer to 828 MB, 1 000 unbundled m-lines made
+ * 3 000 threads, and an offer per millisecond kept a core busy. */
+#define MAX_CANDIDATE_BYTES   1024
+#define MAX_PENDING           64    /* candidates held until the offer/answer */
+#define MAX_CANDIDATES_CALL   256   /* remote candidates added to one call */
+#define MAX_SDP_BYTES         (256 * 1024)
+#define MAX_MLINES            8
+/* New calls from offers: a burst of OFFER_BURST, then one per
+ * OFFER_INTERVAL_MS; offers in between are coalesced to the newest. */
+#define OFFER_BURST           4
+#define OFFER_INTERVAL_MS     200
+
 G_DEFINE_QUARK (peercam-call-error-quark, peercam_call_error)
 
 G_DEFINE_ENUM_TYPE (PeercamCallRole, peercam_call_role,
@@ -120,6 +135,13 @@ struct _PeercamCallEngine
   GPtrArray        *remote_mids;
   gboolean          remote_set;
   GQueue            pending;         /* PendingCandidate: before the remote description */
+  gboolean          pending_full_reported;
+  guint             remote_candidates; /* added to this call */
+  gboolean          candidates_full_reported;
+  char             *deferred_offer;  /* the newest offer waiting for the rate limit */
+  guint             deferred_offer_id;
+  double            offer_tokens;
+  gint64            offer_tokens_us;
   guint             ice_timeout_id;
   guint             disconnect_id;
   guint             stats_id;
@@ -1228,6 +1250,16 @@ add_remote_candidate (PeercamCallEngine *self,
                   _("The peer sent a candidate for media line %u, which does not exist"), mline);
       return;
     }
+  if (self->remote_candidates >= MAX_CANDIDATES_CALL)
+    {
+      if (!self->candidates_full_reported)
+        emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                    _("The peer sent more than %u ICE candidates for one call; ignoring the rest"),
+                    MAX_CANDIDATES_CALL);
+      self->candidates_full_reported = TRUE;
+      return;
+    }
+  self->remote_candidates++;
   g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, c->candidate);
 }
 
@@ -1241,6 +1273,7 @@ flush_pending_candidates (PeercamCallEngine *self)
       add_remote_candidate (self, c);
       pending_candidate_free (c);
     }
+  self->pending_full_reported = FALSE;
 }
 
 void
@@ -1272,6 +1305,12 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   /* An empty candidate is a browser's end-of-candidates marker. */
   if (candidate && *candidate == '\0')
     return;
+  if (candidate && strlen (candidate) > MAX_CANDIDATE_BYTES)
+    {
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                  _("The peer sent an ICE candidate longer than %u bytes"), MAX_CANDIDATE_BYTES);
+      return;
+    }
   if (candidate == NULL || !candidate_is_valid (candidate))
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
@@ -1285,17 +1324,35 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
       return;
     }
 
+  if (mid && strlen (mid) > 64)
+    {
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                  _("The peer sent an ICE candidate with an invalid media id"));
+      return;
+    }
+
+  if (self->webrtc && self->remote_set && self->deferred_offer == NULL)
+    {
+      PendingCandidate now = { mline < 0 ? 0 : (guint) mline, (char *) mid, (char *) candidate };
+
+      add_remote_candidate (self, &now);
+      return;
+    }
+  if (self->pending.length >= MAX_PENDING)
+    {
+      /* Once per episode: a flood must not become a flood of errors. */
+      if (!self->pending_full_reported)
+        emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                    _("The peer sent more than %u ICE candidates before its session description; ignoring the rest"),
+                    MAX_PENDING);
+      self->pending_full_reported = TRUE;
+      return;
+    }
   c = g_new0 (PendingCandidate, 1);
   c->mline = mline < 0 ? 0 : (guint) mline;
   c->mid = g_strdup (mid);
   c->candidate = g_strdup (candidate);
-  if (self->webrtc && self->remote_set)
-    {
-      add_remote_candidate (self, c);
-      pending_candidate_free (c);
-    }
-  else
-    g_queue_push_tail (&self->pending, c);
+  g_queue_push_tail (&self->pending, c);
 }
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -1313,11 +1370,24 @@ parse_sdp (PeercamCallEngine  *self,
                            _("The peer sent a session description that is not SDP"));
       return NULL;
     }
+  if (strlen (text) > MAX_SDP_BYTES)
+    {
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                   _("The peer sent a session description larger than %u KB"), MAX_SDP_BYTES / 1024);
+      return NULL;
+    }
   if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK ||
       gst_sdp_message_medias_len (sdp) == 0)
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
                            _("The peer sent a session description without media"));
+      return NULL;
+    }
+  if (gst_sdp_message_medias_len (sdp) > MAX_MLINES)
+    {
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                   _("The peer’s session description has %u media lines, more than the %u Peercam takes"),
+                   gst_sdp_message_medias_len (sdp), MAX_MLINES);
       return NULL;
     }
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
@@ -1549,6 +1619,9 @@ call_teardown (PeercamCallEngine *self)
   g_clear_handle_id (&self->disconnect_id, g_source_remove);
   g_clear_handle_id (&self->stats_id, g_source_remove);
   g_queue_clear_full (&self->pending, pending_candidate_free);
+  self->pending_full_reported = FALSE;
+  self->remote_candidates = 0;
+  self->candidates_full_reported = FALSE;
   g_clear_pointer (&self->local_mids, g_ptr_array_unref);
   g_clear_pointer (&self->local_ufrags, g_ptr_array_unref);
   g_clear_pointer (&self->remote_mids, g_ptr_array_unref);
@@ -2076,24 +2149,16 @@ recv_caps_for_kind (const char *kind)
   return NULL;
 }
 
-static void
-handle_offer (PeercamCallEngine *self,
-              const char        *text)
+static GstSDPMessage *
+parse_offer (PeercamCallEngine  *self,
+             const char         *text,
+             GError            **error)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GstSDPMessage) sdp = NULL;
   gboolean has_video = FALSE;
 
-  if (self->role != PEERCAM_CALL_ROLE_VIEWER)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("A caller does not take offers"));
-      return;
-    }
-  if (!(sdp = parse_sdp (self, text, &error)))
-    {
-      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-      return;
-    }
+  if (!(sdp = parse_sdp (self, text, error)))
+    return NULL;
   /* Only the BUNDLE tag's transport is used; webrtcbin wants them all alike. */
   peercam_sdp_normalize_bundle (sdp);
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
@@ -2101,9 +2166,97 @@ handle_offer (PeercamCallEngine *self,
       has_video = TRUE;
   if (!has_video)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, _("The peer offered no video"));
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                           _("The peer offered no video"));
+      return NULL;
+    }
+  return g_steal_pointer (&sdp);
+}
+
+/* A token bucket: OFFER_BURST offers at once, then one per OFFER_INTERVAL_MS. */
+static gboolean
+take_offer_token (PeercamCallEngine *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->offer_tokens_us == 0)
+    self->offer_tokens = OFFER_BURST;
+  else
+    self->offer_tokens = MIN (OFFER_BURST, self->offer_tokens +
+                              (now - self->offer_tokens_us) / (OFFER_INTERVAL_MS * 1000.0));
+  self->offer_tokens_us = now;
+  if (self->offer_tokens < 1)
+    return FALSE;
+  self->offer_tokens -= 1;
+  return TRUE;
+}
+
+static void start_offered_call (PeercamCallEngine *self, GstSDPMessage *sdp);
+
+static gboolean
+deferred_offer_cb (gpointer user_data)
+{
+  PeercamCallEngine *self = user_data;
+  g_autofree char *text = NULL;
+  g_autoptr(GstSDPMessage) sdp = NULL;
+
+  self->deferred_offer_id = 0;
+  if (!take_offer_token (self))
+    {
+      self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS / 4, deferred_offer_cb);
+      return G_SOURCE_REMOVE;
+    }
+  text = g_steal_pointer (&self->deferred_offer);
+  sdp = parse_offer (self, text, NULL);  /* checked when it came */
+  if (sdp)
+    start_offered_call (self, sdp);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+clear_deferred_offer (PeercamCallEngine *self)
+{
+  g_clear_handle_id (&self->deferred_offer_id, g_source_remove);
+  g_clear_pointer (&self->deferred_offer, g_free);
+}
+
+static void
+handle_offer (PeercamCallEngine *self,
+              const char        *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstSDPMessage) sdp = NULL;
+
+  if (self->role != PEERCAM_CALL_ROLE_VIEWER)
+    {
+      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("A caller does not take offers"));
       return;
     }
+  if (!(sdp = parse_offer (self, text, &error)))
+    {
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+      return;
+    }
+
+  /* Each offer replaces the call: a whole webrtcbin, its threads and
+   * sockets. A peer renegotiating faster than that is coalesced to its
+   * newest offer, and the candidates meanwhile wait for it. */
+  if (self->deferred_offer || !take_offer_token (self))
+    {
+      g_free (self->deferred_offer);
+      self->deferred_offer = g_strdup (text);
+      if (self->deferred_offer_id == 0)
+        self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS, deferred_offer_cb);
+      return;
+    }
+  start_offered_call (self, sdp);
+}
+
+static void
+start_offered_call (PeercamCallEngine *self,
+                    GstSDPMessage     *sdp)
+{
+  g_autoptr(GError) error = NULL;
 
   /* A new offer replaces the call, but keeps candidates that came first. */
   {
@@ -2171,6 +2324,8 @@ peercam_call_engine_handle_bye (PeercamCallEngine *self)
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
   g_queue_clear_full (&self->pending, pending_candidate_free);
+  self->pending_full_reported = FALSE;
+  clear_deferred_offer (self);
   if (self->call == NULL)
     return;
   end_call (self, idle_state (self));
@@ -2515,6 +2670,7 @@ peercam_call_engine_dispose (GObject *object)
 {
   PeercamCallEngine *self = PEERCAM_CALL_ENGINE (object);
 
+  clear_deferred_offer (self);
   call_teardown (self);
   if (self->role == PEERCAM_CALL_ROLE_CALLER)
     {

@@ -7,13 +7,18 @@
 #include "peercam-test-wait.h"
 
 #include <gst/gst.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define OFFER_SETTLE_MS 600
 
 typedef struct {
   PeercamCallEngine *caller;
   PeercamCallEngine *viewer;
 
   gboolean  drop_candidates;
+  gboolean  drop_answers;        /* the viewer's answers never reach the caller */
   gboolean  hold_offer;          /* keep the offer until the caller's candidates came */
   JsonNode *held_offer;
   GPtrArray *held_candidates;    /* JsonNode: caller → viewer */
@@ -59,7 +64,7 @@ viewer_send_signal (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
   f->answers++;
   g_free (f->last_answer);
   f->last_answer = g_strdup (json_object_get_string_member (object, "sdp"));
-  if (f->caller)
+  if (f->caller && !f->drop_answers)
     peercam_call_engine_handle_signal (f->caller, node);
 }
 
@@ -637,6 +642,220 @@ test_no_camera (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* ---- hostile input (issue 13 item 9) ------------------------------------ */
+
+static guint64
+rss_kb (void)
+{
+  g_autofree char *text = NULL;
+  guint64 pages = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/statm", &text, NULL, NULL));
+  sscanf (text, "%*u %" G_GUINT64_FORMAT, &pages);
+  return pages * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
+static guint
+thread_count (void)
+{
+  g_autofree char *text = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &text, NULL, NULL));
+  line = strstr (text, "\nThreads:");
+  g_assert_nonnull (line);
+  return (guint) g_ascii_strtoull (line + strlen ("\nThreads:"), NULL, 10);
+}
+
+static JsonNode *
+ice_node (const char *candidate)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "candidate");
+  json_builder_add_string_value (builder, candidate);
+  json_builder_set_member_name (builder, "sdpMid");
+  json_builder_add_string_value (builder, "0");
+  json_builder_set_member_name (builder, "sdpMLineIndex");
+  json_builder_add_int_value (builder, 0);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static JsonNode *
+offer_node (const char *sdp)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "offer");
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, sdp);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* An offer with @n video m-lines, in one BUNDLE group or not. */
+static char *
+many_mlines_offer (guint    n,
+                   gboolean bundle)
+{
+  GString *sdp = g_string_new ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+
+  if (bundle)
+    {
+      g_string_append (sdp, "a=group:BUNDLE");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (sdp, " %u", i);
+      g_string_append (sdp, "\r\n");
+    }
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (sdp,
+                            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+                            "a=ice-ufrag:u%u\r\na=ice-pwd:pdr3sWKIFg5gRlbgIVdmvjfA\r\n"
+                            "a=fingerprint:sha-256 3A:A1:57:C0:43:6B:1F:D4:2A:D6:5C:7E:DC:F0:2D:3E:"
+                            "E1:46:3F:28:5B:D6:66:0E:81:91:83:A7:0E:17:AD:4D\r\n"
+                            "a=setup:actpass\r\na=mid:%u\r\na=sendonly\r\na=rtcp-mux\r\n"
+                            "a=rtpmap:96 VP8/90000\r\n", i, i);
+  return g_string_free (sdp, FALSE);
+}
+
+static void
+test_hostile_candidates (Fixture *f, gconstpointer data)
+{
+  g_autofree char *huge = g_strnfill (400 * 1024, 'x');
+  g_autofree char *huge_candidate = g_strconcat ("candidate:1 1 udp 1 127.0.0.1 9 typ host ", huge, NULL);
+  g_autoptr(JsonNode) huge_node = ice_node (huge_candidate);
+  guint64 rss_before = rss_kb ();
+  guint64 frames;
+  guint errors;
+
+  /* 2 000 candidates of 400 KB before any offer: each refused, none held. */
+  for (guint i = 0; i < 2000; i++)
+    peercam_call_engine_handle_ice (f->viewer, huge_node);
+  g_test_message ("RSS after 2000 × 400 KB candidates: +%" G_GUINT64_FORMAT " KB",
+                  rss_kb () - rss_before);
+  g_assert_cmpuint (rss_kb (), <, rss_before + 64 * 1024);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 2000);
+  for (guint i = 0; i < f->viewer_errors->len; i++)
+    assert_error (f->viewer_errors, i, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+
+  /* 2 000 well-formed ones before any offer: 64 are held, one error says
+   * the rest are ignored. */
+  g_ptr_array_set_size (f->viewer_errors, 0);
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("candidate:%u 1 udp 2122260223 127.0.0.1 %u typ host",
+                                               i, 10000 + i);
+      g_autoptr(JsonNode) node = ice_node (text);
+
+      peercam_call_engine_handle_ice (f->viewer, node);
+    }
+  g_assert_cmpuint (f->viewer_errors->len, ==, 1);
+  assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+  peercam_call_engine_handle_bye (f->viewer);  /* forgets them */
+
+  /* The engine still takes a real call, and during it, a flood of
+   * candidates is cut off after a few hundred without ending the call. */
+  g_object_set (f->caller, "width", 160, "height", 120, NULL);
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
+  errors = f->viewer_errors->len;
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("candidate:%u 1 udp 1 127.0.0.1 %u typ host",
+                                               i, 20000 + i);
+      g_autoptr(JsonNode) node = ice_node (text);
+
+      peercam_call_engine_handle_ice (f->viewer, node);
+    }
+  g_assert_cmpuint (f->viewer_errors->len, ==, errors + 1);
+  assert_error (f->viewer_errors, errors, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+  frames = peercam_call_engine_get_remote_frames (f->viewer);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
+}
+
+static void
+test_hostile_offers (Fixture *f, gconstpointer data)
+{
+  guint threads_before = thread_count ();
+  g_autofree char *unbundled = many_mlines_offer (1000, FALSE);
+  g_autofree char *bundled = many_mlines_offer (5000, TRUE);
+  g_autofree char *nine = many_mlines_offer (9, TRUE);
+  g_autoptr(JsonNode) unbundled_node = offer_node (unbundled);
+  g_autoptr(JsonNode) bundled_node = offer_node (bundled);
+  g_autoptr(JsonNode) nine_node = offer_node (nine);
+  gint64 start = g_get_monotonic_time ();
+
+  /* Refused at once, with nothing built. */
+  peercam_call_engine_handle_signal (f->viewer, unbundled_node);
+  peercam_call_engine_handle_signal (f->viewer, bundled_node);
+  peercam_call_engine_handle_signal (f->viewer, nine_node);
+  g_test_message ("three oversized offers refused in %.1f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    assert_error (f->viewer_errors, i, PEERCAM_CALL_ERROR_INVALID_SIGNAL);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_IDLE);
+  g_assert_cmpuint (thread_count (), <=, threads_before + 2);
+  g_assert_cmpuint (f->answers, ==, 0);
+
+  /* The engine still takes a real call. */
+  g_object_set (f->caller, "width", 160, "height", 120, NULL);
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_cmpuint (f->viewer_errors->len, ==, 3);
+}
+
+/* A peer renegotiating every 10 ms (each call would live long enough to
+ * answer): the viewer builds a new call at most a few times a second, ends
+ * up on the newest offer, and the next real call still connects. */
+static void
+test_offer_flood (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonNode) offer = NULL;
+  guint threads_before, answers;
+  guint64 rss_before;
+  const guint n = 100, gap_ms = 10;
+
+  g_object_set (f->caller, "width", 160, "height", 120, NULL);
+  f->hold_offer = TRUE;
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->held_offer != NULL, 5000));
+  offer = json_node_ref (f->held_offer);
+  f->hold_offer = FALSE;
+  f->drop_answers = TRUE;
+
+  threads_before = thread_count ();
+  rss_before = rss_kb ();
+  for (guint i = 0; i < n; i++)
+    {
+      peercam_call_engine_handle_signal (f->viewer, offer);
+      spin (gap_ms);
+    }
+  spin (OFFER_SETTLE_MS);
+  answers = f->answers;
+  g_test_message ("%u offers in ~%u ms: %u answers, threads %u → %u, RSS +%" G_GUINT64_FORMAT " KB",
+                  n, n * gap_ms, answers, threads_before, thread_count (), rss_kb () - rss_before);
+  /* 4 at once, then at most one per 200 ms, and the newest at the end. */
+  g_assert_cmpuint (answers, >=, 2);
+  g_assert_cmpuint (answers, <=, 4 + (n * gap_ms + OFFER_SETTLE_MS) / 200 + 2);
+  g_assert_cmpuint (thread_count (), <=, threads_before + 40);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTING);
+
+  /* The real caller calls again and gets through. */
+  f->drop_answers = FALSE;
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -657,6 +876,9 @@ main (int argc, char **argv)
   ADD ("browser-offer", test_browser_offer);
   ADD ("no-camera", test_no_camera);
   ADD ("audio-without-microphone", test_audio_without_microphone);
+  ADD ("hostile-candidates", test_hostile_candidates);
+  ADD ("hostile-offers", test_hostile_offers);
+  ADD ("offer-flood", test_offer_flood);
 #undef ADD
 
   return g_test_run ();
