@@ -29,10 +29,14 @@
 
 #define STATS_INTERVAL_S 2
 #define DISCONNECT_GRACE_S 4
-/* A viewer whose video stops this many stats ticks (2 s each) in a row while
- * connected treats the caller as gone: libnice 0.1.21 has no consent
- * freshness, so ICE may never report a vanished peer. */
-#define STALL_TICKS 3
+/* A connected viewer that sees no video for this long says "poor
+ * connection" but keeps the call: seconds of loss on a live path must not
+ * end it (issue 11). The call ends when the caller says so in RTCP (BYE,
+ * sent by its webrtcbin's teardown) or ICE fails or closes. */
+#define POOR_AFTER_MS     3000
+/* How long an ended call's webrtcbin stays for its RTCP BYE to leave. */
+#define RETIRE_MS         100
+#define MEDIA_CHECK_MS    250
 
 /* Bounds on what a peer (or a hostile server) may make us hold or build.
  * Browsers send candidates of ~100–250 bytes, a dozen or two per call, and
@@ -122,6 +126,9 @@ struct _PeercamCallEngine
 
   /* the call */
   CallLink         *call;
+  gboolean          media_up;        /* caller: DTLS connected, SRTP flows */
+  GPtrArray        *retiring;        /* caller: ended calls' elements, sending RTCP BYE */
+  guint             retire_id;
   GstElement       *webrtc;
   GPtrArray        *branch;          /* caller: queue ! convert ! encoder ! pay */
   GstElement       *encoder;
@@ -148,7 +155,10 @@ struct _PeercamCallEngine
   guint64           last_bytes;
   gint64            last_stats_us;
   guint64           last_frames;
-  guint             stalled_ticks;
+  guint             media_check_id;
+  guint64           media_frames;    /* frames at the last media check */
+  gint64            media_seen_us;   /* when frames last grew */
+  gboolean          poor_connection;
   int               frame_width;
   int               frame_height;
 };
@@ -171,6 +181,7 @@ enum {
   PROP_FRAMERATE,
   PROP_PLAY_AUDIO,
   PROP_SEND_AUDIO,
+  PROP_POOR_CONNECTION,
   N_PROPS
 };
 
@@ -188,6 +199,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void call_teardown (PeercamCallEngine *self);
+static void set_poor_connection (PeercamCallEngine *self, gboolean poor);
 static gboolean add_microphone (PeercamCallEngine *self, GError **error);
 
 /* ---- CallLink and the hop to the main context ------------------------- */
@@ -448,9 +460,12 @@ pipeline_new (PeercamCallEngine *self,
   return pipeline;
 }
 
+static void destroy_retired (PeercamCallEngine *self);
+
 static void
 pipeline_destroy (PeercamCallEngine *self)
 {
+  destroy_retired (self);
   if (self->bus_source)
     {
       g_source_destroy (self->bus_source);
@@ -1024,16 +1039,6 @@ stats_main (PeercamCallEngine *self,
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
-
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->state == PEERCAM_CALL_STATE_CONNECTED)
-    {
-      self->stalled_ticks = fps > 0 ? 0 : self->stalled_ticks + 1;
-      if (self->stalled_ticks >= STALL_TICKS)
-        {
-          emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The caller stopped sending video"));
-          end_call (self, PEERCAM_CALL_STATE_ENDED);
-        }
-    }
 }
 
 static void
@@ -1088,6 +1093,41 @@ stats_tick (gpointer user_data)
 /* ---- connection state --------------------------------------------------- */
 
 static void
+set_poor_connection (PeercamCallEngine *self,
+                     gboolean           poor)
+{
+  if (self->poor_connection == poor)
+    return;
+  g_debug ("poor connection: %d", poor);
+  self->poor_connection = poor;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOR_CONNECTION]);
+}
+
+/* Viewer, while connected: is video still arriving? */
+static gboolean
+media_check_tick (gpointer user_data)
+{
+  PeercamCallEngine *self = user_data;
+  guint64 frames;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->call == NULL)
+    {
+      self->media_check_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  frames = g_atomic_pointer_get (&self->call->frames);
+  if (frames != self->media_frames || self->media_seen_us == 0)
+    {
+      self->media_frames = frames;
+      self->media_seen_us = now;
+    }
+  set_poor_connection (self, self->disconnect_id != 0 ||
+                             now - self->media_seen_us >= POOR_AFTER_MS * 1000);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 force_key_unit (PeercamCallEngine *self)
 {
   g_autoptr(GstPad) pad = NULL;
@@ -1127,6 +1167,11 @@ ice_state_main (PeercamCallEngine *self,
           self->stats_id = g_source_attach (source, self->context);
           g_source_unref (source);
         }
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->media_check_id == 0)
+        {
+          self->media_seen_us = 0;
+          self->media_check_id = attach_timeout (self, MEDIA_CHECK_MS, media_check_tick);
+        }
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
@@ -1139,6 +1184,8 @@ ice_state_main (PeercamCallEngine *self,
       /* Often transient: give it a moment to come back. */
       if (self->disconnect_id == 0)
         self->disconnect_id = attach_timeout (self, DISCONNECT_GRACE_S * 1000, disconnect_grace_cb);
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->state == PEERCAM_CALL_STATE_CONNECTED)
+        set_poor_connection (self, TRUE);
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
@@ -1161,6 +1208,7 @@ pc_state_main (PeercamCallEngine *self,
   GstWebRTCPeerConnectionState pc_state = GPOINTER_TO_INT (data);
 
   g_debug ("peer connection state %d", pc_state);
+  self->media_up = pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
   if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     force_key_unit (self);
 }
@@ -1589,7 +1637,8 @@ static GstElement *
 webrtc_new (PeercamCallEngine  *self,
             GError            **error)
 {
-  GstElement *webrtc = make_element ("webrtcbin", "webrtc", error);
+  /* Unnamed: a retiring call's webrtcbin may still be in the pipeline. */
+  GstElement *webrtc = make_element ("webrtcbin", NULL, error);
 
   if (webrtc == NULL)
     return NULL;
@@ -1613,6 +1662,70 @@ webrtc_new (PeercamCallEngine  *self,
 }
 
 static void
+remove_element (GstElement *pipeline,
+                GstElement *element)
+{
+  gst_element_set_locked_state (element, TRUE);
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (pipeline), element);
+}
+
+/* Elements of ended calls, webrtcbin first, then its branch downstream
+ * first (see call_teardown). */
+static void
+destroy_retired (PeercamCallEngine *self)
+{
+  g_clear_handle_id (&self->retire_id, g_source_remove);
+  if (self->retiring == NULL)
+    return;
+  for (guint i = 0; i < self->retiring->len; i++)
+    remove_element (self->pipeline, self->retiring->pdata[i]);
+  g_clear_pointer (&self->retiring, g_ptr_array_unref);
+}
+
+static gboolean
+retire_cb (gpointer user_data)
+{
+  PeercamCallEngine *self = user_data;
+
+  self->retire_id = 0;
+  destroy_retired (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A connected call ends with end-of-stream into webrtcbin: its RTP session
+ * then sends RTCP BYE, which tells the viewer the call is over even when no
+ * "bye" comes through signaling (the demo's relay never sends one). The
+ * elements stay a moment for the BYE to leave, detached from the engine. */
+static void
+retire_call (PeercamCallEngine *self)
+{
+  g_autoptr(GstIterator) it = gst_element_iterate_sink_pads (self->webrtc);
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstPad *pad = g_value_get_object (&item);
+      g_autoptr(GstPad) peer = gst_pad_get_peer (pad);
+
+      /* The payloader's thread stops at the unlinked pad. */
+      if (peer)
+        gst_pad_unlink (peer, pad);
+      gst_pad_send_event (pad, gst_event_new_eos ());
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+
+  if (self->retiring == NULL)
+    self->retiring = g_ptr_array_new_with_free_func (gst_object_unref);
+  g_ptr_array_add (self->retiring, g_object_ref (self->webrtc));
+  for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
+    g_ptr_array_add (self->retiring, g_object_ref (self->branch->pdata[i - 1]));
+  if (self->retire_id == 0)
+    self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb);
+}
+
+static void
 call_teardown (PeercamCallEngine *self)
 {
   g_clear_handle_id (&self->ice_timeout_id, g_source_remove);
@@ -1629,7 +1742,8 @@ call_teardown (PeercamCallEngine *self)
   self->last_bytes = 0;
   self->last_frames = 0;
   self->last_stats_us = 0;
-  self->stalled_ticks = 0;
+  g_clear_handle_id (&self->media_check_id, g_source_remove);
+  set_poor_connection (self, FALSE);
   self->frame_width = self->frame_height = 0;
 
   if (self->call == NULL)
@@ -1646,26 +1760,23 @@ call_teardown (PeercamCallEngine *self)
           if (peer)
             gst_pad_unlink (self->tee_pad, peer);
         }
-      /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
-       * the encoder's thread in a blocking probe, and only its own shutdown
-       * releases it; stopping the queue first would wait for that thread. */
-      if (self->webrtc)
+      if (self->media_up && self->webrtc)
+        retire_call (self);
+      else
         {
-          gst_element_set_locked_state (self->webrtc, TRUE);
-          gst_element_set_state (self->webrtc, GST_STATE_NULL);
-          gst_bin_remove (GST_BIN (self->pipeline), self->webrtc);
-          g_clear_object (&self->webrtc);
+          /* Downstream first, like a bin does: until DTLS is up webrtcbin
+           * holds the encoder's thread in a blocking probe, and only its own
+           * shutdown releases it; stopping the queue first would wait for
+           * that thread. */
+          if (self->webrtc)
+            remove_element (self->pipeline, self->webrtc);
+          for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
+            remove_element (self->pipeline, self->branch->pdata[i - 1]);
         }
-      for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
-        {
-          GstElement *element = self->branch->pdata[i - 1];
-
-          gst_element_set_locked_state (element, TRUE);
-          gst_element_set_state (element, GST_STATE_NULL);
-          gst_bin_remove (GST_BIN (self->pipeline), element);
-        }
+      g_clear_object (&self->webrtc);
       g_clear_pointer (&self->branch, g_ptr_array_unref);
       self->encoder = NULL;
+      self->media_up = FALSE;
     }
   else
     {
@@ -2094,6 +2205,46 @@ on_decodebin_element (GstBin     *bin,
     g_object_set (element, "wait-for-keyframe", TRUE, NULL);
 }
 
+/* The caller's webrtcbin sends RTCP BYE when its call is torn down, and a
+ * browser when its track or peer connection closes: the end of the call even
+ * when no "bye" comes through signaling (the demo's relay never sends one). */
+static void
+rtcp_bye_main (PeercamCallEngine *self,
+               gpointer           data)
+{
+  g_debug ("RTCP BYE from the caller");
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    end_call (self, PEERCAM_CALL_STATE_ENDED);
+}
+
+static void
+on_bye_ssrc (GstElement *rtpbin,
+             guint       session,
+             guint       ssrc,
+             gpointer    user_data)
+{
+  hop (user_data, rtcp_bye_main, NULL, NULL);
+}
+
+static void
+watch_rtcp_bye (PeercamCallEngine *self)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *element = g_value_get_object (&item);
+      GstElementFactory *factory = gst_element_get_factory (element);
+
+      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
+        g_signal_connect_data (element, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc),
+                               call_link_ref (self->call), call_link_closure_unref, 0);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
 static void
 on_viewer_element (GstBin     *bin,
                    GstBin     *sub_bin,
@@ -2278,6 +2429,7 @@ start_offered_call (PeercamCallEngine *self,
   gst_object_ref_sink (self->webrtc);
   g_signal_connect_data (self->webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
                          call_link_ref (self->call), call_link_closure_unref, 0);
+  watch_rtcp_bye (self);
 
   self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
   g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_viewer_element), NULL);
@@ -2731,6 +2883,7 @@ peercam_call_engine_get_property (GObject    *object,
     case PROP_FRAMERATE: g_value_set_int (value, self->framerate); break;
     case PROP_PLAY_AUDIO: g_value_set_boolean (value, self->play_audio); break;
     case PROP_SEND_AUDIO: g_value_set_boolean (value, self->send_audio); break;
+    case PROP_POOR_CONNECTION: g_value_set_boolean (value, self->poor_connection); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2819,6 +2972,12 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
   /* Off by default, like the demo; take effect at the next call. */
   properties[PROP_PLAY_AUDIO] = g_param_spec_boolean ("play-audio", NULL, NULL, FALSE, rw);
   properties[PROP_SEND_AUDIO] = g_param_spec_boolean ("send-audio", NULL, NULL, FALSE, rw);
+  /* Viewer, connected: no video for a few seconds, or ICE disconnected; the
+   * call goes on (a window says "Poor connection") until ICE or the caller
+   * ends it. */
+  properties[PROP_POOR_CONNECTION] =
+    g_param_spec_boolean ("poor-connection", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_SEND_SIGNAL] =
@@ -3055,6 +3214,15 @@ peercam_call_engine_set_remote_sink (PeercamCallEngine *self,
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
   replace_sink (&self->remote_sink, sink);
+}
+
+/* Viewer: TRUE while connected but no video came for a few seconds or ICE
+ * is disconnected. */
+gboolean
+peercam_call_engine_get_poor_connection (PeercamCallEngine *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
+  return self->poor_connection;
 }
 
 guint64

@@ -119,6 +119,8 @@ void               peercam_call_engine_handle_ice      (PeercamCallEngine  *self
                                                         JsonNode           *object);
 void               peercam_call_engine_handle_bye      (PeercamCallEngine  *self);
 
+gboolean           peercam_call_engine_get_poor_connection (PeercamCallEngine *self);
+
 /* Frames seen by the local preview sink / the remote sink since creation. */
 guint64            peercam_call_engine_get_local_frames  (PeercamCallEngine *self);
 guint64            peercam_call_engine_get_remote_frames (PeercamCallEngine *self);

@@ -19,6 +19,8 @@ typedef struct {
 
   gboolean  drop_candidates;
   gboolean  drop_answers;        /* the viewer's answers never reach the caller */
+  gboolean  drop_bye;            /* hang up like the demo's relay: no bye */
+  int       drop_media;          /* atomic: the caller's packets are lost */
   gboolean  hold_offer;          /* keep the offer until the caller's candidates came */
   JsonNode *held_offer;
   GPtrArray *held_candidates;    /* JsonNode: caller → viewer */
@@ -98,6 +100,8 @@ viewer_send_ice (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
 static void
 caller_send_bye (PeercamCallEngine *engine, Fixture *f)
 {
+  if (f->drop_bye)
+    return;
   peercam_call_engine_handle_bye (f->viewer);
 }
 
@@ -856,6 +860,130 @@ test_offer_flood (Fixture *f, gconstpointer data)
   g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
 }
 
+/* ---- hang-up without bye, poor connection (issues 11, 12) --------------- */
+
+static void
+test_hangup_without_bye (Fixture *f, gconstpointer data)
+{
+  gint64 start;
+  guint64 frames;
+
+  g_object_set (f->caller, "width", 320, "height", 240, NULL);
+  f->drop_bye = TRUE;
+  for (guint i = 0; i < 2; i++)
+    {
+      start_call (f);
+      g_assert_true (WAIT_UNTIL (f->first_frames == i + 1, 10000));
+      g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
+
+      /* The caller hangs up; only its media tells the viewer. */
+      start = g_get_monotonic_time ();
+      peercam_call_engine_hang_up (f->caller);
+      g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_ENDED, 5000));
+      g_test_message ("viewer back to waiting %.0f ms after the hang-up",
+                      (g_get_monotonic_time () - start) / 1000.0);
+    }
+
+  /* A new caller gets through too. */
+  g_clear_object (&f->caller);
+  f->caller = make_caller (f);
+  g_object_set (f->caller, "width", 176, "height", 144, NULL);
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 3, 10000));
+  g_assert_cmpint (f->first_width, ==, 176);
+  frames = peercam_call_engine_get_remote_frames (f->viewer);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+}
+
+static GstPadProbeReturn
+drop_media_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Fixture *f = data;
+
+  return g_atomic_int_get (&f->drop_media) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* Every RTP/RTCP packet the caller's webrtcbin sends passes a nicesink;
+ * ICE's own checks do not, so dropping there is total loss on a live path. */
+static guint
+lose_caller_packets (Fixture *f, GstElement *pipeline)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+  guint probes = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *element = g_value_get_object (&item);
+      GstElementFactory *factory = gst_element_get_factory (element);
+
+      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "nicesink"))
+        {
+          g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
+
+          gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                             drop_media_probe, f, NULL);
+          probes++;
+        }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return probes;
+}
+
+static gboolean
+poor (PeercamCallEngine *engine)
+{
+  return peercam_call_engine_get_poor_connection (engine);
+}
+
+static void
+test_poor_connection (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstElement) preview = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 lost_at;
+  guint64 frames;
+
+  gst_object_ref_sink (preview);
+  g_object_set (preview, "sync", FALSE, "async", FALSE, NULL);
+  peercam_call_engine_set_local_sink (f->caller, preview);
+  g_object_set (f->caller, "width", 320, "height", 240, NULL);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  g_assert_no_error (error);
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
+  g_assert_false (poor (f->viewer));
+  {
+    g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (preview));
+
+    g_assert_nonnull (pipeline);
+    g_assert_cmpuint (lose_caller_packets (f, GST_ELEMENT (pipeline)), >, 0);
+  }
+
+  /* 6.5 s of total loss: longer than the old "no video for 6 s" rule. */
+  g_atomic_int_set (&f->drop_media, 1);
+  lost_at = g_get_monotonic_time ();
+  g_assert_true (WAIT_UNTIL (poor (f->viewer), 5000));
+  g_test_message ("poor connection after %.0f ms of loss", (g_get_monotonic_time () - lost_at) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - lost_at, >=, 2 * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () - lost_at < 6500 * G_TIME_SPAN_MILLISECOND)
+    {
+      g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
+      spin (100);
+    }
+
+  /* The path recovers: video again, and the notice goes away. */
+  g_atomic_int_set (&f->drop_media, 0);
+  frames = peercam_call_engine_get_remote_frames (f->viewer);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
+  g_assert_true (WAIT_UNTIL (!poor (f->viewer), 2000));
+  g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
+  g_assert_cmpuint (f->viewer_errors->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -879,6 +1007,8 @@ main (int argc, char **argv)
   ADD ("hostile-candidates", test_hostile_candidates);
   ADD ("hostile-offers", test_hostile_offers);
   ADD ("offer-flood", test_offer_flood);
+  ADD ("hangup-without-bye", test_hangup_without_bye);
+  ADD ("poor-connection", test_poor_connection);
 #undef ADD
 
   return g_test_run ();
