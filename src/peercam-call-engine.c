@@ -14,6 +14,7 @@
 
 #include "peercam-call-engine.h"
 #include "peercam-sdp.h"
+#include "peercam-local-media.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -115,14 +116,10 @@ struct _PeercamCallEngine
   GstElement       *pipeline;
   GSource          *bus_source;
 
-  /* preview (caller) */
-  CallLink         *preview;
-  GstElement       *tee;
-  GstElement       *local_sink_in_use;
-  GstDevice        *preview_device; /* the device the preview runs from */
-  GstPad           *local_probe_pad;
-  gulong            local_probe_id;
-  guint64           local_frames_done;
+  /* caller: the preview; its pipeline (self->pipeline, a reference while
+   * it runs) also holds the calls' elements */
+  PeercamLocalMedia *local;
+  guint             branch_id;       /* the call's encoder branch at the tee */
 
   /* the call */
   CallLink         *call;
@@ -130,9 +127,8 @@ struct _PeercamCallEngine
   GPtrArray        *retiring;        /* caller: ended calls' elements, sending RTCP BYE */
   guint             retire_id;
   GstElement       *webrtc;
-  GPtrArray        *branch;          /* caller: queue ! convert ! encoder ! pay */
+  GPtrArray        *branch;          /* caller: convert ! encoder ! pay (+ audio) */
   GstElement       *encoder;
-  GstPad           *tee_pad;
   GstElement       *remote_sink_in_use;
   GstPad           *remote_probe_pad;
   gulong            remote_probe_id;
@@ -269,7 +265,7 @@ hop_dispatch (gpointer data)
   g_autoptr(PeercamCallEngine) self = g_weak_ref_get (&hop->link->engine);
 
   /* Drop news from a call or preview that has been replaced meanwhile. */
-  if (self && (hop->link == self->call || hop->link == self->preview))
+  if (self && hop->link == self->call)
     hop->func (self, hop->data);
   return G_SOURCE_REMOVE;
 }
@@ -335,7 +331,7 @@ emit_error (PeercamCallEngine *self,
 static PeercamCallState
 idle_state (PeercamCallEngine *self)
 {
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && self->preview)
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_local_media_is_running (self->local))
     return PEERCAM_CALL_STATE_PREVIEW;
   return self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_IDLE
                                                 : PEERCAM_CALL_STATE_ENDED;
@@ -408,7 +404,6 @@ on_bus_message (GstBus     *bus,
       {
         g_autoptr(GError) error = NULL;
         g_autofree char *debug = NULL;
-        gboolean from_source;
 
         /* A message posted by a branch torn down meanwhile is stale. */
         if (self->pipeline == NULL ||
@@ -417,15 +412,8 @@ on_bus_message (GstBus     *bus,
         gst_message_parse_error (message, &error, &debug);
         g_debug ("bus error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
                  error->message, debug ? debug : "");
-        from_source = self->preview != NULL &&
-                      (self->call == NULL || self->webrtc == NULL ||
-                       !gst_object_has_as_ancestor (GST_MESSAGE_SRC (message),
-                                                    GST_OBJECT (self->webrtc)));
         emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
-        if (self->role == PEERCAM_CALL_ROLE_CALLER && from_source)
-          peercam_call_engine_stop_local_video (self);
-        else
-          call_teardown (self);
+        call_teardown (self);
         set_state (self, PEERCAM_CALL_STATE_FAILED);
       }
       break;
@@ -561,68 +549,43 @@ on_caller_element (GstBin     *bin,
     g_object_set (element, "sync", FALSE, NULL);
 }
 
-static GstElement *
-find_camera (const char  *wanted,
-             GError     **error)
+static gboolean
+in_retiring (PeercamCallEngine *self,
+             GstObject         *object)
 {
-  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
-  g_autolist(GstDevice) devices = NULL;
-  GstElement *element = NULL;
+  for (guint i = 0; self->retiring && i < self->retiring->len; i++)
+    if (object == self->retiring->pdata[i] ||
+        gst_object_has_as_ancestor (object, self->retiring->pdata[i]))
+      return TRUE;
+  return FALSE;
+}
 
-  gst_device_monitor_add_filter (monitor, "Video/Source", NULL);
-  if (gst_device_monitor_start (monitor))
-    {
-      devices = gst_device_monitor_get_devices (monitor);
-      gst_device_monitor_stop (monitor);
-    }
+/* An error anywhere in the caller's pipeline: the call's webrtcbin fails
+ * the call, anything else (source, preview, encoder) the local video. */
+static void
+on_local_bus_error (PeercamLocalMedia *local,
+                    GstObject         *source,
+                    GError            *error,
+                    PeercamCallEngine *self)
+{
+  gboolean from_call;
 
-  for (GList *l = devices; l && element == NULL; l = l->next)
-    {
-      GstDevice *device = l->data;
-      g_autofree char *name = gst_device_get_display_name (device);
-      g_autoptr(GstStructure) props = gst_device_get_properties (device);
-      const char *path = props ? gst_structure_get_string (props, "device.path") : NULL;
-      const char *api_path = props ? gst_structure_get_string (props, "api.v4l2.path") : NULL;
-
-      if (wanted == NULL || g_strcmp0 (wanted, name) == 0 ||
-          g_strcmp0 (wanted, path) == 0 || g_strcmp0 (wanted, api_path) == 0)
-        element = gst_device_create_element (device, "source");
-    }
-
-  /* A device node the monitor did not list (no provider for it). */
-  if (element == NULL && wanted && g_str_has_prefix (wanted, "/dev/") &&
-      g_file_test (wanted, G_FILE_TEST_EXISTS))
-    {
-      element = gst_element_factory_make ("v4l2src", "source");
-      if (element)
-        g_object_set (element, "device", wanted, NULL);
-    }
-
-  if (element == NULL)
-    {
-      if (wanted)
-        g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                     _("No camera found named “%s”"), wanted);
-      else
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                             _("No camera found"));
-    }
-  return element;
+  if (in_retiring (self, source))
+    return;
+  from_call = self->call != NULL && self->webrtc != NULL &&
+              gst_object_has_as_ancestor (source, GST_OBJECT (self->webrtc));
+  emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
+  if (from_call)
+    call_teardown (self);
+  else
+    peercam_call_engine_stop_local_video (self);
+  set_state (self, PEERCAM_CALL_STATE_FAILED);
 }
 
 gboolean
 peercam_call_engine_start_local_video (PeercamCallEngine  *self,
                                        GError            **error)
 {
-  g_autoptr(GstElement) source = NULL;
-  g_autoptr(GstCaps) caps = NULL;
-  GstElement *filter, *convert, *i420, *queue, *sink;
-  const char *wanted = self->source ? self->source : "test";
-  g_autofree char *device_name = self->source_device ? gst_device_get_display_name (self->source_device) : NULL;
-  gboolean test = self->source_device == NULL &&
-                  (g_str_equal (wanted, "test") || g_str_equal (wanted, "smpte") ||
-                   g_str_equal (wanted, "ball") || g_str_equal (wanted, "pinwheel"));
-
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
@@ -631,128 +594,22 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
                            _("Only a caller sends local video"));
       return FALSE;
     }
-  if (self->preview)
+  if (peercam_local_media_is_running (self->local))
     return TRUE;
 
-  if (test)
-    {
-      source = gst_object_ref_sink (make_element ("videotestsrc", "source", error));
-      if (source == NULL)
-        return FALSE;
-      g_object_set (source, "is-live", TRUE, NULL);
-      /* Drawing costs a core at 720p30: "ball" ~20%, SMPTE ~10%, "pinwheel"
-       * ~3%. Plain "test" is SMPTE: its moving noise shows a person that
-       * the video is live, which a still pinwheel cannot. */
-      gst_util_set_object_arg (G_OBJECT (source), "pattern",
-                               g_str_equal (wanted, "ball") ? "ball" :
-                               g_str_equal (wanted, "pinwheel") ? "pinwheel" : "smpte");
-      /* The test source obeys the requested size exactly, and draws I420,
-       * what the encoder takes, so nothing converts on the way there. */
-      caps = gst_caps_new_simple ("video/x-raw",
-                                  "format", G_TYPE_STRING, "I420",
-                                  "width", G_TYPE_INT, self->width,
-                                  "height", G_TYPE_INT, self->height,
-                                  "framerate", GST_TYPE_FRACTION, self->framerate, 1,
-                                  "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                                  NULL);
-    }
-  else
-    {
-      GstElement *camera;
-
-      if (self->source_device != NULL)
-        {
-          /* A listed device (e.g. a PipeWire node behind the camera portal)
-           * knows how to make its own source, fd and all. */
-          wanted = device_name;
-          camera = gst_device_create_element (self->source_device, "source");
-          if (camera == NULL)
-            {
-              g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           _("The camera “%s” cannot make a video source"), device_name);
-              return FALSE;
-            }
-        }
-      else
-        camera = find_camera (g_str_equal (wanted, "camera") ? NULL : wanted, error);
-
-      if (camera == NULL)
-        return FALSE;
-      source = gst_object_ref_sink (camera);
-      /* Cameras offer what they offer: prefer the requested size, take any. */
-      caps = gst_caps_new_simple ("video/x-raw",
-                                  "width", G_TYPE_INT, self->width,
-                                  "height", G_TYPE_INT, self->height,
-                                  NULL);
-      gst_caps_append (caps, gst_caps_new_empty_simple ("video/x-raw"));
-    }
-
-  filter = gst_element_factory_make ("capsfilter", NULL);
-  g_object_set (filter, "caps", caps, NULL);
-  /* Convert once, to I420, ahead of the tee: the encoder branch then passes
-   * through, and only a preview sink that wants RGBA converts (the app's
-   * videoconvert ! appsink; a headless fakesink takes I420 as it is).
-   * Without this, the source could negotiate whatever the preview prefers
-   * and both branches would convert. */
-  convert = gst_element_factory_make ("videoconvert", NULL);
-  i420 = gst_element_factory_make ("capsfilter", NULL);
-  {
-    g_autoptr(GstCaps) i420_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
-
-    g_object_set (i420, "caps", i420_caps, NULL);
-  }
-  self->tee = gst_element_factory_make ("tee", "tee");
-  /* Branches come and go with calls; an unlinked moment must not stop the source. */
-  g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
-  queue = gst_element_factory_make ("queue", NULL);
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
-                "max-size-time", (guint64) 0, NULL);
-
-  if (self->local_sink)
-    sink = g_object_ref (self->local_sink);
-  else
-    sink = gst_object_ref_sink (headless_sink ("local-sink"));
-  self->local_sink_in_use = sink;
-
-  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-caller"));
+  peercam_local_media_set_source (self->local, self->source);
+  peercam_local_media_set_source_device (self->local, self->source_device);
+  peercam_local_media_set_video_size (self->local, self->width, self->height, self->framerate);
+  peercam_local_media_set_preview_sink (self->local, self->local_sink);
+  if (!peercam_local_media_start (self->local, error))
+    return FALSE;
+  self->pipeline = g_object_ref (peercam_local_media_get_pipeline (self->local));
   g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_caller_element), NULL);
-  gst_bin_add_many (GST_BIN (self->pipeline), source, filter, convert, i420,
-                    self->tee, queue, sink, NULL);
-  if (!gst_element_link_many (source, filter, convert, i420, self->tee, queue, sink, NULL))
-    {
-      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           _("The video source cannot produce raw video"));
-      goto fail;
-    }
-  /* The encoder's tee pad exists before any data flows and lives as long as
-   * the preview; calls only link and unlink it. A pad requested from a
-   * running tee can miss the first stream-start/caps/segment (the tee
-   * forwards them only to pads it already has), and the next buffer then
-   * hits "Got data flow before segment event". An unlinked pad still keeps
-   * the sticky events, and linking it resends them before the next buffer. */
-  self->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
-
-  self->preview = call_link_new (self);
-  self->local_probe_pad = gst_element_get_static_pad (queue, "src");
-  self->local_probe_id = gst_pad_add_probe (self->local_probe_pad, GST_PAD_PROBE_TYPE_BUFFER,
-                                            count_frames_probe,
-                                            call_link_ref (self->preview), call_link_unref);
-
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    {
-      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                   _("The video source “%s” could not be started"), wanted);
-      goto fail;
-    }
-
-  g_set_object (&self->preview_device, self->source_device);
   set_state (self, PEERCAM_CALL_STATE_PREVIEW);
   return TRUE;
-
-fail:
-  peercam_call_engine_stop_local_video (self);
-  return FALSE;
 }
+
+static void destroy_retired (PeercamCallEngine *self);
 
 void
 peercam_call_engine_stop_local_video (PeercamCallEngine *self)
@@ -763,26 +620,11 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
     return;
 
   call_teardown (self);
-  if (self->tee_pad)
-    {
-      gst_element_release_request_pad (self->tee, self->tee_pad);
-      g_clear_object (&self->tee_pad);
-    }
-  if (self->local_probe_pad)
-    {
-      gst_pad_remove_probe (self->local_probe_pad, self->local_probe_id);
-      self->local_probe_id = 0;
-      g_clear_object (&self->local_probe_pad);
-    }
-  if (self->preview)
-    self->local_frames_done += g_atomic_pointer_get (&self->preview->frames);
-  pipeline_destroy (self);
-  if (self->local_sink_in_use && GST_OBJECT_PARENT (self->local_sink_in_use) == NULL)
-    gst_element_set_state (self->local_sink_in_use, GST_STATE_NULL);
-  g_clear_object (&self->local_sink_in_use);
-  self->tee = NULL;
-  g_clear_pointer (&self->preview, call_link_unref);
-  g_clear_object (&self->preview_device);
+  destroy_retired (self);
+  if (self->pipeline)
+    g_signal_handlers_disconnect_by_func (self->pipeline, on_caller_element, NULL);
+  g_clear_object (&self->pipeline);
+  peercam_local_media_stop (self->local);
   set_state (self, PEERCAM_CALL_STATE_IDLE);
 }
 
@@ -1070,19 +912,8 @@ stats_tick (gpointer user_data)
       self->stats_id = 0;
       return G_SOURCE_REMOVE;
     }
-  if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER && self->tee)
-    {
-      g_autoptr(GstPad) pad = gst_element_get_static_pad (self->tee, "sink");
-      g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-
-      if (caps)
-        {
-          GstStructure *s = gst_caps_get_structure (caps, 0);
-
-          gst_structure_get_int (s, "width", &self->frame_width);
-          gst_structure_get_int (s, "height", &self->frame_height);
-        }
-    }
+  if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
+    peercam_local_media_get_frame_size (self->local, &self->frame_width, &self->frame_height);
   promise = gst_promise_new_with_change_func (on_stats_reply, call_link_ref (self->call),
                                               call_link_unref);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
@@ -1751,28 +1582,24 @@ call_teardown (PeercamCallEngine *self)
 
   if (self->role == PEERCAM_CALL_ROLE_CALLER)
     {
-      if (self->tee_pad)
-        {
-          g_autoptr(GstPad) peer = gst_pad_get_peer (self->tee_pad);
-
-          /* The branch queue is leaky, so the tee never blocks on it and the
-           * unlink and release happen promptly while the source streams on. */
-          if (peer)
-            gst_pad_unlink (self->tee_pad, peer);
-        }
       if (self->media_up && self->webrtc)
-        retire_call (self);
+        {
+          retire_call (self);
+          peercam_local_media_remove_branch (self->local, self->branch_id);
+        }
       else
         {
           /* Downstream first, like a bin does: until DTLS is up webrtcbin
            * holds the encoder's thread in a blocking probe, and only its own
-           * shutdown releases it; stopping the queue first would wait for
-           * that thread. */
+           * shutdown releases it; stopping the branch queue first would
+           * wait for that thread. */
           if (self->webrtc)
             remove_element (self->pipeline, self->webrtc);
           for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
             remove_element (self->pipeline, self->branch->pdata[i - 1]);
+          peercam_local_media_remove_branch (self->local, self->branch_id);
         }
+      self->branch_id = 0;
       g_clear_object (&self->webrtc);
       g_clear_pointer (&self->branch, g_ptr_array_unref);
       self->encoder = NULL;
@@ -1827,14 +1654,10 @@ static gboolean
 build_encoder_branch (PeercamCallEngine  *self,
                       GError            **error)
 {
-  GstElement *queue, *convert, *encoder, *parse = NULL, *filter = NULL, *pay;
+  GstElement *convert, *encoder, *parse = NULL, *filter = NULL, *pay;
   guint kbps = target_bitrate_kbps (self);
   gboolean h264 = g_strcmp0 (self->codec, "h264") == 0;
 
-  queue = gst_element_factory_make ("queue", NULL);
-  /* Leaky so a stalled network never backs up into the preview. */
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
-                "max-size-time", (guint64) 0, NULL);
   convert = gst_element_factory_make ("videoconvert", NULL);
 
   if (!h264)
@@ -1880,7 +1703,6 @@ build_encoder_branch (PeercamCallEngine  *self,
   g_object_set (pay, "pt", 96, NULL);
 
   self->branch = g_ptr_array_new ();
-  g_ptr_array_add (self->branch, queue);
   g_ptr_array_add (self->branch, convert);
   g_ptr_array_add (self->branch, encoder);
   if (filter)
@@ -1902,7 +1724,6 @@ build_encoder_branch (PeercamCallEngine  *self,
   return TRUE;
 
 fail:
-  gst_object_unref (gst_object_ref_sink (queue));
   gst_object_unref (gst_object_ref_sink (convert));
   return FALSE;
 }
@@ -1913,7 +1734,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
 {
   g_autoptr(GstCaps) caps = NULL;
   g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstPad) queue_pad = NULL;
+  g_autoptr(GstPad) head_pad = NULL;
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
   GstPadTemplate *templ;
   GstElement *pay;
@@ -1927,7 +1748,8 @@ peercam_call_engine_call (PeercamCallEngine  *self,
                            _("Only a caller places calls"));
       return FALSE;
     }
-  if (self->preview == NULL && !peercam_call_engine_start_local_video (self, error))
+  if (!peercam_local_media_is_running (self->local) &&
+      !peercam_call_engine_start_local_video (self, error))
     return FALSE;
 
   /* Calling again replaces the call. */
@@ -1962,24 +1784,17 @@ peercam_call_engine_call (PeercamCallEngine  *self,
     goto fail;
 
   /* Count what goes to the encoder: the caller's fps in stats. */
-  queue_pad = gst_element_get_static_pad (self->branch->pdata[0], "src");
-  gst_pad_add_probe (queue_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
+  head_pad = gst_element_get_static_pad (self->branch->pdata[0], "sink");
+  gst_pad_add_probe (head_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
                      call_link_ref (self->call), call_link_unref);
 
   gst_element_sync_state_with_parent (self->webrtc);
   for (guint i = self->branch->len; i > 0; i--)
     gst_element_sync_state_with_parent (self->branch->pdata[i - 1]);
 
-  {
-    g_autoptr(GstPad) branch_sink = gst_element_get_static_pad (self->branch->pdata[0], "sink");
-
-    if (self->tee_pad == NULL || gst_pad_link (self->tee_pad, branch_sink) != GST_PAD_LINK_OK)
-      {
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             _("Could not link the encoder to the video source"));
-        goto fail;
-      }
-  }
+  self->branch_id = peercam_local_media_add_branch (self->local, self->branch->pdata[0], error);
+  if (self->branch_id == 0)
+    goto fail;
 
   promise = gst_promise_new_with_change_func (on_offer_created, call_link_ref (self->call),
                                               call_link_unref);
@@ -2826,14 +2641,16 @@ peercam_call_engine_dispose (GObject *object)
   call_teardown (self);
   if (self->role == PEERCAM_CALL_ROLE_CALLER)
     {
-      if (self->local_probe_pad)
-        {
-          gst_pad_remove_probe (self->local_probe_pad, self->local_probe_id);
-          g_clear_object (&self->local_probe_pad);
-        }
-      pipeline_destroy (self);
-      g_clear_object (&self->local_sink_in_use);
-      g_clear_pointer (&self->preview, call_link_unref);
+      destroy_retired (self);
+      if (self->pipeline)
+        g_signal_handlers_disconnect_by_func (self->pipeline, on_caller_element, NULL);
+      g_clear_object (&self->pipeline);
+    }
+  if (self->local)
+    {
+      g_signal_handlers_disconnect_by_data (self->local, self);
+      peercam_local_media_stop (self->local);
+      g_clear_object (&self->local);
     }
   pipeline_destroy (self);
   g_clear_object (&self->local_sink);
@@ -2849,7 +2666,6 @@ peercam_call_engine_finalize (GObject *object)
 
   g_free (self->source);
   g_clear_object (&self->source_device);
-  g_clear_object (&self->preview_device);
   g_free (self->codec);
   g_free (self->stun_server);
   g_free (self->turn_server);
@@ -3012,6 +2828,8 @@ peercam_call_engine_init (PeercamCallEngine *self)
   self->height = 720;
   self->framerate = 30;
   g_queue_init (&self->pending);
+  self->local = peercam_local_media_new ();
+  g_signal_connect (self->local, "bus-error", G_CALLBACK (on_local_bus_error), self);
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -3083,7 +2901,8 @@ peercam_call_engine_device_removed (PeercamCallEngine *self,
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   g_return_if_fail (GST_IS_DEVICE (device));
 
-  if (self->preview == NULL || self->preview_device != device)
+  if (!peercam_local_media_is_running (self->local) ||
+      peercam_local_media_get_device (self->local) != device)
     return;
 
   name = gst_device_get_display_name (device);
@@ -3229,8 +3048,7 @@ guint64
 peercam_call_engine_get_local_frames (PeercamCallEngine *self)
 {
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
-  return self->local_frames_done +
-         (self->preview ? g_atomic_pointer_get (&self->preview->frames) : 0);
+  return peercam_local_media_get_preview_frames (self->local);
 }
 
 guint64

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-call-engine.h"
+#include "peercam-local-media.h"
 #include "peercam-test-wait.h"
 
 #include <gst/gst.h>
@@ -984,6 +985,99 @@ test_poor_connection (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
 }
 
+/* ---- local media --------------------------------------------------------- */
+
+static GstPadProbeReturn
+count_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((int *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A branch: a fakesink counting buffers, in the running pipeline. */
+static GstElement *
+counting_branch (PeercamLocalMedia *local, int *count)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (sink, "sink");
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, count, NULL);
+  gst_bin_add (GST_BIN (peercam_local_media_get_pipeline (local)), sink);
+  gst_element_sync_state_with_parent (sink);
+  return sink;
+}
+
+static void
+remove_counting_branch (PeercamLocalMedia *local, guint id, GstElement *sink)
+{
+  peercam_local_media_remove_branch (local, id);
+  gst_element_set_locked_state (sink, TRUE);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (peercam_local_media_get_pipeline (local)), sink);
+}
+
+/* Branches come and go while the source runs: each new one gets frames
+ * (so its caps and segment came first), and neither the preview nor the
+ * other branches stop. */
+static void
+test_local_media_branches (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
+  g_autoptr(GError) error = NULL;
+  int counts[4] = { 0, };
+  GstElement *sinks[4];
+  guint ids[4];
+  guint64 preview;
+  int width, height;
+
+  peercam_local_media_set_video_size (local, 160, 120, 30);
+  g_assert_true (peercam_local_media_start (local, &error));
+  g_assert_no_error (error);
+  g_assert_true (WAIT_UNTIL (peercam_local_media_get_preview_frames (local) > 2, 5000));
+  peercam_local_media_get_frame_size (local, &width, &height);
+  g_assert_cmpint (width, ==, 160);
+  g_assert_cmpint (height, ==, 120);
+
+  for (guint round = 0; round < 30; round++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (sinks); i++)
+        {
+          g_atomic_int_set (&counts[i], 0);
+          sinks[i] = counting_branch (local, &counts[i]);
+          ids[i] = peercam_local_media_add_branch (local, sinks[i], &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (ids[i], >, 0);
+        }
+      g_assert_true (WAIT_UNTIL (g_atomic_int_get (&counts[0]) > 0 && g_atomic_int_get (&counts[1]) > 0 &&
+                                 g_atomic_int_get (&counts[2]) > 0 && g_atomic_int_get (&counts[3]) > 0, 5000));
+      /* Half go; the rest go on. */
+      remove_counting_branch (local, ids[0], sinks[0]);
+      remove_counting_branch (local, ids[2], sinks[2]);
+      {
+        int before = g_atomic_int_get (&counts[3]);
+
+        g_assert_true (WAIT_UNTIL (g_atomic_int_get (&counts[3]) > before + 1, 5000));
+      }
+      remove_counting_branch (local, ids[1], sinks[1]);
+      remove_counting_branch (local, ids[3], sinks[3]);
+    }
+  preview = peercam_local_media_get_preview_frames (local);
+  g_assert_true (WAIT_UNTIL (peercam_local_media_get_preview_frames (local) > preview + 2, 5000));
+
+  /* A branch left at stop goes with the pipeline. */
+  sinks[0] = counting_branch (local, &counts[0]);
+  g_assert_cmpuint (peercam_local_media_add_branch (local, sinks[0], &error), >, 0);
+  peercam_local_media_stop (local);
+  g_assert_false (peercam_local_media_is_running (local));
+  {
+    g_autoptr(GstElement) orphan = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
+
+    g_assert_cmpuint (peercam_local_media_add_branch (local, orphan, &error), ==, 0);
+    g_assert_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_WRONG_STATE);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1009,6 +1103,7 @@ main (int argc, char **argv)
   ADD ("offer-flood", test_offer_flood);
   ADD ("hangup-without-bye", test_hangup_without_bye);
   ADD ("poor-connection", test_poor_connection);
+  ADD ("local-media-branches", test_local_media_branches);
 #undef ADD
 
   return g_test_run ();
