@@ -15,9 +15,8 @@
 #include "peercam-call-engine.h"
 #include "peercam-sdp.h"
 #include "peercam-local-media.h"
+#include "peercam-peer-connection.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -123,24 +122,17 @@ struct _PeercamCallEngine
 
   /* the call */
   CallLink         *call;
-  gboolean          media_up;        /* caller: DTLS connected, SRTP flows */
-  GPtrArray        *retiring;        /* caller: ended calls' elements, sending RTCP BYE */
+  PeercamPeerConnection *pc;
+  GPtrArray        *retiring;        /* caller: ended calls' connections, sending RTCP BYE */
   guint             retire_id;
-  GstElement       *webrtc;
   GPtrArray        *branch;          /* caller: convert ! encoder ! pay (+ audio) */
   GstElement       *encoder;
   GstElement       *remote_sink_in_use;
   GstPad           *remote_probe_pad;
   gulong            remote_probe_id;
   guint64           remote_frames_done;
-  GPtrArray        *local_mids;
-  GPtrArray        *local_ufrags;
-  GPtrArray        *remote_mids;
-  gboolean          remote_set;
-  GQueue            pending;         /* PendingCandidate: before the remote description */
+  GQueue            pending;         /* PendingCandidate: before the call they belong to */
   gboolean          pending_full_reported;
-  guint             remote_candidates; /* added to this call */
-  gboolean          candidates_full_reported;
   char             *deferred_offer;  /* the newest offer waiting for the rate limit */
   guint             deferred_offer_id;
   double            offer_tokens;
@@ -365,25 +357,6 @@ element_has_property (gpointer    object,
   return g_object_class_find_property (G_OBJECT_GET_CLASS (object), name) != NULL;
 }
 
-static gboolean
-have_non_loopback_interface (void)
-{
-  struct ifaddrs *list = NULL;
-  gboolean found = FALSE;
-
-  if (getifaddrs (&list) != 0)
-    return TRUE;  /* unknown: let libnice pick */
-  for (struct ifaddrs *ifa = list; ifa && !found; ifa = ifa->ifa_next)
-    {
-      if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK))
-        continue;
-      if (ifa->ifa_addr->sa_family == AF_INET || ifa->ifa_addr->sa_family == AF_INET6)
-        found = TRUE;
-    }
-  freeifaddrs (list);
-  return found;
-}
-
 /* ---- the pipeline's bus ------------------------------------------------- */
 
 static gboolean
@@ -554,9 +527,12 @@ in_retiring (PeercamCallEngine *self,
              GstObject         *object)
 {
   for (guint i = 0; self->retiring && i < self->retiring->len; i++)
-    if (object == self->retiring->pdata[i] ||
-        gst_object_has_as_ancestor (object, self->retiring->pdata[i]))
-      return TRUE;
+    {
+      GstElement *webrtc = peercam_peer_connection_get_webrtcbin (self->retiring->pdata[i]);
+
+      if (webrtc && gst_object_has_as_ancestor (object, GST_OBJECT (webrtc)))
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -572,8 +548,9 @@ on_local_bus_error (PeercamLocalMedia *local,
 
   if (in_retiring (self, source))
     return;
-  from_call = self->call != NULL && self->webrtc != NULL &&
-              gst_object_has_as_ancestor (source, GST_OBJECT (self->webrtc));
+  from_call = self->pc != NULL &&
+              gst_object_has_as_ancestor (source,
+                                          GST_OBJECT (peercam_peer_connection_get_webrtcbin (self->pc)));
   emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
   if (from_call)
     call_teardown (self);
@@ -628,142 +605,7 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
   set_state (self, PEERCAM_CALL_STATE_IDLE);
 }
 
-/* ---- webrtcbin ---------------------------------------------------------- */
-
-static void
-configure_ice (PeercamCallEngine *self,
-               GstElement        *webrtc)
-{
-  g_autoptr(GObject) ice = NULL;
-  g_autoptr(GObject) agent = NULL;  /* NiceAgent has no autoptr in 0.1.21 */
-  g_autoptr(GPtrArray) addresses = g_ptr_array_new ();
-
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice == NULL || !element_has_property (ice, "agent"))
-    return;
-  g_object_get (ice, "agent", &agent, NULL);
-  if (agent == NULL)
-    return;
-
-  /* SSDP multicast for UPnP is no use on a LAN and slows gathering; the
-   * default 20 ms pacing dominates ICE time on a LAN. */
-  g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
-  if (element_has_property (ice, "ice-tcp"))
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
-
-  for (guint i = 0; self->ice_addresses && self->ice_addresses[i]; i++)
-    if (*self->ice_addresses[i])
-      g_ptr_array_add (addresses, self->ice_addresses[i]);
-  /* libnice skips loopback interfaces: with nothing else up it would gather
-   * no candidate at all and ICE would wait forever. */
-  if (addresses->len == 0 && !have_non_loopback_interface ())
-    g_ptr_array_add (addresses, (gpointer) "127.0.0.1");
-
-  for (guint i = 0; i < addresses->len; i++)
-    {
-      NiceAddress address;
-
-      nice_address_init (&address);
-      if (!nice_address_set_from_string (&address, addresses->pdata[i]))
-        {
-          g_warning ("Ignoring invalid ICE address “%s”", (char *) addresses->pdata[i]);
-          continue;
-        }
-      /* Adding any address turns automatic gathering off. */
-      nice_agent_add_local_address (NICE_AGENT (agent), &address);
-    }
-}
-
-static void
-store_mids (const GstSDPMessage  *sdp,
-            GPtrArray           **mids,
-            GPtrArray           **ufrags)
-{
-  const char *session_ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
-
-  g_clear_pointer (mids, g_ptr_array_unref);
-  *mids = g_ptr_array_new_with_free_func (g_free);
-  if (ufrags)
-    {
-      g_clear_pointer (ufrags, g_ptr_array_unref);
-      *ufrags = g_ptr_array_new_with_free_func (g_free);
-    }
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    {
-      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-      const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
-      const char *ufrag = gst_sdp_media_get_attribute_val (media, "ice-ufrag");
-
-      g_ptr_array_add (*mids, mid ? g_strdup (mid) : g_strdup_printf ("%u", i));
-      if (ufrags)
-        g_ptr_array_add (*ufrags, g_strdup (ufrag ? ufrag : session_ufrag));
-    }
-}
-
-typedef struct {
-  guint  mline;
-  char  *candidate;
-} LocalCandidate;
-
-static void
-local_candidate_free (gpointer data)
-{
-  LocalCandidate *c = data;
-
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-local_candidate_main (PeercamCallEngine *self,
-                      gpointer           data)
-{
-  LocalCandidate *c = data;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  const char *mid = NULL, *ufrag = NULL;
-
-  if (self->local_mids && c->mline < self->local_mids->len)
-    mid = self->local_mids->pdata[c->mline];
-  if (self->local_ufrags && c->mline < self->local_ufrags->len)
-    ufrag = self->local_ufrags->pdata[c->mline];
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "candidate");
-  json_builder_add_string_value (builder, c->candidate);
-  json_builder_set_member_name (builder, "sdpMid");
-  if (mid)
-    json_builder_add_string_value (builder, mid);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "sdpMLineIndex");
-  json_builder_add_int_value (builder, c->mline);
-  if (ufrag)
-    {
-      json_builder_set_member_name (builder, "usernameFragment");
-      json_builder_add_string_value (builder, ufrag);
-    }
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_ICE], 0, node);
-}
-
-static void
-on_ice_candidate (GstElement *webrtc,
-                  guint       mline,
-                  const char *candidate,
-                  gpointer    user_data)
-{
-  LocalCandidate *c;
-
-  if (candidate == NULL || *candidate == '\0')
-    return;
-  c = g_new0 (LocalCandidate, 1);
-  c->mline = mline;
-  /* Browsers expect "candidate:…" without the SDP "a=" prefix. */
-  c->candidate = g_strdup (g_str_has_prefix (candidate, "a=") ? candidate + 2 : candidate);
-  hop (user_data, local_candidate_main, c, local_candidate_free);
-}
+/* ---- timers ------------------------------------------------------------- */
 
 static gboolean
 ice_timeout_cb (gpointer user_data)
@@ -818,54 +660,24 @@ attach_timeout (PeercamCallEngine *self,
 
 /* ---- stats -------------------------------------------------------------- */
 
-typedef struct {
-  guint64 bytes;
-  double  rtt_ms;
-} StatsSample;
-
-static gboolean
-collect_stat (GQuark        field,
-              const GValue *value,
-              gpointer      user_data)
-{
-  StatsSample *sample = user_data;
-  const GstStructure *s;
-  GstWebRTCStatsType type;
-  guint64 bytes = 0;
-  double rtt;
-
-  if (!GST_VALUE_HOLDS_STRUCTURE (value))
-    return TRUE;
-  s = gst_value_get_structure (value);
-  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
-    return TRUE;
-
-  if (type == GST_WEBRTC_STATS_OUTBOUND_RTP && gst_structure_get_uint64 (s, "bytes-sent", &bytes))
-    sample->bytes += bytes;
-  else if (type == GST_WEBRTC_STATS_INBOUND_RTP && gst_structure_get_uint64 (s, "bytes-received", &bytes))
-    sample->bytes += bytes;
-  else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP && gst_structure_get_double (s, "round-trip-time", &rtt))
-    sample->rtt_ms = rtt * 1000.0;
-  return TRUE;
-}
-
 static void
-stats_main (PeercamCallEngine *self,
-            gpointer           data)
+on_pc_stats (PeercamPeerConnection *pc,
+             PeercamPeerStats      *stats,
+             PeercamCallEngine     *self)
 {
-  StatsSample *sample = data;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
   gint64 now = g_get_monotonic_time ();
   double seconds = self->last_stats_us ? (now - self->last_stats_us) / 1e6 : STATS_INTERVAL_S;
   guint64 frames = g_atomic_pointer_get (&self->call->frames);
+  guint64 bytes = stats->bytes_sent + stats->bytes_received;
   double fps = seconds > 0 ? (frames - self->last_frames) / seconds : 0;
-  double kbps = seconds > 0 && sample->bytes >= self->last_bytes
-                ? (sample->bytes - self->last_bytes) * 8.0 / 1000.0 / seconds : 0;
+  double kbps = seconds > 0 && bytes >= self->last_bytes
+                ? (bytes - self->last_bytes) * 8.0 / 1000.0 / seconds : 0;
 
   self->last_stats_us = now;
   self->last_frames = frames;
-  self->last_bytes = sample->bytes;
+  self->last_bytes = bytes;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "fps");
@@ -877,47 +689,25 @@ stats_main (PeercamCallEngine *self,
   json_builder_set_member_name (builder, "height");
   json_builder_add_int_value (builder, self->frame_height);
   json_builder_set_member_name (builder, "rtt_ms");
-  json_builder_add_double_value (builder, sample->rtt_ms);
+  json_builder_add_double_value (builder, stats->rtt_ms);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
-}
-
-static void
-on_stats_reply (GstPromise *promise,
-                gpointer    user_data)
-{
-  const GstStructure *reply;
-  StatsSample *sample;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    return;
-  reply = gst_promise_get_reply (promise);
-  if (reply == NULL)
-    return;
-  sample = g_new0 (StatsSample, 1);
-  sample->rtt_ms = -1;
-  gst_structure_foreach (reply, collect_stat, sample);
-  hop (user_data, stats_main, sample, g_free);
 }
 
 static gboolean
 stats_tick (gpointer user_data)
 {
   PeercamCallEngine *self = user_data;
-  GstPromise *promise;
 
-  if (self->webrtc == NULL || self->call == NULL)
+  if (self->pc == NULL || self->call == NULL)
     {
       self->stats_id = 0;
       return G_SOURCE_REMOVE;
     }
   if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
     peercam_local_media_get_frame_size (self->local, &self->frame_width, &self->frame_height);
-  promise = gst_promise_new_with_change_func (on_stats_reply, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
-  gst_promise_unref (promise);
+  peercam_peer_connection_request_stats (self->pc);
   return G_SOURCE_CONTINUE;
 }
 
@@ -971,13 +761,11 @@ force_key_unit (PeercamCallEngine *self)
 }
 
 static void
-ice_state_main (PeercamCallEngine *self,
-                gpointer           data)
+on_pc_ice_state (PeercamPeerConnection *pc,
+                 GParamSpec            *pspec,
+                 PeercamCallEngine     *self)
 {
-  GstWebRTCICEConnectionState ice_state = GPOINTER_TO_INT (data);
-
-  g_debug ("ICE connection state %d", ice_state);
-  switch (ice_state)
+  switch (peercam_peer_connection_get_ice_connection_state (pc))
     {
     case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
     case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
@@ -1033,74 +821,119 @@ ice_state_main (PeercamCallEngine *self,
  * before this and lost. Another one now makes the first picture come at the
  * next frame instead of at a PLI round trip or the next natural keyframe. */
 static void
-pc_state_main (PeercamCallEngine *self,
-               gpointer           data)
+on_pc_connection_state (PeercamPeerConnection *pc,
+                        GParamSpec            *pspec,
+                        PeercamCallEngine     *self)
 {
-  GstWebRTCPeerConnectionState pc_state = GPOINTER_TO_INT (data);
-
-  g_debug ("peer connection state %d", pc_state);
-  self->media_up = pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
-  if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+  if (peercam_peer_connection_get_connection_state (pc) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     force_key_unit (self);
 }
 
+/* The caller's RTCP BYE ends the viewer's call at once, even when no "bye"
+ * comes through signaling (the demo's relay never sends one). */
 static void
-on_pc_state (GstElement *webrtc,
-             GParamSpec *pspec,
-             gpointer    user_data)
+on_pc_remote_bye (PeercamPeerConnection *pc,
+                  PeercamCallEngine     *self)
 {
-  GstWebRTCPeerConnectionState pc_state;
-
-  g_object_get (webrtc, "connection-state", &pc_state, NULL);
-  hop (user_data, pc_state_main, GINT_TO_POINTER (pc_state), NULL);
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    end_call (self, PEERCAM_CALL_STATE_ENDED);
 }
 
 static void
-on_ice_connection_state (GstElement *webrtc,
-                         GParamSpec *pspec,
-                         gpointer    user_data)
+on_pc_error (PeercamPeerConnection *pc,
+             GError                *error,
+             PeercamCallEngine     *self)
 {
-  GstWebRTCICEConnectionState ice_state;
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  /* A refused or unmade description ends the call; a refused candidate
+   * does not. */
+  if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NEGOTIATION))
+    end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
+                                                           : PEERCAM_CALL_STATE_ENDED);
+}
 
-  g_object_get (webrtc, "ice-connection-state", &ice_state, NULL);
-  hop (user_data, ice_state_main, GINT_TO_POINTER (ice_state), NULL);
+/* ---- the demo's JSON ---------------------------------------------------- */
+
+static void
+on_pc_local_candidate (PeercamPeerConnection *pc,
+                       guint                  mline,
+                       const char            *candidate,
+                       PeercamCallEngine     *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  const char *mid = peercam_peer_connection_get_local_mid (pc, mline);
+  const char *ufrag = peercam_peer_connection_get_local_ufrag (pc, mline);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "candidate");
+  json_builder_add_string_value (builder, candidate);
+  json_builder_set_member_name (builder, "sdpMid");
+  if (mid)
+    json_builder_add_string_value (builder, mid);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "sdpMLineIndex");
+  json_builder_add_int_value (builder, mline);
+  if (ufrag)
+    {
+      json_builder_set_member_name (builder, "usernameFragment");
+      json_builder_add_string_value (builder, ufrag);
+    }
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  g_signal_emit (self, signals[SIGNAL_SEND_ICE], 0, node);
+}
+
+static void
+send_description (PeercamCallEngine           *self,
+                  GstWebRTCSessionDescription *desc)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, gst_webrtc_sdp_type_to_string (desc->type));
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  g_signal_emit (self, signals[SIGNAL_SEND_SIGNAL], 0, node);
+}
+
+static void
+on_pc_local_description (PeercamPeerConnection       *pc,
+                         GstWebRTCSessionDescription *desc,
+                         PeercamCallEngine           *self)
+{
+  if (desc->type == GST_WEBRTC_SDP_TYPE_OFFER)
+    {
+      set_state (self, PEERCAM_CALL_STATE_CALLING);
+      send_description (self, desc);
+    }
+  else
+    {
+      send_description (self, desc);
+      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (self);
+    }
+}
+
+static void
+on_pc_remote_description_set (PeercamPeerConnection *pc,
+                              PeercamCallEngine     *self)
+{
+  /* A viewer's answer follows as a local description. */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (self);
+    }
 }
 
 /* ---- remote candidates -------------------------------------------------- */
-
-/* webrtcbin 1.22 drops a malformed candidate with only a log line, so check
- * the grammar here (RFC 8839 §5.1) and tell the app. */
-static gboolean
-candidate_is_valid (const char *candidate)
-{
-  g_auto(GStrv) tokens = NULL;
-  guint64 value;
-
-  if (g_str_has_prefix (candidate, "a="))
-    candidate += 2;
-  if (!g_str_has_prefix (candidate, "candidate:"))
-    return FALSE;
-  tokens = g_strsplit (candidate + strlen ("candidate:"), " ", -1);
-  if (g_strv_length (tokens) < 8)
-    return FALSE;
-  if (*tokens[0] == '\0' || strlen (tokens[0]) > 32)
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[1], 10, 1, 256, &value, NULL))
-    return FALSE;
-  if (g_ascii_strcasecmp (tokens[2], "udp") != 0 && g_ascii_strcasecmp (tokens[2], "tcp") != 0)
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, &value, NULL))
-    return FALSE;
-  if (*tokens[4] == '\0' ||
-      !(g_hostname_is_ip_address (tokens[4]) || g_str_has_suffix (tokens[4], ".local")))
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[5], 10, 0, 65535, &value, NULL))
-    return FALSE;
-  if (!g_str_equal (tokens[6], "typ"))
-    return FALSE;
-  return g_str_equal (tokens[7], "host") || g_str_equal (tokens[7], "srflx") ||
-         g_str_equal (tokens[7], "prflx") || g_str_equal (tokens[7], "relay");
-}
 
 static void
 pending_candidate_free (gpointer data)
@@ -1113,35 +946,19 @@ pending_candidate_free (gpointer data)
 }
 
 static void
-add_remote_candidate (PeercamCallEngine *self,
-                      PendingCandidate  *c)
+give_candidate (PeercamCallEngine *self,
+                guint              mline,
+                const char        *mid,
+                const char        *candidate)
 {
-  guint mline = c->mline;
+  g_autoptr(GError) error = NULL;
 
-  if (c->mid && self->remote_mids)
-    for (guint i = 0; i < self->remote_mids->len; i++)
-      if (g_str_equal (c->mid, self->remote_mids->pdata[i]))
-        mline = i;
-
-  if (self->remote_mids && mline >= self->remote_mids->len)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  _("The peer sent a candidate for media line %u, which does not exist"), mline);
-      return;
-    }
-  if (self->remote_candidates >= MAX_CANDIDATES_CALL)
-    {
-      if (!self->candidates_full_reported)
-        emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                    _("The peer sent more than %u ICE candidates for one call; ignoring the rest"),
-                    MAX_CANDIDATES_CALL);
-      self->candidates_full_reported = TRUE;
-      return;
-    }
-  self->remote_candidates++;
-  g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, c->candidate);
+  if (!peercam_peer_connection_add_remote_candidate (self->pc, mline, mid, candidate, &error))
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
 }
 
+/* Candidates that came before the call they belong to: the new call gets
+ * them (it holds them until the remote description is set). */
 static void
 flush_pending_candidates (PeercamCallEngine *self)
 {
@@ -1149,7 +966,8 @@ flush_pending_candidates (PeercamCallEngine *self)
 
   while ((c = g_queue_pop_head (&self->pending)))
     {
-      add_remote_candidate (self, c);
+      if (self->pc)
+        give_candidate (self, c->mline, c->mid, c->candidate);
       pending_candidate_free (c);
     }
   self->pending_full_reported = FALSE;
@@ -1159,6 +977,7 @@ void
 peercam_call_engine_handle_ice (PeercamCallEngine *self,
                                 JsonNode          *node)
 {
+  g_autoptr(GError) error = NULL;
   JsonObject *object;
   const char *candidate;
   const char *mid = NULL;
@@ -1184,16 +1003,9 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   /* An empty candidate is a browser's end-of-candidates marker. */
   if (candidate && *candidate == '\0')
     return;
-  if (candidate && strlen (candidate) > MAX_CANDIDATE_BYTES)
+  if (!peercam_peer_connection_check_candidate (candidate, &error))
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  _("The peer sent an ICE candidate longer than %u bytes"), MAX_CANDIDATE_BYTES);
-      return;
-    }
-  if (candidate == NULL || !candidate_is_valid (candidate))
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  _("The peer sent an invalid ICE candidate “%.80s”"), candidate ? candidate : "(none)");
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       return;
     }
   if ((mline < 0 || mline > 255) && mid == NULL)
@@ -1202,7 +1014,6 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
                   _("The peer sent an ICE candidate without a media line"));
       return;
     }
-
   if (mid && strlen (mid) > 64)
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
@@ -1210,11 +1021,9 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
       return;
     }
 
-  if (self->webrtc && self->remote_set && self->deferred_offer == NULL)
+  if (self->pc && self->deferred_offer == NULL)
     {
-      PendingCandidate now = { mline < 0 ? 0 : (guint) mline, (char *) mid, (char *) candidate };
-
-      add_remote_candidate (self, &now);
+      give_candidate (self, mline < 0 ? 0 : (guint) mline, mid, candidate);
       return;
     }
   if (self->pending.length >= MAX_PENDING)
@@ -1284,212 +1093,41 @@ parse_sdp (PeercamCallEngine  *self,
   return g_steal_pointer (&sdp);
 }
 
-typedef struct {
-  GstWebRTCSessionDescription *desc;
-  char                        *error;
-} DescReply;
-
-static void
-desc_reply_free (gpointer data)
-{
-  DescReply *reply = data;
-
-  g_clear_pointer (&reply->desc, gst_webrtc_session_description_free);
-  g_free (reply->error);
-  g_free (reply);
-}
-
-/* Reads a promise reply on webrtcbin's thread: the description asked for
- * (field), or the error webrtcbin put there. */
-static DescReply *
-desc_reply_from_promise (GstPromise *promise,
-                         const char *field)
-{
-  DescReply *reply = g_new0 (DescReply, 1);
-  const GstStructure *s;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    {
-      reply->error = g_strdup ("webrtcbin gave no reply");
-      return reply;
-    }
-  /* Setting a description replies with no structure on success. */
-  s = gst_promise_get_reply (promise);
-  if (s == NULL)
-    {
-      if (field)
-        reply->error = g_strdup_printf ("webrtcbin created no %s", field);
-    }
-  else if (gst_structure_has_field (s, "error"))
-    {
-      g_autoptr(GError) error = NULL;
-
-      gst_structure_get (s, "error", G_TYPE_ERROR, &error, NULL);
-      reply->error = g_strdup (error ? error->message : "unknown error");
-    }
-  else if (field)
-    {
-      gst_structure_get (s, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &reply->desc, NULL);
-      if (reply->desc == NULL)
-        reply->error = g_strdup_printf ("webrtcbin created no %s", field);
-    }
-  return reply;
-}
-
-static void
-send_description (PeercamCallEngine           *self,
-                  GstWebRTCSessionDescription *desc)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
-
-  store_mids (desc->sdp, &self->local_mids, &self->local_ufrags);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, gst_webrtc_sdp_type_to_string (desc->type));
-  json_builder_set_member_name (builder, "sdp");
-  json_builder_add_string_value (builder, text);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_SIGNAL], 0, node);
-}
-
-static void
-offer_created_main (PeercamCallEngine *self,
-                    gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not create an offer: %s"), reply->error);
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
-      return;
-    }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", reply->desc, NULL);
-  set_state (self, PEERCAM_CALL_STATE_CALLING);
-  send_description (self, reply->desc);
-}
-
-static void
-on_offer_created (GstPromise *promise,
-                  gpointer    user_data)
-{
-  hop (user_data, offer_created_main, desc_reply_from_promise (promise, "offer"), desc_reply_free);
-}
-
-static void
-answer_created_main (PeercamCallEngine *self,
-                     gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not answer the offer: %s"), reply->error);
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
-      return;
-    }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", reply->desc, NULL);
-  send_description (self, reply->desc);
-  set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-  start_ice_timer (self);
-}
-
-static void
-on_answer_created (GstPromise *promise,
-                   gpointer    user_data)
-{
-  hop (user_data, answer_created_main, desc_reply_from_promise (promise, "answer"), desc_reply_free);
-}
-
-static void
-remote_set_main (PeercamCallEngine *self,
-                 gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION,
-                  _("The peer’s session description was refused: %s"), reply->error);
-      end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
-                                                             : PEERCAM_CALL_STATE_ENDED);
-      return;
-    }
-  self->remote_set = TRUE;
-  flush_pending_candidates (self);
-
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    {
-      GstPromise *promise = gst_promise_new_with_change_func (on_answer_created,
-                                                              call_link_ref (self->call),
-                                                              call_link_unref);
-
-      g_signal_emit_by_name (self->webrtc, "create-answer", NULL, promise);
-      gst_promise_unref (promise);
-    }
-  else
-    {
-      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-      start_ice_timer (self);
-    }
-}
-
-static void
-on_remote_set (GstPromise *promise,
-               gpointer    user_data)
-{
-  hop (user_data, remote_set_main, desc_reply_from_promise (promise, NULL), desc_reply_free);
-}
-
 static void
 set_remote_description (PeercamCallEngine *self,
                         GstWebRTCSDPType   type,
                         GstSDPMessage     *sdp)
 {
   GstWebRTCSessionDescription *desc;
-  GstPromise *promise;
-
   GstSDPMessage *copy = NULL;
 
-  store_mids (sdp, &self->remote_mids, NULL);
   gst_sdp_message_copy (sdp, &copy);
   desc = gst_webrtc_session_description_new (type, copy);  /* takes the copy */
-  promise = gst_promise_new_with_change_func (on_remote_set, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
-  gst_promise_unref (promise);
+  peercam_peer_connection_set_remote_description (self->pc, desc);
   gst_webrtc_session_description_free (desc);
 }
 
-static GstElement *
-webrtc_new (PeercamCallEngine  *self,
-            GError            **error)
+static PeercamPeerConnection *
+peer_connection_new (PeercamCallEngine  *self,
+                     GstElement         *pipeline,
+                     GError            **error)
 {
-  /* Unnamed: a retiring call's webrtcbin may still be in the pipeline. */
-  GstElement *webrtc = make_element ("webrtcbin", NULL, error);
+  PeercamPeerConnection *pc = peercam_peer_connection_new (GST_BIN (pipeline), self->latency,
+                                                           self->stun_server, self->turn_server,
+                                                           (const char * const *) self->ice_addresses,
+                                                           error);
 
-  if (webrtc == NULL)
+  if (pc == NULL)
     return NULL;
-  gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
-  g_object_set (webrtc, "latency", self->latency, NULL);
-  if (self->stun_server && *self->stun_server)
-    g_object_set (webrtc, "stun-server", self->stun_server, NULL);
-  if (self->turn_server && *self->turn_server)
-    g_object_set (webrtc, "turn-server", self->turn_server, NULL);
-  configure_ice (self, webrtc);
-
-  g_signal_connect_data (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-  g_signal_connect_data (webrtc, "notify::ice-connection-state",
-                         G_CALLBACK (on_ice_connection_state),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
-    g_signal_connect_data (webrtc, "notify::connection-state", G_CALLBACK (on_pc_state),
-                           call_link_ref (self->call), call_link_closure_unref, 0);
-  return webrtc;
+  g_signal_connect (pc, "local-description", G_CALLBACK (on_pc_local_description), self);
+  g_signal_connect (pc, "local-candidate", G_CALLBACK (on_pc_local_candidate), self);
+  g_signal_connect (pc, "remote-description-set", G_CALLBACK (on_pc_remote_description_set), self);
+  g_signal_connect (pc, "remote-bye", G_CALLBACK (on_pc_remote_bye), self);
+  g_signal_connect (pc, "stats", G_CALLBACK (on_pc_stats), self);
+  g_signal_connect (pc, "error", G_CALLBACK (on_pc_error), self);
+  g_signal_connect (pc, "notify::ice-connection-state", G_CALLBACK (on_pc_ice_state), self);
+  g_signal_connect (pc, "notify::connection-state", G_CALLBACK (on_pc_connection_state), self);
+  return pc;
 }
 
 static void
@@ -1501,16 +1139,13 @@ remove_element (GstElement *pipeline,
   gst_bin_remove (GST_BIN (pipeline), element);
 }
 
-/* Elements of ended calls, webrtcbin first, then its branch downstream
- * first (see call_teardown). */
+/* Connections of ended calls, still sending their RTCP BYE. */
 static void
 destroy_retired (PeercamCallEngine *self)
 {
   g_clear_handle_id (&self->retire_id, g_source_remove);
-  if (self->retiring == NULL)
-    return;
-  for (guint i = 0; i < self->retiring->len; i++)
-    remove_element (self->pipeline, self->retiring->pdata[i]);
+  for (guint i = 0; self->retiring && i < self->retiring->len; i++)
+    peercam_peer_connection_finish_close (self->retiring->pdata[i]);
   g_clear_pointer (&self->retiring, g_ptr_array_unref);
 }
 
@@ -1524,38 +1159,6 @@ retire_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A connected call ends with end-of-stream into webrtcbin: its RTP session
- * then sends RTCP BYE, which tells the viewer the call is over even when no
- * "bye" comes through signaling (the demo's relay never sends one). The
- * elements stay a moment for the BYE to leave, detached from the engine. */
-static void
-retire_call (PeercamCallEngine *self)
-{
-  g_autoptr(GstIterator) it = gst_element_iterate_sink_pads (self->webrtc);
-  GValue item = G_VALUE_INIT;
-
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      GstPad *pad = g_value_get_object (&item);
-      g_autoptr(GstPad) peer = gst_pad_get_peer (pad);
-
-      /* The payloader's thread stops at the unlinked pad. */
-      if (peer)
-        gst_pad_unlink (peer, pad);
-      gst_pad_send_event (pad, gst_event_new_eos ());
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
-
-  if (self->retiring == NULL)
-    self->retiring = g_ptr_array_new_with_free_func (gst_object_unref);
-  g_ptr_array_add (self->retiring, g_object_ref (self->webrtc));
-  for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
-    g_ptr_array_add (self->retiring, g_object_ref (self->branch->pdata[i - 1]));
-  if (self->retire_id == 0)
-    self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb);
-}
-
 static void
 call_teardown (PeercamCallEngine *self)
 {
@@ -1564,12 +1167,6 @@ call_teardown (PeercamCallEngine *self)
   g_clear_handle_id (&self->stats_id, g_source_remove);
   g_queue_clear_full (&self->pending, pending_candidate_free);
   self->pending_full_reported = FALSE;
-  self->remote_candidates = 0;
-  self->candidates_full_reported = FALSE;
-  g_clear_pointer (&self->local_mids, g_ptr_array_unref);
-  g_clear_pointer (&self->local_ufrags, g_ptr_array_unref);
-  g_clear_pointer (&self->remote_mids, g_ptr_array_unref);
-  self->remote_set = FALSE;
   self->last_bytes = 0;
   self->last_frames = 0;
   self->last_stats_us = 0;
@@ -1580,30 +1177,38 @@ call_teardown (PeercamCallEngine *self)
   if (self->call == NULL)
     return;
 
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (self->pc)
     {
-      if (self->media_up && self->webrtc)
+      gboolean lingers;
+
+      g_signal_handlers_disconnect_by_data (self->pc, self);
+      /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
+       * the encoder's thread in a blocking probe, and only its own shutdown
+       * releases it; stopping the branch first would wait for that thread.
+       * A connected one unlinks its senders and stays a moment for its
+       * RTCP BYE to leave. */
+      lingers = peercam_peer_connection_close (self->pc);
+      if (lingers && self->role == PEERCAM_CALL_ROLE_CALLER)
         {
-          retire_call (self);
-          peercam_local_media_remove_branch (self->local, self->branch_id);
+          if (self->retiring == NULL)
+            self->retiring = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (self->retiring, g_object_ref (self->pc));
+          if (self->retire_id == 0)
+            self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb);
         }
       else
-        {
-          /* Downstream first, like a bin does: until DTLS is up webrtcbin
-           * holds the encoder's thread in a blocking probe, and only its own
-           * shutdown releases it; stopping the branch queue first would
-           * wait for that thread. */
-          if (self->webrtc)
-            remove_element (self->pipeline, self->webrtc);
-          for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
-            remove_element (self->pipeline, self->branch->pdata[i - 1]);
-          peercam_local_media_remove_branch (self->local, self->branch_id);
-        }
+        peercam_peer_connection_finish_close (self->pc);
+      g_clear_object (&self->pc);
+    }
+
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
+        remove_element (self->pipeline, self->branch->pdata[i - 1]);
+      peercam_local_media_remove_branch (self->local, self->branch_id);
       self->branch_id = 0;
-      g_clear_object (&self->webrtc);
       g_clear_pointer (&self->branch, g_ptr_array_unref);
       self->encoder = NULL;
-      self->media_up = FALSE;
     }
   else
     {
@@ -1613,7 +1218,6 @@ call_teardown (PeercamCallEngine *self)
           self->remote_probe_id = 0;
           g_clear_object (&self->remote_probe_pad);
         }
-      g_clear_object (&self->webrtc);
       pipeline_destroy (self);
       g_clear_object (&self->remote_sink_in_use);
     }
@@ -1735,10 +1339,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   g_autoptr(GstCaps) caps = NULL;
   g_autoptr(GstPad) sink_pad = NULL;
   g_autoptr(GstPad) head_pad = NULL;
-  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
-  GstPadTemplate *templ;
   GstElement *pay;
-  GstPromise *promise;
 
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
@@ -1756,29 +1357,22 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   call_teardown (self);
   self->call = call_link_new (self);
 
-  self->webrtc = webrtc_new (self, error);
-  if (self->webrtc == NULL)
+  self->pc = peer_connection_new (self, self->pipeline, error);
+  if (self->pc == NULL)
     goto fail;
-  gst_object_ref_sink (self->webrtc);
-  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
   if (!build_encoder_branch (self, error))
     goto fail;
 
   caps = rtp_caps_for_codec (self->codec);
-  templ = gst_element_get_pad_template (self->webrtc, "sink_%u");
-  sink_pad = gst_element_request_pad (self->webrtc, templ, NULL, caps);
+  sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
   pay = self->branch->pdata[self->branch->len - 1];
-  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", self->webrtc, GST_PAD_NAME (sink_pad)))
+  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", peercam_peer_connection_get_webrtcbin (self->pc),
+                                                  GST_PAD_NAME (sink_pad)))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
                            _("Could not link the encoder to webrtcbin"));
       goto fail;
     }
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                "codec-preferences", caps, NULL);
-  if (element_has_property (transceiver, "do-nack"))
-    g_object_set (transceiver, "do-nack", TRUE, NULL);
 
   if (self->send_audio && !add_microphone (self, error))
     goto fail;
@@ -1788,7 +1382,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   gst_pad_add_probe (head_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
                      call_link_ref (self->call), call_link_unref);
 
-  gst_element_sync_state_with_parent (self->webrtc);
+  gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (self->pc));
   for (guint i = self->branch->len; i > 0; i--)
     gst_element_sync_state_with_parent (self->branch->pdata[i - 1]);
 
@@ -1796,10 +1390,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   if (self->branch_id == 0)
     goto fail;
 
-  promise = gst_promise_new_with_change_func (on_offer_created, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
+  peercam_peer_connection_create_offer (self->pc);
   return TRUE;
 
 fail:
@@ -1919,7 +1510,6 @@ add_microphone (PeercamCallEngine  *self,
   g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
                                                   "clock-rate=48000,payload=111");
   g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
     if (!(elements[i] = make_element (factories[i], NULL, error)))
@@ -1950,15 +1540,11 @@ add_microphone (PeercamCallEngine  *self,
     if (!gst_element_link (elements[i], elements[i + 1]))
       goto fail;
 
-  sink_pad = gst_element_request_pad (self->webrtc,
-                                      gst_element_get_pad_template (self->webrtc, "sink_%u"),
-                                      NULL, caps);
+  sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
   if (sink_pad == NULL ||
-      !gst_element_link_pads (elements[5], "src", self->webrtc, GST_PAD_NAME (sink_pad)))
+      !gst_element_link_pads (elements[5], "src", peercam_peer_connection_get_webrtcbin (self->pc),
+                              GST_PAD_NAME (sink_pad)))
     goto fail;
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                "codec-preferences", caps, NULL);
 
   for (guint i = G_N_ELEMENTS (elements); i > 0; i--)
     gst_element_sync_state_with_parent (elements[i - 1]);
@@ -2018,61 +1604,6 @@ on_decodebin_element (GstBin     *bin,
     g_object_set (element, "request-keyframe", TRUE, NULL);
   if (element_has_property (element, "wait-for-keyframe"))
     g_object_set (element, "wait-for-keyframe", TRUE, NULL);
-}
-
-/* The caller's webrtcbin sends RTCP BYE when its call is torn down, and a
- * browser when its track or peer connection closes: the end of the call even
- * when no "bye" comes through signaling (the demo's relay never sends one). */
-static void
-rtcp_bye_main (PeercamCallEngine *self,
-               gpointer           data)
-{
-  g_debug ("RTCP BYE from the caller");
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    end_call (self, PEERCAM_CALL_STATE_ENDED);
-}
-
-static void
-on_bye_ssrc (GstElement *rtpbin,
-             guint       session,
-             guint       ssrc,
-             gpointer    user_data)
-{
-  hop (user_data, rtcp_bye_main, NULL, NULL);
-}
-
-static void
-watch_rtcp_bye (PeercamCallEngine *self)
-{
-  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
-  GValue item = G_VALUE_INIT;
-
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      GstElement *element = g_value_get_object (&item);
-      GstElementFactory *factory = gst_element_get_factory (element);
-
-      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
-        g_signal_connect_data (element, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc),
-                               call_link_ref (self->call), call_link_closure_unref, 0);
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
-}
-
-static void
-on_viewer_element (GstBin     *bin,
-                   GstBin     *sub_bin,
-                   GstElement *element,
-                   gpointer    user_data)
-{
-  GstElementFactory *factory = gst_element_get_factory (element);
-
-  /* The jitter buffer holds the first packet for its whole latency unless
-   * it may start on a run of consecutive packets (a keyframe is several). */
-  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpjitterbuffer") &&
-      element_has_property (element, "faststart-min-packets"))
-    g_object_set (element, "faststart-min-packets", 2, NULL);
 }
 
 static void
@@ -2234,21 +1765,17 @@ start_offered_call (PeercamCallEngine *self,
   }
 
   self->call = call_link_new (self);
-  self->webrtc = webrtc_new (self, &error);
-  if (self->webrtc == NULL)
+  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
+  self->pc = peer_connection_new (self, self->pipeline, &error);
+  if (self->pc == NULL)
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
-  gst_object_ref_sink (self->webrtc);
-  g_signal_connect_data (self->webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
+  g_signal_connect_data (peercam_peer_connection_get_webrtcbin (self->pc), "pad-added",
+                         G_CALLBACK (on_webrtc_pad_added),
                          call_link_ref (self->call), call_link_closure_unref, 0);
-  watch_rtcp_bye (self);
-
-  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
-  g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_viewer_element), NULL);
-  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
 
   self->remote_sink_in_use = self->remote_sink ? g_object_ref (self->remote_sink)
                                                : gst_object_ref_sink (headless_sink ("remote-sink"));
@@ -2262,18 +1789,8 @@ start_offered_call (PeercamCallEngine *self,
   /* One receive-only transceiver per offered m-line, in order, so webrtcbin
    * associates them instead of inventing send-receive ones. */
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    {
-      g_autoptr(GstCaps) caps = recv_caps_for_kind (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)));
-      GstWebRTCRTPTransceiver *transceiver = NULL;
-
-      if (caps == NULL)
-        continue;
-      g_signal_emit_by_name (self->webrtc, "add-transceiver",
-                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
-      if (transceiver && element_has_property (transceiver, "do-nack"))
-        g_object_set (transceiver, "do-nack", TRUE, NULL);
-      g_clear_object (&transceiver);
-    }
+    peercam_peer_connection_add_recv_transceiver (self->pc,
+                                                  gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)));
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
@@ -2282,6 +1799,7 @@ start_offered_call (PeercamCallEngine *self,
       return;
     }
   set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+  flush_pending_candidates (self);
   set_remote_description (self, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
 }
 
@@ -2942,8 +2460,8 @@ peercam_call_engine_set_latency (PeercamCallEngine *self,
   if (self->latency == latency_ms)
     return;
   self->latency = latency_ms;
-  if (self->webrtc)
-    g_object_set (self->webrtc, "latency", latency_ms, NULL);
+  if (self->pc)
+    peercam_peer_connection_set_latency (self->pc, latency_ms);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY]);
 }
 
