@@ -5,6 +5,7 @@
  */
 #include "peercam-call-engine.h"
 #include "peercam-local-media.h"
+#include "peercam-peer-connection.h"
 #include "peercam-test-wait.h"
 
 #include <gst/gst.h>
@@ -1078,6 +1079,135 @@ test_local_media_branches (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- peer connection ----------------------------------------------------- */
+
+typedef struct {
+  PeercamPeerConnection *pc[2];    /* [0] sends, [1] receives */
+  guint                  descriptions[2];
+  guint                  candidates[2];
+  guint                  stats;
+  guint64                bytes_sent;
+  guint                  errors;
+} PcPair;
+
+static void
+pc_on_description (PeercamPeerConnection *pc, GstWebRTCSessionDescription *desc, PcPair *p)
+{
+  guint i = pc == p->pc[0] ? 0 : 1;
+
+  p->descriptions[i]++;
+  g_assert_cmpint (desc->type, ==, i == 0 ? GST_WEBRTC_SDP_TYPE_OFFER : GST_WEBRTC_SDP_TYPE_ANSWER);
+  peercam_peer_connection_set_remote_description (p->pc[1 - i], desc);
+}
+
+static void
+pc_on_candidate (PeercamPeerConnection *pc, guint mline, const char *candidate, PcPair *p)
+{
+  guint i = pc == p->pc[0] ? 0 : 1;
+  g_autoptr(GError) error = NULL;
+
+  p->candidates[i]++;
+  g_assert_true (g_str_has_prefix (candidate, "candidate:"));
+  g_assert_nonnull (peercam_peer_connection_get_local_mid (pc, mline));
+  g_assert_true (peercam_peer_connection_add_remote_candidate (p->pc[1 - i], mline, NULL, candidate, &error));
+  g_assert_no_error (error);
+}
+
+static void
+pc_on_stats (PeercamPeerConnection *pc, PeercamPeerStats *stats, PcPair *p)
+{
+  p->stats++;
+  p->bytes_sent = stats->bytes_sent;
+}
+
+static void
+pc_on_error (PeercamPeerConnection *pc, GError *error, PcPair *p)
+{
+  g_test_message ("peer connection error: %s", error->message);
+  p->errors++;
+}
+
+static GstWebRTCPeerConnectionState
+pc_state (PeercamPeerConnection *pc)
+{
+  return peercam_peer_connection_get_connection_state (pc);
+}
+
+/* Two peer connections in one pipeline, glued with typed values only:
+ * descriptions, m-line indexes and candidate strings. */
+static void
+test_peer_connection (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstElement) pipeline = gst_object_ref_sink (gst_pipeline_new (NULL));
+  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,"
+                                                  "payload=96,clock-rate=90000");
+  g_autoptr(GstPad) sink_pad = NULL;
+  g_autoptr(GError) error = NULL;
+  GstElement *source, *encoder, *pay;
+  PcPair p = { { NULL, }, };
+
+  for (guint i = 0; i < 2; i++)
+    {
+      p.pc[i] = peercam_peer_connection_new (GST_BIN (pipeline), 0, NULL, NULL, loopback, &error);
+      g_assert_no_error (error);
+      g_signal_connect (p.pc[i], "local-description", G_CALLBACK (pc_on_description), &p);
+      g_signal_connect (p.pc[i], "local-candidate", G_CALLBACK (pc_on_candidate), &p);
+      g_signal_connect (p.pc[i], "stats", G_CALLBACK (pc_on_stats), &p);
+      g_signal_connect (p.pc[i], "error", G_CALLBACK (pc_on_error), &p);
+    }
+  source = gst_element_factory_make ("videotestsrc", NULL);
+  g_object_set (source, "is-live", TRUE, NULL);
+  encoder = gst_element_factory_make ("vp8enc", NULL);
+  g_object_set (encoder, "deadline", (gint64) 1, NULL);
+  pay = gst_element_factory_make ("rtpvp8pay", NULL);
+  gst_bin_add_many (GST_BIN (pipeline), source, encoder, pay, NULL);
+  g_assert_true (gst_element_link_many (source, encoder, pay, NULL));
+  sink_pad = peercam_peer_connection_add_send_transceiver (p.pc[0], caps);
+  g_assert_nonnull (sink_pad);
+  {
+    g_autoptr(GstPad) pay_src = gst_element_get_static_pad (pay, "src");
+
+    g_assert_cmpint (gst_pad_link (pay_src, sink_pad), ==, GST_PAD_LINK_OK);
+  }
+  g_assert_true (peercam_peer_connection_add_recv_transceiver (p.pc[1], "video"));
+  g_assert_false (peercam_peer_connection_add_recv_transceiver (p.pc[1], "text"));
+
+  /* Bad candidates are refused with a reason, before and after. */
+  g_assert_false (peercam_peer_connection_add_remote_candidate (p.pc[1], 0, NULL, "candidate:x", &error));
+  g_assert_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
+  g_clear_error (&error);
+
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  peercam_peer_connection_create_offer (p.pc[0]);
+  g_assert_true (WAIT_UNTIL (pc_state (p.pc[0]) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED &&
+                             pc_state (p.pc[1]) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED, 10000));
+  g_assert_cmpuint (p.descriptions[0], ==, 1);
+  g_assert_cmpuint (p.descriptions[1], ==, 1);
+  g_assert_cmpuint (p.candidates[0], >, 0);
+  g_assert_cmpuint (p.candidates[1], >, 0);
+  g_assert_true (peercam_peer_connection_get_ice_connection_state (p.pc[0]) == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+                 peercam_peer_connection_get_ice_connection_state (p.pc[0]) == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED);
+
+  peercam_peer_connection_request_keyframe (p.pc[0]);
+  spin (300);
+  peercam_peer_connection_request_stats (p.pc[0]);
+  g_assert_true (WAIT_UNTIL (p.stats > 0, 5000));
+  g_assert_cmpuint (p.bytes_sent, >, 0);
+  g_assert_cmpuint (p.errors, ==, 0);
+
+  /* A connected one lingers for its RTCP BYE, and says nothing after. */
+  g_assert_true (peercam_peer_connection_close (p.pc[0]));
+  peercam_peer_connection_request_stats (p.pc[0]);
+  spin (150);
+  g_assert_cmpuint (p.stats, ==, 1);
+  peercam_peer_connection_finish_close (p.pc[0]);
+  g_assert_null (peercam_peer_connection_get_webrtcbin (p.pc[0]));
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  for (guint i = 0; i < 2; i++)
+    g_clear_object (&p.pc[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1104,6 +1234,7 @@ main (int argc, char **argv)
   ADD ("hangup-without-bye", test_hangup_without_bye);
   ADD ("poor-connection", test_poor_connection);
   ADD ("local-media-branches", test_local_media_branches);
+  ADD ("peer-connection", test_peer_connection);
 #undef ADD
 
   return g_test_run ();
