@@ -1,10 +1,15 @@
-/* peercam-call-engine.c — one WebRTC call over GStreamer's webrtcbin
+/* peercam-call-engine.c — one WebRTC call: the caller's or viewer's state
+ * machine and the demo's JSON, over the media pieces
  *
- * Threading: webrtcbin signals, promise replies, pad probes and decodebin
- * callbacks run on streaming threads. They never touch the engine: they only
- * hop to the engine's main context through a refcounted CallLink that holds a
- * weak reference to the engine and identifies the call (or preview) it
- * belongs to, so late callbacks from a torn-down call are dropped.
+ *   caller: PeercamLocalMedia (source, tee, preview) + per call an encoder
+ *           branch and a PeercamPeerConnection in the same pipeline;
+ *   viewer: per call a pipeline with a PeercamPeerConnection and a
+ *           PeercamRemoteMedia (decoding into the remote sink).
+ *
+ * Threading: the pieces hop their streaming-thread callbacks to the main
+ * context themselves and say nothing once closed, so everything here runs on
+ * the engine's main context. Only the caller's encoder frame counter is
+ * touched from a streaming thread, through a refcounted CallLink.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -16,6 +21,7 @@
 #include "peercam-sdp.h"
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
+#include "peercam-remote-media.h"
 
 #include <string.h>
 
@@ -68,16 +74,10 @@ G_DEFINE_ENUM_TYPE (PeercamCallState, peercam_call_state,
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_ENDED, "ended"),
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_FAILED, "failed"))
 
-/* Shared between the engine (main context) and streaming threads. */
+/* One call's counter, shared with the encoder branch's streaming thread. */
 typedef struct {
   gatomicrefcount  ref;
-  GWeakRef         engine;
-  GMainContext    *context;
-  GstElement      *remote_sink;    /* viewer call: where decoded video goes */
-  int              remote_linked;  /* atomic */
-  int              first_frame;    /* atomic */
-  gsize            frames;         /* atomic: frames at this link's sink/encoder */
-  gboolean         play_audio;     /* viewer: play received audio (fixed per call) */
+  gsize            frames;         /* atomic: caller: frames into the encoder */
 } CallLink;
 
 typedef struct {
@@ -127,9 +127,7 @@ struct _PeercamCallEngine
   guint             retire_id;
   GPtrArray        *branch;          /* caller: convert ! encoder ! pay (+ audio) */
   GstElement       *encoder;
-  GstElement       *remote_sink_in_use;
-  GstPad           *remote_probe_pad;
-  gulong            remote_probe_id;
+  PeercamRemoteMedia *remote;        /* viewer: the call's decoding */
   guint64           remote_frames_done;
   GQueue            pending;         /* PendingCandidate: before the call they belong to */
   gboolean          pending_full_reported;
@@ -190,7 +188,7 @@ static void call_teardown (PeercamCallEngine *self);
 static void set_poor_connection (PeercamCallEngine *self, gboolean poor);
 static gboolean add_microphone (PeercamCallEngine *self, GError **error);
 
-/* ---- CallLink and the hop to the main context ------------------------- */
+/* ---- CallLink ------------------------------------------------------------ */
 
 static CallLink *
 call_link_new (PeercamCallEngine *self)
@@ -198,9 +196,6 @@ call_link_new (PeercamCallEngine *self)
   CallLink *link = g_new0 (CallLink, 1);
 
   g_atomic_ref_count_init (&link->ref);
-  g_weak_ref_init (&link->engine, self);
-  link->context = g_main_context_ref (self->context);
-  link->play_audio = self->play_audio;
   return link;
 }
 
@@ -216,72 +211,8 @@ call_link_unref (gpointer data)
 {
   CallLink *link = data;
 
-  if (!g_atomic_ref_count_dec (&link->ref))
-    return;
-  g_weak_ref_clear (&link->engine);
-  g_main_context_unref (link->context);
-  g_clear_object (&link->remote_sink);
-  g_free (link);
-}
-
-static void
-call_link_closure_unref (gpointer data, GClosure *closure)
-{
-  call_link_unref (data);
-}
-
-typedef void (*HopFunc) (PeercamCallEngine *self, gpointer data);
-
-typedef struct {
-  CallLink       *link;
-  HopFunc         func;
-  gpointer        data;
-  GDestroyNotify  destroy;
-} Hop;
-
-static void
-hop_free (gpointer data)
-{
-  Hop *hop = data;
-
-  if (hop->destroy)
-    hop->destroy (hop->data);
-  call_link_unref (hop->link);
-  g_free (hop);
-}
-
-static gboolean
-hop_dispatch (gpointer data)
-{
-  Hop *hop = data;
-  g_autoptr(PeercamCallEngine) self = g_weak_ref_get (&hop->link->engine);
-
-  /* Drop news from a call or preview that has been replaced meanwhile. */
-  if (self && hop->link == self->call)
-    hop->func (self, hop->data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Always through an idle source, never run in place: a promise may be
- * replied to on the main thread during a state change, and running the
- * callback there would re-enter the engine in the middle of a teardown. */
-static void
-hop (CallLink       *link,
-     HopFunc         func,
-     gpointer        data,
-     GDestroyNotify  destroy)
-{
-  g_autoptr(GSource) source = g_idle_source_new ();
-  Hop *h = g_new0 (Hop, 1);
-
-  h->link = call_link_ref (link);
-  h->func = func;
-  h->data = data;
-  h->destroy = destroy;
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, hop_dispatch, h, hop_free);
-  g_source_set_static_name (source, "[peercam] call engine hop");
-  g_source_attach (source, link->context);
+  if (g_atomic_ref_count_dec (&link->ref))
+    g_free (link);
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -441,20 +372,13 @@ pipeline_destroy (PeercamCallEngine *self)
 
 /* ---- frame counting ----------------------------------------------------- */
 
-typedef struct {
-  int width;
-  int height;
-} FrameSize;
-
-static void
-first_frame_main (PeercamCallEngine *self,
-                  gpointer           data)
+/* This call's frames: into the caller's encoder, at the viewer's sink. */
+static guint64
+call_frames (PeercamCallEngine *self)
 {
-  FrameSize *size = data;
-
-  self->frame_width = size->width;
-  self->frame_height = size->height;
-  g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, size->width, size->height);
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    return self->remote ? peercam_remote_media_get_frames (self->remote) : 0;
+  return self->call ? g_atomic_pointer_get (&self->call->frames) : 0;
 }
 
 static GstPadProbeReturn
@@ -466,41 +390,6 @@ count_frames_probe (GstPad          *pad,
 
   g_atomic_pointer_add (&link->frames, 1);
   return GST_PAD_PROBE_OK;
-}
-
-static GstPadProbeReturn
-remote_frames_probe (GstPad          *pad,
-                     GstPadProbeInfo *info,
-                     gpointer         user_data)
-{
-  CallLink *link = user_data;
-
-  g_atomic_pointer_add (&link->frames, 1);
-  if (g_atomic_int_compare_and_exchange (&link->first_frame, 0, 1))
-    {
-      g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-      FrameSize *size = g_new0 (FrameSize, 1);
-
-      if (caps && gst_caps_get_size (caps) > 0)
-        {
-          GstStructure *s = gst_caps_get_structure (caps, 0);
-
-          gst_structure_get_int (s, "width", &size->width);
-          gst_structure_get_int (s, "height", &size->height);
-        }
-      hop (link, first_frame_main, size, g_free);
-    }
-  return GST_PAD_PROBE_OK;
-}
-
-static GstElement *
-headless_sink (const char *name)
-{
-  GstElement *sink = gst_element_factory_make ("fakesink", name);
-
-  /* Headless: no clock sync, so frames are counted as soon as they exist. */
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
-  return sink;
 }
 
 /* ---- local video (caller) ----------------------------------------------- */
@@ -669,7 +558,7 @@ on_pc_stats (PeercamPeerConnection *pc,
   g_autoptr(JsonNode) node = NULL;
   gint64 now = g_get_monotonic_time ();
   double seconds = self->last_stats_us ? (now - self->last_stats_us) / 1e6 : STATS_INTERVAL_S;
-  guint64 frames = g_atomic_pointer_get (&self->call->frames);
+  guint64 frames = call_frames (self);
   guint64 bytes = stats->bytes_sent + stats->bytes_received;
   double fps = seconds > 0 ? (frames - self->last_frames) / seconds : 0;
   double kbps = seconds > 0 && bytes >= self->last_bytes
@@ -737,7 +626,7 @@ media_check_tick (gpointer user_data)
       self->media_check_id = 0;
       return G_SOURCE_REMOVE;
     }
-  frames = g_atomic_pointer_get (&self->call->frames);
+  frames = call_frames (self);
   if (frames != self->media_frames || self->media_seen_us == 0)
     {
       self->media_frames = frames;
@@ -1212,18 +1101,16 @@ call_teardown (PeercamCallEngine *self)
     }
   else
     {
-      if (self->remote_probe_pad)
+      if (self->remote)
         {
-          gst_pad_remove_probe (self->remote_probe_pad, self->remote_probe_id);
-          self->remote_probe_id = 0;
-          g_clear_object (&self->remote_probe_pad);
+          self->remote_frames_done += peercam_remote_media_get_frames (self->remote);
+          g_signal_handlers_disconnect_by_data (self->remote, self);
+          peercam_remote_media_close (self->remote);
         }
       pipeline_destroy (self);
-      g_clear_object (&self->remote_sink_in_use);
+      g_clear_object (&self->remote);
     }
 
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    self->remote_frames_done += g_atomic_pointer_get (&self->call->frames);
   g_clear_pointer (&self->call, call_link_unref);
 }
 
@@ -1432,52 +1319,6 @@ handle_answer (PeercamCallEngine *self,
 
 /* ---- viewer ------------------------------------------------------------- */
 
-static void
-link_to_sink (GstElement *pipeline,
-              GstPad     *pad,
-              GstElement *sink)
-{
-  g_autoptr(GstPad) sink_pad = NULL;
-
-  gst_bin_add (GST_BIN (pipeline), sink);
-  gst_element_sync_state_with_parent (sink);
-  sink_pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_link (pad, sink_pad);
-}
-
-/* audioconvert ! audioresample ! autoaudiosink, or a fakesink when this
- * machine has no way to play sound (a call never fails for that). */
-static GstElement *
-audio_sink_new (void)
-{
-  GstElement *bin = gst_bin_new (NULL);
-  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
-  GstElement *resample = gst_element_factory_make ("audioresample", NULL);
-  GstElement *sink = gst_element_factory_make ("autoaudiosink", NULL);
-  g_autoptr(GstPad) pad = NULL;
-
-  if (convert == NULL || resample == NULL || sink == NULL ||
-      gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE)
-    {
-      g_debug ("no audio output: received audio is dropped");
-      g_clear_pointer (&convert, gst_object_unref);
-      g_clear_pointer (&resample, gst_object_unref);
-      if (sink)
-        {
-          gst_element_set_state (sink, GST_STATE_NULL);
-          gst_object_unref (sink);
-        }
-      gst_object_unref (bin);
-      return headless_sink (NULL);
-    }
-
-  gst_bin_add_many (GST_BIN (bin), convert, resample, sink, NULL);
-  gst_element_link_many (convert, resample, sink, NULL);
-  pad = gst_element_get_static_pad (convert, "sink");
-  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
-  return bin;
-}
-
 static gboolean
 have_microphone (void)
 {
@@ -1557,81 +1398,14 @@ fail:
 }
 
 static void
-on_decoded_pad (GstElement *decodebin,
-                GstPad     *pad,
-                gpointer    user_data)
+on_remote_first_frame (PeercamRemoteMedia *remote,
+                       int                 width,
+                       int                 height,
+                       PeercamCallEngine  *self)
 {
-  CallLink *link = user_data;
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-  g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (decodebin));
-  const char *name;
-
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  if (pipeline == NULL || caps == NULL || gst_caps_is_empty (caps))
-    return;
-  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-
-  if (g_str_has_prefix (name, "video/") && link->remote_sink &&
-      g_atomic_int_compare_and_exchange (&link->remote_linked, 0, 1))
-    {
-      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->remote_sink, "sink");
-
-      if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
-        g_debug ("could not link decoded video to the remote sink");
-      return;
-    }
-
-  if (g_str_has_prefix (name, "audio/") && link->play_audio)
-    {
-      link_to_sink (GST_ELEMENT (pipeline), pad, audio_sink_new ());
-      return;
-    }
-
-  /* Audio nobody listens to, or a second video: consume it so it never
-   * stalls the bundle. */
-  link_to_sink (GST_ELEMENT (pipeline), pad, headless_sink (NULL));
-}
-
-static void
-on_decodebin_element (GstBin     *bin,
-                      GstBin     *sub_bin,
-                      GstElement *element,
-                      gpointer    user_data)
-{
-  /* Ask the caller for a keyframe instead of showing smeared frames. */
-  if (element_has_property (element, "request-keyframe"))
-    g_object_set (element, "request-keyframe", TRUE, NULL);
-  if (element_has_property (element, "wait-for-keyframe"))
-    g_object_set (element, "wait-for-keyframe", TRUE, NULL);
-}
-
-static void
-on_webrtc_pad_added (GstElement *webrtc,
-                     GstPad     *pad,
-                     gpointer    user_data)
-{
-  CallLink *link = user_data;
-  g_autoptr(GstObject) pipeline = NULL;
-  g_autoptr(GstPad) sink_pad = NULL;
-  GstElement *decodebin;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  pipeline = gst_object_get_parent (GST_OBJECT (webrtc));
-  if (pipeline == NULL)
-    return;
-
-  /* Runs on webrtcbin's streaming thread: the pad must be linked before
-   * data flows, so build here and leave the engine alone. */
-  decodebin = gst_element_factory_make ("decodebin", NULL);
-  g_signal_connect_data (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
-                         call_link_ref (link), call_link_closure_unref, 0);
-  g_signal_connect (decodebin, "deep-element-added", G_CALLBACK (on_decodebin_element), NULL);
-  gst_bin_add (GST_BIN (pipeline), decodebin);
-  gst_element_sync_state_with_parent (decodebin);
-  sink_pad = gst_element_get_static_pad (decodebin, "sink");
-  gst_pad_link (pad, sink_pad);
+  self->frame_width = width;
+  self->frame_height = height;
+  g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, width, height);
 }
 
 static GstCaps *
@@ -1773,18 +1547,10 @@ start_offered_call (PeercamCallEngine *self,
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
-  g_signal_connect_data (peercam_peer_connection_get_webrtcbin (self->pc), "pad-added",
-                         G_CALLBACK (on_webrtc_pad_added),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-
-  self->remote_sink_in_use = self->remote_sink ? g_object_ref (self->remote_sink)
-                                               : gst_object_ref_sink (headless_sink ("remote-sink"));
-  self->call->remote_sink = g_object_ref (self->remote_sink_in_use);
-  gst_bin_add (GST_BIN (self->pipeline), self->remote_sink_in_use);
-  self->remote_probe_pad = gst_element_get_static_pad (self->remote_sink_in_use, "sink");
-  self->remote_probe_id = gst_pad_add_probe (self->remote_probe_pad, GST_PAD_PROBE_TYPE_BUFFER,
-                                             remote_frames_probe,
-                                             call_link_ref (self->call), call_link_unref);
+  self->remote = peercam_remote_media_new (GST_BIN (self->pipeline),
+                                           peercam_peer_connection_get_webrtcbin (self->pc),
+                                           self->remote_sink, self->play_audio);
+  g_signal_connect (self->remote, "first-frame", G_CALLBACK (on_remote_first_frame), self);
 
   /* One receive-only transceiver per offered m-line, in order, so webrtcbin
    * associates them instead of inventing send-receive ones. */
@@ -2574,8 +2340,7 @@ peercam_call_engine_get_remote_frames (PeercamCallEngine *self)
 {
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
   return self->remote_frames_done +
-         (self->call && self->role == PEERCAM_CALL_ROLE_VIEWER
-          ? g_atomic_pointer_get (&self->call->frames) : 0);
+         (self->remote ? peercam_remote_media_get_frames (self->remote) : 0);
 }
 
 void
