@@ -22,6 +22,7 @@
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
 #include "peercam-remote-media.h"
+#include "peercam-video-encoder.h"
 
 #include <string.h>
 
@@ -31,7 +32,6 @@
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API 1
 #include <gst/webrtc/webrtc.h>
-#include <agent.h>
 
 #define STATS_INTERVAL_S 2
 #define DISCONNECT_GRACE_S 4
@@ -279,13 +279,6 @@ make_element (const char  *factory,
     g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
                  _("The GStreamer element “%s” is missing"), factory);
   return element;
-}
-
-static gboolean
-element_has_property (gpointer    object,
-                      const char *name)
-{
-  return g_object_class_find_property (G_OBJECT_GET_CLASS (object), name) != NULL;
 }
 
 /* ---- the pipeline's bus ------------------------------------------------- */
@@ -1116,107 +1109,15 @@ call_teardown (PeercamCallEngine *self)
 
 /* ---- caller ------------------------------------------------------------- */
 
-static GstCaps *
-rtp_caps_for_codec (const char *codec)
-{
-  /* rtcp-fb makes browsers send PLI/FIR and NACK; webrtcbin turns those into
-   * force-key-unit events for the encoder and retransmissions. */
-  if (g_strcmp0 (codec, "h264") == 0)
-    return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=H264,"
-                                 "payload=96,clock-rate=90000,packetization-mode=(string)1,"
-                                 "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"
-                                 "rtcp-fb-nack=(boolean)true");
-  return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,"
-                               "payload=96,clock-rate=90000,"
-                               "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"
-                               "rtcp-fb-nack=(boolean)true");
-}
-
-static guint
-target_bitrate_kbps (PeercamCallEngine *self)
-{
-  /* ~1.8 Mbit/s at 720p30, scaled by pixels, within 300 kbit/s … 4 Mbit/s. */
-  double pixels = (double) self->width * self->height * MAX (self->framerate, 1);
-
-  return (guint) CLAMP (pixels / (1280.0 * 720 * 30) * 1800, 300, 4000);
-}
-
 static gboolean
 build_encoder_branch (PeercamCallEngine  *self,
                       GError            **error)
 {
-  GstElement *convert, *encoder, *parse = NULL, *filter = NULL, *pay;
-  guint kbps = target_bitrate_kbps (self);
-  gboolean h264 = g_strcmp0 (self->codec, "h264") == 0;
-
-  convert = gst_element_factory_make ("videoconvert", NULL);
-
-  if (!h264)
-    {
-      if (!(encoder = make_element ("vp8enc", NULL, error)))
-        goto fail;
-      /* threads 1: on 2 cores libvpx's second thread mostly spins waiting
-       * for the first (measured at 720p30: ~2x the CPU of one thread, and
-       * up to a full core on simple pictures), with no gain in speed. */
-      g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "target-bitrate", kbps * 1000,
-                    "lag-in-frames", 0, "threads", 1, "keyframe-max-dist", 3000,
-                    "error-resilient", 1, NULL);
-      gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
-      pay = gst_element_factory_make ("rtpvp8pay", NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
-    }
-  else
-    {
-      g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-h264,profile=constrained-baseline");
-
-      if ((encoder = gst_element_factory_make ("x264enc", NULL)))
-        {
-          gst_util_set_object_arg (G_OBJECT (encoder), "tune", "zerolatency");
-          gst_util_set_object_arg (G_OBJECT (encoder), "speed-preset", "ultrafast");
-          g_object_set (encoder, "bitrate", kbps, "key-int-max", 3000, NULL);
-        }
-      else if ((encoder = make_element ("openh264enc", NULL, error)))
-        {
-          g_clear_error (error);
-          g_object_set (encoder, "bitrate", kbps * 1000, "gop-size", 3000, NULL);
-          gst_util_set_object_arg (G_OBJECT (encoder), "rate-control", "bitrate");
-          gst_util_set_object_arg (G_OBJECT (encoder), "complexity", "low");
-        }
-      else
-        goto fail;
-      filter = gst_element_factory_make ("capsfilter", NULL);
-      g_object_set (filter, "caps", caps, NULL);
-      parse = gst_element_factory_make ("h264parse", NULL);
-      pay = gst_element_factory_make ("rtph264pay", NULL);
-      g_object_set (pay, "config-interval", -1, NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
-    }
-  g_object_set (pay, "pt", 96, NULL);
-
   self->branch = g_ptr_array_new ();
-  g_ptr_array_add (self->branch, convert);
-  g_ptr_array_add (self->branch, encoder);
-  if (filter)
-    g_ptr_array_add (self->branch, filter);
-  if (parse)
-    g_ptr_array_add (self->branch, parse);
-  g_ptr_array_add (self->branch, pay);
-  self->encoder = encoder;
-
-  for (guint i = 0; i < self->branch->len; i++)
-    gst_bin_add (GST_BIN (self->pipeline), self->branch->pdata[i]);
-  for (guint i = 0; i + 1 < self->branch->len; i++)
-    if (!gst_element_link (self->branch->pdata[i], self->branch->pdata[i + 1]))
-      {
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             _("Could not build the encoder"));
-        return FALSE;
-      }
-  return TRUE;
-
-fail:
-  gst_object_unref (gst_object_ref_sink (convert));
-  return FALSE;
+  return peercam_video_encoder_build (GST_BIN (self->pipeline), self->codec,
+                                      peercam_video_encoder_bitrate_kbps (self->width, self->height,
+                                                                          self->framerate),
+                                      self->branch, &self->encoder, error);
 }
 
 gboolean
@@ -1250,7 +1151,7 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   if (!build_encoder_branch (self, error))
     goto fail;
 
-  caps = rtp_caps_for_codec (self->codec);
+  caps = peercam_video_encoder_rtp_caps (self->codec);
   sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
   pay = self->branch->pdata[self->branch->len - 1];
   if (sink_pad == NULL || !gst_element_link_pads (pay, "src", peercam_peer_connection_get_webrtcbin (self->pc),
@@ -1406,18 +1307,6 @@ on_remote_first_frame (PeercamRemoteMedia *remote,
   self->frame_width = width;
   self->frame_height = height;
   g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, width, height);
-}
-
-static GstCaps *
-recv_caps_for_kind (const char *kind)
-{
-  if (g_str_equal (kind, "video"))
-    return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000;"
-                                 "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000;"
-                                 "application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000");
-  if (g_str_equal (kind, "audio"))
-    return gst_caps_from_string ("application/x-rtp,media=audio");
-  return NULL;
 }
 
 static GstSDPMessage *
@@ -1613,41 +1502,12 @@ peercam_call_engine_handle_signal (PeercamCallEngine *self,
 
 /* ---- warm-up ------------------------------------------------------------ */
 
-/* The warm-up call must not reach the network: loopback only, no UPnP. */
-static void
-warm_up_restrict_ice (GstElement *webrtc)
-{
-  g_autoptr(GObject) ice = NULL;
-  g_autoptr(GObject) agent = NULL;
-  NiceAddress address;
-
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice == NULL || !element_has_property (ice, "agent"))
-    return;
-  g_object_get (ice, "agent", &agent, NULL);
-  if (agent == NULL)
-    return;
-  g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
-  nice_address_init (&address);
-  nice_address_set_from_string (&address, "127.0.0.1");
-  nice_agent_add_local_address (NICE_AGENT (agent), &address);
-}
-
-/* The warm-up loopback call: a sender and a receiver webrtcbin in one private
- * pipeline, on 127.0.0.1 only, until the first decoded frame or a deadline. */
-typedef struct {
-  gboolean    frame;
-  GstElement *pipeline;
-  GstElement *sink;
-  GstElement *peer[2];   /* [0] sends, [1] receives */
-} WarmUp;
-
 /* The warm-up thread is joinable: exit() must not run OpenSSL's cleanup
  * while it still makes DTLS elements (a SIGSEGV in 8 of 20 early exits). */
-static GMutex   warm_up_lock;
-static GCond    warm_up_cond;
-static gboolean warm_up_stopping;
-static GThread *warm_up_thread_handle;
+static GMutex        warm_up_lock;
+static gboolean      warm_up_stopping;
+static GThread      *warm_up_thread_handle;
+static GMainContext *warm_up_context;   /* the thread's, while it runs a call */
 
 static gboolean
 warm_up_stopped (void)
@@ -1660,97 +1520,131 @@ warm_up_stopped (void)
   return stopping;
 }
 
-static void
-warm_up_on_candidate (GstElement *webrtc,
-                      guint       mline,
-                      char       *candidate,
-                      gpointer    user_data)
-{
-  WarmUp *w = user_data;
+/* A loopback call to ourselves, built from the same pieces as a real one. */
+typedef struct {
+  PeercamPeerConnection *pc[2];   /* [0] sends, [1] receives */
+  gboolean               frame;
+} WarmUp;
 
-  /* webrtcbin queues candidates that come before a remote description. */
-  g_signal_emit_by_name (webrtc == w->peer[0] ? w->peer[1] : w->peer[0],
-                         "add-ice-candidate", mline, candidate);
+static void
+warm_up_on_description (PeercamPeerConnection       *pc,
+                        GstWebRTCSessionDescription *desc,
+                        WarmUp                      *w)
+{
+  peercam_peer_connection_set_remote_description (pc == w->pc[0] ? w->pc[1] : w->pc[0], desc);
 }
 
 static void
-warm_up_on_decoded_pad (GstElement *decodebin,
-                        GstPad     *pad,
-                        gpointer    user_data)
+warm_up_on_candidate (PeercamPeerConnection *pc,
+                      guint                  mline,
+                      const char            *candidate,
+                      WarmUp                *w)
 {
-  WarmUp *w = user_data;
-  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (w->sink, "sink");
-
-  if (!gst_pad_is_linked (sink_pad))
-    gst_pad_link (pad, sink_pad);
+  peercam_peer_connection_add_remote_candidate (pc == w->pc[0] ? w->pc[1] : w->pc[0],
+                                                mline, NULL, candidate, NULL);
 }
 
 static void
-warm_up_on_pad_added (GstElement *webrtc,
-                      GstPad     *pad,
-                      gpointer    user_data)
+warm_up_on_first_frame (PeercamRemoteMedia *remote,
+                        int                 width,
+                        int                 height,
+                        WarmUp             *w)
 {
-  WarmUp *w = user_data;
-  GstElement *decodebin;
-  g_autoptr(GstPad) sink_pad = NULL;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  decodebin = gst_element_factory_make ("decodebin", NULL);
-  if (decodebin == NULL)
-    return;
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (warm_up_on_decoded_pad), w);
-  gst_bin_add (GST_BIN (w->pipeline), decodebin);
-  gst_element_sync_state_with_parent (decodebin);
-  sink_pad = gst_element_get_static_pad (decodebin, "sink");
-  gst_pad_link (pad, sink_pad);
-}
-
-static GstPadProbeReturn
-warm_up_frame_probe (GstPad          *pad,
-                     GstPadProbeInfo *info,
-                     gpointer         user_data)
-{
-  WarmUp *w = user_data;
-
-  g_mutex_lock (&warm_up_lock);
   w->frame = TRUE;
-  g_cond_broadcast (&warm_up_cond);
-  g_mutex_unlock (&warm_up_lock);
-  return GST_PAD_PROBE_REMOVE;
 }
 
-/* Runs on the warm-up thread, so it may wait for webrtcbin's promises. */
-static GstWebRTCSessionDescription *
-warm_up_describe (GstElement                  *webrtc,
-                  const char                  *create,
-                  const char                  *field,
-                  GstWebRTCSessionDescription *remote)
+static gboolean
+warm_up_deadline (gpointer data)
 {
-  GstWebRTCSessionDescription *desc = NULL;
-  GstPromise *promise;
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
 
+static void
+warm_up_call (void)
+{
+  static const char * const loopback[] = { "127.0.0.1", NULL };
+  g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
+  g_autoptr(PeercamRemoteMedia) remote = NULL;
+  g_autoptr(GstElement) receiver = NULL;
+  g_autoptr(GPtrArray) chain = g_ptr_array_new ();
+  g_autoptr(GstCaps) caps = peercam_video_encoder_rtp_caps ("vp8");
+  g_autoptr(GstPad) sink_pad = NULL;
+  g_autoptr(GSource) deadline = NULL;
+  WarmUp w = { { NULL, }, FALSE };
+  gboolean timed_out = FALSE;
+  GstElement *sender;
+  guint branch = 0;
+  gint64 started = g_get_monotonic_time ();
+
+  /* The test pattern cheapest to draw, small: what is warmed up is the
+   * code path, not the size. */
+  peercam_local_media_set_source (local, "pinwheel");
+  peercam_local_media_set_video_size (local, 320, 240, 30);
+  if (!peercam_local_media_start (local, NULL))
+    return;
+  sender = peercam_local_media_get_pipeline (local);
+  receiver = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
+
+  w.pc[0] = peercam_peer_connection_new (GST_BIN (sender), 0, NULL, NULL, loopback, NULL);
+  w.pc[1] = peercam_peer_connection_new (GST_BIN (receiver), 0, NULL, NULL, loopback, NULL);
+  if (w.pc[0] == NULL || w.pc[1] == NULL)
+    goto out;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_signal_connect (w.pc[i], "local-description", G_CALLBACK (warm_up_on_description), &w);
+      g_signal_connect (w.pc[i], "local-candidate", G_CALLBACK (warm_up_on_candidate), &w);
+    }
+
+  if (!peercam_video_encoder_build (GST_BIN (sender), "vp8",
+                                    peercam_video_encoder_bitrate_kbps (320, 240, 30),
+                                    chain, NULL, NULL))
+    goto out;
+  sink_pad = peercam_peer_connection_add_send_transceiver (w.pc[0], caps);
+  if (sink_pad == NULL ||
+      !gst_element_link_pads (chain->pdata[chain->len - 1], "src",
+                              peercam_peer_connection_get_webrtcbin (w.pc[0]), GST_PAD_NAME (sink_pad)))
+    goto out;
+  gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (w.pc[0]));
+  for (guint i = chain->len; i > 0; i--)
+    gst_element_sync_state_with_parent (chain->pdata[i - 1]);
+  branch = peercam_local_media_add_branch (local, chain->pdata[0], NULL);
+  if (branch == 0)
+    goto out;
+
+  peercam_peer_connection_add_recv_transceiver (w.pc[1], "video");
+  remote = peercam_remote_media_new (GST_BIN (receiver), peercam_peer_connection_get_webrtcbin (w.pc[1]),
+                                     NULL, FALSE);
+  g_signal_connect (remote, "first-frame", G_CALLBACK (warm_up_on_first_frame), &w);
+  if (gst_element_set_state (receiver, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    goto out;
+
+  peercam_peer_connection_create_offer (w.pc[0]);
+  /* Bounded: with no loopback at all (or a broken plugin) give up. */
+  deadline = g_timeout_source_new_seconds (5);
+  g_source_set_callback (deadline, warm_up_deadline, &timed_out, NULL);
+  g_source_attach (deadline, g_main_context_get_thread_default ());
+  while (!w.frame && !timed_out && !warm_up_stopped ())
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_source_destroy (deadline);
+  g_debug ("warm-up call: %s after %" G_GINT64_FORMAT " ms", w.frame ? "decoded a frame" : "gave up",
+           (g_get_monotonic_time () - started) / 1000);
+
+out:
   if (remote)
-    {
-      promise = gst_promise_new ();
-      g_signal_emit_by_name (webrtc, "set-remote-description", remote, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-  promise = gst_promise_new ();
-  g_signal_emit_by_name (webrtc, create, NULL, promise);
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED && gst_promise_get_reply (promise))
-    gst_structure_get (gst_promise_get_reply (promise), field,
-                       GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-  gst_promise_unref (promise);
-  if (desc)
-    {
-      promise = gst_promise_new ();
-      g_signal_emit_by_name (webrtc, "set-local-description", desc, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-  return desc;
+    peercam_remote_media_close (remote);
+  for (guint i = 0; i < 2; i++)
+    if (w.pc[i])
+      {
+        g_signal_handlers_disconnect_by_data (w.pc[i], &w);
+        peercam_peer_connection_close (w.pc[i]);
+        peercam_peer_connection_finish_close (w.pc[i]);
+      }
+  /* The sender's branch and elements go with its pipeline. */
+  peercam_local_media_stop (local);
+  gst_element_set_state (receiver, GST_STATE_NULL);
+  for (guint i = 0; i < 2; i++)
+    g_clear_object (&w.pc[i]);
 }
 
 static gpointer
@@ -1762,17 +1656,7 @@ warm_up_thread (gpointer data)
     "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", "decodebin",
     "videotestsrc", "videoconvert", "tee", "queue", "fakesink", "appsink",
   };
-  WarmUp w = { 0 };
-  GstElement *source, *filter, *encoder, *pay;
-  GstWebRTCRTPTransceiver *transceiver = NULL;
-  g_autoptr(GstCaps) caps = rtp_caps_for_codec ("vp8");
-  g_autoptr(GstCaps) raw = gst_caps_from_string ("video/x-raw,format=I420,width=320,height=240,framerate=30/1");
-  g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstPad) probe_pad = NULL;
-  GstWebRTCSessionDescription *offer = NULL, *answer = NULL;
-  gint64 deadline;
-
-  gint64 started = g_get_monotonic_time ();
+  GMainContext *context;
 
   /* Loading plugins is the first cost … */
   for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
@@ -1782,7 +1666,6 @@ warm_up_thread (gpointer data)
       if (warm_up_stopped ())
         return NULL;
       element = gst_element_factory_make (factories[i], NULL);
-
       if (element)
         gst_object_unref (gst_object_ref_sink (element));
     }
@@ -1790,101 +1673,23 @@ warm_up_thread (gpointer data)
   /* … the DTLS certificate the second (generated once per process, for the
    * first DTLS transport), and the first run of the receive side (decodebin
    * plugging vp8dec, the jitter buffer, SRTP) the third: one short call to
-   * ourselves, on 127.0.0.1 only, pays them all before the user's call. */
-  if (warm_up_stopped ())
-    return NULL;
-  w.pipeline = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
-  source = gst_element_factory_make ("videotestsrc", NULL);
-  filter = gst_element_factory_make ("capsfilter", NULL);
-  encoder = gst_element_factory_make ("vp8enc", NULL);
-  pay = gst_element_factory_make ("rtpvp8pay", NULL);
-  w.peer[0] = gst_element_factory_make ("webrtcbin", NULL);
-  w.peer[1] = gst_element_factory_make ("webrtcbin", NULL);
-  w.sink = gst_element_factory_make ("fakesink", NULL);
-  if (!source || !filter || !encoder || !pay || !w.peer[0] || !w.peer[1] || !w.sink)
-    {
-      GstElement *made[] = { source, filter, encoder, pay, w.peer[0], w.peer[1], w.sink };
-
-      for (guint i = 0; i < G_N_ELEMENTS (made); i++)
-        if (made[i])
-          gst_object_unref (gst_object_ref_sink (made[i]));
-      w.peer[0] = w.peer[1] = NULL;
-      goto out;
-    }
-  g_object_set (source, "is-live", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (source), "pattern", "black");
-  g_object_set (filter, "caps", raw, NULL);
-  g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "lag-in-frames", 0,
-                "threads", 1, NULL);
-  g_object_set (pay, "pt", 96, NULL);
-  g_object_set (w.sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (w.pipeline), source, filter, encoder, pay,
-                    w.peer[0], w.peer[1], w.sink, NULL);
-  gst_element_link_many (source, filter, encoder, pay, NULL);
-  for (guint i = 0; i < 2; i++)
-    {
-      gst_util_set_object_arg (G_OBJECT (w.peer[i]), "bundle-policy", "max-bundle");
-      g_object_set (w.peer[i], "latency", 0, NULL);
-      warm_up_restrict_ice (w.peer[i]);
-      g_signal_connect (w.peer[i], "on-ice-candidate", G_CALLBACK (warm_up_on_candidate), &w);
-    }
-  g_signal_connect (w.peer[1], "pad-added", G_CALLBACK (warm_up_on_pad_added), &w);
-  sink_pad = gst_element_request_pad (w.peer[0], gst_element_get_pad_template (w.peer[0], "sink_%u"),
-                                      NULL, caps);
-  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", w.peer[0], GST_PAD_NAME (sink_pad)))
-    goto out;
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  if (transceiver)
-    g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                  "codec-preferences", caps, NULL);
-  g_clear_object (&transceiver);
-  {
-    g_autoptr(GstCaps) recv = recv_caps_for_kind ("video");
-
-    g_signal_emit_by_name (w.peer[1], "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, recv, &transceiver);
-    g_clear_object (&transceiver);
-  }
-  probe_pad = gst_element_get_static_pad (w.sink, "sink");
-  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, warm_up_frame_probe, &w, NULL);
-
-  if (gst_element_set_state (w.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    goto out;
-  offer = warm_up_stopped () ? NULL : warm_up_describe (w.peer[0], "create-offer", "offer", NULL);
-  if (offer == NULL || warm_up_stopped ())
-    goto out;
-  answer = warm_up_describe (w.peer[1], "create-answer", "answer", offer);
-  if (answer)
-    {
-      GstPromise *promise = gst_promise_new ();
-
-      g_signal_emit_by_name (w.peer[0], "set-remote-description", answer, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-
-  /* Bounded: with no loopback at all (or a broken plugin) give up. */
-  deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+   * ourselves, on 127.0.0.1 only, pays them all before the user's call. It
+   * runs on this thread's own main context. */
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
   g_mutex_lock (&warm_up_lock);
-  while (!w.frame && answer && !warm_up_stopping)
-    if (!g_cond_wait_until (&warm_up_cond, &warm_up_lock, deadline))
-      break;
+  warm_up_context = warm_up_stopping ? NULL : context;
   g_mutex_unlock (&warm_up_lock);
-  g_debug ("warm-up call: %s after %" G_GINT64_FORMAT " ms", w.frame ? "decoded a frame" : "gave up",
-           (g_get_monotonic_time () - started) / 1000);
-
-out:
-  if (w.pipeline)
-    {
-      gst_element_set_state (w.pipeline, GST_STATE_NULL);
-      /* Streaming threads are gone: no callback can reach w any more. */
-      for (guint i = 0; i < 2; i++)
-        if (w.peer[i])
-          g_signal_handlers_disconnect_by_data (w.peer[i], &w);
-      gst_object_unref (w.pipeline);
-    }
-  g_clear_pointer (&offer, gst_webrtc_session_description_free);
-  g_clear_pointer (&answer, gst_webrtc_session_description_free);
+  if (!warm_up_stopped ())
+    warm_up_call ();
+  g_mutex_lock (&warm_up_lock);
+  warm_up_context = NULL;
+  g_mutex_unlock (&warm_up_lock);
+  /* Hops of the closed call still queued here hold references. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
   return NULL;
 }
 
@@ -1907,7 +1712,8 @@ peercam_call_engine_warm_up_stop (void)
 
   g_mutex_lock (&warm_up_lock);
   warm_up_stopping = TRUE;
-  g_cond_broadcast (&warm_up_cond);
+  if (warm_up_context)
+    g_main_context_wakeup (warm_up_context);
   thread = g_steal_pointer (&warm_up_thread_handle);
   g_mutex_unlock (&warm_up_lock);
   if (thread)
