@@ -248,6 +248,11 @@ configure_ice (GstElement         *webrtc,
   /* SSDP multicast for UPnP is no use on a LAN and slows gathering; the
    * default 20 ms pacing dominates ICE time on a LAN. */
   g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
+  /* Keepalives as connectivity checks: a peer that vanished without a
+   * word (killed, unplugged) then fails ICE (~50 s in 0.1.21); plain
+   * keepalives need no answer, and ICE stayed "connected" for good. */
+  if (element_has_property (agent, "keepalive-conncheck"))
+    g_object_set (agent, "keepalive-conncheck", TRUE, NULL);
   if (element_has_property (ice, "ice-tcp"))
     g_object_set (ice, "ice-tcp", FALSE, NULL);
 

@@ -1208,6 +1208,43 @@ test_peer_connection (Fixture *f, gconstpointer data)
     g_clear_object (&p.pc[i]);
 }
 
+/* The caller's process dies (no bye, no RTCP BYE): its sockets close. The
+ * viewer says "poor connection" at once and ICE ends the call when its
+ * keepalive checks go unanswered: ~50 s with libnice 0.1.21 (a 25 s
+ * keepalive interval, then its STUN retransmissions), so this runs only
+ * with -m slow. Without keepalive checks ICE never failed at all. */
+static void
+test_caller_vanishes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstElement) preview = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstObject) pipeline = NULL;
+  gint64 gone_at;
+
+  if (!g_test_slow ())
+    {
+      g_test_skip ("ICE takes ~50 s to give up; run with -m slow");
+      return;
+    }
+  gst_object_ref_sink (preview);
+  g_object_set (preview, "sync", FALSE, "async", FALSE, NULL);
+  peercam_call_engine_set_local_sink (f->caller, preview);
+  g_object_set (f->caller, "width", 320, "height", 240, NULL);
+  g_assert_true (peercam_call_engine_start_local_video (f->caller, &error));
+  start_call (f);
+  g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
+  pipeline = gst_object_get_parent (GST_OBJECT (preview));
+  gst_element_set_state (GST_ELEMENT (pipeline), GST_STATE_NULL);
+  gone_at = g_get_monotonic_time ();
+  g_assert_true (WAIT_UNTIL (poor (f->viewer), 5000));
+  g_test_message ("poor after %.0f ms", (g_get_monotonic_time () - gone_at) / 1000.0);
+  g_assert_true (WAIT_UNTIL (state (f->viewer) == PEERCAM_CALL_STATE_ENDED, 70000));
+  g_test_message ("viewer waiting again %.0f ms after the caller vanished",
+                  (g_get_monotonic_time () - gone_at) / 1000.0);
+  assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_ICE_FAILED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1235,6 +1272,7 @@ main (int argc, char **argv)
   ADD ("poor-connection", test_poor_connection);
   ADD ("local-media-branches", test_local_media_branches);
   ADD ("peer-connection", test_peer_connection);
+  ADD ("caller-vanishes", test_caller_vanishes);
 #undef ADD
 
   return g_test_run ();
