@@ -22,6 +22,7 @@
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
 #include "peercam-remote-media.h"
+#include "peercam-sender.h"
 #include "peercam-video-encoder.h"
 
 #include <string.h>
@@ -74,10 +75,9 @@ G_DEFINE_ENUM_TYPE (PeercamCallState, peercam_call_state,
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_ENDED, "ended"),
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_FAILED, "failed"))
 
-/* One call's counter, shared with the encoder branch's streaming thread. */
+/* Marks the call in progress. */
 typedef struct {
   gatomicrefcount  ref;
-  gsize            frames;         /* atomic: caller: frames into the encoder */
 } CallLink;
 
 typedef struct {
@@ -118,15 +118,13 @@ struct _PeercamCallEngine
   /* caller: the preview; its pipeline (self->pipeline, a reference while
    * it runs) also holds the calls' elements */
   PeercamLocalMedia *local;
-  guint             branch_id;       /* the call's encoder branch at the tee */
 
   /* the call */
   CallLink         *call;
   PeercamPeerConnection *pc;
   GPtrArray        *retiring;        /* caller: ended calls' connections, sending RTCP BYE */
   guint             retire_id;
-  GPtrArray        *branch;          /* caller: convert ! encoder ! pay (+ audio) */
-  GstElement       *encoder;
+  PeercamSender    *sender;          /* caller: the call's encoders */
   PeercamRemoteMedia *remote;        /* viewer: the call's decoding */
   guint64           remote_frames_done;
   GQueue            pending;         /* PendingCandidate: before the call they belong to */
@@ -186,7 +184,6 @@ static guint signals[N_SIGNALS];
 
 static void call_teardown (PeercamCallEngine *self);
 static void set_poor_connection (PeercamCallEngine *self, gboolean poor);
-static gboolean add_microphone (PeercamCallEngine *self, GError **error);
 
 /* ---- CallLink ------------------------------------------------------------ */
 
@@ -196,13 +193,6 @@ call_link_new (PeercamCallEngine *self)
   CallLink *link = g_new0 (CallLink, 1);
 
   g_atomic_ref_count_init (&link->ref);
-  return link;
-}
-
-static CallLink *
-call_link_ref (CallLink *link)
-{
-  g_atomic_ref_count_inc (&link->ref);
   return link;
 }
 
@@ -266,19 +256,6 @@ end_call (PeercamCallEngine *self,
 {
   call_teardown (self);
   set_state (self, state);
-}
-
-static GstElement *
-make_element (const char  *factory,
-              const char  *name,
-              GError     **error)
-{
-  GstElement *element = gst_element_factory_make (factory, name);
-
-  if (element == NULL)
-    g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
-                 _("The GStreamer element “%s” is missing"), factory);
-  return element;
 }
 
 /* ---- the pipeline's bus ------------------------------------------------- */
@@ -371,18 +348,7 @@ call_frames (PeercamCallEngine *self)
 {
   if (self->role == PEERCAM_CALL_ROLE_VIEWER)
     return self->remote ? peercam_remote_media_get_frames (self->remote) : 0;
-  return self->call ? g_atomic_pointer_get (&self->call->frames) : 0;
-}
-
-static GstPadProbeReturn
-count_frames_probe (GstPad          *pad,
-                    GstPadProbeInfo *info,
-                    gpointer         user_data)
-{
-  CallLink *link = user_data;
-
-  g_atomic_pointer_add (&link->frames, 1);
-  return GST_PAD_PROBE_OK;
+  return self->sender ? peercam_sender_get_frames (self->sender) : 0;
 }
 
 /* ---- local video (caller) ----------------------------------------------- */
@@ -633,13 +599,8 @@ media_check_tick (gpointer user_data)
 static void
 force_key_unit (PeercamCallEngine *self)
 {
-  g_autoptr(GstPad) pad = NULL;
-
-  if (self->encoder == NULL)
-    return;
-  pad = gst_element_get_static_pad (self->encoder, "src");
-  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                       TRUE, 0));
+  if (self->sender)
+    peercam_sender_request_keyframe (self->sender);
 }
 
 static void
@@ -1012,15 +973,6 @@ peer_connection_new (PeercamCallEngine  *self,
   return pc;
 }
 
-static void
-remove_element (GstElement *pipeline,
-                GstElement *element)
-{
-  gst_element_set_locked_state (element, TRUE);
-  gst_element_set_state (element, GST_STATE_NULL);
-  gst_bin_remove (GST_BIN (pipeline), element);
-}
-
 /* Connections of ended calls, still sending their RTCP BYE. */
 static void
 destroy_retired (PeercamCallEngine *self)
@@ -1069,7 +1021,9 @@ call_teardown (PeercamCallEngine *self)
        * releases it; stopping the branch first would wait for that thread.
        * A connected one unlinks its senders and stays a moment for its
        * RTCP BYE to leave. */
-      lingers = peercam_peer_connection_close (self->pc);
+      lingers = self->sender ? peercam_sender_stop (self->sender)
+                             : peercam_peer_connection_close (self->pc);
+      g_clear_object (&self->sender);
       if (lingers && self->role == PEERCAM_CALL_ROLE_CALLER)
         {
           if (self->retiring == NULL)
@@ -1083,16 +1037,7 @@ call_teardown (PeercamCallEngine *self)
       g_clear_object (&self->pc);
     }
 
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
-    {
-      for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
-        remove_element (self->pipeline, self->branch->pdata[i - 1]);
-      peercam_local_media_remove_branch (self->local, self->branch_id);
-      self->branch_id = 0;
-      g_clear_pointer (&self->branch, g_ptr_array_unref);
-      self->encoder = NULL;
-    }
-  else
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
     {
       if (self->remote)
         {
@@ -1109,26 +1054,10 @@ call_teardown (PeercamCallEngine *self)
 
 /* ---- caller ------------------------------------------------------------- */
 
-static gboolean
-build_encoder_branch (PeercamCallEngine  *self,
-                      GError            **error)
-{
-  self->branch = g_ptr_array_new ();
-  return peercam_video_encoder_build (GST_BIN (self->pipeline), self->codec,
-                                      peercam_video_encoder_bitrate_kbps (self->width, self->height,
-                                                                          self->framerate),
-                                      self->branch, &self->encoder, error);
-}
-
 gboolean
 peercam_call_engine_call (PeercamCallEngine  *self,
                           GError            **error)
 {
-  g_autoptr(GstCaps) caps = NULL;
-  g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstPad) head_pad = NULL;
-  GstElement *pay;
-
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
@@ -1148,35 +1077,14 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   self->pc = peer_connection_new (self, self->pipeline, error);
   if (self->pc == NULL)
     goto fail;
-  if (!build_encoder_branch (self, error))
+  self->sender = peercam_sender_new (self->local, self->pc, self->codec,
+                                     peercam_video_encoder_bitrate_kbps (self->width, self->height,
+                                                                         self->framerate),
+                                     self->send_audio, error);
+  if (self->sender == NULL)
     goto fail;
-
-  caps = peercam_video_encoder_rtp_caps (self->codec);
-  sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
-  pay = self->branch->pdata[self->branch->len - 1];
-  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", peercam_peer_connection_get_webrtcbin (self->pc),
-                                                  GST_PAD_NAME (sink_pad)))
-    {
-      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                           _("Could not link the encoder to webrtcbin"));
-      goto fail;
-    }
-
-  if (self->send_audio && !add_microphone (self, error))
-    goto fail;
-
-  /* Count what goes to the encoder: the caller's fps in stats. */
-  head_pad = gst_element_get_static_pad (self->branch->pdata[0], "sink");
-  gst_pad_add_probe (head_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
-                     call_link_ref (self->call), call_link_unref);
-
-  gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (self->pc));
-  for (guint i = self->branch->len; i > 0; i--)
-    gst_element_sync_state_with_parent (self->branch->pdata[i - 1]);
-
-  self->branch_id = peercam_local_media_add_branch (self->local, self->branch->pdata[0], error);
-  if (self->branch_id == 0)
-    goto fail;
+  if (self->send_audio && !peercam_sender_get_sends_audio (self->sender))
+    emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
 
   peercam_peer_connection_create_offer (self->pc);
   return TRUE;
@@ -1219,84 +1127,6 @@ handle_answer (PeercamCallEngine *self,
 }
 
 /* ---- viewer ------------------------------------------------------------- */
-
-static gboolean
-have_microphone (void)
-{
-  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
-  GList *devices;
-  gboolean found;
-
-  gst_device_monitor_add_filter (monitor, "Audio/Source", NULL);
-  if (!gst_device_monitor_start (monitor))
-    return FALSE;
-  devices = gst_device_monitor_get_devices (monitor);
-  found = devices != NULL;
-  g_list_free_full (devices, gst_object_unref);
-  gst_device_monitor_stop (monitor);
-
-  return found;
-}
-
-/* Caller: autoaudiosrc ! … ! opusenc ! rtpopuspay into webrtcbin as a second,
- * send-only transceiver. Its elements join self->branch, so hanging up tears
- * them down with the video encoder. */
-static gboolean
-add_microphone (PeercamCallEngine  *self,
-                GError            **error)
-{
-  static const char *factories[] = {
-    "autoaudiosrc", "queue", "audioconvert", "audioresample", "opusenc", "rtpopuspay",
-  };
-  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL, };
-  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
-                                                  "clock-rate=48000,payload=111");
-  g_autoptr(GstPad) sink_pad = NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
-    if (!(elements[i] = make_element (factories[i], NULL, error)))
-      {
-        for (guint j = 0; j < i; j++)
-          gst_object_unref (gst_object_ref_sink (elements[j]));
-        return FALSE;
-      }
-
-  /* No microphone is no reason to fail the call: say so, send video only.
-   * (autoaudiosrc only fails once PLAYING, so ask the device monitor.) */
-  if (!have_microphone ())
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
-        gst_object_unref (gst_object_ref_sink (elements[i]));
-      emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
-      return TRUE;
-    }
-
-  g_object_set (elements[1], "leaky", 2, "max-size-time", (guint64) 200 * GST_MSECOND, NULL);
-  g_object_set (elements[5], "pt", 111, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
-    {
-      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
-      g_ptr_array_add (self->branch, elements[i]);
-    }
-  for (guint i = 0; i + 1 < G_N_ELEMENTS (elements); i++)
-    if (!gst_element_link (elements[i], elements[i + 1]))
-      goto fail;
-
-  sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
-  if (sink_pad == NULL ||
-      !gst_element_link_pads (elements[5], "src", peercam_peer_connection_get_webrtcbin (self->pc),
-                              GST_PAD_NAME (sink_pad)))
-    goto fail;
-
-  for (guint i = G_N_ELEMENTS (elements); i > 0; i--)
-    gst_element_sync_state_with_parent (elements[i - 1]);
-  return TRUE;
-
-fail:
-  g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                       _("Could not send the microphone"));
-  return FALSE;
-}
 
 static void
 on_remote_first_frame (PeercamRemoteMedia *remote,
@@ -1567,14 +1397,11 @@ warm_up_call (void)
   g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
   g_autoptr(PeercamRemoteMedia) remote = NULL;
   g_autoptr(GstElement) receiver = NULL;
-  g_autoptr(GPtrArray) chain = g_ptr_array_new ();
-  g_autoptr(GstCaps) caps = peercam_video_encoder_rtp_caps ("vp8");
-  g_autoptr(GstPad) sink_pad = NULL;
+  g_autoptr(PeercamSender) encoders = NULL;
   g_autoptr(GSource) deadline = NULL;
   WarmUp w = { { NULL, }, FALSE };
   gboolean timed_out = FALSE;
   GstElement *sender;
-  guint branch = 0;
   gint64 started = g_get_monotonic_time ();
 
   /* The test pattern cheapest to draw, small: what is warmed up is the
@@ -1596,20 +1423,9 @@ warm_up_call (void)
       g_signal_connect (w.pc[i], "local-candidate", G_CALLBACK (warm_up_on_candidate), &w);
     }
 
-  if (!peercam_video_encoder_build (GST_BIN (sender), "vp8",
-                                    peercam_video_encoder_bitrate_kbps (320, 240, 30),
-                                    chain, NULL, NULL))
-    goto out;
-  sink_pad = peercam_peer_connection_add_send_transceiver (w.pc[0], caps);
-  if (sink_pad == NULL ||
-      !gst_element_link_pads (chain->pdata[chain->len - 1], "src",
-                              peercam_peer_connection_get_webrtcbin (w.pc[0]), GST_PAD_NAME (sink_pad)))
-    goto out;
-  gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (w.pc[0]));
-  for (guint i = chain->len; i > 0; i--)
-    gst_element_sync_state_with_parent (chain->pdata[i - 1]);
-  branch = peercam_local_media_add_branch (local, chain->pdata[0], NULL);
-  if (branch == 0)
+  encoders = peercam_sender_new (local, w.pc[0], "vp8", peercam_video_encoder_bitrate_kbps (320, 240, 30),
+                                 FALSE, NULL);
+  if (encoders == NULL)
     goto out;
 
   peercam_peer_connection_add_recv_transceiver (w.pc[1], "video");
@@ -1633,6 +1449,8 @@ warm_up_call (void)
 out:
   if (remote)
     peercam_remote_media_close (remote);
+  if (encoders)
+    peercam_sender_stop (encoders);
   for (guint i = 0; i < 2; i++)
     if (w.pc[i])
       {
@@ -1640,7 +1458,6 @@ out:
         peercam_peer_connection_close (w.pc[i]);
         peercam_peer_connection_finish_close (w.pc[i]);
       }
-  /* The sender's branch and elements go with its pipeline. */
   peercam_local_media_stop (local);
   gst_element_set_state (receiver, GST_STATE_NULL);
   for (guint i = 0; i < 2; i++)

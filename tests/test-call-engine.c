@@ -6,6 +6,7 @@
 #include "peercam-call-engine.h"
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
+#include "peercam-sender.h"
 #include "peercam-test-wait.h"
 
 #include <gst/gst.h>
@@ -1245,6 +1246,128 @@ test_caller_vanishes (Fixture *f, gconstpointer data)
   assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_ICE_FAILED);
 }
 
+/* ---- one caller, several viewers ------------------------------------------ */
+
+typedef struct {
+  PeercamPeerConnection *pc;
+  PeercamSender         *sender;
+  PeercamCallEngine     *viewer;
+  guint                  first_frames;
+} Leg;
+
+static void
+leg_on_description (PeercamPeerConnection *pc, GstWebRTCSessionDescription *desc, Leg *leg)
+{
+  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
+  g_autoptr(JsonNode) node = offer_node (text);
+
+  peercam_call_engine_handle_signal (leg->viewer, node);
+}
+
+static void
+leg_on_candidate (PeercamPeerConnection *pc, guint mline, const char *candidate, Leg *leg)
+{
+  g_autoptr(JsonNode) node = ice_node (candidate);
+
+  peercam_call_engine_handle_ice (leg->viewer, node);
+}
+
+static void
+leg_viewer_signal (PeercamCallEngine *viewer, JsonNode *node, Leg *leg)
+{
+  GstSDPMessage *sdp = NULL;
+  GstWebRTCSessionDescription *desc;
+
+  g_assert_cmpint (gst_sdp_message_new_from_text (json_object_get_string_member (json_node_get_object (node), "sdp"),
+                                                  &sdp), ==, GST_SDP_OK);
+  desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  peercam_peer_connection_set_remote_description (leg->pc, desc);
+  gst_webrtc_session_description_free (desc);
+}
+
+static void
+leg_viewer_ice (PeercamCallEngine *viewer, JsonNode *node, Leg *leg)
+{
+  JsonObject *object = json_node_get_object (node);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (peercam_peer_connection_add_remote_candidate (leg->pc,
+                                                               json_object_get_int_member (object, "sdpMLineIndex"),
+                                                               NULL,
+                                                               json_object_get_string_member (object, "candidate"),
+                                                               &error));
+  g_assert_no_error (error);
+}
+
+static void
+leg_first_frame (PeercamCallEngine *viewer, int width, int height, Leg *leg)
+{
+  leg->first_frames++;
+}
+
+/* One local media, a sender (own encoder) and peer connection per viewer:
+ * three viewers get the same camera; one leaving stops nobody else. */
+static void
+test_many_viewers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
+  g_autoptr(GError) error = NULL;
+  Leg legs[3] = { { NULL, }, };
+  guint64 frames[3];
+
+  peercam_local_media_set_video_size (local, 320, 240, 30);
+  g_assert_true (peercam_local_media_start (local, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (legs); i++)
+    {
+      Leg *leg = &legs[i];
+
+      leg->viewer = peercam_call_engine_new (PEERCAM_CALL_ROLE_VIEWER);
+      g_object_set (leg->viewer, "ice-addresses", loopback, NULL);
+      g_signal_connect (leg->viewer, "send-signal", G_CALLBACK (leg_viewer_signal), leg);
+      g_signal_connect (leg->viewer, "send-ice", G_CALLBACK (leg_viewer_ice), leg);
+      g_signal_connect (leg->viewer, "first-frame", G_CALLBACK (leg_first_frame), leg);
+      leg->pc = peercam_peer_connection_new (GST_BIN (peercam_local_media_get_pipeline (local)), 30,
+                                             NULL, NULL, loopback, &error);
+      g_assert_no_error (error);
+      g_signal_connect (leg->pc, "local-description", G_CALLBACK (leg_on_description), leg);
+      g_signal_connect (leg->pc, "local-candidate", G_CALLBACK (leg_on_candidate), leg);
+      leg->sender = peercam_sender_new (local, leg->pc, "vp8", 300, FALSE, &error);
+      g_assert_no_error (error);
+      peercam_peer_connection_create_offer (leg->pc);
+    }
+  g_assert_true (WAIT_UNTIL (legs[0].first_frames == 1 && legs[1].first_frames == 1 &&
+                             legs[2].first_frames == 1, 15000));
+  for (guint i = 0; i < G_N_ELEMENTS (legs); i++)
+    g_assert_cmpint (state (legs[i].viewer), ==, PEERCAM_CALL_STATE_CONNECTED);
+
+  /* The middle viewer's call ends (its RTCP BYE tells it); the others go on. */
+  g_signal_handlers_disconnect_by_data (legs[1].pc, &legs[1]);
+  if (peercam_sender_stop (legs[1].sender))
+    {
+      spin (100);
+      peercam_peer_connection_finish_close (legs[1].pc);
+    }
+  g_assert_true (WAIT_UNTIL (state (legs[1].viewer) == PEERCAM_CALL_STATE_ENDED, 5000));
+  for (guint i = 0; i < G_N_ELEMENTS (legs); i++)
+    frames[i] = peercam_call_engine_get_remote_frames (legs[i].viewer);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (legs[0].viewer) > frames[0] + 10 &&
+                             peercam_call_engine_get_remote_frames (legs[2].viewer) > frames[2] + 10, 5000));
+  g_assert_cmpuint (peercam_call_engine_get_remote_frames (legs[1].viewer), ==, frames[1]);
+  g_assert_cmpuint (peercam_sender_get_frames (legs[0].sender), >, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (legs); i++)
+    {
+      g_signal_handlers_disconnect_by_data (legs[i].pc, &legs[i]);
+      peercam_sender_stop (legs[i].sender);
+      peercam_peer_connection_finish_close (legs[i].pc);
+      g_clear_object (&legs[i].sender);
+      g_clear_object (&legs[i].pc);
+      g_clear_object (&legs[i].viewer);
+    }
+  peercam_local_media_stop (local);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1273,6 +1396,7 @@ main (int argc, char **argv)
   ADD ("local-media-branches", test_local_media_branches);
   ADD ("peer-connection", test_peer_connection);
   ADD ("caller-vanishes", test_caller_vanishes);
+  ADD ("many-viewers", test_many_viewers);
 #undef ADD
 
   return g_test_run ();
