@@ -64,6 +64,7 @@ struct _PeercamPeerConnection
   GstBin                       *bin;
   GstElement                   *webrtc;
   gboolean                      closed;
+  gint64                        closed_us;
 
   GstWebRTCICEConnectionState   ice_state;
   GstWebRTCPeerConnectionState  pc_state;
@@ -958,6 +959,94 @@ remove_webrtc (PeercamPeerConnection *self)
   g_clear_object (&self->webrtc);
 }
 
+static gboolean
+bye_sent_main (gpointer data)
+{
+  PcLink *link = data;
+  g_autoptr(PeercamPeerConnection) self = g_weak_ref_get (&link->pc);
+
+  if (self && self->webrtc)
+    {
+      g_debug ("RTCP BYE sent %.1f ms after closing",
+               (g_get_monotonic_time () - self->closed_us) / 1000.0);
+      remove_webrtc (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* A compound RTCP packet (RFC 3550 §6) that holds a BYE (PT 203). */
+static gboolean
+rtcp_has_bye (GstBuffer *buffer)
+{
+  GstMapInfo map;
+  gboolean bye = FALSE;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return FALSE;
+  for (gsize at = 0; at + 4 <= map.size && !bye; )
+    {
+      guint length = ((map.data[at + 2] << 8) | map.data[at + 3]) + 1;
+
+      if ((map.data[at] >> 6) != 2)
+        break;
+      bye = map.data[at + 1] == 203;
+      at += length * 4;
+    }
+  gst_buffer_unmap (buffer, &map);
+  return bye;
+}
+
+/* The RTP session hands its BYE to the transport on this thread right
+ * after the probe; the connection goes a moment later. */
+static GstPadProbeReturn
+rtcp_bye_out_probe (GstPad          *pad,
+                    GstPadProbeInfo *info,
+                    gpointer         user_data)
+{
+  PcLink *link = user_data;
+  g_autoptr(GSource) source = NULL;
+
+  if (!rtcp_has_bye (GST_PAD_PROBE_INFO_BUFFER (info)))
+    return GST_PAD_PROBE_OK;
+  source = g_timeout_source_new (5);
+  g_source_set_callback (source, bye_sent_main, pc_link_ref (link), pc_link_unref);
+  g_source_set_static_name (source, "[peercam] peer connection bye sent");
+  g_source_attach (source, link->context);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+watch_rtcp_bye_out (PeercamPeerConnection *self)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *element = g_value_get_object (&item);
+      GstElementFactory *factory = gst_element_get_factory (element);
+
+      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
+        {
+          g_autoptr(GstIterator) pads = gst_element_iterate_src_pads (element);
+          GValue pad_item = G_VALUE_INIT;
+
+          while (gst_iterator_next (pads, &pad_item) == GST_ITERATOR_OK)
+            {
+              GstPad *pad = g_value_get_object (&pad_item);
+
+              if (g_str_has_prefix (GST_PAD_NAME (pad), "send_rtcp_src"))
+                gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, rtcp_bye_out_probe,
+                                   pc_link_ref (self->link), pc_link_unref);
+              g_value_reset (&pad_item);
+            }
+          g_value_unset (&pad_item);
+        }
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
 gboolean
 peercam_peer_connection_close (PeercamPeerConnection *self)
 {
@@ -981,7 +1070,11 @@ peercam_peer_connection_close (PeercamPeerConnection *self)
 
   /* End-of-stream into webrtcbin: its RTP session sends RTCP BYE, which
    * tells the peer the call is over even when no "bye" comes through
-   * signaling (the demo's relay never sends one). */
+   * signaling (the demo's relay never sends one). The connection goes as
+   * soon as the BYE has left: its port may already belong to the peer's
+   * next call, which must not get our packets. */
+  self->closed_us = g_get_monotonic_time ();
+  watch_rtcp_bye_out (self);
   it = gst_element_iterate_sink_pads (self->webrtc);
   while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
     {

@@ -94,9 +94,10 @@ void         peercam_peer_connection_request_stats      (PeercamPeerConnection *
 void         peercam_peer_connection_request_keyframe   (PeercamPeerConnection *self);
 
 /* Ends the connection: no more signals. A connected one first sends RTCP
- * BYE (end-of-stream into webrtcbin; its senders are unlinked at once) and
- * returns TRUE: call finish_close() a moment later (~100 ms) for the BYE to
- * leave. Otherwise webrtcbin is gone on return. */
+ * BYE (end-of-stream into webrtcbin; its senders are unlinked at once),
+ * removes its webrtcbin by itself once the BYE has left (5–25 ms here) and
+ * returns TRUE: call finish_close() after ~100 ms at the latest (or before
+ * the bin goes away). Otherwise webrtcbin is gone on return. */
 gboolean     peercam_peer_connection_close              (PeercamPeerConnection *self);
 void         peercam_peer_connection_finish_close       (PeercamPeerConnection *self);
 
