@@ -812,6 +812,7 @@ peercam_application_shutdown (GApplication *app)
       peercam_signaling_server_stop (self->server);
       g_clear_object (&self->server);
     }
+  peercam_call_engine_warm_up_stop ();
 
   G_APPLICATION_CLASS (peercam_application_parent_class)->shutdown (app);
 }

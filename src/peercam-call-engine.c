@@ -1,10 +1,15 @@
-/* peercam-call-engine.c — one WebRTC call over GStreamer's webrtcbin
+/* peercam-call-engine.c — one WebRTC call: the caller's or viewer's state
+ * machine and the demo's JSON, over the media pieces
  *
- * Threading: webrtcbin signals, promise replies, pad probes and decodebin
- * callbacks run on streaming threads. They never touch the engine: they only
- * hop to the engine's main context through a refcounted CallLink that holds a
- * weak reference to the engine and identifies the call (or preview) it
- * belongs to, so late callbacks from a torn-down call are dropped.
+ *   caller: PeercamLocalMedia (source, tee, preview) + per call an encoder
+ *           branch and a PeercamPeerConnection in the same pipeline;
+ *   viewer: per call a pipeline with a PeercamPeerConnection and a
+ *           PeercamRemoteMedia (decoding into the remote sink).
+ *
+ * Threading: the pieces hop their streaming-thread callbacks to the main
+ * context themselves and say nothing once closed, so everything here runs on
+ * the engine's main context. Only the caller's encoder frame counter is
+ * touched from a streaming thread, through a refcounted CallLink.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,9 +19,12 @@
 
 #include "peercam-call-engine.h"
 #include "peercam-sdp.h"
+#include "peercam-local-media.h"
+#include "peercam-peer-connection.h"
+#include "peercam-remote-media.h"
+#include "peercam-sender.h"
+#include "peercam-video-encoder.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -25,14 +33,32 @@
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API 1
 #include <gst/webrtc/webrtc.h>
-#include <agent.h>
 
 #define STATS_INTERVAL_S 2
 #define DISCONNECT_GRACE_S 4
-/* A viewer whose video stops this many stats ticks (2 s each) in a row while
- * connected treats the caller as gone: libnice 0.1.21 has no consent
- * freshness, so ICE may never report a vanished peer. */
-#define STALL_TICKS 3
+/* A connected viewer that sees no video for this long says "poor
+ * connection" but keeps the call: seconds of loss on a live path must not
+ * end it (issue 11). The call ends when the caller says so in RTCP (BYE,
+ * sent by its webrtcbin's teardown) or ICE fails or closes. */
+#define POOR_AFTER_MS     3000
+/* How long an ended call's webrtcbin stays for its RTCP BYE to leave. */
+#define RETIRE_MS         100
+#define MEDIA_CHECK_MS    250
+
+/* Bounds on what a peer (or a hostile server) may make us hold or build.
+ * Browsers send candidates of ~100–250 bytes, a dozen or two per call, and
+ * offers of 2–4 m-lines in ~6 KB. Unbounded, 2 000 candidates of 400 KB
+ * before an offer took a viewer to 828 MB, 1 000 unbundled m-lines made
+ * 3 000 threads, and an offer per millisecond kept a core busy. */
+#define MAX_CANDIDATE_BYTES   1024
+#define MAX_PENDING           64    /* candidates held until the offer/answer */
+#define MAX_CANDIDATES_CALL   256   /* remote candidates added to one call */
+#define MAX_SDP_BYTES         (256 * 1024)
+#define MAX_MLINES            8
+/* New calls from offers: a burst of OFFER_BURST, then one per
+ * OFFER_INTERVAL_MS; offers in between are coalesced to the newest. */
+#define OFFER_BURST           4
+#define OFFER_INTERVAL_MS     200
 
 G_DEFINE_QUARK (peercam-call-error-quark, peercam_call_error)
 
@@ -49,16 +75,9 @@ G_DEFINE_ENUM_TYPE (PeercamCallState, peercam_call_state,
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_ENDED, "ended"),
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_FAILED, "failed"))
 
-/* Shared between the engine (main context) and streaming threads. */
+/* Marks the call in progress. */
 typedef struct {
   gatomicrefcount  ref;
-  GWeakRef         engine;
-  GMainContext    *context;
-  GstElement      *remote_sink;    /* viewer call: where decoded video goes */
-  int              remote_linked;  /* atomic */
-  int              first_frame;    /* atomic */
-  gsize            frames;         /* atomic: frames at this link's sink/encoder */
-  gboolean         play_audio;     /* viewer: play received audio (fixed per call) */
 } CallLink;
 
 typedef struct {
@@ -96,37 +115,34 @@ struct _PeercamCallEngine
   GstElement       *pipeline;
   GSource          *bus_source;
 
-  /* preview (caller) */
-  CallLink         *preview;
-  GstElement       *tee;
-  GstElement       *local_sink_in_use;
-  GstDevice        *preview_device; /* the device the preview runs from */
-  GstPad           *local_probe_pad;
-  gulong            local_probe_id;
-  guint64           local_frames_done;
+  /* caller: the preview; its pipeline (self->pipeline, a reference while
+   * it runs) also holds the calls' elements */
+  PeercamLocalMedia *local;
 
   /* the call */
   CallLink         *call;
-  GstElement       *webrtc;
-  GPtrArray        *branch;          /* caller: queue ! convert ! encoder ! pay */
-  GstElement       *encoder;
-  GstPad           *tee_pad;
-  GstElement       *remote_sink_in_use;
-  GstPad           *remote_probe_pad;
-  gulong            remote_probe_id;
+  PeercamPeerConnection *pc;
+  GPtrArray        *retiring;        /* caller: ended calls' connections, sending RTCP BYE */
+  guint             retire_id;
+  PeercamSender    *sender;          /* caller: the call's encoders */
+  PeercamRemoteMedia *remote;        /* viewer: the call's decoding */
   guint64           remote_frames_done;
-  GPtrArray        *local_mids;
-  GPtrArray        *local_ufrags;
-  GPtrArray        *remote_mids;
-  gboolean          remote_set;
-  GQueue            pending;         /* PendingCandidate: before the remote description */
+  GQueue            pending;         /* PendingCandidate: before the call they belong to */
+  gboolean          pending_full_reported;
+  char             *deferred_offer;  /* the newest offer waiting for the rate limit */
+  guint             deferred_offer_id;
+  double            offer_tokens;
+  gint64            offer_tokens_us;
   guint             ice_timeout_id;
   guint             disconnect_id;
   guint             stats_id;
   guint64           last_bytes;
   gint64            last_stats_us;
   guint64           last_frames;
-  guint             stalled_ticks;
+  guint             media_check_id;
+  guint64           media_frames;    /* frames at the last media check */
+  gint64            media_seen_us;   /* when frames last grew */
+  gboolean          poor_connection;
   int               frame_width;
   int               frame_height;
 };
@@ -149,6 +165,7 @@ enum {
   PROP_FRAMERATE,
   PROP_PLAY_AUDIO,
   PROP_SEND_AUDIO,
+  PROP_POOR_CONNECTION,
   N_PROPS
 };
 
@@ -166,9 +183,9 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void call_teardown (PeercamCallEngine *self);
-static gboolean add_microphone (PeercamCallEngine *self, GError **error);
+static void set_poor_connection (PeercamCallEngine *self, gboolean poor);
 
-/* ---- CallLink and the hop to the main context ------------------------- */
+/* ---- CallLink ------------------------------------------------------------ */
 
 static CallLink *
 call_link_new (PeercamCallEngine *self)
@@ -176,16 +193,6 @@ call_link_new (PeercamCallEngine *self)
   CallLink *link = g_new0 (CallLink, 1);
 
   g_atomic_ref_count_init (&link->ref);
-  g_weak_ref_init (&link->engine, self);
-  link->context = g_main_context_ref (self->context);
-  link->play_audio = self->play_audio;
-  return link;
-}
-
-static CallLink *
-call_link_ref (CallLink *link)
-{
-  g_atomic_ref_count_inc (&link->ref);
   return link;
 }
 
@@ -194,72 +201,8 @@ call_link_unref (gpointer data)
 {
   CallLink *link = data;
 
-  if (!g_atomic_ref_count_dec (&link->ref))
-    return;
-  g_weak_ref_clear (&link->engine);
-  g_main_context_unref (link->context);
-  g_clear_object (&link->remote_sink);
-  g_free (link);
-}
-
-static void
-call_link_closure_unref (gpointer data, GClosure *closure)
-{
-  call_link_unref (data);
-}
-
-typedef void (*HopFunc) (PeercamCallEngine *self, gpointer data);
-
-typedef struct {
-  CallLink       *link;
-  HopFunc         func;
-  gpointer        data;
-  GDestroyNotify  destroy;
-} Hop;
-
-static void
-hop_free (gpointer data)
-{
-  Hop *hop = data;
-
-  if (hop->destroy)
-    hop->destroy (hop->data);
-  call_link_unref (hop->link);
-  g_free (hop);
-}
-
-static gboolean
-hop_dispatch (gpointer data)
-{
-  Hop *hop = data;
-  g_autoptr(PeercamCallEngine) self = g_weak_ref_get (&hop->link->engine);
-
-  /* Drop news from a call or preview that has been replaced meanwhile. */
-  if (self && (hop->link == self->call || hop->link == self->preview))
-    hop->func (self, hop->data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Always through an idle source, never run in place: a promise may be
- * replied to on the main thread during a state change, and running the
- * callback there would re-enter the engine in the middle of a teardown. */
-static void
-hop (CallLink       *link,
-     HopFunc         func,
-     gpointer        data,
-     GDestroyNotify  destroy)
-{
-  g_autoptr(GSource) source = g_idle_source_new ();
-  Hop *h = g_new0 (Hop, 1);
-
-  h->link = call_link_ref (link);
-  h->func = func;
-  h->data = data;
-  h->destroy = destroy;
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, hop_dispatch, h, hop_free);
-  g_source_set_static_name (source, "[peercam] call engine hop");
-  g_source_attach (source, link->context);
+  if (g_atomic_ref_count_dec (&link->ref))
+    g_free (link);
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -301,7 +244,7 @@ emit_error (PeercamCallEngine *self,
 static PeercamCallState
 idle_state (PeercamCallEngine *self)
 {
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && self->preview)
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_local_media_is_running (self->local))
     return PEERCAM_CALL_STATE_PREVIEW;
   return self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_IDLE
                                                 : PEERCAM_CALL_STATE_ENDED;
@@ -313,45 +256,6 @@ end_call (PeercamCallEngine *self,
 {
   call_teardown (self);
   set_state (self, state);
-}
-
-static GstElement *
-make_element (const char  *factory,
-              const char  *name,
-              GError     **error)
-{
-  GstElement *element = gst_element_factory_make (factory, name);
-
-  if (element == NULL)
-    g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
-                 _("The GStreamer element “%s” is missing"), factory);
-  return element;
-}
-
-static gboolean
-element_has_property (gpointer    object,
-                      const char *name)
-{
-  return g_object_class_find_property (G_OBJECT_GET_CLASS (object), name) != NULL;
-}
-
-static gboolean
-have_non_loopback_interface (void)
-{
-  struct ifaddrs *list = NULL;
-  gboolean found = FALSE;
-
-  if (getifaddrs (&list) != 0)
-    return TRUE;  /* unknown: let libnice pick */
-  for (struct ifaddrs *ifa = list; ifa && !found; ifa = ifa->ifa_next)
-    {
-      if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK))
-        continue;
-      if (ifa->ifa_addr->sa_family == AF_INET || ifa->ifa_addr->sa_family == AF_INET6)
-        found = TRUE;
-    }
-  freeifaddrs (list);
-  return found;
 }
 
 /* ---- the pipeline's bus ------------------------------------------------- */
@@ -374,7 +278,6 @@ on_bus_message (GstBus     *bus,
       {
         g_autoptr(GError) error = NULL;
         g_autofree char *debug = NULL;
-        gboolean from_source;
 
         /* A message posted by a branch torn down meanwhile is stale. */
         if (self->pipeline == NULL ||
@@ -383,15 +286,8 @@ on_bus_message (GstBus     *bus,
         gst_message_parse_error (message, &error, &debug);
         g_debug ("bus error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
                  error->message, debug ? debug : "");
-        from_source = self->preview != NULL &&
-                      (self->call == NULL || self->webrtc == NULL ||
-                       !gst_object_has_as_ancestor (GST_MESSAGE_SRC (message),
-                                                    GST_OBJECT (self->webrtc)));
         emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
-        if (self->role == PEERCAM_CALL_ROLE_CALLER && from_source)
-          peercam_call_engine_stop_local_video (self);
-        else
-          call_teardown (self);
+        call_teardown (self);
         set_state (self, PEERCAM_CALL_STATE_FAILED);
       }
       break;
@@ -426,9 +322,12 @@ pipeline_new (PeercamCallEngine *self,
   return pipeline;
 }
 
+static void destroy_retired (PeercamCallEngine *self);
+
 static void
 pipeline_destroy (PeercamCallEngine *self)
 {
+  destroy_retired (self);
   if (self->bus_source)
     {
       g_source_destroy (self->bus_source);
@@ -443,66 +342,13 @@ pipeline_destroy (PeercamCallEngine *self)
 
 /* ---- frame counting ----------------------------------------------------- */
 
-typedef struct {
-  int width;
-  int height;
-} FrameSize;
-
-static void
-first_frame_main (PeercamCallEngine *self,
-                  gpointer           data)
+/* This call's frames: into the caller's encoder, at the viewer's sink. */
+static guint64
+call_frames (PeercamCallEngine *self)
 {
-  FrameSize *size = data;
-
-  self->frame_width = size->width;
-  self->frame_height = size->height;
-  g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, size->width, size->height);
-}
-
-static GstPadProbeReturn
-count_frames_probe (GstPad          *pad,
-                    GstPadProbeInfo *info,
-                    gpointer         user_data)
-{
-  CallLink *link = user_data;
-
-  g_atomic_pointer_add (&link->frames, 1);
-  return GST_PAD_PROBE_OK;
-}
-
-static GstPadProbeReturn
-remote_frames_probe (GstPad          *pad,
-                     GstPadProbeInfo *info,
-                     gpointer         user_data)
-{
-  CallLink *link = user_data;
-
-  g_atomic_pointer_add (&link->frames, 1);
-  if (g_atomic_int_compare_and_exchange (&link->first_frame, 0, 1))
-    {
-      g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-      FrameSize *size = g_new0 (FrameSize, 1);
-
-      if (caps && gst_caps_get_size (caps) > 0)
-        {
-          GstStructure *s = gst_caps_get_structure (caps, 0);
-
-          gst_structure_get_int (s, "width", &size->width);
-          gst_structure_get_int (s, "height", &size->height);
-        }
-      hop (link, first_frame_main, size, g_free);
-    }
-  return GST_PAD_PROBE_OK;
-}
-
-static GstElement *
-headless_sink (const char *name)
-{
-  GstElement *sink = gst_element_factory_make ("fakesink", name);
-
-  /* Headless: no clock sync, so frames are counted as soon as they exist. */
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
-  return sink;
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    return self->remote ? peercam_remote_media_get_frames (self->remote) : 0;
+  return self->sender ? peercam_sender_get_frames (self->sender) : 0;
 }
 
 /* ---- local video (caller) ----------------------------------------------- */
@@ -524,68 +370,47 @@ on_caller_element (GstBin     *bin,
     g_object_set (element, "sync", FALSE, NULL);
 }
 
-static GstElement *
-find_camera (const char  *wanted,
-             GError     **error)
+static gboolean
+in_retiring (PeercamCallEngine *self,
+             GstObject         *object)
 {
-  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
-  g_autolist(GstDevice) devices = NULL;
-  GstElement *element = NULL;
-
-  gst_device_monitor_add_filter (monitor, "Video/Source", NULL);
-  if (gst_device_monitor_start (monitor))
+  for (guint i = 0; self->retiring && i < self->retiring->len; i++)
     {
-      devices = gst_device_monitor_get_devices (monitor);
-      gst_device_monitor_stop (monitor);
-    }
+      GstElement *webrtc = peercam_peer_connection_get_webrtcbin (self->retiring->pdata[i]);
 
-  for (GList *l = devices; l && element == NULL; l = l->next)
-    {
-      GstDevice *device = l->data;
-      g_autofree char *name = gst_device_get_display_name (device);
-      g_autoptr(GstStructure) props = gst_device_get_properties (device);
-      const char *path = props ? gst_structure_get_string (props, "device.path") : NULL;
-      const char *api_path = props ? gst_structure_get_string (props, "api.v4l2.path") : NULL;
-
-      if (wanted == NULL || g_strcmp0 (wanted, name) == 0 ||
-          g_strcmp0 (wanted, path) == 0 || g_strcmp0 (wanted, api_path) == 0)
-        element = gst_device_create_element (device, "source");
+      if (webrtc && gst_object_has_as_ancestor (object, GST_OBJECT (webrtc)))
+        return TRUE;
     }
+  return FALSE;
+}
 
-  /* A device node the monitor did not list (no provider for it). */
-  if (element == NULL && wanted && g_str_has_prefix (wanted, "/dev/") &&
-      g_file_test (wanted, G_FILE_TEST_EXISTS))
-    {
-      element = gst_element_factory_make ("v4l2src", "source");
-      if (element)
-        g_object_set (element, "device", wanted, NULL);
-    }
+/* An error anywhere in the caller's pipeline: the call's webrtcbin fails
+ * the call, anything else (source, preview, encoder) the local video. */
+static void
+on_local_bus_error (PeercamLocalMedia *local,
+                    GstObject         *source,
+                    GError            *error,
+                    PeercamCallEngine *self)
+{
+  gboolean from_call;
 
-  if (element == NULL)
-    {
-      if (wanted)
-        g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                     _("No camera found named “%s”"), wanted);
-      else
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
-                             _("No camera found"));
-    }
-  return element;
+  if (in_retiring (self, source))
+    return;
+  from_call = self->pc != NULL &&
+              gst_object_has_as_ancestor (source,
+                                          GST_OBJECT (peercam_peer_connection_get_webrtcbin (self->pc)));
+  emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
+  if (from_call)
+    call_teardown (self);
+  else
+    peercam_call_engine_stop_local_video (self);
+  set_state (self, PEERCAM_CALL_STATE_FAILED);
 }
 
 gboolean
 peercam_call_engine_start_local_video (PeercamCallEngine  *self,
                                        GError            **error)
 {
-  g_autoptr(GstElement) source = NULL;
-  g_autoptr(GstCaps) caps = NULL;
-  GstElement *filter, *convert, *i420, *queue, *sink;
-  const char *wanted = self->source ? self->source : "test";
-  g_autofree char *device_name = self->source_device ? gst_device_get_display_name (self->source_device) : NULL;
-  gboolean test = self->source_device == NULL &&
-                  (g_str_equal (wanted, "test") || g_str_equal (wanted, "smpte") ||
-                   g_str_equal (wanted, "ball") || g_str_equal (wanted, "pinwheel"));
-
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
@@ -594,128 +419,22 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
                            _("Only a caller sends local video"));
       return FALSE;
     }
-  if (self->preview)
+  if (peercam_local_media_is_running (self->local))
     return TRUE;
 
-  if (test)
-    {
-      source = gst_object_ref_sink (make_element ("videotestsrc", "source", error));
-      if (source == NULL)
-        return FALSE;
-      g_object_set (source, "is-live", TRUE, NULL);
-      /* Drawing costs a core at 720p30: "ball" ~20%, SMPTE ~10%, "pinwheel"
-       * ~3%. Plain "test" is SMPTE: its moving noise shows a person that
-       * the video is live, which a still pinwheel cannot. */
-      gst_util_set_object_arg (G_OBJECT (source), "pattern",
-                               g_str_equal (wanted, "ball") ? "ball" :
-                               g_str_equal (wanted, "pinwheel") ? "pinwheel" : "smpte");
-      /* The test source obeys the requested size exactly, and draws I420,
-       * what the encoder takes, so nothing converts on the way there. */
-      caps = gst_caps_new_simple ("video/x-raw",
-                                  "format", G_TYPE_STRING, "I420",
-                                  "width", G_TYPE_INT, self->width,
-                                  "height", G_TYPE_INT, self->height,
-                                  "framerate", GST_TYPE_FRACTION, self->framerate, 1,
-                                  "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                                  NULL);
-    }
-  else
-    {
-      GstElement *camera;
-
-      if (self->source_device != NULL)
-        {
-          /* A listed device (e.g. a PipeWire node behind the camera portal)
-           * knows how to make its own source, fd and all. */
-          wanted = device_name;
-          camera = gst_device_create_element (self->source_device, "source");
-          if (camera == NULL)
-            {
-              g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           _("The camera “%s” cannot make a video source"), device_name);
-              return FALSE;
-            }
-        }
-      else
-        camera = find_camera (g_str_equal (wanted, "camera") ? NULL : wanted, error);
-
-      if (camera == NULL)
-        return FALSE;
-      source = gst_object_ref_sink (camera);
-      /* Cameras offer what they offer: prefer the requested size, take any. */
-      caps = gst_caps_new_simple ("video/x-raw",
-                                  "width", G_TYPE_INT, self->width,
-                                  "height", G_TYPE_INT, self->height,
-                                  NULL);
-      gst_caps_append (caps, gst_caps_new_empty_simple ("video/x-raw"));
-    }
-
-  filter = gst_element_factory_make ("capsfilter", NULL);
-  g_object_set (filter, "caps", caps, NULL);
-  /* Convert once, to I420, ahead of the tee: the encoder branch then passes
-   * through, and only a preview sink that wants RGBA converts (the app's
-   * videoconvert ! appsink; a headless fakesink takes I420 as it is).
-   * Without this, the source could negotiate whatever the preview prefers
-   * and both branches would convert. */
-  convert = gst_element_factory_make ("videoconvert", NULL);
-  i420 = gst_element_factory_make ("capsfilter", NULL);
-  {
-    g_autoptr(GstCaps) i420_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
-
-    g_object_set (i420, "caps", i420_caps, NULL);
-  }
-  self->tee = gst_element_factory_make ("tee", "tee");
-  /* Branches come and go with calls; an unlinked moment must not stop the source. */
-  g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
-  queue = gst_element_factory_make ("queue", NULL);
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
-                "max-size-time", (guint64) 0, NULL);
-
-  if (self->local_sink)
-    sink = g_object_ref (self->local_sink);
-  else
-    sink = gst_object_ref_sink (headless_sink ("local-sink"));
-  self->local_sink_in_use = sink;
-
-  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-caller"));
+  peercam_local_media_set_source (self->local, self->source);
+  peercam_local_media_set_source_device (self->local, self->source_device);
+  peercam_local_media_set_video_size (self->local, self->width, self->height, self->framerate);
+  peercam_local_media_set_preview_sink (self->local, self->local_sink);
+  if (!peercam_local_media_start (self->local, error))
+    return FALSE;
+  self->pipeline = g_object_ref (peercam_local_media_get_pipeline (self->local));
   g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_caller_element), NULL);
-  gst_bin_add_many (GST_BIN (self->pipeline), source, filter, convert, i420,
-                    self->tee, queue, sink, NULL);
-  if (!gst_element_link_many (source, filter, convert, i420, self->tee, queue, sink, NULL))
-    {
-      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                           _("The video source cannot produce raw video"));
-      goto fail;
-    }
-  /* The encoder's tee pad exists before any data flows and lives as long as
-   * the preview; calls only link and unlink it. A pad requested from a
-   * running tee can miss the first stream-start/caps/segment (the tee
-   * forwards them only to pads it already has), and the next buffer then
-   * hits "Got data flow before segment event". An unlinked pad still keeps
-   * the sticky events, and linking it resends them before the next buffer. */
-  self->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
-
-  self->preview = call_link_new (self);
-  self->local_probe_pad = gst_element_get_static_pad (queue, "src");
-  self->local_probe_id = gst_pad_add_probe (self->local_probe_pad, GST_PAD_PROBE_TYPE_BUFFER,
-                                            count_frames_probe,
-                                            call_link_ref (self->preview), call_link_unref);
-
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    {
-      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                   _("The video source “%s” could not be started"), wanted);
-      goto fail;
-    }
-
-  g_set_object (&self->preview_device, self->source_device);
   set_state (self, PEERCAM_CALL_STATE_PREVIEW);
   return TRUE;
-
-fail:
-  peercam_call_engine_stop_local_video (self);
-  return FALSE;
 }
+
+static void destroy_retired (PeercamCallEngine *self);
 
 void
 peercam_call_engine_stop_local_video (PeercamCallEngine *self)
@@ -726,165 +445,15 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
     return;
 
   call_teardown (self);
-  if (self->tee_pad)
-    {
-      gst_element_release_request_pad (self->tee, self->tee_pad);
-      g_clear_object (&self->tee_pad);
-    }
-  if (self->local_probe_pad)
-    {
-      gst_pad_remove_probe (self->local_probe_pad, self->local_probe_id);
-      self->local_probe_id = 0;
-      g_clear_object (&self->local_probe_pad);
-    }
-  if (self->preview)
-    self->local_frames_done += g_atomic_pointer_get (&self->preview->frames);
-  pipeline_destroy (self);
-  if (self->local_sink_in_use && GST_OBJECT_PARENT (self->local_sink_in_use) == NULL)
-    gst_element_set_state (self->local_sink_in_use, GST_STATE_NULL);
-  g_clear_object (&self->local_sink_in_use);
-  self->tee = NULL;
-  g_clear_pointer (&self->preview, call_link_unref);
-  g_clear_object (&self->preview_device);
+  destroy_retired (self);
+  if (self->pipeline)
+    g_signal_handlers_disconnect_by_func (self->pipeline, on_caller_element, NULL);
+  g_clear_object (&self->pipeline);
+  peercam_local_media_stop (self->local);
   set_state (self, PEERCAM_CALL_STATE_IDLE);
 }
 
-/* ---- webrtcbin ---------------------------------------------------------- */
-
-static void
-configure_ice (PeercamCallEngine *self,
-               GstElement        *webrtc)
-{
-  g_autoptr(GObject) ice = NULL;
-  g_autoptr(GObject) agent = NULL;  /* NiceAgent has no autoptr in 0.1.21 */
-  g_autoptr(GPtrArray) addresses = g_ptr_array_new ();
-
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice == NULL || !element_has_property (ice, "agent"))
-    return;
-  g_object_get (ice, "agent", &agent, NULL);
-  if (agent == NULL)
-    return;
-
-  /* SSDP multicast for UPnP is no use on a LAN and slows gathering; the
-   * default 20 ms pacing dominates ICE time on a LAN. */
-  g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
-  if (element_has_property (ice, "ice-tcp"))
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
-
-  for (guint i = 0; self->ice_addresses && self->ice_addresses[i]; i++)
-    if (*self->ice_addresses[i])
-      g_ptr_array_add (addresses, self->ice_addresses[i]);
-  /* libnice skips loopback interfaces: with nothing else up it would gather
-   * no candidate at all and ICE would wait forever. */
-  if (addresses->len == 0 && !have_non_loopback_interface ())
-    g_ptr_array_add (addresses, (gpointer) "127.0.0.1");
-
-  for (guint i = 0; i < addresses->len; i++)
-    {
-      NiceAddress address;
-
-      nice_address_init (&address);
-      if (!nice_address_set_from_string (&address, addresses->pdata[i]))
-        {
-          g_warning ("Ignoring invalid ICE address “%s”", (char *) addresses->pdata[i]);
-          continue;
-        }
-      /* Adding any address turns automatic gathering off. */
-      nice_agent_add_local_address (NICE_AGENT (agent), &address);
-    }
-}
-
-static void
-store_mids (const GstSDPMessage  *sdp,
-            GPtrArray           **mids,
-            GPtrArray           **ufrags)
-{
-  const char *session_ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
-
-  g_clear_pointer (mids, g_ptr_array_unref);
-  *mids = g_ptr_array_new_with_free_func (g_free);
-  if (ufrags)
-    {
-      g_clear_pointer (ufrags, g_ptr_array_unref);
-      *ufrags = g_ptr_array_new_with_free_func (g_free);
-    }
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    {
-      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-      const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
-      const char *ufrag = gst_sdp_media_get_attribute_val (media, "ice-ufrag");
-
-      g_ptr_array_add (*mids, mid ? g_strdup (mid) : g_strdup_printf ("%u", i));
-      if (ufrags)
-        g_ptr_array_add (*ufrags, g_strdup (ufrag ? ufrag : session_ufrag));
-    }
-}
-
-typedef struct {
-  guint  mline;
-  char  *candidate;
-} LocalCandidate;
-
-static void
-local_candidate_free (gpointer data)
-{
-  LocalCandidate *c = data;
-
-  g_free (c->candidate);
-  g_free (c);
-}
-
-static void
-local_candidate_main (PeercamCallEngine *self,
-                      gpointer           data)
-{
-  LocalCandidate *c = data;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  const char *mid = NULL, *ufrag = NULL;
-
-  if (self->local_mids && c->mline < self->local_mids->len)
-    mid = self->local_mids->pdata[c->mline];
-  if (self->local_ufrags && c->mline < self->local_ufrags->len)
-    ufrag = self->local_ufrags->pdata[c->mline];
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "candidate");
-  json_builder_add_string_value (builder, c->candidate);
-  json_builder_set_member_name (builder, "sdpMid");
-  if (mid)
-    json_builder_add_string_value (builder, mid);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "sdpMLineIndex");
-  json_builder_add_int_value (builder, c->mline);
-  if (ufrag)
-    {
-      json_builder_set_member_name (builder, "usernameFragment");
-      json_builder_add_string_value (builder, ufrag);
-    }
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_ICE], 0, node);
-}
-
-static void
-on_ice_candidate (GstElement *webrtc,
-                  guint       mline,
-                  const char *candidate,
-                  gpointer    user_data)
-{
-  LocalCandidate *c;
-
-  if (candidate == NULL || *candidate == '\0')
-    return;
-  c = g_new0 (LocalCandidate, 1);
-  c->mline = mline;
-  /* Browsers expect "candidate:…" without the SDP "a=" prefix. */
-  c->candidate = g_strdup (g_str_has_prefix (candidate, "a=") ? candidate + 2 : candidate);
-  hop (user_data, local_candidate_main, c, local_candidate_free);
-}
+/* ---- timers ------------------------------------------------------------- */
 
 static gboolean
 ice_timeout_cb (gpointer user_data)
@@ -939,54 +508,24 @@ attach_timeout (PeercamCallEngine *self,
 
 /* ---- stats -------------------------------------------------------------- */
 
-typedef struct {
-  guint64 bytes;
-  double  rtt_ms;
-} StatsSample;
-
-static gboolean
-collect_stat (GQuark        field,
-              const GValue *value,
-              gpointer      user_data)
-{
-  StatsSample *sample = user_data;
-  const GstStructure *s;
-  GstWebRTCStatsType type;
-  guint64 bytes = 0;
-  double rtt;
-
-  if (!GST_VALUE_HOLDS_STRUCTURE (value))
-    return TRUE;
-  s = gst_value_get_structure (value);
-  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
-    return TRUE;
-
-  if (type == GST_WEBRTC_STATS_OUTBOUND_RTP && gst_structure_get_uint64 (s, "bytes-sent", &bytes))
-    sample->bytes += bytes;
-  else if (type == GST_WEBRTC_STATS_INBOUND_RTP && gst_structure_get_uint64 (s, "bytes-received", &bytes))
-    sample->bytes += bytes;
-  else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP && gst_structure_get_double (s, "round-trip-time", &rtt))
-    sample->rtt_ms = rtt * 1000.0;
-  return TRUE;
-}
-
 static void
-stats_main (PeercamCallEngine *self,
-            gpointer           data)
+on_pc_stats (PeercamPeerConnection *pc,
+             PeercamPeerStats      *stats,
+             PeercamCallEngine     *self)
 {
-  StatsSample *sample = data;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
   gint64 now = g_get_monotonic_time ();
   double seconds = self->last_stats_us ? (now - self->last_stats_us) / 1e6 : STATS_INTERVAL_S;
-  guint64 frames = g_atomic_pointer_get (&self->call->frames);
+  guint64 frames = call_frames (self);
+  guint64 bytes = stats->bytes_sent + stats->bytes_received;
   double fps = seconds > 0 ? (frames - self->last_frames) / seconds : 0;
-  double kbps = seconds > 0 && sample->bytes >= self->last_bytes
-                ? (sample->bytes - self->last_bytes) * 8.0 / 1000.0 / seconds : 0;
+  double kbps = seconds > 0 && bytes >= self->last_bytes
+                ? (bytes - self->last_bytes) * 8.0 / 1000.0 / seconds : 0;
 
   self->last_stats_us = now;
   self->last_frames = frames;
-  self->last_bytes = sample->bytes;
+  self->last_bytes = bytes;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "fps");
@@ -998,93 +537,78 @@ stats_main (PeercamCallEngine *self,
   json_builder_set_member_name (builder, "height");
   json_builder_add_int_value (builder, self->frame_height);
   json_builder_set_member_name (builder, "rtt_ms");
-  json_builder_add_double_value (builder, sample->rtt_ms);
+  json_builder_add_double_value (builder, stats->rtt_ms);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
-
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->state == PEERCAM_CALL_STATE_CONNECTED)
-    {
-      self->stalled_ticks = fps > 0 ? 0 : self->stalled_ticks + 1;
-      if (self->stalled_ticks >= STALL_TICKS)
-        {
-          emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The caller stopped sending video"));
-          end_call (self, PEERCAM_CALL_STATE_ENDED);
-        }
-    }
-}
-
-static void
-on_stats_reply (GstPromise *promise,
-                gpointer    user_data)
-{
-  const GstStructure *reply;
-  StatsSample *sample;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    return;
-  reply = gst_promise_get_reply (promise);
-  if (reply == NULL)
-    return;
-  sample = g_new0 (StatsSample, 1);
-  sample->rtt_ms = -1;
-  gst_structure_foreach (reply, collect_stat, sample);
-  hop (user_data, stats_main, sample, g_free);
 }
 
 static gboolean
 stats_tick (gpointer user_data)
 {
   PeercamCallEngine *self = user_data;
-  GstPromise *promise;
 
-  if (self->webrtc == NULL || self->call == NULL)
+  if (self->pc == NULL || self->call == NULL)
     {
       self->stats_id = 0;
       return G_SOURCE_REMOVE;
     }
-  if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER && self->tee)
-    {
-      g_autoptr(GstPad) pad = gst_element_get_static_pad (self->tee, "sink");
-      g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-
-      if (caps)
-        {
-          GstStructure *s = gst_caps_get_structure (caps, 0);
-
-          gst_structure_get_int (s, "width", &self->frame_width);
-          gst_structure_get_int (s, "height", &self->frame_height);
-        }
-    }
-  promise = gst_promise_new_with_change_func (on_stats_reply, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
-  gst_promise_unref (promise);
+  if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
+    peercam_local_media_get_frame_size (self->local, &self->frame_width, &self->frame_height);
+  peercam_peer_connection_request_stats (self->pc);
   return G_SOURCE_CONTINUE;
 }
 
 /* ---- connection state --------------------------------------------------- */
 
 static void
-force_key_unit (PeercamCallEngine *self)
+set_poor_connection (PeercamCallEngine *self,
+                     gboolean           poor)
 {
-  g_autoptr(GstPad) pad = NULL;
-
-  if (self->encoder == NULL)
+  if (self->poor_connection == poor)
     return;
-  pad = gst_element_get_static_pad (self->encoder, "src");
-  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                       TRUE, 0));
+  g_debug ("poor connection: %d", poor);
+  self->poor_connection = poor;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOR_CONNECTION]);
+}
+
+/* Viewer, while connected: is video still arriving? */
+static gboolean
+media_check_tick (gpointer user_data)
+{
+  PeercamCallEngine *self = user_data;
+  guint64 frames;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->call == NULL)
+    {
+      self->media_check_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  frames = call_frames (self);
+  if (frames != self->media_frames || self->media_seen_us == 0)
+    {
+      self->media_frames = frames;
+      self->media_seen_us = now;
+    }
+  set_poor_connection (self, self->disconnect_id != 0 ||
+                             now - self->media_seen_us >= POOR_AFTER_MS * 1000);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
-ice_state_main (PeercamCallEngine *self,
-                gpointer           data)
+force_key_unit (PeercamCallEngine *self)
 {
-  GstWebRTCICEConnectionState ice_state = GPOINTER_TO_INT (data);
+  if (self->sender)
+    peercam_sender_request_keyframe (self->sender);
+}
 
-  g_debug ("ICE connection state %d", ice_state);
-  switch (ice_state)
+static void
+on_pc_ice_state (PeercamPeerConnection *pc,
+                 GParamSpec            *pspec,
+                 PeercamCallEngine     *self)
+{
+  switch (peercam_peer_connection_get_ice_connection_state (pc))
     {
     case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
     case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
@@ -1105,6 +629,11 @@ ice_state_main (PeercamCallEngine *self,
           self->stats_id = g_source_attach (source, self->context);
           g_source_unref (source);
         }
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->media_check_id == 0)
+        {
+          self->media_seen_us = 0;
+          self->media_check_id = attach_timeout (self, MEDIA_CHECK_MS, media_check_tick);
+        }
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
@@ -1117,6 +646,8 @@ ice_state_main (PeercamCallEngine *self,
       /* Often transient: give it a moment to come back. */
       if (self->disconnect_id == 0)
         self->disconnect_id = attach_timeout (self, DISCONNECT_GRACE_S * 1000, disconnect_grace_cb);
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->state == PEERCAM_CALL_STATE_CONNECTED)
+        set_poor_connection (self, TRUE);
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
@@ -1133,73 +664,119 @@ ice_state_main (PeercamCallEngine *self,
  * before this and lost. Another one now makes the first picture come at the
  * next frame instead of at a PLI round trip or the next natural keyframe. */
 static void
-pc_state_main (PeercamCallEngine *self,
-               gpointer           data)
+on_pc_connection_state (PeercamPeerConnection *pc,
+                        GParamSpec            *pspec,
+                        PeercamCallEngine     *self)
 {
-  GstWebRTCPeerConnectionState pc_state = GPOINTER_TO_INT (data);
-
-  g_debug ("peer connection state %d", pc_state);
-  if (pc_state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+  if (peercam_peer_connection_get_connection_state (pc) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     force_key_unit (self);
 }
 
+/* The caller's RTCP BYE ends the viewer's call at once, even when no "bye"
+ * comes through signaling (the demo's relay never sends one). */
 static void
-on_pc_state (GstElement *webrtc,
-             GParamSpec *pspec,
-             gpointer    user_data)
+on_pc_remote_bye (PeercamPeerConnection *pc,
+                  PeercamCallEngine     *self)
 {
-  GstWebRTCPeerConnectionState pc_state;
-
-  g_object_get (webrtc, "connection-state", &pc_state, NULL);
-  hop (user_data, pc_state_main, GINT_TO_POINTER (pc_state), NULL);
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    end_call (self, PEERCAM_CALL_STATE_ENDED);
 }
 
 static void
-on_ice_connection_state (GstElement *webrtc,
-                         GParamSpec *pspec,
-                         gpointer    user_data)
+on_pc_error (PeercamPeerConnection *pc,
+             GError                *error,
+             PeercamCallEngine     *self)
 {
-  GstWebRTCICEConnectionState ice_state;
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  /* A refused or unmade description ends the call; a refused candidate
+   * does not. */
+  if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NEGOTIATION))
+    end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
+                                                           : PEERCAM_CALL_STATE_ENDED);
+}
 
-  g_object_get (webrtc, "ice-connection-state", &ice_state, NULL);
-  hop (user_data, ice_state_main, GINT_TO_POINTER (ice_state), NULL);
+/* ---- the demo's JSON ---------------------------------------------------- */
+
+static void
+on_pc_local_candidate (PeercamPeerConnection *pc,
+                       guint                  mline,
+                       const char            *candidate,
+                       PeercamCallEngine     *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  const char *mid = peercam_peer_connection_get_local_mid (pc, mline);
+  const char *ufrag = peercam_peer_connection_get_local_ufrag (pc, mline);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "candidate");
+  json_builder_add_string_value (builder, candidate);
+  json_builder_set_member_name (builder, "sdpMid");
+  if (mid)
+    json_builder_add_string_value (builder, mid);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "sdpMLineIndex");
+  json_builder_add_int_value (builder, mline);
+  if (ufrag)
+    {
+      json_builder_set_member_name (builder, "usernameFragment");
+      json_builder_add_string_value (builder, ufrag);
+    }
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  g_signal_emit (self, signals[SIGNAL_SEND_ICE], 0, node);
+}
+
+static void
+send_description (PeercamCallEngine           *self,
+                  GstWebRTCSessionDescription *desc)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, gst_webrtc_sdp_type_to_string (desc->type));
+  json_builder_set_member_name (builder, "sdp");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  g_signal_emit (self, signals[SIGNAL_SEND_SIGNAL], 0, node);
+}
+
+static void
+on_pc_local_description (PeercamPeerConnection       *pc,
+                         GstWebRTCSessionDescription *desc,
+                         PeercamCallEngine           *self)
+{
+  if (desc->type == GST_WEBRTC_SDP_TYPE_OFFER)
+    {
+      set_state (self, PEERCAM_CALL_STATE_CALLING);
+      send_description (self, desc);
+    }
+  else
+    {
+      send_description (self, desc);
+      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (self);
+    }
+}
+
+static void
+on_pc_remote_description_set (PeercamPeerConnection *pc,
+                              PeercamCallEngine     *self)
+{
+  /* A viewer's answer follows as a local description. */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (self);
+    }
 }
 
 /* ---- remote candidates -------------------------------------------------- */
-
-/* webrtcbin 1.22 drops a malformed candidate with only a log line, so check
- * the grammar here (RFC 8839 §5.1) and tell the app. */
-static gboolean
-candidate_is_valid (const char *candidate)
-{
-  g_auto(GStrv) tokens = NULL;
-  guint64 value;
-
-  if (g_str_has_prefix (candidate, "a="))
-    candidate += 2;
-  if (!g_str_has_prefix (candidate, "candidate:"))
-    return FALSE;
-  tokens = g_strsplit (candidate + strlen ("candidate:"), " ", -1);
-  if (g_strv_length (tokens) < 8)
-    return FALSE;
-  if (*tokens[0] == '\0' || strlen (tokens[0]) > 32)
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[1], 10, 1, 256, &value, NULL))
-    return FALSE;
-  if (g_ascii_strcasecmp (tokens[2], "udp") != 0 && g_ascii_strcasecmp (tokens[2], "tcp") != 0)
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[3], 10, 0, G_MAXUINT32, &value, NULL))
-    return FALSE;
-  if (*tokens[4] == '\0' ||
-      !(g_hostname_is_ip_address (tokens[4]) || g_str_has_suffix (tokens[4], ".local")))
-    return FALSE;
-  if (!g_ascii_string_to_unsigned (tokens[5], 10, 0, 65535, &value, NULL))
-    return FALSE;
-  if (!g_str_equal (tokens[6], "typ"))
-    return FALSE;
-  return g_str_equal (tokens[7], "host") || g_str_equal (tokens[7], "srflx") ||
-         g_str_equal (tokens[7], "prflx") || g_str_equal (tokens[7], "relay");
-}
 
 static void
 pending_candidate_free (gpointer data)
@@ -1212,25 +789,19 @@ pending_candidate_free (gpointer data)
 }
 
 static void
-add_remote_candidate (PeercamCallEngine *self,
-                      PendingCandidate  *c)
+give_candidate (PeercamCallEngine *self,
+                guint              mline,
+                const char        *mid,
+                const char        *candidate)
 {
-  guint mline = c->mline;
+  g_autoptr(GError) error = NULL;
 
-  if (c->mid && self->remote_mids)
-    for (guint i = 0; i < self->remote_mids->len; i++)
-      if (g_str_equal (c->mid, self->remote_mids->pdata[i]))
-        mline = i;
-
-  if (self->remote_mids && mline >= self->remote_mids->len)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  _("The peer sent a candidate for media line %u, which does not exist"), mline);
-      return;
-    }
-  g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline, c->candidate);
+  if (!peercam_peer_connection_add_remote_candidate (self->pc, mline, mid, candidate, &error))
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
 }
 
+/* Candidates that came before the call they belong to: the new call gets
+ * them (it holds them until the remote description is set). */
 static void
 flush_pending_candidates (PeercamCallEngine *self)
 {
@@ -1238,15 +809,18 @@ flush_pending_candidates (PeercamCallEngine *self)
 
   while ((c = g_queue_pop_head (&self->pending)))
     {
-      add_remote_candidate (self, c);
+      if (self->pc)
+        give_candidate (self, c->mline, c->mid, c->candidate);
       pending_candidate_free (c);
     }
+  self->pending_full_reported = FALSE;
 }
 
 void
 peercam_call_engine_handle_ice (PeercamCallEngine *self,
                                 JsonNode          *node)
 {
+  g_autoptr(GError) error = NULL;
   JsonObject *object;
   const char *candidate;
   const char *mid = NULL;
@@ -1272,10 +846,9 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   /* An empty candidate is a browser's end-of-candidates marker. */
   if (candidate && *candidate == '\0')
     return;
-  if (candidate == NULL || !candidate_is_valid (candidate))
+  if (!peercam_peer_connection_check_candidate (candidate, &error))
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-                  _("The peer sent an invalid ICE candidate “%.80s”"), candidate ? candidate : "(none)");
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       return;
     }
   if ((mline < 0 || mline > 255) && mid == NULL)
@@ -1284,18 +857,33 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
                   _("The peer sent an ICE candidate without a media line"));
       return;
     }
+  if (mid && strlen (mid) > 64)
+    {
+      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                  _("The peer sent an ICE candidate with an invalid media id"));
+      return;
+    }
 
+  if (self->pc && self->deferred_offer == NULL)
+    {
+      give_candidate (self, mline < 0 ? 0 : (guint) mline, mid, candidate);
+      return;
+    }
+  if (self->pending.length >= MAX_PENDING)
+    {
+      /* Once per episode: a flood must not become a flood of errors. */
+      if (!self->pending_full_reported)
+        emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
+                    _("The peer sent more than %u ICE candidates before its session description; ignoring the rest"),
+                    MAX_PENDING);
+      self->pending_full_reported = TRUE;
+      return;
+    }
   c = g_new0 (PendingCandidate, 1);
   c->mline = mline < 0 ? 0 : (guint) mline;
   c->mid = g_strdup (mid);
   c->candidate = g_strdup (candidate);
-  if (self->webrtc && self->remote_set)
-    {
-      add_remote_candidate (self, c);
-      pending_candidate_free (c);
-    }
-  else
-    g_queue_push_tail (&self->pending, c);
+  g_queue_push_tail (&self->pending, c);
 }
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -1313,11 +901,24 @@ parse_sdp (PeercamCallEngine  *self,
                            _("The peer sent a session description that is not SDP"));
       return NULL;
     }
+  if (strlen (text) > MAX_SDP_BYTES)
+    {
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                   _("The peer sent a session description larger than %u KB"), MAX_SDP_BYTES / 1024);
+      return NULL;
+    }
   if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK ||
       gst_sdp_message_medias_len (sdp) == 0)
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
                            _("The peer sent a session description without media"));
+      return NULL;
+    }
+  if (gst_sdp_message_medias_len (sdp) > MAX_MLINES)
+    {
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                   _("The peer’s session description has %u media lines, more than the %u Peercam takes"),
+                   gst_sdp_message_medias_len (sdp), MAX_MLINES);
       return NULL;
     }
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
@@ -1335,211 +936,61 @@ parse_sdp (PeercamCallEngine  *self,
   return g_steal_pointer (&sdp);
 }
 
-typedef struct {
-  GstWebRTCSessionDescription *desc;
-  char                        *error;
-} DescReply;
-
-static void
-desc_reply_free (gpointer data)
-{
-  DescReply *reply = data;
-
-  g_clear_pointer (&reply->desc, gst_webrtc_session_description_free);
-  g_free (reply->error);
-  g_free (reply);
-}
-
-/* Reads a promise reply on webrtcbin's thread: the description asked for
- * (field), or the error webrtcbin put there. */
-static DescReply *
-desc_reply_from_promise (GstPromise *promise,
-                         const char *field)
-{
-  DescReply *reply = g_new0 (DescReply, 1);
-  const GstStructure *s;
-
-  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
-    {
-      reply->error = g_strdup ("webrtcbin gave no reply");
-      return reply;
-    }
-  /* Setting a description replies with no structure on success. */
-  s = gst_promise_get_reply (promise);
-  if (s == NULL)
-    {
-      if (field)
-        reply->error = g_strdup_printf ("webrtcbin created no %s", field);
-    }
-  else if (gst_structure_has_field (s, "error"))
-    {
-      g_autoptr(GError) error = NULL;
-
-      gst_structure_get (s, "error", G_TYPE_ERROR, &error, NULL);
-      reply->error = g_strdup (error ? error->message : "unknown error");
-    }
-  else if (field)
-    {
-      gst_structure_get (s, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &reply->desc, NULL);
-      if (reply->desc == NULL)
-        reply->error = g_strdup_printf ("webrtcbin created no %s", field);
-    }
-  return reply;
-}
-
-static void
-send_description (PeercamCallEngine           *self,
-                  GstWebRTCSessionDescription *desc)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
-
-  store_mids (desc->sdp, &self->local_mids, &self->local_ufrags);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, gst_webrtc_sdp_type_to_string (desc->type));
-  json_builder_set_member_name (builder, "sdp");
-  json_builder_add_string_value (builder, text);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_SIGNAL], 0, node);
-}
-
-static void
-offer_created_main (PeercamCallEngine *self,
-                    gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not create an offer: %s"), reply->error);
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
-      return;
-    }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", reply->desc, NULL);
-  set_state (self, PEERCAM_CALL_STATE_CALLING);
-  send_description (self, reply->desc);
-}
-
-static void
-on_offer_created (GstPromise *promise,
-                  gpointer    user_data)
-{
-  hop (user_data, offer_created_main, desc_reply_from_promise (promise, "offer"), desc_reply_free);
-}
-
-static void
-answer_created_main (PeercamCallEngine *self,
-                     gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION, _("Could not answer the offer: %s"), reply->error);
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
-      return;
-    }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", reply->desc, NULL);
-  send_description (self, reply->desc);
-  set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-  start_ice_timer (self);
-}
-
-static void
-on_answer_created (GstPromise *promise,
-                   gpointer    user_data)
-{
-  hop (user_data, answer_created_main, desc_reply_from_promise (promise, "answer"), desc_reply_free);
-}
-
-static void
-remote_set_main (PeercamCallEngine *self,
-                 gpointer           data)
-{
-  DescReply *reply = data;
-
-  if (reply->error)
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_NEGOTIATION,
-                  _("The peer’s session description was refused: %s"), reply->error);
-      end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
-                                                             : PEERCAM_CALL_STATE_ENDED);
-      return;
-    }
-  self->remote_set = TRUE;
-  flush_pending_candidates (self);
-
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    {
-      GstPromise *promise = gst_promise_new_with_change_func (on_answer_created,
-                                                              call_link_ref (self->call),
-                                                              call_link_unref);
-
-      g_signal_emit_by_name (self->webrtc, "create-answer", NULL, promise);
-      gst_promise_unref (promise);
-    }
-  else
-    {
-      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-      start_ice_timer (self);
-    }
-}
-
-static void
-on_remote_set (GstPromise *promise,
-               gpointer    user_data)
-{
-  hop (user_data, remote_set_main, desc_reply_from_promise (promise, NULL), desc_reply_free);
-}
-
 static void
 set_remote_description (PeercamCallEngine *self,
                         GstWebRTCSDPType   type,
                         GstSDPMessage     *sdp)
 {
   GstWebRTCSessionDescription *desc;
-  GstPromise *promise;
-
   GstSDPMessage *copy = NULL;
 
-  store_mids (sdp, &self->remote_mids, NULL);
   gst_sdp_message_copy (sdp, &copy);
   desc = gst_webrtc_session_description_new (type, copy);  /* takes the copy */
-  promise = gst_promise_new_with_change_func (on_remote_set, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
-  gst_promise_unref (promise);
+  peercam_peer_connection_set_remote_description (self->pc, desc);
   gst_webrtc_session_description_free (desc);
 }
 
-static GstElement *
-webrtc_new (PeercamCallEngine  *self,
-            GError            **error)
+static PeercamPeerConnection *
+peer_connection_new (PeercamCallEngine  *self,
+                     GstElement         *pipeline,
+                     GError            **error)
 {
-  GstElement *webrtc = make_element ("webrtcbin", "webrtc", error);
+  PeercamPeerConnection *pc = peercam_peer_connection_new (GST_BIN (pipeline), self->latency,
+                                                           self->stun_server, self->turn_server,
+                                                           (const char * const *) self->ice_addresses,
+                                                           error);
 
-  if (webrtc == NULL)
+  if (pc == NULL)
     return NULL;
-  gst_util_set_object_arg (G_OBJECT (webrtc), "bundle-policy", "max-bundle");
-  g_object_set (webrtc, "latency", self->latency, NULL);
-  if (self->stun_server && *self->stun_server)
-    g_object_set (webrtc, "stun-server", self->stun_server, NULL);
-  if (self->turn_server && *self->turn_server)
-    g_object_set (webrtc, "turn-server", self->turn_server, NULL);
-  configure_ice (self, webrtc);
+  g_signal_connect (pc, "local-description", G_CALLBACK (on_pc_local_description), self);
+  g_signal_connect (pc, "local-candidate", G_CALLBACK (on_pc_local_candidate), self);
+  g_signal_connect (pc, "remote-description-set", G_CALLBACK (on_pc_remote_description_set), self);
+  g_signal_connect (pc, "remote-bye", G_CALLBACK (on_pc_remote_bye), self);
+  g_signal_connect (pc, "stats", G_CALLBACK (on_pc_stats), self);
+  g_signal_connect (pc, "error", G_CALLBACK (on_pc_error), self);
+  g_signal_connect (pc, "notify::ice-connection-state", G_CALLBACK (on_pc_ice_state), self);
+  g_signal_connect (pc, "notify::connection-state", G_CALLBACK (on_pc_connection_state), self);
+  return pc;
+}
 
-  g_signal_connect_data (webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-  g_signal_connect_data (webrtc, "notify::ice-connection-state",
-                         G_CALLBACK (on_ice_connection_state),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
-    g_signal_connect_data (webrtc, "notify::connection-state", G_CALLBACK (on_pc_state),
-                           call_link_ref (self->call), call_link_closure_unref, 0);
-  return webrtc;
+/* Connections of ended calls, still sending their RTCP BYE. */
+static void
+destroy_retired (PeercamCallEngine *self)
+{
+  g_clear_handle_id (&self->retire_id, g_source_remove);
+  for (guint i = 0; self->retiring && i < self->retiring->len; i++)
+    peercam_peer_connection_finish_close (self->retiring->pdata[i]);
+  g_clear_pointer (&self->retiring, g_ptr_array_unref);
+}
+
+static gboolean
+retire_cb (gpointer user_data)
+{
+  PeercamCallEngine *self = user_data;
+
+  self->retire_id = 0;
+  destroy_retired (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -1549,192 +1000,64 @@ call_teardown (PeercamCallEngine *self)
   g_clear_handle_id (&self->disconnect_id, g_source_remove);
   g_clear_handle_id (&self->stats_id, g_source_remove);
   g_queue_clear_full (&self->pending, pending_candidate_free);
-  g_clear_pointer (&self->local_mids, g_ptr_array_unref);
-  g_clear_pointer (&self->local_ufrags, g_ptr_array_unref);
-  g_clear_pointer (&self->remote_mids, g_ptr_array_unref);
-  self->remote_set = FALSE;
+  self->pending_full_reported = FALSE;
   self->last_bytes = 0;
   self->last_frames = 0;
   self->last_stats_us = 0;
-  self->stalled_ticks = 0;
+  g_clear_handle_id (&self->media_check_id, g_source_remove);
+  set_poor_connection (self, FALSE);
   self->frame_width = self->frame_height = 0;
 
   if (self->call == NULL)
     return;
 
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (self->pc)
     {
-      if (self->tee_pad)
-        {
-          g_autoptr(GstPad) peer = gst_pad_get_peer (self->tee_pad);
+      gboolean lingers;
 
-          /* The branch queue is leaky, so the tee never blocks on it and the
-           * unlink and release happen promptly while the source streams on. */
-          if (peer)
-            gst_pad_unlink (self->tee_pad, peer);
-        }
+      g_signal_handlers_disconnect_by_data (self->pc, self);
       /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
        * the encoder's thread in a blocking probe, and only its own shutdown
-       * releases it; stopping the queue first would wait for that thread. */
-      if (self->webrtc)
+       * releases it; stopping the branch first would wait for that thread.
+       * A connected one unlinks its senders and stays a moment for its
+       * RTCP BYE to leave. */
+      lingers = self->sender ? peercam_sender_stop (self->sender)
+                             : peercam_peer_connection_close (self->pc);
+      g_clear_object (&self->sender);
+      if (lingers && self->role == PEERCAM_CALL_ROLE_CALLER)
         {
-          gst_element_set_locked_state (self->webrtc, TRUE);
-          gst_element_set_state (self->webrtc, GST_STATE_NULL);
-          gst_bin_remove (GST_BIN (self->pipeline), self->webrtc);
-          g_clear_object (&self->webrtc);
+          if (self->retiring == NULL)
+            self->retiring = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (self->retiring, g_object_ref (self->pc));
+          if (self->retire_id == 0)
+            self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb);
         }
-      for (guint i = self->branch ? self->branch->len : 0; i > 0; i--)
-        {
-          GstElement *element = self->branch->pdata[i - 1];
-
-          gst_element_set_locked_state (element, TRUE);
-          gst_element_set_state (element, GST_STATE_NULL);
-          gst_bin_remove (GST_BIN (self->pipeline), element);
-        }
-      g_clear_pointer (&self->branch, g_ptr_array_unref);
-      self->encoder = NULL;
-    }
-  else
-    {
-      if (self->remote_probe_pad)
-        {
-          gst_pad_remove_probe (self->remote_probe_pad, self->remote_probe_id);
-          self->remote_probe_id = 0;
-          g_clear_object (&self->remote_probe_pad);
-        }
-      g_clear_object (&self->webrtc);
-      pipeline_destroy (self);
-      g_clear_object (&self->remote_sink_in_use);
+      else
+        peercam_peer_connection_finish_close (self->pc);
+      g_clear_object (&self->pc);
     }
 
   if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    self->remote_frames_done += g_atomic_pointer_get (&self->call->frames);
+    {
+      if (self->remote)
+        {
+          self->remote_frames_done += peercam_remote_media_get_frames (self->remote);
+          g_signal_handlers_disconnect_by_data (self->remote, self);
+          peercam_remote_media_close (self->remote);
+        }
+      pipeline_destroy (self);
+      g_clear_object (&self->remote);
+    }
+
   g_clear_pointer (&self->call, call_link_unref);
 }
 
 /* ---- caller ------------------------------------------------------------- */
 
-static GstCaps *
-rtp_caps_for_codec (const char *codec)
-{
-  /* rtcp-fb makes browsers send PLI/FIR and NACK; webrtcbin turns those into
-   * force-key-unit events for the encoder and retransmissions. */
-  if (g_strcmp0 (codec, "h264") == 0)
-    return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=H264,"
-                                 "payload=96,clock-rate=90000,packetization-mode=(string)1,"
-                                 "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"
-                                 "rtcp-fb-nack=(boolean)true");
-  return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,"
-                               "payload=96,clock-rate=90000,"
-                               "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"
-                               "rtcp-fb-nack=(boolean)true");
-}
-
-static guint
-target_bitrate_kbps (PeercamCallEngine *self)
-{
-  /* ~1.8 Mbit/s at 720p30, scaled by pixels, within 300 kbit/s … 4 Mbit/s. */
-  double pixels = (double) self->width * self->height * MAX (self->framerate, 1);
-
-  return (guint) CLAMP (pixels / (1280.0 * 720 * 30) * 1800, 300, 4000);
-}
-
-static gboolean
-build_encoder_branch (PeercamCallEngine  *self,
-                      GError            **error)
-{
-  GstElement *queue, *convert, *encoder, *parse = NULL, *filter = NULL, *pay;
-  guint kbps = target_bitrate_kbps (self);
-  gboolean h264 = g_strcmp0 (self->codec, "h264") == 0;
-
-  queue = gst_element_factory_make ("queue", NULL);
-  /* Leaky so a stalled network never backs up into the preview. */
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
-                "max-size-time", (guint64) 0, NULL);
-  convert = gst_element_factory_make ("videoconvert", NULL);
-
-  if (!h264)
-    {
-      if (!(encoder = make_element ("vp8enc", NULL, error)))
-        goto fail;
-      /* threads 1: on 2 cores libvpx's second thread mostly spins waiting
-       * for the first (measured at 720p30: ~2x the CPU of one thread, and
-       * up to a full core on simple pictures), with no gain in speed. */
-      g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "target-bitrate", kbps * 1000,
-                    "lag-in-frames", 0, "threads", 1, "keyframe-max-dist", 3000,
-                    "error-resilient", 1, NULL);
-      gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
-      pay = gst_element_factory_make ("rtpvp8pay", NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
-    }
-  else
-    {
-      g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-h264,profile=constrained-baseline");
-
-      if ((encoder = gst_element_factory_make ("x264enc", NULL)))
-        {
-          gst_util_set_object_arg (G_OBJECT (encoder), "tune", "zerolatency");
-          gst_util_set_object_arg (G_OBJECT (encoder), "speed-preset", "ultrafast");
-          g_object_set (encoder, "bitrate", kbps, "key-int-max", 3000, NULL);
-        }
-      else if ((encoder = make_element ("openh264enc", NULL, error)))
-        {
-          g_clear_error (error);
-          g_object_set (encoder, "bitrate", kbps * 1000, "gop-size", 3000, NULL);
-          gst_util_set_object_arg (G_OBJECT (encoder), "rate-control", "bitrate");
-          gst_util_set_object_arg (G_OBJECT (encoder), "complexity", "low");
-        }
-      else
-        goto fail;
-      filter = gst_element_factory_make ("capsfilter", NULL);
-      g_object_set (filter, "caps", caps, NULL);
-      parse = gst_element_factory_make ("h264parse", NULL);
-      pay = gst_element_factory_make ("rtph264pay", NULL);
-      g_object_set (pay, "config-interval", -1, NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
-    }
-  g_object_set (pay, "pt", 96, NULL);
-
-  self->branch = g_ptr_array_new ();
-  g_ptr_array_add (self->branch, queue);
-  g_ptr_array_add (self->branch, convert);
-  g_ptr_array_add (self->branch, encoder);
-  if (filter)
-    g_ptr_array_add (self->branch, filter);
-  if (parse)
-    g_ptr_array_add (self->branch, parse);
-  g_ptr_array_add (self->branch, pay);
-  self->encoder = encoder;
-
-  for (guint i = 0; i < self->branch->len; i++)
-    gst_bin_add (GST_BIN (self->pipeline), self->branch->pdata[i]);
-  for (guint i = 0; i + 1 < self->branch->len; i++)
-    if (!gst_element_link (self->branch->pdata[i], self->branch->pdata[i + 1]))
-      {
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             _("Could not build the encoder"));
-        return FALSE;
-      }
-  return TRUE;
-
-fail:
-  gst_object_unref (gst_object_ref_sink (queue));
-  gst_object_unref (gst_object_ref_sink (convert));
-  return FALSE;
-}
-
 gboolean
 peercam_call_engine_call (PeercamCallEngine  *self,
                           GError            **error)
 {
-  g_autoptr(GstCaps) caps = NULL;
-  g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstPad) queue_pad = NULL;
-  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
-  GstPadTemplate *templ;
-  GstElement *pay;
-  GstPromise *promise;
-
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
@@ -1743,64 +1066,27 @@ peercam_call_engine_call (PeercamCallEngine  *self,
                            _("Only a caller places calls"));
       return FALSE;
     }
-  if (self->preview == NULL && !peercam_call_engine_start_local_video (self, error))
+  if (!peercam_local_media_is_running (self->local) &&
+      !peercam_call_engine_start_local_video (self, error))
     return FALSE;
 
   /* Calling again replaces the call. */
   call_teardown (self);
   self->call = call_link_new (self);
 
-  self->webrtc = webrtc_new (self, error);
-  if (self->webrtc == NULL)
+  self->pc = peer_connection_new (self, self->pipeline, error);
+  if (self->pc == NULL)
     goto fail;
-  gst_object_ref_sink (self->webrtc);
-  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
-  if (!build_encoder_branch (self, error))
+  self->sender = peercam_sender_new (self->local, self->pc, self->codec,
+                                     peercam_video_encoder_bitrate_kbps (self->width, self->height,
+                                                                         self->framerate),
+                                     self->send_audio, error);
+  if (self->sender == NULL)
     goto fail;
+  if (self->send_audio && !peercam_sender_get_sends_audio (self->sender))
+    emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
 
-  caps = rtp_caps_for_codec (self->codec);
-  templ = gst_element_get_pad_template (self->webrtc, "sink_%u");
-  sink_pad = gst_element_request_pad (self->webrtc, templ, NULL, caps);
-  pay = self->branch->pdata[self->branch->len - 1];
-  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", self->webrtc, GST_PAD_NAME (sink_pad)))
-    {
-      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                           _("Could not link the encoder to webrtcbin"));
-      goto fail;
-    }
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                "codec-preferences", caps, NULL);
-  if (element_has_property (transceiver, "do-nack"))
-    g_object_set (transceiver, "do-nack", TRUE, NULL);
-
-  if (self->send_audio && !add_microphone (self, error))
-    goto fail;
-
-  /* Count what goes to the encoder: the caller's fps in stats. */
-  queue_pad = gst_element_get_static_pad (self->branch->pdata[0], "src");
-  gst_pad_add_probe (queue_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
-                     call_link_ref (self->call), call_link_unref);
-
-  gst_element_sync_state_with_parent (self->webrtc);
-  for (guint i = self->branch->len; i > 0; i--)
-    gst_element_sync_state_with_parent (self->branch->pdata[i - 1]);
-
-  {
-    g_autoptr(GstPad) branch_sink = gst_element_get_static_pad (self->branch->pdata[0], "sink");
-
-    if (self->tee_pad == NULL || gst_pad_link (self->tee_pad, branch_sink) != GST_PAD_LINK_OK)
-      {
-        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                             _("Could not link the encoder to the video source"));
-        goto fail;
-      }
-  }
-
-  promise = gst_promise_new_with_change_func (on_offer_created, call_link_ref (self->call),
-                                              call_link_unref);
-  g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
-  gst_promise_unref (promise);
+  peercam_peer_connection_create_offer (self->pc);
   return TRUE;
 
 fail:
@@ -1843,237 +1129,85 @@ handle_answer (PeercamCallEngine *self,
 /* ---- viewer ------------------------------------------------------------- */
 
 static void
-link_to_sink (GstElement *pipeline,
-              GstPad     *pad,
-              GstElement *sink)
+on_remote_first_frame (PeercamRemoteMedia *remote,
+                       int                 width,
+                       int                 height,
+                       PeercamCallEngine  *self)
 {
-  g_autoptr(GstPad) sink_pad = NULL;
-
-  gst_bin_add (GST_BIN (pipeline), sink);
-  gst_element_sync_state_with_parent (sink);
-  sink_pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_link (pad, sink_pad);
+  self->frame_width = width;
+  self->frame_height = height;
+  g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, width, height);
 }
 
-/* audioconvert ! audioresample ! autoaudiosink, or a fakesink when this
- * machine has no way to play sound (a call never fails for that). */
-static GstElement *
-audio_sink_new (void)
+static GstSDPMessage *
+parse_offer (PeercamCallEngine  *self,
+             const char         *text,
+             GError            **error)
 {
-  GstElement *bin = gst_bin_new (NULL);
-  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
-  GstElement *resample = gst_element_factory_make ("audioresample", NULL);
-  GstElement *sink = gst_element_factory_make ("autoaudiosink", NULL);
-  g_autoptr(GstPad) pad = NULL;
+  g_autoptr(GstSDPMessage) sdp = NULL;
+  gboolean has_video = FALSE;
 
-  if (convert == NULL || resample == NULL || sink == NULL ||
-      gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE)
+  if (!(sdp = parse_sdp (self, text, error)))
+    return NULL;
+  /* Only the BUNDLE tag's transport is used; webrtcbin wants them all alike. */
+  peercam_sdp_normalize_bundle (sdp);
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    if (g_str_equal (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)), "video"))
+      has_video = TRUE;
+  if (!has_video)
     {
-      g_debug ("no audio output: received audio is dropped");
-      g_clear_pointer (&convert, gst_object_unref);
-      g_clear_pointer (&resample, gst_object_unref);
-      if (sink)
-        {
-          gst_element_set_state (sink, GST_STATE_NULL);
-          gst_object_unref (sink);
-        }
-      gst_object_unref (bin);
-      return headless_sink (NULL);
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
+                           _("The peer offered no video"));
+      return NULL;
     }
-
-  gst_bin_add_many (GST_BIN (bin), convert, resample, sink, NULL);
-  gst_element_link_many (convert, resample, sink, NULL);
-  pad = gst_element_get_static_pad (convert, "sink");
-  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
-  return bin;
+  return g_steal_pointer (&sdp);
 }
 
+/* A token bucket: OFFER_BURST offers at once, then one per OFFER_INTERVAL_MS. */
 static gboolean
-have_microphone (void)
+take_offer_token (PeercamCallEngine *self)
 {
-  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
-  GList *devices;
-  gboolean found;
+  gint64 now = g_get_monotonic_time ();
 
-  gst_device_monitor_add_filter (monitor, "Audio/Source", NULL);
-  if (!gst_device_monitor_start (monitor))
+  if (self->offer_tokens_us == 0)
+    self->offer_tokens = OFFER_BURST;
+  else
+    self->offer_tokens = MIN (OFFER_BURST, self->offer_tokens +
+                              (now - self->offer_tokens_us) / (OFFER_INTERVAL_MS * 1000.0));
+  self->offer_tokens_us = now;
+  if (self->offer_tokens < 1)
     return FALSE;
-  devices = gst_device_monitor_get_devices (monitor);
-  found = devices != NULL;
-  g_list_free_full (devices, gst_object_unref);
-  gst_device_monitor_stop (monitor);
-
-  return found;
-}
-
-/* Caller: autoaudiosrc ! … ! opusenc ! rtpopuspay into webrtcbin as a second,
- * send-only transceiver. Its elements join self->branch, so hanging up tears
- * them down with the video encoder. */
-static gboolean
-add_microphone (PeercamCallEngine  *self,
-                GError            **error)
-{
-  static const char *factories[] = {
-    "autoaudiosrc", "queue", "audioconvert", "audioresample", "opusenc", "rtpopuspay",
-  };
-  GstElement *elements[G_N_ELEMENTS (factories)] = { NULL, };
-  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=audio,encoding-name=OPUS,"
-                                                  "clock-rate=48000,payload=111");
-  g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
-    if (!(elements[i] = make_element (factories[i], NULL, error)))
-      {
-        for (guint j = 0; j < i; j++)
-          gst_object_unref (gst_object_ref_sink (elements[j]));
-        return FALSE;
-      }
-
-  /* No microphone is no reason to fail the call: say so, send video only.
-   * (autoaudiosrc only fails once PLAYING, so ask the device monitor.) */
-  if (!have_microphone ())
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
-        gst_object_unref (gst_object_ref_sink (elements[i]));
-      emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
-      return TRUE;
-    }
-
-  g_object_set (elements[1], "leaky", 2, "max-size-time", (guint64) 200 * GST_MSECOND, NULL);
-  g_object_set (elements[5], "pt", 111, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (elements); i++)
-    {
-      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
-      g_ptr_array_add (self->branch, elements[i]);
-    }
-  for (guint i = 0; i + 1 < G_N_ELEMENTS (elements); i++)
-    if (!gst_element_link (elements[i], elements[i + 1]))
-      goto fail;
-
-  sink_pad = gst_element_request_pad (self->webrtc,
-                                      gst_element_get_pad_template (self->webrtc, "sink_%u"),
-                                      NULL, caps);
-  if (sink_pad == NULL ||
-      !gst_element_link_pads (elements[5], "src", self->webrtc, GST_PAD_NAME (sink_pad)))
-    goto fail;
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                "codec-preferences", caps, NULL);
-
-  for (guint i = G_N_ELEMENTS (elements); i > 0; i--)
-    gst_element_sync_state_with_parent (elements[i - 1]);
+  self->offer_tokens -= 1;
   return TRUE;
-
-fail:
-  g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                       _("Could not send the microphone"));
-  return FALSE;
 }
 
-static void
-on_decoded_pad (GstElement *decodebin,
-                GstPad     *pad,
-                gpointer    user_data)
+static void start_offered_call (PeercamCallEngine *self, GstSDPMessage *sdp);
+
+static gboolean
+deferred_offer_cb (gpointer user_data)
 {
-  CallLink *link = user_data;
-  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
-  g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (decodebin));
-  const char *name;
+  PeercamCallEngine *self = user_data;
+  g_autofree char *text = NULL;
+  g_autoptr(GstSDPMessage) sdp = NULL;
 
-  if (caps == NULL)
-    caps = gst_pad_query_caps (pad, NULL);
-  if (pipeline == NULL || caps == NULL || gst_caps_is_empty (caps))
-    return;
-  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-
-  if (g_str_has_prefix (name, "video/") && link->remote_sink &&
-      g_atomic_int_compare_and_exchange (&link->remote_linked, 0, 1))
+  self->deferred_offer_id = 0;
+  if (!take_offer_token (self))
     {
-      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->remote_sink, "sink");
-
-      if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
-        g_debug ("could not link decoded video to the remote sink");
-      return;
+      self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS / 4, deferred_offer_cb);
+      return G_SOURCE_REMOVE;
     }
-
-  if (g_str_has_prefix (name, "audio/") && link->play_audio)
-    {
-      link_to_sink (GST_ELEMENT (pipeline), pad, audio_sink_new ());
-      return;
-    }
-
-  /* Audio nobody listens to, or a second video: consume it so it never
-   * stalls the bundle. */
-  link_to_sink (GST_ELEMENT (pipeline), pad, headless_sink (NULL));
+  text = g_steal_pointer (&self->deferred_offer);
+  sdp = parse_offer (self, text, NULL);  /* checked when it came */
+  if (sdp)
+    start_offered_call (self, sdp);
+  return G_SOURCE_REMOVE;
 }
 
 static void
-on_decodebin_element (GstBin     *bin,
-                      GstBin     *sub_bin,
-                      GstElement *element,
-                      gpointer    user_data)
+clear_deferred_offer (PeercamCallEngine *self)
 {
-  /* Ask the caller for a keyframe instead of showing smeared frames. */
-  if (element_has_property (element, "request-keyframe"))
-    g_object_set (element, "request-keyframe", TRUE, NULL);
-  if (element_has_property (element, "wait-for-keyframe"))
-    g_object_set (element, "wait-for-keyframe", TRUE, NULL);
-}
-
-static void
-on_viewer_element (GstBin     *bin,
-                   GstBin     *sub_bin,
-                   GstElement *element,
-                   gpointer    user_data)
-{
-  GstElementFactory *factory = gst_element_get_factory (element);
-
-  /* The jitter buffer holds the first packet for its whole latency unless
-   * it may start on a run of consecutive packets (a keyframe is several). */
-  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpjitterbuffer") &&
-      element_has_property (element, "faststart-min-packets"))
-    g_object_set (element, "faststart-min-packets", 2, NULL);
-}
-
-static void
-on_webrtc_pad_added (GstElement *webrtc,
-                     GstPad     *pad,
-                     gpointer    user_data)
-{
-  CallLink *link = user_data;
-  g_autoptr(GstObject) pipeline = NULL;
-  g_autoptr(GstPad) sink_pad = NULL;
-  GstElement *decodebin;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  pipeline = gst_object_get_parent (GST_OBJECT (webrtc));
-  if (pipeline == NULL)
-    return;
-
-  /* Runs on webrtcbin's streaming thread: the pad must be linked before
-   * data flows, so build here and leave the engine alone. */
-  decodebin = gst_element_factory_make ("decodebin", NULL);
-  g_signal_connect_data (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
-                         call_link_ref (link), call_link_closure_unref, 0);
-  g_signal_connect (decodebin, "deep-element-added", G_CALLBACK (on_decodebin_element), NULL);
-  gst_bin_add (GST_BIN (pipeline), decodebin);
-  gst_element_sync_state_with_parent (decodebin);
-  sink_pad = gst_element_get_static_pad (decodebin, "sink");
-  gst_pad_link (pad, sink_pad);
-}
-
-static GstCaps *
-recv_caps_for_kind (const char *kind)
-{
-  if (g_str_equal (kind, "video"))
-    return gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000;"
-                                 "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000;"
-                                 "application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000");
-  if (g_str_equal (kind, "audio"))
-    return gst_caps_from_string ("application/x-rtp,media=audio");
-  return NULL;
+  g_clear_handle_id (&self->deferred_offer_id, g_source_remove);
+  g_clear_pointer (&self->deferred_offer, g_free);
 }
 
 static void
@@ -2082,28 +1216,37 @@ handle_offer (PeercamCallEngine *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GstSDPMessage) sdp = NULL;
-  gboolean has_video = FALSE;
 
   if (self->role != PEERCAM_CALL_ROLE_VIEWER)
     {
       emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("A caller does not take offers"));
       return;
     }
-  if (!(sdp = parse_sdp (self, text, &error)))
+  if (!(sdp = parse_offer (self, text, &error)))
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       return;
     }
-  /* Only the BUNDLE tag's transport is used; webrtcbin wants them all alike. */
-  peercam_sdp_normalize_bundle (sdp);
-  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    if (g_str_equal (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)), "video"))
-      has_video = TRUE;
-  if (!has_video)
+
+  /* Each offer replaces the call: a whole webrtcbin, its threads and
+   * sockets. A peer renegotiating faster than that is coalesced to its
+   * newest offer, and the candidates meanwhile wait for it. */
+  if (self->deferred_offer || !take_offer_token (self))
     {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, _("The peer offered no video"));
+      g_free (self->deferred_offer);
+      self->deferred_offer = g_strdup (text);
+      if (self->deferred_offer_id == 0)
+        self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS, deferred_offer_cb);
       return;
     }
+  start_offered_call (self, sdp);
+}
+
+static void
+start_offered_call (PeercamCallEngine *self,
+                    GstSDPMessage     *sdp)
+{
+  g_autoptr(GError) error = NULL;
 
   /* A new offer replaces the call, but keeps candidates that came first. */
   {
@@ -2115,45 +1258,24 @@ handle_offer (PeercamCallEngine *self,
   }
 
   self->call = call_link_new (self);
-  self->webrtc = webrtc_new (self, &error);
-  if (self->webrtc == NULL)
+  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
+  self->pc = peer_connection_new (self, self->pipeline, &error);
+  if (self->pc == NULL)
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
-  gst_object_ref_sink (self->webrtc);
-  g_signal_connect_data (self->webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
-                         call_link_ref (self->call), call_link_closure_unref, 0);
-
-  self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
-  g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_viewer_element), NULL);
-  gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
-
-  self->remote_sink_in_use = self->remote_sink ? g_object_ref (self->remote_sink)
-                                               : gst_object_ref_sink (headless_sink ("remote-sink"));
-  self->call->remote_sink = g_object_ref (self->remote_sink_in_use);
-  gst_bin_add (GST_BIN (self->pipeline), self->remote_sink_in_use);
-  self->remote_probe_pad = gst_element_get_static_pad (self->remote_sink_in_use, "sink");
-  self->remote_probe_id = gst_pad_add_probe (self->remote_probe_pad, GST_PAD_PROBE_TYPE_BUFFER,
-                                             remote_frames_probe,
-                                             call_link_ref (self->call), call_link_unref);
+  self->remote = peercam_remote_media_new (GST_BIN (self->pipeline),
+                                           peercam_peer_connection_get_webrtcbin (self->pc),
+                                           self->remote_sink, self->play_audio);
+  g_signal_connect (self->remote, "first-frame", G_CALLBACK (on_remote_first_frame), self);
 
   /* One receive-only transceiver per offered m-line, in order, so webrtcbin
    * associates them instead of inventing send-receive ones. */
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    {
-      g_autoptr(GstCaps) caps = recv_caps_for_kind (gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)));
-      GstWebRTCRTPTransceiver *transceiver = NULL;
-
-      if (caps == NULL)
-        continue;
-      g_signal_emit_by_name (self->webrtc, "add-transceiver",
-                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
-      if (transceiver && element_has_property (transceiver, "do-nack"))
-        g_object_set (transceiver, "do-nack", TRUE, NULL);
-      g_clear_object (&transceiver);
-    }
+    peercam_peer_connection_add_recv_transceiver (self->pc,
+                                                  gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)));
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
@@ -2162,6 +1284,7 @@ handle_offer (PeercamCallEngine *self,
       return;
     }
   set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+  flush_pending_candidates (self);
   set_remote_description (self, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
 }
 
@@ -2171,6 +1294,8 @@ peercam_call_engine_handle_bye (PeercamCallEngine *self)
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
   g_queue_clear_full (&self->pending, pending_candidate_free);
+  self->pending_full_reported = FALSE;
+  clear_deferred_offer (self);
   if (self->call == NULL)
     return;
   end_call (self, idle_state (self));
@@ -2207,128 +1332,136 @@ peercam_call_engine_handle_signal (PeercamCallEngine *self,
 
 /* ---- warm-up ------------------------------------------------------------ */
 
-/* The warm-up call must not reach the network: loopback only, no UPnP. */
-static void
-warm_up_restrict_ice (GstElement *webrtc)
-{
-  g_autoptr(GObject) ice = NULL;
-  g_autoptr(GObject) agent = NULL;
-  NiceAddress address;
+/* The warm-up thread is joinable: exit() must not run OpenSSL's cleanup
+ * while it still makes DTLS elements (a SIGSEGV in 8 of 20 early exits). */
+static GMutex        warm_up_lock;
+static gboolean      warm_up_stopping;
+static GThread      *warm_up_thread_handle;
+static GMainContext *warm_up_context;   /* the thread's, while it runs a call */
 
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice == NULL || !element_has_property (ice, "agent"))
-    return;
-  g_object_get (ice, "agent", &agent, NULL);
-  if (agent == NULL)
-    return;
-  g_object_set (agent, "upnp", FALSE, "stun-pacing-timer", 5, NULL);
-  nice_address_init (&address);
-  nice_address_set_from_string (&address, "127.0.0.1");
-  nice_agent_add_local_address (NICE_AGENT (agent), &address);
+static gboolean
+warm_up_stopped (void)
+{
+  gboolean stopping;
+
+  g_mutex_lock (&warm_up_lock);
+  stopping = warm_up_stopping;
+  g_mutex_unlock (&warm_up_lock);
+  return stopping;
 }
 
-/* The warm-up loopback call: a sender and a receiver webrtcbin in one private
- * pipeline, on 127.0.0.1 only, until the first decoded frame or a deadline. */
+/* A loopback call to ourselves, built from the same pieces as a real one. */
 typedef struct {
-  GMutex      lock;
-  GCond       cond;
-  gboolean    frame;
-  GstElement *pipeline;
-  GstElement *sink;
-  GstElement *peer[2];   /* [0] sends, [1] receives */
+  PeercamPeerConnection *pc[2];   /* [0] sends, [1] receives */
+  gboolean               frame;
 } WarmUp;
 
 static void
-warm_up_on_candidate (GstElement *webrtc,
-                      guint       mline,
-                      char       *candidate,
-                      gpointer    user_data)
+warm_up_on_description (PeercamPeerConnection       *pc,
+                        GstWebRTCSessionDescription *desc,
+                        WarmUp                      *w)
 {
-  WarmUp *w = user_data;
-
-  /* webrtcbin queues candidates that come before a remote description. */
-  g_signal_emit_by_name (webrtc == w->peer[0] ? w->peer[1] : w->peer[0],
-                         "add-ice-candidate", mline, candidate);
+  peercam_peer_connection_set_remote_description (pc == w->pc[0] ? w->pc[1] : w->pc[0], desc);
 }
 
 static void
-warm_up_on_decoded_pad (GstElement *decodebin,
-                        GstPad     *pad,
-                        gpointer    user_data)
+warm_up_on_candidate (PeercamPeerConnection *pc,
+                      guint                  mline,
+                      const char            *candidate,
+                      WarmUp                *w)
 {
-  WarmUp *w = user_data;
-  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (w->sink, "sink");
-
-  if (!gst_pad_is_linked (sink_pad))
-    gst_pad_link (pad, sink_pad);
+  peercam_peer_connection_add_remote_candidate (pc == w->pc[0] ? w->pc[1] : w->pc[0],
+                                                mline, NULL, candidate, NULL);
 }
 
 static void
-warm_up_on_pad_added (GstElement *webrtc,
-                      GstPad     *pad,
-                      gpointer    user_data)
+warm_up_on_first_frame (PeercamRemoteMedia *remote,
+                        int                 width,
+                        int                 height,
+                        WarmUp             *w)
 {
-  WarmUp *w = user_data;
-  GstElement *decodebin;
-  g_autoptr(GstPad) sink_pad = NULL;
-
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
-    return;
-  decodebin = gst_element_factory_make ("decodebin", NULL);
-  if (decodebin == NULL)
-    return;
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (warm_up_on_decoded_pad), w);
-  gst_bin_add (GST_BIN (w->pipeline), decodebin);
-  gst_element_sync_state_with_parent (decodebin);
-  sink_pad = gst_element_get_static_pad (decodebin, "sink");
-  gst_pad_link (pad, sink_pad);
-}
-
-static GstPadProbeReturn
-warm_up_frame_probe (GstPad          *pad,
-                     GstPadProbeInfo *info,
-                     gpointer         user_data)
-{
-  WarmUp *w = user_data;
-
-  g_mutex_lock (&w->lock);
   w->frame = TRUE;
-  g_cond_signal (&w->cond);
-  g_mutex_unlock (&w->lock);
-  return GST_PAD_PROBE_REMOVE;
 }
 
-/* Runs on the warm-up thread, so it may wait for webrtcbin's promises. */
-static GstWebRTCSessionDescription *
-warm_up_describe (GstElement                  *webrtc,
-                  const char                  *create,
-                  const char                  *field,
-                  GstWebRTCSessionDescription *remote)
+static gboolean
+warm_up_deadline (gpointer data)
 {
-  GstWebRTCSessionDescription *desc = NULL;
-  GstPromise *promise;
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
 
+static void
+warm_up_call (void)
+{
+  static const char * const loopback[] = { "127.0.0.1", NULL };
+  g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
+  g_autoptr(PeercamRemoteMedia) remote = NULL;
+  g_autoptr(GstElement) receiver = NULL;
+  g_autoptr(PeercamSender) encoders = NULL;
+  g_autoptr(GSource) deadline = NULL;
+  WarmUp w = { { NULL, }, FALSE };
+  gboolean timed_out = FALSE;
+  GstElement *sender;
+  gint64 started = g_get_monotonic_time ();
+
+  /* The test pattern cheapest to draw, small: what is warmed up is the
+   * code path, not the size. */
+  peercam_local_media_set_source (local, "pinwheel");
+  peercam_local_media_set_video_size (local, 320, 240, 30);
+  if (!peercam_local_media_start (local, NULL))
+    return;
+  sender = peercam_local_media_get_pipeline (local);
+  receiver = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
+
+  w.pc[0] = peercam_peer_connection_new (GST_BIN (sender), 0, NULL, NULL, loopback, NULL);
+  w.pc[1] = peercam_peer_connection_new (GST_BIN (receiver), 0, NULL, NULL, loopback, NULL);
+  if (w.pc[0] == NULL || w.pc[1] == NULL)
+    goto out;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_signal_connect (w.pc[i], "local-description", G_CALLBACK (warm_up_on_description), &w);
+      g_signal_connect (w.pc[i], "local-candidate", G_CALLBACK (warm_up_on_candidate), &w);
+    }
+
+  encoders = peercam_sender_new (local, w.pc[0], "vp8", peercam_video_encoder_bitrate_kbps (320, 240, 30),
+                                 FALSE, NULL);
+  if (encoders == NULL)
+    goto out;
+
+  peercam_peer_connection_add_recv_transceiver (w.pc[1], "video");
+  remote = peercam_remote_media_new (GST_BIN (receiver), peercam_peer_connection_get_webrtcbin (w.pc[1]),
+                                     NULL, FALSE);
+  g_signal_connect (remote, "first-frame", G_CALLBACK (warm_up_on_first_frame), &w);
+  if (gst_element_set_state (receiver, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    goto out;
+
+  peercam_peer_connection_create_offer (w.pc[0]);
+  /* Bounded: with no loopback at all (or a broken plugin) give up. */
+  deadline = g_timeout_source_new_seconds (5);
+  g_source_set_callback (deadline, warm_up_deadline, &timed_out, NULL);
+  g_source_attach (deadline, g_main_context_get_thread_default ());
+  while (!w.frame && !timed_out && !warm_up_stopped ())
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_source_destroy (deadline);
+  g_debug ("warm-up call: %s after %" G_GINT64_FORMAT " ms", w.frame ? "decoded a frame" : "gave up",
+           (g_get_monotonic_time () - started) / 1000);
+
+out:
   if (remote)
-    {
-      promise = gst_promise_new ();
-      g_signal_emit_by_name (webrtc, "set-remote-description", remote, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-  promise = gst_promise_new ();
-  g_signal_emit_by_name (webrtc, create, NULL, promise);
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED && gst_promise_get_reply (promise))
-    gst_structure_get (gst_promise_get_reply (promise), field,
-                       GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-  gst_promise_unref (promise);
-  if (desc)
-    {
-      promise = gst_promise_new ();
-      g_signal_emit_by_name (webrtc, "set-local-description", desc, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-  return desc;
+    peercam_remote_media_close (remote);
+  if (encoders)
+    peercam_sender_stop (encoders);
+  for (guint i = 0; i < 2; i++)
+    if (w.pc[i])
+      {
+        g_signal_handlers_disconnect_by_data (w.pc[i], &w);
+        peercam_peer_connection_close (w.pc[i]);
+        peercam_peer_connection_finish_close (w.pc[i]);
+      }
+  peercam_local_media_stop (local);
+  gst_element_set_state (receiver, GST_STATE_NULL);
+  for (guint i = 0; i < 2; i++)
+    g_clear_object (&w.pc[i]);
 }
 
 static gpointer
@@ -2340,23 +1473,16 @@ warm_up_thread (gpointer data)
     "vp8enc", "vp8dec", "rtpvp8pay", "rtpvp8depay", "decodebin",
     "videotestsrc", "videoconvert", "tee", "queue", "fakesink", "appsink",
   };
-  WarmUp w = { 0 };
-  GstElement *source, *filter, *encoder, *pay;
-  GstWebRTCRTPTransceiver *transceiver = NULL;
-  g_autoptr(GstCaps) caps = rtp_caps_for_codec ("vp8");
-  g_autoptr(GstCaps) raw = gst_caps_from_string ("video/x-raw,format=I420,width=320,height=240,framerate=30/1");
-  g_autoptr(GstPad) sink_pad = NULL;
-  g_autoptr(GstPad) probe_pad = NULL;
-  GstWebRTCSessionDescription *offer = NULL, *answer = NULL;
-  gint64 deadline;
-
-  gint64 started = g_get_monotonic_time ();
+  GMainContext *context;
 
   /* Loading plugins is the first cost … */
   for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
     {
-      GstElement *element = gst_element_factory_make (factories[i], NULL);
+      GstElement *element;
 
+      if (warm_up_stopped ())
+        return NULL;
+      element = gst_element_factory_make (factories[i], NULL);
       if (element)
         gst_object_unref (gst_object_ref_sink (element));
     }
@@ -2364,116 +1490,51 @@ warm_up_thread (gpointer data)
   /* … the DTLS certificate the second (generated once per process, for the
    * first DTLS transport), and the first run of the receive side (decodebin
    * plugging vp8dec, the jitter buffer, SRTP) the third: one short call to
-   * ourselves, on 127.0.0.1 only, pays them all before the user's call. */
-  g_mutex_init (&w.lock);
-  g_cond_init (&w.cond);
-  w.pipeline = gst_object_ref_sink (gst_pipeline_new ("peercam-warm-up"));
-  source = gst_element_factory_make ("videotestsrc", NULL);
-  filter = gst_element_factory_make ("capsfilter", NULL);
-  encoder = gst_element_factory_make ("vp8enc", NULL);
-  pay = gst_element_factory_make ("rtpvp8pay", NULL);
-  w.peer[0] = gst_element_factory_make ("webrtcbin", NULL);
-  w.peer[1] = gst_element_factory_make ("webrtcbin", NULL);
-  w.sink = gst_element_factory_make ("fakesink", NULL);
-  if (!source || !filter || !encoder || !pay || !w.peer[0] || !w.peer[1] || !w.sink)
-    {
-      GstElement *made[] = { source, filter, encoder, pay, w.peer[0], w.peer[1], w.sink };
-
-      for (guint i = 0; i < G_N_ELEMENTS (made); i++)
-        if (made[i])
-          gst_object_unref (gst_object_ref_sink (made[i]));
-      w.peer[0] = w.peer[1] = NULL;
-      goto out;
-    }
-  g_object_set (source, "is-live", TRUE, NULL);
-  gst_util_set_object_arg (G_OBJECT (source), "pattern", "black");
-  g_object_set (filter, "caps", raw, NULL);
-  g_object_set (encoder, "deadline", (gint64) 1, "cpu-used", 16, "lag-in-frames", 0,
-                "threads", 1, NULL);
-  g_object_set (pay, "pt", 96, NULL);
-  g_object_set (w.sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (w.pipeline), source, filter, encoder, pay,
-                    w.peer[0], w.peer[1], w.sink, NULL);
-  gst_element_link_many (source, filter, encoder, pay, NULL);
-  for (guint i = 0; i < 2; i++)
-    {
-      gst_util_set_object_arg (G_OBJECT (w.peer[i]), "bundle-policy", "max-bundle");
-      g_object_set (w.peer[i], "latency", 0, NULL);
-      warm_up_restrict_ice (w.peer[i]);
-      g_signal_connect (w.peer[i], "on-ice-candidate", G_CALLBACK (warm_up_on_candidate), &w);
-    }
-  g_signal_connect (w.peer[1], "pad-added", G_CALLBACK (warm_up_on_pad_added), &w);
-  sink_pad = gst_element_request_pad (w.peer[0], gst_element_get_pad_template (w.peer[0], "sink_%u"),
-                                      NULL, caps);
-  if (sink_pad == NULL || !gst_element_link_pads (pay, "src", w.peer[0], GST_PAD_NAME (sink_pad)))
-    goto out;
-  g_object_get (sink_pad, "transceiver", &transceiver, NULL);
-  if (transceiver)
-    g_object_set (transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                  "codec-preferences", caps, NULL);
-  g_clear_object (&transceiver);
-  {
-    g_autoptr(GstCaps) recv = recv_caps_for_kind ("video");
-
-    g_signal_emit_by_name (w.peer[1], "add-transceiver",
-                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, recv, &transceiver);
-    g_clear_object (&transceiver);
-  }
-  probe_pad = gst_element_get_static_pad (w.sink, "sink");
-  gst_pad_add_probe (probe_pad, GST_PAD_PROBE_TYPE_BUFFER, warm_up_frame_probe, &w, NULL);
-
-  if (gst_element_set_state (w.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    goto out;
-  offer = warm_up_describe (w.peer[0], "create-offer", "offer", NULL);
-  if (offer == NULL)
-    goto out;
-  answer = warm_up_describe (w.peer[1], "create-answer", "answer", offer);
-  if (answer)
-    {
-      GstPromise *promise = gst_promise_new ();
-
-      g_signal_emit_by_name (w.peer[0], "set-remote-description", answer, promise);
-      gst_promise_wait (promise);
-      gst_promise_unref (promise);
-    }
-
-  /* Bounded: with no loopback at all (or a broken plugin) give up. */
-  deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
-  g_mutex_lock (&w.lock);
-  while (!w.frame && answer)
-    if (!g_cond_wait_until (&w.cond, &w.lock, deadline))
-      break;
-  g_mutex_unlock (&w.lock);
-  g_debug ("warm-up call: %s after %" G_GINT64_FORMAT " ms", w.frame ? "decoded a frame" : "gave up",
-           (g_get_monotonic_time () - started) / 1000);
-
-out:
-  if (w.pipeline)
-    {
-      gst_element_set_state (w.pipeline, GST_STATE_NULL);
-      /* Streaming threads are gone: no callback can reach w any more. */
-      for (guint i = 0; i < 2; i++)
-        if (w.peer[i])
-          g_signal_handlers_disconnect_by_data (w.peer[i], &w);
-      gst_object_unref (w.pipeline);
-    }
-  g_clear_pointer (&offer, gst_webrtc_session_description_free);
-  g_clear_pointer (&answer, gst_webrtc_session_description_free);
-  g_mutex_clear (&w.lock);
-  g_cond_clear (&w.cond);
+   * ourselves, on 127.0.0.1 only, pays them all before the user's call. It
+   * runs on this thread's own main context. */
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  g_mutex_lock (&warm_up_lock);
+  warm_up_context = warm_up_stopping ? NULL : context;
+  g_mutex_unlock (&warm_up_lock);
+  if (!warm_up_stopped ())
+    warm_up_call ();
+  g_mutex_lock (&warm_up_lock);
+  warm_up_context = NULL;
+  g_mutex_unlock (&warm_up_lock);
+  /* Hops of the closed call still queued here hold references. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
   return NULL;
 }
 
+/* Once per process; a no-op after peercam_call_engine_warm_up_stop(). */
 void
 peercam_call_engine_warm_up (void)
 {
-  static gsize once = 0;
+  g_mutex_lock (&warm_up_lock);
+  if (warm_up_thread_handle == NULL && !warm_up_stopping)
+    warm_up_thread_handle = g_thread_new ("peercam-warm-up", warm_up_thread, NULL);
+  g_mutex_unlock (&warm_up_lock);
+}
 
-  if (g_once_init_enter (&once))
-    {
-      g_thread_unref (g_thread_new ("peercam-warm-up", warm_up_thread, NULL));
-      g_once_init_leave (&once, 1);
-    }
+/* Before the process exits: cuts the warm-up short and waits for its thread,
+ * so no GStreamer/OpenSSL work runs during exit(). */
+void
+peercam_call_engine_warm_up_stop (void)
+{
+  GThread *thread;
+
+  g_mutex_lock (&warm_up_lock);
+  warm_up_stopping = TRUE;
+  if (warm_up_context)
+    g_main_context_wakeup (warm_up_context);
+  thread = g_steal_pointer (&warm_up_thread_handle);
+  g_mutex_unlock (&warm_up_lock);
+  if (thread)
+    g_thread_join (thread);
 }
 
 /* ---- GObject ------------------------------------------------------------ */
@@ -2483,17 +1544,20 @@ peercam_call_engine_dispose (GObject *object)
 {
   PeercamCallEngine *self = PEERCAM_CALL_ENGINE (object);
 
+  clear_deferred_offer (self);
   call_teardown (self);
   if (self->role == PEERCAM_CALL_ROLE_CALLER)
     {
-      if (self->local_probe_pad)
-        {
-          gst_pad_remove_probe (self->local_probe_pad, self->local_probe_id);
-          g_clear_object (&self->local_probe_pad);
-        }
-      pipeline_destroy (self);
-      g_clear_object (&self->local_sink_in_use);
-      g_clear_pointer (&self->preview, call_link_unref);
+      destroy_retired (self);
+      if (self->pipeline)
+        g_signal_handlers_disconnect_by_func (self->pipeline, on_caller_element, NULL);
+      g_clear_object (&self->pipeline);
+    }
+  if (self->local)
+    {
+      g_signal_handlers_disconnect_by_data (self->local, self);
+      peercam_local_media_stop (self->local);
+      g_clear_object (&self->local);
     }
   pipeline_destroy (self);
   g_clear_object (&self->local_sink);
@@ -2509,7 +1573,6 @@ peercam_call_engine_finalize (GObject *object)
 
   g_free (self->source);
   g_clear_object (&self->source_device);
-  g_clear_object (&self->preview_device);
   g_free (self->codec);
   g_free (self->stun_server);
   g_free (self->turn_server);
@@ -2543,6 +1606,7 @@ peercam_call_engine_get_property (GObject    *object,
     case PROP_FRAMERATE: g_value_set_int (value, self->framerate); break;
     case PROP_PLAY_AUDIO: g_value_set_boolean (value, self->play_audio); break;
     case PROP_SEND_AUDIO: g_value_set_boolean (value, self->send_audio); break;
+    case PROP_POOR_CONNECTION: g_value_set_boolean (value, self->poor_connection); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -2631,6 +1695,12 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
   /* Off by default, like the demo; take effect at the next call. */
   properties[PROP_PLAY_AUDIO] = g_param_spec_boolean ("play-audio", NULL, NULL, FALSE, rw);
   properties[PROP_SEND_AUDIO] = g_param_spec_boolean ("send-audio", NULL, NULL, FALSE, rw);
+  /* Viewer, connected: no video for a few seconds, or ICE disconnected; the
+   * call goes on (a window says "Poor connection") until ICE or the caller
+   * ends it. */
+  properties[PROP_POOR_CONNECTION] =
+    g_param_spec_boolean ("poor-connection", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_SEND_SIGNAL] =
@@ -2665,6 +1735,8 @@ peercam_call_engine_init (PeercamCallEngine *self)
   self->height = 720;
   self->framerate = 30;
   g_queue_init (&self->pending);
+  self->local = peercam_local_media_new ();
+  g_signal_connect (self->local, "bus-error", G_CALLBACK (on_local_bus_error), self);
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -2736,7 +1808,8 @@ peercam_call_engine_device_removed (PeercamCallEngine *self,
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
   g_return_if_fail (GST_IS_DEVICE (device));
 
-  if (self->preview == NULL || self->preview_device != device)
+  if (!peercam_local_media_is_running (self->local) ||
+      peercam_local_media_get_device (self->local) != device)
     return;
 
   name = gst_device_get_display_name (device);
@@ -2776,8 +1849,8 @@ peercam_call_engine_set_latency (PeercamCallEngine *self,
   if (self->latency == latency_ms)
     return;
   self->latency = latency_ms;
-  if (self->webrtc)
-    g_object_set (self->webrtc, "latency", latency_ms, NULL);
+  if (self->pc)
+    peercam_peer_connection_set_latency (self->pc, latency_ms);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY]);
 }
 
@@ -2869,12 +1942,20 @@ peercam_call_engine_set_remote_sink (PeercamCallEngine *self,
   replace_sink (&self->remote_sink, sink);
 }
 
+/* Viewer: TRUE while connected but no video came for a few seconds or ICE
+ * is disconnected. */
+gboolean
+peercam_call_engine_get_poor_connection (PeercamCallEngine *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
+  return self->poor_connection;
+}
+
 guint64
 peercam_call_engine_get_local_frames (PeercamCallEngine *self)
 {
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
-  return self->local_frames_done +
-         (self->preview ? g_atomic_pointer_get (&self->preview->frames) : 0);
+  return peercam_local_media_get_preview_frames (self->local);
 }
 
 guint64
@@ -2882,8 +1963,7 @@ peercam_call_engine_get_remote_frames (PeercamCallEngine *self)
 {
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
   return self->remote_frames_done +
-         (self->call && self->role == PEERCAM_CALL_ROLE_VIEWER
-          ? g_atomic_pointer_get (&self->call->frames) : 0);
+         (self->remote ? peercam_remote_media_get_frames (self->remote) : 0);
 }
 
 void

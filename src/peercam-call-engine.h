@@ -8,22 +8,10 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "peercam-call-error.h"
+
 G_BEGIN_DECLS
 
-#define PEERCAM_CALL_ERROR (peercam_call_error_quark ())
-typedef enum {
-  PEERCAM_CALL_ERROR_NO_CAMERA,        /* "No camera found": offer the test pattern */
-  PEERCAM_CALL_ERROR_SOURCE,           /* the video source could not be built/started */
-  PEERCAM_CALL_ERROR_MISSING_PLUGIN,
-  PEERCAM_CALL_ERROR_WRONG_STATE,      /* e.g. an answer without an offer */
-  PEERCAM_CALL_ERROR_INVALID_SIGNAL,   /* malformed offer/answer or SDP */
-  PEERCAM_CALL_ERROR_INVALID_CANDIDATE,
-  PEERCAM_CALL_ERROR_NEGOTIATION,      /* webrtcbin refused a description */
-  PEERCAM_CALL_ERROR_ICE_TIMEOUT,
-  PEERCAM_CALL_ERROR_ICE_FAILED,
-  PEERCAM_CALL_ERROR_PIPELINE,         /* an error message on the bus */
-  PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED, /* the preview's device went away */
-} PeercamCallError;
 
 typedef enum {
   PEERCAM_CALL_ROLE_CALLER,   /* sends video ("user A") */
@@ -61,10 +49,9 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
  *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
  */
 
-GQuark             peercam_call_error_quark            (void);
-
 PeercamCallEngine *peercam_call_engine_new             (PeercamCallRole     role);
 void               peercam_call_engine_warm_up         (void);
+void               peercam_call_engine_warm_up_stop    (void);
 
 PeercamCallRole    peercam_call_engine_get_role        (PeercamCallEngine  *self);
 PeercamCallState   peercam_call_engine_get_state       (PeercamCallEngine  *self);
@@ -117,6 +104,8 @@ void               peercam_call_engine_handle_signal   (PeercamCallEngine  *self
 void               peercam_call_engine_handle_ice      (PeercamCallEngine  *self,
                                                         JsonNode           *object);
 void               peercam_call_engine_handle_bye      (PeercamCallEngine  *self);
+
+gboolean           peercam_call_engine_get_poor_connection (PeercamCallEngine *self);
 
 /* Frames seen by the local preview sink / the remote sink since creation. */
 guint64            peercam_call_engine_get_local_frames  (PeercamCallEngine *self);

@@ -162,6 +162,18 @@ on_session_event (PeercamSession *session,
   print_event (h, name, json_node_get_object (details));
 }
 
+/* media: the viewer's "Poor connection" (no video for seconds, call goes on) */
+static void
+on_poor_connection (PeercamCallEngine *engine,
+                    GParamSpec        *pspec,
+                    Headless          *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_boolean_member (fields, "poor", peercam_call_engine_get_poor_connection (engine));
+  print_event (h, "connection-quality", fields);
+}
+
 static void
 on_client_state (PeercamSignalingClient *client,
                  GParamSpec             *pspec,
@@ -298,6 +310,7 @@ start_session (Headless  *h,
     peercam_call_engine_set_play_audio (engine, h->options->audio);
 
   g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
+  g_signal_connect (engine, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
 
   if (role == PEERCAM_CALL_ROLE_VIEWER && g_getenv ("PEERCAM_FRAME_LOG") != NULL &&
       !set_frame_log_sink (h, engine, g_getenv ("PEERCAM_FRAME_LOG"), error))
@@ -394,6 +407,7 @@ peercam_headless_main (int    argc,
   if (h.session != NULL)
     {
       g_signal_handlers_disconnect_by_data (h.session, &h);
+      g_signal_handlers_disconnect_by_data (peercam_session_get_engine (h.session), &h);
       if (peercam_session_get_client (h.session))
         g_signal_handlers_disconnect_by_data (peercam_session_get_client (h.session), &h);
     }
@@ -409,6 +423,7 @@ peercam_headless_main (int    argc,
   g_clear_pointer (&h.fingerprint, g_free);
   g_clear_pointer (&h.options, peercam_options_free);
   g_clear_object (&h.app);
+  peercam_call_engine_warm_up_stop ();
 
   return status;
 }

@@ -1,0 +1,687 @@
+/* peercam-local-media.c — one caller's local video
+ *
+ *   source ! capsfilter ! videoconvert ! I420 ! tee ─ queue ! preview sink
+ *                                                  ├ queue ! branch (encoder …)
+ *                                                  └ …
+ *
+ * Converted once, to I420, ahead of the tee: the encoders take it as it is,
+ * and only a preview sink that wants RGBA converts (the app's videoconvert !
+ * appsink; a headless fakesink takes I420 as it is). Every branch starts with
+ * a leaky queue of its own, so a stalled network never backs up into the
+ * preview or another branch.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "peercam-local-media"
+
+#include "config.h"
+
+#include "peercam-local-media.h"
+
+#include <glib/gi18n.h>
+
+struct _PeercamLocalMedia
+{
+  GObject        parent_instance;
+
+  GMainContext  *context;
+  char          *source;
+  GstDevice     *source_device;   /* when set, used instead of "source" */
+  int            width;
+  int            height;
+  int            framerate;
+  GstElement    *preview_sink;    /* as given, or NULL: a fakesink */
+
+  GstElement    *pipeline;
+  GSource       *bus_source;
+  GstElement    *tee;
+  GstElement    *sink_in_use;
+  GstDevice     *device_in_use;
+  GstPad        *count_pad;
+  gulong         count_probe;
+  gsize          frames;          /* atomic: this run's preview frames */
+  guint64        frames_done;     /* earlier runs */
+  GHashTable    *branches;        /* id → Branch */
+  guint          next_branch;
+};
+
+typedef struct {
+  GstElement *queue;
+  GstPad     *tee_pad;
+} Branch;
+
+G_DEFINE_FINAL_TYPE (PeercamLocalMedia, peercam_local_media, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_BUS_ERROR,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static GstElement *
+make_element (const char  *factory,
+              const char  *name,
+              GError     **error)
+{
+  GstElement *element = gst_element_factory_make (factory, name);
+
+  if (element == NULL)
+    g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
+                 _("The GStreamer element “%s” is missing"), factory);
+  return element;
+}
+
+static GstElement *
+headless_sink (const char *name)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", name);
+
+  /* Headless: no clock sync, so frames are counted as soon as they exist. */
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+  return sink;
+}
+
+static GstPadProbeReturn
+count_frames_probe (GstPad          *pad,
+                    GstPadProbeInfo *info,
+                    gpointer         user_data)
+{
+  PeercamLocalMedia *self = user_data;
+
+  /* The probe goes before the pipeline stops, and stop() runs before the
+   * object goes away, so self is alive here. */
+  g_atomic_pointer_add (&self->frames, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+on_bus_message (GstBus     *bus,
+                GstMessage *message,
+                gpointer    user_data)
+{
+  PeercamLocalMedia *self = user_data;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_LATENCY:
+      if (self->pipeline)
+        gst_bin_recalculate_latency (GST_BIN (self->pipeline));
+      break;
+
+    case GST_MESSAGE_ERROR:
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *debug = NULL;
+
+        /* A message posted by a branch torn down meanwhile is stale. */
+        if (self->pipeline == NULL ||
+            !gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (self->pipeline)))
+          break;
+        gst_message_parse_error (message, &error, &debug);
+        g_debug ("bus error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
+                 error->message, debug ? debug : "");
+        g_signal_emit (self, signals[SIGNAL_BUS_ERROR], 0, GST_MESSAGE_SRC (message), error);
+      }
+      break;
+
+    case GST_MESSAGE_WARNING:
+      {
+        g_autoptr(GError) error = NULL;
+
+        gst_message_parse_warning (message, &error, NULL);
+        g_debug ("bus warning from %s: %s", GST_MESSAGE_SRC_NAME (message), error->message);
+      }
+      break;
+
+    default:
+      break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GstElement *
+find_camera (const char  *wanted,
+             GError     **error)
+{
+  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new ();
+  g_autolist(GstDevice) devices = NULL;
+  GstElement *element = NULL;
+
+  gst_device_monitor_add_filter (monitor, "Video/Source", NULL);
+  if (gst_device_monitor_start (monitor))
+    {
+      devices = gst_device_monitor_get_devices (monitor);
+      gst_device_monitor_stop (monitor);
+    }
+
+  for (GList *l = devices; l && element == NULL; l = l->next)
+    {
+      GstDevice *device = l->data;
+      g_autofree char *name = gst_device_get_display_name (device);
+      g_autoptr(GstStructure) props = gst_device_get_properties (device);
+      const char *path = props ? gst_structure_get_string (props, "device.path") : NULL;
+      const char *api_path = props ? gst_structure_get_string (props, "api.v4l2.path") : NULL;
+
+      if (wanted == NULL || g_strcmp0 (wanted, name) == 0 ||
+          g_strcmp0 (wanted, path) == 0 || g_strcmp0 (wanted, api_path) == 0)
+        element = gst_device_create_element (device, "source");
+    }
+
+  /* A device node the monitor did not list (no provider for it). */
+  if (element == NULL && wanted && g_str_has_prefix (wanted, "/dev/") &&
+      g_file_test (wanted, G_FILE_TEST_EXISTS))
+    {
+      element = gst_element_factory_make ("v4l2src", "source");
+      if (element)
+        g_object_set (element, "device", wanted, NULL);
+    }
+
+  if (element == NULL)
+    {
+      if (wanted)
+        g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
+                     _("No camera found named “%s”"), wanted);
+      else
+        g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA,
+                             _("No camera found"));
+    }
+  return element;
+}
+
+static gboolean
+is_test_pattern (const char *source)
+{
+  return g_str_equal (source, "test") || g_str_equal (source, "smpte") ||
+         g_str_equal (source, "ball") || g_str_equal (source, "pinwheel");
+}
+
+/* The source and the caps it is asked for. */
+static GstElement *
+make_source (PeercamLocalMedia  *self,
+             GstCaps           **caps,
+             char              **label,
+             GError            **error)
+{
+  const char *wanted = self->source ? self->source : "test";
+  GstElement *source;
+
+  if (self->source_device == NULL && is_test_pattern (wanted))
+    {
+      source = make_element ("videotestsrc", "source", error);
+      if (source == NULL)
+        return NULL;
+      g_object_set (source, "is-live", TRUE, NULL);
+      /* Drawing costs a core at 720p30: "ball" ~20%, SMPTE ~10%, "pinwheel"
+       * ~3%. Plain "test" is SMPTE: its moving noise shows a person that
+       * the video is live, which a still pinwheel cannot. */
+      gst_util_set_object_arg (G_OBJECT (source), "pattern",
+                               g_str_equal (wanted, "ball") ? "ball" :
+                               g_str_equal (wanted, "pinwheel") ? "pinwheel" : "smpte");
+      /* The test source obeys the requested size exactly, and draws I420,
+       * what the encoder takes, so nothing converts on the way there. */
+      *caps = gst_caps_new_simple ("video/x-raw",
+                                   "format", G_TYPE_STRING, "I420",
+                                   "width", G_TYPE_INT, self->width,
+                                   "height", G_TYPE_INT, self->height,
+                                   "framerate", GST_TYPE_FRACTION, self->framerate, 1,
+                                   "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
+                                   NULL);
+      *label = g_strdup (wanted);
+      return source;
+    }
+
+  if (self->source_device != NULL)
+    {
+      /* A listed device (e.g. a PipeWire node behind the camera portal)
+       * knows how to make its own source, fd and all. */
+      *label = gst_device_get_display_name (self->source_device);
+      source = gst_device_create_element (self->source_device, "source");
+      if (source == NULL)
+        {
+          g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                       _("The camera “%s” cannot make a video source"), *label);
+          return NULL;
+        }
+    }
+  else
+    {
+      *label = g_strdup (wanted);
+      source = find_camera (g_str_equal (wanted, "camera") ? NULL : wanted, error);
+      if (source == NULL)
+        return NULL;
+    }
+  /* Cameras offer what they offer: prefer the requested size, take any. */
+  *caps = gst_caps_new_simple ("video/x-raw",
+                               "width", G_TYPE_INT, self->width,
+                               "height", G_TYPE_INT, self->height,
+                               NULL);
+  gst_caps_append (*caps, gst_caps_new_empty_simple ("video/x-raw"));
+  return source;
+}
+
+/* ---- branches ----------------------------------------------------------- */
+
+typedef struct {
+  GMutex   lock;
+  GCond    cond;
+  gboolean done;
+} Unlink;
+
+static GstPadProbeReturn
+unlink_when_idle (GstPad          *pad,
+                  GstPadProbeInfo *info,
+                  gpointer         user_data)
+{
+  Unlink *u = user_data;
+  g_autoptr(GstPad) peer = gst_pad_get_peer (pad);
+
+  if (peer)
+    gst_pad_unlink (pad, peer);
+  g_mutex_lock (&u->lock);
+  u->done = TRUE;
+  g_cond_signal (&u->cond);
+  g_mutex_unlock (&u->lock);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+branch_free (gpointer data)
+{
+  Branch *branch = data;
+
+  g_clear_object (&branch->tee_pad);
+  g_clear_object (&branch->queue);
+  g_free (branch);
+}
+
+static void
+branch_detach (PeercamLocalMedia *self,
+               Branch            *branch)
+{
+  Unlink u = { 0 };
+
+  /* Unlinked between two buffers: the IDLE probe runs here at once when
+   * nothing is being pushed, else right after the push in flight, which
+   * into a leaky queue never waits long. */
+  g_mutex_init (&u.lock);
+  g_cond_init (&u.cond);
+  gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_when_idle, &u, NULL);
+  g_mutex_lock (&u.lock);
+  while (!u.done)
+    g_cond_wait (&u.cond, &u.lock);
+  g_mutex_unlock (&u.lock);
+  g_mutex_clear (&u.lock);
+  g_cond_clear (&u.cond);
+
+  gst_element_release_request_pad (self->tee, branch->tee_pad);
+  gst_element_set_locked_state (branch->queue, TRUE);
+  gst_element_set_state (branch->queue, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (self->pipeline), branch->queue);
+}
+
+guint
+peercam_local_media_add_branch (PeercamLocalMedia  *self,
+                                GstElement         *head,
+                                GError            **error)
+{
+  Branch *branch;
+  g_autoptr(GstPad) queue_sink = NULL;
+  guint id;
+
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), 0);
+  g_return_val_if_fail (GST_IS_ELEMENT (head), 0);
+
+  if (self->pipeline == NULL)
+    {
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_WRONG_STATE,
+                           _("Local video is not running"));
+      return 0;
+    }
+
+  branch = g_new0 (Branch, 1);
+  branch->queue = gst_object_ref (gst_element_factory_make ("queue", NULL));
+  g_object_set (branch->queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
+                "max-size-time", (guint64) 0, NULL);
+  gst_bin_add (GST_BIN (self->pipeline), branch->queue);
+  if (!gst_element_link (branch->queue, head))
+    {
+      gst_bin_remove (GST_BIN (self->pipeline), branch->queue);
+      branch_free (branch);
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
+                           _("Could not link the encoder to the video source"));
+      return 0;
+    }
+  gst_element_sync_state_with_parent (branch->queue);
+
+  /* The tee hands a new pad the stream's sticky events (stream-start,
+   * caps, segment) before it gets a buffer. */
+  branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
+  queue_sink = gst_element_get_static_pad (branch->queue, "sink");
+  if (branch->tee_pad == NULL || gst_pad_link (branch->tee_pad, queue_sink) != GST_PAD_LINK_OK)
+    {
+      if (branch->tee_pad)
+        gst_element_release_request_pad (self->tee, branch->tee_pad);
+      gst_element_unlink (branch->queue, head);
+      gst_element_set_locked_state (branch->queue, TRUE);
+      gst_element_set_state (branch->queue, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (self->pipeline), branch->queue);
+      branch_free (branch);
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
+                           _("Could not link the encoder to the video source"));
+      return 0;
+    }
+
+  id = ++self->next_branch;
+  g_hash_table_insert (self->branches, GUINT_TO_POINTER (id), branch);
+  return id;
+}
+
+void
+peercam_local_media_remove_branch (PeercamLocalMedia *self,
+                                   guint              id)
+{
+  Branch *branch;
+
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+
+  branch = g_hash_table_lookup (self->branches, GUINT_TO_POINTER (id));
+  if (branch == NULL)
+    return;
+  branch_detach (self, branch);
+  g_hash_table_remove (self->branches, GUINT_TO_POINTER (id));
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+gboolean
+peercam_local_media_start (PeercamLocalMedia  *self,
+                           GError            **error)
+{
+  g_autoptr(GstElement) source = NULL;
+  g_autoptr(GstCaps) caps = NULL;
+  g_autoptr(GstCaps) i420_caps = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autofree char *label = NULL;
+  GstElement *filter, *convert, *i420, *queue;
+
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), FALSE);
+
+  if (self->pipeline)
+    return TRUE;
+
+  source = make_source (self, &caps, &label, error);
+  if (source == NULL)
+    return FALSE;
+  gst_object_ref_sink (source);
+
+  filter = gst_element_factory_make ("capsfilter", NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  convert = gst_element_factory_make ("videoconvert", NULL);
+  i420 = gst_element_factory_make ("capsfilter", NULL);
+  i420_caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
+  g_object_set (i420, "caps", i420_caps, NULL);
+  self->tee = gst_element_factory_make ("tee", "tee");
+  /* Branches come and go; an unlinked moment must not stop the source. */
+  g_object_set (self->tee, "allow-not-linked", TRUE, NULL);
+  queue = gst_element_factory_make ("queue", NULL);
+  g_object_set (queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
+                "max-size-time", (guint64) 0, NULL);
+  self->sink_in_use = self->preview_sink ? g_object_ref (self->preview_sink)
+                                         : gst_object_ref_sink (headless_sink ("local-sink"));
+
+  self->pipeline = gst_object_ref_sink (gst_pipeline_new ("peercam-caller"));
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_source = gst_bus_create_watch (bus);
+  /* The source is destroyed in stop(), before the object goes away. */
+  g_source_set_callback (self->bus_source, (GSourceFunc) (GCallback) on_bus_message, self, NULL);
+  g_source_attach (self->bus_source, self->context);
+
+  gst_bin_add_many (GST_BIN (self->pipeline), source, filter, convert, i420,
+                    self->tee, queue, self->sink_in_use, NULL);
+  if (!gst_element_link_many (source, filter, convert, i420, self->tee, queue,
+                              self->sink_in_use, NULL))
+    {
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                           _("The video source cannot produce raw video"));
+      goto fail;
+    }
+
+  self->count_pad = gst_element_get_static_pad (queue, "src");
+  self->count_probe = gst_pad_add_probe (self->count_pad, GST_PAD_PROBE_TYPE_BUFFER,
+                                         count_frames_probe, self, NULL);
+
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                   _("The video source “%s” could not be started"), label);
+      goto fail;
+    }
+
+  g_set_object (&self->device_in_use, self->source_device);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  return TRUE;
+
+fail:
+  peercam_local_media_stop (self);
+  return FALSE;
+}
+
+void
+peercam_local_media_stop (PeercamLocalMedia *self)
+{
+  gboolean was_running;
+
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+
+  was_running = self->pipeline != NULL;
+  if (self->bus_source)
+    {
+      g_source_destroy (self->bus_source);
+      g_clear_pointer (&self->bus_source, g_source_unref);
+    }
+  if (self->count_pad)
+    {
+      gst_pad_remove_probe (self->count_pad, self->count_probe);
+      self->count_probe = 0;
+      g_clear_object (&self->count_pad);
+    }
+  /* Branches still here go with the pipeline. */
+  g_hash_table_remove_all (self->branches);
+  if (self->pipeline)
+    {
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      g_clear_object (&self->pipeline);
+    }
+  if (self->sink_in_use && GST_OBJECT_PARENT (self->sink_in_use) == NULL)
+    gst_element_set_state (self->sink_in_use, GST_STATE_NULL);
+  g_clear_object (&self->sink_in_use);
+  self->tee = NULL;
+  self->frames_done += g_atomic_pointer_get (&self->frames);
+  g_atomic_pointer_set (&self->frames, 0);
+  g_clear_object (&self->device_in_use);
+  if (was_running)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+peercam_local_media_dispose (GObject *object)
+{
+  PeercamLocalMedia *self = PEERCAM_LOCAL_MEDIA (object);
+
+  peercam_local_media_stop (self);
+  g_clear_object (&self->preview_sink);
+  g_clear_object (&self->source_device);
+
+  G_OBJECT_CLASS (peercam_local_media_parent_class)->dispose (object);
+}
+
+static void
+peercam_local_media_finalize (GObject *object)
+{
+  PeercamLocalMedia *self = PEERCAM_LOCAL_MEDIA (object);
+
+  g_free (self->source);
+  g_hash_table_unref (self->branches);
+  g_main_context_unref (self->context);
+
+  G_OBJECT_CLASS (peercam_local_media_parent_class)->finalize (object);
+}
+
+static void
+peercam_local_media_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  PeercamLocalMedia *self = PEERCAM_LOCAL_MEDIA (object);
+
+  switch (prop_id)
+    {
+    case PROP_RUNNING: g_value_set_boolean (value, self->pipeline != NULL); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+peercam_local_media_class_init (PeercamLocalMediaClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = peercam_local_media_dispose;
+  object_class->finalize = peercam_local_media_finalize;
+  object_class->get_property = peercam_local_media_get_property;
+
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_BUS_ERROR] =
+    g_signal_new ("bus-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, GST_TYPE_OBJECT, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+peercam_local_media_init (PeercamLocalMedia *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->source = g_strdup ("test");
+  self->width = 1280;
+  self->height = 720;
+  self->framerate = 30;
+  self->branches = g_hash_table_new_full (NULL, NULL, NULL, branch_free);
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+PeercamLocalMedia *
+peercam_local_media_new (void)
+{
+  return g_object_new (PEERCAM_TYPE_LOCAL_MEDIA, NULL);
+}
+
+void
+peercam_local_media_set_source (PeercamLocalMedia *self,
+                                const char        *source)
+{
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+  g_free (self->source);
+  self->source = g_strdup (source ? source : "test");
+}
+
+void
+peercam_local_media_set_source_device (PeercamLocalMedia *self,
+                                       GstDevice         *device)
+{
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+  g_return_if_fail (device == NULL || GST_IS_DEVICE (device));
+  g_set_object (&self->source_device, device);
+}
+
+void
+peercam_local_media_set_video_size (PeercamLocalMedia *self,
+                                    int                width,
+                                    int                height,
+                                    int                framerate)
+{
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+  self->width = width;
+  self->height = height;
+  self->framerate = framerate;
+}
+
+void
+peercam_local_media_set_preview_sink (PeercamLocalMedia *self,
+                                      GstElement        *sink)
+{
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+  g_return_if_fail (sink == NULL || GST_IS_ELEMENT (sink));
+  if (sink)
+    gst_object_ref_sink (sink);
+  g_clear_object (&self->preview_sink);
+  self->preview_sink = sink;
+}
+
+gboolean
+peercam_local_media_is_running (PeercamLocalMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), FALSE);
+  return self->pipeline != NULL;
+}
+
+GstElement *
+peercam_local_media_get_pipeline (PeercamLocalMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), NULL);
+  return self->pipeline;
+}
+
+GstDevice *
+peercam_local_media_get_device (PeercamLocalMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), NULL);
+  return self->device_in_use;
+}
+
+void
+peercam_local_media_get_frame_size (PeercamLocalMedia *self,
+                                    int               *width,
+                                    int               *height)
+{
+  g_autoptr(GstPad) pad = NULL;
+  g_autoptr(GstCaps) caps = NULL;
+
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+
+  *width = *height = 0;
+  if (self->tee == NULL)
+    return;
+  pad = gst_element_get_static_pad (self->tee, "sink");
+  caps = gst_pad_get_current_caps (pad);
+  if (caps && gst_caps_get_size (caps) > 0)
+    {
+      GstStructure *s = gst_caps_get_structure (caps, 0);
+
+      gst_structure_get_int (s, "width", width);
+      gst_structure_get_int (s, "height", height);
+    }
+}
+
+guint64
+peercam_local_media_get_preview_frames (PeercamLocalMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), 0);
+  return self->frames_done + g_atomic_pointer_get (&self->frames);
+}

@@ -1,0 +1,370 @@
+/* peercam-remote-media.c — decode what a webrtcbin receives
+ *
+ *   webrtcbin ─ decodebin ─ video: the video sink (the app's appsink)
+ *                         ├ audio: audioconvert ! audioresample ! autoaudiosink
+ *                         └ anything else: a fakesink, so it never stalls the bundle
+ *
+ * Threading: webrtcbin's and decodebin's pad-added come on streaming threads
+ * and must link before data flows, so they build right there from a
+ * refcounted RmLink and never touch the object; the first frame hops to the
+ * main context through the link's weak reference.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "peercam-remote-media"
+
+#include "config.h"
+
+#include "peercam-remote-media.h"
+
+typedef struct {
+  gatomicrefcount  ref;
+  GWeakRef         owner;
+  GMainContext    *context;
+  GstElement      *video_sink;
+  gboolean         play_audio;
+  int              video_linked;  /* atomic */
+  int              first_frame;   /* atomic */
+  int              closed;        /* atomic */
+  gsize            frames;        /* atomic */
+} RmLink;
+
+struct _PeercamRemoteMedia
+{
+  GObject       parent_instance;
+
+  RmLink       *link;
+  GstElement   *webrtcbin;
+  GstPad       *probe_pad;
+  gulong        probe_id;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamRemoteMedia, peercam_remote_media, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_FIRST_FRAME,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static RmLink *
+rm_link_ref (RmLink *link)
+{
+  g_atomic_ref_count_inc (&link->ref);
+  return link;
+}
+
+static void
+rm_link_unref (gpointer data)
+{
+  RmLink *link = data;
+
+  if (!g_atomic_ref_count_dec (&link->ref))
+    return;
+  g_weak_ref_clear (&link->owner);
+  g_main_context_unref (link->context);
+  g_clear_object (&link->video_sink);
+  g_free (link);
+}
+
+static void
+rm_link_closure_unref (gpointer data, GClosure *closure)
+{
+  rm_link_unref (data);
+}
+
+static gboolean
+element_has_property (gpointer    object,
+                      const char *name)
+{
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (object), name) != NULL;
+}
+
+static GstElement *
+discarding_sink (void)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+  return sink;
+}
+
+/* ---- the first frame ---------------------------------------------------- */
+
+typedef struct {
+  RmLink *link;
+  int     width;
+  int     height;
+} FirstFrame;
+
+static void
+first_frame_free (gpointer data)
+{
+  FirstFrame *ff = data;
+
+  rm_link_unref (ff->link);
+  g_free (ff);
+}
+
+static gboolean
+first_frame_main (gpointer data)
+{
+  FirstFrame *ff = data;
+  g_autoptr(PeercamRemoteMedia) self = g_weak_ref_get (&ff->link->owner);
+
+  if (self && !g_atomic_int_get (&ff->link->closed))
+    g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, ff->width, ff->height);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+frames_probe (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  RmLink *link = user_data;
+
+  g_atomic_pointer_add (&link->frames, 1);
+  if (g_atomic_int_compare_and_exchange (&link->first_frame, 0, 1))
+    {
+      g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+      g_autoptr(GSource) source = g_idle_source_new ();
+      FirstFrame *ff = g_new0 (FirstFrame, 1);
+
+      ff->link = rm_link_ref (link);
+      if (caps && gst_caps_get_size (caps) > 0)
+        {
+          GstStructure *s = gst_caps_get_structure (caps, 0);
+
+          gst_structure_get_int (s, "width", &ff->width);
+          gst_structure_get_int (s, "height", &ff->height);
+        }
+      g_source_set_callback (source, first_frame_main, ff, first_frame_free);
+      g_source_set_static_name (source, "[peercam] remote media first frame");
+      g_source_attach (source, link->context);
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+static void
+link_to_sink (GstElement *bin,
+              GstPad     *pad,
+              GstElement *sink)
+{
+  g_autoptr(GstPad) sink_pad = NULL;
+
+  gst_bin_add (GST_BIN (bin), sink);
+  gst_element_sync_state_with_parent (sink);
+  sink_pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sink_pad);
+}
+
+/* audioconvert ! audioresample ! autoaudiosink, or a fakesink when this
+ * machine has no way to play sound (a call never fails for that). */
+static GstElement *
+audio_sink_new (void)
+{
+  GstElement *bin = gst_bin_new (NULL);
+  GstElement *convert = gst_element_factory_make ("audioconvert", NULL);
+  GstElement *resample = gst_element_factory_make ("audioresample", NULL);
+  GstElement *sink = gst_element_factory_make ("autoaudiosink", NULL);
+  g_autoptr(GstPad) pad = NULL;
+
+  if (convert == NULL || resample == NULL || sink == NULL ||
+      gst_element_set_state (sink, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_debug ("no audio output: received audio is dropped");
+      g_clear_pointer (&convert, gst_object_unref);
+      g_clear_pointer (&resample, gst_object_unref);
+      if (sink)
+        {
+          gst_element_set_state (sink, GST_STATE_NULL);
+          gst_object_unref (sink);
+        }
+      gst_object_unref (bin);
+      return discarding_sink ();
+    }
+
+  gst_bin_add_many (GST_BIN (bin), convert, resample, sink, NULL);
+  gst_element_link_many (convert, resample, sink, NULL);
+  pad = gst_element_get_static_pad (convert, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+static void
+on_decoded_pad (GstElement *decodebin,
+                GstPad     *pad,
+                gpointer    user_data)
+{
+  RmLink *link = user_data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  g_autoptr(GstObject) bin = gst_object_get_parent (GST_OBJECT (decodebin));
+  const char *name;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  if (bin == NULL || caps == NULL || gst_caps_is_empty (caps))
+    return;
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+
+  if (g_str_has_prefix (name, "video/") &&
+      g_atomic_int_compare_and_exchange (&link->video_linked, 0, 1))
+    {
+      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->video_sink, "sink");
+
+      if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
+        g_debug ("could not link decoded video to the video sink");
+      return;
+    }
+
+  if (g_str_has_prefix (name, "audio/") && link->play_audio)
+    {
+      link_to_sink (GST_ELEMENT (bin), pad, audio_sink_new ());
+      return;
+    }
+
+  /* Audio nobody listens to, or a second video: consume it so it never
+   * stalls the bundle. */
+  link_to_sink (GST_ELEMENT (bin), pad, discarding_sink ());
+}
+
+static void
+on_decodebin_element (GstBin     *bin,
+                      GstBin     *sub_bin,
+                      GstElement *element,
+                      gpointer    user_data)
+{
+  /* Ask the caller for a keyframe instead of showing smeared frames. */
+  if (element_has_property (element, "request-keyframe"))
+    g_object_set (element, "request-keyframe", TRUE, NULL);
+  if (element_has_property (element, "wait-for-keyframe"))
+    g_object_set (element, "wait-for-keyframe", TRUE, NULL);
+}
+
+static void
+on_webrtc_pad_added (GstElement *webrtc,
+                     GstPad     *pad,
+                     gpointer    user_data)
+{
+  RmLink *link = user_data;
+  g_autoptr(GstObject) bin = NULL;
+  g_autoptr(GstPad) sink_pad = NULL;
+  GstElement *decodebin;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || g_atomic_int_get (&link->closed))
+    return;
+  bin = gst_object_get_parent (GST_OBJECT (webrtc));
+  if (bin == NULL)
+    return;
+
+  /* Link decodebin in its own pad-added: a parsed "decodebin ! convert !
+   * sink" bin ghosts the wrong pad. */
+  decodebin = gst_element_factory_make ("decodebin", NULL);
+  g_signal_connect_data (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
+                         rm_link_ref (link), rm_link_closure_unref, 0);
+  g_signal_connect (decodebin, "deep-element-added", G_CALLBACK (on_decodebin_element), NULL);
+  gst_bin_add (GST_BIN (bin), decodebin);
+  gst_element_sync_state_with_parent (decodebin);
+  sink_pad = gst_element_get_static_pad (decodebin, "sink");
+  gst_pad_link (pad, sink_pad);
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+peercam_remote_media_dispose (GObject *object)
+{
+  PeercamRemoteMedia *self = PEERCAM_REMOTE_MEDIA (object);
+
+  peercam_remote_media_close (self);
+  G_OBJECT_CLASS (peercam_remote_media_parent_class)->dispose (object);
+}
+
+static void
+peercam_remote_media_finalize (GObject *object)
+{
+  PeercamRemoteMedia *self = PEERCAM_REMOTE_MEDIA (object);
+
+  rm_link_unref (self->link);
+  G_OBJECT_CLASS (peercam_remote_media_parent_class)->finalize (object);
+}
+
+static void
+peercam_remote_media_class_init (PeercamRemoteMediaClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = peercam_remote_media_dispose;
+  object_class->finalize = peercam_remote_media_finalize;
+
+  signals[SIGNAL_FIRST_FRAME] =
+    g_signal_new ("first-frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
+}
+
+static void
+peercam_remote_media_init (PeercamRemoteMedia *self)
+{
+  self->link = g_new0 (RmLink, 1);
+  g_atomic_ref_count_init (&self->link->ref);
+  g_weak_ref_init (&self->link->owner, self);
+  self->link->context = g_main_context_ref_thread_default ();
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+PeercamRemoteMedia *
+peercam_remote_media_new (GstBin     *bin,
+                          GstElement *webrtcbin,
+                          GstElement *video_sink,
+                          gboolean    play_audio)
+{
+  PeercamRemoteMedia *self;
+
+  g_return_val_if_fail (GST_IS_BIN (bin), NULL);
+  g_return_val_if_fail (GST_IS_ELEMENT (webrtcbin), NULL);
+  g_return_val_if_fail (video_sink == NULL || GST_IS_ELEMENT (video_sink), NULL);
+
+  self = g_object_new (PEERCAM_TYPE_REMOTE_MEDIA, NULL);
+  self->link->play_audio = play_audio;
+  self->link->video_sink = video_sink ? gst_object_ref_sink (video_sink)
+                                      : gst_object_ref_sink (discarding_sink ());
+  gst_bin_add (bin, self->link->video_sink);
+  self->probe_pad = gst_element_get_static_pad (self->link->video_sink, "sink");
+  self->probe_id = gst_pad_add_probe (self->probe_pad, GST_PAD_PROBE_TYPE_BUFFER, frames_probe,
+                                      rm_link_ref (self->link), rm_link_unref);
+  self->webrtcbin = g_object_ref (webrtcbin);
+  g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_webrtc_pad_added),
+                         rm_link_ref (self->link), rm_link_closure_unref, 0);
+  return self;
+}
+
+guint64
+peercam_remote_media_get_frames (PeercamRemoteMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
+  return g_atomic_pointer_get (&self->link->frames);
+}
+
+void
+peercam_remote_media_close (PeercamRemoteMedia *self)
+{
+  g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
+
+  g_atomic_int_set (&self->link->closed, 1);
+  if (self->probe_pad)
+    {
+      gst_pad_remove_probe (self->probe_pad, self->probe_id);
+      self->probe_id = 0;
+      g_clear_object (&self->probe_pad);
+    }
+  if (self->webrtcbin)
+    {
+      g_signal_handlers_disconnect_by_func (self->webrtcbin, on_webrtc_pad_added, self->link);
+      g_clear_object (&self->webrtcbin);
+    }
+}

@@ -1,0 +1,32 @@
+/* peercam-remote-media.h — what a viewer receives: each stream a webrtcbin
+ * hands out is decoded and goes to the video sink, an audio output, or a
+ * sink that discards it. No GTK, no signaling.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define PEERCAM_TYPE_REMOTE_MEDIA (peercam_remote_media_get_type ())
+G_DECLARE_FINAL_TYPE (PeercamRemoteMedia, peercam_remote_media, PEERCAM, REMOTE_MEDIA, GObject)
+
+/* Signals (on the GMainContext that was thread-default at creation, none
+ * after close()):
+ *   void (*first_frame) (PeercamRemoteMedia *self, int width, int height, gpointer user_data);
+ */
+
+/* Adds @video_sink (or a non-syncing fakesink when NULL) to @bin, and
+ * decodes what @webrtcbin (in @bin) receives. */
+PeercamRemoteMedia *peercam_remote_media_new        (GstBin      *bin,
+                                                     GstElement  *webrtcbin,
+                                                     GstElement  *video_sink,
+                                                     gboolean     play_audio);
+/* Video frames the video sink got. */
+guint64             peercam_remote_media_get_frames (PeercamRemoteMedia *self);
+/* Stops counting and signalling; the elements go with the bin. */
+void                peercam_remote_media_close      (PeercamRemoteMedia *self);
+
+G_END_DECLS

@@ -1,0 +1,30 @@
+/* peercam-video-encoder.h — the caller's video encoder chain, built the same
+ * way for every call and for the start-up warm-up call
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "peercam-call-error.h"
+
+G_BEGIN_DECLS
+
+/* "vp8" (default) or "h264": the RTP caps webrtcbin negotiates for it. */
+GstCaps  *peercam_video_encoder_rtp_caps     (const char *codec);
+/* ~1.8 Mbit/s at 720p30, scaled by pixels, within 300 kbit/s … 4 Mbit/s. */
+guint     peercam_video_encoder_bitrate_kbps (int         width,
+                                              int         height,
+                                              int         framerate);
+/* videoconvert ! encoder [! capsfilter ! h264parse] ! payloader, added to
+ * @bin and linked; the elements are appended to @chain upstream first (also
+ * on failure, for the caller to remove), the encoder is put in @encoder. */
+gboolean  peercam_video_encoder_build        (GstBin      *bin,
+                                              const char  *codec,
+                                              guint        kbps,
+                                              GPtrArray   *chain,
+                                              GstElement **encoder,
+                                              GError     **error);
+
+G_END_DECLS
