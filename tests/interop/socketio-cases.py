@@ -45,8 +45,9 @@ TRANSPORTS = {
 }
 
 # Every BMP plane class the JSON and UTF-8 paths must carry, an emoji
-# (a surrogate pair in JSON), the JavaScript line separators, and escapes.
-UNICODE = "视频通话 ☃ Grüße — 🎥📷 \u2028\u2029 \"quoted\" \\back\\ \t tab é"
+# (a surrogate pair in JSON), the JavaScript line separators, escapes, and
+# U+0000, which the stock relay forwards and so must Peercam's server.
+UNICODE = "视频通话 ☃ Grüße — 🎥📷 \u2028\u2029 \"quoted\" \\back\\ \t tab é \u0000 nul"
 
 
 class Member:
