@@ -14,6 +14,7 @@
 
 #include "peercam-call-engine.h"
 #include "peercam-sdp.h"
+#include "peercam-congestion.h"  /* congestion control (issue 11) */
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -129,6 +130,9 @@ struct _PeercamCallEngine
   guint             stalled_ticks;
   int               frame_width;
   int               frame_height;
+  /* congestion control (issue 11): one per call; the sender's scaler filter */
+  PeercamCongestion *congestion;
+  GstElement       *send_filter;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, G_TYPE_OBJECT)
@@ -999,6 +1003,8 @@ stats_main (PeercamCallEngine *self,
   json_builder_add_int_value (builder, self->frame_height);
   json_builder_set_member_name (builder, "rtt_ms");
   json_builder_add_double_value (builder, sample->rtt_ms);
+  if (self->congestion)  /* congestion control (issue 11): added fields */
+    peercam_congestion_add_stats (self->congestion, builder);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
@@ -1558,6 +1564,8 @@ call_teardown (PeercamCallEngine *self)
   self->last_stats_us = 0;
   self->stalled_ticks = 0;
   self->frame_width = self->frame_height = 0;
+  g_clear_object (&self->congestion);  /* congestion control (issue 11) */
+  self->send_filter = NULL;
 
   if (self->call == NULL)
     return;
@@ -1698,6 +1706,17 @@ build_encoder_branch (PeercamCallEngine  *self,
   self->branch = g_ptr_array_new ();
   g_ptr_array_add (self->branch, queue);
   g_ptr_array_add (self->branch, convert);
+  {
+    /* congestion control (issue 11): the degradation policy's scaler; passes
+     * through until the filter gets caps. */
+    GstElement *rate = gst_element_factory_make ("videorate", NULL);
+
+    g_object_set (rate, "drop-only", TRUE, "skip-to-first", TRUE, NULL);
+    self->send_filter = gst_element_factory_make ("capsfilter", NULL);
+    g_ptr_array_add (self->branch, gst_element_factory_make ("videoscale", NULL));
+    g_ptr_array_add (self->branch, rate);
+    g_ptr_array_add (self->branch, self->send_filter);
+  }
   g_ptr_array_add (self->branch, encoder);
   if (filter)
     g_ptr_array_add (self->branch, filter);
@@ -1773,6 +1792,11 @@ peercam_call_engine_call (PeercamCallEngine  *self,
                 "codec-preferences", caps, NULL);
   if (element_has_property (transceiver, "do-nack"))
     g_object_set (transceiver, "do-nack", TRUE, NULL);
+  /* congestion control (issue 11): TWCC, pacer, estimate -> encoder/scaler */
+  self->congestion = peercam_congestion_new (self->context);
+  peercam_congestion_attach_sender (self->congestion, self->webrtc, transceiver, self->encoder, pay,
+                                    self->send_filter,
+                                    &(PeercamVideoFormat) { self->width, self->height, self->framerate });
 
   if (self->send_audio && !add_microphone (self, error))
     goto fail;
@@ -2125,6 +2149,9 @@ handle_offer (PeercamCallEngine *self,
   gst_object_ref_sink (self->webrtc);
   g_signal_connect_data (self->webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
                          call_link_ref (self->call), call_link_closure_unref, 0);
+  /* congestion control (issue 11): adaptive jitter buffer, merged PLIs */
+  self->congestion = peercam_congestion_new (self->context);
+  peercam_congestion_attach_viewer (self->congestion, self->webrtc, self->latency);
 
   self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
   g_signal_connect (self->pipeline, "deep-element-added", G_CALLBACK (on_viewer_element), NULL);
@@ -2152,6 +2179,8 @@ handle_offer (PeercamCallEngine *self,
                              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
       if (transceiver && element_has_property (transceiver, "do-nack"))
         g_object_set (transceiver, "do-nack", TRUE, NULL);
+      if (transceiver)  /* congestion control (issue 11): answer transport-cc */
+        peercam_congestion_accept_twcc (transceiver, gst_sdp_message_get_media (sdp, i));
       g_clear_object (&transceiver);
     }
 

@@ -46,10 +46,8 @@ peercam_pacer_new (const PeercamPacerConfig *config,
 }
 
 void
-peercam_pacer_free (PeercamPacer *self)
+peercam_pacer_clear (PeercamPacer *self)
 {
-  if (!self)
-    return;
   for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
     {
       Item *item;
@@ -60,6 +58,16 @@ peercam_pacer_free (PeercamPacer *self)
           g_free (item);
         }
     }
+  self->queued_bytes = 0;
+  self->queued_packets = 0;
+}
+
+void
+peercam_pacer_free (PeercamPacer *self)
+{
+  if (!self)
+    return;
+  peercam_pacer_clear (self);
   g_free (self);
 }
 

@@ -53,6 +53,8 @@ typedef struct _PeercamPacer PeercamPacer;
 PeercamPacer *peercam_pacer_new              (const PeercamPacerConfig *config,
                                               GDestroyNotify            packet_free);
 void          peercam_pacer_free             (PeercamPacer             *self);
+/* Drops (frees) everything queued. */
+void          peercam_pacer_clear            (PeercamPacer             *self);
 
 void          peercam_pacer_set_target_bitrate (PeercamPacer           *self,
                                               guint64                   bps);

@@ -164,6 +164,12 @@ test_pacer_free_queued (void)
 
   for (int i = 0; i < 10; i++)
     peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, 0);
+  peercam_pacer_clear (pacer);
+  g_assert_cmpuint (peercam_pacer_get_queued_packets (pacer), ==, 0);
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), ==, 0);
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 0), ==, -1);
+  for (int i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, 0);
   peercam_pacer_free (pacer);
 }
 
