@@ -520,11 +520,15 @@ on_loss (PeercamBwe *self,
                          now_us - self->first_feedback_us < START_PHASE_US;
 
   /* One report covers a few hundred packets at most: 5 % random loss reads
-   * anywhere from 2 to 10 % per report, so decisions use a smoothed value. */
-  self->loss = (1 - LOSS_SMOOTHING) * self->loss + LOSS_SMOOTHING * CLAMP (fraction, 0.0, 1.0);
+   * anywhere from 2 to 10 % per report. A decrease needs the smoothed loss
+   * and this report over 10 %: one unlucky report does not cut the rate,
+   * and the cutting stops with the report after a burst ends. */
+  double raw = CLAMP (fraction, 0.0, 1.0);
+
+  self->loss = (1 - LOSS_SMOOTHING) * self->loss + LOSS_SMOOTHING * raw;
   self->last_loss_us = now_us;
 
-  if (self->loss < LOSS_LOW)
+  if (raw < LOSS_LOW)
     {
       if (self->loss_bps != NO_CAP)
         {
@@ -532,7 +536,7 @@ on_loss (PeercamBwe *self,
           self->loss_bps = grown >= self->config.max_bps ? NO_CAP : (guint64) grown;
         }
     }
-  else if (self->loss <= LOSS_HIGH)
+  else if (raw <= LOSS_HIGH || self->loss <= LOSS_HIGH)
     {
       /* Hold: no growth past the rate that sees this loss. The start phase
        * is exempt so random loss on a fast link can't freeze the ramp-up. */
@@ -546,7 +550,7 @@ on_loss (PeercamBwe *self,
       if (self->last_loss_decrease_us < 0 || now_us - self->last_loss_decrease_us >= interval)
         {
           guint64 base = MIN (self->target_bps, self->loss_bps);
-          self->loss_bps = MAX ((guint64) (base * (1.0 - 0.5 * self->loss)), self->config.min_bps);
+          self->loss_bps = MAX ((guint64) (base * (1.0 - 0.5 * raw)), self->config.min_bps);
           self->last_loss_decrease_us = now_us;
         }
     }
@@ -627,6 +631,12 @@ peercam_bwe_on_receiver_report (PeercamBwe *self,
   if (isnan (fraction_lost))
     return;
   on_loss (self, fraction_lost, now_us);
+}
+
+gboolean
+peercam_bwe_is_ramping_up (PeercamBwe *self)
+{
+  return self->fast_start;
 }
 
 guint64

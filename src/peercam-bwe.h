@@ -79,6 +79,9 @@ void            peercam_bwe_on_receiver_report  (PeercamBwe              *self,
                                                  gint64                   rtt_us,
                                                  gint64                   now_us);
 guint64         peercam_bwe_get_target_bitrate  (PeercamBwe              *self);
+/* TRUE until the first overuse: the fast start is still looking for the
+ * link's capacity. */
+gboolean        peercam_bwe_is_ramping_up       (PeercamBwe              *self);
 /* The receive rate transport-cc feedback acknowledged lately; 0: unknown. */
 guint64         peercam_bwe_get_acked_bitrate   (PeercamBwe              *self);
 PeercamBweUsage peercam_bwe_get_usage           (PeercamBwe              *self);

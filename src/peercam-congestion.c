@@ -13,7 +13,8 @@
 #include <string.h>
 
 #define TICK_MS              500
-#define START_PHASE_US       (2 * G_USEC_PER_SEC)  /* no resolution changes while ramping up */
+#define OVERSHOOT            1.5   /* encoder output / estimate: it can't go lower */
+#define OVERSHOOT_AFTER_US   G_USEC_PER_SEC
 #define DOWNGRADE_AFTER_US   G_USEC_PER_SEC
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
@@ -48,10 +49,12 @@ struct _PeercamCongestion
   PeercamBwe          *bwe;
   gint64               last_fed_seq;  /* unwrapped transport-wide seq; -1: none */
   gint64               first_feedback_us;
+  gboolean             ramping;       /* the estimator's fast start */
   PeercamKeyframeLimiter *keyframes;
   guint64              keyframe_requests;
   GPtrArray           *jitterbuffers; /* GWeakRef*: viewer */
   int                  bypass_keyframe;  /* atomic: our own deferred request */
+  GWeakRef             keyframe_pad;  /* where the last merged request went */
 
   /* sender, main context only */
   GstElement          *encoder;
@@ -64,6 +67,7 @@ struct _PeercamCongestion
   PeercamVideoFormat   sending;
   PeercamVideoFormat   wanted;
   gint64               wanted_since_us;
+  gint64               overshoot_since_us;
   guint64              applied_bps;
   guint                keyframe_id;
   int                  apply_pending; /* atomic */
@@ -171,6 +175,13 @@ hop (Link    *link,
 
 /* ---- sender: applying the estimate --------------------------------------- */
 
+/* The rate the ladder needs for a format (see peercam_degradation_apply). */
+static guint64
+peercam_congestion_format_bps (const PeercamVideoFormat *f)
+{
+  return (guint64) ((double) f->width * f->height * f->fps * 0.047);
+}
+
 static gboolean
 same_format (const PeercamVideoFormat *a,
              const PeercamVideoFormat *b)
@@ -186,6 +197,7 @@ set_encoder_bitrate (PeercamCongestion *self,
   const char *name = GST_OBJECT_NAME (gst_element_get_factory (self->encoder));
   guint64 encoder_bps = (guint64) (bps * ENCODER_SHARE);
 
+  g_debug ("congestion: encoder %s at %" G_GUINT64_FORMAT " bit/s", name, encoder_bps);
   if (g_str_equal (name, "vp8enc") || g_str_equal (name, "vp9enc"))
     g_object_set (self->encoder, "target-bitrate", (int) MIN (encoder_bps, G_MAXINT), NULL);
   else if (g_str_equal (name, "x264enc"))
@@ -213,8 +225,27 @@ set_send_format (PeercamCongestion        *self,
   self->sending = *format;
 }
 
+/* One rung down the ladder from what is sent now (balanced and
+ * maintain-framerate), or a third fewer frames (maintain-resolution). */
+static PeercamVideoFormat
+step_down (PeercamCongestion *self)
+{
+  PeercamVideoFormat f = self->sending;
+
+  for (guint64 bps = peercam_congestion_format_bps (&self->sending); bps > 10000; bps = bps * 3 / 4)
+    {
+      f = peercam_degradation_apply (self->degradation, &self->source, bps);
+      if ((guint64) f.width * f.height * f.fps <
+          (guint64) self->sending.width * self->sending.height * self->sending.fps)
+        break;
+    }
+  return f;
+}
+
 /* The degradation policy, with hysteresis: down after 1 s, up after 3 s, and
- * nothing during the start-up ramp. */
+ * nothing during the start-up ramp. An encoder that sends far more than the
+ * estimate for a second (a noisy picture at its coarsest quantizer) gets the
+ * next smaller format at once. */
 static void
 update_format (PeercamCongestion *self,
                guint64            bps,
@@ -224,6 +255,26 @@ update_format (PeercamCongestion *self,
   PeercamVideoFormat wanted = peercam_degradation_apply (self->degradation, &self->source, bps);
   gboolean smaller = (guint64) wanted.width * wanted.height * wanted.fps <
                      (guint64) self->sending.width * self->sending.height * self->sending.fps;
+
+  if (!ramping && self->send_kbps * 1000 > OVERSHOOT * bps)
+    {
+      if (self->overshoot_since_us == 0)
+        self->overshoot_since_us = now;
+      else if (now - self->overshoot_since_us >= OVERSHOOT_AFTER_US)
+        {
+          PeercamVideoFormat smaller_format = step_down (self);
+
+          self->overshoot_since_us = 0;
+          g_debug ("congestion: the encoder overshoots (%.0f kbit/s for %" G_GUINT64_FORMAT ")",
+                   self->send_kbps, bps / 1000);
+          set_send_format (self, &smaller_format);
+          self->wanted = self->sending;
+          self->wanted_since_us = now;
+          return;
+        }
+    }
+  else
+    self->overshoot_since_us = 0;
 
   if (ramping || same_format (&wanted, &self->sending))
     {
@@ -252,7 +303,9 @@ apply_estimate (PeercamCongestion *self)
     return;
   g_mutex_lock (&self->lock);
   bps = peercam_bwe_get_target_bitrate (self->bwe);
-  ramping = self->first_feedback_us < 0 || now - self->first_feedback_us < START_PHASE_US;
+  /* While the fast start finds the link's capacity, the source format
+   * stays: on a clean link it ends at full quality within a second. */
+  ramping = peercam_bwe_is_ramping_up (self->bwe);
   g_mutex_unlock (&self->lock);
 
   /* Encoders reconfigure on each change: only for 5 % or more. */
@@ -422,10 +475,8 @@ on_request_aux_sender (GstElement *webrtc,
 static void
 send_deferred_keyframe (PeercamCongestion *self)
 {
-  g_autoptr(GstPad) pad = NULL;
+  g_autoptr(GstPad) pad = g_weak_ref_get (&self->keyframe_pad);
 
-  if (self->encoder_src)
-    pad = g_object_ref (self->encoder_src);
   if (pad == NULL)
     return;
   g_atomic_int_set (&self->bypass_keyframe, 1);
@@ -492,6 +543,7 @@ keyframe_probe (GstPad          *pad,
   g_mutex_unlock (&self->lock);
   if (pass)
     return GST_PAD_PROBE_OK;
+  g_weak_ref_set (&self->keyframe_pad, pad);
   hop (link, schedule_keyframe);
   return GST_PAD_PROBE_DROP;
 }
@@ -653,13 +705,18 @@ viewer_tick (PeercamCongestion *self,
                      ((total.pushed + total.lost) - (self->last_pushed + self->last_lost));
   self->last_pushed = total.pushed;
   self->last_lost = total.lost;
+  /* rtx-rtt is measured on retransmissions only and then kept: without new
+   * ones, let the old figure (often taken while a queue was full) fade. */
+  if (total.rtx > self->retransmissions)
+    self->rtt_ms = total.rtt_ms;
+  else
+    self->rtt_ms *= 0.8;
   self->retransmissions = total.rtx;
   self->jitter_ms = total.jitter_ms;
-  self->rtt_ms = total.rtt_ms;
 
   /* Room for a retransmission (one RTT and a half) and for jitter (three
    * times its mean), never below the configured latency nor above 200 ms. */
-  wanted = (guint) CLAMP (1.5 * total.rtt_ms + 3 * total.jitter_ms + 10,
+  wanted = (guint) CLAMP (1.5 * self->rtt_ms + 3 * total.jitter_ms + 10,
                           self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
   if (wanted > self->latency_ms + 5)
     {
@@ -722,6 +779,11 @@ on_new_jitterbuffer (GstElement *rtpbin,
 
   if (self == NULL)
     return;
+  /* NACK: webrtcbin 1.22 enables it only for SSRCs the offer announced
+   * (a=ssrc), which GStreamer's own offers don't carry. Lost packets are
+   * asked for again while they can still make their playout time; only
+   * then does the depayloader's keyframe request go out. */
+  g_object_set (jitterbuffer, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, jitterbuffer);
   g_mutex_lock (&self->lock);
@@ -1036,6 +1098,7 @@ peercam_congestion_finalize (GObject *object)
   g_clear_pointer (&self->bwe, peercam_bwe_free);
   g_clear_pointer (&self->keyframes, peercam_keyframe_limiter_free);
   g_ptr_array_unref (self->jitterbuffers);
+  g_weak_ref_clear (&self->keyframe_pad);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (peercam_congestion_parent_class)->finalize (object);
@@ -1059,6 +1122,7 @@ peercam_congestion_init (PeercamCongestion *self)
   self->first_feedback_us = -1;
   self->keyframes = peercam_keyframe_limiter_new (0);
   self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
+  g_weak_ref_init (&self->keyframe_pad, NULL);
   self->degradation = PEERCAM_DEGRADATION_BALANCED;
 }
 

@@ -37,6 +37,8 @@ typedef struct {
   gint64     buffer_us;              /* drop-tail: max queueing delay */
   gint64     one_way_us;
   double     loss;
+  double     burst_loss;             /* instead of loss in [burst_from_us, burst_to_us) */
+  gint64     burst_from_us, burst_to_us;
   guint64    remb_bps;               /* receiver sends REMB when non-zero */
   /* state */
   PeercamBwe *bwe;
@@ -99,7 +101,9 @@ sim_send (Sim *sim, gint64 now)
   guint16 seq = (guint16) (SEQ_START + sim->packets->len);
 
   peercam_bwe_on_packet_sent (sim->bwe, seq, now, PACKET_BYTES);
-  if (g_rand_double (sim->rand) >= sim->loss)
+  double loss = now >= sim->burst_from_us && now < sim->burst_to_us ? sim->burst_loss : sim->loss;
+
+  if (g_rand_double (sim->rand) >= loss)
     {
       gint64 start = MAX (now, sim->bottleneck_free_us);
       gint64 tx = cap ? (gint64) (PACKET_BYTES * 8 * (double) G_USEC_PER_SEC / cap) : 0;
@@ -354,6 +358,28 @@ test_loss_heavy (void)
   sim_clear (&sim);
 }
 
+/* A loss burst cuts the rate; once it ends, the cutting stops at the next
+ * report and the rate grows again (smoothing must not drag it down). */
+static void
+test_loss_burst (void)
+{
+  Sim sim = { .capacity_bps = 0, .one_way_us = 5000, .burst_loss = 0.4,
+              .burst_from_us = 3 * G_USEC_PER_SEC, .burst_to_us = 5 * G_USEC_PER_SEC };
+  guint64 low;
+
+  sim_init (&sim, NULL);
+  sim_run (&sim, 12 * G_USEC_PER_SEC);
+  low = target_at (&sim, 6.5);
+  g_test_message ("40%% loss 3-5 s: %.0f kbit/s at 2.9 s, %.0f at 5.0, %.0f at 6.5, %.0f at 11.9",
+                  target_at (&sim, 2.9) / 1000.0, target_at (&sim, 5.0) / 1000.0, low / 1000.0,
+                  target_at (&sim, 11.9) / 1000.0);
+  g_assert_cmpuint (target_at (&sim, 5.0), <, target_at (&sim, 2.9) * 3 / 4);
+  for (double t = 6.5; t < 11.9; t += 0.1)
+    g_assert_cmpuint (target_at (&sim, t), >=, low);
+  g_assert_cmpuint (target_at (&sim, 11.9), >, low);
+  sim_clear (&sim);
+}
+
 static void
 test_remb_cap (void)
 {
@@ -490,6 +516,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/loss-1pct", test_loss_1);
   g_test_add_func ("/bwe/loss-5pct", test_loss_5);
   g_test_add_func ("/bwe/loss-30pct", test_loss_heavy);
+  g_test_add_func ("/bwe/loss-burst", test_loss_burst);
   g_test_add_func ("/bwe/remb-cap", test_remb_cap);
   g_test_add_func ("/bwe/bad-input", test_bad_input);
   g_test_add_func ("/degradation/balanced", test_degradation_balanced);
