@@ -465,7 +465,18 @@ rate_control (PeercamBwe *self,
       if (self->fast_start)
         rate *= pow (2.0, dt_s / FAST_START_DOUBLING_S);
       else if (self->avg_max_kbps >= 0)
-        rate += additive_increase_bps (self, dt_s);
+        {
+          /* Near the capacity last measured: creep, and no further than 10 %
+           * past it until the acked rate shows the link has grown (the reset
+           * above). An encoder sending less than allowed would otherwise let
+           * the estimate run far ahead of the link, and the first big frame
+           * at that rate floods the bottleneck. */
+          double ceiling = self->avg_max_kbps * 1000 * 1.1;
+
+          rate += additive_increase_bps (self, dt_s);
+          if (rate > ceiling)
+            rate = MAX (ceiling, (double) self->delay_bps);
+        }
       else
         rate *= pow (INCREASE_PER_S, dt_s);
 
@@ -488,6 +499,9 @@ rate_control (PeercamBwe *self,
           rate = MIN (rate, BETA * base);
           if (acked > 0)
             update_max_estimate (self, acked / 1000.0);
+          if (rate < self->delay_bps * 0.98)
+            g_debug ("bwe: overuse, %.0f -> %.0f kbit/s (acked %" G_GUINT64_FORMAT ")",
+                     self->delay_bps / 1000.0, rate / 1000.0, acked / 1000);
           self->fast_start = FALSE;
           self->last_decrease_us = now_us;
         }
@@ -551,6 +565,8 @@ on_loss (PeercamBwe *self,
         {
           guint64 base = MIN (self->target_bps, self->loss_bps);
           self->loss_bps = MAX ((guint64) (base * (1.0 - 0.5 * raw)), self->config.min_bps);
+          g_debug ("bwe: %.1f %% loss (smoothed %.1f %%), %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " kbit/s",
+                   raw * 100, self->loss * 100, base / 1000, self->loss_bps / 1000);
           self->last_loss_decrease_us = now_us;
         }
     }

@@ -1706,17 +1706,11 @@ build_encoder_branch (PeercamCallEngine  *self,
   self->branch = g_ptr_array_new ();
   g_ptr_array_add (self->branch, queue);
   g_ptr_array_add (self->branch, convert);
-  {
-    /* congestion control (issue 11): the degradation policy's scaler; passes
-     * through until the filter gets caps. */
-    GstElement *rate = gst_element_factory_make ("videorate", NULL);
-
-    g_object_set (rate, "drop-only", TRUE, "skip-to-first", TRUE, NULL);
-    self->send_filter = gst_element_factory_make ("capsfilter", NULL);
-    g_ptr_array_add (self->branch, gst_element_factory_make ("videoscale", NULL));
-    g_ptr_array_add (self->branch, rate);
-    g_ptr_array_add (self->branch, self->send_filter);
-  }
+  /* congestion control (issue 11): the degradation policy's scaler; passes
+   * through until the filter gets caps. */
+  self->send_filter = gst_element_factory_make ("capsfilter", NULL);
+  g_ptr_array_add (self->branch, gst_element_factory_make ("videoscale", NULL));
+  g_ptr_array_add (self->branch, self->send_filter);
   g_ptr_array_add (self->branch, encoder);
   if (filter)
     g_ptr_array_add (self->branch, filter);

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #define TICK_MS              500
-#define OVERSHOOT            1.5   /* encoder output / estimate: it can't go lower */
-#define OVERSHOOT_AFTER_US   G_USEC_PER_SEC
+#define OVERSHOOT            1.3   /* encoder output / its target: it can't go lower */
+#define OVERSHOOT_AFTER_US   (TICK_MS * 1000)
 #define DOWNGRADE_AFTER_US   G_USEC_PER_SEC
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
 #define MAX_LATENCY_MS       200
-#define LATENCY_SHRINK_US    (5 * G_USEC_PER_SEC)
+#define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
 
 /* What streaming threads hold: never the object itself. */
 typedef struct {
@@ -27,6 +27,13 @@ typedef struct {
   GWeakRef        self;
   GMainContext   *context;
   gsize           frames;   /* atomic: encoded frames sent */
+  gsize           encoded;  /* atomic: their bytes */
+  /* what the scaler probe applies, between two frames (guarded by lock) */
+  GMutex          lock;
+  GstElement     *filter;
+  GstCaps        *pending_caps;
+  guint           fps;        /* 0: every frame */
+  GstClockTime    last_kept;
 } Link;
 
 struct _PeercamCongestion
@@ -68,13 +75,22 @@ struct _PeercamCongestion
   PeercamVideoFormat   wanted;
   gint64               wanted_since_us;
   gint64               overshoot_since_us;
+  gint64               format_changed_us;
+  GstPad              *scaler_sink;
+  gulong               scaler_probe;
+  PeercamVideoFormat   overshot;      /* the smallest format the encoder overshot at */
+  double               overshot_kbps; /* what it sent there; 0: never */
+  double               content_factor; /* how much more than the ladder this picture needs */
   guint64              applied_bps;
   guint                keyframe_id;
   int                  apply_pending; /* atomic */
   guint64              last_sent_bytes;
   guint64              last_frames;
   gint64               last_tick_us;
-  double               send_kbps;
+  double               send_kbps;     /* through the pacer: media, RTX, headers */
+  double               encoder_kbps;  /* what the encoder made */
+  guint64              last_encoded;
+  guint64              tick_encoder_bps;  /* the largest encoder target in the tick */
   double               send_fps;
   guint                last_rb_seq;
   gboolean             have_rb;
@@ -87,7 +103,7 @@ struct _PeercamCongestion
   double               rtt_ms;
   double               loss_pct;
   guint64              retransmissions;
-  guint64              last_pushed, last_lost;
+  guint64              last_pushed, last_lost, last_late;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamCongestion, peercam_congestion, G_TYPE_OBJECT)
@@ -102,6 +118,8 @@ link_new (PeercamCongestion *self)
   g_atomic_ref_count_init (&link->ref);
   g_weak_ref_init (&link->self, self);
   link->context = g_main_context_ref (self->context);
+  g_mutex_init (&link->lock);
+  link->last_kept = GST_CLOCK_TIME_NONE;
   return link;
 }
 
@@ -121,6 +139,9 @@ link_unref (gpointer data)
     return;
   g_weak_ref_clear (&link->self);
   g_main_context_unref (link->context);
+  g_clear_object (&link->filter);
+  gst_clear_caps (&link->pending_caps);
+  g_mutex_clear (&link->lock);
   g_free (link);
 }
 
@@ -197,6 +218,7 @@ set_encoder_bitrate (PeercamCongestion *self,
   const char *name = GST_OBJECT_NAME (gst_element_get_factory (self->encoder));
   guint64 encoder_bps = (guint64) (bps * ENCODER_SHARE);
 
+  self->tick_encoder_bps = MAX (self->tick_encoder_bps, encoder_bps);
   g_debug ("congestion: encoder %s at %" G_GUINT64_FORMAT " bit/s", name, encoder_bps);
   if (g_str_equal (name, "vp8enc") || g_str_equal (name, "vp9enc"))
     g_object_set (self->encoder, "target-bitrate", (int) MIN (encoder_bps, G_MAXINT), NULL);
@@ -204,6 +226,25 @@ set_encoder_bitrate (PeercamCongestion *self,
     g_object_set (self->encoder, "bitrate", (guint) MAX (encoder_bps / 1000, 1), NULL);   /* kbit/s */
   else if (g_object_class_find_property (klass, "bitrate"))
     g_object_set (self->encoder, "bitrate", (guint) MIN (encoder_bps, G_MAXUINT), NULL); /* openh264: bit/s */
+}
+
+/* An encoder sending more than asked is at its coarsest quantizer: this
+ * picture needs send/ladder times the ladder's rate (noise, a busy scene).
+ * The policy then sees the estimate divided by that. */
+static void
+learn_content (PeercamCongestion *self)
+{
+  double need = peercam_congestion_format_bps (&self->sending);
+  double factor;
+
+  if (need <= 0 || self->encoder_kbps * 1000 <= OVERSHOOT * self->tick_encoder_bps)
+    return;
+  factor = CLAMP (self->encoder_kbps * 1000 / need, 1.0, 3.0);
+  if (factor > self->content_factor)
+    {
+      g_debug ("congestion: this picture needs %.2fx the ladder's rate", factor);
+      self->content_factor = factor;
+    }
 }
 
 static void
@@ -221,17 +262,43 @@ set_send_format (PeercamCongestion        *self,
                               "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
                               NULL);
   g_debug ("congestion: sending %ux%u@%u", format->width, format->height, format->fps);
-  g_object_set (self->filter, "caps", caps, NULL);
+  /* Leaving a format the encoder could not fit in its target (noise at the
+   * coarsest quantizer): remember what it really needed there. */
+  if (self->encoder_kbps * 1000 > OVERSHOOT * self->tick_encoder_bps &&
+      (self->overshot_kbps == 0 ||
+       (guint64) self->sending.width * self->sending.height * self->sending.fps <=
+       (guint64) self->overshot.width * self->overshot.height * self->overshot.fps))
+    {
+      self->overshot = self->sending;
+      self->overshot_kbps = self->encoder_kbps;
+    }
+  learn_content (self);
+  /* Applied by scaler_probe between two frames: a caps change while a frame
+   * is between the scaler and the encoder fails negotiation ("Internal data
+   * stream error"). The frame rate is thinned there too, never renegotiated. */
+  g_mutex_lock (&self->link->lock);
+  gst_caps_replace (&self->link->pending_caps, caps);
+  self->link->fps = format->fps < self->source.fps ? format->fps : 0;
+  g_mutex_unlock (&self->link->lock);
   self->sending = *format;
+  self->format_changed_us = g_get_monotonic_time ();
+  self->overshoot_since_us = 0;
 }
 
 /* One rung down the ladder from what is sent now (balanced and
  * maintain-framerate), or a third fewer frames (maintain-resolution). */
 static PeercamVideoFormat
-step_down (PeercamCongestion *self)
+step_down (PeercamCongestion *self,
+           guint64            bps_now)
 {
-  PeercamVideoFormat f = self->sending;
+  PeercamVideoFormat f = peercam_degradation_apply (self->degradation, &self->source,
+                                                    (guint64) (bps_now / self->content_factor));
 
+  /* what the learned content factor says fits, if that is smaller */
+  if ((guint64) f.width * f.height * f.fps <
+      (guint64) self->sending.width * self->sending.height * self->sending.fps)
+    return f;
+  f = self->sending;
   for (guint64 bps = peercam_congestion_format_bps (&self->sending); bps > 10000; bps = bps * 3 / 4)
     {
       f = peercam_degradation_apply (self->degradation, &self->source, bps);
@@ -252,21 +319,44 @@ update_format (PeercamCongestion *self,
                gboolean           ramping,
                gint64             now)
 {
-  PeercamVideoFormat wanted = peercam_degradation_apply (self->degradation, &self->source, bps);
-  gboolean smaller = (guint64) wanted.width * wanted.height * wanted.fps <
-                     (guint64) self->sending.width * self->sending.height * self->sending.fps;
+  guint64 content_bps = (guint64) (bps / self->content_factor);
+  PeercamVideoFormat wanted = peercam_degradation_apply (self->degradation, &self->source, content_bps);
+  guint64 now_pixels = (guint64) self->sending.width * self->sending.height * self->sending.fps;
+  gboolean smaller = (guint64) wanted.width * wanted.height * wanted.fps < now_pixels;
 
-  if (!ramping && self->send_kbps * 1000 > OVERSHOOT * bps)
+  /* Up only when 80 % of the estimate would still carry the bigger format:
+   * a switch costs a keyframe, and one at the edge of the link is lost. */
+  if (!smaller && !same_format (&wanted, &self->sending))
+    {
+      PeercamVideoFormat cautious = peercam_degradation_apply (self->degradation, &self->source,
+                                                               content_bps * 4 / 5);
+
+      if ((guint64) cautious.width * cautious.height * cautious.fps <= now_pixels)
+        wanted = self->sending;
+      /* Nor back to a format the encoder could not fit, until the estimate
+       * covers what it really sent there. */
+      else if (self->overshot_kbps > 0 &&
+               (guint64) wanted.width * wanted.height * wanted.fps >=
+               (guint64) self->overshot.width * self->overshot.height * self->overshot.fps &&
+               bps * ENCODER_SHARE < self->overshot_kbps * 1000 * 1.1)
+        wanted = self->sending;
+    }
+
+  /* (the send rate of the first 1.5 s after a change mixes two formats) */
+  if (!ramping && now - self->format_changed_us >= 3 * TICK_MS * 1000 &&
+      self->encoder_kbps * 1000 > OVERSHOOT * self->tick_encoder_bps)
     {
       if (self->overshoot_since_us == 0)
         self->overshoot_since_us = now;
       else if (now - self->overshoot_since_us >= OVERSHOOT_AFTER_US)
         {
-          PeercamVideoFormat smaller_format = step_down (self);
+          PeercamVideoFormat smaller_format;
 
+          learn_content (self);
+          smaller_format = step_down (self, bps);
           self->overshoot_since_us = 0;
           g_debug ("congestion: the encoder overshoots (%.0f kbit/s for %" G_GUINT64_FORMAT ")",
-                   self->send_kbps, bps / 1000);
+                   self->encoder_kbps, self->tick_encoder_bps / 1000);
           set_send_format (self, &smaller_format);
           self->wanted = self->sending;
           self->wanted_since_us = now;
@@ -548,6 +638,42 @@ keyframe_probe (GstPad          *pad,
   return GST_PAD_PROBE_DROP;
 }
 
+/* In front of the scaler, on the encoder branch's thread: no frame is
+ * between here and the encoder. */
+static GstPadProbeReturn
+scaler_probe (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  Link *link = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstCaps *caps = NULL;
+  gboolean drop = FALSE;
+
+  g_mutex_lock (&link->lock);
+  caps = g_steal_pointer (&link->pending_caps);
+  if (link->fps > 0 && GST_CLOCK_TIME_IS_VALID (pts))
+    {
+      /* keep a frame once 1/fps has passed (less 10 %, for jittery sources) */
+      GstClockTime period = GST_SECOND / link->fps;
+
+      if (GST_CLOCK_TIME_IS_VALID (link->last_kept) && pts > link->last_kept &&
+          pts - link->last_kept < period * 9 / 10)
+        drop = TRUE;
+      else
+        link->last_kept = pts;
+    }
+  g_mutex_unlock (&link->lock);
+  if (caps)
+    {
+      if (link->filter)
+        g_object_set (link->filter, "caps", caps, NULL);
+      gst_caps_unref (caps);
+    }
+  return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 frames_probe (GstPad          *pad,
               GstPadProbeInfo *info,
@@ -556,6 +682,7 @@ frames_probe (GstPad          *pad,
   Link *link = user_data;
 
   g_atomic_pointer_add (&link->frames, 1);
+  g_atomic_pointer_add (&link->encoded, gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));
   return GST_PAD_PROBE_OK;
 }
 
@@ -655,16 +782,23 @@ sender_tick (PeercamCongestion *self,
   g_clear_object (&pacer);
   if (seconds > 0)
     {
+      guint64 encoded = g_atomic_pointer_get (&self->link->encoded);
+
       self->send_kbps = (sent - self->last_sent_bytes) * 8 / 1000.0 / seconds;
+      self->encoder_kbps = (encoded - self->last_encoded) * 8 / 1000.0 / seconds;
+      self->last_encoded = encoded;
       self->send_fps = (frames - self->last_frames) / seconds;
     }
   self->last_sent_bytes = sent;
   self->last_frames = frames;
   apply_estimate (self);
+  /* The next tick's encoder output is judged against the largest target
+   * the encoder had during it, starting with the present one. */
+  self->tick_encoder_bps = (guint64) (self->applied_bps * ENCODER_SHARE);
 }
 
 typedef struct {
-  guint64 pushed, lost, rtx;
+  guint64 pushed, lost, rtx, late;
   double  jitter_ms, rtt_ms;
 } JitterSample;
 
@@ -693,12 +827,17 @@ viewer_tick (PeercamCongestion *self,
         total.lost += v;
       if (gst_structure_get_uint64 (stats, "rtx-count", &v))
         total.rtx += v;
+      if (gst_structure_get_uint64 (stats, "num-late", &v))
+        total.late += v;
       if (gst_structure_get_uint64 (stats, "avg-jitter", &v))
         total.jitter_ms = MAX (total.jitter_ms, v / 1e6);
       if (gst_structure_get_uint64 (stats, "rtx-rtt", &v) && v != GST_CLOCK_TIME_NONE)
         total.rtt_ms = MAX (total.rtt_ms, v / 1e6);
     }
   g_mutex_unlock (&self->lock);
+
+  gboolean late = total.late > self->last_late;
+  gboolean trouble = late || total.lost > self->last_lost || total.rtx > self->retransmissions;
 
   if (total.pushed + total.lost > self->last_pushed + self->last_lost)
     self->loss_pct = 100.0 * (total.lost - MIN (total.lost, self->last_lost)) /
@@ -710,21 +849,26 @@ viewer_tick (PeercamCongestion *self,
   if (total.rtx > self->retransmissions)
     self->rtt_ms = total.rtt_ms;
   else
-    self->rtt_ms *= 0.8;
+    self->rtt_ms *= 0.95;
   self->retransmissions = total.rtx;
+  self->last_late = total.late;
   self->jitter_ms = total.jitter_ms;
 
   /* Room for a retransmission (one RTT and a half) and for jitter (three
    * times its mean), never below the configured latency nor above 200 ms. */
   wanted = (guint) CLAMP (1.5 * self->rtt_ms + 3 * total.jitter_ms + 10,
                           self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  /* Packets came too late for playout: a queue somewhere holds more than
+   * the jitter says (a bottleneck buffer filling). Half as much again. */
+  if (late)
+    wanted = MIN (MAX (wanted, self->latency_ms * 3 / 2 + 10), MAX (self->min_latency_ms, MAX_LATENCY_MS));
   if (wanted > self->latency_ms + 5)
     {
       self->latency_ms = wanted;
       self->latency_low_since_us = 0;
       g_object_set (self->webrtc, "latency", self->latency_ms, NULL);
     }
-  else if (wanted + 10 < self->latency_ms)
+  else if (wanted + 10 < self->latency_ms && !trouble)
     {
       /* Shrink only after a quiet while: each change moves playout. */
       if (self->latency_low_since_us == 0)
@@ -737,6 +881,8 @@ viewer_tick (PeercamCongestion *self,
         }
     }
   else
+    self->latency_low_since_us = 0;
+  if (trouble)
     self->latency_low_since_us = 0;
 }
 
@@ -842,6 +988,22 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   self->sender = TRUE;
   self->encoder = gst_object_ref (encoder);
   self->filter = filter ? gst_object_ref (filter) : NULL;
+  if (filter)
+    {
+      /* the scaler: whatever feeds the filter */
+      g_autoptr(GstPad) filter_sink = gst_element_get_static_pad (filter, "sink");
+      g_autoptr(GstPad) peer = gst_pad_get_peer (filter_sink);
+      g_autoptr(GstElement) scaler = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+      self->link->filter = gst_object_ref (filter);
+      if (scaler)
+        self->scaler_sink = gst_element_get_static_pad (scaler, "sink");
+      if (self->scaler_sink)
+        self->scaler_probe = gst_pad_add_probe (self->scaler_sink, GST_PAD_PROBE_TYPE_BUFFER,
+                                                scaler_probe, link_ref (self->link), link_unref);
+      else
+        g_warning ("congestion: nothing feeds the scaler's filter; sending at the source format");
+    }
   self->source = *source;
   self->sending = *source;
   self->wanted = *source;
@@ -859,6 +1021,10 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   g_mutex_unlock (&self->lock);
   set_encoder_bitrate (self, config.start_bps);
   self->applied_bps = config.start_bps;
+  /* A keyframe of at most four average frames: paced at 2.5x the estimate
+   * it still fits a 100 ms bottleneck buffer (an unlimited one is lost). */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (encoder), "max-intra-bitrate"))
+    g_object_set (encoder, "max-intra-bitrate", 400, NULL);
 
   /* Transport-wide sequence numbers on every packet, and the extmap in the
    * offer: the payloader writes them, the rtpsession answers feedback. */
@@ -970,6 +1136,10 @@ peercam_congestion_detach (PeercamCongestion *self)
       self->keyframe_probe = self->frames_probe = 0;
     }
   g_clear_object (&self->encoder_src);
+  if (self->scaler_sink && self->scaler_probe)
+    gst_pad_remove_probe (self->scaler_sink, self->scaler_probe);
+  self->scaler_probe = 0;
+  g_clear_object (&self->scaler_sink);
   if (self->webrtc && self->link)
     g_signal_handlers_disconnect_by_data (self->webrtc, self->link);
   if (self->rtpbin && self->link)
@@ -1124,6 +1294,7 @@ peercam_congestion_init (PeercamCongestion *self)
   self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
   g_weak_ref_init (&self->keyframe_pad, NULL);
   self->degradation = PEERCAM_DEGRADATION_BALANCED;
+  self->content_factor = 1.0;
 }
 
 PeercamCongestion *

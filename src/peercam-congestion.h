@@ -6,8 +6,8 @@
  * PeercamPacerElement that webrtcbin's "request-aux-sender" puts before the
  * rtpsession, feeds PeercamBwe with transport-cc feedback, REMB and
  * receiver reports, and applies the estimate: the encoder's bitrate, and the
- * resolution/frame rate (degradation policy) through a capsfilter behind
- * videoscale ! videorate. It merges keyframe requests (one per second) and
+ * resolution (degradation policy) through a capsfilter behind a videoscale,
+ * the frame rate by dropping frames in front of the scaler. It merges keyframe requests (one per second) and
  * bounds retransmissions (PeercamRtxPolicy, in the pacer element).
  *
  * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
@@ -36,8 +36,8 @@ G_DECLARE_FINAL_TYPE (PeercamCongestion, peercam_congestion, PEERCAM, CONGESTION
 
 PeercamCongestion *peercam_congestion_new            (GMainContext            *context);
 
-/* Before the first offer. @filter: a capsfilter behind videoscale !
- * videorate in front of @encoder (NULL: bitrate only). @source: the format
+/* Before the first offer, with the branch linked. @filter: a capsfilter
+ * behind a videoscale in front of @encoder (NULL: bitrate only). @source: the format
  * the branch receives. */
 void               peercam_congestion_attach_sender  (PeercamCongestion       *self,
                                                       GstElement              *webrtc,
