@@ -19,6 +19,7 @@
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
 #define MAX_LATENCY_MS       200
+#define CLEAN_BURST_US       40000
 #define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
 
 /* What streaming threads hold: never the object itself. */
@@ -435,6 +436,7 @@ on_twcc_packets (const GstStructure *packets,
   PeercamPacerElement *pacer = NULL;
   gint64 now = g_get_monotonic_time ();
   guint64 target;
+  gboolean ramping;
   GValueArray *array;
 
   if (self == NULL || list == NULL)
@@ -484,12 +486,17 @@ on_twcc_packets (const GstStructure *packets,
   if (self->first_feedback_us < 0 && arrivals->len > 0)
     self->first_feedback_us = now;
   target = peercam_bwe_get_target_bitrate (self->bwe);
+  ramping = peercam_bwe_is_ramping_up (self->bwe);
   if (self->pacer)
     pacer = g_object_ref (self->pacer);
   g_mutex_unlock (&self->lock);
 
   if (pacer)
     {
+      /* Until the link has shown a queue, a frame may leave in one burst of
+       * up to 40 ms of the pacing rate (libwebrtc's send-burst interval):
+       * pacing a clean LAN only adds latency. After that, 5 ms. */
+      peercam_pacer_element_set_burst_us (pacer, ramping ? CLEAN_BURST_US : 0);
       peercam_pacer_element_set_target_bitrate (pacer, target);
       g_object_unref (pacer);
     }
@@ -808,6 +815,7 @@ viewer_tick (PeercamCongestion *self,
 {
   JitterSample total = { 0 };
   guint wanted;
+  gboolean adapt = self->min_latency_ms > 0;  /* 0: the user wants no buffering at all */
 
   g_mutex_lock (&self->lock);
   for (guint i = 0; i < self->jitterbuffers->len; i++)
@@ -836,7 +844,12 @@ viewer_tick (PeercamCongestion *self,
     }
   g_mutex_unlock (&self->lock);
 
-  gboolean late = total.late > self->last_late;
+  /* more than 1 % of this tick's packets too late for playout */
+  guint64 pushed_now = total.pushed - MIN (total.pushed, self->last_pushed);
+  guint64 late_now = total.late - MIN (total.late, self->last_late);
+  guint64 lost_now = total.lost - MIN (total.lost, self->last_lost);
+  /* too late for playout, or lost for good (its retransmission too late) */
+  gboolean late = late_now + lost_now >= 3 && (late_now + lost_now) * 100 > pushed_now;
   gboolean trouble = late || total.lost > self->last_lost || total.rtx > self->retransmissions;
 
   if (total.pushed + total.lost > self->last_pushed + self->last_lost)
@@ -846,7 +859,7 @@ viewer_tick (PeercamCongestion *self,
   self->last_lost = total.lost;
   /* rtx-rtt is measured on retransmissions only and then kept: without new
    * ones, let the old figure (often taken while a queue was full) fade. */
-  if (total.rtx > self->retransmissions)
+  if (total.rtx >= self->retransmissions + 3)  /* one slow answer on a busy CPU says little */
     self->rtt_ms = total.rtt_ms;
   else
     self->rtt_ms *= 0.95;
@@ -854,16 +867,23 @@ viewer_tick (PeercamCongestion *self,
   self->last_late = total.late;
   self->jitter_ms = total.jitter_ms;
 
-  /* Room for a retransmission (one RTT and a half) and for jitter (three
-   * times its mean), never below the configured latency nor above 200 ms. */
-  wanted = (guint) CLAMP (1.5 * self->rtt_ms + 3 * total.jitter_ms + 10,
+  /* Room for jitter (three times its mean), never below the configured
+   * latency nor above 200 ms: on a quiet LAN the configured latency itself.
+   * (rtx-rtt is no RTT to plan with: it includes the jitter buffer's own
+   * retransmission delays, 130-150 ms on a busy loopback.) */
+  wanted = (guint) CLAMP (3 * total.jitter_ms,
                           self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
-  /* Packets came too late for playout: a queue somewhere holds more than
-   * the jitter says (a bottleneck buffer filling). Half as much again. */
+  /* Packets came too late for playout (or their retransmissions did): a
+   * queue somewhere holds more than the jitter says (a bottleneck buffer
+   * filling). Twice as much, up to the bound. */
   if (late)
-    wanted = MIN (MAX (wanted, self->latency_ms * 3 / 2 + 10), MAX (self->min_latency_ms, MAX_LATENCY_MS));
+    wanted = MIN (MAX (wanted, self->latency_ms * 2), MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  if (!adapt)
+    return;
   if (wanted > self->latency_ms + 5)
     {
+      g_debug ("congestion: jitter buffer %u -> %u ms (rtt %.1f, jitter %.1f, %" G_GUINT64_FORMAT " late)",
+               self->latency_ms, wanted, self->rtt_ms, total.jitter_ms, late_now);
       self->latency_ms = wanted;
       self->latency_low_since_us = 0;
       g_object_set (self->webrtc, "latency", self->latency_ms, NULL);
@@ -928,8 +948,10 @@ on_new_jitterbuffer (GstElement *rtpbin,
   /* NACK: webrtcbin 1.22 enables it only for SSRCs the offer announced
    * (a=ssrc), which GStreamer's own offers don't carry. Lost packets are
    * asked for again while they can still make their playout time; only
-   * then does the depayloader's keyframe request go out. */
-  g_object_set (jitterbuffer, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
+   * then does the depayloader's keyframe request go out. A latency of 0
+   * leaves no time for that: the jitter buffer would stall waiting. */
+  if (self->min_latency_ms > 0)
+    g_object_set (jitterbuffer, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, jitterbuffer);
   g_mutex_lock (&self->lock);

@@ -409,6 +409,16 @@ peercam_pacer_element_set_target_bitrate (PeercamPacerElement *self,
 }
 
 void
+peercam_pacer_element_set_burst_us (PeercamPacerElement *self,
+                                    gint64               burst_us)
+{
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  peercam_pacer_set_burst_us (self->pacer, burst_us);
+  g_mutex_unlock (&self->lock);
+}
+
+void
 peercam_pacer_element_set_rtt (PeercamPacerElement *self,
                                gint64               rtt_us)
 {

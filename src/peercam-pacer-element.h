@@ -35,6 +35,8 @@ void        peercam_pacer_element_set_feedback_func   (PeercamPacerElement      
                                                        GDestroyNotify            destroy);
 void        peercam_pacer_element_set_target_bitrate  (PeercamPacerElement      *self,
                                                        guint64                   bps);
+void        peercam_pacer_element_set_burst_us        (PeercamPacerElement      *self,
+                                                       gint64                    burst_us);
 void        peercam_pacer_element_set_rtt             (PeercamPacerElement      *self,
                                                        gint64                    rtt_us);
 /* Counters since creation. */

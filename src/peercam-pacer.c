@@ -21,6 +21,7 @@ struct _PeercamPacer {
   guint64            target_bps;
   double             budget_bytes;  /* may go below 0 by up to one packet */
   gint64             last_us;       /* -1: never refilled */
+  gint64             burst_us;
 };
 
 PeercamPacer *
@@ -38,6 +39,7 @@ peercam_pacer_new (const PeercamPacerConfig *config,
   if (self->config.max_queue_us <= 0)
     self->config.max_queue_us = PEERCAM_PACER_DEFAULT_MAX_QUEUE_US;
   self->packet_free = packet_free;
+  self->burst_us = self->config.burst_us;
   for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
     g_queue_init (&self->queues[i]);
   self->target_bps = PEERCAM_PACER_DEFAULT_TARGET_BPS;
@@ -78,6 +80,13 @@ peercam_pacer_set_target_bitrate (PeercamPacer *self,
   self->target_bps = MAX (bps, 1000);
 }
 
+void
+peercam_pacer_set_burst_us (PeercamPacer *self,
+                            gint64        burst_us)
+{
+  self->burst_us = burst_us > 0 ? burst_us : self->config.burst_us;
+}
+
 guint64
 peercam_pacer_get_pacing_rate (PeercamPacer *self)
 {
@@ -87,7 +96,7 @@ peercam_pacer_get_pacing_rate (PeercamPacer *self)
 static double
 burst_bytes (PeercamPacer *self)
 {
-  return peercam_pacer_get_pacing_rate (self) * (double) self->config.burst_us / 8e6;
+  return peercam_pacer_get_pacing_rate (self) * (double) self->burst_us / 8e6;
 }
 
 gint64

@@ -58,6 +58,10 @@ void          peercam_pacer_clear            (PeercamPacer             *self);
 
 void          peercam_pacer_set_target_bitrate (PeercamPacer           *self,
                                               guint64                   bps);
+/* The burst allowance: how much of the pacing rate an idle pacer saves up
+ * and lets out at once; 0: the configured one. */
+void          peercam_pacer_set_burst_us     (PeercamPacer             *self,
+                                              gint64                    burst_us);
 /* target × pacing factor */
 guint64       peercam_pacer_get_pacing_rate  (PeercamPacer             *self);
 

@@ -156,6 +156,37 @@ test_pacer_priorities (void)
   g_assert_cmpint (peercam_pacer_get_queue_delay_us (pacer, 200000), ==, 0);
 }
 
+/* A bigger burst allowance lets more leave at once after idling. */
+static void
+test_pacer_burst (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  guint at_once;
+
+  /* 1 Mbit/s x 2.5: 5 ms is 1562 bytes, 40 ms 12500 */
+  peercam_pacer_set_target_bitrate (pacer, 1000000);
+  for (guint round = 0; round < 2; round++)
+    {
+      gint64 start = (round + 1) * G_USEC_PER_SEC;  /* after a second of idling */
+      gpointer packet;
+
+      peercam_pacer_set_burst_us (pacer, round == 0 ? 0 : 40000);
+      /* an idle second fills the bucket (pop on an empty queue refills it) */
+      g_assert_null (peercam_pacer_pop (pacer, start, NULL));
+      for (guint i = 0; i < 20; i++)
+        peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, start);
+      at_once = 0;
+      while ((packet = peercam_pacer_pop (pacer, start, NULL)))
+        {
+          g_free (packet);
+          at_once++;
+        }
+      g_test_message ("burst %s: %u packets at once", round == 0 ? "5 ms" : "40 ms", at_once);
+      g_assert_cmpuint (at_once, ==, round == 0 ? 2 : 11);
+      peercam_pacer_clear (pacer);
+    }
+}
+
 /* Packets left in the queue are freed with the pacer (ASan checks). */
 static void
 test_pacer_free_queued (void)
@@ -292,6 +323,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/rate-bound", test_pacer_rate_bound);
   g_test_add_func ("/pacer/queue-bound", test_pacer_queue_bound);
   g_test_add_func ("/pacer/priorities", test_pacer_priorities);
+  g_test_add_func ("/pacer/burst", test_pacer_burst);
   g_test_add_func ("/pacer/free-queued", test_pacer_free_queued);
   g_test_add_func ("/rtx/limits", test_rtx_limits);
   g_test_add_func ("/rtx/budget", test_rtx_budget);
