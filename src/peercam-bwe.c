@@ -36,6 +36,7 @@
 #define LOSS_REPORT_US        G_USEC_PER_SEC /* and at least this long: 50 packets
                                               * at 5 % loss would often read > 10 % */
 #define NO_CAP                G_MAXUINT64
+#define FEEDBACK_TIMEOUT_US   G_USEC_PER_SEC
 
 typedef struct {
   gint64   seq;       /* unwrapped; -1: empty slot */
@@ -104,6 +105,8 @@ struct _PeercamBwe {
   guint            fb_lost, fb_total;
   gint64           fb_loss_start_us;
 
+  gint64           last_feedback_us;   /* -1: none yet */
+  gint64           last_timeout_cut_us;
   guint64          remb_bps;        /* 0: none */
   gint64           rtt_us;
   guint64          target_bps;
@@ -148,6 +151,8 @@ peercam_bwe_new (const PeercamBweConfig *config)
   self->last_loss_us = -1;
   self->last_loss_decrease_us = -1;
   self->rtt_us = -1;
+  self->last_feedback_us = -1;
+  self->last_timeout_cut_us = -1;
   self->target_bps = self->config.start_bps;
   return self;
 }
@@ -555,7 +560,10 @@ on_loss (PeercamBwe *self,
       /* Hold: no growth past the rate that sees this loss. The start phase
        * is exempt so random loss on a fast link can't freeze the ramp-up. */
       if (self->loss_bps == NO_CAP && !start_phase)
-        self->loss_bps = self->target_bps;
+        {
+          self->loss_bps = self->target_bps;
+          self->fast_start = FALSE;
+        }
     }
   else
     {
@@ -565,6 +573,7 @@ on_loss (PeercamBwe *self,
         {
           guint64 base = MIN (self->target_bps, self->loss_bps);
           self->loss_bps = MAX ((guint64) (base * (1.0 - 0.5 * raw)), self->config.min_bps);
+          self->fast_start = FALSE;  /* the link has shown its limit */
           g_debug ("bwe: %.1f %% loss (smoothed %.1f %%), %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " kbit/s",
                    raw * 100, self->loss * 100, base / 1000, self->loss_bps / 1000);
           self->last_loss_decrease_us = now_us;
@@ -610,6 +619,8 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
     }
   if (!any)
     return;
+  self->last_feedback_us = now_us;
+  self->last_timeout_cut_us = -1;
   if (self->first_feedback_us < 0)
     self->first_feedback_us = now_us;
 
@@ -653,6 +664,24 @@ gboolean
 peercam_bwe_is_ramping_up (PeercamBwe *self)
 {
   return self->fast_start;
+}
+
+void
+peercam_bwe_update (PeercamBwe *self,
+                    gint64      now_us)
+{
+  /* Feedback stopped while we send: the reverse path or the receiver is in
+   * trouble, or the forward path is so full nothing arrives. Halve, once
+   * per second of silence, as libwebrtc does. */
+  if (self->last_feedback_us < 0 || now_us - self->last_feedback_us < FEEDBACK_TIMEOUT_US)
+    return;
+  if (self->last_timeout_cut_us >= 0 && now_us - self->last_timeout_cut_us < FEEDBACK_TIMEOUT_US)
+    return;
+  self->last_timeout_cut_us = now_us;
+  self->delay_bps = MAX (self->delay_bps / 2, self->config.min_bps);
+  self->fast_start = FALSE;
+  self->rc_state = RC_HOLD;
+  update_target (self);
 }
 
 guint64

@@ -78,6 +78,10 @@ void            peercam_bwe_on_receiver_report  (PeercamBwe              *self,
                                                  double                   fraction_lost,
                                                  gint64                   rtt_us,
                                                  gint64                   now_us);
+/* Call periodically (e.g. every 500 ms): without transport-cc feedback for
+ * a second after some had come, the estimate halves once a second. */
+void            peercam_bwe_update              (PeercamBwe              *self,
+                                                 gint64                   now_us);
 guint64         peercam_bwe_get_target_bitrate  (PeercamBwe              *self);
 /* TRUE until the first overuse: the fast start is still looking for the
  * link's capacity. */

@@ -781,6 +781,7 @@ sender_tick (PeercamCongestion *self,
 
   read_receiver_reports (self);
   g_mutex_lock (&self->lock);
+  peercam_bwe_update (self->bwe, now);
   pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
   g_mutex_unlock (&self->lock);
   frames = g_atomic_pointer_get (&self->link->frames);

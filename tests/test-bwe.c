@@ -380,6 +380,34 @@ test_loss_burst (void)
   sim_clear (&sim);
 }
 
+/* The receiver goes silent: the estimate halves once a second, and the
+ * fast start is over; feedback coming back lets it grow again. */
+static void
+test_feedback_timeout (void)
+{
+  Sim sim = { .capacity_bps = 0, .one_way_us = 5000 };
+  guint64 before;
+
+  sim_init (&sim, NULL);
+  sim_run (&sim, 3 * G_USEC_PER_SEC);
+  before = peercam_bwe_get_target_bitrate (sim.bwe);
+  g_assert_true (peercam_bwe_is_ramping_up (sim.bwe));
+  /* no feedback from 3 s on: updates only */
+  peercam_bwe_update (sim.bwe, 3 * G_USEC_PER_SEC + 500000);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (sim.bwe), ==, before);
+  peercam_bwe_update (sim.bwe, 4 * G_USEC_PER_SEC + 100000);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (sim.bwe), ==, before / 2);
+  g_assert_false (peercam_bwe_is_ramping_up (sim.bwe));
+  peercam_bwe_update (sim.bwe, 4 * G_USEC_PER_SEC + 600000);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (sim.bwe), ==, before / 2);
+  peercam_bwe_update (sim.bwe, 5 * G_USEC_PER_SEC + 200000);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (sim.bwe), ==, before / 4);
+  for (int i = 0; i < 20; i++)
+    peercam_bwe_update (sim.bwe, (6 + i) * G_USEC_PER_SEC);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (sim.bwe), ==, PEERCAM_BWE_DEFAULT_MIN_BPS);
+  sim_clear (&sim);
+}
+
 static void
 test_remb_cap (void)
 {
@@ -517,6 +545,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/loss-5pct", test_loss_5);
   g_test_add_func ("/bwe/loss-30pct", test_loss_heavy);
   g_test_add_func ("/bwe/loss-burst", test_loss_burst);
+  g_test_add_func ("/bwe/feedback-timeout", test_feedback_timeout);
   g_test_add_func ("/bwe/remb-cap", test_remb_cap);
   g_test_add_func ("/bwe/bad-input", test_bad_input);
   g_test_add_func ("/degradation/balanced", test_degradation_balanced);
