@@ -560,9 +560,6 @@ on_request_aux_sender (GstElement *webrtc,
   g_mutex_lock (&self->lock);
   peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
                                             peercam_bwe_get_target_bitrate (self->bwe));
-  /* the first keyframe goes before any feedback: the clean-link burst */
-  peercam_pacer_element_set_burst_us (PEERCAM_PACER_ELEMENT (element),
-                                      peercam_bwe_is_ramping_up (self->bwe) ? CLEAN_BURST_US : 0);
   /* One transport (bundle): one pacer. */
   g_clear_object (&self->pacer);
   self->pacer = g_object_ref (PEERCAM_PACER_ELEMENT (element));
