@@ -23,6 +23,7 @@
 #include "peercam-peer-connection.h"
 #include "peercam-remote-media.h"
 #include "peercam-sender.h"
+#include "peercam-congestion.h"
 #include "peercam-video-encoder.h"
 
 #include <string.h>
@@ -125,6 +126,7 @@ struct _PeercamCallEngine
   GPtrArray        *retiring;        /* caller: ended calls' connections, sending RTCP BYE */
   guint             retire_id;
   PeercamSender    *sender;          /* caller: the call's encoders */
+  PeercamCongestion *congestion;     /* viewer: adaptive jitter buffer, merged PLIs */
   PeercamRemoteMedia *remote;        /* viewer: the call's decoding */
   guint64           remote_frames_done;
   GQueue            pending;         /* PendingCandidate: before the call they belong to */
@@ -538,6 +540,11 @@ on_pc_stats (PeercamPeerConnection *pc,
   json_builder_add_int_value (builder, self->frame_height);
   json_builder_set_member_name (builder, "rtt_ms");
   json_builder_add_double_value (builder, stats->rtt_ms);
+  /* Congestion control (issue 11): estimate, send format, loss, … */
+  if (self->sender)
+    peercam_sender_add_stats (self->sender, builder);
+  if (self->congestion)
+    peercam_congestion_add_stats (self->congestion, builder);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
@@ -1007,6 +1014,7 @@ call_teardown (PeercamCallEngine *self)
   g_clear_handle_id (&self->media_check_id, g_source_remove);
   set_poor_connection (self, FALSE);
   self->frame_width = self->frame_height = 0;
+  g_clear_object (&self->congestion);
 
   if (self->call == NULL)
     return;
@@ -1080,7 +1088,9 @@ peercam_call_engine_call (PeercamCallEngine  *self,
   self->sender = peercam_sender_new (self->local, self->pc, self->codec,
                                      peercam_video_encoder_bitrate_kbps (self->width, self->height,
                                                                          self->framerate),
-                                     self->send_audio, error);
+                                     self->send_audio,
+                                     &(PeercamVideoFormat) { self->width, self->height, self->framerate },
+                                     error);
   if (self->sender == NULL)
     goto fail;
   if (self->send_audio && !peercam_sender_get_sends_audio (self->sender))
@@ -1266,6 +1276,10 @@ start_offered_call (PeercamCallEngine *self,
       end_call (self, PEERCAM_CALL_STATE_FAILED);
       return;
     }
+  /* Congestion control (issue 11): adaptive jitter buffer, merged PLIs. */
+  self->congestion = peercam_congestion_new (self->context);
+  peercam_congestion_attach_viewer (self->congestion, peercam_peer_connection_get_webrtcbin (self->pc),
+                                    self->latency);
   self->remote = peercam_remote_media_new (GST_BIN (self->pipeline),
                                            peercam_peer_connection_get_webrtcbin (self->pc),
                                            self->remote_sink, self->play_audio);
@@ -1274,8 +1288,11 @@ start_offered_call (PeercamCallEngine *self,
   /* One receive-only transceiver per offered m-line, in order, so webrtcbin
    * associates them instead of inventing send-receive ones. */
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
-    peercam_peer_connection_add_recv_transceiver (self->pc,
-                                                  gst_sdp_media_get_media (gst_sdp_message_get_media (sdp, i)));
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+      peercam_peer_connection_add_recv_transceiver (self->pc, gst_sdp_media_get_media (media), media);
+    }
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
@@ -1424,11 +1441,11 @@ warm_up_call (void)
     }
 
   encoders = peercam_sender_new (local, w.pc[0], "vp8", peercam_video_encoder_bitrate_kbps (320, 240, 30),
-                                 FALSE, NULL);
+                                 FALSE, &(PeercamVideoFormat) { 320, 240, 30 }, NULL);
   if (encoders == NULL)
     goto out;
 
-  peercam_peer_connection_add_recv_transceiver (w.pc[1], "video");
+  peercam_peer_connection_add_recv_transceiver (w.pc[1], "video", NULL);
   remote = peercam_remote_media_new (GST_BIN (receiver), peercam_peer_connection_get_webrtcbin (w.pc[1]),
                                      NULL, FALSE);
   g_signal_connect (remote, "first-frame", G_CALLBACK (warm_up_on_first_frame), &w);

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "peercam-peer-connection.h"
+#include "peercam-congestion.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -825,7 +826,8 @@ recv_caps_for_kind (const char *kind)
 
 gboolean
 peercam_peer_connection_add_recv_transceiver (PeercamPeerConnection *self,
-                                              const char            *kind)
+                                              const char            *kind,
+                                              const GstSDPMedia     *offer)
 {
   g_autoptr(GstCaps) caps = NULL;
   GstWebRTCRTPTransceiver *transceiver = NULL;
@@ -839,6 +841,8 @@ peercam_peer_connection_add_recv_transceiver (PeercamPeerConnection *self,
                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
   if (transceiver && element_has_property (transceiver, "do-nack"))
     g_object_set (transceiver, "do-nack", TRUE, NULL);
+  if (transceiver && offer)  /* congestion control (issue 11) */
+    peercam_congestion_accept_twcc (transceiver, offer);
   g_clear_object (&transceiver);
   return TRUE;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #define GST_USE_UNSTABLE_API 1
 #include <gst/webrtc/webrtc.h>
 
@@ -62,9 +63,12 @@ void         peercam_peer_connection_set_latency        (PeercamPeerConnection *
  * payloader to it), or NULL. NACK on. */
 GstPad      *peercam_peer_connection_add_send_transceiver (PeercamPeerConnection *self,
                                                            GstCaps               *caps);
-/* A receive-only transceiver for "video" or "audio". */
+/* A receive-only transceiver for "video" or "audio". With @offer (the
+ * remote m-line it answers) it also accepts the offer's transport-wide-cc
+ * header extension, so the sender gets feedback. */
 gboolean     peercam_peer_connection_add_recv_transceiver (PeercamPeerConnection *self,
-                                                           const char            *kind);
+                                                           const char            *kind,
+                                                           const GstSDPMedia     *offer);
 
 void         peercam_peer_connection_create_offer       (PeercamPeerConnection *self);
 /* An answer, or an offer (then the answer follows as local-description). */

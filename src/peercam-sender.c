@@ -11,6 +11,7 @@
 
 #include "peercam-sender.h"
 #include "peercam-video-encoder.h"
+#include "peercam-congestion.h"
 
 #include <glib/gi18n.h>
 #include <gst/video/video.h>
@@ -30,6 +31,7 @@ struct _PeercamSender
   GstElement            *pipeline;
   GPtrArray             *elements;   /* upstream first: video, then audio */
   GstElement            *encoder;
+  PeercamCongestion     *congestion;  /* NULL without a format: fixed bitrate */
   guint                  branch_id;
   gboolean               sends_audio;
   Counter               *counter;
@@ -84,14 +86,18 @@ have_microphone (void)
 }
 
 static gboolean
-link_to_webrtc (PeercamSender *self,
-                GstElement    *pay,
-                GstCaps       *caps)
+link_to_webrtc (PeercamSender            *self,
+                GstElement               *pay,
+                GstCaps                  *caps,
+                GstWebRTCRTPTransceiver **transceiver)
 {
   g_autoptr(GstPad) sink_pad = peercam_peer_connection_add_send_transceiver (self->pc, caps);
 
-  return sink_pad != NULL &&
-         gst_element_link_pads (pay, "src", peercam_peer_connection_get_webrtcbin (self->pc),
+  if (sink_pad == NULL)
+    return FALSE;
+  if (transceiver)
+    g_object_get (sink_pad, "transceiver", transceiver, NULL);
+  return gst_element_link_pads (pay, "src", peercam_peer_connection_get_webrtcbin (self->pc),
                                 GST_PAD_NAME (sink_pad));
 }
 
@@ -137,7 +143,7 @@ add_microphone (PeercamSender  *self,
   for (guint i = 0; i + 1 < G_N_ELEMENTS (elements); i++)
     if (!gst_element_link (elements[i], elements[i + 1]))
       goto fail;
-  if (!link_to_webrtc (self, elements[5], caps))
+  if (!link_to_webrtc (self, elements[5], caps, NULL))
     goto fail;
   for (guint i = G_N_ELEMENTS (elements); i > 0; i--)
     gst_element_sync_state_with_parent (elements[i - 1]);
@@ -160,6 +166,8 @@ peercam_sender_stop (PeercamSender *self)
   if (self->stopped)
     return FALSE;
   self->stopped = TRUE;
+  if (self->congestion)
+    peercam_congestion_detach (self->congestion);
   /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
    * the encoder's thread in a blocking probe, and only its own shutdown
    * releases it; stopping the branch first would wait for that thread. A
@@ -188,6 +196,7 @@ peercam_sender_dispose (GObject *object)
 
   if (self->pc)
     peercam_sender_stop (self);
+  g_clear_object (&self->congestion);
   g_clear_object (&self->pc);
   g_clear_object (&self->local);
   g_clear_object (&self->pipeline);
@@ -229,11 +238,15 @@ peercam_sender_new (PeercamLocalMedia      *local,
                     const char             *codec,
                     guint                   kbps,
                     gboolean                send_audio,
+                    const PeercamVideoFormat *format,
                     GError                **error)
 {
   g_autoptr(PeercamSender) self = NULL;
   g_autoptr(GstCaps) caps = NULL;
   g_autoptr(GstPad) head_pad = NULL;
+  g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
+  GstElement *scaler = NULL, *scale_filter = NULL, *pay;
+  guint first;
 
   g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (local), NULL);
   g_return_val_if_fail (PEERCAM_IS_PEER_CONNECTION (pc), NULL);
@@ -249,15 +262,43 @@ peercam_sender_new (PeercamLocalMedia      *local,
     }
   self->pipeline = g_object_ref (peercam_local_media_get_pipeline (local));
 
+  if (format)
+    {
+      /* The degradation policy's scaler: passes through until the
+       * congestion controller gives the filter caps. */
+      scaler = gst_element_factory_make ("videoscale", NULL);
+      scale_filter = gst_element_factory_make ("capsfilter", NULL);
+      g_ptr_array_add (self->elements, scaler);
+      g_ptr_array_add (self->elements, scale_filter);
+      gst_bin_add_many (GST_BIN (self->pipeline), scaler, scale_filter, NULL);
+    }
+  first = self->elements->len;
   if (!peercam_video_encoder_build (GST_BIN (self->pipeline), codec, kbps, self->elements,
                                     &self->encoder, error))
     return NULL;
+  if (format && !gst_element_link_many (scaler, scale_filter, self->elements->pdata[first], NULL))
+    {
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
+                           _("Could not build the encoder"));
+      return NULL;
+    }
+  pay = self->elements->pdata[self->elements->len - 1];
   caps = peercam_video_encoder_rtp_caps (codec);
-  if (!link_to_webrtc (self, self->elements->pdata[self->elements->len - 1], caps))
+  if (!link_to_webrtc (self, pay, caps, &transceiver))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
                            _("Could not link the encoder to webrtcbin"));
       return NULL;
+    }
+  if (format)
+    {
+      /* Before the offer: TWCC, the pacer, estimate -> encoder and scaler. */
+      g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+      self->congestion = peercam_congestion_new (context);
+      peercam_congestion_attach_sender (self->congestion,
+                                        peercam_peer_connection_get_webrtcbin (pc),
+                                        transceiver, self->encoder, pay, scale_filter, format);
     }
   if (send_audio && !add_microphone (self, error))
     return NULL;
@@ -301,4 +342,13 @@ peercam_sender_request_keyframe (PeercamSender *self)
   pad = gst_element_get_static_pad (self->encoder, "src");
   gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
                                                                        TRUE, 0));
+}
+
+void
+peercam_sender_add_stats (PeercamSender *self,
+                          JsonBuilder   *builder)
+{
+  g_return_if_fail (PEERCAM_IS_SENDER (self));
+  if (self->congestion)
+    peercam_congestion_add_stats (self->congestion, builder);
 }

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
+#include "peercam-bwe.h"
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
 
@@ -20,18 +22,24 @@ G_DECLARE_FINAL_TYPE (PeercamSender, peercam_sender, PEERCAM, SENDER, GObject)
 /* @local must be running and @pc must be in its pipeline. Builds and
  * starts the encoder branch (codec "vp8" or "h264" at @kbps) and, with
  * @send_audio and a microphone present, an Opus branch; the offer is the
- * caller's to make. */
+ * caller's to make. With @format (what the local media delivers) the
+ * sender is congestion-controlled (peercam-congestion): paced, its bitrate
+ * and size following the estimate; NULL keeps @kbps fixed. */
 PeercamSender *peercam_sender_new            (PeercamLocalMedia     *local,
                                               PeercamPeerConnection *pc,
                                               const char            *codec,
                                               guint                  kbps,
                                               gboolean               send_audio,
+                                              const PeercamVideoFormat *format,
                                               GError               **error);
 /* FALSE when audio was asked for but this machine has no microphone. */
 gboolean       peercam_sender_get_sends_audio (PeercamSender        *self);
 /* Frames that went into the encoder. */
 guint64        peercam_sender_get_frames     (PeercamSender         *self);
 void           peercam_sender_request_keyframe (PeercamSender       *self);
+/* Adds the congestion controller's figures to a stats object being built. */
+void           peercam_sender_add_stats      (PeercamSender         *self,
+                                              JsonBuilder           *builder);
 /* Closes the peer connection and removes the branches. Returns what
  * peercam_peer_connection_close() did: TRUE when the connection lingers for
  * its RTCP BYE and wants peercam_peer_connection_finish_close() soon. */

@@ -1170,8 +1170,8 @@ test_peer_connection (Fixture *f, gconstpointer data)
 
     g_assert_cmpint (gst_pad_link (pay_src, sink_pad), ==, GST_PAD_LINK_OK);
   }
-  g_assert_true (peercam_peer_connection_add_recv_transceiver (p.pc[1], "video"));
-  g_assert_false (peercam_peer_connection_add_recv_transceiver (p.pc[1], "text"));
+  g_assert_true (peercam_peer_connection_add_recv_transceiver (p.pc[1], "video", NULL));
+  g_assert_false (peercam_peer_connection_add_recv_transceiver (p.pc[1], "text", NULL));
 
   /* Bad candidates are refused with a reason, before and after. */
   g_assert_false (peercam_peer_connection_add_remote_candidate (p.pc[1], 0, NULL, "candidate:x", &error));
@@ -1332,7 +1332,8 @@ test_many_viewers (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_signal_connect (leg->pc, "local-description", G_CALLBACK (leg_on_description), leg);
       g_signal_connect (leg->pc, "local-candidate", G_CALLBACK (leg_on_candidate), leg);
-      leg->sender = peercam_sender_new (local, leg->pc, "vp8", 300, FALSE, &error);
+      leg->sender = peercam_sender_new (local, leg->pc, "vp8", 300, FALSE,
+                                        &(PeercamVideoFormat) { 640, 480, 30 }, &error);
       g_assert_no_error (error);
       peercam_peer_connection_create_offer (leg->pc);
     }

@@ -1,0 +1,132 @@
+/* peercam-bwe.h — sender-side bandwidth estimation (pure: GLib only)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * In the spirit of Google Congestion Control (draft-ietf-rmcat-gcc and
+ * libwebrtc's goog_cc), written from the published descriptions:
+ *
+ *  - a delay-based estimator: packets sent within 5 ms form a group; the
+ *    change in one-way delay between groups feeds a trendline filter (a
+ *    least-squares slope over the last 20 smoothed delays) whose output an
+ *    overuse detector compares with an adaptive threshold;
+ *  - an AIMD rate controller driven by that detector: multiplicative increase
+ *    (fast start: doubling every 400 ms until the first overuse, then 8 %/s),
+ *    additive increase near the last known capacity, and a decrease to 0.85 of
+ *    the acknowledged (received) rate on overuse;
+ *  - a loss-based controller: below 2 % loss it lets the rate grow, from 2 to
+ *    10 % it holds, above 10 % it decreases by half the loss fraction;
+ *  - REMB (the receiver's estimate) caps the result.
+ *
+ * Inputs are plain numbers: per-packet send times and sizes keyed by the
+ * transport-wide sequence number, transport-cc feedback (arrival time per
+ * sequence number), REMB bitrates, receiver reports (fraction lost, RTT). All
+ * times are in microseconds on one monotonic clock chosen by the caller; the
+ * arrival times in feedback are on the receiver's clock (only their
+ * differences matter).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PEERCAM_BWE_DEFAULT_MIN_BPS     100000
+#define PEERCAM_BWE_DEFAULT_START_BPS   600000
+#define PEERCAM_BWE_DEFAULT_MAX_BPS    2500000
+
+typedef struct {
+  guint64 min_bps;    /* 0: PEERCAM_BWE_DEFAULT_MIN_BPS */
+  guint64 start_bps;  /* 0: PEERCAM_BWE_DEFAULT_START_BPS */
+  guint64 max_bps;    /* 0: PEERCAM_BWE_DEFAULT_MAX_BPS */
+} PeercamBweConfig;
+
+typedef enum {
+  PEERCAM_BWE_NORMAL,
+  PEERCAM_BWE_OVERUSING,
+  PEERCAM_BWE_UNDERUSING,
+} PeercamBweUsage;
+
+/* What transport-cc feedback says about one packet. */
+typedef struct {
+  guint16 seq;         /* transport-wide sequence number */
+  gboolean received;
+  gint64  arrival_us;  /* receiver clock; ignored when !received */
+} PeercamBweArrival;
+
+typedef struct _PeercamBwe PeercamBwe;
+
+PeercamBwe     *peercam_bwe_new                 (const PeercamBweConfig  *config);
+void            peercam_bwe_free                (PeercamBwe              *self);
+
+/* A packet left the sender (after pacing) carrying transport-wide @seq. */
+void            peercam_bwe_on_packet_sent      (PeercamBwe              *self,
+                                                 guint16                  seq,
+                                                 gint64                   send_us,
+                                                 gsize                    size);
+/* One transport-cc feedback message, in sequence-number order; @now_us is the
+ * sender's clock when it arrived. Unknown sequence numbers are ignored. */
+void            peercam_bwe_on_transport_feedback (PeercamBwe            *self,
+                                                 const PeercamBweArrival *arrivals,
+                                                 guint                    n_arrivals,
+                                                 gint64                   now_us);
+/* The receiver's REMB bitrate; 0 removes the cap. */
+void            peercam_bwe_on_remb             (PeercamBwe              *self,
+                                                 guint64                  bps,
+                                                 gint64                   now_us);
+/* A receiver report block: @fraction_lost in [0, 1]; @rtt_us < 0: unknown. */
+void            peercam_bwe_on_receiver_report  (PeercamBwe              *self,
+                                                 double                   fraction_lost,
+                                                 gint64                   rtt_us,
+                                                 gint64                   now_us);
+/* Call periodically (e.g. every 500 ms): without transport-cc feedback for
+ * a second after some had come, the estimate halves once a second. */
+void            peercam_bwe_update              (PeercamBwe              *self,
+                                                 gint64                   now_us);
+guint64         peercam_bwe_get_target_bitrate  (PeercamBwe              *self);
+/* TRUE until the first overuse: the fast start is still looking for the
+ * link's capacity. */
+gboolean        peercam_bwe_is_ramping_up       (PeercamBwe              *self);
+/* The receive rate transport-cc feedback acknowledged lately; 0: unknown. */
+guint64         peercam_bwe_get_acked_bitrate   (PeercamBwe              *self);
+PeercamBweUsage peercam_bwe_get_usage           (PeercamBwe              *self);
+/* The loss fraction the loss controller acts on: receiver reports and
+ * transport-cc losses, smoothed over about four reports; in [0, 1]. */
+double          peercam_bwe_get_loss_fraction   (PeercamBwe              *self);
+/* -1 when unknown. */
+gint64          peercam_bwe_get_rtt_us          (PeercamBwe              *self);
+/* The overuse detector's current threshold and modified trend, in ms (for
+ * stats and tests). */
+double          peercam_bwe_get_threshold_ms    (PeercamBwe              *self);
+double          peercam_bwe_get_trend_ms        (PeercamBwe              *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamBwe, peercam_bwe_free)
+
+/* ---- degradation policy -------------------------------------------------- */
+
+typedef enum {
+  PEERCAM_DEGRADATION_BALANCED,             /* resolution first, then frame rate */
+  PEERCAM_DEGRADATION_MAINTAIN_RESOLUTION,  /* lower the frame rate only */
+  PEERCAM_DEGRADATION_MAINTAIN_FRAMERATE,   /* lower the resolution only */
+} PeercamDegradation;
+
+typedef struct {
+  guint width;
+  guint height;
+  guint fps;
+} PeercamVideoFormat;
+
+/* Returns TRUE and sets @policy for "balanced", "maintain-resolution",
+ * "maintain-framerate" (the WebRTC degradationPreference names). */
+gboolean           peercam_degradation_from_string (const char         *name,
+                                                    PeercamDegradation *policy);
+
+/* What to send at @bps given the source format @source: a pure function.
+ * Resolutions follow the browser ladder 1, 3/4, 1/2, 3/8, 1/4 of the source
+ * (1280x720 → 960x540 → 640x360 → 480x270 → 320x180); a rung is used when
+ * the rate gives it about 0.047 bits per pixel per frame (720p30 at
+ * 1.3 Mbit/s). Sizes stay even; the frame rate never drops below 5. */
+PeercamVideoFormat peercam_degradation_apply      (PeercamDegradation        policy,
+                                                    const PeercamVideoFormat *source,
+                                                    guint64                   bps);
+
+G_END_DECLS

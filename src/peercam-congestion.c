@@ -1,0 +1,1347 @@
+/* peercam-congestion.c — congestion control for one call (see the header)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-congestion.h"
+
+#include "peercam-pacer.h"
+#include "peercam-pacer-element.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TICK_MS              500
+#define OVERSHOOT            1.3   /* encoder output / its target: it can't go lower */
+#define OVERSHOOT_AFTER_US   (TICK_MS * 1000)
+#define DOWNGRADE_AFTER_US   G_USEC_PER_SEC
+#define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
+#define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
+#define MAX_LATENCY_MS       200
+#define CLEAN_BURST_US       40000
+#define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
+
+/* What streaming threads hold: never the object itself. */
+typedef struct {
+  gatomicrefcount ref;
+  GWeakRef        self;
+  GMainContext   *context;
+  gsize           frames;   /* atomic: encoded frames sent */
+  gsize           encoded;  /* atomic: their bytes */
+  /* what the scaler probe applies, between two frames (guarded by lock) */
+  GMutex          lock;
+  GstElement     *filter;
+  GstCaps        *pending_caps;
+  guint           fps;        /* 0: every frame */
+  GstClockTime    last_kept;
+} Link;
+
+struct _PeercamCongestion
+{
+  GObject              parent_instance;
+
+  GMainContext        *context;
+  Link                *link;
+  guint                tick_id;
+  gboolean             sender;
+  PeercamDegradation   degradation;
+
+  GstElement          *webrtc;
+  GstElement          *rtpbin;
+  GObject             *session;       /* internal RTPSession 0 */
+  gulong               feedback_id;
+
+  /* guarded by lock: touched from streaming threads */
+  GMutex               lock;
+  PeercamBwe          *bwe;
+  gint64               last_fed_seq;  /* unwrapped transport-wide seq; -1: none */
+  gint64               first_feedback_us;
+  gboolean             ramping;       /* the estimator's fast start */
+  PeercamKeyframeLimiter *keyframes;
+  guint64              keyframe_requests;
+  GPtrArray           *jitterbuffers; /* GWeakRef*: viewer */
+  int                  bypass_keyframe;  /* atomic: our own deferred request */
+  GWeakRef             keyframe_pad;  /* where the last merged request went */
+
+  /* sender, main context only */
+  GstElement          *encoder;
+  GstElement          *filter;
+  GstPad              *encoder_src;
+  gulong               keyframe_probe;
+  gulong               frames_probe;
+  PeercamPacerElement *pacer;         /* from request-aux-sender (lock) */
+  PeercamVideoFormat   source;
+  PeercamVideoFormat   sending;
+  PeercamVideoFormat   wanted;
+  gint64               wanted_since_us;
+  gint64               overshoot_since_us;
+  gint64               format_changed_us;
+  GstPad              *scaler_sink;
+  gulong               scaler_probe;
+  PeercamVideoFormat   overshot;      /* the smallest format the encoder overshot at */
+  double               overshot_kbps; /* what it sent there; 0: never */
+  double               content_factor; /* how much more than the ladder this picture needs */
+  guint64              applied_bps;
+  guint                keyframe_id;
+  int                  apply_pending; /* atomic */
+  guint64              last_sent_bytes;
+  guint64              last_frames;
+  gint64               last_tick_us;
+  double               send_kbps;     /* through the pacer: media, RTX, headers */
+  double               encoder_kbps;  /* what the encoder made */
+  guint64              last_encoded;
+  guint64              tick_encoder_bps;  /* the largest encoder target in the tick */
+  double               send_fps;
+  guint                last_rb_seq;
+  gboolean             have_rb;
+
+  /* viewer, main context only */
+  guint                min_latency_ms;
+  guint                latency_ms;
+  gint64               latency_low_since_us;
+  double               jitter_ms;
+  double               rtt_ms;
+  double               loss_pct;
+  guint64              retransmissions;
+  guint64              last_pushed, last_lost, last_late;
+};
+
+G_DEFINE_FINAL_TYPE (PeercamCongestion, peercam_congestion, G_TYPE_OBJECT)
+
+/* ---- Link and the hop to the main context -------------------------------- */
+
+static Link *
+link_new (PeercamCongestion *self)
+{
+  Link *link = g_new0 (Link, 1);
+
+  g_atomic_ref_count_init (&link->ref);
+  g_weak_ref_init (&link->self, self);
+  link->context = g_main_context_ref (self->context);
+  g_mutex_init (&link->lock);
+  link->last_kept = GST_CLOCK_TIME_NONE;
+  return link;
+}
+
+static Link *
+link_ref (Link *link)
+{
+  g_atomic_ref_count_inc (&link->ref);
+  return link;
+}
+
+static void
+link_unref (gpointer data)
+{
+  Link *link = data;
+
+  if (!g_atomic_ref_count_dec (&link->ref))
+    return;
+  g_weak_ref_clear (&link->self);
+  g_main_context_unref (link->context);
+  g_clear_object (&link->filter);
+  gst_clear_caps (&link->pending_caps);
+  g_mutex_clear (&link->lock);
+  g_free (link);
+}
+
+static void
+link_closure_unref (gpointer data, GClosure *closure)
+{
+  link_unref (data);
+}
+
+typedef void (*HopFunc) (PeercamCongestion *self);
+
+typedef struct {
+  Link    *link;
+  HopFunc  func;
+} Hop;
+
+static gboolean
+hop_dispatch (gpointer data)
+{
+  Hop *hop = data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&hop->link->self);
+
+  /* A detached controller gets no more news. */
+  if (self && self->link == hop->link)
+    hop->func (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hop_free (gpointer data)
+{
+  Hop *hop = data;
+
+  link_unref (hop->link);
+  g_free (hop);
+}
+
+static void
+hop (Link    *link,
+     HopFunc  func)
+{
+  Hop *h = g_new (Hop, 1);
+  GSource *source = g_idle_source_new ();
+
+  h->link = link_ref (link);
+  h->func = func;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, hop_dispatch, h, hop_free);
+  g_source_attach (source, link->context);
+  g_source_unref (source);
+}
+
+/* ---- sender: applying the estimate --------------------------------------- */
+
+/* The rate the ladder needs for a format (see peercam_degradation_apply). */
+static guint64
+peercam_congestion_format_bps (const PeercamVideoFormat *f)
+{
+  return (guint64) ((double) f->width * f->height * f->fps * 0.047);
+}
+
+static gboolean
+same_format (const PeercamVideoFormat *a,
+             const PeercamVideoFormat *b)
+{
+  return a->width == b->width && a->height == b->height && a->fps == b->fps;
+}
+
+static void
+set_encoder_bitrate (PeercamCongestion *self,
+                     guint64            bps)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (self->encoder);
+  const char *name = GST_OBJECT_NAME (gst_element_get_factory (self->encoder));
+  guint64 encoder_bps = (guint64) (bps * ENCODER_SHARE);
+
+  self->tick_encoder_bps = MAX (self->tick_encoder_bps, encoder_bps);
+  g_debug ("congestion: encoder %s at %" G_GUINT64_FORMAT " bit/s", name, encoder_bps);
+  if (g_str_equal (name, "vp8enc") || g_str_equal (name, "vp9enc"))
+    g_object_set (self->encoder, "target-bitrate", (int) MIN (encoder_bps, G_MAXINT), NULL);
+  else if (g_str_equal (name, "x264enc"))
+    g_object_set (self->encoder, "bitrate", (guint) MAX (encoder_bps / 1000, 1), NULL);   /* kbit/s */
+  else if (g_object_class_find_property (klass, "bitrate"))
+    g_object_set (self->encoder, "bitrate", (guint) MIN (encoder_bps, G_MAXUINT), NULL); /* openh264: bit/s */
+}
+
+/* An encoder sending more than asked is at its coarsest quantizer: this
+ * picture needs send/ladder times the ladder's rate (noise, a busy scene).
+ * The policy then sees the estimate divided by that. */
+static void
+learn_content (PeercamCongestion *self)
+{
+  double need = peercam_congestion_format_bps (&self->sending);
+  double factor;
+
+  if (need <= 0 || self->encoder_kbps * 1000 <= OVERSHOOT * self->tick_encoder_bps)
+    return;
+  factor = CLAMP (self->encoder_kbps * 1000 / need, 1.0, 3.0);
+  if (factor > self->content_factor)
+    {
+      g_debug ("congestion: this picture needs %.2fx the ladder's rate", factor);
+      self->content_factor = factor;
+    }
+}
+
+static void
+set_send_format (PeercamCongestion        *self,
+                 const PeercamVideoFormat *format)
+{
+  g_autoptr(GstCaps) caps = NULL;
+
+  if (self->filter == NULL || same_format (format, &self->sending))
+    return;
+  caps = gst_caps_new_simple ("video/x-raw",
+                              "width", G_TYPE_INT, (int) format->width,
+                              "height", G_TYPE_INT, (int) format->height,
+                              "framerate", GST_TYPE_FRACTION, (int) format->fps, 1,
+                              "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
+                              NULL);
+  g_debug ("congestion: sending %ux%u@%u", format->width, format->height, format->fps);
+  /* Leaving a format the encoder could not fit in its target (noise at the
+   * coarsest quantizer): remember what it really needed there. */
+  if (self->encoder_kbps * 1000 > OVERSHOOT * self->tick_encoder_bps &&
+      (self->overshot_kbps == 0 ||
+       (guint64) self->sending.width * self->sending.height * self->sending.fps <=
+       (guint64) self->overshot.width * self->overshot.height * self->overshot.fps))
+    {
+      self->overshot = self->sending;
+      self->overshot_kbps = self->encoder_kbps;
+    }
+  learn_content (self);
+  /* Applied by scaler_probe between two frames: a caps change while a frame
+   * is between the scaler and the encoder fails negotiation ("Internal data
+   * stream error"). The frame rate is thinned there too, never renegotiated. */
+  g_mutex_lock (&self->link->lock);
+  gst_caps_replace (&self->link->pending_caps, caps);
+  self->link->fps = format->fps < self->source.fps ? format->fps : 0;
+  g_mutex_unlock (&self->link->lock);
+  self->sending = *format;
+  self->format_changed_us = g_get_monotonic_time ();
+  self->overshoot_since_us = 0;
+}
+
+/* One rung down the ladder from what is sent now (balanced and
+ * maintain-framerate), or a third fewer frames (maintain-resolution). */
+static PeercamVideoFormat
+step_down (PeercamCongestion *self,
+           guint64            bps_now)
+{
+  PeercamVideoFormat f = peercam_degradation_apply (self->degradation, &self->source,
+                                                    (guint64) (bps_now / self->content_factor));
+
+  /* what the learned content factor says fits, if that is smaller */
+  if ((guint64) f.width * f.height * f.fps <
+      (guint64) self->sending.width * self->sending.height * self->sending.fps)
+    return f;
+  f = self->sending;
+  for (guint64 bps = peercam_congestion_format_bps (&self->sending); bps > 10000; bps = bps * 3 / 4)
+    {
+      f = peercam_degradation_apply (self->degradation, &self->source, bps);
+      if ((guint64) f.width * f.height * f.fps <
+          (guint64) self->sending.width * self->sending.height * self->sending.fps)
+        break;
+    }
+  return f;
+}
+
+/* The degradation policy, with hysteresis: down after 1 s, up after 3 s, and
+ * nothing during the start-up ramp. An encoder that sends far more than the
+ * estimate for a second (a noisy picture at its coarsest quantizer) gets the
+ * next smaller format at once. */
+static void
+update_format (PeercamCongestion *self,
+               guint64            bps,
+               gboolean           ramping,
+               gint64             now)
+{
+  guint64 content_bps = (guint64) (bps / self->content_factor);
+  PeercamVideoFormat wanted = peercam_degradation_apply (self->degradation, &self->source, content_bps);
+  guint64 now_pixels = (guint64) self->sending.width * self->sending.height * self->sending.fps;
+  gboolean smaller = (guint64) wanted.width * wanted.height * wanted.fps < now_pixels;
+
+  /* Up only when 80 % of the estimate would still carry the bigger format:
+   * a switch costs a keyframe, and one at the edge of the link is lost. */
+  if (!smaller && !same_format (&wanted, &self->sending))
+    {
+      PeercamVideoFormat cautious = peercam_degradation_apply (self->degradation, &self->source,
+                                                               content_bps * 4 / 5);
+
+      if ((guint64) cautious.width * cautious.height * cautious.fps <= now_pixels)
+        wanted = self->sending;
+      /* Nor back to a format the encoder could not fit, until the estimate
+       * covers what it really sent there. */
+      else if (self->overshot_kbps > 0 &&
+               (guint64) wanted.width * wanted.height * wanted.fps >=
+               (guint64) self->overshot.width * self->overshot.height * self->overshot.fps &&
+               bps * ENCODER_SHARE < self->overshot_kbps * 1000 * 1.1)
+        wanted = self->sending;
+    }
+
+  /* (the send rate of the first 1.5 s after a change mixes two formats) */
+  if (!ramping && now - self->format_changed_us >= 3 * TICK_MS * 1000 &&
+      self->encoder_kbps * 1000 > OVERSHOOT * self->tick_encoder_bps)
+    {
+      if (self->overshoot_since_us == 0)
+        self->overshoot_since_us = now;
+      else if (now - self->overshoot_since_us >= OVERSHOOT_AFTER_US)
+        {
+          PeercamVideoFormat smaller_format;
+
+          learn_content (self);
+          smaller_format = step_down (self, bps);
+          self->overshoot_since_us = 0;
+          g_debug ("congestion: the encoder overshoots (%.0f kbit/s for %" G_GUINT64_FORMAT ")",
+                   self->encoder_kbps, self->tick_encoder_bps / 1000);
+          set_send_format (self, &smaller_format);
+          self->wanted = self->sending;
+          self->wanted_since_us = now;
+          return;
+        }
+    }
+  else
+    self->overshoot_since_us = 0;
+
+  if (ramping || same_format (&wanted, &self->sending))
+    {
+      self->wanted = self->sending;
+      self->wanted_since_us = now;
+      return;
+    }
+  if (!same_format (&wanted, &self->wanted))
+    {
+      self->wanted = wanted;
+      self->wanted_since_us = now;
+    }
+  if (now - self->wanted_since_us >= (smaller ? DOWNGRADE_AFTER_US : UPGRADE_AFTER_US))
+    set_send_format (self, &wanted);
+}
+
+static void
+apply_estimate (PeercamCongestion *self)
+{
+  guint64 bps;
+  gboolean ramping;
+  gint64 now = g_get_monotonic_time ();
+
+  g_atomic_int_set (&self->apply_pending, 0);
+  if (self->encoder == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  bps = peercam_bwe_get_target_bitrate (self->bwe);
+  /* While the fast start finds the link's capacity, the source format
+   * stays: on a clean link it ends at full quality within a second. */
+  ramping = peercam_bwe_is_ramping_up (self->bwe);
+  g_mutex_unlock (&self->lock);
+
+  /* Encoders reconfigure on each change: only for 5 % or more. */
+  if (self->applied_bps == 0 || bps > self->applied_bps * 21 / 20 || bps < self->applied_bps * 19 / 20)
+    {
+      set_encoder_bitrate (self, bps);
+      self->applied_bps = bps;
+    }
+  update_format (self, bps, ramping, now);
+}
+
+/* ---- sender: feedback from streaming threads ----------------------------- */
+
+static gboolean
+get_clock_time (const GstStructure *s,
+                const char         *field,
+                GstClockTime       *time)
+{
+  guint64 v;
+
+  if (!gst_structure_get_uint64 (s, field, &v) || v == GST_CLOCK_TIME_NONE)
+    return FALSE;
+  *time = v;
+  return TRUE;
+}
+
+/* rtpsession's parsed transport-cc feedback: one structure per packet with
+ * seqnum, local-ts (its send time), remote-ts (arrival), size, lost. */
+static void
+on_twcc_packets (const GstStructure *packets,
+                 gpointer            user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+  const GValue *list = gst_structure_get_value (packets, "packets");
+  g_autoptr(GArray) arrivals = NULL;
+  PeercamPacerElement *pacer = NULL;
+  gint64 now = g_get_monotonic_time ();
+  guint64 target;
+  gboolean ramping;
+  GValueArray *array;
+
+  if (self == NULL || list == NULL)
+    return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (!G_VALUE_HOLDS (list, g_value_array_get_type ()))
+    return;
+  array = g_value_get_boxed (list);
+  arrivals = g_array_sized_new (FALSE, FALSE, sizeof (PeercamBweArrival), array ? array->n_values : 0);
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; array && i < array->n_values; i++)
+    {
+      const GValue *v = g_value_array_get_nth (array, i);
+      const GstStructure *p;
+      guint seq = 0, size = 0;
+      gboolean lost = FALSE;
+      GstClockTime local = 0, remote = 0;
+      PeercamBweArrival a;
+      gint64 u;
+
+      if (!GST_VALUE_HOLDS_STRUCTURE (v))
+        continue;
+      p = gst_value_get_structure (v);
+      if (!gst_structure_get_uint (p, "seqnum", &seq) || !get_clock_time (p, "local-ts", &local))
+        continue;
+      gst_structure_get_uint (p, "size", &size);
+      gst_structure_get_boolean (p, "lost", &lost);
+      if (!lost && !get_clock_time (p, "remote-ts", &remote))
+        lost = TRUE;
+
+      /* The event carries the send times too: the first report of a
+       * packet registers it. */
+      u = self->last_fed_seq < 0 ? seq : self->last_fed_seq + (gint16) (seq - (guint16) self->last_fed_seq);
+      if (u > self->last_fed_seq)
+        {
+          peercam_bwe_on_packet_sent (self->bwe, (guint16) seq, (gint64) (local / 1000), size);
+          self->last_fed_seq = u;
+        }
+      a.seq = (guint16) seq;
+      a.received = !lost;
+      a.arrival_us = lost ? 0 : (gint64) (remote / 1000);
+      g_array_append_val (arrivals, a);
+    }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  peercam_bwe_on_transport_feedback (self->bwe, (PeercamBweArrival *) arrivals->data, arrivals->len, now);
+  if (self->first_feedback_us < 0 && arrivals->len > 0)
+    self->first_feedback_us = now;
+  target = peercam_bwe_get_target_bitrate (self->bwe);
+  ramping = peercam_bwe_is_ramping_up (self->bwe);
+  if (self->pacer)
+    pacer = g_object_ref (self->pacer);
+  g_mutex_unlock (&self->lock);
+
+  if (pacer)
+    {
+      /* Until the link has shown a queue, a frame may leave in one burst of
+       * up to 40 ms of the pacing rate (libwebrtc's send-burst interval):
+       * pacing a clean LAN only adds latency. After that, 5 ms. */
+      peercam_pacer_element_set_burst_us (pacer, ramping ? CLEAN_BURST_US : 0);
+      peercam_pacer_element_set_target_bitrate (pacer, target);
+      g_object_unref (pacer);
+    }
+  if (g_atomic_int_compare_and_exchange (&self->apply_pending, 0, 1))
+    hop (link, apply_estimate);
+}
+
+/* REMB (Chromium receivers): PSFB, FMT 15, FCI "REMB" + count + exponent
+ * and mantissa of the bitrate. */
+static void
+on_feedback_rtcp (GObject   *session,
+                  guint      type,
+                  guint      fbtype,
+                  guint      sender_ssrc,
+                  guint      media_ssrc,
+                  GstBuffer *fci,
+                  gpointer   user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = NULL;
+  GstMapInfo map;
+  guint64 bps;
+
+  if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB || fci == NULL)
+    return;
+  if (!gst_buffer_map (fci, &map, GST_MAP_READ))
+    return;
+  if (map.size < 8 || memcmp (map.data, "REMB", 4) != 0)
+    {
+      gst_buffer_unmap (fci, &map);
+      return;
+    }
+  bps = ((guint64) (((map.data[5] & 0x03) << 16) | (map.data[6] << 8) | map.data[7])) << (map.data[5] >> 2);
+  gst_buffer_unmap (fci, &map);
+
+  self = g_weak_ref_get (&link->self);
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  peercam_bwe_on_remb (self->bwe, bps, g_get_monotonic_time ());
+  g_mutex_unlock (&self->lock);
+  if (g_atomic_int_compare_and_exchange (&self->apply_pending, 0, 1))
+    hop (link, apply_estimate);
+}
+
+static GstElement *
+on_request_aux_sender (GstElement *webrtc,
+                       GObject    *transport,
+                       gpointer    user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+  GstElement *element;
+
+  if (self == NULL || !self->sender)
+    return NULL;
+  element = peercam_pacer_element_new ();
+  g_debug ("congestion: pacing the sender");
+  peercam_pacer_element_set_feedback_func (PEERCAM_PACER_ELEMENT (element), on_twcc_packets,
+                                           link_ref (link), link_unref);
+  g_mutex_lock (&self->lock);
+  peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
+                                            peercam_bwe_get_target_bitrate (self->bwe));
+  /* One transport (bundle): one pacer. */
+  g_clear_object (&self->pacer);
+  self->pacer = g_object_ref (PEERCAM_PACER_ELEMENT (element));
+  g_mutex_unlock (&self->lock);
+  return element;
+}
+
+/* ---- keyframe requests ------------------------------------------------- */
+
+static void
+send_deferred_keyframe (PeercamCongestion *self)
+{
+  g_autoptr(GstPad) pad = g_weak_ref_get (&self->keyframe_pad);
+
+  if (pad == NULL)
+    return;
+  g_atomic_int_set (&self->bypass_keyframe, 1);
+  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+static gboolean
+keyframe_due (gpointer user_data)
+{
+  PeercamCongestion *self = user_data;
+  gboolean due;
+
+  self->keyframe_id = 0;
+  g_mutex_lock (&self->lock);
+  due = peercam_keyframe_limiter_poll (self->keyframes, g_get_monotonic_time ());
+  g_mutex_unlock (&self->lock);
+  if (due)
+    send_deferred_keyframe (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_keyframe (PeercamCongestion *self)
+{
+  gint64 due;
+
+  if (self->keyframe_id)
+    return;
+  g_mutex_lock (&self->lock);
+  due = peercam_keyframe_limiter_next_due_us (self->keyframes);
+  g_mutex_unlock (&self->lock);
+  if (due >= 0)
+    {
+      GSource *source = g_timeout_source_new ((guint) MAX (0, (due - g_get_monotonic_time () + 999) / 1000));
+
+      g_source_set_callback (source, keyframe_due, self, NULL);
+      self->keyframe_id = g_source_attach (source, self->context);
+      g_source_unref (source);
+    }
+}
+
+/* Upstream force-key-unit events (PLI/FIR from the viewer, or our own
+ * decoder on the viewer side): one per interval, the rest merged. */
+static GstPadProbeReturn
+keyframe_probe (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  Link *link = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  g_autoptr(PeercamCongestion) self = NULL;
+  gboolean pass;
+
+  if (!gst_video_event_is_force_key_unit (event))
+    return GST_PAD_PROBE_OK;
+  self = g_weak_ref_get (&link->self);
+  if (self == NULL)
+    return GST_PAD_PROBE_OK;
+  if (g_atomic_int_compare_and_exchange (&self->bypass_keyframe, 1, 0))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&self->lock);
+  self->keyframe_requests++;
+  pass = peercam_keyframe_limiter_request (self->keyframes, g_get_monotonic_time ());
+  g_mutex_unlock (&self->lock);
+  if (pass)
+    return GST_PAD_PROBE_OK;
+  g_weak_ref_set (&self->keyframe_pad, pad);
+  hop (link, schedule_keyframe);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* In front of the scaler, on the encoder branch's thread: no frame is
+ * between here and the encoder. */
+static GstPadProbeReturn
+scaler_probe (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  Link *link = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstCaps *caps = NULL;
+  gboolean drop = FALSE;
+
+  g_mutex_lock (&link->lock);
+  caps = g_steal_pointer (&link->pending_caps);
+  if (link->fps > 0 && GST_CLOCK_TIME_IS_VALID (pts))
+    {
+      /* keep a frame once 1/fps has passed (less 10 %, for jittery sources) */
+      GstClockTime period = GST_SECOND / link->fps;
+
+      if (GST_CLOCK_TIME_IS_VALID (link->last_kept) && pts > link->last_kept &&
+          pts - link->last_kept < period * 9 / 10)
+        drop = TRUE;
+      else
+        link->last_kept = pts;
+    }
+  g_mutex_unlock (&link->lock);
+  if (caps)
+    {
+      if (link->filter)
+        g_object_set (link->filter, "caps", caps, NULL);
+      gst_caps_unref (caps);
+    }
+  return drop ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+frames_probe (GstPad          *pad,
+              GstPadProbeInfo *info,
+              gpointer         user_data)
+{
+  Link *link = user_data;
+
+  g_atomic_pointer_add (&link->frames, 1);
+  g_atomic_pointer_add (&link->encoded, gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- the periodic tick -------------------------------------------------- */
+
+static GObject *
+internal_session (PeercamCongestion *self)
+{
+  GObject *session = NULL;
+
+  if (self->session)
+    return self->session;
+  if (self->rtpbin == NULL)
+    self->rtpbin = gst_bin_get_by_name (GST_BIN (self->webrtc), "rtpbin");
+  if (self->rtpbin == NULL)
+    return NULL;
+  g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
+  if (session == NULL)
+    return NULL;
+  self->session = session;
+  if (self->sender)
+    self->feedback_id = g_signal_connect_data (session, "on-feedback-rtcp", G_CALLBACK (on_feedback_rtcp),
+                                               link_ref (self->link), link_closure_unref, 0);
+  return session;
+}
+
+/* The receiver reports about our stream: fraction lost and RTT. */
+static void
+read_receiver_reports (PeercamCongestion *self)
+{
+  GObject *session = internal_session (self);
+  g_autoptr(GstStructure) stats = NULL;
+  const GValue *sources;
+  GValueArray *array;
+
+  if (session == NULL)
+    return;
+  g_object_get (session, "stats", &stats, NULL);
+  if (stats == NULL || !(sources = gst_structure_get_value (stats, "source-stats")))
+    return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  array = g_value_get_boxed (sources);
+  for (guint i = 0; array && i < array->n_values; i++)
+    {
+      const GstStructure *s = gst_value_get_structure (g_value_array_get_nth (array, i));
+      gboolean internal = FALSE, is_sender = FALSE, have_rb = FALSE;
+      guint fraction = 0, rtt = 0, seq = 0;
+
+      gst_structure_get_boolean (s, "internal", &internal);
+      gst_structure_get_boolean (s, "is-sender", &is_sender);
+      gst_structure_get_boolean (s, "have-rb", &have_rb);
+      if (!internal || !is_sender || !have_rb)
+        continue;
+      gst_structure_get_uint (s, "rb-fractionlost", &fraction);
+      gst_structure_get_uint (s, "rb-round-trip", &rtt);
+      gst_structure_get_uint (s, "rb-exthighestseq", &seq);
+      if (self->have_rb && seq == self->last_rb_seq)
+        continue;  /* the same report again */
+      self->have_rb = TRUE;
+      self->last_rb_seq = seq;
+      {
+        /* rb-round-trip is in 1/65536 s */
+        gint64 rtt_us = (gint64) rtt * G_USEC_PER_SEC / 65536;
+        PeercamPacerElement *pacer;
+
+        g_mutex_lock (&self->lock);
+        peercam_bwe_on_receiver_report (self->bwe, fraction / 256.0, rtt > 0 ? rtt_us : -1,
+                                        g_get_monotonic_time ());
+        if (rtt > 0)
+          peercam_keyframe_limiter_set_rtt (self->keyframes, rtt_us);
+        pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
+        g_mutex_unlock (&self->lock);
+        if (pacer && rtt > 0)
+          peercam_pacer_element_set_rtt (pacer, rtt_us);
+        g_clear_object (&pacer);
+      }
+      break;
+    }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void
+sender_tick (PeercamCongestion *self,
+             gint64             now)
+{
+  PeercamPacerElement *pacer;
+  guint64 sent = 0, frames;
+  double seconds = self->last_tick_us ? (now - self->last_tick_us) / 1e6 : 0;
+
+  read_receiver_reports (self);
+  g_mutex_lock (&self->lock);
+  peercam_bwe_update (self->bwe, now);
+  pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
+  g_mutex_unlock (&self->lock);
+  frames = g_atomic_pointer_get (&self->link->frames);
+  if (pacer)
+    sent = peercam_pacer_element_get_sent_bytes (pacer);
+  g_clear_object (&pacer);
+  if (seconds > 0)
+    {
+      guint64 encoded = g_atomic_pointer_get (&self->link->encoded);
+
+      self->send_kbps = (sent - self->last_sent_bytes) * 8 / 1000.0 / seconds;
+      self->encoder_kbps = (encoded - self->last_encoded) * 8 / 1000.0 / seconds;
+      self->last_encoded = encoded;
+      self->send_fps = (frames - self->last_frames) / seconds;
+    }
+  self->last_sent_bytes = sent;
+  self->last_frames = frames;
+  apply_estimate (self);
+  /* The next tick's encoder output is judged against the largest target
+   * the encoder had during it, starting with the present one. */
+  self->tick_encoder_bps = (guint64) (self->applied_bps * ENCODER_SHARE);
+}
+
+typedef struct {
+  guint64 pushed, lost, rtx, late;
+  double  jitter_ms, rtt_ms;
+} JitterSample;
+
+static void
+viewer_tick (PeercamCongestion *self,
+             gint64             now)
+{
+  JitterSample total = { 0 };
+  guint wanted;
+  gboolean adapt = self->min_latency_ms > 0;  /* 0: the user wants no buffering at all */
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->jitterbuffers->len; i++)
+    {
+      g_autoptr(GstElement) jb = g_weak_ref_get (self->jitterbuffers->pdata[i]);
+      g_autoptr(GstStructure) stats = NULL;
+      guint64 v = 0;
+
+      if (jb == NULL)
+        continue;
+      g_object_get (jb, "stats", &stats, NULL);
+      if (stats == NULL)
+        continue;
+      if (gst_structure_get_uint64 (stats, "num-pushed", &v))
+        total.pushed += v;
+      if (gst_structure_get_uint64 (stats, "num-lost", &v))
+        total.lost += v;
+      if (gst_structure_get_uint64 (stats, "rtx-count", &v))
+        total.rtx += v;
+      if (gst_structure_get_uint64 (stats, "num-late", &v))
+        total.late += v;
+      if (gst_structure_get_uint64 (stats, "avg-jitter", &v))
+        total.jitter_ms = MAX (total.jitter_ms, v / 1e6);
+      if (gst_structure_get_uint64 (stats, "rtx-rtt", &v) && v != GST_CLOCK_TIME_NONE)
+        total.rtt_ms = MAX (total.rtt_ms, v / 1e6);
+    }
+  g_mutex_unlock (&self->lock);
+
+  /* more than 1 % of this tick's packets too late for playout */
+  guint64 pushed_now = total.pushed - MIN (total.pushed, self->last_pushed);
+  guint64 late_now = total.late - MIN (total.late, self->last_late);
+  guint64 lost_now = total.lost - MIN (total.lost, self->last_lost);
+  /* too late for playout, or lost for good (its retransmission too late) */
+  gboolean late = late_now + lost_now >= 3 && (late_now + lost_now) * 100 > pushed_now;
+  gboolean trouble = late || total.lost > self->last_lost || total.rtx > self->retransmissions;
+
+  if (total.pushed + total.lost > self->last_pushed + self->last_lost)
+    self->loss_pct = 100.0 * (total.lost - MIN (total.lost, self->last_lost)) /
+                     ((total.pushed + total.lost) - (self->last_pushed + self->last_lost));
+  self->last_pushed = total.pushed;
+  self->last_lost = total.lost;
+  /* rtx-rtt is measured on retransmissions only and then kept: without new
+   * ones, let the old figure (often taken while a queue was full) fade. */
+  if (total.rtx >= self->retransmissions + 3)  /* one slow answer on a busy CPU says little */
+    self->rtt_ms = total.rtt_ms;
+  else
+    self->rtt_ms *= 0.95;
+  self->retransmissions = total.rtx;
+  self->last_late = total.late;
+  self->jitter_ms = total.jitter_ms;
+
+  /* Room for jitter (three times its mean), never below the configured
+   * latency nor above 200 ms: on a quiet LAN the configured latency itself.
+   * (rtx-rtt is no RTT to plan with: it includes the jitter buffer's own
+   * retransmission delays, 130-150 ms on a busy loopback.) */
+  wanted = (guint) CLAMP (3 * total.jitter_ms,
+                          self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  /* Packets came too late for playout (or their retransmissions did): a
+   * queue somewhere holds more than the jitter says (a bottleneck buffer
+   * filling). Twice as much, up to the bound. */
+  if (late)
+    wanted = MIN (MAX (wanted, self->latency_ms * 2), MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  if (!adapt)
+    return;
+  if (wanted > self->latency_ms + 5)
+    {
+      g_debug ("congestion: jitter buffer %u -> %u ms (rtt %.1f, jitter %.1f, %" G_GUINT64_FORMAT " late)",
+               self->latency_ms, wanted, self->rtt_ms, total.jitter_ms, late_now);
+      self->latency_ms = wanted;
+      self->latency_low_since_us = 0;
+      g_object_set (self->webrtc, "latency", self->latency_ms, NULL);
+    }
+  else if (wanted + 10 < self->latency_ms && !trouble)
+    {
+      /* Shrink only after a quiet while: each change moves playout. */
+      if (self->latency_low_since_us == 0)
+        self->latency_low_since_us = now;
+      else if (now - self->latency_low_since_us >= LATENCY_SHRINK_US)
+        {
+          self->latency_ms = wanted;
+          self->latency_low_since_us = 0;
+          g_object_set (self->webrtc, "latency", self->latency_ms, NULL);
+        }
+    }
+  else
+    self->latency_low_since_us = 0;
+  if (trouble)
+    self->latency_low_since_us = 0;
+}
+
+static gboolean
+tick (gpointer user_data)
+{
+  PeercamCongestion *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->sender)
+    sender_tick (self, now);
+  else
+    viewer_tick (self, now);
+  self->last_tick_us = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_tick (PeercamCongestion *self)
+{
+  GSource *source = g_timeout_source_new (TICK_MS);
+
+  g_source_set_callback (source, tick, self, NULL);
+  self->tick_id = g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/* ---- viewer --------------------------------------------------------------- */
+
+static void
+on_new_jitterbuffer (GstElement *rtpbin,
+                     GstElement *jitterbuffer,
+                     guint       session,
+                     guint       ssrc,
+                     gpointer    user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+  GWeakRef *ref;
+
+  if (self == NULL)
+    return;
+  /* NACK: webrtcbin 1.22 enables it only for SSRCs the offer announced
+   * (a=ssrc), which GStreamer's own offers don't carry. Lost packets are
+   * asked for again while they can still make their playout time; only
+   * then does the depayloader's keyframe request go out. A latency of 0
+   * leaves no time for that: the jitter buffer would stall waiting. */
+  if (self->min_latency_ms > 0)
+    g_object_set (jitterbuffer, "do-retransmission", TRUE, "do-lost", TRUE, NULL);
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, jitterbuffer);
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->jitterbuffers, ref);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+on_webrtc_pad_added (GstElement *webrtc,
+                     GstPad     *pad,
+                     gpointer    user_data)
+{
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, keyframe_probe,
+                     link_ref (user_data), link_unref);
+}
+
+/* ---- public ----------------------------------------------------------------- */
+
+static void
+attach_common (PeercamCongestion *self,
+               GstElement        *webrtc)
+{
+  peercam_congestion_detach (self);
+  self->link = link_new (self);
+  self->webrtc = gst_object_ref (webrtc);
+}
+
+void
+peercam_congestion_attach_sender (PeercamCongestion        *self,
+                                  GstElement               *webrtc,
+                                  GstWebRTCRTPTransceiver  *transceiver,
+                                  GstElement               *encoder,
+                                  GstElement               *payloader,
+                                  GstElement               *filter,
+                                  const PeercamVideoFormat *source)
+{
+  PeercamBweConfig config = { 0 };
+  g_autoptr(GstRTPHeaderExtension) twcc = NULL;
+  g_autoptr(GstCaps) prefs = NULL;
+  double full_bps;
+
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+  g_return_if_fail (GST_IS_ELEMENT (webrtc) && GST_IS_ELEMENT (encoder) && GST_IS_ELEMENT (payloader));
+  g_return_if_fail (source != NULL && source->width > 0 && source->height > 0 && source->fps > 0);
+
+  attach_common (self, webrtc);
+  self->sender = TRUE;
+  self->encoder = gst_object_ref (encoder);
+  self->filter = filter ? gst_object_ref (filter) : NULL;
+  if (filter)
+    {
+      /* the scaler: whatever feeds the filter */
+      g_autoptr(GstPad) filter_sink = gst_element_get_static_pad (filter, "sink");
+      g_autoptr(GstPad) peer = gst_pad_get_peer (filter_sink);
+      g_autoptr(GstElement) scaler = peer ? gst_pad_get_parent_element (peer) : NULL;
+
+      self->link->filter = gst_object_ref (filter);
+      if (scaler)
+        self->scaler_sink = gst_element_get_static_pad (scaler, "sink");
+      if (self->scaler_sink)
+        self->scaler_probe = gst_pad_add_probe (self->scaler_sink, GST_PAD_PROBE_TYPE_BUFFER,
+                                                scaler_probe, link_ref (self->link), link_unref);
+      else
+        g_warning ("congestion: nothing feeds the scaler's filter; sending at the source format");
+    }
+  self->source = *source;
+  self->sending = *source;
+  self->wanted = *source;
+
+  /* Full quality is twice the rate the ladder needs for the source format
+   * (720p30: 2.6 Mbit/s). Start conservatively and ramp up. */
+  full_bps = (double) source->width * source->height * source->fps * 0.047 * 2;
+  config.max_bps = (guint64) CLAMP (full_bps, 300000, 4000000);
+  config.start_bps = MIN (PEERCAM_BWE_DEFAULT_START_BPS, config.max_bps);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->bwe, peercam_bwe_free);
+  self->bwe = peercam_bwe_new (&config);
+  self->last_fed_seq = -1;
+  self->first_feedback_us = -1;
+  g_mutex_unlock (&self->lock);
+  set_encoder_bitrate (self, config.start_bps);
+  self->applied_bps = config.start_bps;
+  /* A keyframe of at most four average frames: paced at 2.5x the estimate
+   * it still fits a 100 ms bottleneck buffer (an unlimited one is lost). */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (encoder), "max-intra-bitrate"))
+    g_object_set (encoder, "max-intra-bitrate", 400, NULL);
+
+  /* Transport-wide sequence numbers on every packet, and the extmap in the
+   * offer: the payloader writes them, the rtpsession answers feedback. */
+  twcc = gst_rtp_header_extension_create_from_uri (PEERCAM_TWCC_URI);
+  if (twcc)
+    {
+      gst_rtp_header_extension_set_id (twcc, 1);
+      g_signal_emit_by_name (payloader, "add-extension", twcc);
+      if (transceiver)
+        {
+          g_object_get (transceiver, "codec-preferences", &prefs, NULL);
+          if (prefs)
+            {
+              g_autoptr(GstCaps) with_ext = gst_caps_copy (prefs);
+
+              gst_caps_set_simple (with_ext, "extmap-1", G_TYPE_STRING, PEERCAM_TWCC_URI, NULL);
+              g_object_set (transceiver, "codec-preferences", with_ext, NULL);
+            }
+        }
+    }
+  else
+    g_warning ("congestion: no transport-wide-cc header extension; sending at the start rate");
+
+  g_signal_connect_data (webrtc, "request-aux-sender", G_CALLBACK (on_request_aux_sender),
+                         link_ref (self->link), link_closure_unref, 0);
+  self->encoder_src = gst_element_get_static_pad (encoder, "src");
+  self->keyframe_probe = gst_pad_add_probe (self->encoder_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                                            keyframe_probe, link_ref (self->link), link_unref);
+  self->frames_probe = gst_pad_add_probe (self->encoder_src, GST_PAD_PROBE_TYPE_BUFFER,
+                                          frames_probe, link_ref (self->link), link_unref);
+  start_tick (self);
+}
+
+void
+peercam_congestion_attach_viewer (PeercamCongestion *self,
+                                  GstElement        *webrtc,
+                                  guint              min_latency_ms)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+  g_return_if_fail (GST_IS_ELEMENT (webrtc));
+
+  attach_common (self, webrtc);
+  self->sender = FALSE;
+  self->min_latency_ms = min_latency_ms;
+  self->latency_ms = min_latency_ms;
+  self->rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
+  if (self->rtpbin)
+    g_signal_connect_data (self->rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer),
+                           link_ref (self->link), link_closure_unref, 0);
+  else
+    g_warning ("congestion: webrtcbin has no rtpbin; the jitter buffer stays at %u ms", min_latency_ms);
+  g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
+                         link_ref (self->link), link_closure_unref, 0);
+  start_tick (self);
+}
+
+gboolean
+peercam_congestion_accept_twcc (GstWebRTCRTPTransceiver *transceiver,
+                                const GstSDPMedia       *offer)
+{
+  g_autoptr(GstCaps) prefs = NULL;
+  g_autofree char *field = NULL;
+
+  g_return_val_if_fail (GST_IS_WEBRTC_RTP_TRANSCEIVER (transceiver), FALSE);
+  g_return_val_if_fail (offer != NULL, FALSE);
+
+  for (guint i = 0; i < gst_sdp_media_attributes_len (offer); i++)
+    {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (offer, i);
+      guint id;
+      char uri[256];
+
+      /* a=extmap:<id>[/<direction>] <uri> */
+      if (g_strcmp0 (attr->key, "extmap") != 0 || attr->value == NULL)
+        continue;
+      if (sscanf (attr->value, "%u%*[^ ] %255s", &id, uri) != 2 &&
+          sscanf (attr->value, "%u %255s", &id, uri) != 2)
+        continue;
+      if (g_str_equal (uri, PEERCAM_TWCC_URI) && id >= 1 && id <= 255)
+        {
+          field = g_strdup_printf ("extmap-%u", id);
+          break;
+        }
+    }
+  if (field == NULL)
+    return FALSE;
+  g_object_get (transceiver, "codec-preferences", &prefs, NULL);
+  if (prefs == NULL)
+    return FALSE;
+  prefs = gst_caps_make_writable (prefs);
+  gst_caps_set_simple (prefs, field, G_TYPE_STRING, PEERCAM_TWCC_URI, NULL);
+  g_object_set (transceiver, "codec-preferences", prefs, NULL);
+  return TRUE;
+}
+
+/* The sources live on self->context, which need not be the global default
+ * one (the start-up warm-up call runs on a thread of its own), so
+ * g_source_remove() would not find them. */
+static void
+clear_source_id (PeercamCongestion *self,
+                 guint             *id)
+{
+  GSource *source;
+
+  if (*id == 0)
+    return;
+  source = g_main_context_find_source_by_id (self->context, *id);
+  if (source)
+    g_source_destroy (source);
+  *id = 0;
+}
+
+void
+peercam_congestion_detach (PeercamCongestion *self)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+
+  clear_source_id (self, &self->tick_id);
+  clear_source_id (self, &self->keyframe_id);
+  if (self->encoder_src)
+    {
+      if (self->keyframe_probe)
+        gst_pad_remove_probe (self->encoder_src, self->keyframe_probe);
+      if (self->frames_probe)
+        gst_pad_remove_probe (self->encoder_src, self->frames_probe);
+      self->keyframe_probe = self->frames_probe = 0;
+    }
+  g_clear_object (&self->encoder_src);
+  if (self->scaler_sink && self->scaler_probe)
+    gst_pad_remove_probe (self->scaler_sink, self->scaler_probe);
+  self->scaler_probe = 0;
+  g_clear_object (&self->scaler_sink);
+  if (self->webrtc && self->link)
+    g_signal_handlers_disconnect_by_data (self->webrtc, self->link);
+  if (self->rtpbin && self->link)
+    g_signal_handlers_disconnect_by_data (self->rtpbin, self->link);
+  if (self->session && self->feedback_id)
+    g_signal_handler_disconnect (self->session, self->feedback_id);
+  self->feedback_id = 0;
+  g_clear_object (&self->session);
+  g_clear_object (&self->rtpbin);
+  g_clear_object (&self->webrtc);
+  g_clear_object (&self->encoder);
+  g_clear_object (&self->filter);
+  g_mutex_lock (&self->lock);
+  g_clear_object (&self->pacer);
+  g_ptr_array_set_size (self->jitterbuffers, 0);
+  g_mutex_unlock (&self->lock);
+  /* Streaming threads still holding the link find it stale. */
+  g_clear_pointer (&self->link, link_unref);
+}
+
+void
+peercam_congestion_add_stats (PeercamCongestion *self,
+                              JsonBuilder       *builder)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+
+  if (self->webrtc == NULL)
+    return;
+  if (self->sender)
+    {
+      PeercamPacerElement *pacer;
+      guint64 rtx = 0, requests;
+      guint64 estimate;
+      double loss;
+
+      g_mutex_lock (&self->lock);
+      estimate = peercam_bwe_get_target_bitrate (self->bwe);
+      loss = peercam_bwe_get_loss_fraction (self->bwe);
+      requests = self->keyframe_requests;
+      pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
+      g_mutex_unlock (&self->lock);
+      if (pacer)
+        rtx = peercam_pacer_element_get_retransmissions (pacer);
+      g_clear_object (&pacer);
+
+      json_builder_set_member_name (builder, "estimate_kbps");
+      json_builder_add_int_value (builder, (gint64) (estimate / 1000));
+      json_builder_set_member_name (builder, "send_width");
+      json_builder_add_int_value (builder, self->sending.width);
+      json_builder_set_member_name (builder, "send_height");
+      json_builder_add_int_value (builder, self->sending.height);
+      json_builder_set_member_name (builder, "send_fps");
+      json_builder_add_double_value (builder, self->send_fps);
+      json_builder_set_member_name (builder, "send_kbps");
+      json_builder_add_double_value (builder, self->send_kbps);
+      json_builder_set_member_name (builder, "loss_pct");
+      json_builder_add_double_value (builder, loss * 100);
+      json_builder_set_member_name (builder, "retransmissions");
+      json_builder_add_int_value (builder, (gint64) rtx);
+      json_builder_set_member_name (builder, "keyframe_requests");
+      json_builder_add_int_value (builder, (gint64) requests);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "loss_pct");
+      json_builder_add_double_value (builder, self->loss_pct);
+      json_builder_set_member_name (builder, "jitter_ms");
+      json_builder_add_double_value (builder, self->jitter_ms);
+      json_builder_set_member_name (builder, "latency_ms");
+      json_builder_add_int_value (builder, self->latency_ms);
+      json_builder_set_member_name (builder, "retransmissions");
+      json_builder_add_int_value (builder, (gint64) self->retransmissions);
+    }
+}
+
+PeercamDegradation
+peercam_congestion_get_degradation (PeercamCongestion *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CONGESTION (self), PEERCAM_DEGRADATION_BALANCED);
+  return self->degradation;
+}
+
+void
+peercam_congestion_set_degradation (PeercamCongestion  *self,
+                                    PeercamDegradation  degradation)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+  self->degradation = degradation;
+}
+
+guint
+peercam_congestion_get_estimate_kbps (PeercamCongestion *self)
+{
+  guint64 bps;
+
+  g_return_val_if_fail (PEERCAM_IS_CONGESTION (self), 0);
+  g_mutex_lock (&self->lock);
+  bps = self->bwe ? peercam_bwe_get_target_bitrate (self->bwe) : 0;
+  g_mutex_unlock (&self->lock);
+  return (guint) (bps / 1000);
+}
+
+guint
+peercam_congestion_get_latency_ms (PeercamCongestion *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CONGESTION (self), 0);
+  return self->latency_ms;
+}
+
+/* ---- GObject ------------------------------------------------------------------ */
+
+static void
+peercam_congestion_dispose (GObject *object)
+{
+  PeercamCongestion *self = PEERCAM_CONGESTION (object);
+
+  peercam_congestion_detach (self);
+  G_OBJECT_CLASS (peercam_congestion_parent_class)->dispose (object);
+}
+
+static void
+peercam_congestion_finalize (GObject *object)
+{
+  PeercamCongestion *self = PEERCAM_CONGESTION (object);
+
+  g_clear_pointer (&self->bwe, peercam_bwe_free);
+  g_clear_pointer (&self->keyframes, peercam_keyframe_limiter_free);
+  g_ptr_array_unref (self->jitterbuffers);
+  g_weak_ref_clear (&self->keyframe_pad);
+  g_main_context_unref (self->context);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (peercam_congestion_parent_class)->finalize (object);
+}
+
+static void
+peercam_congestion_class_init (PeercamCongestionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = peercam_congestion_dispose;
+  object_class->finalize = peercam_congestion_finalize;
+}
+
+static void
+peercam_congestion_init (PeercamCongestion *self)
+{
+  g_mutex_init (&self->lock);
+  self->bwe = peercam_bwe_new (NULL);
+  self->last_fed_seq = -1;
+  self->first_feedback_us = -1;
+  self->keyframes = peercam_keyframe_limiter_new (0);
+  self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
+  g_weak_ref_init (&self->keyframe_pad, NULL);
+  self->degradation = PEERCAM_DEGRADATION_BALANCED;
+  self->content_factor = 1.0;
+}
+
+PeercamCongestion *
+peercam_congestion_new (GMainContext *context)
+{
+  PeercamCongestion *self = g_object_new (PEERCAM_TYPE_CONGESTION, NULL);
+
+  self->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
+  return self;
+}

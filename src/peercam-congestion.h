@@ -1,0 +1,72 @@
+/* peercam-congestion.h — congestion control for one call (GStreamer, no GTK)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Sender: negotiates the transport-wide-cc header extension, paces through a
+ * PeercamPacerElement that webrtcbin's "request-aux-sender" puts before the
+ * rtpsession, feeds PeercamBwe with transport-cc feedback, REMB and
+ * receiver reports, and applies the estimate: the encoder's bitrate, and the
+ * resolution (degradation policy) through a capsfilter behind a videoscale,
+ * the frame rate by dropping frames in front of the scaler. It merges keyframe requests (one per second) and
+ * bounds retransmissions (PeercamRtxPolicy, in the pacer element).
+ *
+ * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
+ * latency to measured jitter and RTT (from the configured floor up to
+ * 200 ms) and merges the viewer's own keyframe requests. Transport-cc
+ * feedback goes out by itself once the extension is negotiated.
+ *
+ * Everything runs on the GMainContext given to new(); streaming-thread
+ * callbacks only touch the estimator under its lock and hop here for the rest.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+
+#include "peercam-bwe.h"
+
+G_BEGIN_DECLS
+
+#define PEERCAM_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+#define PEERCAM_TYPE_CONGESTION (peercam_congestion_get_type ())
+G_DECLARE_FINAL_TYPE (PeercamCongestion, peercam_congestion, PEERCAM, CONGESTION, GObject)
+
+PeercamCongestion *peercam_congestion_new            (GMainContext            *context);
+
+/* Before the first offer, with the branch linked. @filter: a capsfilter
+ * behind a videoscale in front of @encoder (NULL: bitrate only). @source: the format
+ * the branch receives. */
+void               peercam_congestion_attach_sender  (PeercamCongestion       *self,
+                                                      GstElement              *webrtc,
+                                                      GstWebRTCRTPTransceiver *transceiver,
+                                                      GstElement              *encoder,
+                                                      GstElement              *payloader,
+                                                      GstElement              *filter,
+                                                      const PeercamVideoFormat *source);
+/* Before the remote description is set. @min_latency_ms: the configured
+ * jitter buffer latency, the floor of the adaptive one. */
+void               peercam_congestion_attach_viewer  (PeercamCongestion       *self,
+                                                      GstElement              *webrtc,
+                                                      guint                    min_latency_ms);
+/* Viewer: accept the offer's transport-wide-cc extension on a receiving
+ * transceiver (webrtcbin 1.22 answers only the extensions its codec
+ * preferences name). Returns TRUE when the offer had it. */
+gboolean           peercam_congestion_accept_twcc    (GstWebRTCRTPTransceiver *transceiver,
+                                                      const GstSDPMedia       *offer);
+/* Stops everything; the object can be dropped afterwards. */
+void               peercam_congestion_detach         (PeercamCongestion       *self);
+
+/* Adds this call's congestion figures to a stats object being built. */
+void               peercam_congestion_add_stats      (PeercamCongestion       *self,
+                                                      JsonBuilder             *builder);
+
+PeercamDegradation peercam_congestion_get_degradation (PeercamCongestion      *self);
+void               peercam_congestion_set_degradation (PeercamCongestion      *self,
+                                                       PeercamDegradation      degradation);
+guint              peercam_congestion_get_estimate_kbps (PeercamCongestion    *self);
+guint              peercam_congestion_get_latency_ms (PeercamCongestion       *self);
+
+G_END_DECLS

@@ -1,0 +1,488 @@
+/* peercam-pacer.c — pacing, retransmission and keyframe policy (see the header)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-pacer.h"
+
+/* ---- pacer ----------------------------------------------------------------- */
+
+typedef struct {
+  gpointer packet;
+  gsize    size;
+  gint64   queued_us;
+} Item;
+
+struct _PeercamPacer {
+  PeercamPacerConfig config;
+  GDestroyNotify     packet_free;
+  GQueue             queues[PEERCAM_PACER_N_PRIORITIES];
+  gsize              queued_bytes;
+  guint              queued_packets;
+  guint64            target_bps;
+  double             budget_bytes;  /* may go below 0 by up to one packet */
+  gint64             last_us;       /* -1: never refilled */
+  gint64             burst_us;
+};
+
+PeercamPacer *
+peercam_pacer_new (const PeercamPacerConfig *config,
+                   GDestroyNotify            packet_free)
+{
+  PeercamPacer *self = g_new0 (PeercamPacer, 1);
+
+  if (config)
+    self->config = *config;
+  if (self->config.pacing_factor <= 0)
+    self->config.pacing_factor = PEERCAM_PACER_DEFAULT_FACTOR;
+  if (self->config.burst_us <= 0)
+    self->config.burst_us = PEERCAM_PACER_DEFAULT_BURST_US;
+  if (self->config.max_queue_us <= 0)
+    self->config.max_queue_us = PEERCAM_PACER_DEFAULT_MAX_QUEUE_US;
+  self->packet_free = packet_free;
+  self->burst_us = self->config.burst_us;
+  for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
+    g_queue_init (&self->queues[i]);
+  self->target_bps = PEERCAM_PACER_DEFAULT_TARGET_BPS;
+  self->last_us = -1;
+  return self;
+}
+
+void
+peercam_pacer_clear (PeercamPacer *self)
+{
+  for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
+    {
+      Item *item;
+      while ((item = g_queue_pop_head (&self->queues[i])))
+        {
+          if (self->packet_free)
+            self->packet_free (item->packet);
+          g_free (item);
+        }
+    }
+  self->queued_bytes = 0;
+  self->queued_packets = 0;
+}
+
+void
+peercam_pacer_free (PeercamPacer *self)
+{
+  if (!self)
+    return;
+  peercam_pacer_clear (self);
+  g_free (self);
+}
+
+void
+peercam_pacer_set_target_bitrate (PeercamPacer *self,
+                                  guint64       bps)
+{
+  self->target_bps = MAX (bps, 1000);
+}
+
+void
+peercam_pacer_set_burst_us (PeercamPacer *self,
+                            gint64        burst_us)
+{
+  self->burst_us = burst_us > 0 ? burst_us : self->config.burst_us;
+}
+
+guint64
+peercam_pacer_get_pacing_rate (PeercamPacer *self)
+{
+  return (guint64) (self->target_bps * self->config.pacing_factor);
+}
+
+static double
+burst_bytes (PeercamPacer *self)
+{
+  return peercam_pacer_get_pacing_rate (self) * (double) self->burst_us / 8e6;
+}
+
+gint64
+peercam_pacer_get_queue_delay_us (PeercamPacer *self,
+                                  gint64        now_us)
+{
+  gint64 oldest = G_MAXINT64;
+
+  for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
+    {
+      Item *head = g_queue_peek_head (&self->queues[i]);
+      if (head)
+        oldest = MIN (oldest, head->queued_us);
+    }
+  return oldest == G_MAXINT64 ? 0 : MAX (0, now_us - oldest);
+}
+
+/* The pacing rate, or faster when the queue would otherwise outgrow its
+ * bound: then it drains what is queued by the time the oldest packet
+ * reaches max_queue_us. */
+static double
+effective_rate (PeercamPacer *self,
+                gint64        now_us)
+{
+  double rate = peercam_pacer_get_pacing_rate (self);
+
+  if (self->queued_bytes > 0)
+    {
+      gint64 left = self->config.max_queue_us - peercam_pacer_get_queue_delay_us (self, now_us);
+      double need = self->queued_bytes * 8e6 / MAX (left, 1000);
+      rate = MAX (rate, need);
+    }
+  return rate;
+}
+
+static void
+refill (PeercamPacer *self,
+        gint64        now_us)
+{
+  gint64 dt;
+
+  if (self->last_us < 0)
+    {
+      self->last_us = now_us;
+      self->budget_bytes = burst_bytes (self);
+      return;
+    }
+  dt = MAX (0, now_us - self->last_us);
+  self->budget_bytes += effective_rate (self, now_us) * dt / 8e6;
+  /* An idle pacer saves up no more than one burst. */
+  self->budget_bytes = MIN (self->budget_bytes, MAX (burst_bytes (self), 0.0));
+  self->last_us = MAX (self->last_us, now_us);
+}
+
+void
+peercam_pacer_push (PeercamPacer         *self,
+                    gpointer              packet,
+                    gsize                 size,
+                    PeercamPacerPriority  priority,
+                    gint64                now_us)
+{
+  Item *item;
+
+  g_return_if_fail (packet != NULL);
+  g_return_if_fail (priority < PEERCAM_PACER_N_PRIORITIES);
+
+  /* Bring the budget up to date at the rate that held while the queue was
+   * as it was. */
+  refill (self, now_us);
+  item = g_new (Item, 1);
+  item->packet = packet;
+  item->size = size;
+  item->queued_us = now_us;
+  g_queue_push_tail (&self->queues[priority], item);
+  self->queued_bytes += size;
+  self->queued_packets++;
+}
+
+gpointer
+peercam_pacer_pop (PeercamPacer *self,
+                   gint64        now_us,
+                   gsize        *size)
+{
+  gpointer packet;
+  Item *item = NULL;
+
+  refill (self, now_us);
+  if (self->queued_packets == 0 || self->budget_bytes <= 0)
+    return NULL;
+  for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES && !item; i++)
+    item = g_queue_pop_head (&self->queues[i]);
+  g_assert (item != NULL);
+
+  self->budget_bytes -= item->size;
+  self->queued_bytes -= item->size;
+  self->queued_packets--;
+  packet = item->packet;
+  if (size)
+    *size = item->size;
+  g_free (item);
+  return packet;
+}
+
+gint64
+peercam_pacer_next_send_us (PeercamPacer *self,
+                            gint64        now_us)
+{
+  double rate;
+
+  if (self->queued_packets == 0)
+    return -1;
+  refill (self, now_us);
+  if (self->budget_bytes > 0)
+    return now_us;
+  /* The budget is up to date as of last_us (never before now_us). */
+  rate = effective_rate (self, self->last_us);
+  return self->last_us + (gint64) (-self->budget_bytes * 8e6 / rate) + 1;
+}
+
+guint
+peercam_pacer_get_queued_packets (PeercamPacer *self)
+{
+  return self->queued_packets;
+}
+
+gsize
+peercam_pacer_get_queued_bytes (PeercamPacer *self)
+{
+  return self->queued_bytes;
+}
+
+/* ---- retransmission policy ------------------------------------------------- */
+
+#define RTX_HISTORY      4096          /* packets remembered (power of 2) */
+#define RTX_MIN_SPACING  10000         /* us between retransmissions of one packet */
+#define RTX_BURST_S      0.25          /* the budget saves up this much */
+
+typedef struct {
+  gint64  seq;          /* unwrapped; -1: empty */
+  gint64  sent_us;
+  gint64  last_rtx_us;  /* -1: never retransmitted */
+  guint32 size;
+  guint   count;
+} RtxEntry;
+
+struct _PeercamRtxPolicy {
+  PeercamRtxConfig config;
+  RtxEntry        *history;
+  gint64           last_seq;
+  guint64          target_bps;
+  gint64           rtt_us;
+  double           tokens;
+  gint64           tokens_us;
+  guint64          retransmissions;
+  guint64          retransmitted_bytes;
+  guint64          refused;
+};
+
+PeercamRtxPolicy *
+peercam_rtx_policy_new (const PeercamRtxConfig *config)
+{
+  PeercamRtxPolicy *self = g_new0 (PeercamRtxPolicy, 1);
+
+  if (config)
+    self->config = *config;
+  if (self->config.max_retransmissions == 0)
+    self->config.max_retransmissions = PEERCAM_RTX_DEFAULT_MAX_RETRANSMISSIONS;
+  if (self->config.max_age_us <= 0)
+    self->config.max_age_us = PEERCAM_RTX_DEFAULT_MAX_AGE_US;
+  if (self->config.max_share <= 0)
+    self->config.max_share = PEERCAM_RTX_DEFAULT_MAX_SHARE;
+  self->history = g_new (RtxEntry, RTX_HISTORY);
+  for (guint i = 0; i < RTX_HISTORY; i++)
+    self->history[i].seq = -1;
+  self->last_seq = -1;
+  self->target_bps = PEERCAM_PACER_DEFAULT_TARGET_BPS;
+  self->rtt_us = -1;
+  self->tokens = -1;  /* full at first use */
+  self->tokens_us = -1;
+  return self;
+}
+
+void
+peercam_rtx_policy_free (PeercamRtxPolicy *self)
+{
+  if (!self)
+    return;
+  g_free (self->history);
+  g_free (self);
+}
+
+void
+peercam_rtx_policy_set_target_bitrate (PeercamRtxPolicy *self,
+                                       guint64           bps)
+{
+  self->target_bps = bps;
+}
+
+void
+peercam_rtx_policy_set_rtt (PeercamRtxPolicy *self,
+                            gint64            rtt_us)
+{
+  self->rtt_us = rtt_us;
+}
+
+void
+peercam_rtx_policy_set_max_age (PeercamRtxPolicy *self,
+                                gint64            max_age_us)
+{
+  if (max_age_us > 0)
+    self->config.max_age_us = max_age_us;
+}
+
+static gint64
+rtx_unwrap (PeercamRtxPolicy *self,
+            guint16           seq)
+{
+  if (self->last_seq < 0)
+    return seq;
+  return self->last_seq + (gint16) (seq - (guint16) self->last_seq);
+}
+
+void
+peercam_rtx_policy_on_sent (PeercamRtxPolicy *self,
+                            guint16           seq,
+                            gsize             size,
+                            gint64            now_us)
+{
+  gint64 u = rtx_unwrap (self, seq);
+  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+
+  *e = (RtxEntry) { u, now_us, -1, (guint32) MIN (size, G_MAXUINT32), 0 };
+  if (u > self->last_seq)
+    self->last_seq = u;
+}
+
+static double
+rtx_rate_bytes (PeercamRtxPolicy *self)
+{
+  return self->config.max_share * self->target_bps / 8.0;
+}
+
+PeercamRtxVerdict
+peercam_rtx_policy_on_nack (PeercamRtxPolicy *self,
+                            guint16           seq,
+                            gint64            now_us)
+{
+  gint64 u = rtx_unwrap (self, seq);
+  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+  double capacity = rtx_rate_bytes (self) * RTX_BURST_S;
+  gint64 spacing = MAX (self->rtt_us, RTX_MIN_SPACING);
+  PeercamRtxVerdict verdict;
+
+  if (self->tokens < 0)
+    self->tokens = capacity;
+  else if (now_us > self->tokens_us)
+    self->tokens = MIN (capacity, self->tokens + rtx_rate_bytes (self) * (now_us - self->tokens_us) / 1e6);
+  self->tokens_us = MAX (self->tokens_us, now_us);
+
+  if (self->last_seq < 0 || e->seq != u)
+    verdict = PEERCAM_RTX_UNKNOWN;
+  else if (now_us - e->sent_us > self->config.max_age_us)
+    verdict = PEERCAM_RTX_TOO_OLD;
+  else if (e->count >= self->config.max_retransmissions)
+    verdict = PEERCAM_RTX_TOO_MANY;
+  else if (e->last_rtx_us >= 0 && now_us - e->last_rtx_us < spacing)
+    verdict = PEERCAM_RTX_TOO_SOON;
+  else if (self->tokens < e->size)
+    verdict = PEERCAM_RTX_OVER_BUDGET;
+  else
+    verdict = PEERCAM_RTX_SEND;
+
+  if (verdict != PEERCAM_RTX_SEND)
+    {
+      self->refused++;
+      return verdict;
+    }
+  self->tokens -= e->size;
+  e->count++;
+  e->last_rtx_us = now_us;
+  self->retransmissions++;
+  self->retransmitted_bytes += e->size;
+  return PEERCAM_RTX_SEND;
+}
+
+guint64
+peercam_rtx_policy_get_retransmissions (PeercamRtxPolicy *self)
+{
+  return self->retransmissions;
+}
+
+guint64
+peercam_rtx_policy_get_retransmitted_bytes (PeercamRtxPolicy *self)
+{
+  return self->retransmitted_bytes;
+}
+
+guint64
+peercam_rtx_policy_get_refused (PeercamRtxPolicy *self)
+{
+  return self->refused;
+}
+
+/* ---- keyframe requests -------------------------------------------------- */
+
+struct _PeercamKeyframeLimiter {
+  gint64   min_interval_us;
+  gint64   rtt_us;
+  gint64   last_us;   /* -1: never */
+  gboolean pending;
+  guint64  forwarded;
+  guint64  merged;
+};
+
+PeercamKeyframeLimiter *
+peercam_keyframe_limiter_new (gint64 min_interval_us)
+{
+  PeercamKeyframeLimiter *self = g_new0 (PeercamKeyframeLimiter, 1);
+
+  self->min_interval_us = min_interval_us > 0 ? min_interval_us : PEERCAM_KEYFRAME_DEFAULT_INTERVAL_US;
+  self->rtt_us = -1;
+  self->last_us = -1;
+  return self;
+}
+
+void
+peercam_keyframe_limiter_free (PeercamKeyframeLimiter *self)
+{
+  g_free (self);
+}
+
+void
+peercam_keyframe_limiter_set_rtt (PeercamKeyframeLimiter *self,
+                                  gint64                  rtt_us)
+{
+  self->rtt_us = rtt_us;
+}
+
+static gint64
+keyframe_interval (PeercamKeyframeLimiter *self)
+{
+  return MAX (self->min_interval_us, 2 * self->rtt_us);
+}
+
+gboolean
+peercam_keyframe_limiter_request (PeercamKeyframeLimiter *self,
+                                  gint64                  now_us)
+{
+  if (self->last_us < 0 || now_us - self->last_us >= keyframe_interval (self))
+    {
+      self->last_us = now_us;
+      self->pending = FALSE;
+      self->forwarded++;
+      return TRUE;
+    }
+  self->pending = TRUE;
+  self->merged++;
+  return FALSE;
+}
+
+gboolean
+peercam_keyframe_limiter_poll (PeercamKeyframeLimiter *self,
+                               gint64                  now_us)
+{
+  if (!self->pending || now_us - self->last_us < keyframe_interval (self))
+    return FALSE;
+  self->pending = FALSE;
+  self->last_us = now_us;
+  self->forwarded++;
+  return TRUE;
+}
+
+gint64
+peercam_keyframe_limiter_next_due_us (PeercamKeyframeLimiter *self)
+{
+  return self->pending ? self->last_us + keyframe_interval (self) : -1;
+}
+
+guint64
+peercam_keyframe_limiter_get_forwarded (PeercamKeyframeLimiter *self)
+{
+  return self->forwarded;
+}
+
+guint64
+peercam_keyframe_limiter_get_merged (PeercamKeyframeLimiter *self)
+{
+  return self->merged;
+}

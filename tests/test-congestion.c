@@ -1,0 +1,372 @@
+/* test-congestion.c — the GStreamer side of congestion control (issue 11):
+ * the pacer element between an appsrc and an appsink, and the viewer's
+ * acceptance of an offered transport-wide-cc extension.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-congestion.h"
+#include "peercam-pacer-element.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/rtp/rtp.h>
+
+#define SSRC 0x1234
+#define PT   96
+
+typedef struct {
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *pacer;
+  GstElement *sink;
+  GMutex      lock;
+  GArray     *arrivals;   /* gint64: when each buffer reached the sink */
+  gsize       bytes;
+  guint       feedbacks;
+  guint       feedback_packets;
+  guint       nacks_upstream;  /* retransmission requests that got past the pacer */
+} Fixture;
+
+static GstFlowReturn
+on_new_sample (GstAppSink *sink, gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample (sink);
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&f->lock);
+  g_array_append_val (f->arrivals, now);
+  f->bytes += gst_buffer_get_size (gst_sample_get_buffer (sample));
+  g_mutex_unlock (&f->lock);
+  return GST_FLOW_OK;
+}
+
+static void
+on_feedback (const GstStructure *packets, gpointer user_data)
+{
+  Fixture *f = user_data;
+  const GValue *list = gst_structure_get_value (packets, "packets");
+
+  g_mutex_lock (&f->lock);
+  f->feedbacks++;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (list)
+    f->feedback_packets += ((GValueArray *) g_value_get_boxed (list))->n_values;
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_mutex_unlock (&f->lock);
+}
+
+/* What reaches the appsrc from downstream: the NACKs the policy let through. */
+static GstPadProbeReturn
+upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Fixture *f = user_data;
+  const GstStructure *s = gst_event_get_structure (GST_PAD_PROBE_INFO_EVENT (info));
+
+  if (s && gst_structure_has_name (s, "GstRTPRetransmissionRequest"))
+    {
+      g_mutex_lock (&f->lock);
+      f->nacks_upstream++;
+      g_mutex_unlock (&f->lock);
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstCaps) caps = gst_caps_new_simple ("application/x-rtp",
+                                                 "media", G_TYPE_STRING, "video",
+                                                 "payload", G_TYPE_INT, PT,
+                                                 "clock-rate", G_TYPE_INT, 90000,
+                                                 "encoding-name", G_TYPE_STRING, "VP8", NULL);
+  g_autoptr(GstPad) src_pad = NULL;
+  GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
+
+  g_mutex_init (&f->lock);
+  f->arrivals = g_array_new (FALSE, FALSE, sizeof (gint64));
+  f->pipeline = gst_pipeline_new (NULL);
+  f->src = gst_element_factory_make ("appsrc", NULL);
+  g_object_set (f->src, "caps", caps, "format", GST_FORMAT_TIME, "is-live", TRUE,
+                "max-bytes", (guint64) 0, NULL);
+  f->pacer = peercam_pacer_element_new ();
+  f->sink = gst_element_factory_make ("appsink", NULL);
+  g_object_set (f->sink, "sync", FALSE, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (f->sink), &callbacks, f, NULL);
+  peercam_pacer_element_set_feedback_func (PEERCAM_PACER_ELEMENT (f->pacer), on_feedback, f, NULL);
+  gst_bin_add_many (GST_BIN (f->pipeline), f->src, f->pacer, f->sink, NULL);
+  g_assert_true (gst_element_link_many (f->src, f->pacer, f->sink, NULL));
+  src_pad = gst_element_get_static_pad (f->src, "src");
+  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, upstream_probe, f, NULL);
+  g_assert_cmpint (gst_element_set_state (f->pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  gst_element_set_state (f->pipeline, GST_STATE_NULL);
+  gst_object_unref (f->pipeline);
+  g_array_unref (f->arrivals);
+  g_mutex_clear (&f->lock);
+}
+
+static GstBuffer *
+rtp_packet (guint16 seq, gsize payload)
+{
+  GstBuffer *buffer = gst_rtp_buffer_new_allocate (payload, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  g_assert_true (gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp));
+  gst_rtp_buffer_set_ssrc (&rtp, SSRC);
+  gst_rtp_buffer_set_payload_type (&rtp, PT);
+  gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_unmap (&rtp);
+  return buffer;
+}
+
+static gsize
+received_bytes (Fixture *f)
+{
+  gsize bytes;
+
+  g_mutex_lock (&f->lock);
+  bytes = f->bytes;
+  g_mutex_unlock (&f->lock);
+  return bytes;
+}
+
+static gboolean
+wait_bytes (Fixture *f, gsize bytes, gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+
+  while (received_bytes (f) < bytes)
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static double
+burst_seconds (Fixture *f, guint n, gsize size)
+{
+  gint64 first, last;
+
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (i, size - 12)), ==, GST_FLOW_OK);
+  g_assert_true (wait_bytes (f, n * size, 5 * G_USEC_PER_SEC));
+  g_mutex_lock (&f->lock);
+  first = g_array_index (f->arrivals, gint64, 0);
+  last = g_array_index (f->arrivals, gint64, f->arrivals->len - 1);
+  g_mutex_unlock (&f->lock);
+  return (last - first) / 1e6;
+}
+
+/* A 29 KB keyframe pushed at once leaves at the pacing rate, not line rate. */
+static void
+test_pacing (Fixture *f, gconstpointer data)
+{
+  const guint n = 24;
+  const gsize size = 1200;
+  double seconds, kbps;
+
+  /* 400 kbit/s x 2.5 = 1 Mbit/s: 29 KB take ~230 ms, inside the 250 ms bound */
+  peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (f->pacer), 400000);
+  seconds = burst_seconds (f, n, size);
+  kbps = (n - 1) * size * 8 / 1000.0 / seconds;
+  g_test_message ("29 KB burst: %.0f ms, %.0f kbit/s (pacing 1000)", seconds * 1000, kbps);
+  g_assert_cmpfloat (kbps, <=, 1000 * 1.15);
+  g_assert_cmpfloat (kbps, >=, 700);
+  g_assert_cmpuint (peercam_pacer_element_get_sent_bytes (PEERCAM_PACER_ELEMENT (f->pacer)), ==, n * size);
+}
+
+/* 100 KB at once would take 0.8 s at the pacing rate: the 250 ms queue bound
+ * drains it faster instead. */
+static void
+test_queue_bound (Fixture *f, gconstpointer data)
+{
+  double seconds;
+
+  peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (f->pacer), 400000);
+  seconds = burst_seconds (f, 84, 1200);
+  g_test_message ("100 KB burst: %.0f ms", seconds * 1000);
+  g_assert_cmpfloat (seconds, <=, 0.3);
+  g_assert_cmpfloat (seconds, >=, 0.15);
+}
+
+/* Packets spread over time at the pacing rate: no extra delay. */
+static void
+test_pacing_light (Fixture *f, gconstpointer data)
+{
+  const gsize size = 1000;
+
+  peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (f->pacer), 2000000);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (i, size - 12)), ==, GST_FLOW_OK);
+      g_usleep (5000);
+    }
+  g_assert_true (wait_bytes (f, 20 * size, 2 * G_USEC_PER_SEC));
+  g_assert_cmpint (peercam_pacer_element_get_queue_delay_us (PEERCAM_PACER_ELEMENT (f->pacer)), ==, 0);
+}
+
+static GstStructure *
+twcc_packet (guint seq, guint64 local, guint64 remote, gboolean lost)
+{
+  return gst_structure_new ("RTPTWCCPacket",
+                            "seqnum", G_TYPE_UINT, seq,
+                            "local-ts", G_TYPE_UINT64, local,
+                            "remote-ts", G_TYPE_UINT64, lost ? GST_CLOCK_TIME_NONE : remote,
+                            "size", G_TYPE_UINT, 1200,
+                            "lost", G_TYPE_BOOLEAN, lost, NULL);
+}
+
+/* rtpsession's parsed feedback goes to the feedback function, not upstream. */
+static void
+test_feedback (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (f->sink, "sink");
+  GValueArray *array;
+  GValue v = G_VALUE_INIT;
+  GstStructure *s;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  array = g_value_array_new (3);
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  for (guint i = 0; i < 3; i++)
+    {
+      GstStructure *p = twcc_packet (i, i * GST_MSECOND, 5 * GST_SECOND + i * GST_MSECOND, i == 1);
+      gst_value_set_structure (&v, p);
+      gst_structure_free (p);
+      g_value_array_append (array, &v);
+    }
+  g_value_unset (&v);
+  s = gst_structure_new ("RTPTWCCPackets", "packets", g_value_array_get_type (), array, NULL);
+  g_value_array_free (array);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  g_assert_true (gst_pad_push_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s)));
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->feedbacks, ==, 1);
+  g_assert_cmpuint (f->feedback_packets, ==, 3);
+  g_mutex_unlock (&f->lock);
+}
+
+static gboolean
+send_nack (Fixture *f, guint seq)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (f->sink, "sink");
+  GstStructure *s = gst_structure_new ("GstRTPRetransmissionRequest",
+                                       "seqnum", G_TYPE_UINT, seq,
+                                       "ssrc", G_TYPE_UINT, SSRC, NULL);
+
+  return gst_pad_push_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+}
+
+/* NACKs go on to the retransmitter at most three times per packet, and
+ * never for packets the pacer never sent. */
+static void
+test_nack_policy (Fixture *f, gconstpointer data)
+{
+  PeercamPacerElement *pacer = PEERCAM_PACER_ELEMENT (f->pacer);
+
+  peercam_pacer_element_set_target_bitrate (pacer, 2000000);
+  peercam_pacer_element_set_rtt (pacer, 1000);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (100 + i, 500)), ==, GST_FLOW_OK);
+  g_assert_true (wait_bytes (f, 10 * 512, 2 * G_USEC_PER_SEC));
+
+  for (guint k = 0; k < 5; k++)
+    {
+      send_nack (f, 105);
+      g_usleep (15000);  /* more than the 10 ms minimum spacing */
+    }
+  send_nack (f, 7);  /* never sent */
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->nacks_upstream, ==, 3);
+  g_mutex_unlock (&f->lock);
+  g_assert_cmpuint (peercam_pacer_element_get_retransmissions (pacer), ==, 3);
+  g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 3);
+}
+
+/* Stopping with a full queue frees what is queued (ASan/LSan check). */
+static void
+test_stop_with_queue (Fixture *f, gconstpointer data)
+{
+  peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (f->pacer), 100000);
+  for (guint i = 0; i < 50; i++)
+    gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (i, 1188));
+  g_usleep (20000);
+  g_assert_cmpuint (received_bytes (f), <, 50 * 1200);
+  gst_element_set_state (f->pipeline, GST_STATE_NULL);
+}
+
+/* ---- the viewer's answer ---- */
+
+static GstSDPMedia *
+offer_media (const char *extmap)
+{
+  GstSDPMedia *media;
+
+  gst_sdp_media_new (&media);
+  gst_sdp_media_set_media (media, "video");
+  gst_sdp_media_add_attribute (media, "rtpmap", "96 VP8/90000");
+  gst_sdp_media_add_attribute (media, "extmap", "3 urn:ietf:params:rtp-hdrext:sdes:mid");
+  if (extmap)
+    gst_sdp_media_add_attribute (media, "extmap", extmap);
+  return media;
+}
+
+static void
+test_accept_twcc (void)
+{
+  g_autoptr(GstElement) webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000");
+  static const struct { const char *extmap; const char *field; } cases[] = {
+    { "5 " PEERCAM_TWCC_URI, "extmap-5" },           /* Chromium/Firefox style */
+    { "7/recvonly " PEERCAM_TWCC_URI, "extmap-7" },  /* with a direction */
+    { NULL, NULL },                                  /* not offered */
+    { "x " PEERCAM_TWCC_URI, NULL },                 /* garbage: ignored */
+    { "300 " PEERCAM_TWCC_URI, NULL },               /* id out of range */
+  };
+
+  g_assert_nonnull (webrtc);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GstWebRTCRTPTransceiver *transceiver = NULL;
+      GstSDPMedia *media = offer_media (cases[i].extmap);
+      g_autoptr(GstCaps) prefs = NULL;
+
+      g_signal_emit_by_name (webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                             caps, &transceiver);
+      g_assert_nonnull (transceiver);
+      g_assert_cmpint (peercam_congestion_accept_twcc (transceiver, media), ==, cases[i].field != NULL);
+      g_object_get (transceiver, "codec-preferences", &prefs, NULL);
+      if (cases[i].field)
+        g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure (prefs, 0), cases[i].field),
+                         ==, PEERCAM_TWCC_URI);
+      else
+        g_assert_false (gst_structure_has_field (gst_caps_get_structure (prefs, 0), "extmap-5"));
+      gst_sdp_media_free (media);
+      g_object_unref (transceiver);
+    }
+}
+
+int
+main (int argc, char *argv[])
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) \
+  g_test_add ("/congestion/pacer-element/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("pacing", test_pacing);
+  ADD ("queue-bound", test_queue_bound);
+  ADD ("pacing-light", test_pacing_light);
+  ADD ("feedback", test_feedback);
+  ADD ("nack-policy", test_nack_policy);
+  ADD ("stop-with-queue", test_stop_with_queue);
+  g_test_add_func ("/congestion/accept-twcc", test_accept_twcc);
+  return g_test_run ();
+}

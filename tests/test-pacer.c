@@ -1,0 +1,332 @@
+/* test-pacer.c — pacer, retransmission policy and keyframe limiter
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "peercam-pacer.h"
+
+#define MTU 1200
+
+/* A 30 fps video stream at @bps with a keyframe of @key_bytes every second,
+ * each frame split into MTU packets, pushed at its capture time; the pacer is
+ * polled every 1 ms. Returns the bytes sent in each 1 ms slot. */
+static GArray *
+run_video (PeercamPacer *pacer,
+           guint64       bps,
+           gsize         key_bytes,
+           gint64        duration_us,
+           gint64       *max_delay_us,
+           guint        *n_sent,
+           guint        *n_pushed)
+{
+  GArray *slots = g_array_new (FALSE, TRUE, sizeof (gsize));
+  gsize delta_bytes = bps / 8 / 30;
+  guint seq = 0, expected = 0;
+
+  *max_delay_us = 0;
+  *n_sent = *n_pushed = 0;
+  g_array_set_size (slots, duration_us / 1000 + 2000);
+  for (gint64 now = 0; now < duration_us + 2 * G_USEC_PER_SEC; now += 1000)
+    {
+      gpointer packet;
+      gsize size;
+
+      if (now < duration_us && now % 33000 == 0)
+        {
+          gsize frame = (now % G_USEC_PER_SEC == 0) ? key_bytes : delta_bytes;
+          for (gsize off = 0; off < frame; off += MTU)
+            {
+              /* the packet is its push time and sequence number, boxed */
+              gint64 *p = g_new (gint64, 2);
+              p[0] = now;
+              p[1] = seq++;
+              peercam_pacer_push (pacer, p, MIN (MTU, frame - off), PEERCAM_PACER_VIDEO, now);
+              (*n_pushed)++;
+            }
+        }
+      while ((packet = peercam_pacer_pop (pacer, now, &size)))
+        {
+          gint64 *p = packet;
+          /* nothing is dropped and one priority keeps its order */
+          g_assert_cmpint (p[1], ==, expected);
+          expected++;
+          *max_delay_us = MAX (*max_delay_us, now - p[0]);
+          if ((guint) (now / 1000) < slots->len)
+            g_array_index (slots, gsize, now / 1000) += size;
+          (*n_sent)++;
+          g_free (p);
+        }
+    }
+  return slots;
+}
+
+static gsize
+max_window_bytes (GArray *slots,
+                  guint   window_ms)
+{
+  gsize sum = 0, best = 0;
+
+  for (guint i = 0; i < slots->len; i++)
+    {
+      sum += g_array_index (slots, gsize, i);
+      if (i >= window_ms)
+        sum -= g_array_index (slots, gsize, i - window_ms);
+      best = MAX (best, sum);
+    }
+  return best;
+}
+
+static void
+test_pacer_rate_bound (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  gint64 max_delay;
+  guint sent, pushed;
+  g_autoptr(GArray) slots = NULL;
+  double pacing, allowance, limit;
+
+  peercam_pacer_set_target_bitrate (pacer, 1000000);
+  pacing = peercam_pacer_get_pacing_rate (pacer);
+  g_assert_cmpfloat (pacing, ==, 2500000);
+  /* a 40 KB keyframe each second: 320 kbit, 128 ms at the pacing rate */
+  slots = run_video (pacer, 1000000, 40000, 5 * G_USEC_PER_SEC, &max_delay, &sent, &pushed);
+  g_assert_cmpuint (sent, ==, pushed);
+  g_assert_cmpuint (peercam_pacer_get_queued_packets (pacer), ==, 0);
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), ==, 0);
+
+  /* Over any 100 ms: the pacing rate plus one burst (5 ms) plus one packet. */
+  allowance = pacing * PEERCAM_PACER_DEFAULT_BURST_US / 8e6 + MTU;
+  limit = pacing * 0.1 / 8 + allowance;
+  g_test_message ("100 ms max %zu bytes, limit %.0f; worst delay %" G_GINT64_FORMAT " ms",
+                  max_window_bytes (slots, 100), limit, max_delay / 1000);
+  g_assert_cmpfloat (max_window_bytes (slots, 100), <=, limit);
+  /* the keyframe really was spread: at line rate it would all leave in 1 ms */
+  g_assert_cmpfloat (max_window_bytes (slots, 10), <=, pacing * 0.01 / 8 + allowance);
+  g_assert_cmpint (max_delay, >=, 100000);  /* 40 KB can't leave faster */
+  g_assert_cmpint (max_delay, <=, 200000);
+}
+
+/* More than the pacing rate can carry: the queue stays within its bound in
+ * time by draining faster, and loses nothing. */
+static void
+test_pacer_queue_bound (void)
+{
+  PeercamPacerConfig config = { .max_queue_us = 200000 };
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (&config, g_free);
+  gint64 max_delay;
+  guint sent, pushed;
+  g_autoptr(GArray) slots = NULL;
+
+  peercam_pacer_set_target_bitrate (pacer, 300000);
+  /* 1 Mbit/s of video and 150 KB keyframes against 750 kbit/s of pacing */
+  slots = run_video (pacer, 1000000, 150000, 3 * G_USEC_PER_SEC, &max_delay, &sent, &pushed);
+  g_test_message ("overload: worst delay %" G_GINT64_FORMAT " ms", max_delay / 1000);
+  g_assert_cmpuint (sent, ==, pushed);
+  g_assert_cmpint (max_delay, <=, config.max_queue_us + 2000);
+  g_assert_cmpint (max_delay, >=, config.max_queue_us / 2);
+}
+
+static void
+test_pacer_priorities (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, NULL);
+  static int video1, video2, rtx, audio;
+  gsize size = 0;
+
+  g_assert_null (peercam_pacer_pop (pacer, 0, NULL));
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 0), ==, -1);
+  peercam_pacer_push (pacer, &video1, 1000, PEERCAM_PACER_VIDEO, 0);
+  peercam_pacer_push (pacer, &video2, 1000, PEERCAM_PACER_VIDEO, 0);
+  peercam_pacer_push (pacer, &rtx, 1100, PEERCAM_PACER_RETRANSMISSION, 0);
+  peercam_pacer_push (pacer, &audio, 100, PEERCAM_PACER_AUDIO, 0);
+  g_assert_cmpuint (peercam_pacer_get_queued_packets (pacer), ==, 4);
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), ==, 3200);
+  g_assert_cmpint (peercam_pacer_get_queue_delay_us (pacer, 7000), ==, 7000);
+
+  /* 600 kbit/s × 2.5: a 5 ms burst is ~940 bytes, so two packets go at
+   * once (the second overdraws), the rest when the budget is back. */
+  g_assert_true (peercam_pacer_pop (pacer, 0, &size) == &audio);
+  g_assert_cmpuint (size, ==, 100);
+  g_assert_true (peercam_pacer_pop (pacer, 0, &size) == &rtx);
+  g_assert_null (peercam_pacer_pop (pacer, 0, NULL));
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 0), >, 0);
+  g_assert_null (peercam_pacer_pop (pacer, peercam_pacer_next_send_us (pacer, 0) - 2, NULL));
+  g_assert_true (peercam_pacer_pop (pacer, peercam_pacer_next_send_us (pacer, 0), NULL) == &video1);
+  g_assert_true (peercam_pacer_pop (pacer, 100000, NULL) == &video2);
+  g_assert_cmpuint (peercam_pacer_get_queued_packets (pacer), ==, 0);
+  g_assert_cmpint (peercam_pacer_get_queue_delay_us (pacer, 200000), ==, 0);
+}
+
+/* A bigger burst allowance lets more leave at once after idling. */
+static void
+test_pacer_burst (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  guint at_once;
+
+  /* 1 Mbit/s x 2.5: 5 ms is 1562 bytes, 40 ms 12500 */
+  peercam_pacer_set_target_bitrate (pacer, 1000000);
+  for (guint round = 0; round < 2; round++)
+    {
+      gint64 start = (round + 1) * G_USEC_PER_SEC;  /* after a second of idling */
+      gpointer packet;
+
+      peercam_pacer_set_burst_us (pacer, round == 0 ? 0 : 40000);
+      /* an idle second fills the bucket (pop on an empty queue refills it) */
+      g_assert_null (peercam_pacer_pop (pacer, start, NULL));
+      for (guint i = 0; i < 20; i++)
+        peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, start);
+      at_once = 0;
+      while ((packet = peercam_pacer_pop (pacer, start, NULL)))
+        {
+          g_free (packet);
+          at_once++;
+        }
+      g_test_message ("burst %s: %u packets at once", round == 0 ? "5 ms" : "40 ms", at_once);
+      g_assert_cmpuint (at_once, ==, round == 0 ? 2 : 11);
+      peercam_pacer_clear (pacer);
+    }
+}
+
+/* Packets left in the queue are freed with the pacer (ASan checks). */
+static void
+test_pacer_free_queued (void)
+{
+  PeercamPacer *pacer = peercam_pacer_new (NULL, g_free);
+
+  for (int i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, 0);
+  peercam_pacer_clear (pacer);
+  g_assert_cmpuint (peercam_pacer_get_queued_packets (pacer), ==, 0);
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), ==, 0);
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 0), ==, -1);
+  for (int i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, 0);
+  peercam_pacer_free (pacer);
+}
+
+/* ---- retransmissions ---- */
+
+static void
+test_rtx_limits (void)
+{
+  g_autoptr(PeercamRtxPolicy) rtx = peercam_rtx_policy_new (NULL);
+  gint64 t;
+
+  peercam_rtx_policy_set_target_bitrate (rtx, 2000000);
+  peercam_rtx_policy_set_rtt (rtx, 40000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 5, 0), ==, PEERCAM_RTX_UNKNOWN);
+
+  /* sequence numbers around the 16-bit wrap */
+  for (guint i = 0; i < 100; i++)
+    peercam_rtx_policy_on_sent (rtx, (guint16) (65500 + i), MTU, i * 1000);
+  t = 100000;
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t), ==, PEERCAM_RTX_SEND);
+  /* a second NACK crossing the retransmission in flight */
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t + 20000), ==, PEERCAM_RTX_TOO_SOON);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t + 40000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t + 80000), ==, PEERCAM_RTX_SEND);
+  /* at most three times */
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t + 120000), ==, PEERCAM_RTX_TOO_MANY);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 65530, t + 400000), ==, PEERCAM_RTX_TOO_MANY);
+  /* after the wrap, and too old */
+  /* (seq 0 was packet 36, sent at 36 ms) */
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 20, t), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 21, 57000 + 500000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 22, 58000 + 500001), ==, PEERCAM_RTX_TOO_OLD);
+  /* never sent yet / long forgotten */
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 200, t), ==, PEERCAM_RTX_UNKNOWN);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 30000, t), ==, PEERCAM_RTX_UNKNOWN);
+
+  g_assert_cmpuint (peercam_rtx_policy_get_retransmissions (rtx), ==, 5);
+  g_assert_cmpuint (peercam_rtx_policy_get_retransmitted_bytes (rtx), ==, 5 * MTU);
+  g_assert_cmpuint (peercam_rtx_policy_get_refused (rtx), ==, 7);
+
+  /* A shorter jitter buffer shortens the useful age. */
+  peercam_rtx_policy_set_max_age (rtx, 50000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 60, 96000 + 50001), ==, PEERCAM_RTX_TOO_OLD);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 61, 97000 + 50000), ==, PEERCAM_RTX_SEND);
+}
+
+/* A receiver that NACKs everything (a broken or hostile one) gets at most
+ * the configured share of the estimate. */
+static void
+test_rtx_budget (void)
+{
+  PeercamRtxConfig config = { .max_share = 0.2, .max_retransmissions = 100 };
+  g_autoptr(PeercamRtxPolicy) rtx = peercam_rtx_policy_new (&config);
+  guint64 target = 1000000;
+  guint over = 0;
+  double allowed;
+
+  peercam_rtx_policy_set_target_bitrate (rtx, target);
+  peercam_rtx_policy_set_rtt (rtx, 1000);
+  /* 1 Mbit/s of originals for 5 s, every packet NACKed 5 times */
+  for (gint64 now = 0, seq = 0; now < 5 * G_USEC_PER_SEC; now += 9600, seq++)
+    {
+      peercam_rtx_policy_on_sent (rtx, (guint16) seq, MTU, now);
+      for (guint k = 0; k < 5; k++)
+        if (peercam_rtx_policy_on_nack (rtx, (guint16) (seq - k), now) == PEERCAM_RTX_OVER_BUDGET)
+          over++;
+    }
+  /* the share over 5 s, plus the 250 ms the budget saves up */
+  allowed = 0.2 * target / 8 * 5.25;
+  g_test_message ("retransmitted %" G_GUINT64_FORMAT " bytes, allowed %.0f",
+                  peercam_rtx_policy_get_retransmitted_bytes (rtx), allowed);
+  g_assert_cmpuint (over, >, 0);
+  g_assert_cmpfloat (peercam_rtx_policy_get_retransmitted_bytes (rtx), <=, allowed);
+  g_assert_cmpfloat (peercam_rtx_policy_get_retransmitted_bytes (rtx), >=, allowed * 0.9);
+}
+
+/* ---- keyframe requests ---- */
+
+static void
+test_keyframe_limiter (void)
+{
+  g_autoptr(PeercamKeyframeLimiter) lim = peercam_keyframe_limiter_new (0);
+  guint produced = 0;
+
+  /* The first request is served at once: a viewer that joins needs it. */
+  g_assert_true (peercam_keyframe_limiter_request (lim, 0));
+  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, -1);
+  g_assert_false (peercam_keyframe_limiter_poll (lim, 10));
+  /* A PLI storm inside the second is merged into one, served when it ends. */
+  for (gint64 t = 10000; t < 900000; t += 10000)
+    g_assert_false (peercam_keyframe_limiter_request (lim, t));
+  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, G_USEC_PER_SEC);
+  g_assert_false (peercam_keyframe_limiter_poll (lim, G_USEC_PER_SEC - 1));
+  g_assert_true (peercam_keyframe_limiter_poll (lim, G_USEC_PER_SEC));
+  g_assert_false (peercam_keyframe_limiter_poll (lim, G_USEC_PER_SEC + 1));
+  g_assert_cmpuint (peercam_keyframe_limiter_get_forwarded (lim), ==, 2);
+  g_assert_cmpuint (peercam_keyframe_limiter_get_merged (lim), ==, 89);
+
+  /* 10 s of requests every 50 ms: about one keyframe a second. */
+  for (gint64 t = 2 * G_USEC_PER_SEC; t < 12 * G_USEC_PER_SEC; t += 50000)
+    {
+      produced += peercam_keyframe_limiter_request (lim, t);
+      produced += peercam_keyframe_limiter_poll (lim, t);
+    }
+  g_assert_cmpuint (produced, >=, 9);
+  g_assert_cmpuint (produced, <=, 10);
+
+  /* A long RTT stretches the interval to two RTTs. */
+  peercam_keyframe_limiter_set_rtt (lim, 800000);
+  g_assert_true (peercam_keyframe_limiter_request (lim, 20 * G_USEC_PER_SEC));
+  g_assert_false (peercam_keyframe_limiter_request (lim, 21 * G_USEC_PER_SEC));
+  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, 21600000);
+  g_assert_true (peercam_keyframe_limiter_request (lim, 22 * G_USEC_PER_SEC));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pacer/rate-bound", test_pacer_rate_bound);
+  g_test_add_func ("/pacer/queue-bound", test_pacer_queue_bound);
+  g_test_add_func ("/pacer/priorities", test_pacer_priorities);
+  g_test_add_func ("/pacer/burst", test_pacer_burst);
+  g_test_add_func ("/pacer/free-queued", test_pacer_free_queued);
+  g_test_add_func ("/rtx/limits", test_rtx_limits);
+  g_test_add_func ("/rtx/budget", test_rtx_budget);
+  g_test_add_func ("/keyframe/limiter", test_keyframe_limiter);
+  return g_test_run ();
+}
