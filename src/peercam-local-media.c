@@ -48,6 +48,7 @@ struct _PeercamLocalMedia
 typedef struct {
   GstElement *queue;
   GstPad     *tee_pad;
+  gint       *stopped;   /* atomic; owned by the tee pad's drop probe */
 } Branch;
 
 G_DEFINE_FINAL_TYPE (PeercamLocalMedia, peercam_local_media, G_TYPE_OBJECT)
@@ -329,6 +330,20 @@ branch_detach (PeercamLocalMedia *self,
   gst_bin_remove (GST_BIN (self->pipeline), branch->queue);
 }
 
+/* A branch whose elements are being shut down answers FLUSHING; the tee
+ * would hand that to the source, whose task then pauses for good (no error,
+ * no more frames for the preview or any other branch). A stopped branch's
+ * buffers are dropped at the tee instead, which answers OK. */
+static GstPadProbeReturn
+drop_when_stopped (GstPad          *pad,
+                   GstPadProbeInfo *info,
+                   gpointer         user_data)
+{
+  gint *stopped = user_data;
+
+  return g_atomic_int_get (stopped) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 guint
 peercam_local_media_add_branch (PeercamLocalMedia  *self,
                                 GstElement         *head,
@@ -366,6 +381,12 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
   /* The tee hands a new pad the stream's sticky events (stream-start,
    * caps, segment) before it gets a buffer. */
   branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
+  if (branch->tee_pad)
+    {
+      branch->stopped = g_new0 (gint, 1);
+      gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         drop_when_stopped, branch->stopped, g_free);
+    }
   queue_sink = gst_element_get_static_pad (branch->queue, "sink");
   if (branch->tee_pad == NULL || gst_pad_link (branch->tee_pad, queue_sink) != GST_PAD_LINK_OK)
     {
@@ -384,6 +405,19 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
   id = ++self->next_branch;
   g_hash_table_insert (self->branches, GUINT_TO_POINTER (id), branch);
   return id;
+}
+
+void
+peercam_local_media_stop_branch (PeercamLocalMedia *self,
+                                 guint              id)
+{
+  Branch *branch;
+
+  g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
+
+  branch = g_hash_table_lookup (self->branches, GUINT_TO_POINTER (id));
+  if (branch && branch->stopped)
+    g_atomic_int_set (branch->stopped, TRUE);
 }
 
 void

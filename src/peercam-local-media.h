@@ -61,6 +61,10 @@ guint              peercam_local_media_add_branch       (PeercamLocalMedia *self
                                                          GError           **error);
 /* Unlinks the branch from the tee (while no buffer passes) and removes its
  * queue; the owner removes @head and what follows, before or after. */
+/* Stops feeding branch @id (its buffers are dropped at the tee) so its
+ * elements can be shut down while the source keeps running; remove it after. */
+void               peercam_local_media_stop_branch      (PeercamLocalMedia *self,
+                                                         guint              id);
 void               peercam_local_media_remove_branch    (PeercamLocalMedia *self,
                                                          guint              id);
 

@@ -166,6 +166,10 @@ peercam_sender_stop (PeercamSender *self)
   if (self->stopped)
     return FALSE;
   self->stopped = TRUE;
+  /* Before anything downstream goes: elements on their way to NULL answer
+   * FLUSHING, which must not reach the tee and pause the source. */
+  if (self->branch_id)
+    peercam_local_media_stop_branch (self->local, self->branch_id);
   if (self->congestion)
     peercam_congestion_detach (self->congestion);
   /* Downstream first, like a bin does: until DTLS is up webrtcbin holds

@@ -1080,6 +1080,49 @@ test_local_media_branches (Fixture *f, gconstpointer data)
   }
 }
 
+/* A branch shut down downstream first (as a sender does: its elements go
+ * to NULL while the tee still feeds it) answers FLUSHING; that must not
+ * reach the source. Without stop_branch() the source's task paused for
+ * good and the preview and every other branch froze (a re-call to a
+ * browser then never got a frame, ~1 in 10 runs of the redial case). */
+static void
+test_local_media_branch_shutdown (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PeercamLocalMedia) local = peercam_local_media_new ();
+  g_autoptr(GError) error = NULL;
+  int count = 0, other = 0;
+  GstElement *sink, *other_sink;
+  guint id, other_id;
+
+  peercam_local_media_set_video_size (local, 160, 120, 30);
+  g_assert_true (peercam_local_media_start (local, &error));
+  g_assert_no_error (error);
+  for (guint round = 0; round < 5; round++)
+    {
+      guint64 preview;
+      int before;
+
+      sink = counting_branch (local, &count);
+      other_sink = counting_branch (local, &other);
+      id = peercam_local_media_add_branch (local, sink, &error);
+      other_id = peercam_local_media_add_branch (local, other_sink, &error);
+      g_assert_no_error (error);
+      g_atomic_int_set (&count, 0);
+      g_assert_true (WAIT_UNTIL (g_atomic_int_get (&count) > 2, 5000));
+
+      peercam_local_media_stop_branch (local, id);
+      gst_element_set_locked_state (sink, TRUE);
+      gst_element_set_state (sink, GST_STATE_NULL);   /* flushing, still linked */
+      preview = peercam_local_media_get_preview_frames (local);
+      before = g_atomic_int_get (&other);
+      g_assert_true (WAIT_UNTIL (peercam_local_media_get_preview_frames (local) > preview + 5 &&
+                                 g_atomic_int_get (&other) > before + 5, 5000));
+      peercam_local_media_remove_branch (local, id);
+      gst_bin_remove (GST_BIN (peercam_local_media_get_pipeline (local)), sink);
+      remove_counting_branch (local, other_id, other_sink);
+    }
+}
+
 /* ---- peer connection ----------------------------------------------------- */
 
 typedef struct {
@@ -1395,6 +1438,7 @@ main (int argc, char **argv)
   ADD ("hangup-without-bye", test_hangup_without_bye);
   ADD ("poor-connection", test_poor_connection);
   ADD ("local-media-branches", test_local_media_branches);
+  ADD ("local-media-branch-shutdown", test_local_media_branch_shutdown);
   ADD ("peer-connection", test_peer_connection);
   ADD ("caller-vanishes", test_caller_vanishes);
   ADD ("many-viewers", test_many_viewers);
