@@ -136,7 +136,9 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   gboolean can_call = has_video && !in_call && joined && peer;
   const char *call_tooltip;
   g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
-  const char *call_text = call_state_text (state);
+  const char *call_text = state == PEERCAM_CALL_STATE_CONNECTED &&
+                          peercam_session_get_poor_connection (self->session)
+                          ? _("Poor connection") : call_state_text (state);
   g_autofree char *subtitle = NULL;
   PeercamProblem problem;
 
@@ -920,6 +922,8 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
                                              G_CALLBACK (peercam_caller_window_update));
   g_signal_connect_object (self->session, "notify::peer-present",
+                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::poor-connection",
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (engine, "notify::state",
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);

@@ -43,6 +43,7 @@ enum {
   PROP_PEER_PRESENT,
   PROP_AUTO_CALL,
   PROP_JOIN_ERROR,
+  PROP_POOR_CONNECTION,
   N_PROPS
 };
 
@@ -332,6 +333,13 @@ on_engine_state (PeercamSession *self)
 }
 
 static void
+on_engine_poor_connection (PeercamSession *self)
+{
+  /* Re-announced with the session as the source, so windows never need the engine. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOR_CONNECTION]);
+}
+
+static void
 disconnect_client (PeercamSession *self)
 {
   if (self->client == NULL)
@@ -384,6 +392,8 @@ peercam_session_constructed (GObject *object)
   g_signal_connect_swapped (self->engine, "stats", G_CALLBACK (on_engine_stats), self);
   g_signal_connect_swapped (self->engine, "error", G_CALLBACK (on_engine_error), self);
   g_signal_connect_swapped (self->engine, "notify::state", G_CALLBACK (on_engine_state), self);
+  g_signal_connect_swapped (self->engine, "notify::poor-connection",
+                            G_CALLBACK (on_engine_poor_connection), self);
 }
 
 static void
@@ -419,6 +429,9 @@ peercam_session_get_property (GObject    *object,
       break;
     case PROP_JOIN_ERROR:
       g_value_set_boxed (value, self->join_error);
+      break;
+    case PROP_POOR_CONNECTION:
+      g_value_set_boolean (value, peercam_session_get_poor_connection (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -486,6 +499,10 @@ peercam_session_class_init (PeercamSessionClass *klass)
   properties[PROP_JOIN_ERROR] =
     g_param_spec_boxed ("join-error", NULL, NULL, G_TYPE_ERROR,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Follows the engine's: no video for a while, or ICE disconnected, in a live call. */
+  properties[PROP_POOR_CONNECTION] =
+    g_param_spec_boolean ("poor-connection", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -556,6 +573,14 @@ peercam_session_get_join_error (PeercamSession *self)
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
 
   return self->join_error;
+}
+
+gboolean
+peercam_session_get_poor_connection (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+
+  return peercam_call_engine_get_poor_connection (self->engine);
 }
 
 gboolean

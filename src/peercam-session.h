@@ -28,6 +28,7 @@ const char             *peercam_session_get_room          (PeercamSession  *self
 const char             *peercam_session_get_server_url    (PeercamSession  *self);
 gboolean                peercam_session_get_peer_present  (PeercamSession  *self);
 const GError           *peercam_session_get_join_error    (PeercamSession  *self);
+gboolean                peercam_session_get_poor_connection (PeercamSession *self);
 gboolean                peercam_session_get_auto_call     (PeercamSession  *self);
 void                    peercam_session_set_auto_call     (PeercamSession  *self,
                                                            gboolean         auto_call);

@@ -39,6 +39,7 @@ struct _PeercamViewerWindow
   AdwStatusPage         *waiting_page;
   GtkWidget             *welcome_box;
   GtkPicture            *remote_picture;
+  GtkWidget             *poor_connection_label;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamViewerWindow, peercam_viewer_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -60,7 +61,8 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
       call_text = _("Connecting…");
       break;
     case PEERCAM_CALL_STATE_CONNECTED:
-      call_text = _("In call");
+      call_text = peercam_session_get_poor_connection (self->session)
+                  ? _("Poor connection") : _("In call");
       break;
     default:
       break;
@@ -93,6 +95,11 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
   else
     description = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
   adw_status_page_set_description (self->waiting_page, description);
+
+  /* Over the (frozen) picture, so it is seen in fullscreen too. */
+  gtk_widget_set_visible (self->poor_connection_label,
+                          state == PEERCAM_CALL_STATE_CONNECTED &&
+                          peercam_session_get_poor_connection (self->session));
 
   subtitle = call_text ? g_strdup_printf ("%s · %s", signaling, call_text) : g_steal_pointer (&signaling);
   _peercam_window_set_titles (GTK_WINDOW (self), self->window_title, self->session, subtitle);
@@ -313,6 +320,7 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, waiting_page);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, welcome_box);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, remote_picture);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, poor_connection_label);
 
   gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_install_action (widget_class, "viewer.leave-fullscreen", NULL, leave_fullscreen_action);
@@ -361,6 +369,8 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
                                              G_CALLBACK (peercam_viewer_window_update));
   g_signal_connect_object (engine, "notify::state", G_CALLBACK (on_engine_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::poor-connection",
+                           G_CALLBACK (peercam_viewer_window_update), self, G_CONNECT_SWAPPED);
 }
 
 PeercamViewerWindow *
