@@ -15,7 +15,7 @@ for f in $(grep -v '^#' "$potfiles"); do
 done
 
 # C and UI files that carry user-visible strings.
-for f in $(grep -lE '(\b_|\bN_|\bC_|\bngettext)\s*\(\s*"' src/*.c 2>/dev/null; grep -l 'translatable="yes"' ui/*.ui resources/*.ui 2>/dev/null); do
+for f in $(grep -lE '(\b_|\bN_|\bC_|\bngettext)\s*\(\s*"' src/*.c src/*/*.c 2>/dev/null; grep -l 'translatable="yes"' ui/*.ui resources/*.ui 2>/dev/null); do
   if ! grep -qx "$f" "$potfiles"; then
     echo "missing from po/POTFILES: $f"
     status=1
