@@ -22,8 +22,7 @@
 #include "peercam-headless.h"
 #include "peercam-options.h"
 #include "peercam-session.h"
-#include "peercam-signaling-server.h"
-#include "peercam-tls.h"
+#include "peercam-host.h"
 #include "peercam-web.h"
 
 #define DEFAULT_SERVER_URL "http://127.0.0.1:8080"
@@ -33,10 +32,9 @@
 typedef struct {
   GApplication           *app;
   PeercamOptions         *options;
-  PeercamSignalingServer *server;
+  PeercamHost            *host;
   PeercamSession         *session;
   gint64                  start_us;
-  char                   *fingerprint;   /* web: of the --tls certificate */
   FILE                   *frame_log;     /* PEERCAM_FRAME_LOG */
   int                     status;
 } Headless;
@@ -239,38 +237,19 @@ start_server (Headless  *h,
 {
   g_autoptr(JsonObject) fields = json_object_new ();
 
-  h->server = peercam_signaling_server_new ();
-  peercam_signaling_server_set_port (h->server, h->options->port >= 0 ? (guint) h->options->port : DEFAULT_PORT);
-  if (h->options->bind != NULL)
-    peercam_signaling_server_set_bind_address (h->server, h->options->bind);
-  if (h->options->token != NULL)
-    peercam_signaling_server_set_token (h->server, h->options->token);
-  peercam_signaling_server_set_allowed_origins (h->server, (const char * const *) h->options->allow_origins);
-
-  g_signal_connect (h->server, "client-joined", G_CALLBACK (on_server_client_joined), h);
-  g_signal_connect (h->server, "client-left", G_CALLBACK (on_server_client_left), h);
-
-  /* web: the browser pages, and HTTPS/WSS with --tls */
-  peercam_web_install (peercam_signaling_server_get_soup_server (h->server));
-  if (h->options->tls)
-    {
-      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate_full (NULL,
-        h->options->new_certificate ? PEERCAM_TLS_FLAGS_NEW_CERTIFICATE : PEERCAM_TLS_FLAGS_NONE, error);
-
-      if (certificate == NULL)
-        return FALSE;
-      peercam_signaling_server_set_tls_certificate (h->server, certificate);
-      h->fingerprint = peercam_tls_fingerprint_sha256 (certificate);
-    }
-
-  if (!peercam_signaling_server_start (h->server, error))
+  h->host = peercam_host_new_for_options (h->options);
+  if (h->options->port < 0)
+    peercam_host_set_port (h->host, DEFAULT_PORT);
+  if (!peercam_host_start (h->host, error))
     return FALSE;
+  g_signal_connect (peercam_host_get_server (h->host), "client-joined", G_CALLBACK (on_server_client_joined), h);
+  g_signal_connect (peercam_host_get_server (h->host), "client-left", G_CALLBACK (on_server_client_left), h);
 
-  json_object_set_int_member (fields, "port", peercam_signaling_server_get_port (h->server));
+  json_object_set_int_member (fields, "port", peercam_host_get_port (h->host));
   json_object_set_string_member (fields, "bind", h->options->bind ? h->options->bind : "*");
   json_object_set_string_member (fields, "scheme", h->options->tls ? "https" : "http");   /* web */
-  if (h->fingerprint != NULL)
-    json_object_set_string_member (fields, "fingerprint", h->fingerprint);   /* web */
+  if (peercam_host_get_fingerprint (h->host) != NULL)
+    json_object_set_string_member (fields, "fingerprint", peercam_host_get_fingerprint (h->host));
   print_event (h, "hosting", fields);
 
   return TRUE;
@@ -288,9 +267,8 @@ start_session (Headless  *h,
 
   if (h->options->server != NULL)
     server_url = g_strdup (h->options->server);
-  else if (h->server != NULL)
-    server_url = g_strdup_printf ("%s://127.0.0.1:%u", h->options->tls ? "https" : "http",
-                                  peercam_signaling_server_get_port (h->server));
+  else if (h->host != NULL)
+    server_url = peercam_host_dup_local_url (h->host);
   else
     server_url = g_strdup (DEFAULT_SERVER_URL);
 
@@ -322,7 +300,7 @@ start_session (Headless  *h,
 
   if (!peercam_session_join (h->session, server_url, room, h->options->token,
                              /* web: our own certificate when joining our own --tls room */
-                             h->options->pin ? h->options->pin : (h->options->server ? NULL : h->fingerprint),
+                             h->options->pin ? h->options->pin : (h->options->server || !h->host ? NULL : peercam_host_get_fingerprint (h->host)),
                              error))
     return FALSE;
 
@@ -414,13 +392,12 @@ peercam_headless_main (int    argc,
   g_clear_object (&h.session);
   /* After the session: its pipeline, and so the probe, are gone. */
   g_clear_pointer (&h.frame_log, fclose);
-  if (h.server != NULL)
+  if (h.host != NULL && peercam_host_get_server (h.host) != NULL)
     {
-      g_signal_handlers_disconnect_by_data (h.server, &h);
-      peercam_signaling_server_stop (h.server);
+      g_signal_handlers_disconnect_by_data (peercam_host_get_server (h.host), &h);
+      peercam_host_stop (h.host);
     }
-  g_clear_object (&h.server);
-  g_clear_pointer (&h.fingerprint, g_free);
+  g_clear_object (&h.host);
   g_clear_pointer (&h.options, peercam_options_free);
   g_clear_object (&h.app);
   peercam_call_engine_warm_up_stop ();

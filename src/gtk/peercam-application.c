@@ -13,13 +13,10 @@
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
 #include "peercam-invite.h"
-#include "peercam-network.h"
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
 #include "peercam-call-engine.h"
 #include "peercam-session.h"
-#include "peercam-tls.h"
-#include "peercam-web.h"
 #include "peercam-viewer-window.h"
 
 struct _PeercamApplication
@@ -28,7 +25,7 @@ struct _PeercamApplication
 
   PeercamOptions *options;
   GSettings      *settings;
-  PeercamSignalingServer *server;
+  PeercamHost    *host;              /* while hosting a room */
   PeercamHostWindow *host_window;
   XdpPortal      *portal;            /* background permission, sandboxed */
 };
@@ -37,7 +34,7 @@ G_DEFINE_FINAL_TYPE (PeercamApplication, peercam_application, ADW_TYPE_APPLICATI
 
 enum {
   PROP_0,
-  PROP_SERVER,
+  PROP_HOST,
   N_PROPS
 };
 
@@ -72,12 +69,21 @@ peercam_application_get_settings (PeercamApplication *self)
   return self->settings;
 }
 
+/* The room this instance hosts, or NULL. */
+PeercamHost *
+peercam_application_get_host (PeercamApplication *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
+
+  return self->host;
+}
+
 PeercamSignalingServer *
 peercam_application_get_server (PeercamApplication *self)
 {
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  return self->server;
+  return self->host ? peercam_host_get_server (self->host) : NULL;
 }
 
 static void join_idle_windows (PeercamApplication *self);
@@ -105,53 +111,26 @@ peercam_application_start_hosting (PeercamApplication  *self,
                                    gboolean             tls,
                                    GError             **error)
 {
-  g_autoptr(PeercamSignalingServer) server = NULL;
+  g_autoptr(PeercamHost) host = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), FALSE);
 
-  if (self->server != NULL)
+  if (self->host != NULL)
     return TRUE;
 
-  server = peercam_signaling_server_new ();
-  peercam_signaling_server_set_port (server, port);
-  if (self->options->bind != NULL)
-    peercam_signaling_server_set_bind_address (server, self->options->bind);
-  if (token != NULL && *token != '\0')
-    peercam_signaling_server_set_token (server, token);
-  peercam_signaling_server_set_allowed_origins (server, (const char * const *) self->options->allow_origins);
-  g_signal_connect (server, "client-joined", G_CALLBACK (on_server_client_joined), NULL);
-  g_signal_connect (server, "client-left", G_CALLBACK (on_server_client_left), NULL);
+  host = peercam_host_new_for_options (self->options);
+  peercam_host_set_port (host, port);
+  peercam_host_set_token (host, token);
+  peercam_host_set_tls (host, tls);
+  if (!peercam_host_start (host, error))
+    return FALSE;
+  g_signal_connect (peercam_host_get_server (host), "client-joined", G_CALLBACK (on_server_client_joined), NULL);
+  g_signal_connect (peercam_host_get_server (host), "client-left", G_CALLBACK (on_server_client_left), NULL);
 
-  /* web: the browser pages, and HTTPS/WSS with --tls */
-  peercam_web_install (peercam_signaling_server_get_soup_server (server));
-  if (tls)
-    {
-      g_autoptr(GTlsCertificate) certificate = peercam_tls_load_or_create_certificate_full (NULL,
-        self->options->new_certificate ? PEERCAM_TLS_FLAGS_NEW_CERTIFICATE : PEERCAM_TLS_FLAGS_NONE, error);
-
-      if (certificate == NULL)
-        return FALSE;
-      peercam_signaling_server_set_tls_certificate (server, certificate);
-    }
-
-  if (!peercam_signaling_server_start (server, error))
-    {
-      g_autofree char *message = NULL;
-
-      if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
-        message = g_strdup_printf (_("Could not host a room: port %u is already in use"), port);
-      else
-        message = g_strdup_printf (_("Could not host a room on port %u: %s"), port, (*error)->message);
-
-      g_free ((*error)->message);
-      (*error)->message = g_steal_pointer (&message);
-      return FALSE;
-    }
-
-  self->server = g_steal_pointer (&server);
+  self->host = g_steal_pointer (&host);
   /* Hosting outlives every window. */
   g_application_hold (G_APPLICATION (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
   join_idle_windows (self);
 
   return TRUE;
@@ -162,13 +141,13 @@ peercam_application_stop_hosting (PeercamApplication *self)
 {
   g_return_if_fail (PEERCAM_IS_APPLICATION (self));
 
-  if (self->server == NULL)
+  if (self->host == NULL)
     return;
 
-  peercam_signaling_server_stop (self->server);
-  g_clear_object (&self->server);
+  peercam_host_stop (self->host);
+  g_clear_object (&self->host);
   g_application_withdraw_notification (G_APPLICATION (self), "hosting");
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
   g_application_release (G_APPLICATION (self));
 }
 
@@ -176,35 +155,9 @@ peercam_application_stop_hosting (PeercamApplication *self)
 char *
 peercam_application_dup_local_url (PeercamApplication *self)
 {
-  const char *bind;
-  const char *scheme;
-
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  if (self->server == NULL)
-    return NULL;
-
-  /* web: https when hosting with --tls */
-  scheme = peercam_signaling_server_get_tls_certificate (self->server) ? "https" : "http";
-  bind = peercam_signaling_server_get_bind_address (self->server);
-  if (bind != NULL && strchr (bind, ':') != NULL && !g_str_equal (bind, "::"))
-    return g_strdup_printf ("%s://[%s]:%u", scheme, bind, peercam_signaling_server_get_port (self->server));
-  if (bind != NULL && !g_str_equal (bind, "0.0.0.0") && !g_str_equal (bind, "::"))
-    return g_strdup_printf ("%s://%s:%u", scheme, bind, peercam_signaling_server_get_port (self->server));
-
-  return g_strdup_printf ("%s://127.0.0.1:%u", scheme, peercam_signaling_server_get_port (self->server));
-}
-
-/* web: our own certificate when hosting with --tls */
-static char *
-dup_hosted_pin (PeercamApplication *self)
-{
-  GTlsCertificate *certificate;
-
-  if (self->server == NULL)
-    return NULL;
-  certificate = peercam_signaling_server_get_tls_certificate (self->server);
-  return certificate ? peercam_tls_fingerprint_sha256 (certificate) : NULL;
+  return self->host ? peercam_host_dup_local_url (self->host) : NULL;
 }
 
 static char *
@@ -263,13 +216,11 @@ join_hosted_room (PeercamApplication *self,
 {
   g_autofree char *url = peercam_application_dup_local_url (self);
   g_autofree char *room = NULL;
-  g_autofree char *pin = NULL;
 
   if (url == NULL)
     return FALSE;
   room = dup_room (self);
-  pin = dup_hosted_pin (self);
-  window_join (window, url, room, peercam_signaling_server_get_token (self->server), pin);
+  window_join (window, url, room, peercam_host_get_token (self->host), peercam_host_get_fingerprint (self->host));
   return TRUE;
 }
 
@@ -279,32 +230,18 @@ char *
 peercam_application_dup_hosted_invite (PeercamApplication *self,
                                        gboolean            local)
 {
-  g_autofree char *url = NULL;
   g_autofree char *room = NULL;
-  g_autofree char *pin = NULL;
-  g_autoptr(PeercamInvite) invite = NULL;
+  g_auto(GStrv) invites = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  if (self->server == NULL)
-    return NULL;
-  if (local)
-    url = peercam_application_dup_local_url (self);
-  else
-    {
-      GTlsCertificate *certificate = peercam_signaling_server_get_tls_certificate (self->server);
-      g_auto(GStrv) urls = peercam_network_get_join_urls (certificate ? "https" : "http",
-                                                          peercam_signaling_server_get_port (self->server),
-                                                          peercam_signaling_server_get_bind_address (self->server));
-
-      url = g_strdup (urls[0]);
-    }
-  if (url == NULL)
+  if (self->host == NULL)
     return NULL;
   room = dup_room (self);
-  pin = dup_hosted_pin (self);
-  invite = peercam_invite_new (url, room, peercam_signaling_server_get_token (self->server), pin);
-  return peercam_invite_to_string (invite);
+  if (local)
+    return peercam_host_dup_local_invite (self->host, room);
+  invites = peercam_host_dup_invites (self->host, room);
+  return invites[0] ? g_strdup (invites[0]) : NULL;
 }
 
 /* Where a new window joins: the server named on the command line, else the
@@ -574,7 +511,7 @@ on_last_window_response (AdwMessageDialog *dialog,
     return;
   if (g_str_equal (response, "stop"))
     peercam_application_stop_hosting (self);
-  else if (self->server != NULL)
+  else if (self->host != NULL)
     keep_hosting_in_background (self);
   /* After the dialog finished its own response handling; it goes with
    * the window. */
@@ -590,7 +527,7 @@ on_close_request (GtkWindow          *window,
   AdwMessageDialog *dialog;
   g_autofree char *room = NULL;
 
-  if (self->server == NULL || count_main_windows (self) > 1)
+  if (self->host == NULL || count_main_windows (self) > 1)
     return FALSE;
 
   room = dup_room (self);
@@ -807,10 +744,10 @@ peercam_application_shutdown (GApplication *app)
 {
   PeercamApplication *self = PEERCAM_APPLICATION (app);
 
-  if (self->server != NULL)
+  if (self->host != NULL)
     {
-      peercam_signaling_server_stop (self->server);
-      g_clear_object (&self->server);
+      peercam_host_stop (self->host);
+      g_clear_object (&self->host);
     }
   peercam_call_engine_warm_up_stop ();
 
@@ -827,8 +764,8 @@ peercam_application_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_SERVER:
-      g_value_set_object (value, self->server);
+    case PROP_HOST:
+      g_value_set_object (value, self->host);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -842,7 +779,7 @@ peercam_application_finalize (GObject *object)
 
   g_clear_pointer (&self->options, peercam_options_free);
   g_clear_object (&self->settings);
-  g_clear_object (&self->server);
+  g_clear_object (&self->host);
   g_clear_object (&self->portal);
 
   G_OBJECT_CLASS (peercam_application_parent_class)->finalize (object);
@@ -858,9 +795,9 @@ peercam_application_class_init (PeercamApplicationClass *klass)
   object_class->finalize = peercam_application_finalize;
   object_class->get_property = peercam_application_get_property;
 
-  properties[PROP_SERVER] =
-    g_param_spec_object ("server", NULL, NULL,
-                         PEERCAM_TYPE_SIGNALING_SERVER,
+  properties[PROP_HOST] =
+    g_param_spec_object ("host", NULL, NULL,
+                         PEERCAM_TYPE_HOST,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

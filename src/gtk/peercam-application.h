@@ -6,8 +6,8 @@
 
 #include <adwaita.h>
 
+#include "peercam-host.h"
 #include "peercam-options.h"
-#include "peercam-signaling-server.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +20,7 @@ GtkWindow          *peercam_application_new_caller_window (PeercamApplication *s
 GtkWindow          *peercam_application_new_viewer_window (PeercamApplication *self);
 const PeercamOptions *peercam_application_get_options    (PeercamApplication *self);
 GSettings          *peercam_application_get_settings      (PeercamApplication *self);
+PeercamHost        *peercam_application_get_host          (PeercamApplication *self);
 PeercamSignalingServer *peercam_application_get_server    (PeercamApplication *self);
 gboolean            peercam_application_start_hosting     (PeercamApplication *self,
                                                            guint               port,

@@ -12,10 +12,6 @@
 #include <string.h>
 
 #include "peercam-host-window.h"
-#include "peercam-invite.h"
-#include "peercam-network.h"
-#include "peercam-signaling-server.h"
-#include "peercam-tls.h"
 
 struct _PeercamHostWindow
 {
@@ -121,8 +117,8 @@ copy_button_new (PeercamHostWindow *self,
 static void
 peercam_host_window_update (PeercamHostWindow *self)
 {
-  PeercamSignalingServer *server = peercam_application_get_server (self->application);
-  gboolean hosting = server != NULL;
+  PeercamHost *host = peercam_application_get_host (self->application);
+  gboolean hosting = host != NULL;
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   g_autofree char *room = g_settings_get_string (settings, "room");
 
@@ -157,12 +153,8 @@ peercam_host_window_update (PeercamHostWindow *self)
     return;
 
   {
-    GTlsCertificate *certificate = peercam_signaling_server_get_tls_certificate (server);
-    const char *token = peercam_signaling_server_get_token (server);
-    g_auto(GStrv) urls = peercam_network_get_join_urls (certificate ? "https" : "http",
-                                                        peercam_signaling_server_get_port (server),
-                                                        peercam_signaling_server_get_bind_address (server));
-    g_autofree char *fingerprint = certificate ? peercam_tls_fingerprint_sha256 (certificate) : NULL;
+    const char *fingerprint = peercam_host_get_fingerprint (host);
+    g_auto(GStrv) invites = peercam_host_dup_invites (host, room);
     g_autoptr(GdkTexture) qr = NULL;
 
     adw_action_row_set_subtitle (self->room_row, room);
@@ -178,10 +170,9 @@ peercam_host_window_update (PeercamHostWindow *self)
      * gets it joins without typing anything else. LAN addresses come first
      * (loopback only when there is no LAN), so the QR code holds one that
      * a phone can reach. */
-    for (guint i = 0; urls[i] != NULL; i++)
+    for (guint i = 0; invites[i] != NULL; i++)
       {
-        g_autoptr(PeercamInvite) invite = peercam_invite_new (urls[i], room, token, fingerprint);
-        g_autofree char *link = peercam_invite_to_string (invite);
+        const char *link = invites[i];
         GtkWidget *row = adw_action_row_new ();
 
         adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), link);
@@ -209,7 +200,7 @@ toggle_action (GtkWidget  *widget,
   PeercamHostWindow *self = PEERCAM_HOST_WINDOW (widget);
   g_autoptr(GError) error = NULL;
 
-  if (peercam_application_get_server (self->application) != NULL)
+  if (peercam_application_get_host (self->application) != NULL)
     {
       peercam_application_stop_hosting (self->application);
       return;
@@ -236,7 +227,7 @@ peercam_host_window_constructed (GObject *object)
   g_settings_bind (settings, "host-port", self->port_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "host-token", self->token_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "host-tls", self->tls_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_signal_connect_object (self->application, "notify::server",
+  g_signal_connect_object (self->application, "notify::host",
                            G_CALLBACK (peercam_host_window_update), self, G_CONNECT_SWAPPED);
   peercam_host_window_update (self);
 }
