@@ -22,6 +22,7 @@
 #include "peercam-headless.h"
 #include "peercam-options.h"
 #include "peercam-session.h"
+#include "peercam-call-settings.h"
 #include "peercam-host.h"
 #include "peercam-web.h"
 
@@ -275,17 +276,8 @@ start_session (Headless  *h,
   h->session = peercam_session_new (role);
   engine = peercam_session_get_engine (h->session);
   peercam_call_engine_set_source (engine, h->options->source ? h->options->source : "camera");
-  if (h->options->ice_addresses != NULL)
-    peercam_call_engine_set_ice_addresses (engine, (const char * const *) h->options->ice_addresses);
-  if (h->options->stun != NULL)
-    peercam_call_engine_set_stun_server (engine, h->options->stun);
-  if (h->options->turn != NULL)
-    peercam_call_engine_set_turn_server (engine, h->options->turn);
+  peercam_call_settings_apply_options (engine, h->options);
   peercam_session_set_auto_call (h->session, h->options->call);
-  if (role == PEERCAM_CALL_ROLE_CALLER)
-    peercam_call_engine_set_send_audio (engine, h->options->audio);
-  else
-    peercam_call_engine_set_play_audio (engine, h->options->audio);
 
   g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
   g_signal_connect (engine, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);

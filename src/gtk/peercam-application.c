@@ -16,6 +16,7 @@
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
 #include "peercam-call-engine.h"
+#include "peercam-call-settings.h"
 #include "peercam-session.h"
 #include "peercam-viewer-window.h"
 
@@ -278,19 +279,7 @@ static void
 configure_session (PeercamApplication *self,
                    PeercamSession     *session)
 {
-  PeercamCallEngine *engine = peercam_session_get_engine (session);
-
-  if (self->options->ice_addresses != NULL)
-    peercam_call_engine_set_ice_addresses (engine, (const char * const *) self->options->ice_addresses);
-  if (self->options->stun != NULL)
-    peercam_call_engine_set_stun_server (engine, self->options->stun);
-  if (self->options->turn != NULL)
-    peercam_call_engine_set_turn_server (engine, self->options->turn);
-  if (self->options->audio)
-    {
-      peercam_call_engine_set_send_audio (engine, TRUE);
-      peercam_call_engine_set_play_audio (engine, TRUE);
-    }
+  peercam_call_settings_apply_options (peercam_session_get_engine (session), self->options);
 }
 
 GtkWindow *

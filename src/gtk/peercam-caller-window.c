@@ -719,7 +719,7 @@ peercam_caller_window_setup (PeercamCallerWindow *self)
   g_autofree char *camera = g_settings_get_string (settings, "camera");
 
   _peercam_window_number (GTK_WINDOW (self));
-  _peercam_window_follow_settings (engine, settings);
+  peercam_call_settings_follow (engine, settings);
   peercam_caller_window_set_source (self, *camera ? camera : "camera");
   offer_test_pattern (self);
   peercam_caller_window_update (self);

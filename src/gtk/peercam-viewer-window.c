@@ -268,7 +268,7 @@ peercam_viewer_window_setup (PeercamViewerWindow *self)
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
   _peercam_window_number (GTK_WINDOW (self));
-  _peercam_window_follow_settings (peercam_session_get_engine (self->session),
+  peercam_call_settings_follow (peercam_session_get_engine (self->session),
                                     peercam_application_get_settings (PEERCAM_APPLICATION (app)));
   peercam_viewer_window_update (self);
 }

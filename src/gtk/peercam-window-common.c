@@ -13,51 +13,6 @@
 #include "peercam-tls.h"
 #include "peercam-window-common.h"
 
-/* Engine settings come from GSettings; the command line overrides some. */
-void
-_peercam_window_configure_engine (PeercamCallEngine *engine,
-                                  GSettings         *settings)
-{
-  g_autofree char *codec = g_settings_get_string (settings, "codec");
-  g_autofree char *resolution = g_settings_get_string (settings, "resolution");
-  g_autofree char *stun = g_settings_get_string (settings, "stun-server");
-  g_autofree char *turn = g_settings_get_string (settings, "turn-server");
-  int width = 1280, height = 720;
-
-  if (sscanf (resolution, "%dx%d", &width, &height) != 2 || width <= 0 || height <= 0)
-    width = 1280, height = 720;
-
-  peercam_call_engine_set_codec (engine, codec);
-  peercam_call_engine_set_latency (engine, g_settings_get_uint (settings, "latency"));
-  peercam_call_engine_set_video_size (engine, width, height, (int) g_settings_get_uint (settings, "framerate"));
-  peercam_call_engine_set_stun_server (engine, *stun ? stun : NULL);
-  peercam_call_engine_set_turn_server (engine, *turn ? turn : NULL);
-  peercam_call_engine_set_send_audio (engine, g_settings_get_boolean (settings, "send-audio"));
-  peercam_call_engine_set_play_audio (engine, g_settings_get_boolean (settings, "play-audio"));
-}
-
-static void
-on_settings_changed (PeercamCallEngine *engine,
-                     const char        *key,
-                     GSettings         *settings)
-{
-  /* The room keys are for windows still to open; the rest is media. */
-  if (g_str_equal (key, "server-url") || g_str_equal (key, "room") || g_str_has_prefix (key, "host-") ||
-      g_str_equal (key, "camera"))
-    return;
-  _peercam_window_configure_engine (engine, settings);
-}
-
-/* Preferences reach open windows: the engine follows the settings (a call
- * in progress keeps what it started with; the next one uses the change). */
-void
-_peercam_window_follow_settings (PeercamCallEngine *engine,
-                                 GSettings         *settings)
-{
-  _peercam_window_configure_engine (engine, settings);
-  g_signal_connect_object (settings, "changed", G_CALLBACK (on_settings_changed), engine, G_CONNECT_SWAPPED);
-}
-
 char *
 _peercam_window_describe_signaling (PeercamSession *session)
 {

@@ -6,14 +6,11 @@
 
 #include <adwaita.h>
 
+#include "peercam-call-settings.h"
 #include "peercam-session.h"
 
 G_BEGIN_DECLS
 
-void  _peercam_window_configure_engine   (PeercamCallEngine      *engine,
-                                          GSettings              *settings);
-void  _peercam_window_follow_settings    (PeercamCallEngine      *engine,
-                                          GSettings              *settings);
 char *_peercam_window_describe_signaling (PeercamSession         *session);
 void  _peercam_window_number             (GtkWindow              *window);
 void  _peercam_window_set_titles         (GtkWindow              *window,
