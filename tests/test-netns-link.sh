@@ -48,7 +48,15 @@ elif mode == 'sink':
         n += len(d)
     print('%.0f' % (n * 8 / 1000 / (time.monotonic() - t0)))
 elif mode == 'blast':
-    c = socket.create_connection(('10.77.0.2', 9001), timeout=5); end = time.monotonic() + float(sys.argv[2])
+    # The sink starts in its own python at the same time: on a loaded
+    # machine it may not listen yet, so retry a refused connect for 5 s.
+    deadline = time.monotonic() + 5
+    while True:
+        try: c = socket.create_connection(('10.77.0.2', 9001), timeout=5); break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline: raise
+            time.sleep(0.05)
+    end = time.monotonic() + float(sys.argv[2])
     while time.monotonic() < end: c.send(b'y' * 16384)
     c.close()
 PY
