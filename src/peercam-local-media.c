@@ -261,7 +261,7 @@ make_description_source (const char  *description,
 
   /* Messages show it; the parser takes whatever bytes it is. */
   shown = g_utf8_make_valid (stripped, -1);
-  full = g_strdup_printf ("%s ! identity name=pacer sync=true silent=true", stripped);
+  full = g_strdup_printf ("%s ! identity name=peercam-pacer sync=true silent=true", stripped);
   bin = gst_parse_bin_from_description_full (full, TRUE, NULL,
                                              GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
   if (bin == NULL || parse_error != NULL)

@@ -77,6 +77,7 @@ typedef struct {
   int              select_response;
   int              start_response;
   guint32          node_id;
+  int              streams_kind;          /* 0 one stream, 1 none, 2 wrong type */
   int              screencast_calls[4];   /* CreateSession, SelectSources, Start, OpenPipeWireRemote */
   char            *last_session;
   guint32          last_types;
@@ -206,7 +207,17 @@ screencast_method_call (GDBusConnection       *connection,
   g_mutex_unlock (&fake.lock);
 
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", handle));
-  if (g_str_equal (method_name, "Start") && response == 0)
+  if (g_str_equal (method_name, "Start") && response == 0 && fake.streams_kind != 0)
+    {
+      GVariantBuilder results;
+
+      /* A portal that answers without a usable stream. */
+      g_variant_builder_init (&results, G_VARIANT_TYPE_VARDICT);
+      if (fake.streams_kind == 2)
+        g_variant_builder_add (&results, "{sv}", "streams", g_variant_new_string ("garbage"));
+      respond (connection, sender, handle, 0, g_variant_builder_end (&results));
+    }
+  else if (g_str_equal (method_name, "Start") && response == 0)
     {
       GVariantBuilder results, streams, props;
 
@@ -453,6 +464,14 @@ peercam_fake_portal_set_screencast_responses (int select_response,
   g_mutex_lock (&fake.lock);
   fake.select_response = select_response;
   fake.start_response = start_response;
+  g_mutex_unlock (&fake.lock);
+}
+
+void
+peercam_fake_portal_set_screencast_streams (int kind)
+{
+  g_mutex_lock (&fake.lock);
+  fake.streams_kind = kind;
   g_mutex_unlock (&fake.lock);
 }
 

@@ -37,6 +37,9 @@ char      *peercam_fake_portal_dup_last_handle  (void);
  * OpenPipeWireRemote a socket nobody serves. */
 void       peercam_fake_portal_set_screencast_responses (int select_response,
                                                          int start_response);
+/* 0: Start hands out one stream; 1: no "streams" at all; 2: "streams" of
+ * the wrong type. */
+void       peercam_fake_portal_set_screencast_streams   (int         kind);
 int        peercam_fake_portal_get_screencast_calls     (const char *method);
 guint32    peercam_fake_portal_get_screencast_types     (void);
 guint32    peercam_fake_portal_get_screencast_node      (void);

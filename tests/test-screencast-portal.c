@@ -172,7 +172,21 @@ test_cancelled (void)
         g_assert_cmpstr (error->message, ==, "Screen sharing was cancelled");
     }
 
+  /* Granted, but no stream to open, or garbage where the streams go. */
   peercam_fake_portal_set_screencast_responses (0, 0);
+  for (int kind = 1; kind <= 2; kind++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GstDevice) device = NULL;
+
+      peercam_fake_portal_set_screencast_streams (kind);
+      device = start (portal, NULL, &error);
+      g_assert_null (device);
+      g_assert_error (error, PEERCAM_SCREENCAST_PORTAL_ERROR, PEERCAM_SCREENCAST_PORTAL_ERROR_FAILED);
+      g_test_message ("streams kind %d: %s", kind, error->message);
+    }
+  peercam_fake_portal_set_screencast_streams (0);
+
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(GstDevice) device = start (portal, NULL, &error);
