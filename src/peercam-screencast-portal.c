@@ -70,8 +70,12 @@ peercam_screencast_device_create_element (GstDevice  *device,
 
     /* pipewiresrc dups the fd when it connects. always-copy: the caller's
      * pipeline keeps frames in queues and encoders, which must not hold
-     * the compositor's buffers. */
-    g_object_set (element, "fd", self->fd, "path", path, "always-copy", TRUE, NULL);
+     * the compositor's buffers. A screen sends frames only when something
+     * changes; keepalive-time repeats the last one, so a still screen
+     * never looks like a lost connection to a viewer (which says "Poor
+     * connection" after 3 s without video). */
+    g_object_set (element, "fd", self->fd, "path", path, "always-copy", TRUE,
+                  "keepalive-time", 500, NULL);
   }
   return element;
 }

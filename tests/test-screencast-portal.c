@@ -103,10 +103,11 @@ test_flow (void)
     }
   {
     g_autofree char *path = NULL;
-    int fd = -1;
+    int fd = -1, keepalive = 0;
 
-    g_object_get (element, "path", &path, "fd", &fd, NULL);
+    g_object_get (element, "path", &path, "fd", &fd, "keepalive-time", &keepalive, NULL);
     g_assert_cmpstr (path, ==, "42");
+    g_assert_cmpint (keepalive, >, 0);
     g_assert_cmpint (fd, >=, 0);
   }
 
