@@ -48,7 +48,7 @@ async function outbound (page) {
     if (pc)
       (await pc.getStats()).forEach((s) => {
         if (s.type === 'outbound-rtp' && s.kind === 'video')
-          out = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond, codec: s.codecId };
+          out = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond, bytes: s.bytesSent };
       });
     return out;
   });
@@ -102,12 +102,14 @@ async function main () {
       throw new Error('cannot find the Chromium browser processes');
     const c0 = treeCpuSeconds(callerPid), v0 = treeCpuSeconds(viewerPid);
     const f0 = await viewer.evaluate(() => window.__frames.length);
+    const b0 = ((await outbound(caller)) || {}).bytes || 0;
     const w0 = Date.now();
     await sleep(opts.seconds * 1000);
     const c1 = treeCpuSeconds(callerPid), v1 = treeCpuSeconds(viewerPid);
     const f1 = await viewer.evaluate(() => window.__frames.length);
     const wall = (Date.now() - w0) / 1000;
     sent = await outbound(caller);
+    const kbps = sent ? 8 * (sent.bytes - b0) / wall / 1000 : 0;
     const size = await viewer.evaluate(() => {
       const v = document.getElementById('remoteVideo');
       return `${v.videoWidth}x${v.videoHeight}`;
@@ -119,7 +121,7 @@ async function main () {
     console.log(`\nChromium reference (same Y4M, ${os.cpus().length} cores, load ${load0} -> ${load1}, ` +
                 `${path.basename(opts.y4m)}, loopback ICE)`);
     row('chromium caller / viewer', `${cpct.toFixed(1)}% / ${vpct.toFixed(1)}%`,
-        `(sends ${sent ? `${sent.width}x${sent.height} ${Math.round(sent.fps || 0)} fps` : '?'}, ` +
+        `(sends ${sent ? `${sent.width}x${sent.height} ${Math.round(sent.fps || 0)} fps ${kbps.toFixed(0)} kbit/s` : '?'}, ` +
         `viewer ${size} ${((f1 - f0) / wall).toFixed(0)} fps, ${opts.seconds}s window)`);
     row('chromium caller+viewer', `${(cpct + vpct).toFixed(1)}%`, '(of one core)');
     if (opts.peercamCpu) {
