@@ -206,12 +206,14 @@ peercam_caller_window_update (PeercamCallerWindow *self)
    * two ways to begin. */
   if (!self->camera_denied)
     {
-      gboolean no_camera = self->no_camera_error || no_camera_listed (self);
+      gboolean screen = gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->screen_item;
+      gboolean no_camera = !screen && (self->no_camera_error || no_camera_listed (self));
 
       adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
       adw_status_page_set_description (self->empty_page,
                                        no_camera ? _("Try a call with a test pattern instead of a camera")
-                                                 : _("Press “Get Local Video” to start the camera"));
+                                       : screen ? _("Press “Get Local Video” to choose a screen or window to share")
+                                                : _("Press “Get Local Video” to start the camera"));
       gtk_widget_set_visible (self->test_pattern_button, no_camera);
     }
   else

@@ -104,6 +104,9 @@ test_screen_then_test_pattern (void)
 
   select_source (window, "Screen");
   g_assert_cmpstr (peercam_call_engine_get_source (engine), ==, "screen");
+  peercam_test_spin (100);
+  g_assert_cmpstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (window, "empty_page"))), ==,
+                   "Press “Get Local Video” to choose a screen or window to share");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "caller.get-local-video", NULL));
   g_assert_true (peercam_test_wait_until (preview_runs, window, 10000));
   g_assert_cmpint (peercam_fake_portal_get_screencast_calls ("CreateSession"), ==, creates + 1);
