@@ -72,7 +72,7 @@ const PAIRS = {
 // ---- options ----------------------------------------------------------------
 
 function parseArgs (argv) {
-  const opts = { pairs: null, links: null, duration: null, quick: false, peercamSource: 'test', warmup: 0 };
+  const opts = { pairs: null, links: null, duration: null, quick: false, peercamSource: null, warmup: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -109,6 +109,9 @@ function parseArgs (argv) {
     throw new Error('--warmup must be 0..120 s');
   for (const k of opts.summarize ? [] : ['peercam', 'netem', 'y4m', 'results'])
     if (!opts[k]) throw new Error(`--${k} is required`);
+  // Equal input: the Peercam caller plays the file Chromium's camera plays.
+  if (!opts.peercamSource && opts.y4m)
+    opts.peercamSource = `file:${path.resolve(opts.y4m)}`;
   return opts;
 }
 
@@ -499,7 +502,7 @@ function report (header, cells, opts) {
   return [
     `Peercam and Chromium on impaired links — ${header.date}, ${header.chromium}, ${header.cpus} CPUs,`,
     `load ${header.load_start.join(' ')} at start, ${header.load_end.join(' ')} at end; ${opts.duration} s per cell from ${opts.warmup ? `${opts.warmup} s after ` : ''}the first frame.`,
-    `Peercam's caller sends --source ${header.peercam_source} (no file source in the app yet); Chromium's camera is ${header.y4m}.`,
+    `Peercam's caller sends --source ${String(header.peercam_source).replace(/^file:.*\//, 'file:')}; Chromium's camera is ${header.y4m}.`,
     'Each cell: receiver fps, freezes (count/total), kbit/s delivered by the link; what the sender offered',
     '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
     '',
