@@ -55,6 +55,7 @@ static gboolean opt_warm_up = FALSE;
 static gboolean opt_headless_sinks = FALSE;
 static int    opt_latency = -1;
 static char  *opt_source = NULL;     /* cpu: the caller's source (default: the engine's "test") */
+static char  *opt_cpu_out = NULL;    /* cpu: "CALLER VIEWER" percentages of the last size, for tools/bench */
 
 static GOptionEntry entries[] = {
   { "phases", 0, 0, G_OPTION_ARG_STRING, &opt_phases, "Comma list: setup,g2g,cpu (default all)", "LIST" },
@@ -64,7 +65,8 @@ static GOptionEntry entries[] = {
   { "cpu-seconds", 0, 0, G_OPTION_ARG_INT, &opt_cpu_seconds, "CPU measuring window (default 10)", "S" },
   { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "Video size for setup/g2g (default 640x480)", "WxH" },
   { "headless-sinks", 0, 0, G_OPTION_ARG_NONE, &opt_headless_sinks, "cpu: the engines' fakesinks instead of RGBA appsinks like the app", NULL },
-  { "source", 0, 0, G_OPTION_ARG_STRING, &opt_source, "cpu: the caller's source, e.g. ball or smpte (default test)", "NAME" },
+  { "source", 0, 0, G_OPTION_ARG_STRING, &opt_source, "cpu: the caller's source, e.g. ball, smpte or file:PATH (default test)", "NAME" },
+  { "cpu-out", 0, 0, G_OPTION_ARG_FILENAME, &opt_cpu_out, "cpu: write \"CALLER VIEWER\" (% of a core) of the last size here", "FILE" },
   { "latency", 0, 0, G_OPTION_ARG_INT, &opt_latency, "Engine latency for setup/cpu (default: the engine's)", "MS" },
   { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_child, NULL, NULL },
   { "fd", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_fd, NULL, NULL },
@@ -1133,6 +1135,12 @@ phase_cpu_one (int w, int h)
   cpct = 100.0 * (c1 - c0) / ((t1 - t0) / 1e6);
   vpct = 100.0 * (v1 - v0) / ((t1 - t0) / 1e6);
 
+  if (opt_cpu_out != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("%.1f %.1f\n", cpct, vpct);
+
+      g_file_set_contents (opt_cpu_out, line, -1, NULL);
+    }
   g_snprintf (figure, sizeof figure, "cpu %s caller / viewer", size);
   g_snprintf (value, sizeof value, "%.0f%% / %.0f%%", cpct, vpct);
   g_snprintf (detail, sizeof detail, "(fps %.0f / %.0f, %ds window)", caller.fps, viewer.fps, opt_cpu_seconds);
@@ -1152,6 +1160,12 @@ out:
 static void
 phase_cpu (void)
 {
+  /* A file plays at its own size (the Y4M of tools/bench call: 720p). */
+  if (opt_source != NULL && g_str_has_prefix (opt_source, "file:"))
+    {
+      phase_cpu_one (1280, 720);
+      return;
+    }
   phase_cpu_one (640, 480);
   phase_cpu_one (1280, 720);
 }

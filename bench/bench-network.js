@@ -38,13 +38,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
 
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
 
-const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const { CHROMIUM, log, sleep, waitFor, children, startProcess, launchChromium, openPage } = require('./bench-common.js');
 const LINK_SCRIPT = path.join(__dirname, '..', 'tests', 'netns-link.sh');
 const ADDR_A = '10.77.0.1';
 const ADDR_B = '10.77.0.2';
@@ -72,7 +72,7 @@ const PAIRS = {
 // ---- options ----------------------------------------------------------------
 
 function parseArgs (argv) {
-  const opts = { pairs: null, links: null, duration: null, quick: false, peercamSource: 'test', warmup: 0 };
+  const opts = { pairs: null, links: null, duration: null, quick: false, peercamSource: null, warmup: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -109,73 +109,13 @@ function parseArgs (argv) {
     throw new Error('--warmup must be 0..120 s');
   for (const k of opts.summarize ? [] : ['peercam', 'netem', 'y4m', 'results'])
     if (!opts[k]) throw new Error(`--${k} is required`);
+  // Equal input: the Peercam caller plays the file Chromium's camera plays.
+  if (!opts.peercamSource && opts.y4m)
+    opts.peercamSource = `file:${path.resolve(opts.y4m)}`;
   return opts;
 }
 
 // ---- small helpers ----------------------------------------------------------
-
-const started = Date.now();
-function log (message) {
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`);
-}
-
-function sleep (ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor (what, predicate, timeoutMs, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await predicate();
-    if (value)
-      return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-const children = new Set();
-
-// A child whose stdout is JSON lines (peercam --events); every event gets
-// the driver's clock (ms since the cell's t0) as well.
-function startProcess (name, command, args, env, clock) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { name, child, events: [], stderr: [], exited: null };
-  children.add(child);
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      const event = JSON.parse(line);
-      event.driver_ms = clock();
-      proc.events.push(event);
-    } catch (e) { /* not JSON */ }
-  });
-  readline.createInterface({ input: child.stderr }).on('line', (line) => {
-    if (proc.stderr.length < 200)
-      proc.stderr.push(line);
-  });
-  child.on('exit', (code, signal) => {
-    proc.exited = { code, signal };
-    children.delete(child);
-  });
-  proc.waitEvent = (event, timeoutMs) => waitFor(`${name} "${event}"`, () => {
-    const found = proc.events.find((e) => e.event === event);
-    if (!found && proc.exited)
-      throw new Error(`${name} exited (${JSON.stringify(proc.exited)}): ${proc.stderr.slice(-5).join(' | ')}`);
-    return found;
-  }, timeoutMs);
-  proc.stop = async () => {
-    if (proc.exited)
-      return;
-    child.kill('SIGTERM');
-    try {
-      await waitFor(`${name} to exit`, () => proc.exited, 5000);
-    } catch (e) {
-      child.kill('SIGKILL');
-    }
-  };
-  return proc;
-}
 
 function linkScript (...args) {
   return execFileSync(LINK_SCRIPT, args, { encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -192,80 +132,6 @@ function readNetemStats (name) {
 
 function loadAverage () {
   return os.loadavg().map((x) => Number(x.toFixed(2)));
-}
-
-// ---- Chromium -----------------------------------------------------------------
-
-// Records every RTCPeerConnection the page makes and timestamps each frame of
-// the remote video; runs before the page's own scripts.
-const PAGE_HOOKS = `(() => {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Native(...args);
-    window.__pcs.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Native.prototype;
-  window.__frames = [];
-  const watch = () => {
-    const video = document.getElementById('remoteVideo');
-    if (!video || !video.requestVideoFrameCallback)
-      return;
-    const onFrame = (now, meta) => {
-      window.__frames.push([performance.timeOrigin + now, meta.presentedFrames, meta.width, meta.height]);
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
-  };
-  document.addEventListener('DOMContentLoaded', watch);
-})();`;
-
-async function launchChromium (ns, tmp, label) {
-  const { chromium } = require('playwright-core');
-  const wrapper = path.join(tmp, `chromium-${ns}.sh`);
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
-  const userDataDir = fs.mkdtempSync(path.join(tmp, `chromium-profile-${label}-`));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: wrapper,
-    headless: false,         // --headless=new below, not Playwright's own mode
-    timeout: 60000,
-    // Our own handlers finish the cell and stop everything (Playwright's
-    // would exit the process at once).
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    args: [
-      '--headless=new',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${tmp}/input.y4m`,
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      // A hidden headless tab must not be throttled.
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
-  await context.addInitScript(PAGE_HOOKS);
-  return context;
-}
-
-async function openPage (context, url, label) {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => log(`${label} page error: ${error.message}`));
-  const response = await page.goto(url, { timeout: 20000 });
-  if (!response || response.status() !== 200)
-    throw new Error(`${url}: HTTP ${response && response.status()}`);
-  return page;
 }
 
 // The page's stats, reduced to what the tables need.
@@ -636,7 +502,7 @@ function report (header, cells, opts) {
   return [
     `Peercam and Chromium on impaired links — ${header.date}, ${header.chromium}, ${header.cpus} CPUs,`,
     `load ${header.load_start.join(' ')} at start, ${header.load_end.join(' ')} at end; ${opts.duration} s per cell from ${opts.warmup ? `${opts.warmup} s after ` : ''}the first frame.`,
-    `Peercam's caller sends --source ${header.peercam_source} (no file source in the app yet); Chromium's camera is ${header.y4m}.`,
+    `Peercam's caller sends --source ${String(header.peercam_source).replace(/^file:.*\//, 'file:')}; Chromium's camera is ${header.y4m}.`,
     'Each cell: receiver fps, freezes (count/total), kbit/s delivered by the link; what the sender offered',
     '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
     '',

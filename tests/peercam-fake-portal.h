@@ -1,6 +1,7 @@
-/* peercam-fake-portal.h — a fake XDG camera portal for the tests: the
+/* peercam-fake-portal.h — a fake XDG desktop portal for the tests: the
  * org.freedesktop.portal.Camera interface (AccessCamera, OpenPipeWireRemote,
- * IsCameraPresent) owned as org.freedesktop.portal.Desktop on a private bus
+ * IsCameraPresent) and org.freedesktop.portal.ScreenCast, owned as
+ * org.freedesktop.portal.Desktop on a private bus
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -28,5 +29,19 @@ int        peercam_fake_portal_get_access_calls (void);
 int        peercam_fake_portal_get_open_calls   (void);
 /* The Request object path of the last AccessCamera call, or NULL. */
 char      *peercam_fake_portal_dup_last_handle  (void);
+
+/* org.freedesktop.portal.ScreenCast (CreateSession, SelectSources, Start,
+ * OpenPipeWireRemote): SelectSources and Start answer with these Response
+ * codes (0 by default: the user picked a screen); Start hands out one
+ * stream, PipeWire node peercam_fake_portal_get_screencast_node(), and
+ * OpenPipeWireRemote a socket nobody serves. */
+void       peercam_fake_portal_set_screencast_responses (int select_response,
+                                                         int start_response);
+/* 0: Start hands out one stream; 1: no "streams" at all; 2: "streams" of
+ * the wrong type. */
+void       peercam_fake_portal_set_screencast_streams   (int         kind);
+int        peercam_fake_portal_get_screencast_calls     (const char *method);
+guint32    peercam_fake_portal_get_screencast_types     (void);
+guint32    peercam_fake_portal_get_screencast_node      (void);
 
 G_END_DECLS

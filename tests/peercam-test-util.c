@@ -106,6 +106,30 @@ peercam_test_source_position (GtkWidget  *caller_window,
   return GTK_INVALID_LIST_POSITION;
 }
 
+GtkWidget *
+peercam_test_find_with_text (GtkWidget  *widget,
+                             GType       type,
+                             const char *text)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    {
+      const char *now = GTK_IS_BUTTON (widget) ? gtk_button_get_label (GTK_BUTTON (widget))
+                      : GTK_IS_LABEL (widget) ? gtk_label_get_label (GTK_LABEL (widget))
+                      : NULL;
+
+      if (g_strcmp0 (now, text) == 0)
+        return widget;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = peercam_test_find_with_text (c, type, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static GskRenderer *
 software_renderer (void)
 {

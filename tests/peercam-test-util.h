@@ -25,6 +25,11 @@ gboolean    peercam_test_is_mapped       (gpointer     widget);
 GtkWidget  *peercam_test_template_child  (gpointer     window,
                                           GType        type,
                                           const char  *name);
+/* Depth-first: the first descendant of @widget of @type whose text (a
+ * button's label or a label's) is @text, or NULL. */
+GtkWidget  *peercam_test_find_with_text  (GtkWidget   *widget,
+                                          GType        type,
+                                          const char  *text);
 guint       peercam_test_source_position (GtkWidget   *caller_window,
                                           const char  *name);
 GdkTexture *peercam_test_render_widget   (GtkWidget   *widget);

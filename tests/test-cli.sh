@@ -47,6 +47,20 @@ expect_bad "empty token" --host-only --token ""
 expect_bad "empty token (=)" --token=
 expect_bad "origin without a scheme" --host-only --allow-origin example.org
 expect_bad "new certificate without --tls" --host-only --new-certificate
+expect_bad "empty file source" --headless --source file:
+expect_bad "missing file source" --headless --source file:/nonexistent/peercam.webm
+expect_bad "directory as file source" --headless --source file:/tmp
+expect_bad "empty GStreamer source" --headless --source gst:
+expect_bad "blank GStreamer source" --source "gst:   "
+
+# A source that cannot be built: a message and exit 1 (it is no usage error).
+err=$(timeout 20 "$peercam" --headless --caller --source 'gst:videotestsrc ! ! x' \
+      --server http://127.0.0.1:9 2>&1 >/dev/null); st=$?
+case "$err" in
+  *"is not valid"*) [ $st -eq 1 ] && ok "bad GStreamer source: exit 1 with message" \
+                                  || nok "bad GStreamer source: exit $st" ;;
+  *) nok "bad GStreamer source: message (got $st: $err)" ;;
+esac
 
 echo "1..$n"
 exit $fail

@@ -109,15 +109,15 @@ test_camera_chooser (void)
 
   /* The camera shows up, ahead of the test pattern, and is the default
    * (GSettings "camera" is empty: the first camera). */
-  assert_entries (GTK_WIDGET (window), "Fake Camera One|Test Pattern");
+  assert_entries (GTK_WIDGET (window), "Fake Camera One|Screen|Test Pattern");
   g_assert_cmpuint (gtk_drop_down_get_selected (dropdown), ==, position_of (GTK_WIDGET (window), "Fake Camera One"));
 
   /* Hot-plug, both ways; the selection stays on the same camera. */
   second = peercam_fake_camera_add ("Fake Camera Two");
-  assert_entries (GTK_WIDGET (window), "Fake Camera One|Fake Camera Two|Test Pattern");
+  assert_entries (GTK_WIDGET (window), "Fake Camera One|Fake Camera Two|Screen|Test Pattern");
   g_assert_cmpuint (gtk_drop_down_get_selected (dropdown), ==, position_of (GTK_WIDGET (window), "Fake Camera One"));
   peercam_fake_camera_remove (second);
-  assert_entries (GTK_WIDGET (window), "Fake Camera One|Test Pattern");
+  assert_entries (GTK_WIDGET (window), "Fake Camera One|Screen|Test Pattern");
 
   /* Test pattern and back: the drop-down drives the engine. */
   gtk_drop_down_set_selected (dropdown, position_of (GTK_WIDGET (window), "Test Pattern"));
@@ -142,7 +142,7 @@ test_camera_chooser (void)
    * test pattern (the only entry left besides the placeholder) is offered. */
   peercam_fake_camera_remove (first);
   g_assert_true (peercam_test_wait_until (engine_failed, window, 10000));
-  assert_entries (GTK_WIDGET (window), "No Camera Found|Test Pattern");
+  assert_entries (GTK_WIDGET (window), "No Camera Found|Screen|Test Pattern");
   peercam_test_spin (100);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (child (window, "video_stack"))), ==, "empty");
   g_assert_null (peercam_call_engine_get_source_device (engine));
@@ -150,7 +150,7 @@ test_camera_chooser (void)
 
   /* A re-plugged camera is picked up again, and the old setter still works. */
   first = peercam_fake_camera_add ("Fake Camera One");
-  assert_entries (GTK_WIDGET (window), "Fake Camera One|Test Pattern");
+  assert_entries (GTK_WIDGET (window), "Fake Camera One|Screen|Test Pattern");
   peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (window), "smpte");
   g_assert_cmpuint (gtk_drop_down_get_selected (dropdown), ==, position_of (GTK_WIDGET (window), "Test Pattern"));
   g_assert_cmpstr (peercam_call_engine_get_source (engine), ==, "smpte");

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "peercam-options.h"
 
 static PeercamOptions *
@@ -74,6 +76,59 @@ test_good_values (void)
   g_assert_true (options->host);
 }
 
+/* The --source forms of issue 15: the screen, a file (made absolute), a
+ * GStreamer description (parsed when it starts), a camera name with colons. */
+static void
+test_sources (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("peercam-options-XXXXXX", &error);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *clip = g_build_filename (dir, "clip.y4m", NULL);
+  g_autofree char *expected = g_strconcat ("file:", clip, NULL);
+  const char *as_given[] = {
+    "screen", "test", "camera", "/dev/video2", "HD Webcam: HD Webcam",
+    "gst:videotestsrc pattern=ball", "gst:v4l2src device=/dev/video2 ! image/jpeg ! jpegdec",
+    "gst:!!! not parsed here",
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (clip, "YUV4MPEG2 ", -1, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (as_given); i++)
+    {
+      g_autoptr(GError) err = NULL;
+      g_autoptr(PeercamOptions) options = parse (&err, "source", as_given[i], NULL);
+
+      g_assert_no_error (err);
+      g_assert_cmpstr (options->source, ==, as_given[i]);
+    }
+
+  {
+    g_autoptr(PeercamOptions) options = parse (&error, "source", expected, NULL);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (options->source, ==, expected);
+  }
+
+  /* Relative to where peercam runs. */
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  {
+    g_autoptr(PeercamOptions) options = parse (&error, "source", "file:clip.y4m", NULL);
+    g_autoptr(PeercamOptions) dotted = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (options->source, ==, expected);
+    dotted = parse (&error, "source", "file:./../" G_DIR_SEPARATOR_S "XX", NULL);
+    g_assert_null (dotted);
+    g_assert_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_unlink (clip);
+  g_rmdir (dir);
+}
+
 static void
 test_host_only (void)
 {
@@ -116,6 +171,12 @@ test_bad_values (void)
     { "server", "http://", "no host" },
     { "room", "", "Invalid room" },
     { "source", "", "Invalid source" },
+    { "source", "file:", "Invalid source “file:”" },
+    { "source", "file:/nonexistent/peercam/clip.webm", "no video file" },
+    { "source", "file:/", "no video file" },
+    { "source", "file:/dev/null", "no video file" },
+    { "source", "gst:", "Invalid source “gst:”" },
+    { "source", "gst: \t  ", "Invalid source “gst:”" },
     { "bind", "localhost:80", "Invalid bind" },
     { "ice-address", "eth0", "Invalid ICE" },
     { "pin", "1234", "Invalid certificate" },
@@ -182,6 +243,7 @@ main (int   argc,
   g_test_add_func ("/options/defaults", test_defaults);
   g_test_add_func ("/options/good-values", test_good_values);
   g_test_add_func ("/options/host-only", test_host_only);
+  g_test_add_func ("/options/sources", test_sources);
   g_test_add_func ("/options/headless-events", test_headless_events);
   g_test_add_func ("/options/bad-values", test_bad_values);
   g_test_add_func ("/options/bad-combinations", test_bad_combinations);

@@ -9,6 +9,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
+#include "peercam-screencast-portal.h"
 #include "peercam-session.h"
 #include "peercam-video-paintable.h"
 #include "peercam-window-common.h"
@@ -22,12 +23,16 @@ struct _PeercamCallerWindow
   PeercamVideoPaintable *preview;
 
   /* The source drop-down: the cameras, "No Camera Found" while there are
-   * none, then "Test Pattern"; all PeercamCamera items. */
+   * none, then "Screen", "Test Pattern" and a file or GStreamer source
+   * given on the command line; all PeercamCamera items. */
   PeercamCameraList     *cameras;
   GListStore            *placeholder;
+  GListStore            *extras;
   GListModel            *sources;
   PeercamCamera         *no_camera_item;   /* id "camera" */
+  PeercamCamera         *screen_item;      /* id "screen" */
   PeercamCamera         *test_item;        /* id "test" */
+  PeercamCamera         *custom_item;      /* "file:…"/"gst:…", or NULL */
   gboolean               syncing;          /* the model changes under the drop-down */
 
   PeercamCameraPortal   *portal;
@@ -35,6 +40,10 @@ struct _PeercamCallerWindow
   gboolean               waiting_for_cameras; /* granted, the list restarts on the portal */
   gboolean               camera_denied;       /* the page says where to allow it */
   gboolean               no_camera_error;     /* Get Local Video found none */
+
+  PeercamScreencastPortal *screencast;
+  GCancellable          *screencast_cancellable; /* the portal's dialog is up */
+  GstDevice             *screen_device;      /* the screen the user picked */
 
   guint                  hide_controls_id;  /* fullscreen: the bar fades out */
 
@@ -197,12 +206,14 @@ peercam_caller_window_update (PeercamCallerWindow *self)
    * two ways to begin. */
   if (!self->camera_denied)
     {
-      gboolean no_camera = self->no_camera_error || no_camera_listed (self);
+      gboolean screen = gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->screen_item;
+      gboolean no_camera = !screen && (self->no_camera_error || no_camera_listed (self));
 
       adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
       adw_status_page_set_description (self->empty_page,
                                        no_camera ? _("Try a call with a test pattern instead of a camera")
-                                                 : _("Press “Get Local Video” to start the camera"));
+                                       : screen ? _("Press “Get Local Video” to choose a screen or window to share")
+                                                : _("Press “Get Local Video” to start the camera"));
       gtk_widget_set_visible (self->test_pattern_button, no_camera);
     }
   else
@@ -249,10 +260,15 @@ item_for_engine (PeercamCallerWindow *self)
 
   /* Also binds a camera named by id to its device, so a source from
    * GSettings or set_source() opens the listed device (portal or not). */
+  if (g_strcmp0 (source, "screen") == 0 ||
+      (device != NULL && peercam_screencast_device_get_node (device) != 0))
+    return self->screen_item;
   if (device != NULL)
     return peercam_camera_list_find_device (self->cameras, device);
   if (is_test_source (source))
     return self->test_item;
+  if (self->custom_item != NULL && g_strcmp0 (source, peercam_camera_get_id (self->custom_item)) == 0)
+    return self->custom_item;
   if (g_strcmp0 (source, "camera") == 0)
     {
       g_autoptr(PeercamCamera) first = g_list_model_get_item (G_LIST_MODEL (self->cameras), 0);
@@ -276,11 +292,19 @@ apply_item (PeercamCallerWindow *self,
 
   if (item == NULL)
     return;
+  /* Leaving the screen ends its portal session. */
+  if (item != self->screen_item && self->screen_device != NULL)
+    {
+      peercam_screencast_portal_close (self->screencast);
+      g_clear_object (&self->screen_device);
+    }
   if (item == self->test_item && is_test_source (peercam_call_engine_get_source (engine)) &&
       peercam_call_engine_get_source_device (engine) == NULL)
     return;
   peercam_call_engine_set_source (engine, peercam_camera_get_id (item));
-  peercam_call_engine_set_source_device (engine, peercam_camera_get_device (item));
+  /* The screen's device comes from the portal once the user picked one. */
+  peercam_call_engine_set_source_device (engine, item == self->screen_item ? self->screen_device
+                                                                           : peercam_camera_get_device (item));
 }
 
 static void
@@ -335,6 +359,20 @@ show_source_error (PeercamCallerWindow *self,
                    const GError        *error)
 {
   AdwToast *toast;
+
+  /* A source that cannot run (the screen refused, a file or GStreamer
+   * source that fails): say why, and offer the way that always works. */
+  if (error->domain == PEERCAM_SCREENCAST_PORTAL_ERROR ||
+      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE) ||
+      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN))
+    {
+      toast = adw_toast_new (error->message);
+      adw_toast_set_button_label (toast, _("Use _Test Pattern"));
+      adw_toast_set_timeout (toast, 10);
+      adw_toast_set_action_name (toast, "caller.use-test-pattern");
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+      return;
+    }
 
   if (g_error_matches (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED))
     {
@@ -428,15 +466,70 @@ on_camera_access (GObject      *object,
 }
 
 static void
+on_screen_chosen (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PeercamCallerWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstDevice) device = NULL;
+
+  device = peercam_screencast_portal_start_finish (PEERCAM_SCREENCAST_PORTAL (object), result, &error);
+  if (device == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the window is going away */
+
+  g_clear_object (&self->screencast_cancellable);
+  if (device == NULL)
+    {
+      show_source_error (self, error);
+      peercam_caller_window_update (self);
+      return;
+    }
+  g_set_object (&self->screen_device, device);
+  /* The user may have picked another source meanwhile. */
+  if (gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->screen_item)
+    start_local_video (self);
+  else
+    {
+      peercam_screencast_portal_close (self->screencast);
+      g_clear_object (&self->screen_device);
+    }
+}
+
+/* The desktop ended the screen's session (stopped from the shell). */
+static void
+on_screen_closed (PeercamCallerWindow *self,
+                  GstDevice           *device)
+{
+  peercam_call_engine_device_removed (peercam_session_get_engine (self->session), device);
+  if (device == self->screen_device)
+    g_clear_object (&self->screen_device);
+  peercam_caller_window_update (self);
+}
+
+static void
 get_local_video_action (GtkWidget  *widget,
                         const char *action_name,
                         GVariant   *parameter)
 {
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
-  gboolean wants_camera = gtk_drop_down_get_selected_item (self->source_dropdown) != (gpointer) self->test_item;
+  gpointer selected = gtk_drop_down_get_selected_item (self->source_dropdown);
+  gboolean wants_camera = selected != (gpointer) self->test_item && selected != (gpointer) self->screen_item &&
+                          (self->custom_item == NULL || selected != (gpointer) self->custom_item);
 
-  if (self->portal_cancellable != NULL || self->waiting_for_cameras)
+  if (self->portal_cancellable != NULL || self->waiting_for_cameras || self->screencast_cancellable != NULL)
     return;
+
+  /* The screen: the desktop asks the user which screen or window, each
+   * time sharing starts. */
+  if (selected == (gpointer) self->screen_item && self->screen_device == NULL)
+    {
+      self->screencast_cancellable = g_cancellable_new ();
+      peercam_screencast_portal_start_async (self->screencast, self->screencast_cancellable,
+                                             on_screen_chosen, g_object_ref (self));
+      peercam_caller_window_update (self);
+      return;
+    }
 
   /* Sandboxed (or with a desktop portal), cameras are asked for first; the
    * answer may take as long as the user looks at the dialog. */
@@ -731,6 +824,7 @@ peercam_caller_window_dispose (GObject *object)
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (object);
 
   g_cancellable_cancel (self->portal_cancellable);
+  g_cancellable_cancel (self->screencast_cancellable);
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
   g_clear_handle_id (&self->hide_controls_id, g_source_remove);
   if (self->session != NULL)
@@ -753,6 +847,14 @@ peercam_caller_window_dispose (GObject *object)
   g_clear_object (&self->portal_cancellable);
   g_clear_object (&self->no_camera_item);
   g_clear_object (&self->test_item);
+  g_clear_object (&self->screen_item);
+  g_clear_object (&self->custom_item);
+  g_clear_object (&self->extras);
+  g_clear_object (&self->screen_device);
+  if (self->screencast != NULL)
+    g_signal_handlers_disconnect_by_data (self->screencast, self);
+  g_clear_object (&self->screencast);
+  g_clear_object (&self->screencast_cancellable);
 
   G_OBJECT_CLASS (peercam_caller_window_parent_class)->dispose (object);
 }
@@ -864,11 +966,16 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   self->portal = peercam_camera_portal_new ();
   self->no_camera_item = peercam_camera_new (_("No Camera Found"), "camera", NULL, NULL);
   self->test_item = peercam_camera_new (_("Test Pattern"), "test", NULL, NULL);
+  self->screen_item = peercam_camera_new (_("Screen"), "screen", NULL, NULL);
+  self->screencast = peercam_screencast_portal_new ();
+  g_signal_connect_object (self->screencast, "closed", G_CALLBACK (on_screen_closed), self, G_CONNECT_SWAPPED);
   self->placeholder = g_list_store_new (PEERCAM_TYPE_CAMERA);
   if (g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0)
     g_list_store_append (self->placeholder, self->no_camera_item);
   extras = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  g_list_store_append (extras, self->screen_item);
   g_list_store_append (extras, self->test_item);
+  self->extras = g_object_ref (extras);
   parts = g_list_store_new (G_TYPE_LIST_MODEL);
   g_list_store_append (parts, self->cameras);
   g_list_store_append (parts, self->placeholder);
@@ -957,7 +1064,23 @@ peercam_caller_window_set_source (PeercamCallerWindow *self,
   g_return_if_fail (PEERCAM_IS_CALLER_WINDOW (self));
   g_return_if_fail (source != NULL);
 
-  /* "test"/"smpte"/"ball", "camera" (the first one), or a camera's id. */
+  /* "test"/"smpte"/"ball", "camera" (the first one), a camera's id,
+   * "screen", or a "file:"/"gst:" source: that gets an entry of its own. */
+  if (g_str_has_prefix (source, "file:") || g_str_has_prefix (source, "gst:"))
+    {
+      g_autofree char *name = g_str_has_prefix (source, "file:")
+                              ? g_filename_display_basename (source + strlen ("file:"))
+                              : g_strdup (_("GStreamer Source"));
+      guint position;
+
+      self->syncing = TRUE;
+      if (self->custom_item != NULL && g_list_store_find (self->extras, self->custom_item, &position))
+        g_list_store_remove (self->extras, position);
+      g_clear_object (&self->custom_item);
+      self->custom_item = peercam_camera_new (name, source, NULL, NULL);
+      g_list_store_append (self->extras, self->custom_item);
+      self->syncing = FALSE;
+    }
   peercam_call_engine_set_source (peercam_session_get_engine (self->session), source);
   peercam_call_engine_set_source_device (peercam_session_get_engine (self->session), NULL);
   select_item (self, item_for_engine (self));

@@ -4,6 +4,11 @@
  *                                                  ├ queue ! branch (encoder …)
  *                                                  └ …
  *
+ * The source is a test pattern, a camera (a listed GstDevice or one found by
+ * name), "file:PATH" (a PeercamFileSource: the file looped, in real time) or
+ * "gst:DESCRIPTION" (any GStreamer source bin; paced by the clock when it is
+ * not live itself).
+ *
  * Converted once, to I420, ahead of the tee: the encoders take it as it is,
  * and only a preview sink that wants RGBA converts (the app's videoconvert !
  * appsink; a headless fakesink takes I420 as it is). Every branch starts with
@@ -17,6 +22,8 @@
 #include "config.h"
 
 #include "peercam-local-media.h"
+
+#include "peercam-file-source.h"
 
 #include <glib/gi18n.h>
 
@@ -36,6 +43,9 @@ struct _PeercamLocalMedia
   GSource       *bus_source;
   GstElement    *tee;
   GstElement    *sink_in_use;
+  GstElement    *source_in_use;   /* the source element, for its errors */
+  char          *source_label;    /* how errors name it */
+  PeercamFileSource *file_source; /* "file:PATH" while running */
   GstDevice     *device_in_use;
   GstPad        *count_pad;
   gulong         count_probe;
@@ -131,6 +141,19 @@ on_bus_message (GstBus     *bus,
         gst_message_parse_error (message, &error, &debug);
         g_debug ("bus error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
                  error->message, debug ? debug : "");
+        /* The source's own errors say which source failed (a "gst:" bin's
+         * elements name nothing a user chose). */
+        if (self->source_in_use != NULL &&
+            (GST_MESSAGE_SRC (message) == GST_OBJECT (self->source_in_use) ||
+             gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (self->source_in_use))))
+          {
+            g_autoptr(GError) wrapped = g_error_new (PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                                                     _("The video source “%s” failed: %s"),
+                                                     self->source_label, error->message);
+
+            g_signal_emit (self, signals[SIGNAL_BUS_ERROR], 0, GST_MESSAGE_SRC (message), wrapped);
+            break;
+          }
         g_signal_emit (self, signals[SIGNAL_BUS_ERROR], 0, GST_MESSAGE_SRC (message), error);
       }
       break;
@@ -199,6 +222,75 @@ find_camera (const char  *wanted,
   return element;
 }
 
+static void
+on_file_source_error (PeercamFileSource *file_source,
+                      GError            *error,
+                      gpointer           user_data)
+{
+  PeercamLocalMedia *self = user_data;
+
+  g_signal_emit (self, signals[SIGNAL_BUS_ERROR], 0,
+                 GST_OBJECT (peercam_file_source_get_element (file_source)), error);
+}
+
+/* "gst:DESCRIPTION": the description with a pacer behind it, as one bin.
+ * A description that is not live (videotestsrc, a file) would run as fast
+ * as the CPU allows; an identity with sync on lets its frames go at their
+ * time. It is live itself, and a live source's frames are never early, so
+ * it holds a camera's back not at all. Linked in the description, it also
+ * takes a description that ends in caps ("… ! video/x-raw,width=640") or in
+ * an element whose pads come later (uridecodebin). */
+static GstElement *
+make_description_source (const char  *description,
+                         GError     **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GstPad) src_pad = NULL;
+  g_autoptr(GstPad) sink_pad = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (description));
+  g_autofree char *full = NULL;
+  g_autofree char *shown = NULL;
+  GstElement *bin;
+
+  if (*stripped == '\0')
+    {
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                           _("The GStreamer source description is empty"));
+      return NULL;
+    }
+
+  /* Messages show it; the parser takes whatever bytes it is. */
+  shown = g_utf8_make_valid (stripped, -1);
+  full = g_strdup_printf ("%s ! identity name=peercam-pacer sync=true silent=true", stripped);
+  bin = gst_parse_bin_from_description_full (full, TRUE, NULL,
+                                             GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+  if (bin == NULL || parse_error != NULL)
+    {
+      g_autofree char *why = g_utf8_make_valid (parse_error ? parse_error->message : _("unknown error"), -1);
+
+      if (bin != NULL)
+        gst_object_unref (gst_object_ref_sink (bin));
+      g_set_error (error, PEERCAM_CALL_ERROR,
+                   g_error_matches (parse_error, GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_ELEMENT)
+                     ? PEERCAM_CALL_ERROR_MISSING_PLUGIN : PEERCAM_CALL_ERROR_SOURCE,
+                   _("The GStreamer source “%s” is not valid: %s"), shown, why);
+      return NULL;
+    }
+  gst_object_ref_sink (bin);
+
+  /* Unlinked pads are ghosted: a sink pad means it wants input. */
+  src_pad = gst_element_get_static_pad (bin, "src");
+  sink_pad = gst_element_get_static_pad (bin, "sink");
+  if (src_pad == NULL || sink_pad != NULL)
+    {
+      gst_object_unref (bin);
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                   _("The GStreamer source “%s” is not valid: it needs an input"), shown);
+      return NULL;
+    }
+  return bin;
+}
+
 static gboolean
 is_test_pattern (const char *source)
 {
@@ -215,6 +307,45 @@ make_source (PeercamLocalMedia  *self,
 {
   const char *wanted = self->source ? self->source : "test";
   GstElement *source;
+
+  if (self->source_device == NULL && g_str_has_prefix (wanted, "file:"))
+    {
+      const char *path = wanted + strlen ("file:");
+
+      if (*path == '\0')
+        {
+          g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                               _("No video file given: use file:PATH"));
+          return NULL;
+        }
+      self->file_source = peercam_file_source_new (path, error);
+      if (self->file_source == NULL)
+        return NULL;
+      g_signal_connect_object (self->file_source, "error", G_CALLBACK (on_file_source_error), self, 0);
+      *label = g_filename_display_basename (path);
+      /* The file's own size and frame rate. */
+      *caps = gst_caps_new_empty_simple ("video/x-raw");
+      return gst_object_ref (peercam_file_source_get_element (self->file_source));
+    }
+
+  if (self->source_device == NULL && g_str_has_prefix (wanted, "gst:"))
+    {
+      source = make_description_source (wanted + strlen ("gst:"), error);
+      if (source == NULL)
+        return NULL;
+      *label = g_utf8_make_valid (wanted + strlen ("gst:"), -1);
+      *caps = gst_caps_new_empty_simple ("video/x-raw");
+      return source;
+    }
+
+  if (self->source_device == NULL && g_str_equal (wanted, "screen"))
+    {
+      /* The screen comes as a device from the ScreenCast portal
+       * (PeercamScreencastPortal), which only the window can ask for. */
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                           _("The screen is shared through the desktop’s ScreenCast portal: choose “Screen” in the caller window"));
+      return NULL;
+    }
 
   if (self->source_device == NULL && is_test_pattern (wanted))
     {
@@ -455,8 +586,16 @@ peercam_local_media_start (PeercamLocalMedia  *self,
 
   source = make_source (self, &caps, &label, error);
   if (source == NULL)
-    return FALSE;
-  gst_object_ref_sink (source);
+    {
+      g_clear_object (&self->file_source);
+      return FALSE;
+    }
+  /* Made floating, or owned already (a file's appsrc, a parsed bin). */
+  if (g_object_is_floating (source))
+    gst_object_ref_sink (source);
+  self->source_in_use = gst_object_ref (source);
+  g_free (self->source_label);
+  self->source_label = g_strdup (label);
 
   filter = gst_element_factory_make ("capsfilter", NULL);
   g_object_set (filter, "caps", caps, NULL);
@@ -496,10 +635,22 @@ peercam_local_media_start (PeercamLocalMedia  *self,
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
-      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                   _("The video source “%s” could not be started"), label);
+      /* The element said why on the bus; the watch has not seen it yet. */
+      g_autoptr(GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+      g_autoptr(GError) why = NULL;
+
+      if (message != NULL)
+        gst_message_parse_error (message, &why, NULL);
+      if (why != NULL)
+        g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                     _("The video source “%s” could not be started: %s"), label, why->message);
+      else
+        g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                     _("The video source “%s” could not be started"), label);
       goto fail;
     }
+  if (self->file_source != NULL && !peercam_file_source_start (self->file_source, error))
+    goto fail;
 
   g_set_object (&self->device_in_use, self->source_device);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -518,6 +669,13 @@ peercam_local_media_stop (PeercamLocalMedia *self)
   g_return_if_fail (PEERCAM_IS_LOCAL_MEDIA (self));
 
   was_running = self->pipeline != NULL;
+  if (self->file_source)
+    {
+      peercam_file_source_stop (self->file_source);
+      g_signal_handlers_disconnect_by_data (self->file_source, self);
+      g_clear_object (&self->file_source);
+    }
+  g_clear_object (&self->source_in_use);
   if (self->bus_source)
     {
       g_source_destroy (self->bus_source);
@@ -567,6 +725,7 @@ peercam_local_media_finalize (GObject *object)
   PeercamLocalMedia *self = PEERCAM_LOCAL_MEDIA (object);
 
   g_free (self->source);
+  g_free (self->source_label);
   g_hash_table_unref (self->branches);
   g_main_context_unref (self->context);
 

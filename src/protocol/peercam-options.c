@@ -24,7 +24,8 @@ static const GOptionEntry option_entries[] = {
   { "room", 'r', 0, G_OPTION_ARG_STRING, NULL,
     N_("Room to join on the signaling server"), N_("NAME") },
   { "source", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Video source: “test”, “camera” or a device name"), N_("test|camera|DEVICE") },
+    N_("Video source: “test”, “camera”, a camera’s device, “screen”, “file:PATH” (a video file, looped) or “gst:DESCRIPTION” (a GStreamer source)"),
+    N_("test|camera|DEVICE|screen|file:PATH|gst:DESCRIPTION") },
   { "call", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Call as soon as local video runs and a viewer is in the room"), NULL },
   { "host", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -196,6 +197,52 @@ is_valid_fingerprint (const char *pin)
   return hex == 64;
 }
 
+/* "file:" names an existing file and "gst:" a description (parsed only when
+ * the source starts: that needs GStreamer); anything else is a camera's
+ * name or device, which may only show up later. */
+static gboolean
+validate_source (const char  *source,
+                 GError     **error)
+{
+  if (*source == '\0')
+    {
+      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                           _("Invalid source: use “test”, “camera”, a device, “screen”, “file:PATH” or “gst:DESCRIPTION”"));
+      return FALSE;
+    }
+  if (g_str_has_prefix (source, "file:"))
+    {
+      const char *path = source + strlen ("file:");
+
+      if (*path == '\0')
+        {
+          g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                               _("Invalid source “file:”: name a video file, e.g. file:/path/to/video.webm"));
+          return FALSE;
+        }
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_autofree char *shown = g_filename_display_name (path);
+
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid source: no video file “%s”"), shown);
+          return FALSE;
+        }
+    }
+  if (g_str_has_prefix (source, "gst:"))
+    {
+      g_autofree char *description = g_strstrip (g_strdup (source + strlen ("gst:")));
+
+      if (*description == '\0')
+        {
+          g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                               _("Invalid source “gst:”: give a GStreamer source, e.g. gst:videotestsrc pattern=ball"));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 peercam_options_validate (PeercamOptions  *options,
                           GError         **error)
@@ -220,12 +267,8 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
-  if (options->source != NULL && *options->source == '\0')
-    {
-      g_set_error_literal (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
-                           _("Invalid source: use “test”, “camera” or a device name"));
-      return FALSE;
-    }
+  if (options->source != NULL && !validate_source (options->source, error))
+    return FALSE;
 
   if (options->port > 65535 || options->port < -1)
     {
@@ -400,6 +443,15 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   options->server = dup_string_option (dict, "server");
   options->room = dup_string_option (dict, "room");
   options->source = dup_string_option (dict, "source");
+  /* A relative file is relative to where peercam was started. */
+  if (options->source != NULL && g_str_has_prefix (options->source, "file:") &&
+      options->source[5] != '\0' && !g_path_is_absolute (options->source + 5))
+    {
+      g_autofree char *path = g_canonicalize_filename (options->source + 5, NULL);
+
+      g_free (options->source);
+      options->source = g_strconcat ("file:", path, NULL);
+    }
   options->token = dup_string_option (dict, "token");
   options->pin = dup_string_option (dict, "pin");
   options->bind = dup_string_option (dict, "bind");
