@@ -114,6 +114,11 @@ peercam_application_start_hosting (PeercamApplication  *self,
 
   server = peercam_signaling_server_new ();
   peercam_signaling_server_set_port (server, port);
+  /* A room: one caller and its viewers (issue 15). */
+  peercam_signaling_server_set_room_capacity (server, 1 + (self->options->max_viewers > 0
+                                                           ? (guint) self->options->max_viewers
+                                                           : g_settings_get_uint (peercam_application_get_settings (self),
+                                                                                  "max-viewers")));
   if (self->options->bind != NULL)
     peercam_signaling_server_set_bind_address (server, self->options->bind);
   if (token != NULL && *token != '\0')

@@ -241,6 +241,10 @@ start_server (Headless  *h,
 
   h->server = peercam_signaling_server_new ();
   peercam_signaling_server_set_port (h->server, h->options->port >= 0 ? (guint) h->options->port : DEFAULT_PORT);
+  /* A room: one caller and its viewers (issue 15); headless reads no GSettings. */
+  peercam_signaling_server_set_room_capacity (h->server, 1 + (h->options->max_viewers > 0
+                                                              ? (guint) h->options->max_viewers
+                                                              : PEERCAM_OPTIONS_DEFAULT_MAX_VIEWERS));
   if (h->options->bind != NULL)
     peercam_signaling_server_set_bind_address (h->server, h->options->bind);
   if (h->options->token != NULL)
