@@ -45,6 +45,7 @@ struct _PeercamSignalingClient
   char *pinned_certificate;
   char *id;
   GStrv members;                /* addressed join: who was in the room before us */
+  gboolean server_addressed;    /* the CONNECT answer offered addressed rooms */
   PeercamSignalingState state;
   gboolean reconnect;
 
@@ -874,15 +875,24 @@ send_join (PeercamSignalingClient *self)
   g_autoptr(PeercamSioPacket) packet = NULL;
   g_autofree char *sio = NULL;
   g_autofree char *text = NULL;
-  JsonObject *options = json_object_new ();
 
   /* {"addressed": true}: Peercam's server then says who is who, so a
-   * caller can serve several viewers (issue 15); other servers ignore it. */
-  json_object_set_boolean_member (options, "addressed", TRUE);
-  packet = peercam_sio_packet_new_event (NULL, "create or join",
-                                         json_node_init_string (json_node_alloc (), self->room),
-                                         json_node_init_object (json_node_alloc (), options), NULL);
-  json_object_unref (options);
+   * caller can serve several viewers (issue 15). Only to a server that
+   * offered it: a relay with a one-argument handler (python-socketio)
+   * fails on an extra argument. */
+  if (self->server_addressed)
+    {
+      JsonObject *options = json_object_new ();
+
+      json_object_set_boolean_member (options, "addressed", TRUE);
+      packet = peercam_sio_packet_new_event (NULL, "create or join",
+                                             json_node_init_string (json_node_alloc (), self->room),
+                                             json_node_init_object (json_node_alloc (), options), NULL);
+      json_object_unref (options);
+    }
+  else
+    packet = peercam_sio_packet_new_event (NULL, "create or join",
+                                           json_node_init_string (json_node_alloc (), self->room), NULL);
   sio = peercam_sio_packet_encode (packet);
   text = peercam_eio_encode (PEERCAM_EIO_MESSAGE, sio);
 
@@ -962,6 +972,9 @@ handle_connect (PeercamSignalingClient *self,
       if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
           json_node_get_value_type (member) == G_TYPE_STRING)
         sid = json_node_get_string (member);
+      /* Peercam's server offers addressed rooms (issue 15). */
+      self->server_addressed = json_object_get_boolean_member_with_default (json_node_get_object (data),
+                                                                            "addressed", FALSE);
     }
 
   if (sid == NULL)

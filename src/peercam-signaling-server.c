@@ -1082,7 +1082,10 @@ socket_connect (Session                *s,
       session_not_pending (s);
     }
 
-  reply = g_strdup_printf ("40{\"sid\":\"%s\"}", s->socket_id);
+  /* "addressed": this server says who is who to members that ask (issue
+   * 15); a Peercam client asks only then, so other servers never see the
+   * option. Stock clients read the sid alone. */
+  reply = g_strdup_printf ("40{\"sid\":\"%s\",\"addressed\":true}", s->socket_id);
   session_send_str (s, reply);
 
   if (g_hash_table_lookup (self->sockets, s->socket_id) == s)
