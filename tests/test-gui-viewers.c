@@ -104,6 +104,7 @@ test_viewers (void)
   static const char * const loopback[] = { "127.0.0.1", NULL };
   g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   GtkWindow *caller;
   GtkWidget *list, *count, *button;
@@ -134,12 +135,15 @@ test_viewers (void)
   g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (count)), ==, "3");
   g_assert_true (gtk_widget_get_visible (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW,
                                                                       "viewers_button")));
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u viewer in the room", "%u viewers in the room", 3), 3);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW,
                                                                              "viewers_button")),
-                   ==, _("3 viewers in the room"));
+                   ==, expected);
   rows = rows_of (list);
   g_assert_cmpuint (rows->len, ==, N_VIEWERS);
-  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (rows->pdata[0])), ==, _("Viewer 1"));
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf (_("Viewer %u"), 1);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (rows->pdata[0])), ==, expected);
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (rows->pdata[0])), ==, _("Not in a call"));
 
   /* Get Local Video, Call: every viewer is called. */
