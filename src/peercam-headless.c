@@ -308,6 +308,8 @@ start_session (Headless  *h,
   if (h->options->turn != NULL)
     peercam_call_engine_set_turn_server (engine, h->options->turn);
   peercam_session_set_auto_call (h->session, h->options->call);
+  if (h->options->width > 0)
+    peercam_call_engine_set_video_size (engine, h->options->width, h->options->height, h->options->framerate);
   if (role == PEERCAM_CALL_ROLE_CALLER)
     peercam_call_engine_set_send_audio (engine, h->options->audio);
   else

@@ -33,6 +33,8 @@ static const GOptionEntry option_entries[] = {
     N_("Run only the signaling server, without a window"), NULL },
   { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
     N_("Port of the hosted signaling server (default 8080)"), N_("N") },
+  { "video-size", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Caller: size and frame rate to capture and send, e.g. 640x360@15"), N_("WxH[@FPS]") },
   { "max-viewers", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Hosted server: viewers per room besides the caller (default 4; 1 is the demo’s two-member room)"), N_("N") },
   { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
@@ -381,6 +383,32 @@ dup_string_option (GVariantDict *dict,
   return NULL;
 }
 
+/* "WIDTHxHEIGHT" or "WIDTHxHEIGHT@FPS" (the frame rate defaults to 30). */
+static gboolean
+parse_video_size (const char      *text,
+                  PeercamOptions  *options,
+                  GError         **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "@", 2);
+  g_auto(GStrv) size = g_strsplit (parts[0], "x", 2);
+  guint64 width = 0, height = 0, fps = 30;
+
+  if (g_strv_length (size) != 2 ||
+      !g_ascii_string_to_unsigned (size[0], 10, 16, 7680, &width, NULL) ||
+      !g_ascii_string_to_unsigned (size[1], 10, 16, 4320, &height, NULL) ||
+      (parts[1] != NULL && !g_ascii_string_to_unsigned (parts[1], 10, 1, 240, &fps, NULL)))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid video size “%s”: expected WIDTHxHEIGHT or WIDTHxHEIGHT@FPS, e.g. 640x360@15"),
+                   text);
+      return FALSE;
+    }
+  options->width = (int) width;
+  options->height = (int) height;
+  options->framerate = (int) fps;
+  return TRUE;
+}
+
 PeercamOptions *
 peercam_options_new_from_dict (GVariantDict  *dict,
                                GError       **error)
@@ -389,6 +417,7 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   gboolean caller = FALSE, viewer = FALSE;
   const char *port = NULL;
   const char *max_viewers = NULL;
+  const char *video_size = NULL;
 
   caller = g_variant_dict_contains (dict, "caller");
   viewer = g_variant_dict_contains (dict, "viewer");
@@ -422,6 +451,9 @@ peercam_options_new_from_dict (GVariantDict  *dict,
 
   if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
       !peercam_options_parse_port (port, &options->port, error))
+    return NULL;
+  if (g_variant_dict_lookup (dict, "video-size", "&s", &video_size) &&
+      !parse_video_size (video_size, options, error))
     return NULL;
   if (g_variant_dict_lookup (dict, "max-viewers", "&s", &max_viewers))
     {

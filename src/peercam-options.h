@@ -37,6 +37,9 @@ typedef struct {
   gboolean    events;
   int         port;         /* -1: unset */
   int         max_viewers;  /* hosted rooms: viewers per caller (issue 15); 0: unset */
+  int         width;        /* --video-size WxH[@FPS]; 0: unset */
+  int         height;
+  int         framerate;    /* 0: unset */
   char       *bind;
   gboolean    tls;          /* web: host with HTTPS/WSS and a self-signed certificate */
   char       *stun;         /* stun://host:port */

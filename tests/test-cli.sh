@@ -50,6 +50,9 @@ expect_bad "new certificate without --tls" --host-only --new-certificate
 expect_bad "no viewers" --host-only --max-viewers 0
 expect_bad "viewers not a number" --host-only --max-viewers many
 expect_bad "too many viewers" --host-only --max-viewers 65
+expect_bad "video size without a height" --headless --video-size 640
+expect_bad "video size too small" --headless --video-size 8x8
+expect_bad "video size with a bad frame rate" --headless --video-size 640x360@fast
 
 echo "1..$n"
 exit $fail
