@@ -13,6 +13,7 @@
 
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
+#include "peercam-host-window.h"
 #include "peercam-viewer-list.h"
 #include "peercam-test-util.h"
 
@@ -191,6 +192,46 @@ test_viewers (void)
   peercam_test_spin (200);
 }
 
+static gboolean
+has_host_window (gpointer data)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (PEERCAM_IS_HOST_WINDOW (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+/* Host a Room…'s "Viewers per Room" is the GSettings key the hosted
+ * server's room capacity (1 caller + N viewers) comes from. */
+static void
+test_host_setting (void)
+{
+  GSettings *settings = peercam_application_get_settings (app);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *window = NULL;
+  GtkWidget *spin;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "host", NULL);
+  g_assert_true (peercam_test_wait_until (has_host_window, NULL, 5000));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (PEERCAM_IS_HOST_WINDOW (l->data))
+      window = l->data;
+  spin = peercam_test_template_child (window, PEERCAM_TYPE_HOST_WINDOW, "max_viewers_spin");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)), ==, 4);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 2);
+  g_assert_cmpuint (g_settings_get_uint (settings, "max-viewers"), ==, 2);
+  peercam_test_spin (200);
+  shoot (GTK_WIDGET (window), "host-viewers-per-room");
+
+  g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  g_assert_cmpuint (peercam_signaling_server_get_room_capacity (peercam_application_get_server (app)), ==, 3);
+  g_assert_false (gtk_widget_get_sensitive (spin));
+  peercam_application_stop_hosting (app);
+  gtk_window_destroy (window);
+  g_settings_reset (settings, "max-viewers");
+  peercam_test_spin (100);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -206,6 +247,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
   app = peercam_test_app_new ();
+  g_test_add_func ("/gui-viewers/host-setting", test_host_setting);
   g_test_add_func ("/gui-viewers/list", test_viewers);
   ret = g_test_run ();
   g_clear_pointer (&app, peercam_test_app_free);
