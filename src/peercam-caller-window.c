@@ -481,13 +481,11 @@ hang_up_action (GtkWidget  *widget,
   peercam_caller_window_update (self);
 }
 
-/* A viewer's Disconnect: its call alone ends; "" is the implicit viewer. */
-static void
-disconnect_viewer_action (GtkWidget  *widget,
-                          const char *action_name,
-                          GVariant   *parameter)
+/* The row's viewer for an action's id ("" is the implicit viewer). */
+static PeercamViewer *
+viewer_for_id (PeercamCallerWindow *self,
+               GVariant            *parameter)
 {
-  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
   const char *id = g_variant_get_string (parameter, NULL);
   GListModel *viewers = peercam_session_get_viewers (self->session);
 
@@ -496,11 +494,37 @@ disconnect_viewer_action (GtkWidget  *widget,
       g_autoptr(PeercamViewer) viewer = g_list_model_get_item (viewers, i);
 
       if (g_strcmp0 (peercam_viewer_get_id (viewer), *id ? id : NULL) == 0)
-        {
-          peercam_session_disconnect_viewer (self->session, viewer);
-          break;
-        }
+        return viewer;  /* the model holds it */
     }
+  return NULL;
+}
+
+/* A viewer's Disconnect: its call alone ends. */
+static void
+disconnect_viewer_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
+  PeercamViewer *viewer = viewer_for_id (self, parameter);
+
+  if (viewer)
+    peercam_session_disconnect_viewer (self->session, viewer);
+  peercam_caller_window_update (self);
+}
+
+/* A viewer's Call: it alone is called (again). */
+static void
+call_viewer_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
+  PeercamViewer *viewer = viewer_for_id (self, parameter);
+  g_autoptr(GError) error = NULL;
+
+  if (viewer && !peercam_session_call_viewer (self->session, viewer, &error))
+    _peercam_window_show_error (self->toast_overlay, error->message);
   peercam_caller_window_update (self);
 }
 
@@ -878,6 +902,7 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "caller.use-test-pattern", NULL, use_test_pattern_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
   gtk_widget_class_install_action (widget_class, "caller.disconnect-viewer", "s", disconnect_viewer_action);
+  gtk_widget_class_install_action (widget_class, "caller.call-viewer", "s", call_viewer_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
   gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);

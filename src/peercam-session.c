@@ -1009,9 +1009,9 @@ peercam_session_start_local_video (PeercamSession  *self,
   return peercam_call_engine_start_local_video (self->engine, error);
 }
 
-/* Caller: calls every viewer in the room (a call already there is
- * replaced), or the room itself when nobody is known to be in it (a relay
- * that says nothing); viewers arriving later are called too, until Hang Up. */
+/* Caller: calls every viewer in the room that is not in a call, or the
+ * room itself when nobody is known to be in it (a relay that says
+ * nothing); viewers arriving later are called too, until Hang Up. */
 gboolean
 peercam_session_call (PeercamSession  *self,
                       GError         **error)
@@ -1029,8 +1029,15 @@ peercam_session_call (PeercamSession  *self,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(PeercamViewer) viewer = g_list_model_get_item (G_LIST_MODEL (self->viewers), i);
+      const char *id = peercam_viewer_get_id (viewer);
+      PeercamCallState state = peercam_call_engine_get_viewer_state (self->engine, id);
 
-      if (!peercam_call_engine_call_viewer (self->engine, peercam_viewer_get_id (viewer), error))
+      /* A viewer already in a call keeps it (the implicit one is called
+       * again, as the demo's Call always did). */
+      if (id != NULL && (state == PEERCAM_CALL_STATE_CALLING || state == PEERCAM_CALL_STATE_CONNECTING ||
+                         state == PEERCAM_CALL_STATE_CONNECTED))
+        continue;
+      if (!peercam_call_engine_call_viewer (self->engine, id, error))
         return FALSE;
       n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
     }
@@ -1045,6 +1052,25 @@ peercam_session_hang_up (PeercamSession *self)
   self->in_call = FALSE;
   if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
     peercam_call_engine_hang_up (self->engine);
+}
+
+/**
+ * peercam_session_call_viewer:
+ * @viewer: one of #PeercamSession:viewers
+ *
+ * Calls this viewer alone (again); the others' calls go on.
+ */
+gboolean
+peercam_session_call_viewer (PeercamSession  *self,
+                             PeercamViewer   *viewer,
+                             GError         **error)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (PEERCAM_IS_VIEWER (viewer), FALSE);
+
+  g_hash_table_remove (self->auto_call_pending, viewer);
+  self->in_call = TRUE;
+  return peercam_call_engine_call_viewer (self->engine, peercam_viewer_get_id (viewer), error);
 }
 
 /**

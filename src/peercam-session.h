@@ -48,6 +48,9 @@ gboolean                peercam_session_call              (PeercamSession  *self
 void                    peercam_session_hang_up           (PeercamSession  *self);
 GListModel             *peercam_session_get_viewers       (PeercamSession  *self);
 guint                   peercam_session_get_n_viewers     (PeercamSession  *self);
+gboolean                peercam_session_call_viewer       (PeercamSession  *self,
+                                                           PeercamViewer   *viewer,
+                                                           GError         **error);
 void                    peercam_session_disconnect_viewer (PeercamSession  *self,
                                                            PeercamViewer   *viewer);
 

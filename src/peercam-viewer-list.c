@@ -48,6 +48,9 @@ update_row (AdwActionRow *row,
 {
   PeercamCallState state = peercam_viewer_get_state (viewer);
   GtkWidget *button = g_object_get_data (G_OBJECT (row), "disconnect");
+  GtkWidget *call = g_object_get_data (G_OBJECT (row), "call");
+  gboolean in_call = state == PEERCAM_CALL_STATE_CALLING || state == PEERCAM_CALL_STATE_CONNECTING ||
+                     state == PEERCAM_CALL_STATE_CONNECTED;
   g_autofree char *subtitle = NULL;
 
   if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_kbps (viewer) > 0)
@@ -56,9 +59,9 @@ update_row (AdwActionRow *row,
   else
     subtitle = g_strdup (state_text (state));
   adw_action_row_set_subtitle (row, subtitle);
-  gtk_widget_set_sensitive (button, state == PEERCAM_CALL_STATE_CALLING ||
-                                    state == PEERCAM_CALL_STATE_CONNECTING ||
-                                    state == PEERCAM_CALL_STATE_CONNECTED);
+  /* One button: Disconnect in a call, Call out of one. */
+  gtk_widget_set_visible (button, in_call);
+  gtk_widget_set_visible (call, !in_call);
 }
 
 static GtkWidget *
@@ -68,6 +71,7 @@ create_row (gpointer item,
   PeercamViewer *viewer = item;
   AdwActionRow *row = ADW_ACTION_ROW (adw_action_row_new ());
   GtkWidget *button = gtk_button_new_with_mnemonic (_("_Disconnect"));
+  GtkWidget *call;
   const char *id = peercam_viewer_get_id (viewer);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), peercam_viewer_get_name (viewer));
@@ -77,6 +81,13 @@ create_row (gpointer item,
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (id ? id : ""));
   adw_action_row_add_suffix (row, button);
   g_object_set_data (G_OBJECT (row), "disconnect", button);
+  call = gtk_button_new_with_mnemonic (_("C_all"));
+  gtk_widget_set_tooltip_text (call, _("Call this viewer; the others’ calls go on"));
+  gtk_widget_set_valign (call, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (call), "caller.call-viewer");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (call), g_variant_new_string (id ? id : ""));
+  adw_action_row_add_suffix (row, call);
+  g_object_set_data (G_OBJECT (row), "call", call);
 
   g_signal_connect_object (viewer, "notify::state", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
   g_signal_connect_object (viewer, "notify::kbps", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);

@@ -12,9 +12,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PeercamViewerList, peercam_viewer_list, PEERCAM, VIEWER_LIST, GtkWidget)
 
 /* Shows @model (PeercamViewer items, e.g. a session's "viewers"): name,
- * call state and bitrate, and a Disconnect button that activates
- * "caller.disconnect-viewer" with the viewer's id ("" for a viewer
- * without one). */
+ * call state and bitrate, and a Disconnect button (in a call) or a Call
+ * button (out of one) that activate "caller.disconnect-viewer" and
+ * "caller.call-viewer" with the viewer's id ("" for a viewer without one). */
 GtkWidget  *peercam_viewer_list_new       (void);
 void        peercam_viewer_list_set_model (PeercamViewerList *self,
                                            GListModel        *model);

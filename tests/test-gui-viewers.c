@@ -108,7 +108,8 @@ test_viewers (void)
   g_autofree char *expected = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   GtkWindow *caller;
-  GtkWidget *list, *count, *button;
+  GtkWidget *list, *count, *button, *call;
+  guint64 others[1];
   Room room = { { NULL, }, NULL };
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
@@ -173,7 +174,21 @@ test_viewers (void)
   g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (room.sessions[2])), ==,
                    PEERCAM_CALL_STATE_CONNECTED);
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (rows->pdata[0])), ==, _("Not in a call"));
-  g_assert_false (gtk_widget_get_sensitive (button));
+  g_assert_false (gtk_widget_get_visible (button));
+
+  /* Its Call calls it alone again; the others' calls are not replaced. */
+  call = g_object_get_data (G_OBJECT (rows->pdata[0]), "call");
+  g_assert_true (gtk_widget_get_visible (call));
+  others[0] = peercam_call_engine_get_remote_frames (peercam_session_get_engine (room.sessions[1]));
+  g_signal_emit_by_name (call, "clicked");
+  g_assert_true (peercam_test_wait_until (all_connected, &room, 20000));
+  g_assert_true (gtk_widget_get_visible (button));
+  g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (room.caller)), ==, 3);
+  peercam_test_spin (300);
+  /* Viewer 2's one call went on: its frame count only grew. */
+  g_assert_cmpuint (peercam_call_engine_get_remote_frames (peercam_session_get_engine (room.sessions[1])), >, others[0]);
+  g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (room.sessions[1])), ==,
+                   PEERCAM_CALL_STATE_CONNECTED);
 
   /* One leaves the room: one row fewer, the count follows. */
   peercam_session_leave (room.sessions[2]);
