@@ -179,6 +179,8 @@ test_viewers (void)
   /* Its Call calls it alone again; the others' calls are not replaced. */
   call = g_object_get_data (G_OBJECT (rows->pdata[0]), "call");
   g_assert_true (gtk_widget_get_visible (call));
+  peercam_test_spin (200);
+  shoot (list, "caller-viewer-list-disconnected");
   others[0] = peercam_call_engine_get_remote_frames (peercam_session_get_engine (room.sessions[1]));
   g_signal_emit_by_name (call, "clicked");
   g_assert_true (peercam_test_wait_until (all_connected, &room, 20000));
