@@ -58,6 +58,7 @@ test_options_override (void)
   g_autofree char *stun = NULL;
   g_auto(GStrv) ice = NULL;
   gboolean play_audio;
+  int width, height, framerate;
 
   g_settings_reset (settings, "stun-server");
   g_settings_set_boolean (settings, "play-audio", FALSE);
@@ -66,6 +67,9 @@ test_options_override (void)
   options.stun = (char *) "stun:127.0.0.1:19302";
   options.ice_addresses = (char **) addresses;
   options.audio = TRUE;
+  options.width = 640;
+  options.height = 360;
+  options.framerate = 15;
   peercam_call_settings_apply_options (engine, &options);
 
   g_settings_set_string (settings, "codec", "vp8");
@@ -74,6 +78,10 @@ test_options_override (void)
   g_assert_cmpstr (stun, ==, "stun:127.0.0.1:19302");
   g_assert_cmpstrv (ice, addresses);
   g_assert_true (play_audio);
+  g_object_get (engine, "width", &width, "height", &height, "framerate", &framerate, NULL);
+  g_assert_cmpint (width, ==, 640);
+  g_assert_cmpint (height, ==, 360);
+  g_assert_cmpint (framerate, ==, 15);
 
   g_settings_set_string (settings, "stun-server", "stun:127.0.0.2:3478");
   g_clear_pointer (&stun, g_free);

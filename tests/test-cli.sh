@@ -11,7 +11,7 @@ nok ()  { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
 
 out=$("$peercam" --help 2>&1); st=$?
 for opt in --caller --viewer --server --room --source --call --host --host-only \
-           --port --bind --headless --events --version; do
+           --port --max-viewers --bind --headless --events --version; do
   case "$out" in
     *"$opt"*) ok "--help lists $opt" ;;
     *) nok "--help lists $opt" ;;
@@ -61,6 +61,12 @@ case "$err" in
                                   || nok "bad GStreamer source: exit $st" ;;
   *) nok "bad GStreamer source: message (got $st: $err)" ;;
 esac
+expect_bad "no viewers" --host-only --max-viewers 0
+expect_bad "viewers not a number" --host-only --max-viewers many
+expect_bad "too many viewers" --host-only --max-viewers 65
+expect_bad "video size without a height" --headless --video-size 640
+expect_bad "video size too small" --headless --video-size 8x8
+expect_bad "video size with a bad frame rate" --headless --video-size 640x360@fast
 
 echo "1..$n"
 exit $fail

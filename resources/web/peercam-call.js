@@ -9,6 +9,10 @@
 // An invite link carries the token in the fragment (#token=…&pin=…), which
 // the browser never sends to a server; it is read from there too.
 //
+// In an addressed room of Peercam's server (one caller, several viewers)
+// the viewer page answers the caller whose offer it took, alone ({"to"}),
+// and ignores the other viewers' messages and byes.
+//
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
 
@@ -47,6 +51,7 @@
   let retryTimer = null;
   let leaving = false;
   let joinTimer = null;
+  let callerId = null;       // viewer: whose offer we took, when the server says
 
   function setState (state, detail) {
     window.peercamState = state;
@@ -100,12 +105,26 @@
       remoteVideo.srcObject = null;
   }
 
+  // To our caller alone when we know who it is, else to the room.
+  function send (event, payload) {
+    if (role === 'viewer' && callerId !== null)
+      socket.emit(event, payload, { to: callerId });
+    else
+      socket.emit(event, payload);
+  }
+
+  // Viewer, addressed room: is this from the caller we answer?
+  function fromOurCaller (route) {
+    const from = route && typeof route.from === 'string' ? route.from : null;
+    return role !== 'viewer' || from === null || callerId === null || from === callerId;
+  }
+
   function newPeerConnection () {
     closePeerConnection();
     const connection = new RTCPeerConnection({ iceServers: [] });
     connection.onicecandidate = (e) => {
       if (e.candidate && e.candidate.candidate)
-        socket.emit('ice', e.candidate.toJSON());
+        send('ice', e.candidate.toJSON());
     };
     connection.onconnectionstatechange = () => {
       if (connection !== pc)
@@ -173,8 +192,12 @@
     setState(idleState());
   }
 
-  async function onSignal (description) {
+  async function onSignal (description, route) {
     if (!description || typeof description.sdp !== 'string')
+      return;
+    if (description.type === 'offer' && role === 'viewer')
+      callerId = route && typeof route.from === 'string' ? route.from : null;
+    else if (!fromOurCaller(route))
       return;
     try {
       if (description.type === 'offer' && role === 'viewer') {
@@ -184,7 +207,7 @@
         await flushCandidates();
         const answer = await connection.createAnswer();
         await connection.setLocalDescription(answer);
-        socket.emit('signal', { type: answer.type, sdp: answer.sdp });
+        send('signal', { type: answer.type, sdp: answer.sdp });
       } else if (description.type === 'answer' && role === 'caller' && pc !== null) {
         await pc.setRemoteDescription({ type: 'answer', sdp: description.sdp });
         await flushCandidates();
@@ -196,8 +219,8 @@
     }
   }
 
-  async function onIce (candidate) {
-    if (!candidate || !candidate.candidate || pc === null)
+  async function onIce (candidate, route) {
+    if (!candidate || !candidate.candidate || pc === null || !fromOurCaller(route))
       return;
     const init = {
       candidate: candidate.candidate,
@@ -215,7 +238,11 @@
     }
   }
 
-  function onBye () {
+  function onBye (id) {
+    // Another viewer leaving the room is none of ours.
+    if (role === 'viewer' && callerId !== null && typeof id === 'string' && id !== callerId)
+      return;
+    callerId = null;
     peerPresent = false;
     closePeerConnection();
     setState('waiting');
@@ -237,7 +264,12 @@
     socket.on('connect', () => {
       retryMs = 1000;
       setState('waiting');
-      socket.emit('create or join', room);
+      // Only Peercam's server offers addressed rooms; other relays get the
+      // demo's message exactly.
+      if (socket.addressed)
+        socket.emit('create or join', room, { addressed: true });
+      else
+        socket.emit('create or join', room);
       // The reference relay answers only a room's creator: silence means
       // someone else is in the room (as the app assumes, after 1.5 s).
       clearTimeout(joinTimer);

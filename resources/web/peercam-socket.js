@@ -194,6 +194,8 @@ class PeercamSocket {
     case SIO_CONNECT: {
       const payload = rest ? JSON.parse(rest) : {};
       this.id = payload.sid || null;
+      // Peercam's server offers addressed rooms: ids of who sends what.
+      this.addressed = payload.addressed === true;
       this.connected = true;
       this.fire('connect', []);
       break;

@@ -22,6 +22,8 @@ peercam_call_settings_apply_options (PeercamCallEngine    *engine,
     peercam_call_engine_set_stun_server (engine, options->stun);
   if (options->turn != NULL)
     peercam_call_engine_set_turn_server (engine, options->turn);
+  if (options->width > 0)
+    peercam_call_engine_set_video_size (engine, options->width, options->height, options->framerate);
   if (options->audio)
     {
       peercam_call_engine_set_send_audio (engine, TRUE);

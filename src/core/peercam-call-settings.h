@@ -12,8 +12,8 @@
 
 G_BEGIN_DECLS
 
-/* What the command line sets for every call: ICE addresses, STUN/TURN and,
- * with --audio, sound both ways. Options it leaves unset change nothing. */
+/* What the command line sets for every call: ICE addresses, STUN/TURN, the
+ * video size (--video-size) and, with --audio, sound both ways. Options it leaves unset change nothing. */
 void peercam_call_settings_apply_options (PeercamCallEngine    *engine,
                                           const PeercamOptions *options);
 

@@ -23,6 +23,7 @@ struct _PeercamHostWindow
   AdwToastOverlay    *toast_overlay;
   AdwPreferencesGroup *server_group;
   GtkSpinButton      *port_spin;
+  GtkSpinButton      *max_viewers_spin;   /* issue 15 */
   AdwEntryRow        *token_row;
   AdwActionRow       *tls_row;
   GtkSwitch          *tls_switch;
@@ -138,6 +139,7 @@ peercam_host_window_update (PeercamHostWindow *self)
       gtk_widget_add_css_class (GTK_WIDGET (self->toggle_button), "suggested-action");
     }
   gtk_widget_set_sensitive (GTK_WIDGET (self->port_spin), !hosting);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->max_viewers_spin), !hosting);
   gtk_widget_set_sensitive (GTK_WIDGET (self->token_row), !hosting);
   gtk_widget_set_sensitive (GTK_WIDGET (self->tls_row), !hosting);
   if (self->fingerprint_copy != NULL)
@@ -225,6 +227,8 @@ peercam_host_window_constructed (GObject *object)
   gtk_window_set_application (GTK_WINDOW (self), GTK_APPLICATION (self->application));
   gtk_spin_button_set_value (self->port_spin, g_settings_get_uint (settings, "host-port"));
   g_settings_bind (settings, "host-port", self->port_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  gtk_spin_button_set_value (self->max_viewers_spin, g_settings_get_uint (settings, "max-viewers"));
+  g_settings_bind (settings, "max-viewers", self->max_viewers_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "host-token", self->token_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "host-tls", self->tls_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (self->application, "notify::host",
@@ -302,6 +306,7 @@ peercam_host_window_class_init (PeercamHostWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, max_viewers_spin);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, token_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, tls_row);
   gtk_widget_class_bind_template_child (widget_class, PeercamHostWindow, tls_switch);

@@ -475,6 +475,20 @@ drop_when_stopped (GstPad          *pad,
   return g_atomic_int_get (stopped) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* The tee's format is fixed (I420 at the capture size): a branch joining
+ * or leaving must not make the source renegotiate. Its RECONFIGURE would
+ * send a caps query down every branch, and one into a webrtcbin busy
+ * setting up a new call holds the source, and so every viewer (issue 15). */
+static GstPadProbeReturn
+drop_reconfigure (GstPad          *pad,
+                  GstPadProbeInfo *info,
+                  gpointer         user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  return event && GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 guint
 peercam_local_media_add_branch (PeercamLocalMedia  *self,
                                 GstElement         *head,
@@ -517,6 +531,7 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
       branch->stopped = g_new0 (gint, 1);
       gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                          drop_when_stopped, branch->stopped, g_free);
+      gst_pad_add_probe (branch->tee_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, drop_reconfigure, NULL, NULL);
     }
   queue_sink = gst_element_get_static_pad (branch->queue, "sink");
   if (branch->tee_pad == NULL || gst_pad_link (branch->tee_pad, queue_sink) != GST_PAD_LINK_OK)

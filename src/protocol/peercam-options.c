@@ -34,6 +34,10 @@ static const GOptionEntry option_entries[] = {
     N_("Run only the signaling server, without a window"), NULL },
   { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
     N_("Port of the hosted signaling server (default 8080)"), N_("N") },
+  { "video-size", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Caller: size and frame rate to capture and send, e.g. 640x360@15"), N_("WxH[@FPS]") },
+  { "max-viewers", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Hosted server: viewers per room besides the caller (default 4; 1 is the demo’s two-member room)"), N_("N") },
   { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Address the hosted server listens on (default: all)"), N_("ADDR") },
   { "tls", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -371,7 +375,8 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
-  if ((options->port >= 0 || options->bind != NULL || options->tls) && !options->host && !options->host_only)
+  if ((options->port >= 0 || options->bind != NULL || options->tls || options->max_viewers > 0) &&
+      !options->host && !options->host_only)
     {
       /* --port, --bind and --tls describe the hosted server; they imply hosting. */
       options->host = TRUE;
@@ -421,6 +426,32 @@ dup_string_option (GVariantDict *dict,
   return NULL;
 }
 
+/* "WIDTHxHEIGHT" or "WIDTHxHEIGHT@FPS" (the frame rate defaults to 30). */
+static gboolean
+parse_video_size (const char      *text,
+                  PeercamOptions  *options,
+                  GError         **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "@", 2);
+  g_auto(GStrv) size = g_strsplit (parts[0], "x", 2);
+  guint64 width = 0, height = 0, fps = 30;
+
+  if (g_strv_length (size) != 2 ||
+      !g_ascii_string_to_unsigned (size[0], 10, 16, 7680, &width, NULL) ||
+      !g_ascii_string_to_unsigned (size[1], 10, 16, 4320, &height, NULL) ||
+      (parts[1] != NULL && !g_ascii_string_to_unsigned (parts[1], 10, 1, 240, &fps, NULL)))
+    {
+      g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                   _("Invalid video size “%s”: expected WIDTHxHEIGHT or WIDTHxHEIGHT@FPS, e.g. 640x360@15"),
+                   text);
+      return FALSE;
+    }
+  options->width = (int) width;
+  options->height = (int) height;
+  options->framerate = (int) fps;
+  return TRUE;
+}
+
 PeercamOptions *
 peercam_options_new_from_dict (GVariantDict  *dict,
                                GError       **error)
@@ -428,6 +459,8 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   g_autoptr(PeercamOptions) options = peercam_options_new ();
   gboolean caller = FALSE, viewer = FALSE;
   const char *port = NULL;
+  const char *max_viewers = NULL;
+  const char *video_size = NULL;
 
   caller = g_variant_dict_contains (dict, "caller");
   viewer = g_variant_dict_contains (dict, "viewer");
@@ -471,6 +504,22 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
       !peercam_options_parse_port (port, &options->port, error))
     return NULL;
+  if (g_variant_dict_lookup (dict, "video-size", "&s", &video_size) &&
+      !parse_video_size (video_size, options, error))
+    return NULL;
+  if (g_variant_dict_lookup (dict, "max-viewers", "&s", &max_viewers))
+    {
+      guint64 value = 0;
+
+      if (!g_ascii_string_to_unsigned (max_viewers, 10, 1, PEERCAM_OPTIONS_MAX_VIEWERS, &value, NULL))
+        {
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid number of viewers “%s”: expected a number from 1 to %u"),
+                       max_viewers, PEERCAM_OPTIONS_MAX_VIEWERS);
+          return NULL;
+        }
+      options->max_viewers = (int) value;
+    }
 
   if (!peercam_options_validate (options, error))
     return NULL;
