@@ -256,10 +256,13 @@ set_send_format (PeercamCongestion        *self,
 
   if (self->filter == NULL || same_format (format, &self->sending))
     return;
+  /* Only the size: scaler_probe drops frames for a lower rate. A frame
+   * rate in these caps would renegotiate the source, and so the preview and
+   * every other viewer (the tee's format is fixed, so it fails: "not
+   * negotiated"); a file's or a screen's rate is not the configured one. */
   caps = gst_caps_new_simple ("video/x-raw",
                               "width", G_TYPE_INT, (int) format->width,
                               "height", G_TYPE_INT, (int) format->height,
-                              "framerate", GST_TYPE_FRACTION, (int) format->fps, 1,
                               "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
                               NULL);
   g_debug ("congestion: sending %ux%u@%u", format->width, format->height, format->fps);
