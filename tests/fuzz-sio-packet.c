@@ -64,6 +64,7 @@ check_peek (const char *text, gsize len)
                    strlen (peercam_sio_packet_get_event (packet, NULL)),
                    peek.event, peek.event_len);
 
+  g_assert_cmpuint (peek.n_args, ==, peercam_sio_packet_get_n_args (packet));
   arg = peercam_sio_packet_get_arg (packet, 0);
   switch (peek.arg)
     {

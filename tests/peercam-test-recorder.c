@@ -22,7 +22,7 @@ on_joined (PeercamSignalingClient *client, const char *room, const char *id, Pee
 }
 
 static void
-on_call (PeercamSignalingClient *client, PeercamTestRecorder *r)
+on_call (PeercamSignalingClient *client, const char *id, PeercamTestRecorder *r)
 {
   r->calls++;
 }
@@ -34,14 +34,14 @@ on_full (PeercamSignalingClient *client, const char *room, PeercamTestRecorder *
 }
 
 static void
-on_signal (PeercamSignalingClient *client, JsonNode *node, PeercamTestRecorder *r)
+on_signal (PeercamSignalingClient *client, JsonNode *node, const char *from, PeercamTestRecorder *r)
 {
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
   g_ptr_array_add (r->signals, json_node_copy (node));
 }
 
 static void
-on_ice (PeercamSignalingClient *client, JsonNode *node, PeercamTestRecorder *r)
+on_ice (PeercamSignalingClient *client, JsonNode *node, const char *from, PeercamTestRecorder *r)
 {
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
   g_ptr_array_add (r->ices, json_node_copy (node));

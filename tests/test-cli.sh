@@ -11,7 +11,7 @@ nok ()  { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
 
 out=$("$peercam" --help 2>&1); st=$?
 for opt in --caller --viewer --server --room --source --call --host --host-only \
-           --port --bind --headless --events --version; do
+           --port --max-viewers --bind --headless --events --version; do
   case "$out" in
     *"$opt"*) ok "--help lists $opt" ;;
     *) nok "--help lists $opt" ;;
@@ -47,6 +47,9 @@ expect_bad "empty token" --host-only --token ""
 expect_bad "empty token (=)" --token=
 expect_bad "origin without a scheme" --host-only --allow-origin example.org
 expect_bad "new certificate without --tls" --host-only --new-certificate
+expect_bad "no viewers" --host-only --max-viewers 0
+expect_bad "viewers not a number" --host-only --max-viewers many
+expect_bad "too many viewers" --host-only --max-viewers 65
 
 echo "1..$n"
 exit $fail

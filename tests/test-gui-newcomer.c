@@ -508,7 +508,10 @@ test_room_full (void)
   g_autoptr(GError) error = NULL;
   GtkWindow *viewer, *caller, *third;
 
+  /* The demo's two-member room (a hosted room holds 4 viewers by default). */
+  g_settings_set_uint (peercam_application_get_settings (app), "max-viewers", 1);
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
+  g_settings_reset (peercam_application_get_settings (app), "max-viewers");
   viewer = peercam_application_new_viewer_window (app);
   caller = peercam_application_new_caller_window (app);
   g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));

@@ -299,6 +299,62 @@ test_random_model (void)
     }
 }
 
+static void
+assert_route (PeercamRoomTable *t,
+              const char       *sender,
+              const char       *target,
+              PeercamRoomRoute  expected,
+              const char       *recipients)   /* space-separated, in order */
+{
+  g_autoptr(GPtrArray) got = NULL;
+  g_autoptr(GString) joined = g_string_new ("");
+
+  g_assert_cmpint (peercam_room_table_route (t, sender, target, &got), ==, expected);
+  if (expected != PEERCAM_ROOM_ROUTE_OK)
+    {
+      g_assert_null (got);
+      return;
+    }
+  for (guint i = 0; i < got->len; i++)
+    g_string_append_printf (joined, "%s%s", i ? " " : "", (const char *) g_ptr_array_index (got, i));
+  g_assert_cmpstr (joined->str, ==, recipients);
+}
+
+/* Issue 15: a room of one caller and several viewers; messages to the room
+ * or to one member, never outside the sender's rooms. */
+static void
+test_route (void)
+{
+  g_autoptr(PeercamRoomTable) t = peercam_room_table_new (5);
+
+  peercam_room_table_join (t, "r", "caller", NULL);
+  peercam_room_table_join (t, "r", "v1", NULL);
+  peercam_room_table_join (t, "r", "v2", NULL);
+  peercam_room_table_join (t, "r", "v3", NULL);
+  peercam_room_table_join (t, "other", "x", NULL);
+  peercam_room_table_join (t, "other", "v3", NULL);
+
+  assert_route (t, "caller", NULL, PEERCAM_ROOM_ROUTE_OK, "v1 v2 v3");
+  assert_route (t, "v3", NULL, PEERCAM_ROOM_ROUTE_OK, "caller v1 v2 x");
+  assert_route (t, "caller", "v2", PEERCAM_ROOM_ROUTE_OK, "v2");
+  assert_route (t, "v2", "caller", PEERCAM_ROOM_ROUTE_OK, "caller");
+  assert_route (t, "x", "v3", PEERCAM_ROOM_ROUTE_OK, "v3");
+  assert_route (t, "caller", "x", PEERCAM_ROOM_ROUTE_OTHER_ROOM, NULL);
+  assert_route (t, "caller", "nobody", PEERCAM_ROOM_ROUTE_UNKNOWN_TARGET, NULL);
+  assert_route (t, "caller", "caller", PEERCAM_ROOM_ROUTE_SELF, NULL);
+  assert_route (t, "nobody", "caller", PEERCAM_ROOM_ROUTE_NOT_IN_ROOM, NULL);
+  assert_route (t, "nobody", NULL, PEERCAM_ROOM_ROUTE_NOT_IN_ROOM, NULL);
+  g_assert_cmpint (peercam_room_table_route (t, "caller", "v1", NULL), ==, PEERCAM_ROOM_ROUTE_OK);
+
+  /* A viewer that left is unknown; the others still hear the caller. */
+  peercam_room_table_leave (t, "r", "v1");
+  assert_route (t, "caller", "v1", PEERCAM_ROOM_ROUTE_UNKNOWN_TARGET, NULL);
+  assert_route (t, "caller", NULL, PEERCAM_ROOM_ROUTE_OK, "v2 v3");
+  /* Alone in a room: nobody to reach, not an error. */
+  peercam_room_table_join (t, "solo", "s", NULL);
+  assert_route (t, "s", NULL, PEERCAM_ROOM_ROUTE_OK, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,6 +367,7 @@ main (int argc, char **argv)
   g_test_add_func ("/room-table/max-rooms", test_max_rooms);
   g_test_add_func ("/room-table/leave-all-linear", test_leave_all_linear);
   g_test_add_func ("/room-table/random-model", test_random_model);
+  g_test_add_func ("/room-table/route", test_route);
 
   return g_test_run ();
 }

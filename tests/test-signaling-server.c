@@ -975,6 +975,156 @@ test_relay (void)
   server_free (server);
 }
 
+
+static void
+client_join_addressed (Client *c, const char *room)
+{
+  g_autofree char *frame = g_strdup_printf ("42[\"create or join\",\"%s\",{\"addressed\":true}]", room);
+
+  client_send (c, frame);
+}
+
+/* Issue 15: one caller, several viewers. Addressed members learn ids
+ * (join lists who is there, call says who arrived, relays say from whom)
+ * and may send to one member ({"to": id}); plain members keep the demo's
+ * events exactly, in the same room. */
+static void
+test_addressed (void)
+{
+  PeercamSignalingServer *server = server_new ("room-capacity", 5, NULL);
+  g_autoptr(Client) a = client_connect (server);   /* caller, addressed */
+  g_autoptr(Client) b = client_connect (server);   /* viewer, addressed */
+  g_autoptr(Client) c = client_connect (server);   /* viewer, addressed */
+  g_autoptr(Client) d = client_connect (server);   /* a stock client */
+  g_autoptr(Client) e = client_connect (server);   /* in another room */
+  g_autofree char *expect = NULL;
+  g_autofree char *frame = NULL;
+
+  client_join_addressed (a, "r");
+  g_free (client_next (a, TIMEOUT_MS));
+  client_join_addressed (b, "r");
+  expect = g_strdup_printf ("42[\"join\",\"r\",\"%s\",[\"%s\"]]", b->socket_id, a->socket_id);
+  client_expect (b, expect);
+  g_clear_pointer (&expect, g_free);
+  expect = g_strdup_printf ("42[\"call\",\"%s\"]", b->socket_id);
+  client_expect (a, expect);
+  g_clear_pointer (&expect, g_free);
+
+  client_join_addressed (c, "r");
+  expect = g_strdup_printf ("42[\"join\",\"r\",\"%s\",[\"%s\",\"%s\"]]", c->socket_id, a->socket_id, b->socket_id);
+  client_expect (c, expect);
+  g_clear_pointer (&expect, g_free);
+  expect = g_strdup_printf ("42[\"call\",\"%s\"]", c->socket_id);
+  client_expect (a, expect);
+  client_expect (b, expect);
+  g_clear_pointer (&expect, g_free);
+
+  client_join (d, "r");
+  expect = g_strdup_printf ("42[\"join\",\"r\",\"%s\"]", d->socket_id);
+  client_expect (d, expect);
+  g_clear_pointer (&expect, g_free);
+  expect = g_strdup_printf ("42[\"call\",\"%s\"]", d->socket_id);
+  client_expect (a, expect);
+  client_expect (b, expect);
+  client_expect (c, expect);
+  g_clear_pointer (&expect, g_free);
+  client_join (e, "other");
+  g_free (client_next (e, TIMEOUT_MS));
+
+  /* To one viewer: only it hears, with the sender's id; the ack counts 1. */
+  frame = g_strdup_printf ("427[\"signal\",{\"type\":\"offer\",\"sdp\":\"v=0\"},{\"to\":\"%s\"}]", b->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"signal\",{\"type\":\"offer\",\"sdp\":\"v=0\"},{\"from\":\"%s\"}]", a->socket_id);
+  client_expect (b, expect);
+  g_clear_pointer (&expect, g_free);
+  client_expect (a, "437[1]");
+  client_expect_nothing (c, 100);
+  client_expect_nothing (d, 0);
+
+  /* To the stock client: the demo's shape, no routing object. */
+  frame = g_strdup_printf ("42[\"ice\",{\"candidate\":\"x\"},{\"to\":\"%s\"}]", d->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  client_expect (d, "42[\"ice\",{\"candidate\":\"x\"}]");
+  client_expect_nothing (b, 100);
+
+  /* The viewer answers its caller alone. */
+  frame = g_strdup_printf ("42[\"signal\",{\"type\":\"answer\",\"sdp\":\"v=0\"},{\"to\":\"%s\"}]", a->socket_id);
+  client_send (b, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"signal\",{\"type\":\"answer\",\"sdp\":\"v=0\"},{\"from\":\"%s\"}]", b->socket_id);
+  client_expect (a, expect);
+  g_clear_pointer (&expect, g_free);
+  client_expect_nothing (c, 100);
+
+  /* Unaddressed: the whole room; stock d verbatim, addressed ones with from. */
+  client_send (d, "42[\"ice\",{\"candidate\":\"y\"}]");
+  expect = g_strdup_printf ("42[\"ice\",{\"candidate\":\"y\"},{\"from\":\"%s\"}]", d->socket_id);
+  client_expect (a, expect);
+  client_expect (b, expect);
+  client_expect (c, expect);
+  g_clear_pointer (&expect, g_free);
+  client_send (a, "42[\"ice\",{\"candidate\":\"z\"}]");
+  client_expect (d, "42[\"ice\",{\"candidate\":\"z\"}]");
+  g_free (client_next (b, TIMEOUT_MS));
+  g_free (client_next (c, TIMEOUT_MS));
+
+  /* A bye to one viewer says who hung up, whatever id it names. */
+  frame = g_strdup_printf ("42[\"bye\",\"%s\",{\"to\":\"%s\"}]", a->socket_id, c->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"bye\",\"%s\"]", a->socket_id);
+  client_expect (c, expect);
+  g_clear_pointer (&expect, g_free);
+  frame = g_strdup_printf ("42[\"bye\",{\"to\":\"%s\"}]", b->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"bye\",\"%s\"]", a->socket_id);
+  client_expect (b, expect);
+  g_clear_pointer (&expect, g_free);
+  client_expect_nothing (d, 100);
+
+  /* Bad routing: an error to the sender, nothing relayed, nobody closed. */
+  client_send (a, "42[\"signal\",{\"type\":\"offer\"},{\"to\":\"nobody\"}]");
+  client_expect (a, "42[\"error\",\"Unknown target 'nobody' for 'signal'\"]");
+  frame = g_strdup_printf ("425[\"signal\",{\"type\":\"offer\"},{\"to\":\"%s\"}]", e->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"error\",\"Target is not in your room '%s' for 'signal'\"]", e->socket_id);
+  client_expect (a, expect);
+  g_clear_pointer (&expect, g_free);
+  expect = g_strdup_printf ("435[{\"error\":\"Target is not in your room '%s' for 'signal'\"}]", e->socket_id);
+  client_expect (a, expect);
+  g_clear_pointer (&expect, g_free);
+  frame = g_strdup_printf ("42[\"ice\",{},{\"to\":\"%s\"}]", a->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  expect = g_strdup_printf ("42[\"error\",\"Target is the sender '%s' for 'ice'\"]", a->socket_id);
+  client_expect (a, expect);
+  g_clear_pointer (&expect, g_free);
+  frame = g_strdup_printf ("42[\"ice\",{},{\"to\":\"%s\",\"from\":\"%s\"}]", b->socket_id, c->socket_id);
+  client_send (a, frame);
+  g_clear_pointer (&frame, g_free);
+  client_expect (a, "42[\"error\",\"'from' is set by the server in 'ice'\"]");
+  client_send (a, "42[\"ice\",{},{\"to\":7}]");
+  client_expect (a, "42[\"error\",\"Wrong routing object (want {\\\"to\\\": id}) in 'ice'\"]");
+  client_send (a, "42[\"ice\",{},\"b\"]");
+  client_expect (a, "42[\"error\",\"Wrong routing object (want {\\\"to\\\": id}) in 'ice'\"]");
+  client_send (a, "42[\"ice\",{},{\"to\":\"b\"},3]");
+  client_expect (a, "42[\"error\",\"Wrong arguments for 'ice'\"]");
+  client_send (d, "42[\"bye\",{\"to\":\"b\"}]");   /* d is not addressed */
+  client_expect (d, "42[\"error\",\"Wrong arguments for 'bye'\"]");
+  client_send (e, "42[\"create or join\",\"r2\",{\"addressed\":1}]");
+  client_expect (e, "42[\"error\",\"Wrong arguments for 'create or join'\"]");
+  client_expect_nothing (b, 100);
+  client_expect_nothing (c, 0);
+  client_expect_nothing (d, 0);
+  g_assert_false (a->closed);
+
+  server_free (server);
+}
+
 static void
 test_several_rooms (void)
 {
@@ -2166,6 +2316,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signaling-server/rooms", test_rooms);
   g_test_add_func ("/signaling-server/relay", test_relay);
   g_test_add_func ("/signaling-server/several-rooms", test_several_rooms);
+  g_test_add_func ("/signaling-server/addressed", test_addressed);
   g_test_add_func ("/signaling-server/too-many-rooms", test_too_many_rooms);
   g_test_add_func ("/signaling-server/nul-escape", test_nul_escape);
   g_test_add_func ("/signaling-server/bye-on-disconnect", test_bye_on_disconnect);

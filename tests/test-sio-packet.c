@@ -471,6 +471,9 @@ test_sio_event_peek (void)
     /* U+0000 is a character: relayed like any other (as the stock server does). */
     { "2[\"signal\",{\"type\":\"a\\u0000\",\"sdp\":\"\\u0000\"}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, TRUE },
     { "2[\"bye\",\"\\u0000\"]", -1, "bye", PEERCAM_SIO_ARG_STRING, FALSE },
+    /* Addressed (issue 15): a routing object after the payload. */
+    { "2[\"signal\",{\"type\":\"offer\"},{\"to\":\"abc\"}]", -1, "signal", PEERCAM_SIO_ARG_OBJECT, TRUE },
+    { "2[\"bye\",{\"to\":\"abc\"}]", -1, "bye", PEERCAM_SIO_ARG_OBJECT, FALSE },
   };
   /* Valid packets the fast path leaves to peercam_sio_packet_decode(). */
   static const char *const unanswered[] = {
@@ -498,6 +501,8 @@ test_sio_event_peek (void)
       g_assert_cmpstr (peercam_sio_packet_get_event (packet, NULL), ==, ok[i].event);
       g_assert_cmpint (peek.arg, ==, ok[i].arg);
       g_assert_cmpint (peek.arg == PEERCAM_SIO_ARG_NONE, ==, peercam_sio_packet_get_n_args (packet) == 0);
+      /* The routing object of addressed messages is an extra argument. */
+      g_assert_cmpuint (peek.n_args, ==, peercam_sio_packet_get_n_args (packet));
       if (peek.arg == PEERCAM_SIO_ARG_OBJECT)
         g_assert_cmpint (peek.arg_type_is_string, ==, ok[i].type_is_string);
     }

@@ -24,6 +24,7 @@ struct _PeercamHost
   GStrv                   allowed_origins;
   gboolean                tls;
   gboolean                new_certificate;
+  guint                   max_viewers;
 
   PeercamSignalingServer *server;        /* while running */
   char                   *fingerprint;   /* while running with tls */
@@ -39,6 +40,7 @@ enum {
   PROP_ALLOWED_ORIGINS,
   PROP_TLS,
   PROP_NEW_CERTIFICATE,
+  PROP_MAX_VIEWERS,
   PROP_RUNNING,
   PROP_FINGERPRINT,
   N_PROPS
@@ -94,6 +96,7 @@ peercam_host_get_property (GObject    *object,
     case PROP_ALLOWED_ORIGINS: g_value_set_boxed (value, self->allowed_origins); break;
     case PROP_TLS: g_value_set_boolean (value, self->tls); break;
     case PROP_NEW_CERTIFICATE: g_value_set_boolean (value, self->new_certificate); break;
+    case PROP_MAX_VIEWERS: g_value_set_uint (value, self->max_viewers); break;
     case PROP_RUNNING: g_value_set_boolean (value, self->server != NULL); break;
     case PROP_FINGERPRINT: g_value_set_string (value, self->fingerprint); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -116,6 +119,7 @@ peercam_host_set_property (GObject      *object,
     case PROP_ALLOWED_ORIGINS: peercam_host_set_allowed_origins (self, g_value_get_boxed (value)); break;
     case PROP_TLS: peercam_host_set_tls (self, g_value_get_boolean (value)); break;
     case PROP_NEW_CERTIFICATE: peercam_host_set_new_certificate (self, g_value_get_boolean (value)); break;
+    case PROP_MAX_VIEWERS: peercam_host_set_max_viewers (self, g_value_get_uint (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -138,6 +142,8 @@ peercam_host_class_init (PeercamHostClass *klass)
   properties[PROP_ALLOWED_ORIGINS] = g_param_spec_boxed ("allowed-origins", NULL, NULL, G_TYPE_STRV, rw);
   properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, rw);
   properties[PROP_NEW_CERTIFICATE] = g_param_spec_boolean ("new-certificate", NULL, NULL, FALSE, rw);
+  properties[PROP_MAX_VIEWERS] = g_param_spec_uint ("max-viewers", NULL, NULL, 1, PEERCAM_OPTIONS_MAX_VIEWERS,
+                                                   PEERCAM_OPTIONS_DEFAULT_MAX_VIEWERS, rw);
   properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, ro);
   properties[PROP_FINGERPRINT] = g_param_spec_string ("fingerprint", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -147,6 +153,7 @@ static void
 peercam_host_init (PeercamHost *self)
 {
   self->port = 8080;
+  self->max_viewers = PEERCAM_OPTIONS_DEFAULT_MAX_VIEWERS;
 }
 
 PeercamHost *
@@ -168,6 +175,8 @@ peercam_host_new_for_options (const PeercamOptions *options)
   peercam_host_set_allowed_origins (self, (const char * const *) options->allow_origins);
   peercam_host_set_tls (self, options->tls);
   peercam_host_set_new_certificate (self, options->new_certificate);
+  if (options->max_viewers > 0)
+    peercam_host_set_max_viewers (self, (guint) options->max_viewers);
   return self;
 }
 
@@ -275,6 +284,28 @@ peercam_host_set_new_certificate (PeercamHost *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEW_CERTIFICATE]);
 }
 
+guint
+peercam_host_get_max_viewers (PeercamHost *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_HOST (self), 0);
+
+  return self->max_viewers;
+}
+
+/* Read when the host starts; a running room keeps its capacity. */
+void
+peercam_host_set_max_viewers (PeercamHost *self,
+                              guint        max_viewers)
+{
+  g_return_if_fail (PEERCAM_IS_HOST (self));
+
+  max_viewers = CLAMP (max_viewers, 1, PEERCAM_OPTIONS_MAX_VIEWERS);
+  if (self->max_viewers == max_viewers)
+    return;
+  self->max_viewers = max_viewers;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_VIEWERS]);
+}
+
 gboolean
 peercam_host_start (PeercamHost  *self,
                     GError      **error)
@@ -291,6 +322,8 @@ peercam_host_start (PeercamHost  *self,
 
   server = peercam_signaling_server_new ();
   peercam_signaling_server_set_port (server, self->port);
+  /* A room: one caller and its viewers (issue 15). */
+  peercam_signaling_server_set_room_capacity (server, 1 + self->max_viewers);
   if (self->bind_address != NULL)
     peercam_signaling_server_set_bind_address (server, self->bind_address);
   if (self->token != NULL)

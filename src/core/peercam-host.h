@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PeercamHost, peercam_host, PEERCAM, HOST, GObject)
 
 /* Properties: "port" (0 picks a free one; the bound port once running),
- * "bind-address", "token", "allowed-origins", "tls", "new-certificate" —
+ * "bind-address", "token", "allowed-origins", "tls", "new-certificate",
+ * "max-viewers" (a room holds one caller and that many viewers) —
  * read when the host starts — and, read-only, "running" and "fingerprint"
  * (SHA-256 of the certificate, with "tls"). */
 
@@ -43,6 +44,9 @@ void                    peercam_host_set_tls             (PeercamHost          *
                                                           gboolean              tls);
 void                    peercam_host_set_new_certificate (PeercamHost          *self,
                                                           gboolean              new_certificate);
+guint                   peercam_host_get_max_viewers     (PeercamHost          *self);
+void                    peercam_host_set_max_viewers     (PeercamHost          *self,
+                                                          guint                 max_viewers);
 
 gboolean                peercam_host_start               (PeercamHost          *self,
                                                           GError              **error);

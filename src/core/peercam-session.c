@@ -5,6 +5,12 @@
  * between them, decides when the caller may call, and turns everything that
  * happens into one stream of named events for windows and --events.
  *
+ * A caller serves every viewer in its room (issue 15): on Peercam's server
+ * it learns each viewer's id (an addressed room) and keeps one call per
+ * viewer, listed in the "viewers" model; on a relay that names nobody there
+ * is one implicit viewer (id NULL), as in the demo. A viewer answers the
+ * caller whose offer it took and ignores the other viewers' messages.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -12,6 +18,7 @@
 #include <glib/gi18n.h>
 
 #include "peercam-session.h"
+#include "peercam-viewer.h"
 
 struct _PeercamSession
 {
@@ -23,10 +30,14 @@ struct _PeercamSession
   char                   *room;
   char                   *server_url;
   GError                 *join_error;   /* what keeps us out of the room */
+  GListStore             *viewers;      /* caller: PeercamViewer, in arrival order */
+  GHashTable             *auto_call_pending; /* caller: PeercamViewer → arrived, not called yet */
+  guint                   n_arrivals;   /* caller: numbers the viewers' names */
+  char                   *caller_id;    /* viewer: whose offer we took, when the server said */
 
   guint                   peer_present : 1;
   guint                   auto_call : 1;
-  guint                   auto_call_pending : 1;  /* a viewer arrived, not called yet */
+  guint                   in_call : 1;            /* caller: Call pressed; arrivals are called too */
   guint                   connected : 1;
   guint                   leaving : 1;            /* in peercam_session_leave() */
 };
@@ -44,6 +55,8 @@ enum {
   PROP_AUTO_CALL,
   PROP_JOIN_ERROR,
   PROP_POOR_CONNECTION,
+  PROP_VIEWERS,
+  PROP_N_VIEWERS,
   N_PROPS
 };
 
@@ -68,6 +81,30 @@ emit_event (PeercamSession *self,
     json_node_set_object (node, object);
 
   g_signal_emit (self, signals[EVENT], 0, name, node);
+}
+
+/* An event about one viewer (caller) carries its id as "viewer". */
+static void
+emit_viewer_event (PeercamSession *self,
+                   const char     *name,
+                   const char     *viewer,
+                   JsonObject     *object)
+{
+  g_autoptr(JsonObject) copy = json_object_new ();
+
+  if (object != NULL)
+    {
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      json_object_iter_init (&iter, object);
+      while (json_object_iter_next (&iter, &member, &node))
+        json_object_set_member (copy, member, json_node_copy (node));
+    }
+  if (viewer != NULL)
+    json_object_set_string_member (copy, "viewer", viewer);
+  emit_event (self, name, copy);
 }
 
 static void
@@ -102,21 +139,117 @@ set_join_error (PeercamSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOIN_ERROR]);
 }
 
+static PeercamViewer *
+find_viewer (PeercamSession *self,
+             const char     *id,
+             guint          *position)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (G_LIST_MODEL (self->viewers), i);
+
+      if (g_strcmp0 (peercam_viewer_get_id (viewer), id) == 0)
+        {
+          if (position)
+            *position = i;
+          return viewer;  /* the store holds it */
+        }
+    }
+  return NULL;
+}
+
+static void
+update_peer_present (PeercamSession *self)
+{
+  set_peer_present (self, g_list_model_get_n_items (G_LIST_MODEL (self->viewers)) > 0);
+}
+
+static void maybe_auto_call (PeercamSession *self);
+
+/* A viewer arrived (caller): listed, and called when the session calls. */
+static void
+add_viewer (PeercamSession *self,
+            const char     *id)
+{
+  g_autoptr(PeercamViewer) viewer = NULL;
+  g_autofree char *name = NULL;
+
+  if (find_viewer (self, id, NULL) != NULL)
+    {
+      /* The implicit viewer again: a new member joined the demo's relay. */
+      g_hash_table_add (self->auto_call_pending, find_viewer (self, id, NULL));
+      return;
+    }
+  /* Translators: a viewer in the caller's list; %u numbers them in order of arrival */
+  name = g_strdup_printf (_("Viewer %u"), ++self->n_arrivals);
+  viewer = peercam_viewer_new (id, name);
+  g_hash_table_add (self->auto_call_pending, viewer);
+  g_list_store_append (self->viewers, viewer);
+  update_peer_present (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_VIEWERS]);
+}
+
+static void
+remove_viewer (PeercamSession *self,
+               PeercamViewer  *viewer)
+{
+  guint position;
+
+  if (viewer == NULL || find_viewer (self, peercam_viewer_get_id (viewer), &position) != viewer)
+    return;
+  g_hash_table_remove (self->auto_call_pending, viewer);
+  g_list_store_remove (self->viewers, position);
+  update_peer_present (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_VIEWERS]);
+}
+
+static void
+clear_viewers (PeercamSession *self)
+{
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->viewers)) == 0)
+    return;
+  g_hash_table_remove_all (self->auto_call_pending);
+  g_list_store_remove_all (self->viewers);
+  update_peer_present (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_VIEWERS]);
+}
+
+static gboolean
+local_video_runs (PeercamSession *self)
+{
+  PeercamCallState state = peercam_call_engine_get_state (self->engine);
+
+  return state != PEERCAM_CALL_STATE_IDLE && state != PEERCAM_CALL_STATE_FAILED;
+}
+
+/* Calls each viewer that arrived and was not called yet, once: with
+ * auto-call, or while the session is in a call (a viewer arriving during a
+ * call gets it too). After a hang-up the user decides. */
 static void
 maybe_auto_call (PeercamSession *self)
 {
-  g_autoptr(GError) error = NULL;
+  guint n;
 
-  /* Once per viewer arrival: after a hang up the user decides. */
-  if (self->role != PEERCAM_CALL_ROLE_CALLER || !self->auto_call || !self->peer_present ||
-      !self->auto_call_pending)
-    return;
-  if (peercam_call_engine_get_state (self->engine) != PEERCAM_CALL_STATE_PREVIEW)
+  if (self->role != PEERCAM_CALL_ROLE_CALLER || !(self->auto_call || self->in_call) ||
+      g_hash_table_size (self->auto_call_pending) == 0 || !local_video_runs (self))
     return;
 
-  self->auto_call_pending = FALSE;
-  if (!peercam_session_call (self, &error))
-    emit_error (self, error->message);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (G_LIST_MODEL (self->viewers), i);
+      g_autoptr(GError) error = NULL;
+
+      if (!g_hash_table_remove (self->auto_call_pending, viewer))
+        continue;
+      self->in_call = TRUE;
+      if (!peercam_call_engine_call_viewer (self->engine, peercam_viewer_get_id (viewer), &error))
+        emit_error (self, error->message);
+      /* The list may have changed under the call's signals. */
+      n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
+    }
 }
 
 /* Signaling → session */
@@ -145,8 +278,8 @@ on_client_created (PeercamSession *self,
   /* Alone in the room, even if an overdue answer had us guess otherwise:
    * an offer made on that guess reached nobody, so the next viewer to
    * arrive gets a fresh call. */
+  clear_viewers (self);
   set_peer_present (self, FALSE);
-  self->auto_call_pending = FALSE;
   if (self->role == PEERCAM_CALL_ROLE_CALLER &&
       peercam_call_engine_get_state (self->engine) == PEERCAM_CALL_STATE_CALLING)
     peercam_call_engine_hang_up (self->engine);
@@ -158,22 +291,41 @@ on_client_joined (PeercamSession *self,
                   const char     *room,
                   const char     *id)
 {
+  const char * const *members = peercam_signaling_client_get_members (self->client);
+
   emit_joined (self, room, id, FALSE);
 
-  /* Someone was in the room before us. */
-  set_peer_present (self, TRUE);
-  self->auto_call_pending = TRUE;
-  emit_event (self, "peer-joined", NULL);
+  /* Someone was in the room before us: on Peercam's server we know who. */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && members != NULL)
+    {
+      for (guint i = 0; members[i] != NULL; i++)
+        {
+          g_autoptr(JsonObject) object = json_object_new ();
+
+          add_viewer (self, members[i]);
+          emit_viewer_event (self, "peer-joined", members[i], object);
+        }
+    }
+  else
+    {
+      if (self->role == PEERCAM_CALL_ROLE_CALLER)
+        add_viewer (self, NULL);
+      set_peer_present (self, TRUE);
+      emit_event (self, "peer-joined", NULL);
+    }
   maybe_auto_call (self);
 }
 
 static void
-on_client_call (PeercamSession *self)
+on_client_call (PeercamSession *self,
+                const char     *id)
 {
-  /* `call` goes to everyone already in the room when another member joins. */
+  /* `call` goes to everyone already in the room when another member
+   * joins; Peercam's server says who. */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    add_viewer (self, id);
   set_peer_present (self, TRUE);
-  self->auto_call_pending = TRUE;
-  emit_event (self, "peer-joined", NULL);
+  emit_viewer_event (self, "peer-joined", id, NULL);
   maybe_auto_call (self);
 }
 
@@ -189,18 +341,60 @@ on_client_full (PeercamSession *self,
   emit_error (self, message);
 }
 
+/* Viewer: is this message from our caller? An offer from anyone makes
+ * its sender our caller; the other viewers' answers and candidates (a
+ * stock client broadcasts them to the room) are not for us. */
+static gboolean
+from_our_caller (PeercamSession *self,
+                 const char     *from,
+                 gboolean        is_offer)
+{
+  if (from == NULL)
+    return TRUE;
+  if (is_offer)
+    {
+      g_free (self->caller_id);
+      self->caller_id = g_strdup (from);
+      return TRUE;
+    }
+  if (self->caller_id == NULL || g_strcmp0 (self->caller_id, from) == 0)
+    return TRUE;
+  g_debug ("ignoring a message from %s, not our caller %s", from, self->caller_id);
+  return FALSE;
+}
+
 static void
 on_client_signal (PeercamSession *self,
-                  JsonNode       *description)
+                  JsonNode       *description,
+                  const char     *from)
 {
-  peercam_call_engine_handle_signal (self->engine, description);
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    {
+      JsonObject *object = JSON_NODE_HOLDS_OBJECT (description) ? json_node_get_object (description) : NULL;
+      const char *type = object ? json_object_get_string_member_with_default (object, "type", NULL) : NULL;
+
+      if (from_our_caller (self, from, g_strcmp0 (type, "offer") == 0))
+        peercam_call_engine_handle_signal (self->engine, description);
+      return;
+    }
+  /* A caller's viewer without an id is the implicit one. */
+  peercam_call_engine_handle_signal_from (self->engine, find_viewer (self, from, NULL) ? from : NULL,
+                                          description);
 }
 
 static void
 on_client_ice (PeercamSession *self,
-               JsonNode       *candidate)
+               JsonNode       *candidate,
+               const char     *from)
 {
-  peercam_call_engine_handle_ice (self->engine, candidate);
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    {
+      if (from_our_caller (self, from, FALSE))
+        peercam_call_engine_handle_ice (self->engine, candidate);
+      return;
+    }
+  peercam_call_engine_handle_ice_from (self->engine, find_viewer (self, from, NULL) ? from : NULL,
+                                       candidate);
 }
 
 static void
@@ -209,26 +403,37 @@ on_client_bye (PeercamSession *self,
 {
   g_autoptr(JsonObject) object = json_object_new ();
 
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      /* One viewer left or hung up: end its call alone, keep the preview.
+       * An id we do not know is the implicit viewer's (the demo's relay). */
+      PeercamViewer *viewer = find_viewer (self, id, NULL);
+      const char *viewer_id = viewer ? id : NULL;
+
+      if (viewer == NULL)
+        viewer = find_viewer (self, NULL, NULL);
+      json_object_set_string_member (object, "id", id ? id : "");
+      emit_viewer_event (self, "bye", viewer_id, object);
+      if (viewer_id == NULL)
+        self->connected = FALSE;
+      /* The engine's bye is not relayed for a call the viewer already ended. */
+      peercam_call_engine_end_viewer (self->engine, viewer_id, FALSE);
+      remove_viewer (self, viewer);
+      return;
+    }
+
+  /* Viewer: another viewer leaving is none of our business. */
+  if (id != NULL && self->caller_id != NULL && strcmp (id, self->caller_id) != 0)
+    {
+      g_debug ("bye from %s, not our caller", id);
+      return;
+    }
   json_object_set_string_member (object, "id", id ? id : "");
   emit_event (self, "bye", object);
   set_peer_present (self, FALSE);
   self->connected = FALSE;
-
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
-    {
-      /* The viewer left: end our side of the call, keep the preview. The
-       * engine's send-bye is not relayed for a call the peer already ended. */
-      PeercamCallState state = peercam_call_engine_get_state (self->engine);
-
-      if (state == PEERCAM_CALL_STATE_CALLING ||
-          state == PEERCAM_CALL_STATE_CONNECTING ||
-          state == PEERCAM_CALL_STATE_CONNECTED)
-        peercam_call_engine_hang_up (self->engine);
-    }
-  else
-    {
-      peercam_call_engine_handle_bye (self->engine);
-    }
+  g_clear_pointer (&self->caller_id, g_free);
+  peercam_call_engine_handle_bye (self->engine);
 }
 
 static void
@@ -256,7 +461,9 @@ on_engine_send_signal (PeercamSession *self,
 {
   JsonObject *object = json_node_get_object (description);
 
-  peercam_signaling_client_send_signal (self->client, description);
+  /* A viewer answers its caller alone, when the server said who it is. */
+  peercam_signaling_client_send_signal_to (self->client, description,
+                                           self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
 
   if (object && g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), "offer") == 0)
     emit_event (self, "calling", NULL);
@@ -266,7 +473,8 @@ static void
 on_engine_send_ice (PeercamSession *self,
                     JsonNode       *candidate)
 {
-  peercam_signaling_client_send_ice (self->client, candidate);
+  peercam_signaling_client_send_ice_to (self->client, candidate,
+                                        self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
 }
 
 static void
@@ -277,9 +485,81 @@ on_engine_send_bye (PeercamSession *self)
    * relay forwards no bye at all): saying it ourselves too would end the
    * peer's call twice. */
   if (self->peer_present && !self->leaving)
-    peercam_signaling_client_send_bye (self->client);
+    peercam_signaling_client_send_bye_to (self->client,
+                                          self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
   self->connected = FALSE;
   emit_event (self, "hangup", NULL);
+}
+
+/* The calls with viewers that have ids (caller, Peercam's server). */
+static void
+on_engine_viewer_signal (PeercamSession *self,
+                         const char     *viewer,
+                         JsonNode       *description)
+{
+  JsonObject *object = json_node_get_object (description);
+
+  peercam_signaling_client_send_signal_to (self->client, description, viewer);
+  if (object && g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), "offer") == 0)
+    emit_viewer_event (self, "calling", viewer, NULL);
+}
+
+static void
+on_engine_viewer_ice (PeercamSession *self,
+                      const char     *viewer,
+                      JsonNode       *candidate)
+{
+  peercam_signaling_client_send_ice_to (self->client, candidate, viewer);
+}
+
+static void
+on_engine_viewer_bye (PeercamSession *self,
+                      const char     *viewer)
+{
+  if (find_viewer (self, viewer, NULL) != NULL && !self->leaving)
+    peercam_signaling_client_send_bye_to (self->client, viewer);
+  emit_viewer_event (self, "hangup", viewer, NULL);
+}
+
+static void
+on_engine_viewer_state (PeercamSession   *self,
+                        const char       *viewer_id,
+                        PeercamCallState  state)
+{
+  PeercamViewer *viewer = find_viewer (self, viewer_id, NULL);
+
+  if (viewer == NULL)
+    return;
+  if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_state (viewer) != state)
+    emit_viewer_event (self, "connected", viewer_id, NULL);
+  peercam_viewer_set_state (viewer, state);
+}
+
+static void
+on_engine_viewer_stats (PeercamSession *self,
+                        const char     *viewer_id,
+                        JsonNode       *stats)
+{
+  PeercamViewer *viewer = find_viewer (self, viewer_id, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (stats))
+    return;
+  if (viewer)
+    peercam_viewer_set_rates (viewer,
+                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
+                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
+  emit_viewer_event (self, "stats", viewer_id, json_node_get_object (stats));
+}
+
+static void
+on_engine_viewer_error (PeercamSession *self,
+                        const char     *viewer,
+                        GError         *error)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "message", error->message);
+  emit_viewer_event (self, "error", viewer, object);
 }
 
 static void
@@ -298,8 +578,15 @@ static void
 on_engine_stats (PeercamSession *self,
                  JsonNode       *stats)
 {
-  if (JSON_NODE_HOLDS_OBJECT (stats))
-    emit_event (self, "stats", json_node_get_object (stats));
+  PeercamViewer *viewer = self->role == PEERCAM_CALL_ROLE_CALLER ? find_viewer (self, NULL, NULL) : NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (stats))
+    return;
+  if (viewer)
+    peercam_viewer_set_rates (viewer,
+                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
+                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
+  emit_event (self, "stats", json_node_get_object (stats));
 }
 
 static void
@@ -317,16 +604,25 @@ static void
 on_engine_state (PeercamSession *self)
 {
   PeercamCallState state = peercam_call_engine_get_state (self->engine);
+  PeercamViewer *implicit = find_viewer (self, NULL, NULL);
+  gboolean addressed = g_list_model_get_n_items (G_LIST_MODEL (self->viewers)) > 0 && implicit == NULL;
 
+  /* One "connected" per call: the addressed viewers' come with their ids. */
   if (state == PEERCAM_CALL_STATE_CONNECTED && !self->connected)
     {
       self->connected = TRUE;
-      emit_event (self, "connected", NULL);
+      if (!addressed)
+        emit_event (self, "connected", NULL);
     }
   else if (state != PEERCAM_CALL_STATE_CONNECTED)
     {
       self->connected = FALSE;
     }
+  if (implicit)
+    peercam_viewer_set_state (implicit, peercam_call_engine_get_viewer_state (self->engine, NULL));
+  /* The last call ended: the next viewer waits for Call (or auto-call). */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) == 0)
+    self->in_call = FALSE;
 
   if (state == PEERCAM_CALL_STATE_PREVIEW)
     maybe_auto_call (self);
@@ -361,6 +657,8 @@ peercam_session_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->engine, self);
       g_clear_object (&self->engine);
     }
+  g_clear_pointer (&self->auto_call_pending, g_hash_table_unref);
+  g_clear_object (&self->viewers);
 
   G_OBJECT_CLASS (peercam_session_parent_class)->dispose (object);
 }
@@ -372,6 +670,7 @@ peercam_session_finalize (GObject *object)
 
   g_clear_pointer (&self->room, g_free);
   g_clear_pointer (&self->server_url, g_free);
+  g_clear_pointer (&self->caller_id, g_free);
   g_clear_error (&self->join_error);
 
   G_OBJECT_CLASS (peercam_session_parent_class)->finalize (object);
@@ -394,6 +693,12 @@ peercam_session_constructed (GObject *object)
   g_signal_connect_swapped (self->engine, "notify::state", G_CALLBACK (on_engine_state), self);
   g_signal_connect_swapped (self->engine, "notify::poor-connection",
                             G_CALLBACK (on_engine_poor_connection), self);
+  g_signal_connect_swapped (self->engine, "viewer-signal", G_CALLBACK (on_engine_viewer_signal), self);
+  g_signal_connect_swapped (self->engine, "viewer-ice", G_CALLBACK (on_engine_viewer_ice), self);
+  g_signal_connect_swapped (self->engine, "viewer-bye", G_CALLBACK (on_engine_viewer_bye), self);
+  g_signal_connect_swapped (self->engine, "viewer-state", G_CALLBACK (on_engine_viewer_state), self);
+  g_signal_connect_swapped (self->engine, "viewer-stats", G_CALLBACK (on_engine_viewer_stats), self);
+  g_signal_connect_swapped (self->engine, "viewer-error", G_CALLBACK (on_engine_viewer_error), self);
 }
 
 static void
@@ -432,6 +737,12 @@ peercam_session_get_property (GObject    *object,
       break;
     case PROP_POOR_CONNECTION:
       g_value_set_boolean (value, peercam_session_get_poor_connection (self));
+      break;
+    case PROP_VIEWERS:
+      g_value_set_object (value, self->viewers);
+      break;
+    case PROP_N_VIEWERS:
+      g_value_set_uint (value, g_list_model_get_n_items (G_LIST_MODEL (self->viewers)));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -504,6 +815,14 @@ peercam_session_class_init (PeercamSessionClass *klass)
     g_param_spec_boolean ("poor-connection", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /* Caller: the viewers in the room (PeercamViewer), in order of arrival. */
+  properties[PROP_VIEWERS] =
+    g_param_spec_object ("viewers", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_VIEWERS] =
+    g_param_spec_uint ("n-viewers", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[EVENT] =
@@ -517,6 +836,8 @@ peercam_session_class_init (PeercamSessionClass *klass)
 static void
 peercam_session_init (PeercamSession *self)
 {
+  self->viewers = g_list_store_new (PEERCAM_TYPE_VIEWER);
+  self->auto_call_pending = g_hash_table_new (NULL, NULL);
 }
 
 PeercamSession *
@@ -672,6 +993,8 @@ peercam_session_leave (PeercamSession *self)
   peercam_session_hang_up (self);
   disconnect_client (self);
   self->leaving = FALSE;
+  clear_viewers (self);
+  g_clear_pointer (&self->caller_id, g_free);
   set_peer_present (self, FALSE);
   set_join_error (self, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
@@ -686,26 +1009,71 @@ peercam_session_start_local_video (PeercamSession  *self,
   return peercam_call_engine_start_local_video (self->engine, error);
 }
 
+/* Caller: calls every viewer in the room (a call already there is
+ * replaced), or the room itself when nobody is known to be in it (a relay
+ * that says nothing); viewers arriving later are called too, until Hang Up. */
 gboolean
 peercam_session_call (PeercamSession  *self,
                       GError         **error)
 {
+  guint n;
+
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
 
-  return peercam_call_engine_call (self->engine, error);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
+  if (self->role != PEERCAM_CALL_ROLE_CALLER || n == 0)
+    return peercam_call_engine_call (self->engine, error);
+
+  self->in_call = TRUE;
+  g_hash_table_remove_all (self->auto_call_pending);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (G_LIST_MODEL (self->viewers), i);
+
+      if (!peercam_call_engine_call_viewer (self->engine, peercam_viewer_get_id (viewer), error))
+        return FALSE;
+      n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
+    }
+  return TRUE;
 }
 
 void
 peercam_session_hang_up (PeercamSession *self)
 {
-  PeercamCallState state;
-
   g_return_if_fail (PEERCAM_IS_SESSION (self));
 
-  state = peercam_call_engine_get_state (self->engine);
-  if (self->role == PEERCAM_CALL_ROLE_CALLER &&
-      (state == PEERCAM_CALL_STATE_CALLING ||
-       state == PEERCAM_CALL_STATE_CONNECTING ||
-       state == PEERCAM_CALL_STATE_CONNECTED))
+  self->in_call = FALSE;
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
     peercam_call_engine_hang_up (self->engine);
+}
+
+/**
+ * peercam_session_disconnect_viewer:
+ * @viewer: one of #PeercamSession:viewers
+ *
+ * Ends the call with this viewer alone (it hears bye); the others go on.
+ */
+void
+peercam_session_disconnect_viewer (PeercamSession *self,
+                                   PeercamViewer  *viewer)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+  g_return_if_fail (PEERCAM_IS_VIEWER (viewer));
+
+  g_hash_table_remove (self->auto_call_pending, viewer);
+  peercam_call_engine_end_viewer (self->engine, peercam_viewer_get_id (viewer), TRUE);
+}
+
+GListModel *
+peercam_session_get_viewers (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return G_LIST_MODEL (self->viewers);
+}
+
+guint
+peercam_session_get_n_viewers (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
 }

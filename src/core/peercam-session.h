@@ -6,6 +6,7 @@
 
 #include "peercam-call-engine.h"
 #include "peercam-signaling-client.h"
+#include "peercam-viewer.h"
 
 G_BEGIN_DECLS
 
@@ -17,7 +18,8 @@ G_DECLARE_FINAL_TYPE (PeercamSession, peercam_session, PEERCAM, SESSION, GObject
  *   void (*event) (PeercamSession *self, const char *name, JsonNode *object, gpointer user_data);
  *        name is one of "joined", "peer-joined", "peer-left", "calling", "connected",
  *        "first-frame", "stats", "hangup", "bye", "error"; object holds the
- *        details (always an object, possibly empty).
+ *        details (always an object, possibly empty). A caller's events
+ *        about one viewer that has an id carry it as "viewer".
  */
 
 PeercamSession         *peercam_session_new               (PeercamCallRole  role);
@@ -44,5 +46,9 @@ gboolean                peercam_session_start_local_video (PeercamSession  *self
 gboolean                peercam_session_call              (PeercamSession  *self,
                                                            GError         **error);
 void                    peercam_session_hang_up           (PeercamSession  *self);
+GListModel             *peercam_session_get_viewers       (PeercamSession  *self);
+guint                   peercam_session_get_n_viewers     (PeercamSession  *self);
+void                    peercam_session_disconnect_viewer (PeercamSession  *self,
+                                                           PeercamViewer   *viewer);
 
 G_END_DECLS

@@ -123,6 +123,8 @@ peercam_application_start_hosting (PeercamApplication  *self,
   peercam_host_set_port (host, port);
   peercam_host_set_token (host, token);
   peercam_host_set_tls (host, tls);
+  if (self->options->max_viewers <= 0)
+    peercam_host_set_max_viewers (host, g_settings_get_uint (peercam_application_get_settings (self), "max-viewers"));
   if (!peercam_host_start (host, error))
     return FALSE;
   g_signal_connect (peercam_host_get_server (host), "client-joined", G_CALLBACK (on_server_client_joined), NULL);

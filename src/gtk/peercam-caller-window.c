@@ -10,6 +10,7 @@
 #include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
 #include "peercam-session.h"
+#include "peercam-viewer-list.h"
 #include "peercam-video-paintable.h"
 #include "peercam-window-common.h"
 
@@ -54,6 +55,9 @@ struct _PeercamCallerWindow
   GtkLabel              *stats_fps;
   GtkLabel              *stats_bitrate;
   GtkLabel              *stats_rtt;
+  GtkMenuButton         *viewers_button;   /* issue 15: the room's viewers */
+  GtkLabel              *viewers_count;
+  PeercamViewerList     *viewer_list;
   GtkDropDown           *source_dropdown;
   AdwToastOverlay       *toast_overlay;
   AdwStatusPage         *problem_page;
@@ -477,6 +481,44 @@ hang_up_action (GtkWidget  *widget,
   peercam_caller_window_update (self);
 }
 
+/* A viewer's Disconnect: its call alone ends; "" is the implicit viewer. */
+static void
+disconnect_viewer_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
+  const char *id = g_variant_get_string (parameter, NULL);
+  GListModel *viewers = peercam_session_get_viewers (self->session);
+
+  for (guint i = 0; i < g_list_model_get_n_items (viewers); i++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (viewers, i);
+
+      if (g_strcmp0 (peercam_viewer_get_id (viewer), *id ? id : NULL) == 0)
+        {
+          peercam_session_disconnect_viewer (self->session, viewer);
+          break;
+        }
+    }
+  peercam_caller_window_update (self);
+}
+
+static void
+on_n_viewers (PeercamCallerWindow *self)
+{
+  guint n = peercam_session_get_n_viewers (self->session);
+  g_autofree char *count = g_strdup_printf ("%u", n);
+  g_autofree char *tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u viewer in the room",
+                                                           "%u viewers in the room", n), n);
+
+  gtk_label_set_label (self->viewers_count, count);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->viewers_button), tooltip);
+  /* Alone in the room the subtitle says it waits for a viewer; the header
+   * keeps its width for the title (the window fits 360 px). */
+  gtk_widget_set_visible (GTK_WIDGET (self->viewers_button), n > 0);
+}
+
 static void
 retry_action (GtkWidget  *widget,
               const char *action_name,
@@ -792,6 +834,7 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
 
   object_class->dispose = peercam_caller_window_dispose;
 
+  g_type_ensure (PEERCAM_TYPE_VIEWER_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/peercam/Peercam/peercam-caller-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, content_box);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, header_bar);
@@ -808,6 +851,9 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_fps);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_bitrate);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_rtt);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewers_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewers_count);
+  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewer_list);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, source_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, problem_page);
@@ -831,6 +877,7 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "caller.leave-fullscreen", NULL, leave_fullscreen_action);
   gtk_widget_class_install_action (widget_class, "caller.use-test-pattern", NULL, use_test_pattern_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
+  gtk_widget_class_install_action (widget_class, "caller.disconnect-viewer", "s", disconnect_viewer_action);
   gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
   gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
@@ -927,6 +974,10 @@ peercam_caller_window_init (PeercamCallerWindow *self)
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (engine, "notify::state",
                            G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  peercam_viewer_list_set_model (self->viewer_list, peercam_session_get_viewers (self->session));
+  g_signal_connect_object (self->session, "notify::n-viewers",
+                           G_CALLBACK (on_n_viewers), self, G_CONNECT_SWAPPED);
+  on_n_viewers (self);
   g_signal_connect_object (self->source_dropdown, "notify::selected",
                            G_CALLBACK (on_source_selected), self, G_CONNECT_SWAPPED);
 }

@@ -8,8 +8,11 @@
  *
  * Threading: the pieces hop their streaming-thread callbacks to the main
  * context themselves and say nothing once closed, so everything here runs on
- * the engine's main context. Only the caller's encoder frame counter is
- * touched from a streaming thread, through a refcounted CallLink.
+ * the engine's main context.
+ *
+ * A caller has one call per viewer (issue 15): a peer connection and a
+ * sender each, all fed from the one local media; they start and end
+ * independently, and the engine's state is the furthest of them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -76,16 +79,32 @@ G_DEFINE_ENUM_TYPE (PeercamCallState, peercam_call_state,
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_ENDED, "ended"),
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_STATE_FAILED, "failed"))
 
-/* Marks the call in progress. */
-typedef struct {
-  gatomicrefcount  ref;
-} CallLink;
-
 typedef struct {
   guint  mline;
   char  *mid;
   char  *candidate;
 } PendingCandidate;
+
+/* One call: a caller has one per viewer, a viewer one with its caller.
+ * The viewer's id is NULL for the peer the demo's protocol addresses
+ * implicitly (a viewer's caller; the one viewer of a caller on a relay that
+ * names nobody); such a peer is reported on the engine's plain signals,
+ * one with an id on the viewer-* signals (issue 15). */
+typedef struct {
+  PeercamCallEngine     *engine;          /* unowned: it owns this */
+  char                  *viewer;
+  PeercamCallState       state;
+  PeercamPeerConnection *pc;
+  PeercamSender         *sender;          /* caller: this viewer's encoders */
+  guint                  ice_timeout_id;
+  guint                  disconnect_id;
+  guint                  stats_id;
+  guint64                last_bytes;
+  gint64                 last_stats_us;
+  guint64                last_frames;
+  int                    frame_width;
+  int                    frame_height;
+} Peer;
 
 struct _PeercamCallEngine
 {
@@ -120,33 +139,22 @@ struct _PeercamCallEngine
    * it runs) also holds the calls' elements */
   PeercamLocalMedia *local;
 
-  /* the call */
-  CallLink         *call;
-  PeercamPeerConnection *pc;
+  GPtrArray        *peers;           /* Peer: the calls in progress (a viewer: at most one) */
   GPtrArray        *retiring;        /* caller: ended calls' connections, sending RTCP BYE */
   guint             retire_id;
-  PeercamSender    *sender;          /* caller: the call's encoders */
   PeercamCongestion *congestion;     /* viewer: adaptive jitter buffer, merged PLIs */
   PeercamRemoteMedia *remote;        /* viewer: the call's decoding */
   guint64           remote_frames_done;
-  GQueue            pending;         /* PendingCandidate: before the call they belong to */
+  GQueue            pending;         /* viewer: PendingCandidate, before the call they belong to */
   gboolean          pending_full_reported;
   char             *deferred_offer;  /* the newest offer waiting for the rate limit */
   guint             deferred_offer_id;
   double            offer_tokens;
   gint64            offer_tokens_us;
-  guint             ice_timeout_id;
-  guint             disconnect_id;
-  guint             stats_id;
-  guint64           last_bytes;
-  gint64            last_stats_us;
-  guint64           last_frames;
   guint             media_check_id;
   guint64           media_frames;    /* frames at the last media check */
   gint64            media_seen_us;   /* when frames last grew */
   gboolean          poor_connection;
-  int               frame_width;
-  int               frame_height;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, G_TYPE_OBJECT)
@@ -178,6 +186,12 @@ enum {
   SIGNAL_FIRST_FRAME,
   SIGNAL_STATS,
   SIGNAL_ERROR,
+  SIGNAL_VIEWER_SIGNAL,
+  SIGNAL_VIEWER_ICE,
+  SIGNAL_VIEWER_BYE,
+  SIGNAL_VIEWER_STATS,
+  SIGNAL_VIEWER_ERROR,
+  SIGNAL_VIEWER_STATE,
   N_SIGNALS
 };
 
@@ -185,27 +199,8 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void call_teardown (PeercamCallEngine *self);
+static void end_peer (Peer *p, PeercamCallState state);
 static void set_poor_connection (PeercamCallEngine *self, gboolean poor);
-
-/* ---- CallLink ------------------------------------------------------------ */
-
-static CallLink *
-call_link_new (PeercamCallEngine *self)
-{
-  CallLink *link = g_new0 (CallLink, 1);
-
-  g_atomic_ref_count_init (&link->ref);
-  return link;
-}
-
-static void
-call_link_unref (gpointer data)
-{
-  CallLink *link = data;
-
-  if (g_atomic_ref_count_dec (&link->ref))
-    g_free (link);
-}
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -218,6 +213,72 @@ set_state (PeercamCallEngine *self,
   g_debug ("state %d -> %d", self->state, state);
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static gboolean
+state_is_active (PeercamCallState state)
+{
+  return state == PEERCAM_CALL_STATE_CALLING || state == PEERCAM_CALL_STATE_CONNECTING ||
+         state == PEERCAM_CALL_STATE_CONNECTED;
+}
+
+/* The engine's state: the furthest call in progress (connected before
+ * connecting before calling), or @otherwise when none is. With one viewer
+ * it is that call's state, as before there were several. */
+static void
+update_state (PeercamCallEngine *self,
+              PeercamCallState   otherwise)
+{
+  PeercamCallState best = otherwise;
+  gboolean active = FALSE;
+
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      Peer *p = g_ptr_array_index (self->peers, i);
+
+      if (!state_is_active (p->state))
+        continue;
+      if (!active || p->state > best)
+        best = p->state;
+      active = TRUE;
+    }
+  set_state (self, best);
+}
+
+static void
+set_peer_state (Peer             *p,
+                PeercamCallState  state)
+{
+  PeercamCallEngine *self = p->engine;
+
+  if (p->state != state)
+    {
+      p->state = state;
+      if (p->viewer)
+        g_signal_emit (self, signals[SIGNAL_VIEWER_STATE], 0, p->viewer, state);
+    }
+  update_state (self, state_is_active (state) ? self->state : state);
+}
+
+static Peer *
+find_peer (PeercamCallEngine *self,
+           const char        *viewer)
+{
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      Peer *p = g_ptr_array_index (self->peers, i);
+
+      if (g_strcmp0 (p->viewer, viewer) == 0)
+        return p;
+    }
+  return NULL;
+}
+
+/* A viewer's one call, if any. */
+static Peer *
+viewer_peer (PeercamCallEngine *self)
+{
+  return self->peers->len > 0 ? g_ptr_array_index (self->peers, 0) : NULL;
 }
 
 static void
@@ -242,6 +303,39 @@ emit_error (PeercamCallEngine *self,
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
 }
 
+/* An error about one viewer's call: on ::viewer-error when it has an id. */
+static void
+peer_signal_error (Peer   *p,
+                   GError *error)
+{
+  if (p->viewer)
+    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_ERROR], 0, p->viewer, error);
+  else
+    g_signal_emit (p->engine, signals[SIGNAL_ERROR], 0, error);
+}
+
+static void
+peer_error (Peer             *p,
+            PeercamCallError  code,
+            const char       *format,
+            ...) G_GNUC_PRINTF (3, 4);
+
+static void
+peer_error (Peer             *p,
+            PeercamCallError  code,
+            const char       *format,
+            ...)
+{
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (PEERCAM_CALL_ERROR, code, format, args);
+  va_end (args);
+  g_debug ("error (%s): %s", p->viewer ? p->viewer : "-", error->message);
+  peer_signal_error (p, error);
+}
+
 /* The state a caller returns to when a call ends: its preview keeps running. */
 static PeercamCallState
 idle_state (PeercamCallEngine *self)
@@ -250,14 +344,6 @@ idle_state (PeercamCallEngine *self)
     return PEERCAM_CALL_STATE_PREVIEW;
   return self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_IDLE
                                                 : PEERCAM_CALL_STATE_ENDED;
-}
-
-static void
-end_call (PeercamCallEngine *self,
-          PeercamCallState   state)
-{
-  call_teardown (self);
-  set_state (self, state);
 }
 
 /* ---- the pipeline's bus ------------------------------------------------- */
@@ -346,11 +432,13 @@ pipeline_destroy (PeercamCallEngine *self)
 
 /* This call's frames: into the caller's encoder, at the viewer's sink. */
 static guint64
-call_frames (PeercamCallEngine *self)
+call_frames (Peer *p)
 {
+  PeercamCallEngine *self = p->engine;
+
   if (self->role == PEERCAM_CALL_ROLE_VIEWER)
     return self->remote ? peercam_remote_media_get_frames (self->remote) : 0;
-  return self->sender ? peercam_sender_get_frames (self->sender) : 0;
+  return p->sender ? peercam_sender_get_frames (p->sender) : 0;
 }
 
 /* ---- local video (caller) ----------------------------------------------- */
@@ -386,26 +474,29 @@ in_retiring (PeercamCallEngine *self,
   return FALSE;
 }
 
-/* An error anywhere in the caller's pipeline: the call's webrtcbin fails
- * the call, anything else (source, preview, encoder) the local video. */
+/* An error anywhere in the caller's pipeline: a call's webrtcbin fails
+ * that call, anything else (source, preview, encoder) the local video. */
 static void
 on_local_bus_error (PeercamLocalMedia *local,
                     GstObject         *source,
                     GError            *error,
                     PeercamCallEngine *self)
 {
-  gboolean from_call;
-
   if (in_retiring (self, source))
     return;
-  from_call = self->pc != NULL &&
-              gst_object_has_as_ancestor (source,
-                                          GST_OBJECT (peercam_peer_connection_get_webrtcbin (self->pc)));
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      Peer *p = g_ptr_array_index (self->peers, i);
+
+      if (gst_object_has_as_ancestor (source, GST_OBJECT (peercam_peer_connection_get_webrtcbin (p->pc))))
+        {
+          peer_error (p, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
+          end_peer (p, PEERCAM_CALL_STATE_FAILED);
+          return;
+        }
+    }
   emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, "%s", error->message);
-  if (from_call)
-    call_teardown (self);
-  else
-    peercam_call_engine_stop_local_video (self);
+  peercam_call_engine_stop_local_video (self);
   set_state (self, PEERCAM_CALL_STATE_FAILED);
 }
 
@@ -436,8 +527,6 @@ peercam_call_engine_start_local_video (PeercamCallEngine  *self,
   return TRUE;
 }
 
-static void destroy_retired (PeercamCallEngine *self);
-
 void
 peercam_call_engine_stop_local_video (PeercamCallEngine *self)
 {
@@ -457,55 +546,51 @@ peercam_call_engine_stop_local_video (PeercamCallEngine *self)
 
 /* ---- timers ------------------------------------------------------------- */
 
+static guint
+attach_timeout (PeercamCallEngine *self,
+                guint              ms,
+                GSourceFunc        func,
+                gpointer           data)
+{
+  GSource *source = g_timeout_source_new (ms);
+  guint id;
+
+  g_source_set_callback (source, func, data, NULL);
+  id = g_source_attach (source, self->context);
+  g_source_unref (source);
+  return id;
+}
+
 static gboolean
 ice_timeout_cb (gpointer user_data)
 {
-  PeercamCallEngine *self = user_data;
+  Peer *p = user_data;
 
-  self->ice_timeout_id = 0;
-  emit_error (self, PEERCAM_CALL_ERROR_ICE_TIMEOUT,
-              _("No connection to the peer within %u s"), self->ice_timeout);
-  end_call (self, PEERCAM_CALL_STATE_FAILED);
+  p->ice_timeout_id = 0;
+  peer_error (p, PEERCAM_CALL_ERROR_ICE_TIMEOUT,
+              _("No connection to the peer within %u s"), p->engine->ice_timeout);
+  end_peer (p, PEERCAM_CALL_STATE_FAILED);
   return G_SOURCE_REMOVE;
 }
 
 static gboolean
 disconnect_grace_cb (gpointer user_data)
 {
-  PeercamCallEngine *self = user_data;
+  Peer *p = user_data;
 
-  self->disconnect_id = 0;
-  emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer was lost"));
-  end_call (self, idle_state (self));
+  p->disconnect_id = 0;
+  peer_error (p, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer was lost"));
+  end_peer (p, idle_state (p->engine));
   return G_SOURCE_REMOVE;
 }
 
 static void
-start_ice_timer (PeercamCallEngine *self)
+start_ice_timer (Peer *p)
 {
-  GSource *source;
-
-  g_clear_handle_id (&self->ice_timeout_id, g_source_remove);
-  if (self->ice_timeout == 0)
+  g_clear_handle_id (&p->ice_timeout_id, g_source_remove);
+  if (p->engine->ice_timeout == 0)
     return;
-  source = g_timeout_source_new_seconds (self->ice_timeout);
-  g_source_set_callback (source, ice_timeout_cb, self, NULL);
-  self->ice_timeout_id = g_source_attach (source, self->context);
-  g_source_unref (source);
-}
-
-static guint
-attach_timeout (PeercamCallEngine *self,
-                guint              ms,
-                GSourceFunc        func)
-{
-  GSource *source = g_timeout_source_new (ms);
-  guint id;
-
-  g_source_set_callback (source, func, self, NULL);
-  id = g_source_attach (source, self->context);
-  g_source_unref (source);
-  return id;
+  p->ice_timeout_id = attach_timeout (p->engine, p->engine->ice_timeout * 1000, ice_timeout_cb, p);
 }
 
 /* ---- stats -------------------------------------------------------------- */
@@ -513,21 +598,22 @@ attach_timeout (PeercamCallEngine *self,
 static void
 on_pc_stats (PeercamPeerConnection *pc,
              PeercamPeerStats      *stats,
-             PeercamCallEngine     *self)
+             Peer                  *p)
 {
+  PeercamCallEngine *self = p->engine;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
   gint64 now = g_get_monotonic_time ();
-  double seconds = self->last_stats_us ? (now - self->last_stats_us) / 1e6 : STATS_INTERVAL_S;
-  guint64 frames = call_frames (self);
+  double seconds = p->last_stats_us ? (now - p->last_stats_us) / 1e6 : STATS_INTERVAL_S;
+  guint64 frames = call_frames (p);
   guint64 bytes = stats->bytes_sent + stats->bytes_received;
-  double fps = seconds > 0 ? (frames - self->last_frames) / seconds : 0;
-  double kbps = seconds > 0 && bytes >= self->last_bytes
-                ? (bytes - self->last_bytes) * 8.0 / 1000.0 / seconds : 0;
+  double fps = seconds > 0 ? (frames - p->last_frames) / seconds : 0;
+  double kbps = seconds > 0 && bytes >= p->last_bytes
+                ? (bytes - p->last_bytes) * 8.0 / 1000.0 / seconds : 0;
 
-  self->last_stats_us = now;
-  self->last_frames = frames;
-  self->last_bytes = bytes;
+  p->last_stats_us = now;
+  p->last_frames = frames;
+  p->last_bytes = bytes;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "fps");
@@ -535,34 +621,33 @@ on_pc_stats (PeercamPeerConnection *pc,
   json_builder_set_member_name (builder, "kbps");
   json_builder_add_double_value (builder, kbps);
   json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, self->frame_width);
+  json_builder_add_int_value (builder, p->frame_width);
   json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, self->frame_height);
+  json_builder_add_int_value (builder, p->frame_height);
   json_builder_set_member_name (builder, "rtt_ms");
   json_builder_add_double_value (builder, stats->rtt_ms);
   /* Congestion control (issue 11): estimate, send format, loss, … */
-  if (self->sender)
-    peercam_sender_add_stats (self->sender, builder);
+  if (p->sender)
+    peercam_sender_add_stats (p->sender, builder);
   if (self->congestion)
     peercam_congestion_add_stats (self->congestion, builder);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
+  if (p->viewer)
+    g_signal_emit (self, signals[SIGNAL_VIEWER_STATS], 0, p->viewer, node);
+  else
+    g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
 }
 
 static gboolean
 stats_tick (gpointer user_data)
 {
-  PeercamCallEngine *self = user_data;
+  Peer *p = user_data;
+  PeercamCallEngine *self = p->engine;
 
-  if (self->pc == NULL || self->call == NULL)
-    {
-      self->stats_id = 0;
-      return G_SOURCE_REMOVE;
-    }
-  if (self->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
-    peercam_local_media_get_frame_size (self->local, &self->frame_width, &self->frame_height);
-  peercam_peer_connection_request_stats (self->pc);
+  if (p->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
+    peercam_local_media_get_frame_size (self->local, &p->frame_width, &p->frame_height);
+  peercam_peer_connection_request_stats (p->pc);
   return G_SOURCE_CONTINUE;
 }
 
@@ -584,81 +669,78 @@ static gboolean
 media_check_tick (gpointer user_data)
 {
   PeercamCallEngine *self = user_data;
+  Peer *p = viewer_peer (self);
   guint64 frames;
   gint64 now = g_get_monotonic_time ();
 
-  if (self->call == NULL)
+  if (p == NULL)
     {
       self->media_check_id = 0;
       return G_SOURCE_REMOVE;
     }
-  frames = call_frames (self);
+  frames = call_frames (p);
   if (frames != self->media_frames || self->media_seen_us == 0)
     {
       self->media_frames = frames;
       self->media_seen_us = now;
     }
-  set_poor_connection (self, self->disconnect_id != 0 ||
+  set_poor_connection (self, p->disconnect_id != 0 ||
                              now - self->media_seen_us >= POOR_AFTER_MS * 1000);
   return G_SOURCE_CONTINUE;
 }
 
 static void
-force_key_unit (PeercamCallEngine *self)
+force_key_unit (Peer *p)
 {
-  if (self->sender)
-    peercam_sender_request_keyframe (self->sender);
+  if (p->sender)
+    peercam_sender_request_keyframe (p->sender);
 }
 
 static void
 on_pc_ice_state (PeercamPeerConnection *pc,
                  GParamSpec            *pspec,
-                 PeercamCallEngine     *self)
+                 Peer                  *p)
 {
+  PeercamCallEngine *self = p->engine;
+
   switch (peercam_peer_connection_get_ice_connection_state (pc))
     {
     case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
     case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
-      g_clear_handle_id (&self->ice_timeout_id, g_source_remove);
-      g_clear_handle_id (&self->disconnect_id, g_source_remove);
-      if (self->state == PEERCAM_CALL_STATE_CONNECTED)
+      g_clear_handle_id (&p->ice_timeout_id, g_source_remove);
+      g_clear_handle_id (&p->disconnect_id, g_source_remove);
+      if (p->state == PEERCAM_CALL_STATE_CONNECTED)
         break;
-      set_state (self, PEERCAM_CALL_STATE_CONNECTED);
+      set_peer_state (p, PEERCAM_CALL_STATE_CONNECTED);
       if (self->pipeline)
         gst_bin_recalculate_latency (GST_BIN (self->pipeline));
       /* The first keyframe was encoded before DTLS was up and is lost. */
-      force_key_unit (self);
-      if (self->stats_id == 0)
-        {
-          GSource *source = g_timeout_source_new_seconds (STATS_INTERVAL_S);
-
-          g_source_set_callback (source, stats_tick, self, NULL);
-          self->stats_id = g_source_attach (source, self->context);
-          g_source_unref (source);
-        }
+      force_key_unit (p);
+      if (p->stats_id == 0)
+        p->stats_id = attach_timeout (self, STATS_INTERVAL_S * 1000, stats_tick, p);
       if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->media_check_id == 0)
         {
           self->media_seen_us = 0;
-          self->media_check_id = attach_timeout (self, MEDIA_CHECK_MS, media_check_tick);
+          self->media_check_id = attach_timeout (self, MEDIA_CHECK_MS, media_check_tick, self);
         }
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
-      emit_error (self, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer failed"));
-      end_call (self, self->state == PEERCAM_CALL_STATE_CONNECTED ? idle_state (self)
-                                                                  : PEERCAM_CALL_STATE_FAILED);
+      peer_error (p, PEERCAM_CALL_ERROR_ICE_FAILED, _("The connection to the peer failed"));
+      end_peer (p, p->state == PEERCAM_CALL_STATE_CONNECTED ? idle_state (self)
+                                                            : PEERCAM_CALL_STATE_FAILED);
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED:
       /* Often transient: give it a moment to come back. */
-      if (self->disconnect_id == 0)
-        self->disconnect_id = attach_timeout (self, DISCONNECT_GRACE_S * 1000, disconnect_grace_cb);
-      if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->state == PEERCAM_CALL_STATE_CONNECTED)
+      if (p->disconnect_id == 0)
+        p->disconnect_id = attach_timeout (self, DISCONNECT_GRACE_S * 1000, disconnect_grace_cb, p);
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER && p->state == PEERCAM_CALL_STATE_CONNECTED)
         set_poor_connection (self, TRUE);
       break;
 
     case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
-      end_call (self, idle_state (self));
+      end_peer (p, idle_state (self));
       break;
 
     default:
@@ -673,33 +755,33 @@ on_pc_ice_state (PeercamPeerConnection *pc,
 static void
 on_pc_connection_state (PeercamPeerConnection *pc,
                         GParamSpec            *pspec,
-                        PeercamCallEngine     *self)
+                        Peer                  *p)
 {
   if (peercam_peer_connection_get_connection_state (pc) == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    force_key_unit (self);
+    force_key_unit (p);
 }
 
 /* The caller's RTCP BYE ends the viewer's call at once, even when no "bye"
  * comes through signaling (the demo's relay never sends one). */
 static void
 on_pc_remote_bye (PeercamPeerConnection *pc,
-                  PeercamCallEngine     *self)
+                  Peer                  *p)
 {
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    end_call (self, PEERCAM_CALL_STATE_ENDED);
+  if (p->engine->role == PEERCAM_CALL_ROLE_VIEWER)
+    end_peer (p, PEERCAM_CALL_STATE_ENDED);
 }
 
 static void
 on_pc_error (PeercamPeerConnection *pc,
              GError                *error,
-             PeercamCallEngine     *self)
+             Peer                  *p)
 {
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  peer_signal_error (p, error);
   /* A refused or unmade description ends the call; a refused candidate
    * does not. */
   if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NEGOTIATION))
-    end_call (self, self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
-                                                           : PEERCAM_CALL_STATE_ENDED);
+    end_peer (p, p->engine->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_FAILED
+                                                             : PEERCAM_CALL_STATE_ENDED);
 }
 
 /* ---- the demo's JSON ---------------------------------------------------- */
@@ -708,7 +790,7 @@ static void
 on_pc_local_candidate (PeercamPeerConnection *pc,
                        guint                  mline,
                        const char            *candidate,
-                       PeercamCallEngine     *self)
+                       Peer                  *p)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
@@ -732,11 +814,14 @@ on_pc_local_candidate (PeercamPeerConnection *pc,
     }
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_ICE], 0, node);
+  if (p->viewer)
+    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_ICE], 0, p->viewer, node);
+  else
+    g_signal_emit (p->engine, signals[SIGNAL_SEND_ICE], 0, node);
 }
 
 static void
-send_description (PeercamCallEngine           *self,
+send_description (Peer                        *p,
                   GstWebRTCSessionDescription *desc)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -750,36 +835,39 @@ send_description (PeercamCallEngine           *self,
   json_builder_add_string_value (builder, text);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
-  g_signal_emit (self, signals[SIGNAL_SEND_SIGNAL], 0, node);
+  if (p->viewer)
+    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_SIGNAL], 0, p->viewer, node);
+  else
+    g_signal_emit (p->engine, signals[SIGNAL_SEND_SIGNAL], 0, node);
 }
 
 static void
 on_pc_local_description (PeercamPeerConnection       *pc,
                          GstWebRTCSessionDescription *desc,
-                         PeercamCallEngine           *self)
+                         Peer                        *p)
 {
   if (desc->type == GST_WEBRTC_SDP_TYPE_OFFER)
     {
-      set_state (self, PEERCAM_CALL_STATE_CALLING);
-      send_description (self, desc);
+      set_peer_state (p, PEERCAM_CALL_STATE_CALLING);
+      send_description (p, desc);
     }
   else
     {
-      send_description (self, desc);
-      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-      start_ice_timer (self);
+      send_description (p, desc);
+      set_peer_state (p, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (p);
     }
 }
 
 static void
 on_pc_remote_description_set (PeercamPeerConnection *pc,
-                              PeercamCallEngine     *self)
+                              Peer                  *p)
 {
   /* A viewer's answer follows as a local description. */
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (p->engine->role == PEERCAM_CALL_ROLE_CALLER)
     {
-      set_state (self, PEERCAM_CALL_STATE_CONNECTING);
-      start_ice_timer (self);
+      set_peer_state (p, PEERCAM_CALL_STATE_CONNECTING);
+      start_ice_timer (p);
     }
 }
 
@@ -796,15 +884,15 @@ pending_candidate_free (gpointer data)
 }
 
 static void
-give_candidate (PeercamCallEngine *self,
-                guint              mline,
-                const char        *mid,
-                const char        *candidate)
+give_candidate (Peer       *p,
+                guint       mline,
+                const char *mid,
+                const char *candidate)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!peercam_peer_connection_add_remote_candidate (self->pc, mline, mid, candidate, &error))
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  if (!peercam_peer_connection_add_remote_candidate (p->pc, mline, mid, candidate, &error))
+    peer_signal_error (p, error);
 }
 
 /* Candidates that came before the call they belong to: the new call gets
@@ -812,20 +900,25 @@ give_candidate (PeercamCallEngine *self,
 static void
 flush_pending_candidates (PeercamCallEngine *self)
 {
+  Peer *p = viewer_peer (self);
   PendingCandidate *c;
 
   while ((c = g_queue_pop_head (&self->pending)))
     {
-      if (self->pc)
-        give_candidate (self, c->mline, c->mid, c->candidate);
+      if (p && p->pc)
+        give_candidate (p, c->mline, c->mid, c->candidate);
       pending_candidate_free (c);
     }
   self->pending_full_reported = FALSE;
 }
 
+/* A viewer's candidate for a caller: its call with that viewer (none left
+ * means the call ended meanwhile: late candidates are normal then). A
+ * viewer's: its call, or held for the offer to come. */
 void
-peercam_call_engine_handle_ice (PeercamCallEngine *self,
-                                JsonNode          *node)
+peercam_call_engine_handle_ice_from (PeercamCallEngine *self,
+                                     const char        *viewer,
+                                     JsonNode          *node)
 {
   g_autoptr(GError) error = NULL;
   JsonObject *object;
@@ -833,9 +926,11 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   const char *mid = NULL;
   gint64 mline = -1;
   PendingCandidate *c;
+  Peer *p;
 
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
+  p = self->role == PEERCAM_CALL_ROLE_CALLER ? find_peer (self, viewer) : viewer_peer (self);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE, _("The peer sent an ICE message that is not an object"));
@@ -871,9 +966,14 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
       return;
     }
 
-  if (self->pc && self->deferred_offer == NULL)
+  if (p && p->pc && self->deferred_offer == NULL)
     {
-      give_candidate (self, mline < 0 ? 0 : (guint) mline, mid, candidate);
+      give_candidate (p, mline < 0 ? 0 : (guint) mline, mid, candidate);
+      return;
+    }
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      g_debug ("candidate from %s, in no call: dropped", viewer ? viewer : "the viewer");
       return;
     }
   if (self->pending.length >= MAX_PENDING)
@@ -891,6 +991,13 @@ peercam_call_engine_handle_ice (PeercamCallEngine *self,
   c->mid = g_strdup (mid);
   c->candidate = g_strdup (candidate);
   g_queue_push_tail (&self->pending, c);
+}
+
+void
+peercam_call_engine_handle_ice (PeercamCallEngine *self,
+                                JsonNode          *node)
+{
+  peercam_call_engine_handle_ice_from (self, NULL, node);
 }
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -944,40 +1051,54 @@ parse_sdp (PeercamCallEngine  *self,
 }
 
 static void
-set_remote_description (PeercamCallEngine *self,
-                        GstWebRTCSDPType   type,
-                        GstSDPMessage     *sdp)
+set_remote_description (Peer             *p,
+                        GstWebRTCSDPType  type,
+                        GstSDPMessage    *sdp)
 {
   GstWebRTCSessionDescription *desc;
   GstSDPMessage *copy = NULL;
 
   gst_sdp_message_copy (sdp, &copy);
   desc = gst_webrtc_session_description_new (type, copy);  /* takes the copy */
-  peercam_peer_connection_set_remote_description (self->pc, desc);
+  peercam_peer_connection_set_remote_description (p->pc, desc);
   gst_webrtc_session_description_free (desc);
 }
 
-static PeercamPeerConnection *
-peer_connection_new (PeercamCallEngine  *self,
-                     GstElement         *pipeline,
-                     GError            **error)
+static Peer *
+peer_new (PeercamCallEngine *self,
+          const char        *viewer)
 {
-  PeercamPeerConnection *pc = peercam_peer_connection_new (GST_BIN (pipeline), self->latency,
-                                                           self->stun_server, self->turn_server,
-                                                           (const char * const *) self->ice_addresses,
-                                                           error);
+  Peer *p = g_new0 (Peer, 1);
 
-  if (pc == NULL)
-    return NULL;
-  g_signal_connect (pc, "local-description", G_CALLBACK (on_pc_local_description), self);
-  g_signal_connect (pc, "local-candidate", G_CALLBACK (on_pc_local_candidate), self);
-  g_signal_connect (pc, "remote-description-set", G_CALLBACK (on_pc_remote_description_set), self);
-  g_signal_connect (pc, "remote-bye", G_CALLBACK (on_pc_remote_bye), self);
-  g_signal_connect (pc, "stats", G_CALLBACK (on_pc_stats), self);
-  g_signal_connect (pc, "error", G_CALLBACK (on_pc_error), self);
-  g_signal_connect (pc, "notify::ice-connection-state", G_CALLBACK (on_pc_ice_state), self);
-  g_signal_connect (pc, "notify::connection-state", G_CALLBACK (on_pc_connection_state), self);
-  return pc;
+  p->engine = self;
+  p->viewer = g_strdup (viewer);
+  p->state = self->role == PEERCAM_CALL_ROLE_CALLER ? PEERCAM_CALL_STATE_PREVIEW : PEERCAM_CALL_STATE_IDLE;
+  g_ptr_array_add (self->peers, p);
+  return p;
+}
+
+static gboolean
+peer_connection_new (Peer        *p,
+                     GstElement  *pipeline,
+                     GError     **error)
+{
+  PeercamCallEngine *self = p->engine;
+
+  p->pc = peercam_peer_connection_new (GST_BIN (pipeline), self->latency,
+                                       self->stun_server, self->turn_server,
+                                       (const char * const *) self->ice_addresses,
+                                       error);
+  if (p->pc == NULL)
+    return FALSE;
+  g_signal_connect (p->pc, "local-description", G_CALLBACK (on_pc_local_description), p);
+  g_signal_connect (p->pc, "local-candidate", G_CALLBACK (on_pc_local_candidate), p);
+  g_signal_connect (p->pc, "remote-description-set", G_CALLBACK (on_pc_remote_description_set), p);
+  g_signal_connect (p->pc, "remote-bye", G_CALLBACK (on_pc_remote_bye), p);
+  g_signal_connect (p->pc, "stats", G_CALLBACK (on_pc_stats), p);
+  g_signal_connect (p->pc, "error", G_CALLBACK (on_pc_error), p);
+  g_signal_connect (p->pc, "notify::ice-connection-state", G_CALLBACK (on_pc_ice_state), p);
+  g_signal_connect (p->pc, "notify::connection-state", G_CALLBACK (on_pc_connection_state), p);
+  return TRUE;
 }
 
 /* Connections of ended calls, still sending their RTCP BYE. */
@@ -1000,72 +1121,106 @@ retire_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Ends one call's media and timers and forgets it; the others go on. */
 static void
-call_teardown (PeercamCallEngine *self)
+peer_free (Peer *p)
 {
-  g_clear_handle_id (&self->ice_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->disconnect_id, g_source_remove);
-  g_clear_handle_id (&self->stats_id, g_source_remove);
-  g_queue_clear_full (&self->pending, pending_candidate_free);
-  self->pending_full_reported = FALSE;
-  self->last_bytes = 0;
-  self->last_frames = 0;
-  self->last_stats_us = 0;
-  g_clear_handle_id (&self->media_check_id, g_source_remove);
-  set_poor_connection (self, FALSE);
-  self->frame_width = self->frame_height = 0;
-  g_clear_object (&self->congestion);
+  PeercamCallEngine *self = p->engine;
 
-  if (self->call == NULL)
-    return;
+  g_clear_handle_id (&p->ice_timeout_id, g_source_remove);
+  g_clear_handle_id (&p->disconnect_id, g_source_remove);
+  g_clear_handle_id (&p->stats_id, g_source_remove);
 
-  if (self->pc)
+  if (p->pc)
     {
       gboolean lingers;
 
-      g_signal_handlers_disconnect_by_data (self->pc, self);
+      g_signal_handlers_disconnect_by_data (p->pc, p);
       /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
        * the encoder's thread in a blocking probe, and only its own shutdown
        * releases it; stopping the branch first would wait for that thread.
        * A connected one unlinks its senders and stays a moment for its
        * RTCP BYE to leave. */
-      lingers = self->sender ? peercam_sender_stop (self->sender)
-                             : peercam_peer_connection_close (self->pc);
-      g_clear_object (&self->sender);
+      lingers = p->sender ? peercam_sender_stop (p->sender)
+                          : peercam_peer_connection_close (p->pc);
+      g_clear_object (&p->sender);
       if (lingers && self->role == PEERCAM_CALL_ROLE_CALLER)
         {
           if (self->retiring == NULL)
             self->retiring = g_ptr_array_new_with_free_func (g_object_unref);
-          g_ptr_array_add (self->retiring, g_object_ref (self->pc));
+          g_ptr_array_add (self->retiring, g_object_ref (p->pc));
           if (self->retire_id == 0)
-            self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb);
+            self->retire_id = attach_timeout (self, RETIRE_MS, retire_cb, self);
         }
       else
-        peercam_peer_connection_finish_close (self->pc);
-      g_clear_object (&self->pc);
+        peercam_peer_connection_finish_close (p->pc);
+      g_clear_object (&p->pc);
     }
+  g_free (p->viewer);
+  g_free (p);
+}
 
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+/* The viewer's side of its call: decoding, its pipeline, the checks. */
+static void
+viewer_teardown (PeercamCallEngine *self)
+{
+  g_queue_clear_full (&self->pending, pending_candidate_free);
+  self->pending_full_reported = FALSE;
+  g_clear_handle_id (&self->media_check_id, g_source_remove);
+  set_poor_connection (self, FALSE);
+  g_clear_object (&self->congestion);
+  if (self->role != PEERCAM_CALL_ROLE_VIEWER)
+    return;
+  if (self->remote)
     {
-      if (self->remote)
-        {
-          self->remote_frames_done += peercam_remote_media_get_frames (self->remote);
-          g_signal_handlers_disconnect_by_data (self->remote, self);
-          peercam_remote_media_close (self->remote);
-        }
-      pipeline_destroy (self);
-      g_clear_object (&self->remote);
+      self->remote_frames_done += peercam_remote_media_get_frames (self->remote);
+      g_signal_handlers_disconnect_by_data (self->remote, self);
+      peercam_remote_media_close (self->remote);
     }
+  pipeline_destroy (self);
+  g_clear_object (&self->remote);
+}
 
-  g_clear_pointer (&self->call, call_link_unref);
+/* Ends the call @p in @state (a caller's other calls go on). */
+static void
+end_peer (Peer             *p,
+          PeercamCallState  state)
+{
+  PeercamCallEngine *self = p->engine;
+
+  if (p->viewer && p->state != state)
+    g_signal_emit (self, signals[SIGNAL_VIEWER_STATE], 0, p->viewer, state);
+  g_ptr_array_remove (self->peers, p);   /* frees it */
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    viewer_teardown (self);
+  update_state (self, state);
+}
+
+/* Every call, no state change. */
+static void
+call_teardown (PeercamCallEngine *self)
+{
+  g_ptr_array_set_size (self->peers, 0);
+  viewer_teardown (self);
 }
 
 /* ---- caller ------------------------------------------------------------- */
 
+/**
+ * peercam_call_engine_call_viewer:
+ * @viewer: (nullable): the viewer's id; NULL: the one viewer the demo's
+ *   protocol addresses implicitly
+ *
+ * Offers a call to one viewer; calling a viewer again replaces its call.
+ * Other viewers' calls go on.
+ */
 gboolean
-peercam_call_engine_call (PeercamCallEngine  *self,
-                          GError            **error)
+peercam_call_engine_call_viewer (PeercamCallEngine  *self,
+                                 const char         *viewer,
+                                 GError            **error)
 {
+  Peer *p;
+
   g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), FALSE);
 
   if (self->role != PEERCAM_CALL_ROLE_CALLER)
@@ -1079,61 +1234,110 @@ peercam_call_engine_call (PeercamCallEngine  *self,
     return FALSE;
 
   /* Calling again replaces the call. */
-  call_teardown (self);
-  self->call = call_link_new (self);
+  if ((p = find_peer (self, viewer)))
+    g_ptr_array_remove (self->peers, p);
+  p = peer_new (self, viewer);
 
-  self->pc = peer_connection_new (self, self->pipeline, error);
-  if (self->pc == NULL)
+  if (!peer_connection_new (p, self->pipeline, error))
     goto fail;
-  self->sender = peercam_sender_new (self->local, self->pc, self->codec,
-                                     peercam_video_encoder_bitrate_kbps (self->width, self->height,
-                                                                         self->framerate),
-                                     self->send_audio,
-                                     &(PeercamVideoFormat) { self->width, self->height, self->framerate },
-                                     error);
-  if (self->sender == NULL)
+  p->sender = peercam_sender_new (self->local, p->pc, self->codec,
+                                  peercam_video_encoder_bitrate_kbps (self->width, self->height,
+                                                                      self->framerate),
+                                  self->send_audio,
+                                  &(PeercamVideoFormat) { self->width, self->height, self->framerate },
+                                  error);
+  if (p->sender == NULL)
     goto fail;
-  if (self->send_audio && !peercam_sender_get_sends_audio (self->sender))
-    emit_error (self, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
+  if (self->send_audio && !peercam_sender_get_sends_audio (p->sender))
+    peer_error (p, PEERCAM_CALL_ERROR_SOURCE, _("No microphone found: calling with video only"));
 
-  peercam_peer_connection_create_offer (self->pc);
+  peercam_peer_connection_create_offer (p->pc);
   return TRUE;
 
 fail:
-  call_teardown (self);
+  g_ptr_array_remove (self->peers, p);
+  update_state (self, idle_state (self));
   return FALSE;
 }
 
+gboolean
+peercam_call_engine_call (PeercamCallEngine  *self,
+                          GError            **error)
+{
+  return peercam_call_engine_call_viewer (self, NULL, error);
+}
+
+/**
+ * peercam_call_engine_end_viewer:
+ * @say_bye: emit bye for it (a hang-up), or not (the viewer left)
+ *
+ * Ends one viewer's call; the others go on.
+ */
+void
+peercam_call_engine_end_viewer (PeercamCallEngine *self,
+                                const char        *viewer,
+                                gboolean           say_bye)
+{
+  g_autofree char *id = g_strdup (viewer);
+  Peer *p;
+
+  g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
+
+  if ((p = find_peer (self, viewer)) == NULL)
+    return;
+  end_peer (p, idle_state (self));
+  if (!say_bye)
+    return;
+  if (id)
+    g_signal_emit (self, signals[SIGNAL_VIEWER_BYE], 0, id);
+  else
+    g_signal_emit (self, signals[SIGNAL_SEND_BYE], 0);
+}
+
+/* Ends every call, saying bye to each viewer. */
 void
 peercam_call_engine_hang_up (PeercamCallEngine *self)
 {
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
-  if (self->call == NULL)
-    return;
-  end_call (self, idle_state (self));
-  g_signal_emit (self, signals[SIGNAL_SEND_BYE], 0);
+  while (self->peers->len > 0)
+    {
+      Peer *p = g_ptr_array_index (self->peers, self->peers->len - 1);
+      g_autofree char *id = g_strdup (p->viewer);
+
+      if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+        {
+          end_peer (p, idle_state (self));
+          g_signal_emit (self, signals[SIGNAL_SEND_BYE], 0);
+        }
+      else
+        peercam_call_engine_end_viewer (self, id, TRUE);
+    }
 }
 
 static void
 handle_answer (PeercamCallEngine *self,
+               Peer              *p,
                const char        *text)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GstSDPMessage) sdp = NULL;
 
-  if (self->role != PEERCAM_CALL_ROLE_CALLER || self->call == NULL ||
-      self->state != PEERCAM_CALL_STATE_CALLING)
+  if (self->role != PEERCAM_CALL_ROLE_CALLER || p == NULL ||
+      p->state != PEERCAM_CALL_STATE_CALLING)
     {
-      emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("Got an answer without having sent an offer"));
+      if (p)
+        peer_error (p, PEERCAM_CALL_ERROR_WRONG_STATE, _("Got an answer without having sent an offer"));
+      else
+        emit_error (self, PEERCAM_CALL_ERROR_WRONG_STATE, _("Got an answer without having sent an offer"));
       return;
     }
   if (!(sdp = parse_sdp (self, text, &error)))
     {
-      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+      peer_signal_error (p, error);
       return;
     }
-  set_remote_description (self, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  set_remote_description (p, GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
 }
 
 /* ---- viewer ------------------------------------------------------------- */
@@ -1144,8 +1348,13 @@ on_remote_first_frame (PeercamRemoteMedia *remote,
                        int                 height,
                        PeercamCallEngine  *self)
 {
-  self->frame_width = width;
-  self->frame_height = height;
+  Peer *p = viewer_peer (self);
+
+  if (p)
+    {
+      p->frame_width = width;
+      p->frame_height = height;
+    }
   g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, width, height);
 }
 
@@ -1203,7 +1412,7 @@ deferred_offer_cb (gpointer user_data)
   self->deferred_offer_id = 0;
   if (!take_offer_token (self))
     {
-      self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS / 4, deferred_offer_cb);
+      self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS / 4, deferred_offer_cb, self);
       return G_SOURCE_REMOVE;
     }
   text = g_steal_pointer (&self->deferred_offer);
@@ -1246,7 +1455,7 @@ handle_offer (PeercamCallEngine *self,
       g_free (self->deferred_offer);
       self->deferred_offer = g_strdup (text);
       if (self->deferred_offer_id == 0)
-        self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS, deferred_offer_cb);
+        self->deferred_offer_id = attach_timeout (self, OFFER_INTERVAL_MS, deferred_offer_cb, self);
       return;
     }
   start_offered_call (self, sdp);
@@ -1257,6 +1466,7 @@ start_offered_call (PeercamCallEngine *self,
                     GstSDPMessage     *sdp)
 {
   g_autoptr(GError) error = NULL;
+  Peer *p;
 
   /* A new offer replaces the call, but keeps candidates that came first. */
   {
@@ -1267,21 +1477,20 @@ start_offered_call (PeercamCallEngine *self,
     self->pending = pending;
   }
 
-  self->call = call_link_new (self);
+  p = peer_new (self, NULL);
   self->pipeline = gst_object_ref_sink (pipeline_new (self, "peercam-viewer"));
-  self->pc = peer_connection_new (self, self->pipeline, &error);
-  if (self->pc == NULL)
+  if (!peer_connection_new (p, self->pipeline, &error))
     {
       g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
+      end_peer (p, PEERCAM_CALL_STATE_FAILED);
       return;
     }
   /* Congestion control (issue 11): adaptive jitter buffer, merged PLIs. */
   self->congestion = peercam_congestion_new (self->context);
-  peercam_congestion_attach_viewer (self->congestion, peercam_peer_connection_get_webrtcbin (self->pc),
+  peercam_congestion_attach_viewer (self->congestion, peercam_peer_connection_get_webrtcbin (p->pc),
                                     self->latency);
   self->remote = peercam_remote_media_new (GST_BIN (self->pipeline),
-                                           peercam_peer_connection_get_webrtcbin (self->pc),
+                                           peercam_peer_connection_get_webrtcbin (p->pc),
                                            self->remote_sink, self->play_audio);
   g_signal_connect (self->remote, "first-frame", G_CALLBACK (on_remote_first_frame), self);
 
@@ -1291,36 +1500,48 @@ start_offered_call (PeercamCallEngine *self,
     {
       const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
 
-      peercam_peer_connection_add_recv_transceiver (self->pc, gst_sdp_media_get_media (media), media);
+      peercam_peer_connection_add_recv_transceiver (p->pc, gst_sdp_media_get_media (media), media);
     }
 
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
       emit_error (self, PEERCAM_CALL_ERROR_PIPELINE, _("Could not start receiving video"));
-      end_call (self, PEERCAM_CALL_STATE_FAILED);
+      end_peer (p, PEERCAM_CALL_STATE_FAILED);
       return;
     }
-  set_state (self, PEERCAM_CALL_STATE_CONNECTING);
+  set_peer_state (p, PEERCAM_CALL_STATE_CONNECTING);
   flush_pending_candidates (self);
-  set_remote_description (self, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+  set_remote_description (p, GST_WEBRTC_SDP_TYPE_OFFER, sdp);
 }
 
 void
 peercam_call_engine_handle_bye (PeercamCallEngine *self)
 {
+  Peer *p;
+
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    {
+      peercam_call_engine_end_viewer (self, NULL, FALSE);
+      return;
+    }
   g_queue_clear_full (&self->pending, pending_candidate_free);
   self->pending_full_reported = FALSE;
   clear_deferred_offer (self);
-  if (self->call == NULL)
+  if ((p = viewer_peer (self)) == NULL)
     return;
-  end_call (self, idle_state (self));
+  end_peer (p, idle_state (self));
 }
 
+/**
+ * peercam_call_engine_handle_signal_from:
+ * @viewer: (nullable): who sent it (a caller's viewer); ignored by a viewer
+ */
 void
-peercam_call_engine_handle_signal (PeercamCallEngine *self,
-                                   JsonNode          *node)
+peercam_call_engine_handle_signal_from (PeercamCallEngine *self,
+                                        const char        *viewer,
+                                        JsonNode          *node)
 {
   JsonObject *object;
   const char *type, *sdp;
@@ -1339,12 +1560,21 @@ peercam_call_engine_handle_signal (PeercamCallEngine *self,
   if (g_strcmp0 (type, "offer") == 0)
     handle_offer (self, sdp);
   else if (g_strcmp0 (type, "answer") == 0)
-    handle_answer (self, sdp);
+    handle_answer (self, find_peer (self, self->role == PEERCAM_CALL_ROLE_CALLER ? viewer : NULL), sdp);
+  else if (g_strcmp0 (type, "bye") == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
+    peercam_call_engine_end_viewer (self, viewer, FALSE);
   else if (g_strcmp0 (type, "bye") == 0)
     peercam_call_engine_handle_bye (self);
   else
     emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
                 _("The peer sent a signal of unknown type “%s”"), type ? type : "(none)");
+}
+
+void
+peercam_call_engine_handle_signal (PeercamCallEngine *self,
+                                   JsonNode          *node)
+{
+  peercam_call_engine_handle_signal_from (self, NULL, node);
 }
 
 /* ---- warm-up ------------------------------------------------------------ */
@@ -1594,6 +1824,7 @@ peercam_call_engine_finalize (GObject *object)
   g_free (self->stun_server);
   g_free (self->turn_server);
   g_strfreev (self->ice_addresses);
+  g_ptr_array_unref (self->peers);
   g_main_context_unref (self->context);
 
   G_OBJECT_CLASS (peercam_call_engine_parent_class)->finalize (object);
@@ -1738,6 +1969,25 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* The same, about the call with one viewer that has an id (issue 15). */
+  signals[SIGNAL_VIEWER_SIGNAL] =
+    g_signal_new ("viewer-signal", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_VIEWER_ICE] =
+    g_signal_new ("viewer-ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_VIEWER_BYE] =
+    g_signal_new ("viewer-bye", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_VIEWER_STATS] =
+    g_signal_new ("viewer-stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_VIEWER_ERROR] =
+    g_signal_new ("viewer-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_VIEWER_STATE] =
+    g_signal_new ("viewer-state", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, PEERCAM_TYPE_CALL_STATE);
 }
 
 static void
@@ -1752,6 +2002,7 @@ peercam_call_engine_init (PeercamCallEngine *self)
   self->height = 720;
   self->framerate = 30;
   g_queue_init (&self->pending);
+  self->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) peer_free);
   self->local = peercam_local_media_new ();
   g_signal_connect (self->local, "bus-error", G_CALLBACK (on_local_bus_error), self);
 }
@@ -1866,8 +2117,8 @@ peercam_call_engine_set_latency (PeercamCallEngine *self,
   if (self->latency == latency_ms)
     return;
   self->latency = latency_ms;
-  if (self->pc)
-    peercam_peer_connection_set_latency (self->pc, latency_ms);
+  for (guint i = 0; i < self->peers->len; i++)
+    peercam_peer_connection_set_latency (((Peer *) g_ptr_array_index (self->peers, i))->pc, latency_ms);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LATENCY]);
 }
 
@@ -1961,6 +2212,36 @@ peercam_call_engine_set_remote_sink (PeercamCallEngine *self,
 
 /* Viewer: TRUE while connected but no video came for a few seconds or ICE
  * is disconnected. */
+PeercamCallState
+peercam_call_engine_get_viewer_state (PeercamCallEngine *self,
+                                      const char        *viewer)
+{
+  Peer *p;
+
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), PEERCAM_CALL_STATE_IDLE);
+  p = find_peer (self, viewer);
+  return p ? p->state : idle_state (self);
+}
+
+/* Frames that went into this viewer's encoder. */
+guint64
+peercam_call_engine_get_viewer_frames (PeercamCallEngine *self,
+                                       const char        *viewer)
+{
+  Peer *p;
+
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
+  p = find_peer (self, viewer);
+  return p ? call_frames (p) : 0;
+}
+
+guint
+peercam_call_engine_get_n_calls (PeercamCallEngine *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_CALL_ENGINE (self), 0);
+  return self->peers->len;
+}
+
 gboolean
 peercam_call_engine_get_poor_connection (PeercamCallEngine *self)
 {

@@ -47,6 +47,18 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
  *   void (*stats)       (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
  *          object: {"fps", "kbps", "width", "height", "rtt_ms"} (rtt_ms -1: unknown)
  *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
+ *
+ * These are about the call with the one peer the demo's protocol addresses
+ * implicitly (a viewer's caller; a caller's viewer without an id). A caller
+ * serving several viewers (issue 15) reports each viewer that has an id on
+ *   viewer-signal (const char *viewer, JsonNode *object)
+ *   viewer-ice    (const char *viewer, JsonNode *object)
+ *   viewer-bye    (const char *viewer)
+ *   viewer-stats  (const char *viewer, JsonNode *object)
+ *   viewer-error  (const char *viewer, GError *error)
+ *   viewer-state  (const char *viewer, PeercamCallState state)
+ * Errors not about one call always go to ::error. The engine's state is the
+ * furthest call in progress.
  */
 
 PeercamCallEngine *peercam_call_engine_new             (PeercamCallRole     role);
@@ -104,6 +116,25 @@ void               peercam_call_engine_handle_signal   (PeercamCallEngine  *self
 void               peercam_call_engine_handle_ice      (PeercamCallEngine  *self,
                                                         JsonNode           *object);
 void               peercam_call_engine_handle_bye      (PeercamCallEngine  *self);
+
+/* Several viewers (caller): @viewer NULL is the implicit one. */
+gboolean           peercam_call_engine_call_viewer     (PeercamCallEngine  *self,
+                                                        const char         *viewer,
+                                                        GError            **error);
+void               peercam_call_engine_end_viewer      (PeercamCallEngine  *self,
+                                                        const char         *viewer,
+                                                        gboolean            say_bye);
+void               peercam_call_engine_handle_signal_from (PeercamCallEngine *self,
+                                                           const char        *viewer,
+                                                           JsonNode          *object);
+void               peercam_call_engine_handle_ice_from (PeercamCallEngine  *self,
+                                                        const char         *viewer,
+                                                        JsonNode           *object);
+PeercamCallState   peercam_call_engine_get_viewer_state (PeercamCallEngine *self,
+                                                         const char        *viewer);
+guint64            peercam_call_engine_get_viewer_frames (PeercamCallEngine *self,
+                                                          const char        *viewer);
+guint              peercam_call_engine_get_n_calls     (PeercamCallEngine  *self);
 
 gboolean           peercam_call_engine_get_poor_connection (PeercamCallEngine *self);
 

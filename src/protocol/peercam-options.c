@@ -33,6 +33,8 @@ static const GOptionEntry option_entries[] = {
     N_("Run only the signaling server, without a window"), NULL },
   { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
     N_("Port of the hosted signaling server (default 8080)"), N_("N") },
+  { "max-viewers", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Hosted server: viewers per room besides the caller (default 4; 1 is the demo’s two-member room)"), N_("N") },
   { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Address the hosted server listens on (default: all)"), N_("ADDR") },
   { "tls", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -328,7 +330,8 @@ peercam_options_validate (PeercamOptions  *options,
       return FALSE;
     }
 
-  if ((options->port >= 0 || options->bind != NULL || options->tls) && !options->host && !options->host_only)
+  if ((options->port >= 0 || options->bind != NULL || options->tls || options->max_viewers > 0) &&
+      !options->host && !options->host_only)
     {
       /* --port, --bind and --tls describe the hosted server; they imply hosting. */
       options->host = TRUE;
@@ -385,6 +388,7 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   g_autoptr(PeercamOptions) options = peercam_options_new ();
   gboolean caller = FALSE, viewer = FALSE;
   const char *port = NULL;
+  const char *max_viewers = NULL;
 
   caller = g_variant_dict_contains (dict, "caller");
   viewer = g_variant_dict_contains (dict, "viewer");
@@ -419,6 +423,19 @@ peercam_options_new_from_dict (GVariantDict  *dict,
   if (g_variant_dict_lookup (dict, "port", "&s", &port) &&
       !peercam_options_parse_port (port, &options->port, error))
     return NULL;
+  if (g_variant_dict_lookup (dict, "max-viewers", "&s", &max_viewers))
+    {
+      guint64 value = 0;
+
+      if (!g_ascii_string_to_unsigned (max_viewers, 10, 1, PEERCAM_OPTIONS_MAX_VIEWERS, &value, NULL))
+        {
+          g_set_error (error, PEERCAM_OPTIONS_ERROR, PEERCAM_OPTIONS_ERROR_INVALID,
+                       _("Invalid number of viewers “%s”: expected a number from 1 to %u"),
+                       max_viewers, PEERCAM_OPTIONS_MAX_VIEWERS);
+          return NULL;
+        }
+      options->max_viewers = (int) value;
+    }
 
   if (!peercam_options_validate (options, error))
     return NULL;

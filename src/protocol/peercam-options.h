@@ -36,11 +36,16 @@ typedef struct {
   gboolean    audio;        /* caller: send the microphone; viewer: play audio */
   gboolean    events;
   int         port;         /* -1: unset */
+  int         max_viewers;  /* hosted rooms: viewers per caller (issue 15); 0: unset */
   char       *bind;
   gboolean    tls;          /* web: host with HTTPS/WSS and a self-signed certificate */
   char       *stun;         /* stun://host:port */
   char       *turn;         /* turn://user:password@host:port */
 } PeercamOptions;
+
+/* Viewers per hosted room: a sender (encoder) each on the caller. */
+#define PEERCAM_OPTIONS_DEFAULT_MAX_VIEWERS 4
+#define PEERCAM_OPTIONS_MAX_VIEWERS 64
 
 GQuark          peercam_options_error_quark   (void);
 const GOptionEntry *peercam_options_get_entries (void);

@@ -285,6 +285,70 @@ peercam_room_table_rooms_of (PeercamRoomTable *self,
   return member ? member->rooms : NULL;
 }
 
+PeercamRoomRoute
+peercam_room_table_route (PeercamRoomTable  *self,
+                          const char        *sender,
+                          const char        *target,
+                          GPtrArray        **recipients)
+{
+  const GPtrArray *rooms;
+  g_autoptr(GPtrArray) out = NULL;
+
+  g_return_val_if_fail (self != NULL, PEERCAM_ROOM_ROUTE_NOT_IN_ROOM);
+  g_return_val_if_fail (sender != NULL, PEERCAM_ROOM_ROUTE_NOT_IN_ROOM);
+
+  if (recipients)
+    *recipients = NULL;
+  rooms = peercam_room_table_rooms_of (self, sender);
+  if (rooms == NULL)
+    return PEERCAM_ROOM_ROUTE_NOT_IN_ROOM;
+
+  if (target != NULL)
+    {
+      Member *member;
+
+      if (strcmp (target, sender) == 0)
+        return PEERCAM_ROOM_ROUTE_SELF;
+      member = g_hash_table_lookup (self->members, target);
+      if (member == NULL)
+        return PEERCAM_ROOM_ROUTE_UNKNOWN_TARGET;
+      /* Room names are interned per room: compare the pointers. */
+      for (guint r = 0; r < rooms->len; r++)
+        if (g_ptr_array_find (member->rooms, g_ptr_array_index (rooms, r), NULL))
+          {
+            if (recipients)
+              {
+                *recipients = g_ptr_array_new ();
+                g_ptr_array_add (*recipients, member->id);
+              }
+            return PEERCAM_ROOM_ROUTE_OK;
+          }
+      return PEERCAM_ROOM_ROUTE_OTHER_ROOM;
+    }
+
+  if (recipients == NULL)
+    return PEERCAM_ROOM_ROUTE_OK;
+  out = g_ptr_array_new ();
+  for (guint r = 0; r < rooms->len; r++)
+    {
+      const GPtrArray *members = peercam_room_table_members_of (self, g_ptr_array_index (rooms, r));
+
+      for (guint m = 0; m < members->len; m++)
+        {
+          const char *id = g_ptr_array_index (members, m);
+
+          if (strcmp (id, sender) == 0)
+            continue;
+          /* Dedup only matters when the sender shares several rooms. */
+          if (rooms->len > 1 && g_ptr_array_find (out, id, NULL))
+            continue;
+          g_ptr_array_add (out, (gpointer) id);
+        }
+    }
+  *recipients = g_steal_pointer (&out);
+  return PEERCAM_ROOM_ROUTE_OK;
+}
+
 gboolean
 peercam_room_table_contains (PeercamRoomTable *self,
                              const char       *room_name,

@@ -70,6 +70,24 @@ const GPtrArray      *peercam_room_table_members_of (PeercamRoomTable      *self
 const GPtrArray      *peercam_room_table_rooms_of   (PeercamRoomTable      *self,
                                                      const char            *id);
 
+typedef enum {
+  PEERCAM_ROOM_ROUTE_OK,
+  PEERCAM_ROOM_ROUTE_NOT_IN_ROOM,    /* the sender is in no room */
+  PEERCAM_ROOM_ROUTE_UNKNOWN_TARGET, /* the target is in no room at all */
+  PEERCAM_ROOM_ROUTE_OTHER_ROOM,     /* the target shares no room with the sender */
+  PEERCAM_ROOM_ROUTE_SELF,           /* the sender addressed itself */
+} PeercamRoomRoute;
+
+/* Who a message from @sender reaches: with @target NULL every other
+ * member of @sender's rooms, each once (the demo's broadcast); with a
+ * target, that member alone, if it shares a room with @sender.
+ * @recipients (out, optional, transfer container): `const char *` ids
+ * (views valid until the table next changes), NULL unless OK. */
+PeercamRoomRoute      peercam_room_table_route      (PeercamRoomTable      *self,
+                                                     const char            *sender,
+                                                     const char            *target,
+                                                     GPtrArray            **recipients);
+
 gboolean              peercam_room_table_contains   (PeercamRoomTable      *self,
                                                      const char            *room,
                                                      const char            *id);

@@ -1232,7 +1232,7 @@ peercam_sio_event_peek (const char         *data,
                         PeercamSioEventPeek *peek)
 {
   JsonCursor c = { data, data + len, 0, TRUE };
-  PeercamSioEventPeek out = { -1, NULL, 0, PEERCAM_SIO_ARG_NONE, FALSE };
+  PeercamSioEventPeek out = { -1, NULL, 0, PEERCAM_SIO_ARG_NONE, FALSE, 0 };
   gboolean escaped = FALSE, unsure = FALSE;
 
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
@@ -1274,6 +1274,7 @@ peercam_sio_event_peek (const char         *data,
       json_ws (&c);
       if (c.p >= c.end)
         return FALSE;
+      out.n_args = 1;
       switch (*c.p)
         {
         case '{':
@@ -1304,6 +1305,7 @@ peercam_sio_event_peek (const char         *data,
           if (!json_value (&c))
             return FALSE;
           json_ws (&c);
+          out.n_args++;
         }
     }
 

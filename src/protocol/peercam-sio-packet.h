@@ -174,6 +174,7 @@ typedef struct {
   gsize              event_len;
   PeercamSioArgKind  arg;                 /* the first argument */
   gboolean           arg_type_is_string;  /* object whose member "type" is a string */
+  guint              n_args;              /* arguments after the event name */
 } PeercamSioEventPeek;
 
 /* Looks at a Socket.IO EVENT on "/" (no namespace prefix) without building

@@ -68,6 +68,7 @@ typedef struct {
   guint                    close_after_poll : 1;  /* refused: close once the outbox is fetched */
   guint                    pending : 1;  /* counted in server->pending (not CONNECTed yet) */
   guint                    closed : 1;
+  guint                    addressed : 1;  /* joined with {"addressed": true}: gets ids (issue 15) */
 } Session;
 
 /* A listening socket the server accepts on itself (plain HTTP): libsoup's
@@ -543,49 +544,42 @@ static GSourceFuncs ticker_funcs = {
 
 /* --- rooms and events ------------------------------------------------------- */
 
-/* Sends @frame to every other member of @s's rooms, each peer once.
- * Returns how many peers it reached. */
+/* Sends @frame to every session in @recipients (socket ids). Returns how
+ * many it reached. */
 static guint
-relay (Session    *s,
-       const char *frame,
-       gsize       len)
+relay_to (Session         *s,
+          const GPtrArray *recipients,
+          const char      *frame,
+          gsize            len)
 {
   PeercamSignalingServer *self = s->server;
-  const GPtrArray *rooms = peercam_room_table_rooms_of (self->rooms, s->socket_id);
-  g_autoptr(GPtrArray) sent = NULL;
   guint n = 0;
 
-  if (rooms == NULL)
-    return 0;
-  /* Dedup only matters when the sender shares several rooms. */
-  if (rooms->len > 1)
-    sent = g_ptr_array_new ();
-
-  for (guint r = 0; r < rooms->len; r++)
+  for (guint i = 0; recipients && i < recipients->len; i++)
     {
-      const GPtrArray *members = peercam_room_table_members_of (self->rooms, g_ptr_array_index (rooms, r));
+      Session *peer = g_hash_table_lookup (self->sockets, g_ptr_array_index (recipients, i));
 
-      for (guint m = 0; m < members->len; m++)
-        {
-          const char *id = g_ptr_array_index (members, m);
-          Session *peer;
-
-          if (strcmp (id, s->socket_id) == 0)
-            continue;
-          peer = g_hash_table_lookup (self->sockets, id);
-          if (peer == NULL)
-            continue;
-          if (sent != NULL)
-            {
-              if (g_ptr_array_find (sent, peer, NULL))
-                continue;
-              g_ptr_array_add (sent, peer);
-            }
-          session_send (peer, frame, len);
-          n++;
-        }
+      if (peer == NULL)
+        continue;
+      session_send (peer, frame, len);
+      n++;
     }
   return n;
+}
+
+/* TRUE if any of @recipients joined addressed: they get the sender's id. */
+static gboolean
+any_addressed (PeercamSignalingServer *self,
+               const GPtrArray        *recipients)
+{
+  for (guint i = 0; recipients && i < recipients->len; i++)
+    {
+      Session *peer = g_hash_table_lookup (self->sockets, g_ptr_array_index (recipients, i));
+
+      if (peer != NULL && peer->addressed)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -594,6 +588,7 @@ handle_create_or_join (Session                *s,
 {
   PeercamSignalingServer *self = s->server;
   const char *room = peercam_sio_packet_get_string_arg (packet, 0);
+  JsonNode *options = peercam_sio_packet_get_arg (packet, 1);
   g_auto(GStrv) existing = NULL;
   const char *result_name;
 
@@ -601,6 +596,24 @@ handle_create_or_join (Session                *s,
     {
       session_fail (s, packet->id, "'create or join' needs a room name (1-256 bytes)");
       return;
+    }
+  /* ["create or join", room, {"addressed": true}]: this member wants to
+   * know who is who (issue 15). Stock clients send the room alone and get
+   * exactly the demo's events. */
+  if (options != NULL && !JSON_NODE_HOLDS_NULL (options))
+    {
+      JsonNode *addressed = JSON_NODE_HOLDS_OBJECT (options)
+                            ? json_object_get_member (json_node_get_object (options), "addressed") : NULL;
+
+      if (addressed == NULL || !JSON_NODE_HOLDS_VALUE (addressed) ||
+          json_node_get_value_type (addressed) != G_TYPE_BOOLEAN ||
+          json_object_get_size (json_node_get_object (options)) != 1 ||
+          peercam_sio_packet_get_n_args (packet) > 2)
+        {
+          session_fail (s, packet->id, "Wrong arguments for 'create or join'");
+          return;
+        }
+      s->addressed = json_node_get_boolean (addressed);
     }
 
   switch (peercam_room_table_join (self->rooms, room, s->socket_id, &existing))
@@ -614,12 +627,28 @@ handle_create_or_join (Session                *s,
     case PEERCAM_ROOM_JOIN_JOINED:
       result_name = "join";
       log_event (G_LOG_LEVEL_INFO, room, s->socket_id, "joined room");
-      session_send_event (s, "join", string_node (room), string_node (s->socket_id), NULL);
+      if (s->addressed)
+        {
+          JsonArray *members = json_array_new ();
+
+          for (guint i = 0; existing[i] != NULL; i++)
+            json_array_add_string_element (members, existing[i]);
+          session_send_event (s, "join", string_node (room), string_node (s->socket_id),
+                              json_node_init_array (json_node_alloc (), members), NULL);
+          json_array_unref (members);
+        }
+      else
+        session_send_event (s, "join", string_node (room), string_node (s->socket_id), NULL);
       for (guint i = 0; existing[i] != NULL; i++)
         {
           Session *peer = g_hash_table_lookup (self->sockets, existing[i]);
 
-          if (peer != NULL)
+          if (peer == NULL)
+            continue;
+          /* An addressed member learns who arrived. */
+          if (peer->addressed)
+            session_send_event (peer, "call", string_node (s->socket_id), NULL);
+          else
             session_send_str (peer, "42[\"call\"]");
         }
       break;
@@ -653,33 +682,198 @@ handle_create_or_join (Session                *s,
 /* Relays a validated event, as the client wrote it but for an ack id, and
  * answers the ack request, if any. @eio is the whole Engine.IO message:
  * "4" then the Socket.IO packet "2[…]" or "2<id>[…]". */
+/* @eio without the ack id the client asked for ("42<id>[…]" → "42[…]"):
+ * an ack is the sender's, never relayed. Returns @eio or a copy in @copy. */
+static const char *
+eio_without_ack (gint64       ack_id,
+                 const char  *eio,
+                 gsize       *len,
+                 char       **copy)
+{
+  gsize skip = 2;  /* "42" */
+
+  if (ack_id < 0)
+    return eio;
+  while (skip < *len && g_ascii_isdigit (eio[skip]))
+    skip++;
+  *copy = g_malloc (2 + *len - skip + 1);
+  (*copy)[0] = '4';
+  (*copy)[1] = '2';
+  memcpy (*copy + 2, eio + skip, *len - skip);
+  *len = 2 + *len - skip;
+  (*copy)[*len] = '\0';
+  return *copy;
+}
+
+/* Relays a validated event, as the client wrote it but for an ack id, and
+ * answers the ack request, if any. @eio is the whole Engine.IO message:
+ * "4" then the Socket.IO packet "2[…]" or "2<id>[…]". */
 static void
-relay_event (Session    *s,
-             gint64      ack_id,
-             const char *eio,
-             gsize       len)
+relay_event (Session         *s,
+             const GPtrArray *recipients,
+             gint64           ack_id,
+             const char      *eio,
+             gsize            len)
 {
   g_autofree char *copy = NULL;
   guint n;
 
-  if (ack_id >= 0)
-    {
-      gsize skip = 2;  /* "42" */
-
-      while (skip < len && g_ascii_isdigit (eio[skip]))
-        skip++;
-      copy = g_malloc (2 + len - skip + 1);
-      copy[0] = '4';
-      copy[1] = '2';
-      memcpy (copy + 2, eio + skip, len - skip);
-      len = 2 + len - skip;
-      copy[len] = '\0';
-      eio = copy;
-    }
-
-  n = relay (s, eio, len);
+  eio = eio_without_ack (ack_id, eio, &len, &copy);
+  n = relay_to (s, recipients, eio, len);
   if (ack_id >= 0)
     session_ack (s, ack_id, json_node_init_int (json_node_alloc (), n));
+}
+
+/* Encodes [event, args…] (@array: transfer full) once, to send to many. */
+static char *
+encode_event_array (JsonArray *array)
+{
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  g_autoptr(PeercamSioPacket) packet = NULL;
+
+  json_node_take_array (node, array);
+  packet = peercam_sio_packet_new (PEERCAM_SIO_EVENT, NULL, -1, node);
+  g_autofree char *sio = peercam_sio_packet_encode (packet);
+
+  return peercam_eio_encode (PEERCAM_EIO_MESSAGE, sio);
+}
+
+static const char *
+route_error (PeercamRoomRoute route)
+{
+  switch (route)
+    {
+    case PEERCAM_ROOM_ROUTE_NOT_IN_ROOM: return "Not in a room";
+    case PEERCAM_ROOM_ROUTE_UNKNOWN_TARGET: return "Unknown target";
+    case PEERCAM_ROOM_ROUTE_OTHER_ROOM: return "Target is not in your room";
+    case PEERCAM_ROOM_ROUTE_SELF: return "Target is the sender";
+    case PEERCAM_ROOM_ROUTE_OK:
+    default: return NULL;
+    }
+}
+
+/* Reads the routing object an addressed message may end with (issue 15):
+ * {"to": "<socket id>"}. A "from" is the server's to set. Returns FALSE
+ * with @message set when it is not one. */
+static gboolean
+parse_route (JsonNode    *node,
+             const char **target,
+             const char **message)
+{
+  JsonObject *object;
+  JsonNode *to;
+
+  *target = NULL;
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      *message = "Wrong routing object (want {\"to\": id})";
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  if (json_object_has_member (object, "from"))
+    {
+      *message = "'from' is set by the server";
+      return FALSE;
+    }
+  to = json_object_get_member (object, "to");
+  if (to == NULL || json_object_get_size (object) != 1 || !JSON_NODE_HOLDS_VALUE (to) ||
+      json_node_get_value_type (to) != G_TYPE_STRING || json_node_get_string (to)[0] == '\0' ||
+      strlen (json_node_get_string (to)) > MAX_ROOM_NAME)
+    {
+      *message = "Wrong routing object (want {\"to\": id})";
+      return FALSE;
+    }
+  *target = json_node_get_string (to);
+  return TRUE;
+}
+
+/* signal/ice/bye, decoded: to one member ({"to"}) or the room; addressed
+ * members get [event, payload, {"from": sender}] (a bye: ["bye", sender]),
+ * the others the demo's shape. */
+static void
+relay_routed (Session                *s,
+              const PeercamSioPacket *packet,
+              const char             *event,
+              guint                   n_payload,
+              const char             *eio,
+              gsize                   len)
+{
+  PeercamSignalingServer *self = s->server;
+  g_autoptr(GPtrArray) recipients = NULL;
+  g_autoptr(GPtrArray) plain = g_ptr_array_new ();
+  g_autoptr(GPtrArray) addressed = g_ptr_array_new ();
+  g_autofree char *copy = NULL;
+  const char *target = NULL;
+  const char *message = NULL;
+  PeercamRoomRoute route;
+  guint n = 0;
+
+  if (peercam_sio_packet_get_n_args (packet) > n_payload + 1 ||
+      (peercam_sio_packet_get_n_args (packet) == n_payload + 1 &&
+       !parse_route (peercam_sio_packet_get_arg (packet, n_payload), &target, &message)))
+    {
+      g_autofree char *text = message ? g_strdup_printf ("%s in '%s'", message, event)
+                                      : g_strdup_printf ("Wrong arguments for '%s'", event);
+
+      session_fail (s, packet->id, text);
+      return;
+    }
+
+  route = peercam_room_table_route (self->rooms, s->socket_id, target, &recipients);
+  if (route != PEERCAM_ROOM_ROUTE_OK)
+    {
+      g_autofree char *text = target ? g_strdup_printf ("%s '%.64s' for '%s'", route_error (route), target, event)
+                                     : g_strdup (route_error (route));
+
+      session_fail (s, packet->id, text);
+      return;
+    }
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      Session *peer = g_hash_table_lookup (self->sockets, g_ptr_array_index (recipients, i));
+
+      if (peer != NULL)
+        g_ptr_array_add (peer->addressed ? addressed : plain, g_ptr_array_index (recipients, i));
+    }
+
+  if (plain->len > 0 && target == NULL)
+    {
+      const char *frame = eio_without_ack (packet->id, eio, &len, &copy);
+
+      n += relay_to (s, plain, frame, len);
+    }
+  else if (plain->len > 0)
+    {
+      JsonArray *array = json_array_new ();
+      g_autofree char *frame = NULL;
+
+      json_array_add_string_element (array, event);
+      for (guint i = 0; i < n_payload; i++)
+        json_array_add_element (array, json_node_copy (peercam_sio_packet_get_arg (packet, i)));
+      frame = encode_event_array (array);
+      n += relay_to (s, plain, frame, strlen (frame));
+    }
+  if (addressed->len > 0)
+    {
+      JsonArray *array = json_array_new ();
+      g_autofree char *frame = NULL;
+
+      json_array_add_string_element (array, event);
+      if (strcmp (event, "bye") == 0)
+        json_array_add_string_element (array, s->socket_id);
+      else
+        {
+          JsonObject *from = json_object_new ();
+
+          json_array_add_element (array, json_node_copy (peercam_sio_packet_get_arg (packet, 0)));
+          json_object_set_string_member (from, "from", s->socket_id);
+          json_array_add_object_element (array, from);
+        }
+      frame = encode_event_array (array);
+      n += relay_to (s, addressed, frame, strlen (frame));
+    }
+  if (packet->id >= 0)
+    session_ack (s, packet->id, json_node_init_int (json_node_alloc (), n));
 }
 
 static gboolean
@@ -697,6 +891,7 @@ handle_event (Session                *s,
   g_autoptr(GError) error = NULL;
   const char *event = peercam_sio_packet_get_event (packet, &error);
   JsonNode *arg;
+  guint n_payload;
   gboolean valid;
 
   if (event == NULL)
@@ -712,13 +907,21 @@ handle_event (Session                *s,
     }
 
   arg = peercam_sio_packet_get_arg (packet, 0);
+  n_payload = 1;
   if (strcmp (event, "signal") == 0)
     valid = node_is_type (arg, JSON_NODE_OBJECT)
             && json_object_get_string_member_with_default (json_node_get_object (arg), "type", NULL) != NULL;
   else if (strcmp (event, "ice") == 0)
     valid = node_is_type (arg, JSON_NODE_OBJECT);
   else if (strcmp (event, "bye") == 0)
-    valid = arg == NULL || peercam_sio_packet_get_string_arg (packet, 0) != NULL;
+    {
+      /* ["bye"], ["bye", id], and addressed: ["bye", {"to"}], ["bye", id, {"to"}] */
+      n_payload = arg == NULL || JSON_NODE_HOLDS_OBJECT (arg) ? 0 : 1;
+      valid = arg == NULL || JSON_NODE_HOLDS_OBJECT (arg) || peercam_sio_packet_get_string_arg (packet, 0) != NULL;
+      /* An object alone is a routing object only when the sender says so. */
+      if (arg != NULL && JSON_NODE_HOLDS_OBJECT (arg) && !s->addressed)
+        valid = FALSE;
+    }
   else
     {
       g_autofree char *message = g_strdup_printf ("Unknown event '%.64s'", event);
@@ -741,7 +944,7 @@ handle_event (Session                *s,
       return;
     }
 
-  relay_event (s, packet->id, eio, len);
+  relay_routed (s, packet, event, n_payload, eio, len);
 }
 
 /* The common case of handle_event() without a JSON tree: a well-formed
@@ -754,9 +957,13 @@ handle_relay_fast (Session    *s,
                    gsize       len)
 {
   PeercamSioEventPeek peek;
+  g_autoptr(GPtrArray) recipients = NULL;
   gboolean valid;
 
   if (s->socket_id == NULL || !peercam_sio_event_peek (eio + 1, len - 1, &peek))
+    return FALSE;
+  /* Addressed messages and addressed recipients take the decoded path. */
+  if (peek.n_args > 1)
     return FALSE;
 
 #define EVENT_IS(name) (peek.event_len == sizeof (name) - 1 && memcmp (peek.event, name, sizeof (name) - 1) == 0)
@@ -770,10 +977,12 @@ handle_relay_fast (Session    *s,
     valid = FALSE;
 #undef EVENT_IS
 
-  if (!valid || peercam_room_table_rooms_of (s->server->rooms, s->socket_id) == NULL)
+  if (!valid ||
+      peercam_room_table_route (s->server->rooms, s->socket_id, NULL, &recipients) != PEERCAM_ROOM_ROUTE_OK ||
+      any_addressed (s->server, recipients))
     return FALSE;
 
-  relay_event (s, peek.id, eio, len);
+  relay_event (s, recipients, peek.id, eio, len);
   return TRUE;
 }
 
@@ -873,7 +1082,10 @@ socket_connect (Session                *s,
       session_not_pending (s);
     }
 
-  reply = g_strdup_printf ("40{\"sid\":\"%s\"}", s->socket_id);
+  /* "addressed": this server says who is who to members that ask (issue
+   * 15); a Peercam client asks only then, so other servers never see the
+   * option. Stock clients read the sid alone. */
+  reply = g_strdup_printf ("40{\"sid\":\"%s\",\"addressed\":true}", s->socket_id);
   session_send_str (s, reply);
 
   if (g_hash_table_lookup (self->sockets, s->socket_id) == s)

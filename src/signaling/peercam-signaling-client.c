@@ -44,6 +44,8 @@ struct _PeercamSignalingClient
   char *token;
   char *pinned_certificate;
   char *id;
+  GStrv members;                /* addressed join: who was in the room before us */
+  gboolean server_addressed;    /* the CONNECT answer offered addressed rooms */
   PeercamSignalingState state;
   gboolean reconnect;
 
@@ -671,6 +673,29 @@ handle_room_answer (PeercamSignalingClient *self,
   if (id == NULL)
     id = self->id;
 
+  /* An addressed join lists who was there: ["join", room, id, [ids]]. */
+  g_clear_pointer (&self->members, g_strfreev);
+  if (args != NULL && json_array_get_length (args) > 2 &&
+      JSON_NODE_HOLDS_ARRAY (json_array_get_element (args, 2)))
+    {
+      JsonArray *list = json_array_get_array_element (args, 2);
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+      for (guint i = 0; i < json_array_get_length (list) && i < 64; i++)
+        {
+          const char *member = array_get_string (list, i);
+
+          if (member == NULL)
+            {
+              emit_error_literal (self, PEERCAM_SIGNALING_CLIENT_ERROR_PROTOCOL,
+                                  _("The signaling server listed a room member that is not a string"));
+              continue;
+            }
+          g_strv_builder_add (builder, member);
+        }
+      self->members = g_strv_builder_end (builder);
+    }
+
   if (self->room != NULL && strcmp (room, self->room) == 0)
     {
       self->join_pending = FALSE;
@@ -778,6 +803,8 @@ dispatch_event (PeercamSignalingClient *self,
     {
       gboolean is_signal = event[0] == 's';
       JsonNode *node = array_get_object_node (args, 0);
+      JsonNode *route = array_get_object_node (args, 1);
+      const char *from = NULL;
 
       if (node == NULL)
         {
@@ -785,8 +812,11 @@ dispatch_event (PeercamSignalingClient *self,
                       _("The signaling server sent “%s” without a JSON object"), event);
           return;
         }
+      /* Peercam's server says who sent it: [event, payload, {"from": id}]. */
+      if (route != NULL)
+        from = json_object_get_string_member_with_default (json_node_get_object (route), "from", NULL);
 
-      g_signal_emit (self, signals[is_signal ? SIGNAL_SIGNAL : SIGNAL_ICE], 0, node);
+      g_signal_emit (self, signals[is_signal ? SIGNAL_SIGNAL : SIGNAL_ICE], 0, node, from);
     }
   /* The reference relay says create/join; the codelab it descends from said
    * created/joined. Accept both. */
@@ -795,7 +825,7 @@ dispatch_event (PeercamSignalingClient *self,
   else if (strcmp (event, "join") == 0 || strcmp (event, "joined") == 0)
     handle_room_answer (self, SIGNAL_JOINED, event, args);
   else if (strcmp (event, "call") == 0)
-    g_signal_emit (self, signals[SIGNAL_CALL], 0);
+    g_signal_emit (self, signals[SIGNAL_CALL], 0, array_get_string (args, 0));
   else if (strcmp (event, "full") == 0)
     handle_full (self, args);
   else if (strcmp (event, "bye") == 0)
@@ -842,8 +872,29 @@ send_connect (PeercamSignalingClient *self)
 static void
 send_join (PeercamSignalingClient *self)
 {
-  g_autoptr(JsonNode) room = json_node_init_string (json_node_alloc (), self->room);
-  g_autofree char *text = encode_event ("create or join", room);
+  g_autoptr(PeercamSioPacket) packet = NULL;
+  g_autofree char *sio = NULL;
+  g_autofree char *text = NULL;
+
+  /* {"addressed": true}: Peercam's server then says who is who, so a
+   * caller can serve several viewers (issue 15). Only to a server that
+   * offered it: a relay with a one-argument handler (python-socketio)
+   * fails on an extra argument. */
+  if (self->server_addressed)
+    {
+      JsonObject *options = json_object_new ();
+
+      json_object_set_boolean_member (options, "addressed", TRUE);
+      packet = peercam_sio_packet_new_event (NULL, "create or join",
+                                             json_node_init_string (json_node_alloc (), self->room),
+                                             json_node_init_object (json_node_alloc (), options), NULL);
+      json_object_unref (options);
+    }
+  else
+    packet = peercam_sio_packet_new_event (NULL, "create or join",
+                                           json_node_init_string (json_node_alloc (), self->room), NULL);
+  sio = peercam_sio_packet_encode (packet);
+  text = peercam_eio_encode (PEERCAM_EIO_MESSAGE, sio);
 
   self->join_pending = TRUE;
   send_text (self, text);
@@ -921,6 +972,9 @@ handle_connect (PeercamSignalingClient *self,
       if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
           json_node_get_value_type (member) == G_TYPE_STRING)
         sid = json_node_get_string (member);
+      /* Peercam's server offers addressed rooms (issue 15). */
+      self->server_addressed = json_object_get_boolean_member_with_default (json_node_get_object (data),
+                                                                            "addressed", FALSE);
     }
 
   if (sid == NULL)
@@ -1306,6 +1360,8 @@ peercam_signaling_client_finalize (GObject *object)
   g_clear_pointer (&self->id, g_free);
   g_clear_pointer (&self->certificate_mismatch, g_free);
 
+  g_clear_pointer (&self->members, g_strfreev);
+
   G_OBJECT_CLASS (peercam_signaling_client_parent_class)->finalize (object);
 }
 
@@ -1450,13 +1506,15 @@ peercam_signaling_client_class_init (PeercamSignalingClientClass *klass)
 
   /**
    * PeercamSignalingClient::call:
+   * @id: (nullable): the Socket.IO id of the member that arrived, when the
+   *   server says (Peercam's, to an addressed member)
    *
    * A peer joined our room: the one already there starts the call.
    */
   signals[SIGNAL_CALL] =
     g_signal_new ("call", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 0);
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 
   /**
    * PeercamSignalingClient::full:
@@ -1470,20 +1528,22 @@ peercam_signaling_client_class_init (PeercamSignalingClientClass *klass)
   /**
    * PeercamSignalingClient::signal:
    * @description: a JSON object, e.g. {"type": "offer", "sdp": …}
+   * @from: (nullable): the sender's Socket.IO id, when the server says
    */
   signals[SIGNAL_SIGNAL] =
     g_signal_new ("signal", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, JSON_TYPE_NODE);
+                  G_TYPE_NONE, 2, JSON_TYPE_NODE, G_TYPE_STRING);
 
   /**
    * PeercamSignalingClient::ice:
    * @candidate: a JSON object, e.g. {"candidate": …, "sdpMLineIndex": 0}
+   * @from: (nullable): the sender's Socket.IO id, when the server says
    */
   signals[SIGNAL_ICE] =
     g_signal_new ("ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, JSON_TYPE_NODE);
+                  G_TYPE_NONE, 2, JSON_TYPE_NODE, G_TYPE_STRING);
 
   /**
    * PeercamSignalingClient::bye:
@@ -1797,6 +1857,8 @@ peercam_signaling_client_join (PeercamSignalingClient  *self,
  *
  * Returns: %TRUE when sent or queued; otherwise ::error was emitted.
  */
+static gboolean send_or_queue (PeercamSignalingClient *self, const char *event, char *text_owned);
+
 gboolean
 peercam_signaling_client_emit (PeercamSignalingClient *self,
                                const char             *event,
@@ -1808,6 +1870,15 @@ peercam_signaling_client_emit (PeercamSignalingClient *self,
   g_return_val_if_fail (event != NULL && *event != '\0', FALSE);
 
   text = encode_event (event, arg);
+  return send_or_queue (self, event, g_steal_pointer (&text));
+}
+
+static gboolean
+send_or_queue (PeercamSignalingClient *self,
+               const char             *event,
+               char                   *text_owned)
+{
+  g_autofree char *text = text_owned;
 
   if (can_send_now (self))
     {
@@ -1837,15 +1908,48 @@ peercam_signaling_client_emit (PeercamSignalingClient *self,
   return TRUE;
 }
 
+/* Sends [event, arg?, {"to": @to}], or [event, arg?] without @to. */
+static gboolean
+emit_to (PeercamSignalingClient *self,
+         const char             *event,
+         JsonNode               *arg,
+         const char             *to)
+{
+  g_autoptr(PeercamSioPacket) packet = NULL;
+  g_autofree char *sio = NULL;
+  g_autofree char *text = NULL;
+  JsonArray *array;
+
+  if (to == NULL)
+    return peercam_signaling_client_emit (self, event, arg);
+
+  array = json_array_new ();
+  json_array_add_string_element (array, event);
+  if (arg != NULL)
+    json_array_add_element (array, json_node_copy (arg));
+  {
+    JsonObject *route = json_object_new ();
+
+    json_object_set_string_member (route, "to", to);
+    json_array_add_object_element (array, route);
+  }
+  packet = peercam_sio_packet_new (PEERCAM_SIO_EVENT, NULL, -1, json_node_init_array (json_node_alloc (), array));
+  json_array_unref (array);
+  sio = peercam_sio_packet_encode (packet);
+  text = peercam_eio_encode (PEERCAM_EIO_MESSAGE, sio);
+  return send_or_queue (self, event, g_steal_pointer (&text));
+}
+
 static gboolean
 emit_object (PeercamSignalingClient *self,
              const char             *event,
-             JsonNode               *object)
+             JsonNode               *object,
+             const char             *to)
 {
   g_return_val_if_fail (PEERCAM_IS_SIGNALING_CLIENT (self), FALSE);
   g_return_val_if_fail (object != NULL && JSON_NODE_HOLDS_OBJECT (object), FALSE);
 
-  return peercam_signaling_client_emit (self, event, object);
+  return emit_to (self, event, object, to);
 }
 
 /**
@@ -1856,7 +1960,20 @@ gboolean
 peercam_signaling_client_send_signal (PeercamSignalingClient *self,
                                       JsonNode               *description)
 {
-  return emit_object (self, "signal", description);
+  return emit_object (self, "signal", description, NULL);
+}
+
+/**
+ * peercam_signaling_client_send_signal_to:
+ * @to: (nullable): the Socket.IO id of the one member to reach (Peercam's
+ *   server); NULL: the room
+ */
+gboolean
+peercam_signaling_client_send_signal_to (PeercamSignalingClient *self,
+                                         JsonNode               *description,
+                                         const char             *to)
+{
+  return emit_object (self, "signal", description, to);
 }
 
 /**
@@ -1867,7 +1984,15 @@ gboolean
 peercam_signaling_client_send_ice (PeercamSignalingClient *self,
                                    JsonNode               *candidate)
 {
-  return emit_object (self, "ice", candidate);
+  return emit_object (self, "ice", candidate, NULL);
+}
+
+gboolean
+peercam_signaling_client_send_ice_to (PeercamSignalingClient *self,
+                                      JsonNode               *candidate,
+                                      const char             *to)
+{
+  return emit_object (self, "ice", candidate, to);
 }
 
 /**
@@ -1888,4 +2013,34 @@ peercam_signaling_client_send_bye (PeercamSignalingClient *self)
     id = json_node_init_string (json_node_alloc (), self->id);
 
   return peercam_signaling_client_emit (self, "bye", id);
+}
+
+/**
+ * peercam_signaling_client_send_bye_to:
+ * @to: (nullable): the one member to tell (Peercam's server); NULL: the room
+ */
+gboolean
+peercam_signaling_client_send_bye_to (PeercamSignalingClient *self,
+                                      const char             *to)
+{
+  g_autoptr(JsonNode) id = NULL;
+
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_CLIENT (self), FALSE);
+
+  if (self->id != NULL)
+    id = json_node_init_string (json_node_alloc (), self->id);
+  return emit_to (self, "bye", id, to);
+}
+
+/**
+ * peercam_signaling_client_get_members:
+ *
+ * Returns: (nullable) (transfer none): the members that were in the room
+ *   when we joined it, when the server said (Peercam's, addressed join)
+ */
+const char * const *
+peercam_signaling_client_get_members (PeercamSignalingClient *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SIGNALING_CLIENT (self), NULL);
+  return (const char * const *) self->members;
 }

@@ -77,5 +77,15 @@ gboolean                peercam_signaling_client_send_signal             (Peerca
 gboolean                peercam_signaling_client_send_ice                (PeercamSignalingClient  *self,
                                                                           JsonNode                *candidate);
 gboolean                peercam_signaling_client_send_bye                (PeercamSignalingClient  *self);
+/* Addressed (Peercam's server, issue 15): to one member; @to NULL is the room. */
+gboolean                peercam_signaling_client_send_signal_to          (PeercamSignalingClient  *self,
+                                                                          JsonNode                *description,
+                                                                          const char              *to);
+gboolean                peercam_signaling_client_send_ice_to             (PeercamSignalingClient  *self,
+                                                                          JsonNode                *candidate,
+                                                                          const char              *to);
+gboolean                peercam_signaling_client_send_bye_to             (PeercamSignalingClient  *self,
+                                                                          const char              *to);
+const char * const     *peercam_signaling_client_get_members             (PeercamSignalingClient  *self);
 
 G_END_DECLS

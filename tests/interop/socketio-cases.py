@@ -116,7 +116,8 @@ def payloads():
 
 async def clients_on_peercam(case):
     transports = TRANSPORTS[case]
-    server, url = await start_server()
+    # The demo's two-member room, so a third client finds it full.
+    server, url = await start_server("--max-viewers", "1")
     a = Member("a", url, transports)
     b = Member("b", url, transports)
     c = Member("c", url, transports)

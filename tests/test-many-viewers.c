@@ -1,0 +1,321 @@
+/* test-many-viewers.c — one caller, many viewers (issue 15), end to end:
+ * the embedded server (real libsoup, loopback), a caller session and
+ * viewer sessions in this process with real webrtcbin calls. One viewer
+ * leaves and another joins mid-call; the others must not lose a beat.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <gst/gst.h>
+
+#include "peercam-session.h"
+#include "peercam-signaling-server.h"
+#include "peercam-test-wait.h"
+
+#define N_FIRST      4        /* viewers at the start */
+#define WAIT_MS      30000
+#define SAMPLE_MS    20
+/* A gap this long between two frames at a viewer is a freeze (15 fps
+ * sends one every 67 ms). */
+#define FREEZE_MS    500
+
+typedef struct {
+  PeercamSession *session;
+  guint64         frames;       /* at the last sample */
+  gint64          changed_us;   /* when frames last grew */
+  gint64          max_gap_us;   /* while measuring */
+  gboolean        measuring;
+} Viewer;
+
+typedef struct {
+  PeercamSignalingServer *server;
+  char                   *url;
+  PeercamSession         *caller;
+  GPtrArray              *events;   /* "name viewer" of the caller's events */
+  Viewer                  viewers[N_FIRST + 1];
+  guint                   sampler;
+} Fixture;
+
+static void
+setup_engine (PeercamSession *session)
+{
+  static const char * const loopback[] = { "127.0.0.1", NULL };
+  PeercamCallEngine *engine = peercam_session_get_engine (session);
+
+  peercam_call_engine_set_ice_addresses (engine, loopback);
+  /* Small and slow: five calls share two cores with the rest of the suite. */
+  peercam_call_engine_set_video_size (engine, 320, 240, 15);
+}
+
+static void
+on_caller_event (PeercamSession *session,
+                 const char     *name,
+                 JsonNode       *details,
+                 Fixture        *f)
+{
+  const char *viewer = json_object_get_string_member_with_default (json_node_get_object (details), "viewer", "-");
+
+  if (g_str_equal (name, "stats"))
+    return;
+  g_test_message ("caller: %s %s", name, viewer);
+  g_ptr_array_add (f->events, g_strdup_printf ("%s %s", name, viewer));
+}
+
+static gboolean
+sample (gpointer data)
+{
+  Fixture *f = data;
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (f->viewers); i++)
+    {
+      Viewer *v = &f->viewers[i];
+      guint64 frames;
+
+      if (v->session == NULL)
+        continue;
+      frames = peercam_call_engine_get_remote_frames (peercam_session_get_engine (v->session));
+      if (frames != v->frames)
+        {
+          if (v->measuring && v->changed_us)
+            v->max_gap_us = MAX (v->max_gap_us, now - v->changed_us);
+          v->frames = frames;
+          v->changed_us = now;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+viewer_join (Fixture *f,
+             guint    i)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->viewers[i].session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  setup_engine (f->viewers[i].session);
+  g_assert_true (peercam_session_join (f->viewers[i].session, f->url, "room", NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->server = peercam_signaling_server_new ();
+  peercam_signaling_server_set_bind_address (f->server, "127.0.0.1");
+  peercam_signaling_server_set_port (f->server, 0);
+  peercam_signaling_server_set_room_capacity (f->server, 1 + N_FIRST);
+  g_assert_true (peercam_signaling_server_start (f->server, &error));
+  f->url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (f->server));
+  f->events = g_ptr_array_new_with_free_func (g_free);
+  f->sampler = g_timeout_add (SAMPLE_MS, sample, f);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_handle_id (&f->sampler, g_source_remove);
+  for (guint i = 0; i < G_N_ELEMENTS (f->viewers); i++)
+    if (f->viewers[i].session)
+      {
+        peercam_session_leave (f->viewers[i].session);
+        g_clear_object (&f->viewers[i].session);
+      }
+  if (f->caller)
+    {
+      g_signal_handlers_disconnect_by_data (f->caller, f);
+      peercam_session_leave (f->caller);
+      g_clear_object (&f->caller);
+    }
+  /* Closing calls and sockets settle before the server goes. */
+  WAIT_UNTIL (FALSE, 300);
+  peercam_signaling_server_stop (f->server);
+  g_clear_object (&f->server);
+  g_free (f->url);
+  g_ptr_array_unref (f->events);
+}
+
+static gboolean
+has_event (Fixture    *f,
+           const char *text)
+{
+  for (guint i = 0; i < f->events->len; i++)
+    if (g_str_equal (g_ptr_array_index (f->events, i), text))
+      return TRUE;
+  return FALSE;
+}
+
+static guint64
+frames_of (Fixture *f, guint i)
+{
+  return peercam_call_engine_get_remote_frames (peercam_session_get_engine (f->viewers[i].session));
+}
+
+static gboolean
+all_have_frames (Fixture *f, guint first, guint last, guint64 at_least)
+{
+  for (guint i = first; i <= last; i++)
+    if (f->viewers[i].session == NULL || frames_of (f, i) < at_least)
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+viewer_id (Fixture *f, guint i)
+{
+  return peercam_signaling_client_get_id (peercam_session_get_client (f->viewers[i].session));
+}
+
+/* The caller's list names viewer @i with its state. */
+static PeercamViewer *
+listed (Fixture *f, guint i)
+{
+  GListModel *model = peercam_session_get_viewers (f->caller);
+
+  for (guint n = 0; n < g_list_model_get_n_items (model); n++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (model, n);
+
+      if (g_strcmp0 (peercam_viewer_get_id (viewer), viewer_id (f, i)) == 0)
+        return viewer;
+    }
+  return NULL;
+}
+
+static void
+test_four_viewers_leave_join (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left_id = NULL;
+  g_autofree char *text = NULL;
+  guint64 before[N_FIRST];
+
+  /* Two viewers wait in the room before the caller comes (it learns them
+   * from the join answer); two arrive after it (from call). */
+  viewer_join (f, 0);
+  viewer_join (f, 1);
+  g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (peercam_session_get_client (f->viewers[1].session))
+                             == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  setup_engine (f->caller);
+  g_signal_connect (f->caller, "event", G_CALLBACK (on_caller_event), f);
+  peercam_session_set_auto_call (f->caller, TRUE);
+  g_assert_true (peercam_session_start_local_video (f->caller, &error));
+  g_assert_true (peercam_session_join (f->caller, f->url, "room", NULL, NULL, &error));
+  viewer_join (f, 2);
+  viewer_join (f, 3);
+
+  g_assert_true (WAIT_UNTIL (all_have_frames (f, 0, 3, 10), WAIT_MS));
+  g_assert_cmpuint (peercam_session_get_n_viewers (f->caller), ==, 4);
+  g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (f->caller)), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_nonnull (listed (f, i));
+      g_assert_true (WAIT_UNTIL (peercam_viewer_get_state (listed (f, i)) == PEERCAM_CALL_STATE_CONNECTED, WAIT_MS));
+      text = g_strdup_printf ("connected %s", viewer_id (f, i));
+      g_assert_true (has_event (f, text));   /* --events say which viewer */
+      g_clear_pointer (&text, g_free);
+    }
+
+  /* Measure the three that stay from here on. */
+  for (guint i = 0; i < 4; i++)
+    if (i != 1)
+      {
+        f->viewers[i].measuring = TRUE;
+        f->viewers[i].max_gap_us = 0;
+      }
+  WAIT_UNTIL (FALSE, 1000);
+
+  /* Viewer 1 leaves: its call alone ends. */
+  left_id = g_strdup (viewer_id (f, 1));
+  peercam_session_leave (f->viewers[1].session);
+  g_clear_object (&f->viewers[1].session);
+  g_assert_true (WAIT_UNTIL (peercam_session_get_n_viewers (f->caller) == 3, WAIT_MS));
+  g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (f->caller)), ==, 3);
+  text = g_strdup_printf ("bye %s", left_id);
+  g_assert_true (has_event (f, text));
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (f->caller)), ==,
+                   PEERCAM_CALL_STATE_CONNECTED);
+
+  /* Another joins mid-call and is called without anyone pressing Call. */
+  for (guint i = 0; i < N_FIRST; i++)
+    before[i] = f->viewers[i].session ? frames_of (f, i) : 0;
+  viewer_join (f, 4);
+  g_assert_true (WAIT_UNTIL (all_have_frames (f, 4, 4, 10), WAIT_MS));
+  g_assert_cmpuint (peercam_session_get_n_viewers (f->caller), ==, 4);
+  g_assert_true (WAIT_UNTIL (listed (f, 4) && peercam_viewer_get_state (listed (f, 4)) == PEERCAM_CALL_STATE_CONNECTED,
+                             WAIT_MS));
+  WAIT_UNTIL (FALSE, 1000);
+
+  /* The others never froze: frames kept coming across the leave and the join. */
+  for (guint i = 0; i < N_FIRST; i++)
+    {
+      Viewer *v = &f->viewers[i];
+
+      if (v->session == NULL)
+        continue;
+      g_test_message ("viewer %u: %" G_GUINT64_FORMAT " frames, longest gap %" G_GINT64_FORMAT " ms",
+                      i, frames_of (f, i), v->max_gap_us / 1000);
+      g_assert_cmpuint (frames_of (f, i), >, before[i] + 15);
+      g_assert_cmpint (v->max_gap_us, >, 0);
+      g_assert_cmpint (v->max_gap_us, <, FREEZE_MS * 1000);
+      g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (v->session)), ==,
+                       PEERCAM_CALL_STATE_CONNECTED);
+    }
+
+  /* Disconnect one viewer from the caller's side: it alone hears bye. */
+  peercam_session_disconnect_viewer (f->caller, listed (f, 2));
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_state (peercam_session_get_engine (f->viewers[2].session))
+                             == PEERCAM_CALL_STATE_ENDED, WAIT_MS));
+  g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (f->caller)), ==, 3);
+  g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (f->viewers[0].session)), ==,
+                   PEERCAM_CALL_STATE_CONNECTED);
+
+  /* Hang Up ends every call; the preview goes on. */
+  peercam_session_hang_up (f->caller);
+  g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (f->caller)), ==, 0);
+  g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (f->caller)), ==,
+                   PEERCAM_CALL_STATE_PREVIEW);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_state (peercam_session_get_engine (f->viewers[0].session))
+                             == PEERCAM_CALL_STATE_ENDED &&
+                             peercam_call_engine_get_state (peercam_session_get_engine (f->viewers[4].session))
+                             == PEERCAM_CALL_STATE_ENDED, WAIT_MS));
+}
+
+/* A full room: the sixth member is refused, the others go on. */
+static void
+test_full (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PeercamSession) extra = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+
+  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  g_assert_true (peercam_session_join (f->caller, f->url, "room", NULL, NULL, &error));
+  for (guint i = 0; i < N_FIRST; i++)
+    viewer_join (f, i);
+  g_assert_true (WAIT_UNTIL (peercam_session_get_n_viewers (f->caller) == N_FIRST, WAIT_MS));
+  g_assert_true (peercam_session_join (extra, f->url, "room", NULL, NULL, &error));
+  g_assert_true (WAIT_UNTIL (peercam_session_get_join_error (extra) != NULL, WAIT_MS));
+  g_assert_true (g_error_matches (peercam_session_get_join_error (extra), PEERCAM_SIGNALING_CLIENT_ERROR,
+                                  PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL));
+  WAIT_UNTIL (FALSE, 200);
+  g_assert_cmpuint (peercam_session_get_n_viewers (f->caller), ==, N_FIRST);
+  peercam_session_leave (extra);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/many-viewers/four-viewers-leave-join", Fixture, NULL,
+              fixture_setup, test_four_viewers_leave_join, fixture_teardown);
+  g_test_add ("/many-viewers/full", Fixture, NULL, fixture_setup, test_full, fixture_teardown);
+
+  return g_test_run ();
+}
