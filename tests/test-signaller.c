@@ -1,91 +1,20 @@
 /* test-signaller.c — the signaller interface through its loopback pair:
  * what each end sees, bad values, and a real call (two webrtcbin peer
  * connections, videotestsrc, ICE on 127.0.0.1) negotiated over it with typed
- * values only.
+ * values only; and the Socket.IO signaller against the embedded server on
+ * 127.0.0.1: the demo's JSON both ways, addressed, and garbage from a peer.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-loopback-signaller.h"
+#include "peercam-signaling-server.h"
+#include "peercam-sio-signaller.h"
 #include "peercam-peer-connection.h"
+#include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
 #include <gst/gst.h>
 #include <string.h>
-
-/* ---- a recorder of everything an end reports ----------------------------- */
-
-typedef struct {
-  GPtrArray *events;   /* char *: "kind peer …" */
-  GPtrArray *errors;   /* GError */
-} Recorder;
-
-static void
-record (Recorder *r, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-record (Recorder *r, const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_ptr_array_add (r->events, g_strdup_vprintf (format, args));
-  va_end (args);
-}
-
-static void on_joined (PeercamSignaller *s, const char *peer, Recorder *r) { record (r, "joined %s", peer ? peer : "-"); }
-static void on_left (PeercamSignaller *s, const char *peer, Recorder *r) { record (r, "left %s", peer ? peer : "-"); }
-static void on_requested (PeercamSignaller *s, const char *peer, Recorder *r) { record (r, "requested %s", peer ? peer : "-"); }
-static void on_ended (PeercamSignaller *s, const char *peer, Recorder *r) { record (r, "ended %s", peer ? peer : "-"); }
-
-static void
-on_description (PeercamSignaller *s, const char *peer, PeercamDescriptionType type,
-                const char *sdp, Recorder *r)
-{
-  record (r, "description %s %s %s", peer ? peer : "-", peercam_description_type_to_string (type), sdp);
-}
-
-static void
-on_candidate (PeercamSignaller *s, const char *peer, int mline, const char *mid,
-              const char *candidate, Recorder *r)
-{
-  record (r, "candidate %s %d %s %s", peer ? peer : "-", mline, mid ? mid : "-", candidate);
-}
-
-static void
-on_error (PeercamSignaller *s, GError *error, Recorder *r)
-{
-  g_ptr_array_add (r->errors, g_error_copy (error));
-}
-
-static void
-recorder_init (Recorder *r, gpointer signaller)
-{
-  r->events = g_ptr_array_new_with_free_func (g_free);
-  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  g_signal_connect (signaller, "peer-joined", G_CALLBACK (on_joined), r);
-  g_signal_connect (signaller, "peer-left", G_CALLBACK (on_left), r);
-  g_signal_connect (signaller, "session-requested", G_CALLBACK (on_requested), r);
-  g_signal_connect (signaller, "session-description", G_CALLBACK (on_description), r);
-  g_signal_connect (signaller, "candidate", G_CALLBACK (on_candidate), r);
-  g_signal_connect (signaller, "session-ended", G_CALLBACK (on_ended), r);
-  g_signal_connect (signaller, "error", G_CALLBACK (on_error), r);
-}
-
-static void
-recorder_clear (Recorder *r)
-{
-  g_clear_pointer (&r->events, g_ptr_array_unref);
-  g_clear_pointer (&r->errors, g_ptr_array_unref);
-}
-
-static char *
-recorder_text (Recorder *r)
-{
-  g_ptr_array_add (r->events, NULL);
-  g_autofree char *text = g_strjoinv ("|", (char **) r->events->pdata);
-  g_ptr_array_remove_index (r->events, r->events->len - 1);
-  return g_steal_pointer (&text);
-}
 
 /* ---- the pair's behaviour ------------------------------------------------ */
 
@@ -96,7 +25,7 @@ check_pair (const char *id_a,
   g_autoptr(PeercamLoopbackSignaller) a = NULL;
   g_autoptr(PeercamLoopbackSignaller) b = NULL;
   PeercamSignaller *sa, *sb;
-  Recorder ra = { 0 }, rb = { 0 };
+  PeercamTestSignallerLog ra = { 0 }, rb = { 0 };
   g_autofree char *text_a = NULL, *text_b = NULL, *expect_a = NULL, *expect_b = NULL;
   g_autoptr(GError) error = NULL;
   const char *na = id_a ? id_a : "-", *nb = id_b ? id_b : "-";
@@ -105,8 +34,8 @@ check_pair (const char *id_a,
   sa = PEERCAM_SIGNALLER (a);
   sb = PEERCAM_SIGNALLER (b);
   g_assert_cmpstr (peercam_loopback_signaller_get_id (a), ==, id_a);
-  recorder_init (&ra, a);
-  recorder_init (&rb, b);
+  peercam_test_signaller_log_init (&ra, a);
+  peercam_test_signaller_log_init (&rb, b);
 
   /* Sending before start: an error, nothing sent. */
   peercam_signaller_send_description (sa, NULL, PEERCAM_DESCRIPTION_OFFER, "v=0\r\n");
@@ -123,7 +52,7 @@ check_pair (const char *id_a,
   /* Nothing arrives re-entrantly, like a wire. */
   g_assert_cmpuint (ra.events->len, ==, 0);
   g_assert_cmpuint (rb.events->len, ==, 0);
-  g_assert_true (WAIT_UNTIL (ra.events->len == 2 && rb.events->len == 1, 2000));
+  g_assert_true (WAIT_UNTIL (ra.events->len == 2 && rb.events->len == 2, 2000));
 
   /* Each end sent to the other, by name and to "the peer". */
   peercam_signaller_send_description (sa, id_b, PEERCAM_DESCRIPTION_OFFER, "v=0 offer");
@@ -132,7 +61,7 @@ check_pair (const char *id_a,
   peercam_signaller_send_candidate (sa, NULL, 0, "0", "");  /* end of candidates */
   peercam_signaller_send_description (sb, id_a, PEERCAM_DESCRIPTION_ANSWER, "v=0 answer");
   peercam_signaller_end_session (sb, NULL);
-  g_assert_true (WAIT_UNTIL (ra.events->len == 4 && rb.events->len == 5, 2000));
+  g_assert_true (WAIT_UNTIL (ra.events->len == 4 && rb.events->len == 6, 2000));
   /* Someone by a name the pair does not know. */
   peercam_signaller_end_session (sa, "nobody");
   g_assert_cmpuint (ra.errors->len, ==, 3);
@@ -141,32 +70,31 @@ check_pair (const char *id_a,
   g_assert_true (WAIT_UNTIL (ra.events->len == 5, 2000));
   peercam_signaller_stop (sb);  /* twice is harmless */
 
-  text_a = recorder_text (&ra);
-  text_b = recorder_text (&rb);
+  text_a = peercam_test_signaller_log_text (&ra);
+  text_b = peercam_test_signaller_log_text (&rb);
   expect_a = g_strdup_printf ("joined %s|requested %s|description %s answer v=0 answer|ended %s|left %s",
                               nb, nb, nb, nb, nb);
-  expect_b = g_strdup_printf ("joined %s|description %s offer v=0 offer|"
+  expect_b = g_strdup_printf ("joined %s|requested %s|description %s offer v=0 offer|"
                               "candidate %s 0 - candidate:1 1 udp 1 127.0.0.1 9 typ host|"
                               "candidate %s -1 video0 candidate:2 1 udp 1 127.0.0.1 9 typ host|"
                               "candidate %s 0 0 ",
-                              na, na, na, na, na);
+                              na, na, na, na, na, na);
   g_assert_cmpstr (text_a, ==, expect_a);
   g_assert_cmpstr (text_b, ==, expect_b);
   g_assert_cmpuint (rb.errors->len, ==, 0);
 
   /* Messages in flight to an end being dropped die with it. */
   peercam_signaller_start (sb, NULL);
-  g_assert_true (WAIT_UNTIL (rb.events->len == 6, 2000));
+  g_assert_true (WAIT_UNTIL (rb.events->len == 8, 2000));
   peercam_signaller_send_description (sa, NULL, PEERCAM_DESCRIPTION_OFFER, "v=0 late");
   g_clear_object (&b);
-  peercam_test_tick (NULL);
   g_main_context_iteration (NULL, FALSE);
-  g_assert_cmpuint (rb.events->len, ==, 6);
+  g_assert_cmpuint (rb.events->len, ==, 8);
   peercam_signaller_end_session (sa, NULL);
   g_assert_cmpuint (ra.errors->len, ==, 4);
 
-  recorder_clear (&ra);
-  recorder_clear (&rb);
+  peercam_test_signaller_log_clear (&ra);
+  peercam_test_signaller_log_clear (&rb);
 }
 
 static void
@@ -187,11 +115,11 @@ test_incomplete_values (void)
 {
   g_autoptr(PeercamLoopbackSignaller) a = NULL;
   g_autoptr(PeercamLoopbackSignaller) b = NULL;
-  Recorder r = { 0 };
+  PeercamTestSignallerLog r = { 0 };
   PeercamDescriptionType type = PEERCAM_DESCRIPTION_ANSWER;
 
   peercam_loopback_signaller_new_pair (NULL, NULL, &a, &b);
-  recorder_init (&r, a);
+  peercam_test_signaller_log_init (&r, a);
   peercam_signaller_emit_session_description (PEERCAM_SIGNALLER (a), NULL, PEERCAM_DESCRIPTION_OFFER, NULL);
   peercam_signaller_emit_session_description (PEERCAM_SIGNALLER (a), NULL, (PeercamDescriptionType) 7, "v=0");
   peercam_signaller_emit_candidate (PEERCAM_SIGNALLER (a), NULL, 0, NULL, NULL);
@@ -210,7 +138,7 @@ test_incomplete_values (void)
   g_assert_false (peercam_description_type_from_string ("bye", &type));
   g_assert_false (peercam_description_type_from_string (NULL, &type));
   g_assert_cmpint (type, ==, PEERCAM_DESCRIPTION_OFFER);
-  recorder_clear (&r);
+  peercam_test_signaller_log_clear (&r);
 }
 
 /* ---- a real call over the pair ------------------------------------------- */
@@ -289,8 +217,8 @@ on_webrtc_pad_added (GstElement *webrtc, GstPad *pad, End *e)
 static void
 end_session_requested (PeercamSignaller *s, const char *peer, End *e)
 {
-  g_assert_true (e->caller);
-  peercam_peer_connection_create_offer (e->pc);
+  if (e->caller)
+    peercam_peer_connection_create_offer (e->pc);
 }
 
 static void
@@ -417,9 +345,262 @@ test_call (void)
   end_clear (&caller);
 }
 
+/* ---- the Socket.IO signaller ---------------------------------------------- */
+
+#define WAIT_MS 5000
+
+static PeercamSignalingServer *
+server_start (void)
+{
+  g_autoptr(GError) error = NULL;
+  PeercamSignalingServer *server = peercam_signaling_server_new ();
+
+  peercam_signaling_server_set_bind_address (server, "127.0.0.1");
+  peercam_signaling_server_set_port (server, 0);
+  g_assert_true (peercam_signaling_server_start (server, &error));
+  g_assert_no_error (error);
+  return server;
+}
+
+typedef struct {
+  PeercamSignalingClient *client;
+  PeercamSioSignaller *signaller;
+  PeercamTestSignallerLog log;
+} SioEnd;
+
+static void
+sio_end_start (SioEnd *e, PeercamSignalingServer *server, const char *room)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (server));
+  g_autoptr(GError) error = NULL;
+
+  e->client = peercam_signaling_client_new (url);
+  e->signaller = peercam_sio_signaller_new (e->client, room);
+  g_assert_true (peercam_sio_signaller_get_client (e->signaller) == e->client);
+  g_assert_cmpstr (peercam_sio_signaller_get_room (e->signaller), ==, room);
+  peercam_test_signaller_log_init (&e->log, e->signaller);
+  g_assert_true (peercam_signaller_start (PEERCAM_SIGNALLER (e->signaller), &error));
+  g_assert_no_error (error);
+  g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (e->client) == PEERCAM_SIGNALING_STATE_JOINED,
+                             WAIT_MS));
+}
+
+static void
+sio_end_clear (SioEnd *e)
+{
+  peercam_signaller_stop (PEERCAM_SIGNALLER (e->signaller));
+  g_clear_object (&e->signaller);
+  g_clear_object (&e->client);
+  peercam_test_signaller_log_clear (&e->log);
+}
+
+static const char *
+id_of (SioEnd *e)
+{
+  return peercam_signaling_client_get_id (e->client);
+}
+
+static gboolean
+log_has (SioEnd *e, const char *event)
+{
+  for (guint i = 0; i < e->log.events->len; i++)
+    if (g_strcmp0 (e->log.events->pdata[i], event) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_sio_exchange (void)
+{
+  g_autoptr(PeercamSignalingServer) server = server_start ();
+  SioEnd a = { 0 }, b = { 0 };
+  g_autofree char *text_a = NULL, *text_b = NULL, *expect_a = NULL, *expect_b = NULL;
+  g_autofree char *ida = NULL, *idb = NULL;
+
+  sio_end_start (&a, server, "room");
+  sio_end_start (&b, server, "room");
+  ida = g_strdup (id_of (&a));
+  idb = g_strdup (id_of (&b));
+  /* Peercam's server names who is who: the one there hears "call" with
+   * the newcomer's id; the newcomer, the members. */
+  g_assert_true (WAIT_UNTIL (a.log.events->len == 2 && b.log.events->len == 2, WAIT_MS));
+
+  /* To one member by id, and to the room: both arrive with the sender's id. */
+  peercam_signaller_send_description (PEERCAM_SIGNALLER (a.signaller), idb, PEERCAM_DESCRIPTION_OFFER,
+                                      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n");
+  peercam_signaller_send_candidate (PEERCAM_SIGNALLER (a.signaller), NULL, 0, "0",
+                                    "candidate:1 1 UDP 2122260223 127.0.0.1 35115 typ host");
+  peercam_signaller_send_candidate (PEERCAM_SIGNALLER (a.signaller), idb, -1, "video0",
+                                    "candidate:2 1 UDP 2122260223 127.0.0.1 35116 typ host");
+  peercam_signaller_send_candidate (PEERCAM_SIGNALLER (a.signaller), idb, 1, NULL,
+                                    "candidate:3 1 UDP 2122260223 127.0.0.1 35117 typ host");
+  g_assert_true (WAIT_UNTIL (b.log.events->len == 6, WAIT_MS));
+  peercam_signaller_send_description (PEERCAM_SIGNALLER (b.signaller), ida, PEERCAM_DESCRIPTION_ANSWER,
+                                      "v=0 answer");
+  peercam_signaller_end_session (PEERCAM_SIGNALLER (b.signaller), ida);
+  g_assert_true (WAIT_UNTIL (a.log.events->len == 4, WAIT_MS));
+
+  text_a = peercam_test_signaller_log_text (&a.log);
+  text_b = peercam_test_signaller_log_text (&b.log);
+  expect_a = g_strdup_printf ("joined %s|requested %s|description %s answer v=0 answer|ended %s",
+                              idb, idb, idb, idb);
+  expect_b = g_strdup_printf ("joined %s|requested %s|"
+                              "description %s offer v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n|"
+                              "candidate %s 0 0 candidate:1 1 UDP 2122260223 127.0.0.1 35115 typ host|"
+                              "candidate %s -1 video0 candidate:2 1 UDP 2122260223 127.0.0.1 35116 typ host|"
+                              "candidate %s 1 - candidate:3 1 UDP 2122260223 127.0.0.1 35117 typ host",
+                              ida, ida, ida, ida, ida, ida);
+  g_assert_cmpstr (text_a, ==, expect_a);
+  g_assert_cmpstr (text_b, ==, expect_b);
+  g_assert_cmpuint (a.log.errors->len, ==, 0);
+  g_assert_cmpuint (b.log.errors->len, ==, 0);
+
+  /* Leaving: the server's bye for a disconnected member ends its session. */
+  sio_end_clear (&b);
+  g_assert_true (WAIT_UNTIL (a.log.events->len == 5, WAIT_MS));
+  g_clear_pointer (&expect_a, g_free);
+  expect_a = g_strdup_printf ("ended %s", idb);
+  g_assert_cmpstr (a.log.events->pdata[4], ==, expect_a);
+  sio_end_clear (&a);
+  peercam_signaling_server_stop (server);
+}
+
+static void
+count_server_error (guint *n)
+{
+  (*n)++;
+}
+
+/* Raw JSON from a peer that is not a signaller: everything malformed is an
+ * error at the receiving signaller, never a value, never a crash. */
+static void
+test_sio_garbage (void)
+{
+  static const char * const bad_signals[] = {
+    "{\"type\": \"offer\"}",
+    "{\"type\": \"offer\", \"sdp\": 5}",
+    "{\"type\": \"answer\", \"sdp\": null}",
+    "{\"type\": \"answer\", \"sdp\": {\"a\": 1}}",
+    "{\"type\": \"pranswer\", \"sdp\": \"v=0\"}",
+    "{\"type\": \"rollback\"}",
+  };
+  static const char * const bad_ices[] = {
+    "{}",
+    "{\"candidate\": 5, \"sdpMLineIndex\": 0}",
+    "{\"candidate\": null, \"sdpMLineIndex\": 0}",
+    "{\"candidate\": [\"candidate:1\"], \"sdpMLineIndex\": 0}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\"}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMid\": null, \"sdpMLineIndex\": null}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMid\": 7}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMid\": \"0000000000000000000000000000000000000000000000000000000000000000x\"}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMLineIndex\": \"0\"}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMLineIndex\": -1}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMLineIndex\": 1e9}",
+    "{\"candidate\": \"candidate:1 1 udp 1 127.0.0.1 9 typ host\", \"sdpMLineIndex\": 99999999999}",
+  };
+  g_autoptr(PeercamSignalingServer) server = server_start ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (server));
+  g_autoptr(PeercamSignalingClient) raw = peercam_signaling_client_new (url);
+  g_autofree char *from_raw = NULL;
+  g_autofree char *expect = NULL;
+  SioEnd a = { 0 };
+  guint n_bad = G_N_ELEMENTS (bad_signals) + G_N_ELEMENTS (bad_ices);
+  guint n_refused = 0;
+
+  sio_end_start (&a, server, "garbage");
+  g_assert_true (peercam_signaling_client_connect (raw, NULL));
+  g_assert_true (peercam_signaling_client_join (raw, "garbage", NULL));
+  g_assert_true (WAIT_UNTIL (a.log.events->len == 2, WAIT_MS));
+  from_raw = g_strdup (peercam_signaling_client_get_id (raw));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_signals); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (bad_signals[i], NULL);
+
+      g_assert_nonnull (node);
+      g_assert_true (peercam_signaling_client_emit (raw, "signal", node));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_ices); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (bad_ices[i], NULL);
+
+      g_assert_nonnull (node);
+      g_assert_true (peercam_signaling_client_emit (raw, "ice", node));
+    }
+  /* Our server refuses a signal with no string type itself (the relays
+   * pass anything: their garbage reaches the client, whose tests cover it). */
+  {
+    static const char * const refused[] = { "{}", "{\"type\": 5, \"sdp\": \"v=0\"}", "\"v=0\"" };
+
+    g_signal_connect_swapped (raw, "server-error", G_CALLBACK (count_server_error), &n_refused);
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autoptr(JsonNode) node = json_from_string (refused[i], NULL);
+
+        g_assert_true (peercam_signaling_client_emit (raw, "signal", node));
+      }
+    g_assert_true (WAIT_UNTIL (n_refused == G_N_ELEMENTS (refused), WAIT_MS));
+  }
+  g_assert_true (WAIT_UNTIL (a.log.errors->len == n_bad, WAIT_MS));
+  g_assert_cmpuint (a.log.events->len, ==, 2);
+  for (guint i = 0; i < a.log.errors->len; i++)
+    g_assert_true (g_error_matches (a.log.errors->pdata[i], PEERCAM_SIGNALLER_ERROR,
+                                    i < G_N_ELEMENTS (bad_signals) ? PEERCAM_SIGNALLER_ERROR_INVALID_DESCRIPTION
+                                                                   : PEERCAM_SIGNALLER_ERROR_INVALID_CANDIDATE));
+
+  /* What is well formed still gets through after all that: the
+   * end-of-candidates marker, and the demo's "bye" as a signal. */
+  {
+    g_autoptr(JsonNode) end = json_from_string ("{\"candidate\": \"\", \"sdpMid\": \"0\", \"sdpMLineIndex\": 0}", NULL);
+    g_autoptr(JsonNode) bye = json_from_string ("{\"type\": \"bye\"}", NULL);
+
+    g_assert_true (peercam_signaling_client_emit (raw, "ice", end));
+    g_assert_true (peercam_signaling_client_emit (raw, "signal", bye));
+  }
+  g_assert_true (WAIT_UNTIL (a.log.events->len == 4, WAIT_MS));
+  expect = g_strdup_printf ("candidate %s 0 0 ", from_raw);
+  g_assert_cmpstr (a.log.events->pdata[2], ==, expect);
+  g_free (expect);
+  expect = g_strdup_printf ("ended %s", from_raw);
+  g_assert_cmpstr (a.log.events->pdata[3], ==, expect);
+  g_assert_cmpuint (a.log.errors->len, ==, n_bad);
+
+  peercam_signaling_client_disconnect (raw);
+  sio_end_clear (&a);
+  peercam_signaling_server_stop (server);
+}
+
+/* A caller joining a room where viewers wait: peer-joined and
+ * session-requested for each member the server names. */
+static void
+test_sio_members (void)
+{
+  g_autoptr(PeercamSignalingServer) server = server_start ();
+  SioEnd v1 = { 0 }, v2 = { 0 }, caller = { 0 };
+  g_autofree char *r1 = NULL, *r2 = NULL;
+
+  peercam_signaling_server_set_room_capacity (server, 3);
+  sio_end_start (&v1, server, "members");
+  sio_end_start (&v2, server, "members");
+  sio_end_start (&caller, server, "members");
+  r1 = g_strdup_printf ("requested %s", id_of (&v1));
+  r2 = g_strdup_printf ("requested %s", id_of (&v2));
+  g_assert_true (WAIT_UNTIL (log_has (&caller, r1) && log_has (&caller, r2), WAIT_MS));
+  g_assert_cmpuint (caller.log.events->len, ==, 4);
+  g_assert_cmpuint (caller.log.errors->len, ==, 0);
+
+  sio_end_clear (&caller);
+  sio_end_clear (&v2);
+  sio_end_clear (&v1);
+  peercam_signaling_server_stop (server);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* libproxy throws C++ exceptions that ASan cannot intercept in a C
+   * program; these tests only talk to loopback anyway. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
 
@@ -427,6 +608,9 @@ main (int argc, char **argv)
   g_test_add_func ("/signaller/loopback/named", test_pair_named);
   g_test_add_func ("/signaller/incomplete-values", test_incomplete_values);
   g_test_add_func ("/signaller/loopback/call", test_call);
+  g_test_add_func ("/signaller/sio/exchange", test_sio_exchange);
+  g_test_add_func ("/signaller/sio/garbage", test_sio_garbage);
+  g_test_add_func ("/signaller/sio/members", test_sio_members);
 
   return g_test_run ();
 }

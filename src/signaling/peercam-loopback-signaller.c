@@ -140,10 +140,12 @@ loopback_start (PeercamSignaller  *signaller,
   self->started = TRUE;
   if (other && other->started)
     {
-      /* Each sees the other; the one already there starts the call. */
+      /* Each sees the other, ready for a call, as on a Socket.IO room:
+       * the one already there first. */
       post (other, self, message_new (MESSAGE_JOINED));
       post (other, self, message_new (MESSAGE_REQUESTED));
       post (self, other, message_new (MESSAGE_JOINED));
+      post (self, other, message_new (MESSAGE_REQUESTED));
     }
   return TRUE;
 }

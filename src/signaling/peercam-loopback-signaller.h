@@ -4,9 +4,9 @@
  *
  * What one end sends, the other receives on the next main-loop iteration
  * (like a wire: never re-entrantly). Once both ends are started each sees
- * peer-joined for the other, and the end started first (the one "already in
- * the room") gets session-requested, as in the demo's room protocol. An end
- * stopped says peer-left to the other.
+ * peer-joined and session-requested for the other (the end started first
+ * hears first), as on a Socket.IO room. An end stopped says peer-left to the
+ * other.
  */
 #pragma once
 

@@ -131,7 +131,7 @@ peercam_signaller_send_candidate (PeercamSignaller *self,
 {
   g_return_if_fail (PEERCAM_IS_SIGNALLER (self));
   g_return_if_fail (candidate != NULL);
-  g_return_if_fail (mline >= 0 || mid != NULL);
+  g_return_if_fail (mline >= 0 || mid != NULL || *candidate == '\0');
 
   PEERCAM_SIGNALLER_GET_IFACE (self)->send_candidate (self, peer, mline, mid, candidate);
 }
@@ -205,7 +205,7 @@ peercam_signaller_emit_candidate (PeercamSignaller *self,
   if (candidate == NULL)
     error = g_error_new_literal (PEERCAM_SIGNALLER_ERROR, PEERCAM_SIGNALLER_ERROR_INVALID_CANDIDATE,
                                  _("The peer sent an ICE message without a candidate"));
-  else if (mline < 0 && mid == NULL)
+  else if (mline < 0 && mid == NULL && *candidate != '\0')
     error = g_error_new_literal (PEERCAM_SIGNALLER_ERROR, PEERCAM_SIGNALLER_ERROR_INVALID_CANDIDATE,
                                  _("The peer sent an ICE candidate without a media line"));
   if (error)

@@ -31,12 +31,14 @@
  *   peer-left (const char *peer)
  *          they left the rendezvous (their calls are over)
  *   session-requested (const char *peer)
- *          @peer is ready to be offered a call: the caller makes the offer
+ *          @peer is ready for a call: whoever offers (the caller) makes the
+ *          offer now; the one that answers waits for it
  *   session-description (const char *peer, PeercamDescriptionType type,
  *                        const char *sdp)
  *   candidate (const char *peer, int mline, const char *mid,
  *              const char *candidate)
  *          as for send_candidate(); at least one of @mline ≥ 0 and @mid
+ *          (but for the end-of-candidates marker)
  *   session-ended (const char *peer)
  *          @peer hung up, but may still be in the rendezvous
  *   error (GError *error)
