@@ -1,4 +1,4 @@
-/* peercam-session.h — one side of a call: a signaling client glued to a call engine
+/* peercam-session.h — one side of a call: a signaller (Socket.IO) glued to a call engine
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
