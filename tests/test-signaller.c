@@ -10,6 +10,7 @@
 #include "peercam-signaling-server.h"
 #include "peercam-sio-signaller.h"
 #include "peercam-peer-connection.h"
+#include "peercam-session.h"
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
@@ -345,6 +346,86 @@ test_call (void)
   end_clear (&caller);
 }
 
+/* ---- two sessions over the pair -------------------------------------------- */
+
+static const char *
+last_event (GPtrArray *events)
+{
+  return events->len ? events->pdata[events->len - 1] : "";
+}
+
+static void
+on_session_event (PeercamSession *session, const char *name, JsonNode *data, GPtrArray *events)
+{
+  g_ptr_array_add (events, g_strdup (name));
+}
+
+static gboolean
+has_event (GPtrArray *events, const char *name)
+{
+  for (guint i = 0; i < events->len; i++)
+    if (g_str_equal (events->pdata[i], name))
+      return TRUE;
+  return FALSE;
+}
+
+/* The session glues any signaller to the engine: a caller and a viewer
+ * session call each other through the loopback pair (peers by name, or
+ * unnamed like the reference relay), frames arrive, and a hang-up reaches
+ * the viewer. */
+static void
+test_sessions (gconstpointer data)
+{
+  gboolean named = GPOINTER_TO_INT (data);
+  g_autoptr(PeercamLoopbackSignaller) a = NULL;
+  g_autoptr(PeercamLoopbackSignaller) b = NULL;
+  g_autoptr(PeercamSession) caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  g_autoptr(PeercamSession) viewer = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  g_autoptr(GPtrArray) caller_events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) viewer_events = g_ptr_array_new_with_free_func (g_free);
+  PeercamCallEngine *caller_engine = peercam_session_get_engine (caller);
+  PeercamCallEngine *viewer_engine = peercam_session_get_engine (viewer);
+  g_autoptr(GError) error = NULL;
+
+  peercam_loopback_signaller_new_pair (named ? "caller-1" : NULL, named ? "viewer-1" : NULL, &a, &b);
+  g_signal_connect (caller, "event", G_CALLBACK (on_session_event), caller_events);
+  g_signal_connect (viewer, "event", G_CALLBACK (on_session_event), viewer_events);
+  g_object_set (caller_engine, "ice-addresses", loopback_addresses, "width", 320, "height", 240, NULL);
+  g_object_set (viewer_engine, "ice-addresses", loopback_addresses, NULL);
+  peercam_call_engine_set_source (caller_engine, "test");
+  peercam_session_set_auto_call (caller, TRUE);
+  g_assert_true (peercam_session_start_local_video (caller, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (peercam_session_join_signaller (caller, PEERCAM_SIGNALLER (a), &error));
+  g_assert_true (peercam_session_join_signaller (viewer, PEERCAM_SIGNALLER (b), &error));
+  g_assert_no_error (error);
+  g_assert_null (peercam_session_get_client (caller));
+
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (viewer_engine) >= 10, 15000));
+  g_assert_true (peercam_session_get_peer_present (caller));
+  g_assert_true (peercam_session_get_peer_present (viewer));
+  g_assert_cmpuint (peercam_session_get_n_viewers (caller), ==, 1);
+  {
+    g_autoptr(PeercamViewer) listed = g_list_model_get_item (peercam_session_get_viewers (caller), 0);
+
+    g_assert_cmpstr (peercam_viewer_get_id (listed), ==, named ? "viewer-1" : NULL);
+  }
+  g_assert_true (has_event (caller_events, "calling"));
+  g_assert_false (has_event (caller_events, "error"));
+  g_assert_false (has_event (viewer_events, "error"));
+
+  /* Hang up: the viewer hears bye through the pair and its call ends. */
+  peercam_session_hang_up (caller);
+  g_assert_true (WAIT_UNTIL (peercam_call_engine_get_state (viewer_engine) == PEERCAM_CALL_STATE_ENDED, 5000));
+  g_assert_true (WAIT_UNTIL (has_event (viewer_events, "bye"), 2000));
+  g_assert_cmpstr (last_event (caller_events), !=, "error");
+
+  peercam_session_leave (viewer);
+  peercam_session_leave (caller);
+  peercam_session_leave (caller);  /* twice is harmless */
+}
+
 /* ---- the Socket.IO signaller ---------------------------------------------- */
 
 #define WAIT_MS 5000
@@ -608,6 +689,8 @@ main (int argc, char **argv)
   g_test_add_func ("/signaller/loopback/named", test_pair_named);
   g_test_add_func ("/signaller/incomplete-values", test_incomplete_values);
   g_test_add_func ("/signaller/loopback/call", test_call);
+  g_test_add_data_func ("/signaller/loopback/sessions-named", GINT_TO_POINTER (TRUE), test_sessions);
+  g_test_add_data_func ("/signaller/loopback/sessions-unnamed", GINT_TO_POINTER (FALSE), test_sessions);
   g_test_add_func ("/signaller/sio/exchange", test_sio_exchange);
   g_test_add_func ("/signaller/sio/garbage", test_sio_garbage);
   g_test_add_func ("/signaller/sio/members", test_sio_members);

@@ -450,7 +450,7 @@ on_signaller_error (PeercamSession *self,
                     GError         *error)
 {
   /* Reported with the state it leaves: reconnecting or failed. */
-  if (peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
+  if (self->client && peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
     set_join_error (self, error);
   emit_error (self, error->message);
 }
@@ -654,11 +654,12 @@ on_engine_poor_connection (PeercamSession *self)
 static void
 disconnect_client (PeercamSession *self)
 {
-  if (self->client == NULL)
+  if (self->signaller == NULL)
     return;
 
   g_signal_handlers_disconnect_by_data (self->signaller, self);
-  g_signal_handlers_disconnect_by_data (self->client, self);
+  if (self->client)
+    g_signal_handlers_disconnect_by_data (self->client, self);
   peercam_signaller_stop (self->signaller);
   g_clear_object (&self->signaller);
   g_clear_object (&self->client);
@@ -943,6 +944,51 @@ peercam_session_set_auto_call (PeercamSession *self,
   maybe_auto_call (self);
 }
 
+/* Follows @signaller and starts it; on success it is ours. */
+static gboolean
+start_signaller (PeercamSession    *self,
+                 PeercamSignaller  *signaller,
+                 GError           **error)
+{
+  g_signal_connect_swapped (signaller, "peer-joined", G_CALLBACK (on_peer_joined), self);
+  g_signal_connect_swapped (signaller, "peer-left", G_CALLBACK (on_peer_left), self);
+  g_signal_connect_swapped (signaller, "session-requested", G_CALLBACK (on_session_requested), self);
+  g_signal_connect_swapped (signaller, "session-description", G_CALLBACK (on_session_description), self);
+  g_signal_connect_swapped (signaller, "candidate", G_CALLBACK (on_candidate), self);
+  g_signal_connect_swapped (signaller, "session-ended", G_CALLBACK (on_session_ended), self);
+  g_signal_connect_swapped (signaller, "error", G_CALLBACK (on_signaller_error), self);
+
+  if (!peercam_signaller_start (signaller, error))
+    {
+      g_signal_handlers_disconnect_by_data (signaller, self);
+      return FALSE;
+    }
+  self->signaller = g_object_ref (signaller);
+  return TRUE;
+}
+
+/**
+ * peercam_session_join_signaller:
+ * @signaller: any #PeercamSignaller (e.g. a loopback pair's end in tests)
+ *
+ * Like peercam_session_join() without a Socket.IO room: the session has no
+ * #PeercamSession:client and hears only what the signaller says.
+ */
+gboolean
+peercam_session_join_signaller (PeercamSession    *self,
+                                PeercamSignaller  *signaller,
+                                GError           **error)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (PEERCAM_IS_SIGNALLER (signaller), FALSE);
+
+  peercam_session_leave (self);
+  if (!start_signaller (self, signaller, error))
+    return FALSE;
+  set_join_error (self, NULL);
+  return TRUE;
+}
+
 gboolean
 peercam_session_join (PeercamSession  *self,
                       const char      *server_url,
@@ -976,23 +1022,13 @@ peercam_session_join (PeercamSession  *self,
   g_signal_connect_swapped (client, "full", G_CALLBACK (on_client_full), self);
   g_signal_connect_swapped (client, "server-error", G_CALLBACK (on_client_server_error), self);
   signaller = PEERCAM_SIGNALLER (peercam_sio_signaller_new (client, room));
-  g_signal_connect_swapped (signaller, "peer-joined", G_CALLBACK (on_peer_joined), self);
-  g_signal_connect_swapped (signaller, "peer-left", G_CALLBACK (on_peer_left), self);
-  g_signal_connect_swapped (signaller, "session-requested", G_CALLBACK (on_session_requested), self);
-  g_signal_connect_swapped (signaller, "session-description", G_CALLBACK (on_session_description), self);
-  g_signal_connect_swapped (signaller, "candidate", G_CALLBACK (on_candidate), self);
-  g_signal_connect_swapped (signaller, "session-ended", G_CALLBACK (on_session_ended), self);
-  g_signal_connect_swapped (signaller, "error", G_CALLBACK (on_signaller_error), self);
-
-  if (!peercam_signaller_start (signaller, error))
+  if (!start_signaller (self, signaller, error))
     {
-      g_signal_handlers_disconnect_by_data (signaller, self);
       g_signal_handlers_disconnect_by_data (client, self);
       return FALSE;
     }
 
   self->client = g_steal_pointer (&client);
-  self->signaller = g_steal_pointer (&signaller);
   set_join_error (self, NULL);
   g_free (self->room);
   self->room = g_strdup (room);
@@ -1009,11 +1045,14 @@ peercam_session_join (PeercamSession  *self,
 void
 peercam_session_leave (PeercamSession *self)
 {
+  gboolean had_client;
+
   g_return_if_fail (PEERCAM_IS_SESSION (self));
 
-  if (self->client == NULL)
+  if (self->signaller == NULL)
     return;
 
+  had_client = self->client != NULL;
   self->leaving = TRUE;
   peercam_session_hang_up (self);
   disconnect_client (self);
@@ -1022,7 +1061,8 @@ peercam_session_leave (PeercamSession *self)
   g_clear_pointer (&self->caller_id, g_free);
   set_peer_present (self, FALSE);
   set_join_error (self, NULL);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+  if (had_client)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
 }
 
 gboolean
