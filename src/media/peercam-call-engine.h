@@ -55,8 +55,8 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
  *          object: {"fps", "kbps", "width", "height", "rtt_ms"} (rtt_ms -1: unknown)
  *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
  *
- * These are about the call with the one peer the demo's protocol addresses
- * implicitly (a viewer's caller; a caller's viewer without an id). A caller
+ * These are about the call with the one peer that has no id (a viewer's
+ * caller; a caller's viewer on a relay that names nobody). A caller
  * serving several viewers (issue 15) reports each viewer that has an id on
  *   viewer-description (const char *viewer, GstWebRTCSDPType type, const char *sdp)
  *   viewer-candidate   (const char *viewer, guint mline, const char *mid, const char *candidate)
