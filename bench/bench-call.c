@@ -258,29 +258,29 @@ typedef struct {
 } Pair;
 
 static void
-caller_send_signal (PeercamCallEngine *e, JsonNode *node, Pair *p)
+caller_send_description (PeercamCallEngine *e, GstWebRTCSDPType type, const char *sdp, Pair *p)
 {
   if (p->offer_us == 0)
     p->offer_us = g_get_monotonic_time ();
-  peercam_call_engine_handle_signal (p->viewer, node);
+  peercam_call_engine_handle_description (p->viewer, NULL, type, sdp);
 }
 
 static void
-viewer_send_signal (PeercamCallEngine *e, JsonNode *node, Pair *p)
+viewer_send_description (PeercamCallEngine *e, GstWebRTCSDPType type, const char *sdp, Pair *p)
 {
-  peercam_call_engine_handle_signal (p->caller, node);
+  peercam_call_engine_handle_description (p->caller, NULL, type, sdp);
 }
 
 static void
-caller_send_ice (PeercamCallEngine *e, JsonNode *node, Pair *p)
+caller_send_candidate (PeercamCallEngine *e, guint mline, const char *mid, const char *candidate, Pair *p)
 {
-  peercam_call_engine_handle_ice (p->viewer, node);
+  peercam_call_engine_handle_candidate (p->viewer, NULL, (int) mline, mid, candidate);
 }
 
 static void
-viewer_send_ice (PeercamCallEngine *e, JsonNode *node, Pair *p)
+viewer_send_candidate (PeercamCallEngine *e, guint mline, const char *mid, const char *candidate, Pair *p)
 {
-  peercam_call_engine_handle_ice (p->caller, node);
+  peercam_call_engine_handle_candidate (p->caller, NULL, (int) mline, mid, candidate);
 }
 
 static void
@@ -361,8 +361,8 @@ pair_init (Pair *p, int width, int height, gboolean sync_sink)
   p->local_sink = gst_element_factory_make ("fakesink", "bench-local-sink");
   g_object_set (p->local_sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
   peercam_call_engine_set_local_sink (p->caller, p->local_sink);
-  g_signal_connect (p->caller, "send-signal", G_CALLBACK (caller_send_signal), p);
-  g_signal_connect (p->caller, "send-ice", G_CALLBACK (caller_send_ice), p);
+  g_signal_connect (p->caller, "send-description", G_CALLBACK (caller_send_description), p);
+  g_signal_connect (p->caller, "send-candidate", G_CALLBACK (caller_send_candidate), p);
   g_signal_connect (p->caller, "send-bye", G_CALLBACK (caller_send_bye), p);
   g_signal_connect (p->caller, "notify::state", G_CALLBACK (caller_state), p);
   g_signal_connect (p->caller, "error", G_CALLBACK (on_error), p);
@@ -370,8 +370,8 @@ pair_init (Pair *p, int width, int height, gboolean sync_sink)
   p->viewer = peercam_call_engine_new (PEERCAM_CALL_ROLE_VIEWER);
   peercam_call_engine_set_ice_addresses (p->viewer, loopback);
   peercam_call_engine_set_remote_sink (p->viewer, display_sink_new (sync_sink, &callbacks, p, &p->appsink));
-  g_signal_connect (p->viewer, "send-signal", G_CALLBACK (viewer_send_signal), p);
-  g_signal_connect (p->viewer, "send-ice", G_CALLBACK (viewer_send_ice), p);
+  g_signal_connect (p->viewer, "send-description", G_CALLBACK (viewer_send_description), p);
+  g_signal_connect (p->viewer, "send-candidate", G_CALLBACK (viewer_send_candidate), p);
   g_signal_connect (p->viewer, "first-frame", G_CALLBACK (viewer_first_frame), p);
   g_signal_connect (p->viewer, "error", G_CALLBACK (on_error), p);
   if (opt_latency >= 0)
@@ -493,8 +493,32 @@ child_send (Child *c, const char *kind, JsonNode *data)
   g_output_stream_write_all (c->out, line, strlen (line), NULL, NULL, NULL);
 }
 
-static void child_send_signal (PeercamCallEngine *e, JsonNode *n, Child *c) { child_send (c, "signal", n); }
-static void child_send_ice (PeercamCallEngine *e, JsonNode *n, Child *c) { child_send (c, "ice", n); }
+/* The pipe between the bench's processes carries the values as JSON lines. */
+static void
+child_send_description (PeercamCallEngine *e, GstWebRTCSDPType type, const char *sdp, Child *c)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_int_member (object, "type", type);
+  json_object_set_string_member (object, "sdp", sdp);
+  json_node_set_object (node, object);
+  child_send (c, "description", node);
+}
+
+static void
+child_send_candidate (PeercamCallEngine *e, guint mline, const char *mid, const char *candidate, Child *c)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_int_member (object, "mline", mline);
+  if (mid)
+    json_object_set_string_member (object, "mid", mid);
+  json_object_set_string_member (object, "candidate", candidate);
+  json_node_set_object (node, object);
+  child_send (c, "candidate", node);
+}
 static void child_send_bye (PeercamCallEngine *e, Child *c) { child_send (c, "bye", NULL); }
 
 static void
@@ -539,10 +563,18 @@ child_line (GObject *source, GAsyncResult *result, gpointer data)
     {
       object = json_node_get_object (root);
       kind = json_object_get_string_member_with_default (object, "kind", "");
-      if (g_str_equal (kind, "signal"))
-        peercam_call_engine_handle_signal (c->engine, json_object_get_member (object, "data"));
-      else if (g_str_equal (kind, "ice"))
-        peercam_call_engine_handle_ice (c->engine, json_object_get_member (object, "data"));
+      JsonObject *data = json_object_has_member (object, "data")
+                         ? json_object_get_object_member (object, "data") : NULL;
+
+      if (g_str_equal (kind, "description") && data)
+        peercam_call_engine_handle_description (c->engine, NULL,
+                                                json_object_get_int_member (data, "type"),
+                                                json_object_get_string_member (data, "sdp"));
+      else if (g_str_equal (kind, "candidate") && data)
+        peercam_call_engine_handle_candidate (c->engine, NULL,
+                                              json_object_get_int_member (data, "mline"),
+                                              json_object_get_string_member_with_default (data, "mid", NULL),
+                                              json_object_get_string_member (data, "candidate"));
       else if (g_str_equal (kind, "bye"))
         peercam_call_engine_handle_bye (c->engine);
       else if (g_str_equal (kind, "ready") && !c->viewer)
@@ -610,8 +642,8 @@ child_engine (void)
           return 1;
         }
     }
-  g_signal_connect (c.engine, "send-signal", G_CALLBACK (child_send_signal), &c);
-  g_signal_connect (c.engine, "send-ice", G_CALLBACK (child_send_ice), &c);
+  g_signal_connect (c.engine, "send-description", G_CALLBACK (child_send_description), &c);
+  g_signal_connect (c.engine, "send-candidate", G_CALLBACK (child_send_candidate), &c);
   g_signal_connect (c.engine, "send-bye", G_CALLBACK (child_send_bye), &c);
   g_signal_connect (c.engine, "first-frame", G_CALLBACK (child_first_frame), &c);
   g_signal_connect (c.engine, "stats", G_CALLBACK (child_stats), &c);

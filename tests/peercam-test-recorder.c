@@ -224,3 +224,74 @@ peercam_test_recorder_exchange (PeercamTestRecorder *a,
   g_assert_true (json_node_equal (g_ptr_array_index (a->signals, 0), answer));
   g_assert_true (json_node_equal (g_ptr_array_index (a->ices, 0), cand_b));
 }
+
+/* ------------------------------------------------------------------------ */
+/* What a PeercamSignaller reports                                           */
+
+static void
+record (PeercamTestSignallerLog *r, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+record (PeercamTestSignallerLog *r, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_ptr_array_add (r->events, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+static void sl_on_joined (PeercamSignaller *s, const char *peer, PeercamTestSignallerLog *r) { record (r, "joined %s", peer ? peer : "-"); }
+static void sl_on_left (PeercamSignaller *s, const char *peer, PeercamTestSignallerLog *r) { record (r, "left %s", peer ? peer : "-"); }
+static void sl_on_requested (PeercamSignaller *s, const char *peer, PeercamTestSignallerLog *r) { record (r, "requested %s", peer ? peer : "-"); }
+static void sl_on_ended (PeercamSignaller *s, const char *peer, PeercamTestSignallerLog *r) { record (r, "ended %s", peer ? peer : "-"); }
+
+static void
+sl_on_description (PeercamSignaller *s, const char *peer, PeercamDescriptionType type,
+                const char *sdp, PeercamTestSignallerLog *r)
+{
+  record (r, "description %s %s %s", peer ? peer : "-", peercam_description_type_to_string (type), sdp);
+}
+
+static void
+sl_on_candidate (PeercamSignaller *s, const char *peer, int mline, const char *mid,
+              const char *candidate, PeercamTestSignallerLog *r)
+{
+  record (r, "candidate %s %d %s %s", peer ? peer : "-", mline, mid ? mid : "-", candidate);
+}
+
+static void
+sl_on_error (PeercamSignaller *s, GError *error, PeercamTestSignallerLog *r)
+{
+  g_ptr_array_add (r->errors, g_error_copy (error));
+}
+
+void
+peercam_test_signaller_log_init (PeercamTestSignallerLog *r, gpointer signaller)
+{
+  r->events = g_ptr_array_new_with_free_func (g_free);
+  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  g_signal_connect (signaller, "peer-joined", G_CALLBACK (sl_on_joined), r);
+  g_signal_connect (signaller, "peer-left", G_CALLBACK (sl_on_left), r);
+  g_signal_connect (signaller, "session-requested", G_CALLBACK (sl_on_requested), r);
+  g_signal_connect (signaller, "session-description", G_CALLBACK (sl_on_description), r);
+  g_signal_connect (signaller, "candidate", G_CALLBACK (sl_on_candidate), r);
+  g_signal_connect (signaller, "session-ended", G_CALLBACK (sl_on_ended), r);
+  g_signal_connect (signaller, "error", G_CALLBACK (sl_on_error), r);
+}
+
+void
+peercam_test_signaller_log_clear (PeercamTestSignallerLog *r)
+{
+  g_clear_pointer (&r->events, g_ptr_array_unref);
+  g_clear_pointer (&r->errors, g_ptr_array_unref);
+}
+
+char *
+peercam_test_signaller_log_text (PeercamTestSignallerLog *r)
+{
+  g_ptr_array_add (r->events, NULL);
+  g_autofree char *text = g_strjoinv ("|", (char **) r->events->pdata);
+  g_ptr_array_remove_index (r->events, r->events->len - 1);
+  return g_steal_pointer (&text);
+}

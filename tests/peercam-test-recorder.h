@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "peercam-signaling-client.h"
+#include "peercam-signaller.h"
 
 G_BEGIN_DECLS
 
@@ -61,5 +62,20 @@ const char            *peercam_test_member_string      (JsonNode            *nod
                                                         const char          *member);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamTestRecorder, peercam_test_recorder_free)
+
+/* Every signal of one PeercamSignaller, in arrival order, as text:
+ * "joined PEER", "left PEER", "requested PEER", "ended PEER",
+ * "description PEER TYPE SDP", "candidate PEER MLINE MID TEXT" ("-" for
+ * NULL); errors apart. */
+typedef struct {
+  GPtrArray *events;   /* char * */
+  GPtrArray *errors;   /* GError */
+} PeercamTestSignallerLog;
+
+void  peercam_test_signaller_log_init  (PeercamTestSignallerLog *r,
+                                        gpointer                 signaller);
+void  peercam_test_signaller_log_clear (PeercamTestSignallerLog *r);
+/* The events joined by "|". */
+char *peercam_test_signaller_log_text  (PeercamTestSignallerLog *r);
 
 G_END_DECLS

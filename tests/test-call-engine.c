@@ -25,8 +25,8 @@ typedef struct {
   gboolean  drop_bye;            /* hang up like the demo's relay: no bye */
   int       drop_media;          /* atomic: the caller's packets are lost */
   gboolean  hold_offer;          /* keep the offer until the caller's candidates came */
-  JsonNode *held_offer;
-  GPtrArray *held_candidates;    /* JsonNode: caller → viewer */
+  char     *held_offer;          /* SDP */
+  GPtrArray *held_candidates;    /* HeldCandidate: caller → viewer */
   guint     caller_candidates;
 
   guint     first_frames;
@@ -49,55 +49,75 @@ static const char * const loopback[] = { "127.0.0.1", NULL };
 
 /* ---- glue --------------------------------------------------------------- */
 
+typedef struct {
+  guint mline;
+  char *mid;
+  char *candidate;
+} HeldCandidate;
+
 static void
-caller_send_signal (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+held_candidate_free (gpointer data)
 {
+  HeldCandidate *c = data;
+
+  g_free (c->mid);
+  g_free (c->candidate);
+  g_free (c);
+}
+
+static void
+caller_send_description (PeercamCallEngine *engine, GstWebRTCSDPType type, const char *sdp, Fixture *f)
+{
+  g_assert_cmpint (type, ==, GST_WEBRTC_SDP_TYPE_OFFER);
   if (f->hold_offer)
     {
-      g_clear_pointer (&f->held_offer, json_node_unref);
-      f->held_offer = json_node_copy (node);
+      g_free (f->held_offer);
+      f->held_offer = g_strdup (sdp);
       return;
     }
-  peercam_call_engine_handle_signal (f->viewer, node);
+  peercam_call_engine_handle_description (f->viewer, NULL, type, sdp);
 }
 
 static void
-viewer_send_signal (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+viewer_send_description (PeercamCallEngine *engine, GstWebRTCSDPType type, const char *sdp, Fixture *f)
 {
-  JsonObject *object = json_node_get_object (node);
-
+  g_assert_cmpint (type, ==, GST_WEBRTC_SDP_TYPE_ANSWER);
   f->answers++;
   g_free (f->last_answer);
-  f->last_answer = g_strdup (json_object_get_string_member (object, "sdp"));
+  f->last_answer = g_strdup (sdp);
   if (f->caller && !f->drop_answers)
-    peercam_call_engine_handle_signal (f->caller, node);
+    peercam_call_engine_handle_description (f->caller, NULL, type, sdp);
 }
 
 static void
-caller_send_ice (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+caller_send_candidate (PeercamCallEngine *engine, guint mline, const char *mid, const char *candidate,
+                       Fixture *f)
 {
-  JsonObject *object = json_node_get_object (node);
-
-  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "candidate"), "candidate:"));
-  g_assert_true (json_object_has_member (object, "sdpMid"));
-  g_assert_true (json_object_has_member (object, "sdpMLineIndex"));
+  g_assert_true (g_str_has_prefix (candidate, "candidate:"));
+  g_assert_nonnull (mid);
   f->caller_candidates++;
   if (f->drop_candidates)
     return;
   if (f->hold_offer)
     {
-      g_ptr_array_add (f->held_candidates, json_node_copy (node));
+      HeldCandidate *c = g_new0 (HeldCandidate, 1);
+
+      c->mline = mline;
+      c->mid = g_strdup (mid);
+      c->candidate = g_strdup (candidate);
+      g_ptr_array_add (f->held_candidates, c);
       return;
     }
-  peercam_call_engine_handle_ice (f->viewer, node);
+  peercam_call_engine_handle_candidate (f->viewer, NULL, (int) mline, mid, candidate);
 }
 
 static void
-viewer_send_ice (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+viewer_send_candidate (PeercamCallEngine *engine, guint mline, const char *mid, const char *candidate,
+                       Fixture *f)
 {
   if (f->drop_candidates || f->caller == NULL)
     return;
-  peercam_call_engine_handle_ice (f->caller, node);
+  peercam_call_engine_handle_candidate (f->caller, NULL, (int) mline, mid, candidate);
 }
 
 static void
@@ -151,8 +171,8 @@ make_caller (Fixture *f)
   PeercamCallEngine *caller = peercam_call_engine_new (PEERCAM_CALL_ROLE_CALLER);
 
   g_object_set (caller, "ice-addresses", loopback, "width", 640, "height", 480, "framerate", 30, NULL);
-  g_signal_connect (caller, "send-signal", G_CALLBACK (caller_send_signal), f);
-  g_signal_connect (caller, "send-ice", G_CALLBACK (caller_send_ice), f);
+  g_signal_connect (caller, "send-description", G_CALLBACK (caller_send_description), f);
+  g_signal_connect (caller, "send-candidate", G_CALLBACK (caller_send_candidate), f);
   g_signal_connect (caller, "send-bye", G_CALLBACK (caller_send_bye), f);
   g_signal_connect (caller, "stats", G_CALLBACK (on_caller_stats), f);
   g_signal_connect (caller, "error", G_CALLBACK (on_error), f->caller_errors);
@@ -164,13 +184,13 @@ fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->caller_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   f->viewer_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  f->held_candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  f->held_candidates = g_ptr_array_new_with_free_func (held_candidate_free);
 
   f->caller = make_caller (f);
   f->viewer = peercam_call_engine_new (PEERCAM_CALL_ROLE_VIEWER);
   g_object_set (f->viewer, "ice-addresses", loopback, NULL);
-  g_signal_connect (f->viewer, "send-signal", G_CALLBACK (viewer_send_signal), f);
-  g_signal_connect (f->viewer, "send-ice", G_CALLBACK (viewer_send_ice), f);
+  g_signal_connect (f->viewer, "send-description", G_CALLBACK (viewer_send_description), f);
+  g_signal_connect (f->viewer, "send-candidate", G_CALLBACK (viewer_send_candidate), f);
   g_signal_connect (f->viewer, "first-frame", G_CALLBACK (on_first_frame), f);
   g_signal_connect (f->viewer, "stats", G_CALLBACK (on_viewer_stats), f);
   g_signal_connect (f->viewer, "error", G_CALLBACK (on_error), f->viewer_errors);
@@ -184,7 +204,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   /* Let idle hops of the destroyed engines run and find them gone. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_clear_pointer (&f->held_offer, json_node_unref);
+  g_clear_pointer (&f->held_offer, g_free);
   g_clear_pointer (&f->held_candidates, g_ptr_array_unref);
   g_clear_pointer (&f->caller_errors, g_ptr_array_unref);
   g_clear_pointer (&f->viewer_errors, g_ptr_array_unref);
@@ -350,73 +370,54 @@ assert_error (GPtrArray *errors, guint index, PeercamCallError code)
   g_assert_error ((GError *) errors->pdata[index], PEERCAM_CALL_ERROR, (int) code);
 }
 
-static JsonNode *
-json (const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  return node;
-}
-
+/* Malformed messages on the wire are the signaller's (test-signaller);
+ * these are well-formed values the engine must still refuse. */
 static void
 test_garbage (Fixture *f, gconstpointer data)
 {
-  static const char * const bad_candidates[] = {
-    "{\"candidate\":\"hello\",\"sdpMLineIndex\":0}",
-    "{\"candidate\":\"candidate:1 1 UDP 2122260223 999.1.1 5000 typ host\",\"sdpMLineIndex\":0}",
-    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 99999 typ host\",\"sdpMLineIndex\":0}",
-    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ banana\",\"sdpMLineIndex\":0}",
-    "{\"candidate\":42,\"sdpMLineIndex\":0}",
-    "{\"candidate\":\"candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ host\"}",
-    "[1,2,3]",
+  static const struct { int mline; const char *mid; const char *candidate; } bad_candidates[] = {
+    { 0, NULL, "hello" },
+    { 0, NULL, "candidate:1 1 UDP 2122260223 999.1.1 5000 typ host" },
+    { 0, NULL, "candidate:1 1 UDP 2122260223 127.0.0.1 99999 typ host" },
+    { 0, NULL, "candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ banana" },
+    { 0, NULL, NULL },
+    { -1, NULL, "candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ host" },
+    { 300, NULL, "candidate:1 1 UDP 2122260223 127.0.0.1 5000 typ host" },
   };
-  static const char * const bad_signals[] = {
-    "{\"type\":\"offer\",\"sdp\":\"garbage\"}",
-    "{\"type\":\"offer\"}",
-    "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 0 0 IN IP4 0.0.0.0\\r\\ns=-\\r\\nt=0 0\\r\\n\"}",
-    "{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}",
-    "{\"type\":\"pranswer\",\"sdp\":\"v=0\\r\\n\"}",
-    "\"offer\"",
+  static const struct { GstWebRTCSDPType type; const char *sdp; } bad_descriptions[] = {
+    { GST_WEBRTC_SDP_TYPE_OFFER, "garbage" },
+    { GST_WEBRTC_SDP_TYPE_OFFER, NULL },
+    { GST_WEBRTC_SDP_TYPE_OFFER, "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" },
+    { GST_WEBRTC_SDP_TYPE_ANSWER, "v=0\r\n" },
+    { GST_WEBRTC_SDP_TYPE_PRANSWER, "v=0\r\n" },
   };
   guint expected = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_candidates); i++)
     {
-      g_autoptr(JsonNode) node = json (bad_candidates[i]);
-
-      peercam_call_engine_handle_ice (f->viewer, node);
+      peercam_call_engine_handle_candidate (f->viewer, NULL, bad_candidates[i].mline, bad_candidates[i].mid,
+                                            bad_candidates[i].candidate);
       assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
     }
-  for (guint i = 0; i < G_N_ELEMENTS (bad_signals); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (bad_descriptions); i++)
     {
-      g_autoptr(JsonNode) node = json (bad_signals[i]);
-
-      peercam_call_engine_handle_signal (f->viewer, node);
+      peercam_call_engine_handle_description (f->viewer, NULL, bad_descriptions[i].type, bad_descriptions[i].sdp);
       g_assert_cmpuint (f->viewer_errors->len, ==, ++expected);
     }
-  peercam_call_engine_handle_ice (f->viewer, NULL);
-  assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
   g_assert_cmpint (state (f->viewer), ==, PEERCAM_CALL_STATE_IDLE);
 
   /* An answer the caller never asked for. */
-  {
-    g_autoptr(JsonNode) node = json ("{\"type\":\"answer\",\"sdp\":\"v=0\\r\\n\"}");
-
-    peercam_call_engine_handle_signal (f->caller, node);
-    assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_WRONG_STATE);
-  }
+  peercam_call_engine_handle_description (f->caller, NULL, GST_WEBRTC_SDP_TYPE_ANSWER, "v=0\r\n");
+  assert_error (f->caller_errors, 0, PEERCAM_CALL_ERROR_WRONG_STATE);
 
   /* Both still work, and garbage in the middle of a call doesn't break it. */
   g_object_set (f->caller, "width", 320, "height", 240, NULL);
   start_call (f);
   g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   {
-    g_autoptr(JsonNode) node = json (bad_candidates[0]);
     guint64 frames;
 
-    peercam_call_engine_handle_ice (f->viewer, node);
+    peercam_call_engine_handle_candidate (f->viewer, NULL, 0, NULL, bad_candidates[0].candidate);
     assert_error (f->viewer_errors, expected++, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
     frames = peercam_call_engine_get_remote_frames (f->viewer);
     g_assert_true (WAIT_UNTIL (peercam_call_engine_get_remote_frames (f->viewer) > frames + 10, 5000));
@@ -463,8 +464,12 @@ test_early_candidates (Fixture *f, gconstpointer data)
   f->hold_offer = FALSE;
   /* Candidates first, then the offer they belong to. */
   for (guint i = 0; i < f->held_candidates->len; i++)
-    peercam_call_engine_handle_ice (f->viewer, f->held_candidates->pdata[i]);
-  peercam_call_engine_handle_signal (f->viewer, f->held_offer);
+    {
+      HeldCandidate *c = f->held_candidates->pdata[i];
+
+      peercam_call_engine_handle_candidate (f->viewer, NULL, (int) c->mline, c->mid, c->candidate);
+    }
+  peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, f->held_offer);
   g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_assert_cmpuint (f->viewer_errors->len, ==, 0);
 }
@@ -564,25 +569,15 @@ static const char browser_offer[] =
 static void
 test_browser_offer (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) offer = NULL;
-  g_autoptr(JsonNode) candidate = json ("{\"candidate\":\"candidate:1 1 udp 2113937151 "
-                                        "0f3c1a2b-4d5e-6f70-8192-a3b4c5d6e7f8.local 54321 typ host "
-                                        "generation 0 ufrag ZZbT network-cost 999\","
-                                        "\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"ZZbT\"}");
+  const char *candidate = "candidate:1 1 udp 2113937151 "
+                          "0f3c1a2b-4d5e-6f70-8192-a3b4c5d6e7f8.local 54321 typ host "
+                          "generation 0 ufrag ZZbT network-cost 999";
   g_autofree char *video = NULL;
 
   g_clear_object (&f->caller);  /* the browser is the caller here */
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, "offer");
-  json_builder_set_member_name (builder, "sdp");
-  json_builder_add_string_value (builder, browser_offer);
-  json_builder_end_object (builder);
-  offer = json_builder_get_root (builder);
-
-  peercam_call_engine_handle_ice (f->viewer, candidate);  /* before the offer: queued */
-  peercam_call_engine_handle_signal (f->viewer, offer);
+  /* before the offer: queued */
+  peercam_call_engine_handle_candidate (f->viewer, NULL, 0, "0", candidate);
+  peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, browser_offer);
   g_assert_true (WAIT_UNTIL (f->answers == 1, 5000));
   g_test_message ("answer:\n%s", f->last_answer);
   g_assert_nonnull (strstr (f->last_answer, "a=group:BUNDLE"));
@@ -674,36 +669,6 @@ thread_count (void)
   return (guint) g_ascii_strtoull (line + strlen ("\nThreads:"), NULL, 10);
 }
 
-static JsonNode *
-ice_node (const char *candidate)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "candidate");
-  json_builder_add_string_value (builder, candidate);
-  json_builder_set_member_name (builder, "sdpMid");
-  json_builder_add_string_value (builder, "0");
-  json_builder_set_member_name (builder, "sdpMLineIndex");
-  json_builder_add_int_value (builder, 0);
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
-static JsonNode *
-offer_node (const char *sdp)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, "offer");
-  json_builder_set_member_name (builder, "sdp");
-  json_builder_add_string_value (builder, sdp);
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
 /* An offer with @n video m-lines, in one BUNDLE group or not. */
 static char *
 many_mlines_offer (guint    n,
@@ -734,14 +699,13 @@ test_hostile_candidates (Fixture *f, gconstpointer data)
 {
   g_autofree char *huge = g_strnfill (400 * 1024, 'x');
   g_autofree char *huge_candidate = g_strconcat ("candidate:1 1 udp 1 127.0.0.1 9 typ host ", huge, NULL);
-  g_autoptr(JsonNode) huge_node = ice_node (huge_candidate);
   guint64 rss_before = rss_kb ();
   guint64 frames;
   guint errors;
 
   /* 2 000 candidates of 400 KB before any offer: each refused, none held. */
   for (guint i = 0; i < 2000; i++)
-    peercam_call_engine_handle_ice (f->viewer, huge_node);
+    peercam_call_engine_handle_candidate (f->viewer, NULL, 0, "0", huge_candidate);
   g_test_message ("RSS after 2000 × 400 KB candidates: +%" G_GUINT64_FORMAT " KB",
                   rss_kb () - rss_before);
   g_assert_cmpuint (rss_kb (), <, rss_before + 64 * 1024);
@@ -756,9 +720,8 @@ test_hostile_candidates (Fixture *f, gconstpointer data)
     {
       g_autofree char *text = g_strdup_printf ("candidate:%u 1 udp 2122260223 127.0.0.1 %u typ host",
                                                i, 10000 + i);
-      g_autoptr(JsonNode) node = ice_node (text);
 
-      peercam_call_engine_handle_ice (f->viewer, node);
+      peercam_call_engine_handle_candidate (f->viewer, NULL, 0, "0", text);
     }
   g_assert_cmpuint (f->viewer_errors->len, ==, 1);
   assert_error (f->viewer_errors, 0, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
@@ -775,9 +738,8 @@ test_hostile_candidates (Fixture *f, gconstpointer data)
     {
       g_autofree char *text = g_strdup_printf ("candidate:%u 1 udp 1 127.0.0.1 %u typ host",
                                                i, 20000 + i);
-      g_autoptr(JsonNode) node = ice_node (text);
 
-      peercam_call_engine_handle_ice (f->viewer, node);
+      peercam_call_engine_handle_candidate (f->viewer, NULL, 0, "0", text);
     }
   g_assert_cmpuint (f->viewer_errors->len, ==, errors + 1);
   assert_error (f->viewer_errors, errors, PEERCAM_CALL_ERROR_INVALID_CANDIDATE);
@@ -793,15 +755,12 @@ test_hostile_offers (Fixture *f, gconstpointer data)
   g_autofree char *unbundled = many_mlines_offer (1000, FALSE);
   g_autofree char *bundled = many_mlines_offer (5000, TRUE);
   g_autofree char *nine = many_mlines_offer (9, TRUE);
-  g_autoptr(JsonNode) unbundled_node = offer_node (unbundled);
-  g_autoptr(JsonNode) bundled_node = offer_node (bundled);
-  g_autoptr(JsonNode) nine_node = offer_node (nine);
   gint64 start = g_get_monotonic_time ();
 
   /* Refused at once, with nothing built. */
-  peercam_call_engine_handle_signal (f->viewer, unbundled_node);
-  peercam_call_engine_handle_signal (f->viewer, bundled_node);
-  peercam_call_engine_handle_signal (f->viewer, nine_node);
+  peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, unbundled);
+  peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, bundled);
+  peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, nine);
   g_test_message ("three oversized offers refused in %.1f ms",
                   (g_get_monotonic_time () - start) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
@@ -825,7 +784,7 @@ test_hostile_offers (Fixture *f, gconstpointer data)
 static void
 test_offer_flood (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonNode) offer = NULL;
+  g_autofree char *offer = NULL;
   guint threads_before, answers;
   guint64 rss_before;
   const guint n = 100, gap_ms = 10;
@@ -834,7 +793,7 @@ test_offer_flood (Fixture *f, gconstpointer data)
   f->hold_offer = TRUE;
   start_call (f);
   g_assert_true (WAIT_UNTIL (f->held_offer != NULL, 5000));
-  offer = json_node_ref (f->held_offer);
+  offer = g_strdup (f->held_offer);
   f->hold_offer = FALSE;
   f->drop_answers = TRUE;
 
@@ -842,7 +801,7 @@ test_offer_flood (Fixture *f, gconstpointer data)
   rss_before = rss_kb ();
   for (guint i = 0; i < n; i++)
     {
-      peercam_call_engine_handle_signal (f->viewer, offer);
+      peercam_call_engine_handle_description (f->viewer, NULL, GST_WEBRTC_SDP_TYPE_OFFER, offer);
       spin (gap_ms);
     }
   spin (OFFER_SETTLE_MS);
@@ -1302,43 +1261,35 @@ static void
 leg_on_description (PeercamPeerConnection *pc, GstWebRTCSessionDescription *desc, Leg *leg)
 {
   g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
-  g_autoptr(JsonNode) node = offer_node (text);
 
-  peercam_call_engine_handle_signal (leg->viewer, node);
+  peercam_call_engine_handle_description (leg->viewer, NULL, desc->type, text);
 }
 
 static void
 leg_on_candidate (PeercamPeerConnection *pc, guint mline, const char *candidate, Leg *leg)
 {
-  g_autoptr(JsonNode) node = ice_node (candidate);
-
-  peercam_call_engine_handle_ice (leg->viewer, node);
+  peercam_call_engine_handle_candidate (leg->viewer, NULL, (int) mline, "0", candidate);
 }
 
 static void
-leg_viewer_signal (PeercamCallEngine *viewer, JsonNode *node, Leg *leg)
+leg_viewer_description (PeercamCallEngine *viewer, GstWebRTCSDPType type, const char *text, Leg *leg)
 {
   GstSDPMessage *sdp = NULL;
   GstWebRTCSessionDescription *desc;
 
-  g_assert_cmpint (gst_sdp_message_new_from_text (json_object_get_string_member (json_node_get_object (node), "sdp"),
-                                                  &sdp), ==, GST_SDP_OK);
+  g_assert_cmpint (type, ==, GST_WEBRTC_SDP_TYPE_ANSWER);
+  g_assert_cmpint (gst_sdp_message_new_from_text (text, &sdp), ==, GST_SDP_OK);
   desc = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
   peercam_peer_connection_set_remote_description (leg->pc, desc);
   gst_webrtc_session_description_free (desc);
 }
 
 static void
-leg_viewer_ice (PeercamCallEngine *viewer, JsonNode *node, Leg *leg)
+leg_viewer_candidate (PeercamCallEngine *viewer, guint mline, const char *mid, const char *candidate, Leg *leg)
 {
-  JsonObject *object = json_node_get_object (node);
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (peercam_peer_connection_add_remote_candidate (leg->pc,
-                                                               json_object_get_int_member (object, "sdpMLineIndex"),
-                                                               NULL,
-                                                               json_object_get_string_member (object, "candidate"),
-                                                               &error));
+  g_assert_true (peercam_peer_connection_add_remote_candidate (leg->pc, mline, NULL, candidate, &error));
   g_assert_no_error (error);
 }
 
@@ -1367,8 +1318,8 @@ test_many_viewers (Fixture *f, gconstpointer data)
 
       leg->viewer = peercam_call_engine_new (PEERCAM_CALL_ROLE_VIEWER);
       g_object_set (leg->viewer, "ice-addresses", loopback, NULL);
-      g_signal_connect (leg->viewer, "send-signal", G_CALLBACK (leg_viewer_signal), leg);
-      g_signal_connect (leg->viewer, "send-ice", G_CALLBACK (leg_viewer_ice), leg);
+      g_signal_connect (leg->viewer, "send-description", G_CALLBACK (leg_viewer_description), leg);
+      g_signal_connect (leg->viewer, "send-candidate", G_CALLBACK (leg_viewer_candidate), leg);
       g_signal_connect (leg->viewer, "first-frame", G_CALLBACK (leg_first_frame), leg);
       leg->pc = peercam_peer_connection_new (GST_BIN (peercam_local_media_get_pipeline (local)), 30,
                                              NULL, NULL, loopback, &error);

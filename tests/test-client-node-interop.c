@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "peercam-sio-signaller.h"
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
@@ -242,6 +243,63 @@ test_reference_join_second (void)
   g_assert_cmpuint (b->errors->len, ==, 0);
 }
 
+/* The Socket.IO signaller on the relay that names nobody: every peer is
+ * NULL ("the peer"), and the demo's JSON goes through unchanged both ways. */
+static void
+test_reference_signaller (void)
+{
+  g_autoptr(PeercamSignalingClient) ca = NULL;
+  g_autoptr(PeercamSignalingClient) cb = NULL;
+  g_autoptr(PeercamSioSignaller) a = NULL;
+  g_autoptr(PeercamSioSignaller) b = NULL;
+  g_autoptr(GError) error = NULL;
+  PeercamTestSignallerLog la = { 0 }, lb = { 0 };
+  g_autofree char *text_a = NULL, *text_b = NULL;
+
+  if (reference_relay.url == NULL)
+    {
+      g_test_skip ("socket.io@4.4.1 is not installed under PEERCAM_REFERENCE_NODE_PATH (tools/test installs it)");
+      return;
+    }
+
+  ca = peercam_signaling_client_new (reference_relay.url);
+  cb = peercam_signaling_client_new (reference_relay.url);
+  a = peercam_sio_signaller_new (ca, "room");
+  b = peercam_sio_signaller_new (cb, "room");
+  peercam_test_signaller_log_init (&la, a);
+  peercam_test_signaller_log_init (&lb, b);
+  g_assert_true (peercam_signaller_start (PEERCAM_SIGNALLER (a), &error));
+  g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (ca) == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  g_assert_true (peercam_signaller_start (PEERCAM_SIGNALLER (b), &error));
+  g_assert_no_error (error);
+  /* a hears "call"; b hears nothing and counts as joined when the answer
+   * a creator would have had is overdue. */
+  g_assert_true (WAIT_UNTIL (la.events->len == 2 && lb.events->len == 2, WAIT_MS));
+
+  peercam_signaller_send_description (PEERCAM_SIGNALLER (a), NULL, PEERCAM_DESCRIPTION_OFFER, "v=0\r\n");
+  peercam_signaller_send_candidate (PEERCAM_SIGNALLER (a), NULL, 0, "0",
+                                    "candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host");
+  g_assert_true (WAIT_UNTIL (lb.events->len == 4, WAIT_MS));
+  peercam_signaller_send_description (PEERCAM_SIGNALLER (b), NULL, PEERCAM_DESCRIPTION_ANSWER, "v=0 answer");
+  peercam_signaller_send_candidate (PEERCAM_SIGNALLER (b), NULL, -1, "0",
+                                    "candidate:2 1 udp 2122260223 127.0.0.1 35116 typ host");
+  g_assert_true (WAIT_UNTIL (la.events->len == 4, WAIT_MS));
+
+  text_a = peercam_test_signaller_log_text (&la);
+  text_b = peercam_test_signaller_log_text (&lb);
+  g_assert_cmpstr (text_a, ==, "joined -|requested -|description - answer v=0 answer|"
+                               "candidate - -1 0 candidate:2 1 udp 2122260223 127.0.0.1 35116 typ host");
+  g_assert_cmpstr (text_b, ==, "joined -|requested -|description - offer v=0\r\n|"
+                               "candidate - 0 0 candidate:1 1 udp 2122260223 127.0.0.1 35115 typ host");
+  g_assert_cmpuint (la.errors->len, ==, 0);
+  g_assert_cmpuint (lb.errors->len, ==, 0);
+
+  peercam_signaller_stop (PEERCAM_SIGNALLER (b));
+  peercam_signaller_stop (PEERCAM_SIGNALLER (a));
+  peercam_test_signaller_log_clear (&la);
+  peercam_test_signaller_log_clear (&lb);
+}
+
 /* Nothing reaches a joiner that only listens: it counts as joined once the
  * answer a creator would have had is overdue. */
 static void
@@ -308,6 +366,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/client-node-interop/full", test_full);
   g_test_add_func ("/client-node-interop/reference/join-second", test_reference_join_second);
   g_test_add_func ("/client-node-interop/reference/silent-join", test_reference_silent_join);
+  g_test_add_func ("/client-node-interop/reference/signaller", test_reference_signaller);
 
   ret = g_test_run ();
   stop_relay (&demo_relay);

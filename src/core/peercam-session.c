@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 
 #include "peercam-session.h"
+#include "peercam-sio-signaller.h"
 #include "peercam-viewer.h"
 
 struct _PeercamSession
@@ -26,7 +27,8 @@ struct _PeercamSession
 
   PeercamCallRole         role;
   PeercamCallEngine      *engine;
-  PeercamSignalingClient *client;
+  PeercamSignalingClient *client;       /* the room: created, joined, full, state */
+  PeercamSignaller       *signaller;    /* the calls' negotiation, over client */
   char                   *room;
   char                   *server_url;
   GError                 *join_error;   /* what keeps us out of the room */
@@ -291,42 +293,36 @@ on_client_joined (PeercamSession *self,
                   const char     *room,
                   const char     *id)
 {
-  const char * const *members = peercam_signaling_client_get_members (self->client);
-
+  /* The signaller names who was there next (peer-joined). */
   emit_joined (self, room, id, FALSE);
+}
 
-  /* Someone was in the room before us: on Peercam's server we know who. */
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && members != NULL)
-    {
-      for (guint i = 0; members[i] != NULL; i++)
-        {
-          g_autoptr(JsonObject) object = json_object_new ();
+/* Someone is in the room with us: a caller lists it as a viewer. */
+static void
+on_peer_joined (PeercamSession *self,
+                const char     *peer)
+{
+  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+    add_viewer (self, peer);
+  set_peer_present (self, TRUE);
+  emit_viewer_event (self, "peer-joined", peer, NULL);
+}
 
-          add_viewer (self, members[i]);
-          emit_viewer_event (self, "peer-joined", members[i], object);
-        }
-    }
-  else
-    {
-      if (self->role == PEERCAM_CALL_ROLE_CALLER)
-        add_viewer (self, NULL);
-      set_peer_present (self, TRUE);
-      emit_event (self, "peer-joined", NULL);
-    }
+/* A peer is ready for a call: a caller calls it when the session calls. */
+static void
+on_session_requested (PeercamSession *self,
+                      const char     *peer)
+{
   maybe_auto_call (self);
 }
 
+/* Alone after all (a late "created"): on_client_created cleared the room. */
 static void
-on_client_call (PeercamSession *self,
-                const char     *id)
+on_peer_left (PeercamSession *self,
+              const char     *peer)
 {
-  /* `call` goes to everyone already in the room when another member
-   * joins; Peercam's server says who. */
   if (self->role == PEERCAM_CALL_ROLE_CALLER)
-    add_viewer (self, id);
-  set_peer_present (self, TRUE);
-  emit_viewer_event (self, "peer-joined", id, NULL);
-  maybe_auto_call (self);
+    remove_viewer (self, find_viewer (self, peer, NULL));
 }
 
 static void
@@ -363,43 +359,49 @@ from_our_caller (PeercamSession *self,
   return FALSE;
 }
 
-static void
-on_client_signal (PeercamSession *self,
-                  JsonNode       *description,
-                  const char     *from)
+static GstWebRTCSDPType
+sdp_type_for (PeercamDescriptionType type)
 {
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
-    {
-      JsonObject *object = JSON_NODE_HOLDS_OBJECT (description) ? json_node_get_object (description) : NULL;
-      const char *type = object ? json_object_get_string_member_with_default (object, "type", NULL) : NULL;
-
-      if (from_our_caller (self, from, g_strcmp0 (type, "offer") == 0))
-        peercam_call_engine_handle_signal (self->engine, description);
-      return;
-    }
-  /* A caller's viewer without an id is the implicit one. */
-  peercam_call_engine_handle_signal_from (self->engine, find_viewer (self, from, NULL) ? from : NULL,
-                                          description);
+  return type == PEERCAM_DESCRIPTION_OFFER ? GST_WEBRTC_SDP_TYPE_OFFER : GST_WEBRTC_SDP_TYPE_ANSWER;
 }
 
 static void
-on_client_ice (PeercamSession *self,
-               JsonNode       *candidate,
-               const char     *from)
+on_session_description (PeercamSession         *self,
+                        const char             *from,
+                        PeercamDescriptionType  type,
+                        const char             *sdp)
+{
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+    {
+      if (from_our_caller (self, from, type == PEERCAM_DESCRIPTION_OFFER))
+        peercam_call_engine_handle_description (self->engine, NULL, sdp_type_for (type), sdp);
+      return;
+    }
+  /* A caller's viewer without an id is the implicit one. */
+  peercam_call_engine_handle_description (self->engine, find_viewer (self, from, NULL) ? from : NULL,
+                                          sdp_type_for (type), sdp);
+}
+
+static void
+on_candidate (PeercamSession *self,
+              const char     *from,
+              int             mline,
+              const char     *mid,
+              const char     *candidate)
 {
   if (self->role == PEERCAM_CALL_ROLE_VIEWER)
     {
       if (from_our_caller (self, from, FALSE))
-        peercam_call_engine_handle_ice (self->engine, candidate);
+        peercam_call_engine_handle_candidate (self->engine, NULL, mline, mid, candidate);
       return;
     }
-  peercam_call_engine_handle_ice_from (self->engine, find_viewer (self, from, NULL) ? from : NULL,
-                                       candidate);
+  peercam_call_engine_handle_candidate (self->engine, find_viewer (self, from, NULL) ? from : NULL,
+                                        mline, mid, candidate);
 }
 
 static void
-on_client_bye (PeercamSession *self,
-               const char     *id)
+on_session_ended (PeercamSession *self,
+                  const char     *id)
 {
   g_autoptr(JsonObject) object = json_object_new ();
 
@@ -444,37 +446,49 @@ on_client_server_error (PeercamSession *self,
 }
 
 static void
-on_client_error (PeercamSession *self,
-                 GError         *error)
+on_signaller_error (PeercamSession *self,
+                    GError         *error)
 {
   /* Reported with the state it leaves: reconnecting or failed. */
-  if (peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
+  if (self->client && peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
     set_join_error (self, error);
   emit_error (self, error->message);
 }
 
 /* Engine → session */
 
-static void
-on_engine_send_signal (PeercamSession *self,
-                       JsonNode       *description)
+static PeercamDescriptionType
+description_type_for (GstWebRTCSDPType type)
 {
-  JsonObject *object = json_node_get_object (description);
+  return type == GST_WEBRTC_SDP_TYPE_OFFER ? PEERCAM_DESCRIPTION_OFFER : PEERCAM_DESCRIPTION_ANSWER;
+}
 
-  /* A viewer answers its caller alone, when the server said who it is. */
-  peercam_signaling_client_send_signal_to (self->client, description,
-                                           self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
+/* A viewer answers its caller alone, when the server said who it is. */
+static const char *
+our_peer (PeercamSession *self)
+{
+  return self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL;
+}
 
-  if (object && g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), "offer") == 0)
+static void
+on_engine_send_description (PeercamSession   *self,
+                            GstWebRTCSDPType  type,
+                            const char       *sdp)
+{
+  if (self->signaller)
+    peercam_signaller_send_description (self->signaller, our_peer (self), description_type_for (type), sdp);
+  if (type == GST_WEBRTC_SDP_TYPE_OFFER)
     emit_event (self, "calling", NULL);
 }
 
 static void
-on_engine_send_ice (PeercamSession *self,
-                    JsonNode       *candidate)
+on_engine_send_candidate (PeercamSession *self,
+                          guint           mline,
+                          const char     *mid,
+                          const char     *candidate)
 {
-  peercam_signaling_client_send_ice_to (self->client, candidate,
-                                        self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
+  if (self->signaller)
+    peercam_signaller_send_candidate (self->signaller, our_peer (self), (int) mline, mid, candidate);
 }
 
 static void
@@ -484,40 +498,42 @@ on_engine_send_bye (PeercamSession *self)
    * the same id (Peercam's server and the demo's relay do; the reference
    * relay forwards no bye at all): saying it ourselves too would end the
    * peer's call twice. */
-  if (self->peer_present && !self->leaving)
-    peercam_signaling_client_send_bye_to (self->client,
-                                          self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL);
+  if (self->signaller && self->peer_present && !self->leaving)
+    peercam_signaller_end_session (self->signaller, our_peer (self));
   self->connected = FALSE;
   emit_event (self, "hangup", NULL);
 }
 
 /* The calls with viewers that have ids (caller, Peercam's server). */
 static void
-on_engine_viewer_signal (PeercamSession *self,
-                         const char     *viewer,
-                         JsonNode       *description)
+on_engine_viewer_description (PeercamSession   *self,
+                              const char       *viewer,
+                              GstWebRTCSDPType  type,
+                              const char       *sdp)
 {
-  JsonObject *object = json_node_get_object (description);
-
-  peercam_signaling_client_send_signal_to (self->client, description, viewer);
-  if (object && g_strcmp0 (json_object_get_string_member_with_default (object, "type", ""), "offer") == 0)
+  if (self->signaller)
+    peercam_signaller_send_description (self->signaller, viewer, description_type_for (type), sdp);
+  if (type == GST_WEBRTC_SDP_TYPE_OFFER)
     emit_viewer_event (self, "calling", viewer, NULL);
 }
 
 static void
-on_engine_viewer_ice (PeercamSession *self,
-                      const char     *viewer,
-                      JsonNode       *candidate)
+on_engine_viewer_candidate (PeercamSession *self,
+                            const char     *viewer,
+                            guint           mline,
+                            const char     *mid,
+                            const char     *candidate)
 {
-  peercam_signaling_client_send_ice_to (self->client, candidate, viewer);
+  if (self->signaller)
+    peercam_signaller_send_candidate (self->signaller, viewer, (int) mline, mid, candidate);
 }
 
 static void
 on_engine_viewer_bye (PeercamSession *self,
                       const char     *viewer)
 {
-  if (find_viewer (self, viewer, NULL) != NULL && !self->leaving)
-    peercam_signaling_client_send_bye_to (self->client, viewer);
+  if (self->signaller && find_viewer (self, viewer, NULL) != NULL && !self->leaving)
+    peercam_signaller_end_session (self->signaller, viewer);
   emit_viewer_event (self, "hangup", viewer, NULL);
 }
 
@@ -638,11 +654,14 @@ on_engine_poor_connection (PeercamSession *self)
 static void
 disconnect_client (PeercamSession *self)
 {
-  if (self->client == NULL)
+  if (self->signaller == NULL)
     return;
 
-  g_signal_handlers_disconnect_by_data (self->client, self);
-  peercam_signaling_client_disconnect (self->client);
+  g_signal_handlers_disconnect_by_data (self->signaller, self);
+  if (self->client)
+    g_signal_handlers_disconnect_by_data (self->client, self);
+  peercam_signaller_stop (self->signaller);
+  g_clear_object (&self->signaller);
   g_clear_object (&self->client);
 }
 
@@ -684,8 +703,8 @@ peercam_session_constructed (GObject *object)
   G_OBJECT_CLASS (peercam_session_parent_class)->constructed (object);
 
   self->engine = peercam_call_engine_new (self->role);
-  g_signal_connect_swapped (self->engine, "send-signal", G_CALLBACK (on_engine_send_signal), self);
-  g_signal_connect_swapped (self->engine, "send-ice", G_CALLBACK (on_engine_send_ice), self);
+  g_signal_connect_swapped (self->engine, "send-description", G_CALLBACK (on_engine_send_description), self);
+  g_signal_connect_swapped (self->engine, "send-candidate", G_CALLBACK (on_engine_send_candidate), self);
   g_signal_connect_swapped (self->engine, "send-bye", G_CALLBACK (on_engine_send_bye), self);
   g_signal_connect_swapped (self->engine, "first-frame", G_CALLBACK (on_engine_first_frame), self);
   g_signal_connect_swapped (self->engine, "stats", G_CALLBACK (on_engine_stats), self);
@@ -693,8 +712,8 @@ peercam_session_constructed (GObject *object)
   g_signal_connect_swapped (self->engine, "notify::state", G_CALLBACK (on_engine_state), self);
   g_signal_connect_swapped (self->engine, "notify::poor-connection",
                             G_CALLBACK (on_engine_poor_connection), self);
-  g_signal_connect_swapped (self->engine, "viewer-signal", G_CALLBACK (on_engine_viewer_signal), self);
-  g_signal_connect_swapped (self->engine, "viewer-ice", G_CALLBACK (on_engine_viewer_ice), self);
+  g_signal_connect_swapped (self->engine, "viewer-description", G_CALLBACK (on_engine_viewer_description), self);
+  g_signal_connect_swapped (self->engine, "viewer-candidate", G_CALLBACK (on_engine_viewer_candidate), self);
   g_signal_connect_swapped (self->engine, "viewer-bye", G_CALLBACK (on_engine_viewer_bye), self);
   g_signal_connect_swapped (self->engine, "viewer-state", G_CALLBACK (on_engine_viewer_state), self);
   g_signal_connect_swapped (self->engine, "viewer-stats", G_CALLBACK (on_engine_viewer_stats), self);
@@ -925,6 +944,51 @@ peercam_session_set_auto_call (PeercamSession *self,
   maybe_auto_call (self);
 }
 
+/* Follows @signaller and starts it; on success it is ours. */
+static gboolean
+start_signaller (PeercamSession    *self,
+                 PeercamSignaller  *signaller,
+                 GError           **error)
+{
+  g_signal_connect_swapped (signaller, "peer-joined", G_CALLBACK (on_peer_joined), self);
+  g_signal_connect_swapped (signaller, "peer-left", G_CALLBACK (on_peer_left), self);
+  g_signal_connect_swapped (signaller, "session-requested", G_CALLBACK (on_session_requested), self);
+  g_signal_connect_swapped (signaller, "session-description", G_CALLBACK (on_session_description), self);
+  g_signal_connect_swapped (signaller, "candidate", G_CALLBACK (on_candidate), self);
+  g_signal_connect_swapped (signaller, "session-ended", G_CALLBACK (on_session_ended), self);
+  g_signal_connect_swapped (signaller, "error", G_CALLBACK (on_signaller_error), self);
+
+  if (!peercam_signaller_start (signaller, error))
+    {
+      g_signal_handlers_disconnect_by_data (signaller, self);
+      return FALSE;
+    }
+  self->signaller = g_object_ref (signaller);
+  return TRUE;
+}
+
+/**
+ * peercam_session_join_signaller:
+ * @signaller: any #PeercamSignaller (e.g. a loopback pair's end in tests)
+ *
+ * Like peercam_session_join() without a Socket.IO room: the session has no
+ * #PeercamSession:client and hears only what the signaller says.
+ */
+gboolean
+peercam_session_join_signaller (PeercamSession    *self,
+                                PeercamSignaller  *signaller,
+                                GError           **error)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (PEERCAM_IS_SIGNALLER (signaller), FALSE);
+
+  peercam_session_leave (self);
+  if (!start_signaller (self, signaller, error))
+    return FALSE;
+  set_join_error (self, NULL);
+  return TRUE;
+}
+
 gboolean
 peercam_session_join (PeercamSession  *self,
                       const char      *server_url,
@@ -934,6 +998,7 @@ peercam_session_join (PeercamSession  *self,
                       GError         **error)
 {
   g_autoptr(PeercamSignalingClient) client = NULL;
+  g_autoptr(PeercamSignaller) signaller = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
   g_return_val_if_fail (server_url != NULL, FALSE);
@@ -950,18 +1015,14 @@ peercam_session_join (PeercamSession  *self,
   if (pin != NULL && *pin != '\0')
     peercam_signaling_client_set_pinned_certificate (client, pin);
 
+  /* The room itself on the client; the calls' negotiation on the
+   * signaller, which hears of the room after us. */
   g_signal_connect_swapped (client, "created", G_CALLBACK (on_client_created), self);
   g_signal_connect_swapped (client, "joined", G_CALLBACK (on_client_joined), self);
-  g_signal_connect_swapped (client, "call", G_CALLBACK (on_client_call), self);
   g_signal_connect_swapped (client, "full", G_CALLBACK (on_client_full), self);
-  g_signal_connect_swapped (client, "signal", G_CALLBACK (on_client_signal), self);
-  g_signal_connect_swapped (client, "ice", G_CALLBACK (on_client_ice), self);
-  g_signal_connect_swapped (client, "bye", G_CALLBACK (on_client_bye), self);
   g_signal_connect_swapped (client, "server-error", G_CALLBACK (on_client_server_error), self);
-  g_signal_connect_swapped (client, "error", G_CALLBACK (on_client_error), self);
-
-  if (!peercam_signaling_client_connect (client, error) ||
-      !peercam_signaling_client_join (client, room, error))
+  signaller = PEERCAM_SIGNALLER (peercam_sio_signaller_new (client, room));
+  if (!start_signaller (self, signaller, error))
     {
       g_signal_handlers_disconnect_by_data (client, self);
       return FALSE;
@@ -984,11 +1045,14 @@ peercam_session_join (PeercamSession  *self,
 void
 peercam_session_leave (PeercamSession *self)
 {
+  gboolean had_client;
+
   g_return_if_fail (PEERCAM_IS_SESSION (self));
 
-  if (self->client == NULL)
+  if (self->signaller == NULL)
     return;
 
+  had_client = self->client != NULL;
   self->leaving = TRUE;
   peercam_session_hang_up (self);
   disconnect_client (self);
@@ -997,7 +1061,8 @@ peercam_session_leave (PeercamSession *self)
   g_clear_pointer (&self->caller_id, g_free);
   set_peer_present (self, FALSE);
   set_join_error (self, NULL);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+  if (had_client)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
 }
 
 gboolean

@@ -1,4 +1,4 @@
-/* peercam-session.h — one side of a call: a signaling client glued to a call engine
+/* peercam-session.h — one side of a call: a signaller (Socket.IO) glued to a call engine
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -6,6 +6,7 @@
 
 #include "peercam-call-engine.h"
 #include "peercam-signaling-client.h"
+#include "peercam-signaller.h"
 #include "peercam-viewer.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,9 @@ gboolean                peercam_session_join              (PeercamSession  *self
                                                            const char      *room,
                                                            const char      *token,
                                                            const char      *pin,
+                                                           GError         **error);
+gboolean                peercam_session_join_signaller    (PeercamSession  *self,
+                                                           PeercamSignaller *signaller,
                                                            GError         **error);
 void                    peercam_session_leave             (PeercamSession  *self);
 gboolean                peercam_session_start_local_video (PeercamSession  *self,

@@ -180,14 +180,14 @@ enum {
 };
 
 enum {
-  SIGNAL_SEND_SIGNAL,
-  SIGNAL_SEND_ICE,
+  SIGNAL_SEND_DESCRIPTION,
+  SIGNAL_SEND_CANDIDATE,
   SIGNAL_SEND_BYE,
   SIGNAL_FIRST_FRAME,
   SIGNAL_STATS,
   SIGNAL_ERROR,
-  SIGNAL_VIEWER_SIGNAL,
-  SIGNAL_VIEWER_ICE,
+  SIGNAL_VIEWER_DESCRIPTION,
+  SIGNAL_VIEWER_CANDIDATE,
   SIGNAL_VIEWER_BYE,
   SIGNAL_VIEWER_STATS,
   SIGNAL_VIEWER_ERROR,
@@ -784,7 +784,7 @@ on_pc_error (PeercamPeerConnection *pc,
                                                              : PEERCAM_CALL_STATE_ENDED);
 }
 
-/* ---- the demo's JSON ---------------------------------------------------- */
+/* ---- what goes to the peer -------------------------------------------- */
 
 static void
 on_pc_local_candidate (PeercamPeerConnection *pc,
@@ -792,53 +792,24 @@ on_pc_local_candidate (PeercamPeerConnection *pc,
                        const char            *candidate,
                        Peer                  *p)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
   const char *mid = peercam_peer_connection_get_local_mid (pc, mline);
-  const char *ufrag = peercam_peer_connection_get_local_ufrag (pc, mline);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "candidate");
-  json_builder_add_string_value (builder, candidate);
-  json_builder_set_member_name (builder, "sdpMid");
-  if (mid)
-    json_builder_add_string_value (builder, mid);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "sdpMLineIndex");
-  json_builder_add_int_value (builder, mline);
-  if (ufrag)
-    {
-      json_builder_set_member_name (builder, "usernameFragment");
-      json_builder_add_string_value (builder, ufrag);
-    }
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
   if (p->viewer)
-    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_ICE], 0, p->viewer, node);
+    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_CANDIDATE], 0, p->viewer, mline, mid, candidate);
   else
-    g_signal_emit (p->engine, signals[SIGNAL_SEND_ICE], 0, node);
+    g_signal_emit (p->engine, signals[SIGNAL_SEND_CANDIDATE], 0, mline, mid, candidate);
 }
 
 static void
 send_description (Peer                        *p,
                   GstWebRTCSessionDescription *desc)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
   g_autofree char *text = gst_sdp_message_as_text (desc->sdp);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, gst_webrtc_sdp_type_to_string (desc->type));
-  json_builder_set_member_name (builder, "sdp");
-  json_builder_add_string_value (builder, text);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
   if (p->viewer)
-    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_SIGNAL], 0, p->viewer, node);
+    g_signal_emit (p->engine, signals[SIGNAL_VIEWER_DESCRIPTION], 0, p->viewer, desc->type, text);
   else
-    g_signal_emit (p->engine, signals[SIGNAL_SEND_SIGNAL], 0, node);
+    g_signal_emit (p->engine, signals[SIGNAL_SEND_DESCRIPTION], 0, desc->type, text);
 }
 
 static void
@@ -915,35 +886,28 @@ flush_pending_candidates (PeercamCallEngine *self)
 /* A viewer's candidate for a caller: its call with that viewer (none left
  * means the call ended meanwhile: late candidates are normal then). A
  * viewer's: its call, or held for the offer to come. */
+
+/**
+ * peercam_call_engine_handle_candidate:
+ * @viewer: (nullable): who sent it (a caller's viewer); ignored by a viewer
+ * @mline: the m-line index, -1 when only @mid names it
+ * @mid: (nullable): the m-line's id
+ * @candidate: "candidate:…" (no "a="); "" ends the candidates
+ */
 void
-peercam_call_engine_handle_ice_from (PeercamCallEngine *self,
-                                     const char        *viewer,
-                                     JsonNode          *node)
+peercam_call_engine_handle_candidate (PeercamCallEngine *self,
+                                      const char        *viewer,
+                                      int                mline,
+                                      const char        *mid,
+                                      const char        *candidate)
 {
   g_autoptr(GError) error = NULL;
-  JsonObject *object;
-  const char *candidate;
-  const char *mid = NULL;
-  gint64 mline = -1;
   PendingCandidate *c;
   Peer *p;
 
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
   p = self->role == PEERCAM_CALL_ROLE_CALLER ? find_peer (self, viewer) : viewer_peer (self);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_CANDIDATE, _("The peer sent an ICE message that is not an object"));
-      return;
-    }
-  object = json_node_get_object (node);
-  candidate = json_object_get_string_member_with_default (object, "candidate", NULL);
-  if (json_object_has_member (object, "sdpMid") &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "sdpMid")))
-    mid = json_object_get_string_member_with_default (object, "sdpMid", NULL);
-  if (json_object_has_member (object, "sdpMLineIndex") &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "sdpMLineIndex")))
-    mline = json_object_get_int_member_with_default (object, "sdpMLineIndex", -1);
 
   /* An empty candidate is a browser's end-of-candidates marker. */
   if (candidate && *candidate == '\0')
@@ -991,13 +955,6 @@ peercam_call_engine_handle_ice_from (PeercamCallEngine *self,
   c->mid = g_strdup (mid);
   c->candidate = g_strdup (candidate);
   g_queue_push_tail (&self->pending, c);
-}
-
-void
-peercam_call_engine_handle_ice (PeercamCallEngine *self,
-                                JsonNode          *node)
-{
-  peercam_call_engine_handle_ice_from (self, NULL, node);
 }
 
 /* ---- descriptions ------------------------------------------------------- */
@@ -1535,46 +1492,26 @@ peercam_call_engine_handle_bye (PeercamCallEngine *self)
 }
 
 /**
- * peercam_call_engine_handle_signal_from:
+ * peercam_call_engine_handle_description:
  * @viewer: (nullable): who sent it (a caller's viewer); ignored by a viewer
+ * @type: an offer (to a viewer) or an answer (to a caller)
+ * @sdp: the SDP text
  */
 void
-peercam_call_engine_handle_signal_from (PeercamCallEngine *self,
+peercam_call_engine_handle_description (PeercamCallEngine *self,
                                         const char        *viewer,
-                                        JsonNode          *node)
+                                        GstWebRTCSDPType   type,
+                                        const char        *sdp)
 {
-  JsonObject *object;
-  const char *type, *sdp;
-
   g_return_if_fail (PEERCAM_IS_CALL_ENGINE (self));
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL, _("The peer sent a signal that is not an object"));
-      return;
-    }
-  object = json_node_get_object (node);
-  type = json_object_get_string_member_with_default (object, "type", NULL);
-  sdp = json_object_get_string_member_with_default (object, "sdp", NULL);
-
-  if (g_strcmp0 (type, "offer") == 0)
+  if (type == GST_WEBRTC_SDP_TYPE_OFFER)
     handle_offer (self, sdp);
-  else if (g_strcmp0 (type, "answer") == 0)
+  else if (type == GST_WEBRTC_SDP_TYPE_ANSWER)
     handle_answer (self, find_peer (self, self->role == PEERCAM_CALL_ROLE_CALLER ? viewer : NULL), sdp);
-  else if (g_strcmp0 (type, "bye") == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
-    peercam_call_engine_end_viewer (self, viewer, FALSE);
-  else if (g_strcmp0 (type, "bye") == 0)
-    peercam_call_engine_handle_bye (self);
   else
     emit_error (self, PEERCAM_CALL_ERROR_INVALID_SIGNAL,
-                _("The peer sent a signal of unknown type “%s”"), type ? type : "(none)");
-}
-
-void
-peercam_call_engine_handle_signal (PeercamCallEngine *self,
-                                   JsonNode          *node)
-{
-  peercam_call_engine_handle_signal_from (self, NULL, node);
+                _("The peer sent a signal of unknown type “%s”"), gst_webrtc_sdp_type_to_string (type));
 }
 
 /* ---- warm-up ------------------------------------------------------------ */
@@ -1951,12 +1888,12 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[SIGNAL_SEND_SIGNAL] =
-    g_signal_new ("send-signal", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_SEND_ICE] =
-    g_signal_new ("send-ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_SEND_DESCRIPTION] =
+    g_signal_new ("send-description", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, GST_TYPE_WEBRTC_SDP_TYPE, G_TYPE_STRING);
+  signals[SIGNAL_SEND_CANDIDATE] =
+    g_signal_new ("send-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING);
   signals[SIGNAL_SEND_BYE] =
     g_signal_new ("send-bye", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
@@ -1970,12 +1907,12 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
   /* The same, about the call with one viewer that has an id (issue 15). */
-  signals[SIGNAL_VIEWER_SIGNAL] =
-    g_signal_new ("viewer-signal", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_VIEWER_ICE] =
-    g_signal_new ("viewer-ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_VIEWER_DESCRIPTION] =
+    g_signal_new ("viewer-description", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 3, G_TYPE_STRING, GST_TYPE_WEBRTC_SDP_TYPE, G_TYPE_STRING);
+  signals[SIGNAL_VIEWER_CANDIDATE] =
+    g_signal_new ("viewer-candidate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING);
   signals[SIGNAL_VIEWER_BYE] =
     g_signal_new ("viewer-bye", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_STRING);

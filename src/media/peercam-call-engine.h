@@ -1,11 +1,15 @@
-/* peercam-call-engine.h — one WebRTC call over GStreamer's webrtcbin (no GTK,
- * no signaling: it emits JSON to send and takes JSON received)
+/* peercam-call-engine.h — a caller's or viewer's calls over GStreamer's
+ * webrtcbin (no GTK, no signaling: it emits typed descriptions and
+ * candidates to send and takes those received; how they travel is the
+ * signaller's business)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
 #include <gst/gst.h>
+#define GST_USE_UNSTABLE_API 1
+#include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 
 #include "peercam-call-error.h"
@@ -38,21 +42,24 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
 
 /* Signals (all emitted on the GMainContext that was thread-default when the
  * engine was created):
- *   void (*send_signal) (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
- *          object: {"type": "offer"|"answer", "sdp": "…"}
- *   void (*send_ice)    (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
- *          object: {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"?}
+ *   void (*send_description) (PeercamCallEngine *self, GstWebRTCSDPType type,
+ *                             const char *sdp, gpointer user_data);
+ *          an offer (caller) or an answer (viewer), as SDP text
+ *   void (*send_candidate) (PeercamCallEngine *self, guint mline, const char *mid,
+ *                           const char *candidate, gpointer user_data);
+ *          "candidate:…" (no "a="); @mid may be NULL
  *   void (*send_bye)    (PeercamCallEngine *self, gpointer user_data);
+ *          we hung up: tell the peer
  *   void (*first_frame) (PeercamCallEngine *self, int width, int height, gpointer user_data);
  *   void (*stats)       (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
  *          object: {"fps", "kbps", "width", "height", "rtt_ms"} (rtt_ms -1: unknown)
  *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
  *
- * These are about the call with the one peer the demo's protocol addresses
- * implicitly (a viewer's caller; a caller's viewer without an id). A caller
+ * These are about the call with the one peer that has no id (a viewer's
+ * caller; a caller's viewer on a relay that names nobody). A caller
  * serving several viewers (issue 15) reports each viewer that has an id on
- *   viewer-signal (const char *viewer, JsonNode *object)
- *   viewer-ice    (const char *viewer, JsonNode *object)
+ *   viewer-description (const char *viewer, GstWebRTCSDPType type, const char *sdp)
+ *   viewer-candidate   (const char *viewer, guint mline, const char *mid, const char *candidate)
  *   viewer-bye    (const char *viewer)
  *   viewer-stats  (const char *viewer, JsonNode *object)
  *   viewer-error  (const char *viewer, GError *error)
@@ -111,10 +118,17 @@ gboolean           peercam_call_engine_call            (PeercamCallEngine  *self
                                                         GError            **error);
 void               peercam_call_engine_hang_up         (PeercamCallEngine  *self);
 
-void               peercam_call_engine_handle_signal   (PeercamCallEngine  *self,
-                                                        JsonNode           *object);
-void               peercam_call_engine_handle_ice      (PeercamCallEngine  *self,
-                                                        JsonNode           *object);
+/* What the peer sent. @viewer (a caller's viewer; NULL is the implicit
+ * one) is ignored by a viewer. */
+void               peercam_call_engine_handle_description (PeercamCallEngine *self,
+                                                           const char        *viewer,
+                                                           GstWebRTCSDPType   type,
+                                                           const char        *sdp);
+void               peercam_call_engine_handle_candidate (PeercamCallEngine *self,
+                                                         const char        *viewer,
+                                                         int                mline,
+                                                         const char        *mid,
+                                                         const char        *candidate);
 void               peercam_call_engine_handle_bye      (PeercamCallEngine  *self);
 
 /* Several viewers (caller): @viewer NULL is the implicit one. */
@@ -124,12 +138,6 @@ gboolean           peercam_call_engine_call_viewer     (PeercamCallEngine  *self
 void               peercam_call_engine_end_viewer      (PeercamCallEngine  *self,
                                                         const char         *viewer,
                                                         gboolean            say_bye);
-void               peercam_call_engine_handle_signal_from (PeercamCallEngine *self,
-                                                           const char        *viewer,
-                                                           JsonNode          *object);
-void               peercam_call_engine_handle_ice_from (PeercamCallEngine  *self,
-                                                        const char         *viewer,
-                                                        JsonNode           *object);
 PeercamCallState   peercam_call_engine_get_viewer_state (PeercamCallEngine *self,
                                                          const char        *viewer);
 guint64            peercam_call_engine_get_viewer_frames (PeercamCallEngine *self,
