@@ -282,8 +282,9 @@ on_client_created (PeercamSession *self,
    * arrive gets a fresh call. */
   clear_viewers (self);
   set_peer_present (self, FALSE);
-  if (self->role == PEERCAM_CALL_ROLE_CALLER &&
-      peercam_call_engine_get_state (self->engine) == PEERCAM_CALL_STATE_CALLING)
+  /* Any call, also one whose offer is still being made (the engine says
+   * CALLING only once it is out). */
+  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
     peercam_call_engine_hang_up (self->engine);
   emit_joined (self, room, id, TRUE);
 }
