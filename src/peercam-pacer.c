@@ -232,13 +232,12 @@ peercam_pacer_get_queued_bytes (PeercamPacer *self)
 
 #define RTX_HISTORY      4096          /* packets remembered (power of 2) */
 #define RTX_MIN_SPACING  10000         /* us between retransmissions of one packet */
-/* The budget saves up this much. At 25 % of the estimate saved over
- * 250 ms, the losses of one keyframe under 5 % random loss overdrew it
- * (22 of 25 refusals in a 14 s call, each a lost frame and a keyframe
- * wait); libwebrtc lets retransmissions use up to the whole estimate per
- * second. Half of it, saved over 500 ms, still bounds a receiver that
- * NACKs everything. */
-#define RTX_BURST_S      0.5
+/* The budget saves up this much. Saved over 250 ms, 25 % of the estimate
+ * could not repair one keyframe's losses under 5 % random loss (22 of 25
+ * refusals in a 14 s call, each a lost frame and a keyframe wait); half
+ * the estimate as the share let repairs and media together flood a capped
+ * link (congestion-netns). The share stays, the saving grows to 1 s. */
+#define RTX_BURST_S      1.0
 
 typedef struct {
   gint64  seq;          /* unwrapped; -1: empty */

@@ -92,7 +92,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamPacer, peercam_pacer_free)
 
 #define PEERCAM_RTX_DEFAULT_MAX_RETRANSMISSIONS  3
 #define PEERCAM_RTX_DEFAULT_MAX_AGE_US           500000
-#define PEERCAM_RTX_DEFAULT_MAX_SHARE            0.5
+#define PEERCAM_RTX_DEFAULT_MAX_SHARE            0.25
 
 typedef enum {
   PEERCAM_RTX_SEND,         /* retransmit it */
