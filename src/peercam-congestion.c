@@ -21,6 +21,11 @@
 #define MAX_LATENCY_MS       200
 #define RECOVERY_LATENCY_MS  120   /* room for one retransmission (see viewer_tick) */
 #define VIEWER_TICK_MS       250
+/* Keyframe requests merged to one per 500 ms (or 2 x RTT): when a
+ * retransmission fails, the picture waits for the next keyframe, and at
+ * one a second each such wait was a freeze of up to a second (tools/bench
+ * network, 5 % loss); a Chromium receiver asks again after 200 ms. */
+#define KEYFRAME_INTERVAL_US (G_USEC_PER_SEC / 2)
 #define CLEAN_BURST_US       40000
 #define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
 
@@ -1412,7 +1417,7 @@ peercam_congestion_init (PeercamCongestion *self)
   self->bwe = peercam_bwe_new (NULL);
   self->last_fed_seq = -1;
   self->first_feedback_us = -1;
-  self->keyframes = peercam_keyframe_limiter_new (0);
+  self->keyframes = peercam_keyframe_limiter_new (KEYFRAME_INTERVAL_US);
   self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
   g_weak_ref_init (&self->keyframe_pad, NULL);
   self->degradation = PEERCAM_DEGRADATION_BALANCED;
