@@ -13,7 +13,7 @@
  *
  * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
  * latency to measured jitter and RTT (from the configured floor up to
- * 200 ms) and merges the viewer's own keyframe requests. Transport-cc
+ * 300 ms) and merges the viewer's own keyframe requests. Transport-cc
  * feedback goes out by itself once the extension is negotiated.
  *
  * Everything runs on the GMainContext given to new(); streaming-thread
