@@ -483,6 +483,115 @@ function cellSummary (c) {
   return s;
 }
 
+// The issue's targets, per cell, against the Chromium → Chromium cell of
+// the same link in the same run (the reference):
+//  - fps: at least the reference's, compared as the table shows them
+//    (whole frames: a slack of 0.5 fps);
+//  - freeze: total freeze time at most the reference's + 0.5 s;
+//  - rate (capped links): the sender never offers more than 1.1 × the cap
+//    for over 1 s, i.e. no two consecutive 1-s rates (500 ms apart, a 1.5-s
+//    span) above it; after a step the new cap counts from 3 s on;
+//  - step: the offered rate settles under the new cap within 3 s and the
+//    receiver freezes less than 1 s in total from the step to the end.
+const FPS_SLACK = 0.5;
+const FREEZE_SLACK_S = 0.5;
+const OVER_LINK = 1.1;
+const STEP_SETTLE_S = 3;
+const STEP_FREEZE_S = 1;
+
+function rateCheck (c) {
+  const l = c.link_metrics;
+  if (!c.params.rate || !l || !l.offered_series)
+    return null;
+  const durMs = c.params.duration_s * 1000;
+  const stepMs = c.params.stepTo ? c.step_done_ms : undefined;
+  let run = 0, worst = 0, over = false;
+  for (const [t, kbps] of l.offered_series) {
+    if (t < 1000 || t > durMs)
+      continue;   // only 1-s rates wholly inside the window
+    let cap = c.params.rate;
+    if (stepMs !== undefined && t - 1000 >= stepMs) {
+      if (t - 1000 < stepMs + STEP_SETTLE_S * 1000) {
+        run = 0;   // settling: the step target judges this
+        continue;
+      }
+      cap = c.params.stepTo;
+    }
+    worst = Math.max(worst, kbps / cap);
+    run = kbps > OVER_LINK * cap ? run + 1 : 0;
+    if (run >= 2)
+      over = true;
+  }
+  return { pass: !over, worst_ratio: worst };
+}
+
+function stepCheck (c) {
+  if (!c.params.stepTo || !c.link_metrics || c.step_done_ms === undefined || !c.frame_times_ms)
+    return null;
+  const l = c.link_metrics;
+  const settle = l.under_before_step ? 0 : l.settle_s;
+  const after = frameMetrics(c.frame_times_ms, c.step_done_ms, c.params.duration_s * 1000);
+  return {
+    pass: settle !== null && settle !== undefined && settle <= STEP_SETTLE_S && after.freeze_s < STEP_FREEZE_S,
+    settle_s: settle, freeze_s: after.freeze_s,
+  };
+}
+
+function cellTargets (c, ref) {
+  const word = (ok) => (ok ? 'PASS' : 'MISS');
+  if (c.interrupted || c.error || c.first_frame_ms === null || !c.receiver)
+    return { pass: false, text: 'MISS (no measurement)' };
+  const parts = [];
+  let pass = true;
+  const add = (ok, text) => {
+    pass = pass && ok;
+    parts.push(`${word(ok)} ${text}`);
+  };
+  if (c.pair !== 'c2c') {
+    if (!ref || ref.error || ref.interrupted || ref.first_frame_ms === null || !ref.receiver) {
+      parts.push('fps/freeze: no reference');
+    } else {
+      add(c.receiver.fps >= ref.receiver.fps - FPS_SLACK, `fps ${fmt(c.receiver.fps, 1)} vs ${fmt(ref.receiver.fps, 1)}`);
+      add(c.receiver.freeze_s <= ref.receiver.freeze_s + FREEZE_SLACK_S,
+        `freeze ${fmt(c.receiver.freeze_s, 1)} vs ${fmt(ref.receiver.freeze_s, 1)} s`);
+    }
+  }
+  const rate = rateCheck(c);
+  if (rate)
+    add(rate.pass, `rate ≤ ${fmt(100 * rate.worst_ratio)} % of cap`);
+  const step = stepCheck(c);
+  if (step)
+    add(step.pass, `step settle ${step.settle_s === null || step.settle_s === undefined ? 'never' : fmt(step.settle_s, 1) + ' s'}, ${fmt(step.freeze_s, 1)} s frozen`);
+  return { pass, text: parts.length ? parts.join(', ') : 'reference' };
+}
+
+function targetTable (cells, opts) {
+  const pairs = opts.pairs;
+  const lines = [];
+  let judged = 0, passed = 0;
+  lines.push(`| link | ${pairs.map((p) => PAIRS[p].label).join(' | ')} |`);
+  lines.push(`|---|${pairs.map(() => '---').join('|')}|`);
+  for (const l of opts.links) {
+    const ref = cells.find((x) => x.link === l && x.pair === 'c2c');
+    const row = pairs.map((p) => {
+      const c = cells.find((x) => x.link === l && x.pair === p);
+      if (!c)
+        return '';
+      const t = cellTargets(c, ref);
+      if (p !== 'c2c') {
+        judged++;
+        if (t.pass)
+          passed++;
+      }
+      return t.text;
+    });
+    lines.push(`| ${LINKS[l].label} | ${row.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push(`Targets met in ${passed} of ${judged} Peercam cells (Chromium → Chromium is the reference; its own rate/step checks are shown, not counted).`);
+  return lines.join('\n');
+}
+
 function table (cells, opts) {
   const pairs = opts.pairs;
   const lines = [];
@@ -507,6 +616,12 @@ function report (header, cells, opts) {
     '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
     '',
     table(cells, opts),
+    '',
+    'Targets (issue 11) per cell, against Chromium → Chromium on the same link in this run: fps at least the',
+    `reference's (−${FPS_SLACK} fps: whole frames), freeze time at most the reference's + ${FREEZE_SLACK_S} s; capped links: never over`,
+    `${Math.round((OVER_LINK - 1) * 100)} % above the cap for over 1 s (two consecutive 1-s rates); the step: under the new cap within ${STEP_SETTLE_S} s, < ${STEP_FREEZE_S} s frozen after it.`,
+    '',
+    targetTable(cells, opts),
   ].join('\n');
 }
 

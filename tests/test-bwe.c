@@ -275,6 +275,7 @@ test_bottleneck (void)
 {
   Sim sim = { .capacity_bps = 1000000 };
   double converged = -1;
+  guint64 peak = 0;
 
   sim_init (&sim, NULL);
   sim_run (&sim, 20 * G_USEC_PER_SEC);
@@ -290,12 +291,43 @@ test_bottleneck (void)
   g_test_message ("1 Mbit/s bottleneck: under the cap after %.2f s, then %.2f s at most above +10%%, "
                   "mean %.0f kbit/s", converged, longest_above (&sim, converged, 1100000),
                   mean_from (&sim, converged) / 1000);
+  /* The fast start ends where the link delivers clearly less than it is
+   * sent (not only when the queue shows in the delay): it never got to
+   * twice the link on its way up. */
+  for (guint i = 0; i < sim.targets->len; i++)
+    peak = MAX (peak, g_array_index (sim.targets, guint64, i));
+  g_test_message ("peak estimate %" G_GUINT64_FORMAT " kbit/s", peak / 1000);
+  g_assert_cmpuint (peak, <=, 1600000);
   g_assert_cmpfloat (converged, >=, 0);
   g_assert_cmpfloat (converged, <=, 4.0);
   g_assert_cmpfloat (longest_above (&sim, converged, 1100000), <=, 1.0);
   /* it converged to the link, not to nothing */
   g_assert_cmpfloat (mean_from (&sim, converged), >=, 600000);
   g_assert_cmpfloat (mean_from (&sim, 10), <=, 1050000);
+  sim_clear (&sim);
+}
+
+/* A policer (a token bucket with almost no queue) drops what exceeds the
+ * rate instead of delaying it: the delay never grows. The fast start ends
+ * on what the link delivers against what was sent into it. */
+static void
+test_policer (void)
+{
+  Sim sim = { .capacity_bps = 1000000, .buffer_us = 1000 };
+  guint64 peak = 0;
+
+  sim_init (&sim, NULL);
+  sim_run (&sim, 10 * G_USEC_PER_SEC);
+  for (guint i = 0; i < sim.targets->len; i++)
+    peak = MAX (peak, g_array_index (sim.targets, guint64, i));
+  g_test_message ("1 Mbit/s policer: peak %" G_GUINT64_FORMAT " kbit/s, %.0f kbit/s at 2 s, "
+                  "%.2f s above +10%% after 2 s, mean %.0f kbit/s from 2 s",
+                  peak / 1000, target_at (&sim, 2.0) / 1000.0, longest_above (&sim, 2.0, 1100000),
+                  mean_from (&sim, 2.0) / 1000);
+  g_assert_cmpuint (peak, <=, 1600000);
+  g_assert_cmpuint (target_at (&sim, 2.0), <=, 1100000);
+  g_assert_cmpfloat (longest_above (&sim, 2.0, 1100000), <=, 1.0);
+  g_assert_cmpfloat (mean_from (&sim, 2.0), >=, 500000);
   sim_clear (&sim);
 }
 
@@ -540,6 +572,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bwe/clean-ramp", test_clean_ramp);
   g_test_add_func ("/bwe/bottleneck-1mbit", test_bottleneck);
+  g_test_add_func ("/bwe/policer-1mbit", test_policer);
   g_test_add_func ("/bwe/step-4-to-0.7mbit", test_step_down);
   g_test_add_func ("/bwe/loss-1pct", test_loss_1);
   g_test_add_func ("/bwe/loss-5pct", test_loss_5);

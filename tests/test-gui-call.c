@@ -111,6 +111,63 @@ save_and_check (GtkWidget  *window,
   g_assert_false (peercam_test_texture_is_blank (texture));
 }
 
+/* A value in a window's statistics popover: its label is named after
+ * the stats field (see _peercam_window_show_stats). */
+static GtkWidget *
+stats_value (gpointer    window,
+             GType       type,
+             const char *key)
+{
+  GtkWidget *grid = peercam_test_template_child (window, type, "stats_grid");
+
+  for (GtkWidget *child = gtk_widget_get_first_child (grid); child; child = gtk_widget_get_next_sibling (child))
+    if (g_strcmp0 (gtk_widget_get_name (child), key) == 0)
+      return child;
+  return NULL;
+}
+
+static gboolean
+caller_stats_shown (gpointer window)
+{
+  GtkWidget *v = stats_value (window, PEERCAM_TYPE_CALLER_WINDOW, "estimate_kbps");
+  return v != NULL && gtk_widget_get_visible (v);
+}
+
+static gboolean
+viewer_stats_shown (gpointer window)
+{
+  GtkWidget *v = stats_value (window, PEERCAM_TYPE_VIEWER_WINDOW, "jitter_ms");
+  return v != NULL && gtk_widget_get_visible (v);
+}
+
+/* Opens the statistics popover, checks that each of @keys shows a value,
+ * saves a picture of it. */
+static void
+check_stats_popover (gpointer            window,
+                     GType               type,
+                     const char * const *keys,
+                     const char         *name)
+{
+  GtkWidget *button = peercam_test_template_child (window, type, "stats_button");
+  GtkPopover *popover;
+
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, popover, 5000));
+  peercam_test_spin (300);
+  for (guint i = 0; keys[i]; i++)
+    {
+      GtkWidget *value = stats_value (window, type, keys[i]);
+
+      g_assert_nonnull (value);
+      g_assert_true (gtk_widget_get_mapped (value));
+      g_test_message ("%s: %s = %s", name, keys[i], gtk_label_get_label (GTK_LABEL (value)));
+      g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (value)), !=, "");
+    }
+  save_and_check (GTK_WIDGET (popover), name);
+  gtk_popover_popdown (popover);
+}
+
 static void
 test_call (void)
 {
@@ -161,8 +218,20 @@ test_call (void)
 
       if (round == 0)
         {
+          static const char * const caller_keys[] = {
+            "estimate_kbps", "send_width", "fps", "send_kbps", "loss_pct", "rtt_ms", "retransmissions", NULL
+          };
+          static const char * const viewer_keys[] = {
+            "resolution", "fps", "kbps", "loss_pct", "jitter_ms", "latency_ms", "retransmissions", NULL
+          };
+
           save_and_check (GTK_WIDGET (caller), "caller-in-call");
           save_and_check (GTK_WIDGET (viewer), "viewer-in-call");
+          /* The stats event comes every 2 s. */
+          g_assert_true (peercam_test_wait_until (caller_stats_shown, caller, 10000));
+          g_assert_true (peercam_test_wait_until (viewer_stats_shown, viewer, 10000));
+          check_stats_popover (caller, PEERCAM_TYPE_CALLER_WINDOW, caller_keys, "caller-stats");
+          check_stats_popover (viewer, PEERCAM_TYPE_VIEWER_WINDOW, viewer_keys, "viewer-stats");
         }
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));

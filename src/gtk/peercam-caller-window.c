@@ -60,10 +60,6 @@ struct _PeercamCallerWindow
   GtkPopover            *stats_popover;
   GtkLabel              *stats_label;
   GtkWidget             *stats_grid;
-  GtkLabel              *stats_resolution;
-  GtkLabel              *stats_fps;
-  GtkLabel              *stats_bitrate;
-  GtkLabel              *stats_rtt;
   GtkMenuButton         *viewers_button;   /* issue 15: the room's viewers */
   GtkLabel              *viewers_count;
   PeercamViewerList     *viewer_list;
@@ -789,13 +785,7 @@ on_session_event (PeercamCallerWindow *self,
                                 json_object_get_string_member_with_default (object, "message", ""));
   else if (g_str_equal (name, "stats"))
     {
-      g_autofree char *resolution = NULL, *fps = NULL, *bitrate = NULL, *rtt = NULL;
-
-      _peercam_window_stats_values (object, &resolution, &fps, &bitrate, &rtt);
-      gtk_label_set_label (self->stats_resolution, resolution);
-      gtk_label_set_label (self->stats_fps, fps);
-      gtk_label_set_label (self->stats_bitrate, bitrate);
-      gtk_label_set_label (self->stats_rtt, rtt);
+      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
       gtk_widget_set_visible (self->stats_grid, TRUE);
       gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
     }
@@ -973,10 +963,6 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_popover);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_label);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_grid);
-  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_resolution);
-  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_fps);
-  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_bitrate);
-  gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, stats_rtt);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewers_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewers_count);
   gtk_widget_class_bind_template_child (widget_class, PeercamCallerWindow, viewer_list);

@@ -28,6 +28,10 @@ struct _PeercamViewerWindow
   GtkLabel              *fullscreen_title;
   GtkMenuButton         *menu_button;
   GtkButton             *fullscreen_button;
+  GtkMenuButton         *stats_button;
+  GtkPopover            *stats_popover;
+  GtkWidget             *stats_label;
+  GtkWidget             *stats_grid;
   AdwToastOverlay       *toast_overlay;
   AdwStatusPage         *problem_page;
   GtkLabel              *problem_details;
@@ -74,6 +78,8 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
     {
       self->showing_video = FALSE;
       peercam_video_paintable_clear (self->remote);
+      gtk_widget_set_visible (self->stats_grid, FALSE);
+      gtk_widget_set_visible (self->stats_label, TRUE);
     }
   if (self->problem != NULL && _peercam_room_problem_describe (self->problem, &problem))
     {
@@ -230,6 +236,12 @@ on_session_event (PeercamViewerWindow *self,
     {
       self->showing_video = TRUE;
     }
+  else if (g_str_equal (name, "stats"))
+    {
+      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
+      gtk_widget_set_visible (self->stats_grid, TRUE);
+      gtk_widget_set_visible (self->stats_label, FALSE);
+    }
   else if (g_str_equal (name, "bye") && self->showing_video)
     {
       self->showing_video = FALSE;
@@ -309,6 +321,10 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_title);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, fullscreen_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, stats_button);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, stats_popover);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, stats_label);
+  gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, stats_grid);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, problem_page);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, problem_details);
@@ -356,6 +372,9 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.leave-fullscreen", FALSE);
+  /* A tooltip would cover the statistics it names. */
+  g_object_bind_property (self->stats_popover, "visible", self->stats_button, "has-tooltip",
+                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
 
   self->session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
   engine = peercam_session_get_engine (self->session);

@@ -39,24 +39,128 @@ _peercam_window_describe_signaling (PeercamSession *session)
     }
 }
 
-/* The live call statistics, one value per row of the popover's table. */
-void
-_peercam_window_stats_values (JsonObject  *stats,
-                              char       **resolution,
-                              char       **frame_rate,
-                              char       **bitrate,
-                              char       **round_trip)
-{
-  gint64 width = json_object_get_int_member_with_default (stats, "width", 0);
-  gint64 height = json_object_get_int_member_with_default (stats, "height", 0);
-  double fps = json_object_get_double_member_with_default (stats, "fps", 0);
-  double kbps = json_object_get_double_member_with_default (stats, "kbps", 0);
-  double rtt = json_object_get_double_member_with_default (stats, "rtt_ms", -1);
+/* One row of the statistics popover: a title, and its value from the
+ * engine's `stats` event, or NULL when the event lacks the field (a caller
+ * has no jitter buffer, a viewer no estimate). */
+typedef char *(*StatsFormat) (JsonObject *stats, const char *key);
 
-  *resolution = g_strdup_printf ("%d×%d", (int) width, (int) height);
-  *frame_rate = g_strdup_printf (_("%.1f fps"), fps);
-  *bitrate = g_strdup_printf (_("%.0f kbit/s"), kbps);
-  *round_trip = rtt >= 0 ? g_strdup_printf (_("%.0f ms"), rtt) : g_strdup (_("unknown"));
+static char *
+format_size (JsonObject *stats,
+             const char *key)
+{
+  g_autofree char *width_key = g_strconcat (key, "width", NULL);
+  g_autofree char *height_key = g_strconcat (key, "height", NULL);
+
+  if (!json_object_has_member (stats, width_key))
+    return NULL;
+  return g_strdup_printf ("%d×%d", (int) json_object_get_int_member (stats, width_key),
+                          (int) json_object_get_int_member_with_default (stats, height_key, 0));
+}
+
+static char *
+format_sending (JsonObject *stats,
+                const char *key)
+{
+  g_autofree char *size = format_size (stats, "send_");
+
+  if (size == NULL)
+    return NULL;
+  /* TRANSLATORS: the resolution the caller sends now and its frame rate,
+   * e.g. "960×540 at 30 fps" */
+  return g_strdup_printf (_("%s at %.0f fps"), size,
+                          json_object_get_double_member_with_default (stats, "send_fps", 0));
+}
+
+static char *
+format_fps (JsonObject *stats,
+            const char *key)
+{
+  return json_object_has_member (stats, key)
+         ? g_strdup_printf (_("%.1f fps"), json_object_get_double_member (stats, key)) : NULL;
+}
+
+static char *
+format_kbps (JsonObject *stats,
+             const char *key)
+{
+  return json_object_has_member (stats, key)
+         ? g_strdup_printf (_("%.0f kbit/s"), json_object_get_double_member (stats, key)) : NULL;
+}
+
+static char *
+format_ms (JsonObject *stats,
+           const char *key)
+{
+  double ms;
+
+  if (!json_object_has_member (stats, key))
+    return NULL;
+  ms = json_object_get_double_member (stats, key);
+  return ms >= 0 ? g_strdup_printf (_("%.0f ms"), ms) : g_strdup (_("unknown"));
+}
+
+static char *
+format_percent (JsonObject *stats,
+                const char *key)
+{
+  return json_object_has_member (stats, key)
+         ? g_strdup_printf (_("%.1f %%"), json_object_get_double_member (stats, key)) : NULL;
+}
+
+static char *
+format_count (JsonObject *stats,
+              const char *key)
+{
+  return json_object_has_member (stats, key)
+         ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (stats, key)) : NULL;
+}
+
+static const struct {
+  const char  *key;      /* the stats field; also the value label's widget name */
+  const char  *title;
+  StatsFormat  format;
+} stats_rows[] = {
+  { "",                N_("Resolution"),      format_size },
+  { "fps",             N_("Frame rate"),      format_fps },
+  { "kbps",            N_("Bitrate"),         format_kbps },
+  { "estimate_kbps",   N_("Estimate"),        format_kbps },
+  { "send_width",      N_("Sending"),         format_sending },
+  { "send_kbps",       N_("Send rate"),       format_kbps },
+  { "loss_pct",        N_("Loss"),            format_percent },
+  { "rtt_ms",          N_("Round trip"),      format_ms },
+  { "jitter_ms",       N_("Jitter"),          format_ms },
+  { "latency_ms",      N_("Jitter buffer"),   format_ms },
+  { "retransmissions", N_("Retransmissions"), format_count },
+};
+
+/* Fills @grid (two columns: titles, values) with the rows @stats has;
+ * rows of fields it lacks are hidden. The value labels are named after
+ * their field ("resolution" for the first), so tests can find them. */
+void
+_peercam_window_show_stats (GtkGrid    *grid,
+                            JsonObject *stats)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stats_rows); i++)
+    {
+      GtkWidget *title = gtk_grid_get_child_at (grid, 0, (int) i);
+      GtkWidget *value = gtk_grid_get_child_at (grid, 1, (int) i);
+      g_autofree char *text = stats_rows[i].format (stats, stats_rows[i].key);
+
+      if (title == NULL)
+        {
+          title = gtk_label_new (_(stats_rows[i].title));
+          gtk_label_set_xalign (GTK_LABEL (title), 0);
+          gtk_widget_add_css_class (title, "dim-label");
+          gtk_grid_attach (grid, title, 0, (int) i, 1, 1);
+          value = gtk_label_new (NULL);
+          gtk_label_set_xalign (GTK_LABEL (value), 1);
+          gtk_widget_set_name (value, stats_rows[i].key[0] ? stats_rows[i].key : "resolution");
+          gtk_grid_attach (grid, value, 1, (int) i, 1, 1);
+        }
+      gtk_label_set_label (GTK_LABEL (value), text ? text : "");
+      gtk_widget_set_visible (title, text != NULL);
+      gtk_widget_set_visible (value, text != NULL);
+    }
 }
 
 void

@@ -17,11 +17,8 @@ void  _peercam_window_set_titles         (GtkWindow              *window,
                                           AdwWindowTitle         *title,
                                           PeercamSession         *session,
                                           const char             *subtitle);
-void  _peercam_window_stats_values       (JsonObject             *stats,
-                                          char                  **resolution,
-                                          char                  **frame_rate,
-                                          char                  **bitrate,
-                                          char                  **round_trip);
+void  _peercam_window_show_stats         (GtkGrid                *grid,
+                                          JsonObject             *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
 /* The join dialog with the application's remembered server and room. */

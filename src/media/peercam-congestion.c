@@ -18,7 +18,16 @@
 #define DOWNGRADE_AFTER_US   G_USEC_PER_SEC
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
-#define MAX_LATENCY_MS       200
+/* 200 ms left no room for a second try at 100 ms RTT (1 % loss: 4.4 s
+ * frozen in 20, tools/bench network). */
+#define MAX_LATENCY_MS       300
+#define RECOVERY_LATENCY_MS  120   /* room for one retransmission (see viewer_tick) */
+#define VIEWER_TICK_MS       250
+/* Keyframe requests merged to one per 500 ms (or 2 x RTT): when a
+ * retransmission fails, the picture waits for the next keyframe, and at
+ * one a second each such wait was a freeze of up to a second (tools/bench
+ * network, 5 % loss); a Chromium receiver asks again after 200 ms. */
+#define KEYFRAME_INTERVAL_US (G_USEC_PER_SEC / 2)
 #define CLEAN_BURST_US       40000
 #define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
 
@@ -75,6 +84,7 @@ struct _PeercamCongestion
   PeercamVideoFormat   sending;
   PeercamVideoFormat   wanted;
   gint64               wanted_since_us;
+  gboolean             was_ramping;   /* the last tick was in the fast start */
   gint64               overshoot_since_us;
   gint64               format_changed_us;
   GstPad              *scaler_sink;
@@ -104,7 +114,7 @@ struct _PeercamCongestion
   double               rtt_ms;
   double               loss_pct;
   guint64              retransmissions;
-  guint64              last_pushed, last_lost, last_late;
+  guint64              last_pushed, last_lost, last_late, last_rtx_ok;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamCongestion, peercam_congestion, G_TYPE_OBJECT)
@@ -370,8 +380,12 @@ update_format (PeercamCongestion *self,
   else
     self->overshoot_since_us = 0;
 
+  if (ramping)
+    self->was_ramping = TRUE;
   if (ramping || same_format (&wanted, &self->sending))
     {
+      if (!ramping)
+        self->was_ramping = FALSE;
       self->wanted = self->sending;
       self->wanted_since_us = now;
       return;
@@ -381,6 +395,13 @@ update_format (PeercamCongestion *self,
       self->wanted = wanted;
       self->wanted_since_us = now;
     }
+  /* The fast start just found the link's end below what the source format
+   * needs: no second of hysteresis, the format it found is no guess (a
+   * 1280x720 noisy picture at 2x a 1 Mbit/s link froze the start for a
+   * second, tools/bench network). */
+  if (smaller && self->was_ramping)
+    self->wanted_since_us = 0;
+  self->was_ramping = FALSE;
   if (now - self->wanted_since_us >= (smaller ? DOWNGRADE_AFTER_US : UPGRADE_AFTER_US))
     set_send_format (self, &wanted);
 }
@@ -809,7 +830,7 @@ sender_tick (PeercamCongestion *self,
 }
 
 typedef struct {
-  guint64 pushed, lost, rtx, late;
+  guint64 pushed, lost, rtx, rtx_ok, late;
   double  jitter_ms, rtt_ms;
 } JitterSample;
 
@@ -839,6 +860,8 @@ viewer_tick (PeercamCongestion *self,
         total.lost += v;
       if (gst_structure_get_uint64 (stats, "rtx-count", &v))
         total.rtx += v;
+      if (gst_structure_get_uint64 (stats, "rtx-success-count", &v))
+        total.rtx_ok += v;
       if (gst_structure_get_uint64 (stats, "num-late", &v))
         total.late += v;
       if (gst_structure_get_uint64 (stats, "avg-jitter", &v))
@@ -852,9 +875,17 @@ viewer_tick (PeercamCongestion *self,
   guint64 pushed_now = total.pushed - MIN (total.pushed, self->last_pushed);
   guint64 late_now = total.late - MIN (total.late, self->last_late);
   guint64 lost_now = total.lost - MIN (total.lost, self->last_lost);
-  /* too late for playout, or lost for good (its retransmission too late) */
-  gboolean late = late_now + lost_now >= 3 && (late_now + lost_now) * 100 > pushed_now;
-  gboolean trouble = late || total.lost > self->last_lost || total.rtx > self->retransmissions;
+  /* Too late for playout, or lost for good (its retransmission too late):
+   * each packet lost for good costs a frame and a keyframe wait, so one is
+   * enough (at 1 % loss they came one per tick, under the old bar of three
+   * and 1 %, and the buffer stayed at 120 ms: 3.6 s frozen in 20). */
+  gboolean late = lost_now > 0 || (late_now >= 3 && late_now * 100 > pushed_now);
+  /* A retransmission repaired a loss, or a packet is lost for good. (Not
+   * merely asked for: on a busy loopback packets come late and the jitter
+   * buffer asks for them, then the original arrives; counting those moved a
+   * clean call's glass-to-glass from 51 to 141 ms, tools/bench call.) */
+  gboolean missing = lost_now > 0 || total.rtx_ok > self->last_rtx_ok;
+  gboolean trouble = late || missing;
 
   if (total.pushed + total.lost > self->last_pushed + self->last_lost)
     self->loss_pct = 100.0 * (total.lost - MIN (total.lost, self->last_lost)) /
@@ -868,15 +899,24 @@ viewer_tick (PeercamCongestion *self,
   else
     self->rtt_ms *= 0.95;
   self->retransmissions = total.rtx;
+  self->last_rtx_ok = total.rtx_ok;
   self->last_late = total.late;
   self->jitter_ms = total.jitter_ms;
 
   /* Room for jitter (three times its mean), never below the configured
-   * latency nor above 200 ms: on a quiet LAN the configured latency itself.
+   * latency nor above MAX_LATENCY_MS: on a quiet LAN the configured latency itself.
    * (rtx-rtt is no RTT to plan with: it includes the jitter buffer's own
    * retransmission delays, 130-150 ms on a busy loopback.) */
   wanted = (guint) CLAMP (3 * total.jitter_ms,
                           self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  /* A packet went missing: its retransmission needs an RTT and the
+   * sender's pacing, more than a LAN's 30 ms. Straight to room for one: at
+   * 30 ms every loss became a lost frame and a keyframe wait (5 % loss,
+   * 40 ms RTT: 8 s frozen in 20, tools/bench network), and growing by
+   * doubling took 1.5 s. A 90 ms move of the playout is one late frame,
+   * not a freeze; "late" below grows it further. */
+  if (missing)
+    wanted = MAX (wanted, MIN (RECOVERY_LATENCY_MS, MAX (self->min_latency_ms, MAX_LATENCY_MS)));
   /* Packets came too late for playout (or their retransmissions did): a
    * queue somewhere holds more than the jitter says (a bottleneck buffer
    * filling). Twice as much, up to the bound. */
@@ -927,7 +967,9 @@ tick (gpointer user_data)
 static void
 start_tick (PeercamCongestion *self)
 {
-  GSource *source = g_timeout_source_new (TICK_MS);
+  /* The viewer looks more often: its jitter buffer has to grow before the
+   * next lost packet's deadline. */
+  GSource *source = g_timeout_source_new (self->sender ? TICK_MS : VIEWER_TICK_MS);
 
   g_source_set_callback (source, tick, self, NULL);
   self->tick_id = g_source_attach (source, self->context);
@@ -935,6 +977,49 @@ start_tick (PeercamCongestion *self)
 }
 
 /* ---- viewer --------------------------------------------------------------- */
+
+/* RTCP carries the viewer's NACKs and transport-cc feedback. rtpsession
+ * follows RFC 4585: one early packet per regular interval, the regular
+ * interval from an RTCP share of 5 % of a 64 kbit/s session bandwidth
+ * (~0.5 s). NACKs waited for the next regular report and lost packets
+ * stayed lost (5 % loss: 4 s frozen after the first frame); libwebrtc
+ * sends feedback at once. Given both shares, rtpsession takes their sum
+ * as the RTCP bandwidth (in bit/s, whatever the property blurbs say):
+ * 60 kbit/s gives a report every ~50 ms (~25 kbit/s sent; a Chromium
+ * viewer sends 15-20), and a NACK leaves within that. */
+#define VIEWER_RTCP_RR_BPS       50000
+#define VIEWER_RTCP_RS_BPS       10000
+#define VIEWER_RTCP_MIN_INTERVAL (20 * GST_MSECOND)
+
+static void
+tune_feedback (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory == NULL || !g_str_equal (GST_OBJECT_NAME (factory), "rtpsession"))
+    return;
+  g_debug ("congestion: quicker RTCP feedback from %s", GST_OBJECT_NAME (element));
+  g_object_set (element,
+                "rtcp-rr-bandwidth", VIEWER_RTCP_RR_BPS,
+                "rtcp-rs-bandwidth", VIEWER_RTCP_RS_BPS,
+                "rtcp-min-interval", (guint64) VIEWER_RTCP_MIN_INTERVAL,
+                NULL);
+}
+
+static void
+on_rtpbin_element_added (GstBin     *rtpbin,
+                         GstElement *element,
+                         gpointer    user_data)
+{
+  tune_feedback (element);
+}
+
+static void
+tune_existing (const GValue *value,
+               gpointer      user_data)
+{
+  tune_feedback (g_value_get_object (value));
+}
 
 static void
 on_new_jitterbuffer (GstElement *rtpbin,
@@ -1098,8 +1183,16 @@ peercam_congestion_attach_viewer (PeercamCongestion *self,
   self->latency_ms = min_latency_ms;
   self->rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
   if (self->rtpbin)
-    g_signal_connect_data (self->rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer),
-                           link_ref (self->link), link_closure_unref, 0);
+    {
+      g_autoptr(GstIterator) it = gst_bin_iterate_elements (GST_BIN (self->rtpbin));
+
+      g_signal_connect_data (self->rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer),
+                             link_ref (self->link), link_closure_unref, 0);
+      g_signal_connect_data (self->rtpbin, "element-added", G_CALLBACK (on_rtpbin_element_added),
+                             link_ref (self->link), link_closure_unref, 0);
+      while (gst_iterator_foreach (it, tune_existing, NULL) == GST_ITERATOR_RESYNC)
+        gst_iterator_resync (it);
+    }
   else
     g_warning ("congestion: webrtcbin has no rtpbin; the jitter buffer stays at %u ms", min_latency_ms);
   g_signal_connect_data (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
@@ -1214,7 +1307,7 @@ peercam_congestion_add_stats (PeercamCongestion *self,
   if (self->sender)
     {
       PeercamPacerElement *pacer;
-      guint64 rtx = 0, requests;
+      guint64 rtx = 0, refused = 0, requests;
       guint64 estimate;
       double loss;
 
@@ -1225,7 +1318,10 @@ peercam_congestion_add_stats (PeercamCongestion *self,
       pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
       g_mutex_unlock (&self->lock);
       if (pacer)
-        rtx = peercam_pacer_element_get_retransmissions (pacer);
+        {
+          rtx = peercam_pacer_element_get_retransmissions (pacer);
+          refused = peercam_pacer_element_get_refused_nacks (pacer);
+        }
       g_clear_object (&pacer);
 
       json_builder_set_member_name (builder, "estimate_kbps");
@@ -1242,6 +1338,8 @@ peercam_congestion_add_stats (PeercamCongestion *self,
       json_builder_add_double_value (builder, loss * 100);
       json_builder_set_member_name (builder, "retransmissions");
       json_builder_add_int_value (builder, (gint64) rtx);
+      json_builder_set_member_name (builder, "nacks_refused");
+      json_builder_add_int_value (builder, (gint64) refused);
       json_builder_set_member_name (builder, "keyframe_requests");
       json_builder_add_int_value (builder, (gint64) requests);
     }
@@ -1333,7 +1431,7 @@ peercam_congestion_init (PeercamCongestion *self)
   self->bwe = peercam_bwe_new (NULL);
   self->last_fed_seq = -1;
   self->first_feedback_us = -1;
-  self->keyframes = peercam_keyframe_limiter_new (0);
+  self->keyframes = peercam_keyframe_limiter_new (KEYFRAME_INTERVAL_US);
   self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
   g_weak_ref_init (&self->keyframe_pad, NULL);
   self->degradation = PEERCAM_DEGRADATION_BALANCED;

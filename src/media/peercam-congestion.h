@@ -7,12 +7,13 @@
  * rtpsession, feeds PeercamBwe with transport-cc feedback, REMB and
  * receiver reports, and applies the estimate: the encoder's bitrate, and the
  * resolution (degradation policy) through a capsfilter behind a videoscale,
- * the frame rate by dropping frames in front of the scaler. It merges keyframe requests (one per second) and
- * bounds retransmissions (PeercamRtxPolicy, in the pacer element).
+ * the frame rate by dropping frames in front of the scaler. It merges
+ * keyframe requests (one per 500 ms) and bounds retransmissions
+ * (PeercamRtxPolicy, in the pacer element).
  *
  * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
  * latency to measured jitter and RTT (from the configured floor up to
- * 200 ms) and merges the viewer's own keyframe requests. Transport-cc
+ * 300 ms) and merges the viewer's own keyframe requests. Transport-cc
  * feedback goes out by itself once the extension is negotiated.
  *
  * Everything runs on the GMainContext given to new(); streaming-thread
