@@ -1,7 +1,8 @@
 /* test-many-viewers.c — one caller, many viewers (issue 15), end to end:
  * the embedded server (real libsoup, loopback), a caller session and
  * viewer sessions in this process with real webrtcbin calls. One viewer
- * leaves and another joins mid-call; the others must not lose a beat.
+ * leaves and another joins mid-call; the others must not lose a beat. The
+ * viewers, alike, share one encoder (a payloader each).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -37,7 +38,32 @@ typedef struct {
   guint                   sampler;
   gint64                  last_sample_us;
   gint64                  max_stall_us;  /* the main loop's, while sampling */
+  GstElement             *preview;       /* the caller's: finds its pipeline */
 } Fixture;
+
+/* Elements of @factory in the caller's pipeline. */
+static guint
+count_in_caller (Fixture    *f,
+                 const char *factory_name)
+{
+  g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (f->preview));
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  g_assert_nonnull (pipeline);
+  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
+
+      if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
+        n++;
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return n;
+}
 
 static void
 setup_engine (PeercamSession *session)
@@ -144,6 +170,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
       peercam_session_leave (f->caller);
       g_clear_object (&f->caller);
     }
+  gst_clear_object (&f->preview);
   /* Closing calls and sockets settle before the server goes. */
   WAIT_UNTIL (FALSE, 300);
   peercam_signaling_server_stop (f->server);
@@ -216,6 +243,9 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
   setup_engine (f->caller);
   g_signal_connect (f->caller, "event", G_CALLBACK (on_caller_event), f);
+  f->preview = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
+  g_object_set (f->preview, "sync", FALSE, "async", FALSE, NULL);
+  peercam_call_engine_set_local_sink (peercam_session_get_engine (f->caller), f->preview);
   peercam_session_set_auto_call (f->caller, TRUE);
   g_assert_true (peercam_session_start_local_video (f->caller, &error));
   g_assert_true (peercam_session_join (f->caller, f->url, "room", NULL, NULL, &error));
@@ -233,6 +263,9 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
       g_assert_true (has_event (f, text));   /* --events say which viewer */
       g_clear_pointer (&text, g_free);
     }
+  /* Alike, they share one encoder; each has its own payloader. */
+  g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 1);
+  g_assert_cmpuint (count_in_caller (f, "rtpvp8pay"), ==, 4);
 
   /* Measure the three that stay from here on. */
   for (guint i = 0; i < 4; i++)
@@ -267,6 +300,7 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   g_assert_true (WAIT_UNTIL (listed (f, 4) && peercam_viewer_get_state (listed (f, 4)) == PEERCAM_CALL_STATE_CONNECTED,
                              WAIT_MS));
   WAIT_UNTIL (FALSE, 1000);
+  g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 1);
 
   /* The others never froze: frames kept coming across the leave and the join. */
   g_test_message ("the main loop's longest stall meanwhile: %" G_GINT64_FORMAT " ms", f->max_stall_us / 1000);
@@ -293,8 +327,9 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (f->viewers[0].session)), ==,
                    PEERCAM_CALL_STATE_CONNECTED);
 
-  /* Hang Up ends every call; the preview goes on. */
+  /* Hang Up ends every call; the preview goes on, without an encoder. */
   peercam_session_hang_up (f->caller);
+  g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 0);
   g_assert_cmpuint (peercam_call_engine_get_n_calls (peercam_session_get_engine (f->caller)), ==, 0);
   g_assert_cmpint (peercam_call_engine_get_state (peercam_session_get_engine (f->caller)), ==,
                    PEERCAM_CALL_STATE_PREVIEW);

@@ -75,6 +75,7 @@ struct _PeercamCongestion
 
   /* sender, main context only */
   GstElement          *encoder;
+  struct _Share       *share;         /* the encoder's, shared with other viewers' controllers */
   GstElement          *filter;
   GstPad              *encoder_src;
   gulong               keyframe_probe;
@@ -87,8 +88,6 @@ struct _PeercamCongestion
   gboolean             was_ramping;   /* the last tick was in the fast start */
   gint64               overshoot_since_us;
   gint64               format_changed_us;
-  GstPad              *scaler_sink;
-  gulong               scaler_probe;
   PeercamVideoFormat   overshot;      /* the smallest format the encoder overshot at */
   double               overshot_kbps; /* what it sent there; 0: never */
   double               content_factor; /* how much more than the ladder this picture needs */
@@ -122,13 +121,14 @@ G_DEFINE_FINAL_TYPE (PeercamCongestion, peercam_congestion, G_TYPE_OBJECT)
 /* ---- Link and the hop to the main context -------------------------------- */
 
 static Link *
-link_new (PeercamCongestion *self)
+link_new (PeercamCongestion *self,
+          GMainContext      *context)
 {
   Link *link = g_new0 (Link, 1);
 
   g_atomic_ref_count_init (&link->ref);
   g_weak_ref_init (&link->self, self);
-  link->context = g_main_context_ref (self->context);
+  link->context = g_main_context_ref (context);
   g_mutex_init (&link->lock);
   link->last_kept = GST_CLOCK_TIME_NONE;
   return link;
@@ -161,6 +161,60 @@ link_closure_unref (gpointer data, GClosure *closure)
 {
   link_unref (data);
 }
+
+/* ---- one encoder, several controllers ------------------------------------
+ *
+ * Viewers alike share one encoder chain (peercam-sender): each viewer's
+ * controller estimates its own link, and the encoder runs at the smallest
+ * of their bitrates, the scaler at the smallest of their formats. The share
+ * lives on the encoder (qdata, no reference), one reference per attached
+ * controller; it owns the one scaler probe. Main context only, but for its
+ * link (the probe's state). With one controller it is today's behaviour. */
+typedef struct {
+  guint64            bps;       /* this controller's encoder target; 0: none yet */
+  PeercamVideoFormat format;    /* the format its policy asks for */
+} Member;
+
+typedef struct _Share {
+  int                 ref;
+  GstElement         *encoder;  /* no reference: the share lives on it */
+  GHashTable         *members;  /* PeercamCongestion* (no ref) -> Member* */
+  guint64             applied_bps;
+  PeercamVideoFormat  applied;
+  PeercamVideoFormat  source;
+  Link               *link;     /* the scaler probe's: filter, pending caps, fps */
+  GstPad             *scaler_sink;
+  gulong              scaler_probe;
+} Share;
+
+static GQuark
+share_quark (void)
+{
+  return g_quark_from_static_string ("peercam-congestion-share");
+}
+
+static void
+share_unref (Share *share)
+{
+  if (--share->ref > 0)
+    return;
+  if (share->scaler_sink && share->scaler_probe)
+    gst_pad_remove_probe (share->scaler_sink, share->scaler_probe);
+  g_clear_object (&share->scaler_sink);
+  g_object_set_qdata (G_OBJECT (share->encoder), share_quark (), NULL);
+  g_hash_table_unref (share->members);
+  link_unref (share->link);
+  g_free (share);
+}
+
+static guint64
+format_pixels (const PeercamVideoFormat *f)
+{
+  return (guint64) f->width * f->height * f->fps;
+}
+
+static void share_apply_bitrate (Share *share);
+static void share_apply_format  (Share *share);
 
 typedef void (*HopFunc) (PeercamCongestion *self);
 
@@ -225,18 +279,77 @@ static void
 set_encoder_bitrate (PeercamCongestion *self,
                      guint64            bps)
 {
-  GObjectClass *klass = G_OBJECT_GET_CLASS (self->encoder);
-  const char *name = GST_OBJECT_NAME (gst_element_get_factory (self->encoder));
   guint64 encoder_bps = (guint64) (bps * ENCODER_SHARE);
+  Member *member = g_hash_table_lookup (self->share->members, self);
 
   self->tick_encoder_bps = MAX (self->tick_encoder_bps, encoder_bps);
-  g_debug ("congestion: encoder %s at %" G_GUINT64_FORMAT " bit/s", name, encoder_bps);
+  member->bps = encoder_bps;
+  share_apply_bitrate (self->share);
+}
+
+/* The smallest target of the controllers sharing the encoder. */
+static void
+share_apply_bitrate (Share *share)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (share->encoder);
+  const char *name = GST_OBJECT_NAME (gst_element_get_factory (share->encoder));
+  guint64 encoder_bps = 0;
+  GHashTableIter iter;
+  Member *member;
+
+  g_hash_table_iter_init (&iter, share->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &member))
+    if (member->bps > 0 && (encoder_bps == 0 || member->bps < encoder_bps))
+      encoder_bps = member->bps;
+  if (encoder_bps == 0 || encoder_bps == share->applied_bps)
+    return;
+  share->applied_bps = encoder_bps;
+  g_debug ("congestion: encoder %s at %" G_GUINT64_FORMAT " bit/s (%u viewers)", name, encoder_bps,
+           g_hash_table_size (share->members));
   if (g_str_equal (name, "vp8enc") || g_str_equal (name, "vp9enc"))
-    g_object_set (self->encoder, "target-bitrate", (int) MIN (encoder_bps, G_MAXINT), NULL);
+    g_object_set (share->encoder, "target-bitrate", (int) MIN (encoder_bps, G_MAXINT), NULL);
   else if (g_str_equal (name, "x264enc"))
-    g_object_set (self->encoder, "bitrate", (guint) MAX (encoder_bps / 1000, 1), NULL);   /* kbit/s */
+    g_object_set (share->encoder, "bitrate", (guint) MAX (encoder_bps / 1000, 1), NULL);   /* kbit/s */
   else if (g_object_class_find_property (klass, "bitrate"))
-    g_object_set (self->encoder, "bitrate", (guint) MIN (encoder_bps, G_MAXUINT), NULL); /* openh264: bit/s */
+    g_object_set (share->encoder, "bitrate", (guint) MIN (encoder_bps, G_MAXUINT), NULL); /* openh264: bit/s */
+}
+
+/* The smallest format the sharing controllers' policies ask for, applied
+ * by the scaler probe between two frames. */
+static void
+share_apply_format (Share *share)
+{
+  g_autoptr(GstCaps) caps = NULL;
+  PeercamVideoFormat format = { 0 };
+  GHashTableIter iter;
+  Member *member;
+
+  if (share->link->filter == NULL)
+    return;
+  g_hash_table_iter_init (&iter, share->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &member))
+    if (format.width == 0 || format_pixels (&member->format) < format_pixels (&format))
+      format = member->format;
+  if (format.width == 0 || same_format (&format, &share->applied))
+    return;
+  share->applied = format;
+  /* Only the size: scaler_probe drops frames for a lower rate. A frame
+   * rate in these caps would renegotiate the source, and so the preview and
+   * every other viewer (the tee's format is fixed, so it fails: "not
+   * negotiated"); a file's or a screen's rate is not the configured one. */
+  caps = gst_caps_new_simple ("video/x-raw",
+                              "width", G_TYPE_INT, (int) format.width,
+                              "height", G_TYPE_INT, (int) format.height,
+                              "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
+                              NULL);
+  g_debug ("congestion: sending %ux%u@%u", format.width, format.height, format.fps);
+  /* Applied by scaler_probe between two frames: a caps change while a frame
+   * is between the scaler and the encoder fails negotiation ("Internal data
+   * stream error"). The frame rate is thinned there too, never renegotiated. */
+  g_mutex_lock (&share->link->lock);
+  gst_caps_replace (&share->link->pending_caps, caps);
+  share->link->fps = format.fps < share->source.fps ? format.fps : 0;
+  g_mutex_unlock (&share->link->lock);
 }
 
 /* An encoder sending more than asked is at its coarsest quantizer: this
@@ -262,20 +375,10 @@ static void
 set_send_format (PeercamCongestion        *self,
                  const PeercamVideoFormat *format)
 {
-  g_autoptr(GstCaps) caps = NULL;
+  Member *member;
 
   if (self->filter == NULL || same_format (format, &self->sending))
     return;
-  /* Only the size: scaler_probe drops frames for a lower rate. A frame
-   * rate in these caps would renegotiate the source, and so the preview and
-   * every other viewer (the tee's format is fixed, so it fails: "not
-   * negotiated"); a file's or a screen's rate is not the configured one. */
-  caps = gst_caps_new_simple ("video/x-raw",
-                              "width", G_TYPE_INT, (int) format->width,
-                              "height", G_TYPE_INT, (int) format->height,
-                              "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-                              NULL);
-  g_debug ("congestion: sending %ux%u@%u", format->width, format->height, format->fps);
   /* Leaving a format the encoder could not fit in its target (noise at the
    * coarsest quantizer): remember what it really needed there. */
   if (self->encoder_kbps * 1000 > OVERSHOOT * self->tick_encoder_bps &&
@@ -287,13 +390,9 @@ set_send_format (PeercamCongestion        *self,
       self->overshot_kbps = self->encoder_kbps;
     }
   learn_content (self);
-  /* Applied by scaler_probe between two frames: a caps change while a frame
-   * is between the scaler and the encoder fails negotiation ("Internal data
-   * stream error"). The frame rate is thinned there too, never renegotiated. */
-  g_mutex_lock (&self->link->lock);
-  gst_caps_replace (&self->link->pending_caps, caps);
-  self->link->fps = format->fps < self->source.fps ? format->fps : 0;
-  g_mutex_unlock (&self->link->lock);
+  member = g_hash_table_lookup (self->share->members, self);
+  member->format = *format;
+  share_apply_format (self->share);
   self->sending = *format;
   self->format_changed_us = g_get_monotonic_time ();
   self->overshoot_since_us = 0;
@@ -1073,7 +1172,7 @@ attach_common (PeercamCongestion *self,
                GstElement        *webrtc)
 {
   peercam_congestion_detach (self);
-  self->link = link_new (self);
+  self->link = link_new (self, self->context);
   self->webrtc = gst_object_ref (webrtc);
 }
 
@@ -1099,22 +1198,39 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   self->sender = TRUE;
   self->encoder = gst_object_ref (encoder);
   self->filter = filter ? gst_object_ref (filter) : NULL;
-  if (filter)
+  self->share = g_object_get_qdata (G_OBJECT (encoder), share_quark ());
+  if (self->share)
+    self->share->ref++;
+  else
     {
-      /* the scaler: whatever feeds the filter */
-      g_autoptr(GstPad) filter_sink = gst_element_get_static_pad (filter, "sink");
-      g_autoptr(GstPad) peer = gst_pad_get_peer (filter_sink);
-      g_autoptr(GstElement) scaler = peer ? gst_pad_get_parent_element (peer) : NULL;
+      self->share = g_new0 (Share, 1);
+      self->share->ref = 1;
+      self->share->encoder = encoder;
+      self->share->members = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      self->share->source = *source;
+      self->share->applied = *source;
+      self->share->link = link_new (NULL, self->context);
+      g_object_set_qdata (G_OBJECT (encoder), share_quark (), self->share);
+      if (filter)
+        {
+          /* the scaler: whatever feeds the filter */
+          g_autoptr(GstPad) filter_sink = gst_element_get_static_pad (filter, "sink");
+          g_autoptr(GstPad) peer = gst_pad_get_peer (filter_sink);
+          g_autoptr(GstElement) scaler = peer ? gst_pad_get_parent_element (peer) : NULL;
 
-      self->link->filter = gst_object_ref (filter);
-      if (scaler)
-        self->scaler_sink = gst_element_get_static_pad (scaler, "sink");
-      if (self->scaler_sink)
-        self->scaler_probe = gst_pad_add_probe (self->scaler_sink, GST_PAD_PROBE_TYPE_BUFFER,
-                                                scaler_probe, link_ref (self->link), link_unref);
-      else
-        g_warning ("congestion: nothing feeds the scaler's filter; sending at the source format");
+          self->share->link->filter = gst_object_ref (filter);
+          if (scaler)
+            self->share->scaler_sink = gst_element_get_static_pad (scaler, "sink");
+          if (self->share->scaler_sink)
+            self->share->scaler_probe = gst_pad_add_probe (self->share->scaler_sink,
+                                                           GST_PAD_PROBE_TYPE_BUFFER, scaler_probe,
+                                                           link_ref (self->share->link), link_unref);
+          else
+            g_warning ("congestion: nothing feeds the scaler's filter; sending at the source format");
+        }
     }
+  g_hash_table_insert (self->share->members, self,
+                       g_memdup2 (&(Member) { 0, *source }, sizeof (Member)));
   self->source = *source;
   self->sending = *source;
   self->wanted = *source;
@@ -1272,10 +1388,18 @@ peercam_congestion_detach (PeercamCongestion *self)
       self->keyframe_probe = self->frames_probe = 0;
     }
   g_clear_object (&self->encoder_src);
-  if (self->scaler_sink && self->scaler_probe)
-    gst_pad_remove_probe (self->scaler_sink, self->scaler_probe);
-  self->scaler_probe = 0;
-  g_clear_object (&self->scaler_sink);
+  if (self->share)
+    {
+      /* The others may take more now. */
+      g_hash_table_remove (self->share->members, self);
+      if (g_hash_table_size (self->share->members) > 0)
+        {
+          share_apply_bitrate (self->share);
+          share_apply_format (self->share);
+        }
+      share_unref (self->share);
+      self->share = NULL;
+    }
   if (self->webrtc && self->link)
     g_signal_handlers_disconnect_by_data (self->webrtc, self->link);
   if (self->rtpbin && self->link)

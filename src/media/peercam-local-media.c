@@ -56,6 +56,7 @@ struct _PeercamLocalMedia
 };
 
 typedef struct {
+  GstElement *tee;       /* the source's, or one a branch added (a shared encoder's) */
   GstElement *queue;
   GstPad     *tee_pad;
   gint       *stopped;   /* atomic; owned by the tee pad's drop probe */
@@ -433,6 +434,7 @@ branch_free (gpointer data)
 
   g_clear_object (&branch->tee_pad);
   g_clear_object (&branch->queue);
+  g_clear_object (&branch->tee);
   g_free (branch);
 }
 
@@ -455,7 +457,7 @@ branch_detach (PeercamLocalMedia *self,
   g_mutex_clear (&u.lock);
   g_cond_clear (&u.cond);
 
-  gst_element_release_request_pad (self->tee, branch->tee_pad);
+  gst_element_release_request_pad (branch->tee, branch->tee_pad);
   gst_element_set_locked_state (branch->queue, TRUE);
   gst_element_set_state (branch->queue, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (self->pipeline), branch->queue);
@@ -494,12 +496,25 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
                                 GstElement         *head,
                                 GError            **error)
 {
+  g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), 0);
+
+  return peercam_local_media_add_branch_at (self, self->tee, head, 2, error);
+}
+
+guint
+peercam_local_media_add_branch_at (PeercamLocalMedia  *self,
+                                   GstElement         *tee,
+                                   GstElement         *head,
+                                   guint               max_buffers,
+                                   GError            **error)
+{
   Branch *branch;
   g_autoptr(GstPad) queue_sink = NULL;
   guint id;
 
   g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (self), 0);
   g_return_val_if_fail (GST_IS_ELEMENT (head), 0);
+  g_return_val_if_fail (tee == NULL || GST_IS_ELEMENT (tee), 0);
 
   if (self->pipeline == NULL)
     {
@@ -509,8 +524,9 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
     }
 
   branch = g_new0 (Branch, 1);
+  branch->tee = gst_object_ref (tee);
   branch->queue = gst_object_ref (gst_element_factory_make ("queue", NULL));
-  g_object_set (branch->queue, "leaky", 2, "max-size-buffers", 2, "max-size-bytes", 0,
+  g_object_set (branch->queue, "leaky", 2, "max-size-buffers", max_buffers, "max-size-bytes", 0,
                 "max-size-time", (guint64) 0, NULL);
   gst_bin_add (GST_BIN (self->pipeline), branch->queue);
   if (!gst_element_link (branch->queue, head))
@@ -525,7 +541,7 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
 
   /* The tee hands a new pad the stream's sticky events (stream-start,
    * caps, segment) before it gets a buffer. */
-  branch->tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
+  branch->tee_pad = gst_element_request_pad_simple (tee, "src_%u");
   if (branch->tee_pad)
     {
       branch->stopped = g_new0 (gint, 1);
@@ -537,7 +553,7 @@ peercam_local_media_add_branch (PeercamLocalMedia  *self,
   if (branch->tee_pad == NULL || gst_pad_link (branch->tee_pad, queue_sink) != GST_PAD_LINK_OK)
     {
       if (branch->tee_pad)
-        gst_element_release_request_pad (self->tee, branch->tee_pad);
+        gst_element_release_request_pad (tee, branch->tee_pad);
       gst_element_unlink (branch->queue, head);
       gst_element_set_locked_state (branch->queue, TRUE);
       gst_element_set_state (branch->queue, GST_STATE_NULL);

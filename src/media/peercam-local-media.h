@@ -59,6 +59,13 @@ guint64            peercam_local_media_get_preview_frames (PeercamLocalMedia *se
 guint              peercam_local_media_add_branch       (PeercamLocalMedia *self,
                                                          GstElement        *head,
                                                          GError           **error);
+/* The same at another tee in the pipeline (a shared encoder's, whose
+ * viewers' payloaders are branches): a leaky queue of @max_buffers. */
+guint              peercam_local_media_add_branch_at    (PeercamLocalMedia *self,
+                                                         GstElement        *tee,
+                                                         GstElement        *head,
+                                                         guint              max_buffers,
+                                                         GError           **error);
 /* Unlinks the branch from the tee (while no buffer passes) and removes its
  * queue; the owner removes @head and what follows, before or after. */
 /* Stops feeding branch @id (its buffers are dropped at the tee) so its

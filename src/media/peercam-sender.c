@@ -1,7 +1,15 @@
 /* peercam-sender.c — one viewer's outgoing media
  *
- *   tee ─ queue (local media's) ! videoconvert ! encoder … ! payloader ─ webrtcbin
- *   autoaudiosrc ! queue ! audioconvert ! audioresample ! opusenc ! rtpopuspay ─┘
+ *   tee ─ queue ! [videoscale ! capsfilter] ! videoconvert ! encoder … ! tee ─┬ queue ! payloader ─ webrtcbin
+ *        (one encoder chain, shared by the viewers that are alike)         └ queue ! payloader ─ webrtcbin …
+ *   autoaudiosrc ! queue ! audioconvert ! audioresample ! opusenc ! rtpopuspay ─ webrtcbin
+ *
+ * Viewers of one local media with the same codec and format share the
+ * encoder chain (issue 15): each has its own payloader (SSRC, sequence
+ * numbers, transport-wide-cc extension) and its own congestion controller;
+ * the encoder runs at what all of them can take (peercam-congestion's
+ * share). A joiner gets a keyframe: its payloader drops frames until one
+ * comes, and asks for one.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -22,6 +30,32 @@ typedef struct {
   gsize           frames;   /* atomic */
 } Counter;
 
+/* An encoder chain and the viewers' tee behind it. Main context only; one
+ * reference per sender. The local media keeps a table of its chains (no
+ * references) under CHAINS_KEY, for the next viewer to find. */
+typedef struct {
+  int                ref;
+  char              *key;       /* codec and format */
+  PeercamLocalMedia *local;
+  GstElement        *pipeline;
+  GPtrArray         *elements;  /* upstream first, the tee last */
+  GstElement        *encoder;
+  GstElement        *filter;    /* the scaler's capsfilter; NULL without congestion control */
+  GstElement        *tee;
+  guint              branch_id;
+  Counter           *counter;
+} Chain;
+
+#define CHAINS_KEY "peercam-sender-chains"
+
+/* A viewer's gate at its payloader: frames pass from a keyframe on; armed
+ * at the start and whenever its queue overflowed (a frame lost). */
+typedef struct {
+  gatomicrefcount ref;
+  int             armed;      /* atomic */
+  int             asked;      /* atomic: a keyframe was asked for since arming */
+} Gate;
+
 struct _PeercamSender
 {
   GObject                parent_instance;
@@ -29,12 +63,14 @@ struct _PeercamSender
   PeercamLocalMedia     *local;
   PeercamPeerConnection *pc;
   GstElement            *pipeline;
-  GPtrArray             *elements;   /* upstream first: video, then audio */
-  GstElement            *encoder;
+  GPtrArray             *elements;   /* this viewer's: the payloader, then audio */
+  Chain                 *chain;
+  GstElement            *pay;
+  GstElement            *queue;      /* the local media's, in front of the payloader */
+  Gate                  *gate;
   PeercamCongestion     *congestion;  /* NULL without a format: fixed bitrate */
   guint                  branch_id;
   gboolean               sends_audio;
-  Counter               *counter;
   gboolean               stopped;
 };
 
@@ -65,6 +101,202 @@ count_frames_probe (GstPad          *pad,
 
   g_atomic_pointer_add (&counter->frames, 1);
   return GST_PAD_PROBE_OK;
+}
+
+static void
+remove_elements (GstElement *pipeline,
+                 GPtrArray  *elements)
+{
+  for (guint i = elements->len; i > 0; i--)
+    {
+      GstElement *element = elements->pdata[i - 1];
+
+      gst_element_set_locked_state (element, TRUE);
+      gst_element_set_state (element, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (pipeline), element);
+    }
+  g_ptr_array_set_size (elements, 0);
+}
+
+static void
+chain_unref (Chain *chain)
+{
+  GHashTable *chains;
+
+  if (--chain->ref > 0)
+    return;
+  chains = g_object_get_data (G_OBJECT (chain->local), CHAINS_KEY);
+  if (chains && g_hash_table_lookup (chains, chain->key) == chain)
+    g_hash_table_remove (chains, chain->key);
+  /* No viewer is left behind the tee: nothing downstream blocks. */
+  if (chain->branch_id)
+    peercam_local_media_stop_branch (chain->local, chain->branch_id);
+  remove_elements (chain->pipeline, chain->elements);
+  if (chain->branch_id)
+    peercam_local_media_remove_branch (chain->local, chain->branch_id);
+  g_ptr_array_unref (chain->elements);
+  counter_unref (chain->counter);
+  g_object_unref (chain->pipeline);
+  g_object_unref (chain->local);
+  g_free (chain->key);
+  g_free (chain);
+}
+
+static Chain *
+chain_new (PeercamLocalMedia        *local,
+           const char               *key,
+           const char               *codec,
+           guint                     kbps,
+           const PeercamVideoFormat *format,
+           GError                  **error)
+{
+  Chain *chain = g_new0 (Chain, 1);
+  g_autoptr(GstPad) head_pad = NULL;
+  GstElement *scaler = NULL;
+  guint first;
+
+  chain->ref = 1;
+  chain->key = g_strdup (key);
+  chain->local = g_object_ref (local);
+  chain->pipeline = g_object_ref (peercam_local_media_get_pipeline (local));
+  chain->elements = g_ptr_array_new ();
+  chain->counter = g_new0 (Counter, 1);
+  g_atomic_ref_count_init (&chain->counter->ref);
+
+  if (format)
+    {
+      /* The degradation policy's scaler: passes through until the
+       * congestion controllers give the filter caps. */
+      scaler = gst_element_factory_make ("videoscale", NULL);
+      chain->filter = gst_element_factory_make ("capsfilter", NULL);
+      g_ptr_array_add (chain->elements, scaler);
+      g_ptr_array_add (chain->elements, chain->filter);
+      gst_bin_add_many (GST_BIN (chain->pipeline), scaler, chain->filter, NULL);
+    }
+  first = chain->elements->len;
+  if (!peercam_video_encoder_build (GST_BIN (chain->pipeline), codec, kbps, chain->elements,
+                                    &chain->encoder, error))
+    goto fail;
+  chain->tee = gst_element_factory_make ("tee", NULL);
+  g_object_set (chain->tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add (GST_BIN (chain->pipeline), chain->tee);
+  g_ptr_array_add (chain->elements, chain->tee);
+  if ((format && !gst_element_link_many (scaler, chain->filter, chain->elements->pdata[first], NULL)) ||
+      !gst_element_link (chain->elements->pdata[chain->elements->len - 2], chain->tee))
+    {
+      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
+                           _("Could not build the encoder"));
+      goto fail;
+    }
+
+  /* Count what goes to the encoder: the caller's fps in stats. */
+  head_pad = gst_element_get_static_pad (chain->elements->pdata[0], "sink");
+  gst_pad_add_probe (head_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
+                     counter_ref (chain->counter), counter_unref);
+  for (guint i = chain->elements->len; i > 0; i--)
+    gst_element_sync_state_with_parent (chain->elements->pdata[i - 1]);
+  chain->branch_id = peercam_local_media_add_branch (local, chain->elements->pdata[0], error);
+  if (chain->branch_id == 0)
+    goto fail;
+  return chain;
+
+fail:
+  chain_unref (chain);
+  return NULL;
+}
+
+/* The chain the viewers alike share: this local media's running pipeline,
+ * the same codec and format. */
+static Chain *
+chain_get (PeercamLocalMedia        *local,
+           const char               *codec,
+           guint                     kbps,
+           const PeercamVideoFormat *format,
+           GError                  **error)
+{
+  g_autofree char *key = NULL;
+  GHashTable *chains = g_object_get_data (G_OBJECT (local), CHAINS_KEY);
+  Chain *chain;
+
+  if (format)
+    key = g_strdup_printf ("%s %ux%u@%u", codec ? codec : "vp8", format->width, format->height, format->fps);
+  else
+    key = g_strdup_printf ("%s fixed %u", codec ? codec : "vp8", kbps);
+  if (chains == NULL)
+    {
+      chains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_object_set_data_full (G_OBJECT (local), CHAINS_KEY, chains, (GDestroyNotify) g_hash_table_unref);
+    }
+  chain = g_hash_table_lookup (chains, key);
+  if (chain && chain->pipeline == peercam_local_media_get_pipeline (local))
+    {
+      chain->ref++;
+      return chain;
+    }
+  chain = chain_new (local, key, codec, kbps, format, error);
+  if (chain)
+    g_hash_table_replace (chains, g_strdup (key), chain);
+  return chain;
+}
+
+static Gate *
+gate_ref (Gate *gate)
+{
+  g_atomic_ref_count_inc (&gate->ref);
+  return gate;
+}
+
+static void
+gate_unref (gpointer data)
+{
+  Gate *gate = data;
+
+  if (g_atomic_ref_count_dec (&gate->ref))
+    g_free (gate);
+}
+
+static void
+gate_closure_unref (gpointer data, GClosure *closure)
+{
+  gate_unref (data);
+}
+
+/* On the payloader's sink (the viewer queue's thread): until a keyframe,
+ * drop, and ask for one once (the congestion controllers merge requests). */
+static GstPadProbeReturn
+gate_probe (GstPad          *pad,
+            GstPadProbeInfo *info,
+            gpointer         user_data)
+{
+  Gate *gate = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!g_atomic_int_get (&gate->armed))
+    return GST_PAD_PROBE_OK;
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    {
+      g_atomic_int_set (&gate->armed, FALSE);
+      return GST_PAD_PROBE_OK;
+    }
+  if (g_atomic_int_compare_and_exchange (&gate->asked, FALSE, TRUE))
+    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                                                                          TRUE, 0));
+  return GST_PAD_PROBE_DROP;
+}
+
+/* The viewer's queue is full and drops a frame: the picture breaks until
+ * the next keyframe, so wait for one (and ask). */
+static void
+on_queue_overrun (GstElement *queue,
+                  gpointer    user_data)
+{
+  Gate *gate = user_data;
+
+  if (!g_atomic_int_get (&gate->armed))
+    {
+      g_atomic_int_set (&gate->asked, FALSE);
+      g_atomic_int_set (&gate->armed, TRUE);
+    }
 }
 
 static gboolean
@@ -167,29 +399,25 @@ peercam_sender_stop (PeercamSender *self)
     return FALSE;
   self->stopped = TRUE;
   /* Before anything downstream goes: elements on their way to NULL answer
-   * FLUSHING, which must not reach the tee and pause the source. */
+   * FLUSHING, which must not reach the tee and stall the others. */
   if (self->branch_id)
     peercam_local_media_stop_branch (self->local, self->branch_id);
   if (self->congestion)
     peercam_congestion_detach (self->congestion);
   /* Downstream first, like a bin does: until DTLS is up webrtcbin holds
-   * the encoder's thread in a blocking probe, and only its own shutdown
-   * releases it; stopping the branch first would wait for that thread. A
-   * connected one unlinks the payloaders and stays for its RTCP BYE. */
+   * the queue's thread in a blocking probe, and only its own shutdown
+   * releases it. A connected one unlinks the payloaders and stays for its
+   * RTCP BYE. */
   lingers = peercam_peer_connection_close (self->pc);
-  for (guint i = self->elements->len; i > 0; i--)
-    {
-      GstElement *element = self->elements->pdata[i - 1];
-
-      gst_element_set_locked_state (element, TRUE);
-      gst_element_set_state (element, GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (self->pipeline), element);
-    }
-  g_ptr_array_set_size (self->elements, 0);
-  self->encoder = NULL;
+  if (self->queue)
+    g_signal_handlers_disconnect_by_func (self->queue, on_queue_overrun, self->gate);
+  g_clear_object (&self->queue);
+  remove_elements (self->pipeline, self->elements);
+  self->pay = NULL;
   if (self->branch_id)
     peercam_local_media_remove_branch (self->local, self->branch_id);
   self->branch_id = 0;
+  g_clear_pointer (&self->chain, chain_unref);
   return lingers;
 }
 
@@ -214,7 +442,7 @@ peercam_sender_finalize (GObject *object)
   PeercamSender *self = PEERCAM_SENDER (object);
 
   g_ptr_array_unref (self->elements);
-  counter_unref (self->counter);
+  gate_unref (self->gate);
 
   G_OBJECT_CLASS (peercam_sender_parent_class)->finalize (object);
 }
@@ -232,8 +460,9 @@ static void
 peercam_sender_init (PeercamSender *self)
 {
   self->elements = g_ptr_array_new ();
-  self->counter = g_new0 (Counter, 1);
-  g_atomic_ref_count_init (&self->counter->ref);
+  self->gate = g_new0 (Gate, 1);
+  g_atomic_ref_count_init (&self->gate->ref);
+  self->gate->armed = TRUE;
 }
 
 PeercamSender *
@@ -247,10 +476,9 @@ peercam_sender_new (PeercamLocalMedia      *local,
 {
   g_autoptr(PeercamSender) self = NULL;
   g_autoptr(GstCaps) caps = NULL;
-  g_autoptr(GstPad) head_pad = NULL;
+  g_autoptr(GstPad) pay_sink = NULL;
+  g_autoptr(GstPad) queue_src = NULL;
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
-  GstElement *scaler = NULL, *scale_filter = NULL, *pay;
-  guint first;
 
   g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (local), NULL);
   g_return_val_if_fail (PEERCAM_IS_PEER_CONNECTION (pc), NULL);
@@ -266,29 +494,21 @@ peercam_sender_new (PeercamLocalMedia      *local,
     }
   self->pipeline = g_object_ref (peercam_local_media_get_pipeline (local));
 
-  if (format)
-    {
-      /* The degradation policy's scaler: passes through until the
-       * congestion controller gives the filter caps. */
-      scaler = gst_element_factory_make ("videoscale", NULL);
-      scale_filter = gst_element_factory_make ("capsfilter", NULL);
-      g_ptr_array_add (self->elements, scaler);
-      g_ptr_array_add (self->elements, scale_filter);
-      gst_bin_add_many (GST_BIN (self->pipeline), scaler, scale_filter, NULL);
-    }
-  first = self->elements->len;
-  if (!peercam_video_encoder_build (GST_BIN (self->pipeline), codec, kbps, self->elements,
-                                    &self->encoder, error))
+  self->chain = chain_get (local, codec, kbps, format, error);
+  if (self->chain == NULL)
     return NULL;
-  if (format && !gst_element_link_many (scaler, scale_filter, self->elements->pdata[first], NULL))
+  self->pay = peercam_video_encoder_make_payloader (codec);
+  if (self->pay == NULL)
     {
-      g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
-                           _("Could not build the encoder"));
+      g_set_error (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN,
+                   _("The GStreamer element “%s” is missing"),
+                   g_strcmp0 (codec, "h264") == 0 ? "rtph264pay" : "rtpvp8pay");
       return NULL;
     }
-  pay = self->elements->pdata[self->elements->len - 1];
+  gst_bin_add (GST_BIN (self->pipeline), self->pay);
+  g_ptr_array_add (self->elements, self->pay);
   caps = peercam_video_encoder_rtp_caps (codec);
-  if (!link_to_webrtc (self, pay, caps, &transceiver))
+  if (!link_to_webrtc (self, self->pay, caps, &transceiver))
     {
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_PIPELINE,
                            _("Could not link the encoder to webrtcbin"));
@@ -302,22 +522,31 @@ peercam_sender_new (PeercamLocalMedia      *local,
       self->congestion = peercam_congestion_new (context);
       peercam_congestion_attach_sender (self->congestion,
                                         peercam_peer_connection_get_webrtcbin (pc),
-                                        transceiver, self->encoder, pay, scale_filter, format);
+                                        transceiver, self->chain->encoder, self->pay,
+                                        self->chain->filter, format);
     }
   if (send_audio && !add_microphone (self, error))
     return NULL;
 
-  /* Count what goes to the encoder: the caller's fps in stats. */
-  head_pad = gst_element_get_static_pad (self->elements->pdata[0], "sink");
-  gst_pad_add_probe (head_pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
-                     counter_ref (self->counter), counter_unref);
+  pay_sink = gst_element_get_static_pad (self->pay, "sink");
+  gst_pad_add_probe (pay_sink, GST_PAD_PROBE_TYPE_BUFFER, gate_probe, gate_ref (self->gate), gate_unref);
 
   gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (pc));
   for (guint i = self->elements->len; i > 0; i--)
     gst_element_sync_state_with_parent (self->elements->pdata[i - 1]);
-  self->branch_id = peercam_local_media_add_branch (local, self->elements->pdata[0], error);
+  /* A second of encoded frames: webrtcbin holds this thread until DTLS is
+   * up, and the others' frames must not wait for it. */
+  self->branch_id = peercam_local_media_add_branch_at (local, self->chain->tee, self->pay, 30, error);
   if (self->branch_id == 0)
     return NULL;
+  queue_src = gst_pad_get_peer (pay_sink);
+  if (queue_src)
+    {
+      self->queue = gst_pad_get_parent_element (queue_src);
+      if (self->queue)
+        g_signal_connect_data (self->queue, "overrun", G_CALLBACK (on_queue_overrun),
+                               gate_ref (self->gate), gate_closure_unref, 0);
+    }
   return g_steal_pointer (&self);
 }
 
@@ -332,7 +561,7 @@ guint64
 peercam_sender_get_frames (PeercamSender *self)
 {
   g_return_val_if_fail (PEERCAM_IS_SENDER (self), 0);
-  return g_atomic_pointer_get (&self->counter->frames);
+  return self->chain ? g_atomic_pointer_get (&self->chain->counter->frames) : 0;
 }
 
 void
@@ -341,10 +570,11 @@ peercam_sender_request_keyframe (PeercamSender *self)
   g_autoptr(GstPad) pad = NULL;
 
   g_return_if_fail (PEERCAM_IS_SENDER (self));
-  if (self->encoder == NULL)
+  if (self->pay == NULL)
     return;
-  pad = gst_element_get_static_pad (self->encoder, "src");
-  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+  /* up through this viewer's queue and the tee to the shared encoder */
+  pad = gst_element_get_static_pad (self->pay, "sink");
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
                                                                        TRUE, 0));
 }
 

@@ -56,7 +56,7 @@ peercam_video_encoder_build (GstBin      *bin,
                              GstElement **encoder_out,
                              GError     **error)
 {
-  GstElement *convert, *encoder, *parse = NULL, *filter = NULL, *pay;
+  GstElement *convert, *encoder, *parse = NULL, *filter = NULL;
   guint first = chain->len;
 
   convert = gst_element_factory_make ("videoconvert", NULL);
@@ -72,8 +72,6 @@ peercam_video_encoder_build (GstBin      *bin,
                     "lag-in-frames", 0, "threads", 1, "keyframe-max-dist", 3000,
                     "error-resilient", 1, NULL);
       gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
-      pay = gst_element_factory_make ("rtpvp8pay", NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
     }
   else
     {
@@ -96,11 +94,7 @@ peercam_video_encoder_build (GstBin      *bin,
       filter = gst_element_factory_make ("capsfilter", NULL);
       g_object_set (filter, "caps", caps, NULL);
       parse = gst_element_factory_make ("h264parse", NULL);
-      pay = gst_element_factory_make ("rtph264pay", NULL);
-      g_object_set (pay, "config-interval", -1, NULL);
-      gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
     }
-  g_object_set (pay, "pt", 96, NULL);
 
   g_ptr_array_add (chain, convert);
   g_ptr_array_add (chain, encoder);
@@ -108,7 +102,6 @@ peercam_video_encoder_build (GstBin      *bin,
     g_ptr_array_add (chain, filter);
   if (parse)
     g_ptr_array_add (chain, parse);
-  g_ptr_array_add (chain, pay);
   if (encoder_out)
     *encoder_out = encoder;
 
@@ -126,4 +119,29 @@ peercam_video_encoder_build (GstBin      *bin,
 fail:
   gst_object_unref (gst_object_ref_sink (convert));
   return FALSE;
+}
+
+GstElement *
+peercam_video_encoder_make_payloader (const char *codec)
+{
+  GstElement *pay;
+
+  if (g_strcmp0 (codec, "h264") != 0)
+    {
+      pay = gst_element_factory_make ("rtpvp8pay", NULL);
+      if (pay)
+        gst_util_set_object_arg (G_OBJECT (pay), "picture-id-mode", "15-bit");
+    }
+  else
+    {
+      pay = gst_element_factory_make ("rtph264pay", NULL);
+      if (pay)
+        {
+          g_object_set (pay, "config-interval", -1, NULL);
+          gst_util_set_object_arg (G_OBJECT (pay), "aggregate-mode", "zero-latency");
+        }
+    }
+  if (pay)
+    g_object_set (pay, "pt", 96, NULL);
+  return pay;
 }

@@ -17,7 +17,7 @@ GstCaps  *peercam_video_encoder_rtp_caps     (const char *codec);
 guint     peercam_video_encoder_bitrate_kbps (int         width,
                                               int         height,
                                               int         framerate);
-/* videoconvert ! encoder [! capsfilter ! h264parse] ! payloader, added to
+/* videoconvert ! encoder [! capsfilter ! h264parse], added to
  * @bin and linked; the elements are appended to @chain upstream first (also
  * on failure, for the caller to remove), the encoder is put in @encoder. */
 gboolean  peercam_video_encoder_build        (GstBin      *bin,
@@ -26,5 +26,9 @@ gboolean  peercam_video_encoder_build        (GstBin      *bin,
                                               GPtrArray   *chain,
                                               GstElement **encoder,
                                               GError     **error);
+
+/* The payloader for @codec's encoder output (one per viewer: its own SSRC,
+ * sequence numbers and header extensions); NULL when the plugin is missing. */
+GstElement *peercam_video_encoder_make_payloader (const char *codec);
 
 G_END_DECLS
