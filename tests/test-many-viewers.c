@@ -2,7 +2,8 @@
  * the embedded server (real libsoup, loopback), a caller session and
  * viewer sessions in this process with real webrtcbin calls. One viewer
  * leaves and another joins mid-call; the others must not lose a beat. The
- * viewers, alike, share one encoder (a payloader each).
+ * viewers, alike, share one encoder (a payloader each); one whose link
+ * turns lossy moves to an encoder of its own, and back once it recovers.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -339,6 +340,111 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
                              == PEERCAM_CALL_STATE_ENDED, WAIT_MS));
 }
 
+/* Every other packet the caller's first webrtcbin sends is lost (at its
+ * nicesink: ICE's own checks do not pass there). */
+static GstPadProbeReturn
+lose_half (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  gint *state = data;   /* [0]: losing; [1]: packets seen */
+
+  if (!g_atomic_int_get (&state[0]))
+    return GST_PAD_PROBE_OK;
+  return g_atomic_int_add (&state[1], 1) % 2 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+static guint
+impair_first_webrtcbin (Fixture *f, gint *state)
+{
+  g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (f->preview));
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+  GstElement *webrtc = NULL;
+  guint probes = 0;
+
+  while (webrtc == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
+
+      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "webrtcbin"))
+        webrtc = gst_object_ref (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  g_assert_nonnull (webrtc);
+  {
+    g_autoptr(GstIterator) inner = gst_bin_iterate_recurse (GST_BIN (webrtc));
+
+    while (gst_iterator_next (inner, &item) == GST_ITERATOR_OK)
+      {
+        GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
+
+        if (factory && g_str_equal (GST_OBJECT_NAME (factory), "nicesink"))
+          {
+            g_autoptr(GstPad) pad = gst_element_get_static_pad (g_value_get_object (&item), "sink");
+
+            gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                               lose_half, state, NULL);
+            probes++;
+          }
+        g_value_reset (&item);
+      }
+    g_value_unset (&item);
+  }
+  gst_object_unref (webrtc);
+  return probes;
+}
+
+/* A viewer whose link falls well below the other's gets an encoder of its
+ * own, and goes back to the shared one when its link recovers; the other
+ * keeps its frames throughout. */
+static void
+test_slow_viewer (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  static gint state[2];
+  guint64 before[2];
+
+  state[0] = state[1] = 0;
+  viewer_join (f, 0);
+  viewer_join (f, 1);
+  g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (peercam_session_get_client (f->viewers[1].session))
+                             == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
+  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  setup_engine (f->caller);
+  f->preview = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
+  g_object_set (f->preview, "sync", FALSE, "async", FALSE, NULL);
+  peercam_call_engine_set_local_sink (peercam_session_get_engine (f->caller), f->preview);
+  peercam_session_set_auto_call (f->caller, TRUE);
+  g_assert_true (peercam_session_start_local_video (f->caller, &error));
+  g_assert_true (peercam_session_join (f->caller, f->url, "room", NULL, NULL, &error));
+  g_assert_true (WAIT_UNTIL (all_have_frames (f, 0, 1, 10), WAIT_MS));
+  g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 1);
+  g_assert_cmpuint (impair_first_webrtcbin (f, state), >, 0);
+  /* past the start-up (no move in the first 5 s) */
+  WAIT_UNTIL (FALSE, 3000);
+
+  g_atomic_int_set (&state[0], TRUE);
+  g_assert_true (WAIT_UNTIL (count_in_caller (f, "vp8enc") == 2, 40000));
+  g_test_message ("split after %d packets", g_atomic_int_get (&state[1]));
+  for (guint i = 0; i < 2; i++)
+    before[i] = frames_of (f, i);
+  WAIT_UNTIL (FALSE, 2000);
+  /* the healthy one goes on at its rate (15 fps; the lossy one gets little) */
+  g_test_message ("meanwhile: %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT " frames",
+                  frames_of (f, 0) - before[0], frames_of (f, 1) - before[1]);
+  g_assert_cmpuint (MAX (frames_of (f, 0) - before[0], frames_of (f, 1) - before[1]), >, 20);
+
+  g_atomic_int_set (&state[0], FALSE);
+  g_assert_true (WAIT_UNTIL (count_in_caller (f, "vp8enc") == 1, 60000));
+  for (guint i = 0; i < 2; i++)
+    before[i] = frames_of (f, i);
+  WAIT_UNTIL (FALSE, 2000);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpuint (frames_of (f, i), >, before[i] + 5);
+  peercam_session_hang_up (f->caller);
+  g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 0);
+}
+
 /* A full room: the sixth member is refused, the others go on. */
 static void
 test_full (Fixture *f, gconstpointer data)
@@ -368,6 +474,8 @@ main (int argc, char **argv)
 
   g_test_add ("/many-viewers/four-viewers-leave-join", Fixture, NULL,
               fixture_setup, test_four_viewers_leave_join, fixture_teardown);
+  g_test_add ("/many-viewers/slow-viewer", Fixture, NULL,
+              fixture_setup, test_slow_viewer, fixture_teardown);
   g_test_add ("/many-viewers/full", Fixture, NULL, fixture_setup, test_full, fixture_teardown);
 
   return g_test_run ();

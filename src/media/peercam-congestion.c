@@ -1176,28 +1176,12 @@ attach_common (PeercamCongestion *self,
   self->webrtc = gst_object_ref (webrtc);
 }
 
-void
-peercam_congestion_attach_sender (PeercamCongestion        *self,
-                                  GstElement               *webrtc,
-                                  GstWebRTCRTPTransceiver  *transceiver,
-                                  GstElement               *encoder,
-                                  GstElement               *payloader,
-                                  GstElement               *filter,
-                                  const PeercamVideoFormat *source)
+static void
+share_join (PeercamCongestion        *self,
+            GstElement               *encoder,
+            GstElement               *filter,
+            const PeercamVideoFormat *source)
 {
-  PeercamBweConfig config = { 0 };
-  g_autoptr(GstRTPHeaderExtension) twcc = NULL;
-  g_autoptr(GstCaps) prefs = NULL;
-  double full_bps;
-
-  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
-  g_return_if_fail (GST_IS_ELEMENT (webrtc) && GST_IS_ELEMENT (encoder) && GST_IS_ELEMENT (payloader));
-  g_return_if_fail (source != NULL && source->width > 0 && source->height > 0 && source->fps > 0);
-
-  attach_common (self, webrtc);
-  self->sender = TRUE;
-  self->encoder = gst_object_ref (encoder);
-  self->filter = filter ? gst_object_ref (filter) : NULL;
   self->share = g_object_get_qdata (G_OBJECT (encoder), share_quark ());
   if (self->share)
     self->share->ref++;
@@ -1231,6 +1215,47 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
     }
   g_hash_table_insert (self->share->members, self,
                        g_memdup2 (&(Member) { 0, *source }, sizeof (Member)));
+}
+
+static void
+share_leave (PeercamCongestion *self)
+{
+  if (self->share == NULL)
+    return;
+  /* The others may take more now. */
+  g_hash_table_remove (self->share->members, self);
+  if (g_hash_table_size (self->share->members) > 0)
+    {
+      share_apply_bitrate (self->share);
+      share_apply_format (self->share);
+    }
+  share_unref (self->share);
+  self->share = NULL;
+}
+
+void
+peercam_congestion_attach_sender (PeercamCongestion        *self,
+                                  GstElement               *webrtc,
+                                  GstWebRTCRTPTransceiver  *transceiver,
+                                  GstElement               *encoder,
+                                  GstElement               *payloader,
+                                  GstElement               *filter,
+                                  const PeercamVideoFormat *source)
+{
+  PeercamBweConfig config = { 0 };
+  g_autoptr(GstRTPHeaderExtension) twcc = NULL;
+  g_autoptr(GstCaps) prefs = NULL;
+  double full_bps;
+
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+  g_return_if_fail (GST_IS_ELEMENT (webrtc) && GST_IS_ELEMENT (encoder) && GST_IS_ELEMENT (payloader));
+  g_return_if_fail (source != NULL && source->width > 0 && source->height > 0 && source->fps > 0);
+
+  attach_common (self, webrtc);
+  self->sender = TRUE;
+  self->encoder = gst_object_ref (encoder);
+  self->filter = filter ? gst_object_ref (filter) : NULL;
+  share_join (self, encoder, filter, source);
   self->source = *source;
   self->sending = *source;
   self->wanted = *source;
@@ -1388,18 +1413,7 @@ peercam_congestion_detach (PeercamCongestion *self)
       self->keyframe_probe = self->frames_probe = 0;
     }
   g_clear_object (&self->encoder_src);
-  if (self->share)
-    {
-      /* The others may take more now. */
-      g_hash_table_remove (self->share->members, self);
-      if (g_hash_table_size (self->share->members) > 0)
-        {
-          share_apply_bitrate (self->share);
-          share_apply_format (self->share);
-        }
-      share_unref (self->share);
-      self->share = NULL;
-    }
+  share_leave (self);
   if (self->webrtc && self->link)
     g_signal_handlers_disconnect_by_data (self->webrtc, self->link);
   if (self->rtpbin && self->link)
@@ -1418,6 +1432,47 @@ peercam_congestion_detach (PeercamCongestion *self)
   g_mutex_unlock (&self->lock);
   /* Streaming threads still holding the link find it stale. */
   g_clear_pointer (&self->link, link_unref);
+}
+
+void
+peercam_congestion_move_encoder (PeercamCongestion *self,
+                                 GstElement        *encoder,
+                                 GstElement        *filter)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+  g_return_if_fail (GST_IS_ELEMENT (encoder));
+
+  if (!self->sender || self->encoder == NULL || self->encoder == encoder)
+    return;
+  share_leave (self);
+  if (self->encoder_src)
+    {
+      if (self->keyframe_probe)
+        gst_pad_remove_probe (self->encoder_src, self->keyframe_probe);
+      if (self->frames_probe)
+        gst_pad_remove_probe (self->encoder_src, self->frames_probe);
+      self->keyframe_probe = self->frames_probe = 0;
+    }
+  g_clear_object (&self->encoder_src);
+  g_set_object (&self->encoder, encoder);
+  g_set_object (&self->filter, filter);
+  share_join (self, encoder, filter, &self->source);
+  /* This controller's rate and format, at once. */
+  {
+    Member *member = g_hash_table_lookup (self->share->members, self);
+
+    member->bps = (guint64) (self->applied_bps * ENCODER_SHARE);
+    member->format = self->sending;
+    share_apply_bitrate (self->share);
+    share_apply_format (self->share);
+  }
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (encoder), "max-intra-bitrate"))
+    g_object_set (encoder, "max-intra-bitrate", 400, NULL);
+  self->encoder_src = gst_element_get_static_pad (encoder, "src");
+  self->keyframe_probe = gst_pad_add_probe (self->encoder_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                                            keyframe_probe, link_ref (self->link), link_unref);
+  self->frames_probe = gst_pad_add_probe (self->encoder_src, GST_PAD_PROBE_TYPE_BUFFER,
+                                          frames_probe, link_ref (self->link), link_unref);
 }
 
 void

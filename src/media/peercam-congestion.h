@@ -57,6 +57,13 @@ void               peercam_congestion_attach_viewer  (PeercamCongestion       *s
  * preferences name). Returns TRUE when the offer had it. */
 gboolean           peercam_congestion_accept_twcc    (GstWebRTCRTPTransceiver *transceiver,
                                                       const GstSDPMedia       *offer);
+/* Sender: drive another encoder (and its scaler's @filter) from now on, a
+ * viewer moving between a shared encoder and one of its own. Controllers
+ * attached to one encoder share it: it runs at the smallest of their
+ * bitrates and formats. */
+void               peercam_congestion_move_encoder   (PeercamCongestion       *self,
+                                                      GstElement              *encoder,
+                                                      GstElement              *filter);
 /* Stops everything; the object can be dropped afterwards. */
 void               peercam_congestion_detach         (PeercamCongestion       *self);
 

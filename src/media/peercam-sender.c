@@ -9,7 +9,8 @@
  * numbers, transport-wide-cc extension) and its own congestion controller;
  * the encoder runs at what all of them can take (peercam-congestion's
  * share). A joiner gets a keyframe: its payloader drops frames until one
- * comes, and asks for one.
+ * comes, and asks for one. A viewer on a link well below the others' moves
+ * to an encoder of its own, and back when its link recovers (check_link).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -44,6 +45,8 @@ typedef struct {
   GstElement        *tee;
   guint              branch_id;
   Counter           *counter;
+  GPtrArray         *senders;   /* PeercamSender* (no references) */
+  gboolean           own;       /* one viewer's alone, off the table */
 } Chain;
 
 #define CHAINS_KEY "peercam-sender-chains"
@@ -65,6 +68,13 @@ struct _PeercamSender
   GstElement            *pipeline;
   GPtrArray             *elements;   /* this viewer's: the payloader, then audio */
   Chain                 *chain;
+  char                  *codec;
+  guint                  kbps;
+  PeercamVideoFormat     format;
+  guint                  check_id;   /* the 1 s look at the link against the others' */
+  gint64                 slow_since_us;
+  gint64                 fast_since_us;
+  gint64                 started_us;
   GstElement            *pay;
   GstElement            *queue;      /* the local media's, in front of the payloader */
   Gate                  *gate;
@@ -135,6 +145,7 @@ chain_unref (Chain *chain)
   if (chain->branch_id)
     peercam_local_media_remove_branch (chain->local, chain->branch_id);
   g_ptr_array_unref (chain->elements);
+  g_ptr_array_unref (chain->senders);
   counter_unref (chain->counter);
   g_object_unref (chain->pipeline);
   g_object_unref (chain->local);
@@ -160,6 +171,7 @@ chain_new (PeercamLocalMedia        *local,
   chain->local = g_object_ref (local);
   chain->pipeline = g_object_ref (peercam_local_media_get_pipeline (local));
   chain->elements = g_ptr_array_new ();
+  chain->senders = g_ptr_array_new ();
   chain->counter = g_new0 (Counter, 1);
   g_atomic_ref_count_init (&chain->counter->ref);
 
@@ -212,6 +224,7 @@ chain_get (PeercamLocalMedia        *local,
            const char               *codec,
            guint                     kbps,
            const PeercamVideoFormat *format,
+           gboolean                  own,
            GError                  **error)
 {
   g_autofree char *key = NULL;
@@ -228,13 +241,15 @@ chain_get (PeercamLocalMedia        *local,
       g_object_set_data_full (G_OBJECT (local), CHAINS_KEY, chains, (GDestroyNotify) g_hash_table_unref);
     }
   chain = g_hash_table_lookup (chains, key);
-  if (chain && chain->pipeline == peercam_local_media_get_pipeline (local))
+  if (!own && chain && chain->pipeline == peercam_local_media_get_pipeline (local))
     {
       chain->ref++;
       return chain;
     }
   chain = chain_new (local, key, codec, kbps, format, error);
-  if (chain)
+  if (chain && own)
+    chain->own = TRUE;
+  else if (chain)
     g_hash_table_replace (chains, g_strdup (key), chain);
   return chain;
 }
@@ -388,6 +403,8 @@ fail:
   return FALSE;
 }
 
+static void leave_chain (PeercamSender *self);
+
 gboolean
 peercam_sender_stop (PeercamSender *self)
 {
@@ -409,14 +426,12 @@ peercam_sender_stop (PeercamSender *self)
    * releases it. A connected one unlinks the payloaders and stays for its
    * RTCP BYE. */
   lingers = peercam_peer_connection_close (self->pc);
-  if (self->queue)
-    g_signal_handlers_disconnect_by_func (self->queue, on_queue_overrun, self->gate);
-  g_clear_object (&self->queue);
   remove_elements (self->pipeline, self->elements);
   self->pay = NULL;
-  if (self->branch_id)
-    peercam_local_media_remove_branch (self->local, self->branch_id);
-  self->branch_id = 0;
+  leave_chain (self);
+  g_clear_handle_id (&self->check_id, g_source_remove);
+  if (self->chain)
+    g_ptr_array_remove (self->chain->senders, self);
   g_clear_pointer (&self->chain, chain_unref);
   return lingers;
 }
@@ -443,6 +458,7 @@ peercam_sender_finalize (GObject *object)
 
   g_ptr_array_unref (self->elements);
   gate_unref (self->gate);
+  g_free (self->codec);
 
   G_OBJECT_CLASS (peercam_sender_parent_class)->finalize (object);
 }
@@ -465,6 +481,155 @@ peercam_sender_init (PeercamSender *self)
   self->gate->armed = TRUE;
 }
 
+/* This viewer's queue at @chain's tee, in front of its payloader. */
+static gboolean
+join_chain (PeercamSender  *self,
+            Chain          *chain,
+            GError        **error)
+{
+  g_autoptr(GstPad) pay_sink = gst_element_get_static_pad (self->pay, "sink");
+  g_autoptr(GstPad) queue_src = NULL;
+
+  /* A second of encoded frames: webrtcbin holds this thread until DTLS is
+   * up, and the others' frames must not wait for it. */
+  self->branch_id = peercam_local_media_add_branch_at (self->local, chain->tee, self->pay, 30, error);
+  if (self->branch_id == 0)
+    return FALSE;
+  queue_src = gst_pad_get_peer (pay_sink);
+  if (queue_src)
+    {
+      self->queue = gst_pad_get_parent_element (queue_src);
+      if (self->queue)
+        g_signal_connect_data (self->queue, "overrun", G_CALLBACK (on_queue_overrun),
+                               gate_ref (self->gate), gate_closure_unref, 0);
+    }
+  return TRUE;
+}
+
+static void
+leave_chain (PeercamSender *self)
+{
+  if (self->queue)
+    g_signal_handlers_disconnect_by_func (self->queue, on_queue_overrun, self->gate);
+  g_clear_object (&self->queue);
+  if (self->branch_id)
+    peercam_local_media_remove_branch (self->local, self->branch_id);
+  self->branch_id = 0;
+}
+
+/* From one encoder to another while connected: the payloader (and so the
+ * SSRC and sequence numbers) stays, and waits for a keyframe. */
+static void
+move_to (PeercamSender *self,
+         Chain         *to)
+{
+  if (self->branch_id)
+    peercam_local_media_stop_branch (self->local, self->branch_id);
+  leave_chain (self);
+  g_atomic_int_set (&self->gate->asked, FALSE);
+  g_atomic_int_set (&self->gate->armed, TRUE);
+  peercam_congestion_move_encoder (self->congestion, to->encoder, to->filter);
+  g_ptr_array_remove (self->chain->senders, self);
+  g_ptr_array_add (to->senders, self);
+  chain_unref (self->chain);
+  self->chain = to;
+  if (!join_chain (self, to, NULL))
+    g_warning ("sender: could not move to another encoder");
+  self->slow_since_us = self->fast_since_us = 0;
+}
+
+/* The smallest estimate of @chain's viewers other than @self (0: none). */
+static guint
+others_kbps (Chain         *chain,
+             PeercamSender *self)
+{
+  guint kbps = 0;
+
+  for (guint i = 0; chain && i < chain->senders->len; i++)
+    {
+      PeercamSender *other = chain->senders->pdata[i];
+      guint k;
+
+      if (other == self || other->congestion == NULL)
+        continue;
+      k = peercam_congestion_get_estimate_kbps (other->congestion);
+      if (k > 0 && (kbps == 0 || k < kbps))
+        kbps = k;
+    }
+  return kbps;
+}
+
+/* Once a second: a viewer on a link well below the others' (under 60 % of
+ * the slowest of them for SPLIT_AFTER_US) gets an encoder of its own, and
+ * goes back once its link carries 80 % of theirs again for
+ * REJOIN_AFTER_US (or nobody else is left to share with). */
+#define SPLIT_SHARE      0.6
+#define REJOIN_SHARE     0.8
+#define SPLIT_AFTER_US   (3 * G_USEC_PER_SEC)
+#define REJOIN_AFTER_US  (5 * G_USEC_PER_SEC)
+#define SETTLE_US        (5 * G_USEC_PER_SEC)
+
+static gboolean
+check_link (gpointer data)
+{
+  PeercamSender *self = data;
+  GHashTable *chains = g_object_get_data (G_OBJECT (self->local), CHAINS_KEY);
+  gint64 now = g_get_monotonic_time ();
+  guint mine = peercam_congestion_get_estimate_kbps (self->congestion);
+
+  if (!self->chain->own)
+    {
+      guint others = others_kbps (self->chain, self);
+
+      /* (not while its estimator's fast start finds the link) */
+      if (others == 0 || mine >= others * SPLIT_SHARE || now - self->started_us < SETTLE_US)
+        self->slow_since_us = 0;
+      else if (self->slow_since_us == 0)
+        self->slow_since_us = now;
+      else if (now - self->slow_since_us >= SPLIT_AFTER_US)
+        {
+          Chain *own = chain_get (self->local, self->codec, self->kbps, &self->format, TRUE, NULL);
+
+          g_debug ("sender: %u kbit/s against the others' %u: an encoder of its own", mine, others);
+          if (own)
+            {
+              /* chain_get gave one reference, which move_to takes */
+              move_to (self, own);
+            }
+        }
+    }
+  else
+    {
+      g_autofree char *key = g_strdup_printf ("%s %ux%u@%u", self->codec ? self->codec : "vp8",
+                                              self->format.width, self->format.height, self->format.fps);
+      Chain *shared = chains ? g_hash_table_lookup (chains, key) : NULL;
+      guint others;
+
+      if (shared && shared->pipeline != self->chain->pipeline)
+        shared = NULL;
+      others = others_kbps (shared, self);
+      if (shared == NULL || others == 0)
+        {
+          /* Nobody left to share with: this one becomes the shared one. */
+          g_debug ("sender: alone; its encoder is the shared one now");
+          self->chain->own = FALSE;
+          if (chains)
+            g_hash_table_replace (chains, g_strdup (key), self->chain);
+        }
+      else if (mine < others * REJOIN_SHARE)
+        self->fast_since_us = 0;
+      else if (self->fast_since_us == 0)
+        self->fast_since_us = now;
+      else if (now - self->fast_since_us >= REJOIN_AFTER_US)
+        {
+          g_debug ("sender: %u kbit/s against the others' %u: back to the shared encoder", mine, others);
+          shared->ref++;
+          move_to (self, shared);
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 PeercamSender *
 peercam_sender_new (PeercamLocalMedia      *local,
                     PeercamPeerConnection  *pc,
@@ -477,7 +642,6 @@ peercam_sender_new (PeercamLocalMedia      *local,
   g_autoptr(PeercamSender) self = NULL;
   g_autoptr(GstCaps) caps = NULL;
   g_autoptr(GstPad) pay_sink = NULL;
-  g_autoptr(GstPad) queue_src = NULL;
   g_autoptr(GstWebRTCRTPTransceiver) transceiver = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_LOCAL_MEDIA (local), NULL);
@@ -494,9 +658,12 @@ peercam_sender_new (PeercamLocalMedia      *local,
     }
   self->pipeline = g_object_ref (peercam_local_media_get_pipeline (local));
 
-  self->chain = chain_get (local, codec, kbps, format, error);
+  self->codec = g_strdup (codec);
+  self->kbps = kbps;
+  self->chain = chain_get (local, codec, kbps, format, FALSE, error);
   if (self->chain == NULL)
     return NULL;
+  g_ptr_array_add (self->chain->senders, self);
   self->pay = peercam_video_encoder_make_payloader (codec);
   if (self->pay == NULL)
     {
@@ -534,18 +701,13 @@ peercam_sender_new (PeercamLocalMedia      *local,
   gst_element_sync_state_with_parent (peercam_peer_connection_get_webrtcbin (pc));
   for (guint i = self->elements->len; i > 0; i--)
     gst_element_sync_state_with_parent (self->elements->pdata[i - 1]);
-  /* A second of encoded frames: webrtcbin holds this thread until DTLS is
-   * up, and the others' frames must not wait for it. */
-  self->branch_id = peercam_local_media_add_branch_at (local, self->chain->tee, self->pay, 30, error);
-  if (self->branch_id == 0)
+  if (!join_chain (self, self->chain, error))
     return NULL;
-  queue_src = gst_pad_get_peer (pay_sink);
-  if (queue_src)
+  if (self->congestion)
     {
-      self->queue = gst_pad_get_parent_element (queue_src);
-      if (self->queue)
-        g_signal_connect_data (self->queue, "overrun", G_CALLBACK (on_queue_overrun),
-                               gate_ref (self->gate), gate_closure_unref, 0);
+      self->format = *format;
+      self->started_us = g_get_monotonic_time ();
+      self->check_id = g_timeout_add_seconds (1, check_link, self);
     }
   return g_steal_pointer (&self);
 }

@@ -1,7 +1,8 @@
 /* peercam-sender.h — one viewer's outgoing media from a caller's local
- * media: an encoder branch at its tee (and the microphone, when asked)
- * feeding a peer connection's send transceivers. A caller sends to several
- * viewers with one sender each, every one with an encoder of its own.
+ * media: a payloader behind an encoder branch at its tee (and the
+ * microphone, when asked) feeding a peer connection's send transceivers. A
+ * caller sends to several viewers with one sender each; the senders of one
+ * local media with the same codec and format share the encoder branch.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -34,7 +35,7 @@ PeercamSender *peercam_sender_new            (PeercamLocalMedia     *local,
                                               GError               **error);
 /* FALSE when audio was asked for but this machine has no microphone. */
 gboolean       peercam_sender_get_sends_audio (PeercamSender        *self);
-/* Frames that went into the encoder. */
+/* Frames that went into the (shared) encoder. */
 guint64        peercam_sender_get_frames     (PeercamSender         *self);
 void           peercam_sender_request_keyframe (PeercamSender       *self);
 /* Adds the congestion controller's figures to a stats object being built. */
