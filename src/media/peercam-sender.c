@@ -71,7 +71,7 @@ struct _PeercamSender
   char                  *codec;
   guint                  kbps;
   PeercamVideoFormat     format;
-  guint                  check_id;   /* the 1 s look at the link against the others' */
+  GSource               *check;      /* the 1 s look at the link against the others' */
   gint64                 slow_since_us;
   gint64                 fast_since_us;
   gint64                 started_us;
@@ -217,6 +217,16 @@ fail:
   return NULL;
 }
 
+static char *
+chain_key (const char               *codec,
+           guint                     kbps,
+           const PeercamVideoFormat *format)
+{
+  if (format)
+    return g_strdup_printf ("%s %ux%u@%u", codec ? codec : "vp8", format->width, format->height, format->fps);
+  return g_strdup_printf ("%s fixed %u", codec ? codec : "vp8", kbps);
+}
+
 /* The chain the viewers alike share: this local media's running pipeline,
  * the same codec and format. */
 static Chain *
@@ -231,10 +241,7 @@ chain_get (PeercamLocalMedia        *local,
   GHashTable *chains = g_object_get_data (G_OBJECT (local), CHAINS_KEY);
   Chain *chain;
 
-  if (format)
-    key = g_strdup_printf ("%s %ux%u@%u", codec ? codec : "vp8", format->width, format->height, format->fps);
-  else
-    key = g_strdup_printf ("%s fixed %u", codec ? codec : "vp8", kbps);
+  key = chain_key (codec, kbps, format);
   if (chains == NULL)
     {
       chains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -429,7 +436,9 @@ peercam_sender_stop (PeercamSender *self)
   remove_elements (self->pipeline, self->elements);
   self->pay = NULL;
   leave_chain (self);
-  g_clear_handle_id (&self->check_id, g_source_remove);
+  if (self->check)
+    g_source_destroy (self->check);
+  g_clear_pointer (&self->check, g_source_unref);
   if (self->chain)
     g_ptr_array_remove (self->chain->senders, self);
   g_clear_pointer (&self->chain, chain_unref);
@@ -600,15 +609,14 @@ check_link (gpointer data)
     }
   else
     {
-      g_autofree char *key = g_strdup_printf ("%s %ux%u@%u", self->codec ? self->codec : "vp8",
-                                              self->format.width, self->format.height, self->format.fps);
+      g_autofree char *key = chain_key (self->codec, self->kbps, &self->format);
       Chain *shared = chains ? g_hash_table_lookup (chains, key) : NULL;
       guint others;
 
       if (shared && shared->pipeline != self->chain->pipeline)
         shared = NULL;
       others = others_kbps (shared, self);
-      if (shared == NULL || others == 0)
+      if (shared == NULL)
         {
           /* Nobody left to share with: this one becomes the shared one. */
           g_debug ("sender: alone; its encoder is the shared one now");
@@ -616,7 +624,7 @@ check_link (gpointer data)
           if (chains)
             g_hash_table_replace (chains, g_strdup (key), self->chain);
         }
-      else if (mine < others * REJOIN_SHARE)
+      else if (others == 0 || mine < others * REJOIN_SHARE)
         self->fast_since_us = 0;
       else if (self->fast_since_us == 0)
         self->fast_since_us = now;
@@ -705,9 +713,15 @@ peercam_sender_new (PeercamLocalMedia      *local,
     return NULL;
   if (self->congestion)
     {
+      g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
       self->format = *format;
       self->started_us = g_get_monotonic_time ();
-      self->check_id = g_timeout_add_seconds (1, check_link, self);
+      /* where the congestion controller runs (the warm-up call has a
+       * thread and context of its own) */
+      self->check = g_timeout_source_new_seconds (1);
+      g_source_set_callback (self->check, check_link, self, NULL);
+      g_source_attach (self->check, context);
     }
   return g_steal_pointer (&self);
 }
