@@ -1397,13 +1397,10 @@ clear_source_id (PeercamCongestion *self,
   *id = 0;
 }
 
-void
-peercam_congestion_detach (PeercamCongestion *self)
+/* The probes this controller put on its encoder's output, and the pad. */
+static void
+release_encoder_src (PeercamCongestion *self)
 {
-  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
-
-  clear_source_id (self, &self->tick_id);
-  clear_source_id (self, &self->keyframe_id);
   if (self->encoder_src)
     {
       if (self->keyframe_probe)
@@ -1413,6 +1410,16 @@ peercam_congestion_detach (PeercamCongestion *self)
       self->keyframe_probe = self->frames_probe = 0;
     }
   g_clear_object (&self->encoder_src);
+}
+
+void
+peercam_congestion_detach (PeercamCongestion *self)
+{
+  g_return_if_fail (PEERCAM_IS_CONGESTION (self));
+
+  clear_source_id (self, &self->tick_id);
+  clear_source_id (self, &self->keyframe_id);
+  release_encoder_src (self);
   share_leave (self);
   if (self->webrtc && self->link)
     g_signal_handlers_disconnect_by_data (self->webrtc, self->link);
@@ -1445,15 +1452,7 @@ peercam_congestion_move_encoder (PeercamCongestion *self,
   if (!self->sender || self->encoder == NULL || self->encoder == encoder)
     return;
   share_leave (self);
-  if (self->encoder_src)
-    {
-      if (self->keyframe_probe)
-        gst_pad_remove_probe (self->encoder_src, self->keyframe_probe);
-      if (self->frames_probe)
-        gst_pad_remove_probe (self->encoder_src, self->frames_probe);
-      self->keyframe_probe = self->frames_probe = 0;
-    }
-  g_clear_object (&self->encoder_src);
+  release_encoder_src (self);
   g_set_object (&self->encoder, encoder);
   g_set_object (&self->filter, filter);
   share_join (self, encoder, filter, &self->source);
