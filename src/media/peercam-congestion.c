@@ -380,12 +380,23 @@ update_format (PeercamCongestion *self,
   else
     self->overshoot_since_us = 0;
 
+  /* The fast start climbs the ladder with the estimate, from the format
+   * the start rate carries up to the source's, a rung as soon as 80 % of
+   * the estimate carries it (no hysteresis: a browser starts the same
+   * way). On a clean link that is full quality within a second; on a
+   * capped one the first frames already fit the link. */
   if (ramping)
-    self->was_ramping = TRUE;
-  if (ramping || same_format (&wanted, &self->sending))
     {
-      if (!ramping)
-        self->was_ramping = FALSE;
+      self->was_ramping = TRUE;
+      if (!smaller && !same_format (&wanted, &self->sending))
+        set_send_format (self, &wanted);
+      self->wanted = self->sending;
+      self->wanted_since_us = now;
+      return;
+    }
+  if (same_format (&wanted, &self->sending))
+    {
+      self->was_ramping = FALSE;
       self->wanted = self->sending;
       self->wanted_since_us = now;
       return;
@@ -418,8 +429,6 @@ apply_estimate (PeercamCongestion *self)
     return;
   g_mutex_lock (&self->lock);
   bps = peercam_bwe_get_target_bitrate (self->bwe);
-  /* While the fast start finds the link's capacity, the source format
-   * stays: on a clean link it ends at full quality within a second. */
   ramping = peercam_bwe_is_ramping_up (self->bwe);
   g_mutex_unlock (&self->lock);
 
@@ -1124,6 +1133,19 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   full_bps = (double) source->width * source->height * source->fps * 0.047 * 2;
   config.max_bps = (guint64) CLAMP (full_bps, 300000, 4000000);
   config.start_bps = MIN (PEERCAM_BWE_DEFAULT_START_BPS, config.max_bps);
+  /* The first frames in the format the start rate carries, like a
+   * browser: the source's own would overflow a capped link before the
+   * estimate knows it (a 1280x720 test pattern needs ~1.6 Mbit/s even at
+   * VP8's coarsest quantizer). The fast start climbs from there. */
+  if (self->filter)
+    {
+      PeercamVideoFormat start = peercam_degradation_apply (self->degradation, source,
+                                                            config.start_bps);
+
+      if (!same_format (&start, source))
+        set_send_format (self, &start);
+      self->wanted = self->sending;
+    }
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->bwe, peercam_bwe_free);
   self->bwe = peercam_bwe_new (&config);
