@@ -146,13 +146,49 @@ software_renderer (void)
   return renderer;
 }
 
+static void
+on_after_paint (GdkFrameClock *clock,
+                gpointer       data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* A child queued for resize (a video that changed size: the sender climbs
+ * the resolution ladder) has no allocation until the next layout, and
+ * snapshotting it then warns: let one frame clock cycle pass first. */
+static void
+wait_for_layout (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong id;
+
+  if (clock == NULL)
+    return;
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_LAYOUT);
+  if (!peercam_test_wait_until (flag_set, &painted, 2000))
+    g_test_message ("render: no frame clock cycle within 2 s");
+  g_signal_handler_disconnect (clock, id);
+}
+
 GdkTexture *
 peercam_test_render_widget (GtkWidget *widget)
 {
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(GskRenderNode) node = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int width, height;
+
+  wait_for_layout (widget);
+  snapshot = gtk_snapshot_new ();
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
 
   g_return_val_if_fail (width > 0 && height > 0, NULL);
 

@@ -508,6 +508,10 @@ rate_control (PeercamBwe *self,
   /* The sender used clearly less than the estimate allowed it: the
    * encoder, not the link, limits what is acknowledged. */
   gboolean app_limited = app_sent > 0 && app_sent < app_target * 3 / 4;
+  /* and nothing queues: the delay trend well inside the threshold (a link
+   * just above the sender's rate shows as a rising trend long before it
+   * reads as overuse) */
+  gboolean no_queue = self->modified_trend < self->threshold_ms / 2;
 
   self->last_rc_us = now_us;
 
@@ -579,13 +583,14 @@ rate_control (PeercamBwe *self,
        * estimate below the next format's rate for good. While the sender
        * uses under 75 % of what the estimate allowed (application-limited:
        * the packets acknowledged were sent at that share of the estimate
-       * of their time) the cap is wider. libwebrtc probes
+       * of their time) and the delay trend shows no queue, the cap is
+       * wider. libwebrtc probes
        * at 3x and 6x the start rate for the same reason; here the encoder's
        * own frames are the probe, and the end of the link still shows as
        * a queue or as delivery under 75 % of the sent rate (above). */
       if (acked > 0)
         {
-          double limit = (self->fast_start && app_limited ? FAST_START_ACKED_GAIN : 1.5) * acked + 10000;
+          double limit = (self->fast_start && app_limited && no_queue ? FAST_START_ACKED_GAIN : 1.5) * acked + 10000;
           if (rate > limit)
             rate = MAX (limit, (double) self->delay_bps);
         }
