@@ -159,11 +159,8 @@ flag_set (gpointer data)
   return *(gboolean *) data;
 }
 
-/* A child queued for resize (a video that changed size: the sender climbs
- * the resolution ladder) has no allocation until the next layout, and
- * snapshotting it then warns: let one frame clock cycle pass first. */
-static void
-wait_for_layout (GtkWidget *widget)
+void
+peercam_test_wait_for_layout (GtkWidget *widget)
 {
   GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
   gboolean painted = FALSE;
@@ -181,14 +178,10 @@ wait_for_layout (GtkWidget *widget)
 GdkTexture *
 peercam_test_render_widget (GtkWidget *widget)
 {
-  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
-  int width, height;
-
-  wait_for_layout (widget);
-  snapshot = gtk_snapshot_new ();
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
 
   g_return_val_if_fail (width > 0 && height > 0, NULL);
 
