@@ -85,6 +85,8 @@ struct _PeercamCongestion
   PeercamVideoFormat   wanted;
   gint64               wanted_since_us;
   gboolean             was_ramping;   /* the last tick was in the fast start */
+  gint64               first_sent_us; /* the first tick that saw packets leave; 0: none yet */
+  gboolean             feedback_checked;
   gint64               overshoot_since_us;
   gint64               format_changed_us;
   GstPad              *scaler_sink;
@@ -804,6 +806,42 @@ read_receiver_reports (PeercamCongestion *self)
   G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
+/* A viewer that answers no transport-cc feedback (aiortc: REMB only)
+ * leaves the estimate at the start rate and the fast start unfinished for
+ * good, and the start format would stay. 1.5 s after the first packets
+ * left without any feedback, the source's own format goes out again (as
+ * before the start format: a LAN is the likely case). */
+#define NO_FEEDBACK_US (3 * TICK_MS * 1000)
+
+static void
+check_feedback (PeercamCongestion *self,
+                guint64            sent,
+                gint64             now)
+{
+  gboolean have;
+
+  if (self->feedback_checked || self->filter == NULL || sent == 0)
+    return;
+  if (self->first_sent_us == 0)
+    {
+      self->first_sent_us = now;
+      return;
+    }
+  if (now - self->first_sent_us < NO_FEEDBACK_US)
+    return;
+  self->feedback_checked = TRUE;
+  g_mutex_lock (&self->lock);
+  have = self->first_feedback_us >= 0;
+  g_mutex_unlock (&self->lock);
+  if (!have && !same_format (&self->source, &self->sending))
+    {
+      g_debug ("congestion: no transport-cc feedback; sending the source format");
+      set_send_format (self, &self->source);
+      self->wanted = self->sending;
+      self->wanted_since_us = now;
+    }
+}
+
 static void
 sender_tick (PeercamCongestion *self,
              gint64             now)
@@ -833,6 +871,7 @@ sender_tick (PeercamCongestion *self,
   self->last_sent_bytes = sent;
   self->last_frames = frames;
   apply_estimate (self);
+  check_feedback (self, sent, now);
   /* The next tick's encoder output is judged against the largest target
    * the encoder had during it, starting with the present one. */
   self->tick_encoder_bps = (guint64) (self->applied_bps * ENCODER_SHARE);
@@ -1152,6 +1191,8 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   self->last_fed_seq = -1;
   self->first_feedback_us = -1;
   g_mutex_unlock (&self->lock);
+  self->first_sent_us = 0;
+  self->feedback_checked = FALSE;
   set_encoder_bitrate (self, config.start_bps);
   self->applied_bps = config.start_bps;
   /* A keyframe of at most four average frames: paced at 2.5x the estimate
