@@ -375,6 +375,7 @@ async function runCell (opts, ctx, linkName, pairName) {
         const offset = ff.driver_ms - ff.t_ms;
         frameTimes = lines.map(([us]) => us / 1000 + offset);
         cell.receiver_sizes = [...new Set(lines.map(([, w, h]) => `${w}x${h}`))];
+        cell.receiver_size_changes = sizeChanges(frameTimes, lines.map(([, w, h]) => `${w}x${h}`));
       }
       const stats = receiver.proc.events.filter((e) => e.event === 'stats' && e.driver_ms >= start && e.driver_ms <= end);
       cell.receiver_engine_kbps = stats.length ? stats.reduce((x, e) => x + e.kbps, 0) / stats.length : null;
@@ -383,6 +384,7 @@ async function runCell (opts, ctx, linkName, pairName) {
       const offset = t0;   // wall clock → driver clock
       frameTimes = frames.map(([wall]) => wall - offset);
       cell.receiver_sizes = [...new Set(frames.map(([, , w, h]) => `${w}x${h}`))];
+      cell.receiver_size_changes = sizeChanges(frameTimes, frames.map(([, , w, h]) => `${w}x${h}`));
       const inWin = samples.receiver.filter((s) => s.inbound && s.t >= start && s.t <= end);
       if (inWin.length >= 2) {
         const a = inWin[0].inbound, b = inWin[inWin.length - 1].inbound;
@@ -463,6 +465,15 @@ function fmt (x, digits = 0) {
   return x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(digits);
 }
 
+// [ms after the first frame, size] at the first frame and at each change.
+function sizeChanges (times, sizes) {
+  const out = [];
+  for (let i = 0; i < sizes.length; i++)
+    if (i === 0 || sizes[i] !== sizes[i - 1])
+      out.push([Math.round(times[i] - times[0]), sizes[i]]);
+  return out;
+}
+
 function cellSummary (c) {
   if (c.interrupted)
     return 'interrupted';
@@ -477,6 +488,8 @@ function cellSummary (c) {
   else
     s += `, sends ${fmt(l.offered_kbps)}`;
   s += `, loss ${fmt(l.loss_pct, 1)} %`;
+  if (c.receiver_size_changes && c.receiver_size_changes.length)
+    s += `, sizes ${c.receiver_size_changes.slice(0, 6).map(([t, sz]) => `${sz}@${(t / 1000).toFixed(1)}s`).join(' ')}`;
   if (c.params.stepTo)
     s += l.under_before_step ? `, was under ${c.params.stepTo} (${fmt(l.before_step_kbps)})`
       : `, settle ${l.settle_s === null || l.settle_s === undefined ? 'never' : fmt(l.settle_s, 1) + ' s'} → ${fmt(l.after_step_kbps)}`;

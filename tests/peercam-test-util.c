@@ -146,6 +146,35 @@ software_renderer (void)
   return renderer;
 }
 
+static void
+on_after_paint (GdkFrameClock *clock,
+                gpointer       data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+void
+peercam_test_wait_for_layout (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gboolean painted = FALSE;
+  gulong id;
+
+  if (clock == NULL)
+    return;
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_LAYOUT);
+  if (!peercam_test_wait_until (flag_set, &painted, 2000))
+    g_test_message ("render: no frame clock cycle within 2 s");
+  g_signal_handler_disconnect (clock, id);
+}
+
 GdkTexture *
 peercam_test_render_widget (GtkWidget *widget)
 {

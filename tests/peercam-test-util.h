@@ -21,6 +21,11 @@ gboolean    peercam_test_wait_until      (gboolean   (*condition) (gpointer data
                                           gpointer     data,
                                           guint        timeout_ms);
 void        peercam_test_spin            (guint        ms);
+/* Iterates until the next frame clock cycle of @widget has painted (2 s at
+ * most): a child queued for resize (a video that changed size, as the
+ * sender climbs the resolution ladder) has no allocation before the next
+ * layout, and snapshotting it then warns. Not from a frame clock callback. */
+void        peercam_test_wait_for_layout (GtkWidget   *widget);
 gboolean    peercam_test_is_mapped       (gpointer     widget);
 GtkWidget  *peercam_test_template_child  (gpointer     window,
                                           GType        type,

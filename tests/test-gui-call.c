@@ -70,12 +70,15 @@ picture_has_frame (gpointer data)
 static void
 check_rendered_video (GtkWidget *picture)
 {
-  g_autoptr(GdkTexture) texture = peercam_test_render_widget (picture);
+  g_autoptr(GdkTexture) texture = NULL;
   int width, height;
   g_autofree guchar *data = NULL;
   guint distinct = 0;
   guint32 previous = 0;
 
+  /* the sender climbs the ladder: the picture may have just changed size */
+  peercam_test_wait_for_layout (picture);
+  texture = peercam_test_render_widget (picture);
   g_assert_nonnull (texture);
   width = gdk_texture_get_width (texture);
   height = gdk_texture_get_height (texture);
@@ -104,9 +107,12 @@ save_and_check (GtkWidget  *window,
 {
   const char *lang = g_getenv ("LANGUAGE");
   g_autofree char *file = g_strdup_printf ("%s-%s.png", name, lang && *lang ? lang : "en");
-  g_autofree char *path = peercam_test_save_screenshot (window, file);
-  g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename (path, NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
 
+  peercam_test_wait_for_layout (window);
+  path = peercam_test_save_screenshot (window, file);
+  texture = gdk_texture_new_from_filename (path, NULL);
   g_assert_nonnull (texture);
   g_assert_false (peercam_test_texture_is_blank (texture));
 }

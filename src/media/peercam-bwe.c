@@ -28,6 +28,7 @@
 #define BETA                  0.85
 #define FAST_START_DOUBLING_S 0.4
 #define INCREASE_PER_S        1.08
+#define FAST_START_ACKED_GAIN 2.5
 #define START_PHASE_US        (2 * G_USEC_PER_SEC)
 #define LOSS_LOW              0.02
 #define LOSS_HIGH             0.10
@@ -42,6 +43,7 @@ typedef struct {
   gint64   seq;       /* unwrapped; -1: empty slot */
   gint64   send_us;
   guint32  size;
+  guint32  target_kbps;  /* the estimate when it was sent */
   gboolean acked;
 } SentPacket;
 
@@ -197,6 +199,7 @@ peercam_bwe_on_packet_sent (PeercamBwe *self,
   slot->seq = u;
   slot->send_us = send_us;
   slot->size = (guint32) MIN (size, G_MAXUINT32);
+  slot->target_kbps = (guint32) MIN (self->target_bps / 1000, G_MAXUINT32);
   slot->acked = FALSE;
   if (u > self->last_sent_seq)
     self->last_sent_seq = u;
@@ -262,12 +265,15 @@ peercam_bwe_get_acked_bitrate (PeercamBwe *self)
  * acknowledged packet. 0 when that took under 100 ms (a burst says
  * nothing) or spanned under 40 packets. */
 static guint64
-acked_send_bitrate (PeercamBwe *self)
+acked_send_bitrate (PeercamBwe *self,
+                    gint64      min_packets,
+                    guint64    *mean_target_bps)
 {
   gint64 first_seq = G_MAXINT64, last_seq = G_MININT64;
   gint64 first_us = 0, last_us = 0;
-  guint64 bytes = 0;
+  guint64 bytes = 0, target_kbps = 0, n = 0;
 
+  *mean_target_bps = 0;
   if (self->acked_len < 2)
     return 0;
   for (guint i = 0; i < self->acked_len; i++)
@@ -286,14 +292,19 @@ acked_send_bitrate (PeercamBwe *self)
         }
     }
   /* Fewer packets than this read 5 % random loss as 20 % too often. */
-  if (last_us - first_us < 100000 || last_seq - first_seq < 40 || last_seq - first_seq >= HISTORY_SIZE)
+  if (last_us - first_us < 100000 || last_seq - first_seq < min_packets || last_seq - first_seq >= HISTORY_SIZE)
     return 0;
   for (gint64 u = first_seq + 1; u <= last_seq; u++)
     {
       SentPacket *p = &self->history[u & (HISTORY_SIZE - 1)];
       if (p->seq == u)
-        bytes += p->size;
+        {
+          bytes += p->size;
+          target_kbps += p->target_kbps;
+          n++;
+        }
     }
+  *mean_target_bps = n ? target_kbps * 1000 / n : 0;
   return bytes * 8 * G_USEC_PER_SEC / (guint64) (last_us - first_us);
 }
 
@@ -491,6 +502,16 @@ rate_control (PeercamBwe *self,
   double dt_s = self->last_rc_us < 0 ? 0 : MIN ((now_us - self->last_rc_us) / 1e6, 1.0);
   double rate = self->delay_bps;
   PeercamBweUsage usage = overuse ? PEERCAM_BWE_OVERUSING : self->usage;
+  guint64 sent_target = 0, app_target = 0;
+  guint64 sent = acked > 0 ? acked_send_bitrate (self, 40, &sent_target) : 0;
+  guint64 app_sent = acked > 0 ? acked_send_bitrate (self, 4, &app_target) : 0;
+  /* The sender used clearly less than the estimate allowed it: the
+   * encoder, not the link, limits what is acknowledged. */
+  gboolean app_limited = app_sent > 0 && app_sent < app_target * 3 / 4;
+  /* and nothing queues: the delay trend well inside the threshold (a link
+   * just above the sender's rate shows as a rising trend long before it
+   * reads as overuse) */
+  gboolean no_queue = self->modified_trend < self->threshold_ms / 2;
 
   self->last_rc_us = now_us;
 
@@ -503,8 +524,6 @@ rate_control (PeercamBwe *self,
    * more) was sent at. */
   if (self->fast_start && usage == PEERCAM_BWE_NORMAL && acked > 0)
     {
-      guint64 sent = acked_send_bitrate (self);
-
       if (sent > self->config.start_bps && acked * 4 < sent * 3)
         {
           g_debug ("bwe: fast start ends, %" G_GUINT64_FORMAT " kbit/s sent, %" G_GUINT64_FORMAT " received",
@@ -555,12 +574,23 @@ rate_control (PeercamBwe *self,
         rate *= pow (INCREASE_PER_S, dt_s);
 
       /* Never run far ahead of what actually gets through (libwebrtc's
-       * 1.5 x the acknowledged rate), in the fast start too: at 2x a
-       * 1 Mbit/s link saw 2.4 Mbit/s for over a second before the queue
-       * showed (tools/bench network), and lost the first frames. */
+       * 1.5 x the acknowledged rate): at 2x a 1 Mbit/s link saw
+       * 2.4 Mbit/s for over a second before the queue showed (tools/bench
+       * network), and lost the first frames. The fast start allows
+       * FAST_START_ACKED_GAIN x: the sender starts in the format the start
+       * rate carries and an encoder undershoots its target on easy content
+       * (a 640x360 picture sent 350 kbit/s of 600), so 1.5 x would hold the
+       * estimate below the next format's rate for good. While the sender
+       * uses under 75 % of what the estimate allowed (application-limited:
+       * the packets acknowledged were sent at that share of the estimate
+       * of their time) and the delay trend shows no queue, the cap is
+       * wider. libwebrtc probes
+       * at 3x and 6x the start rate for the same reason; here the encoder's
+       * own frames are the probe, and the end of the link still shows as
+       * a queue or as delivery under 75 % of the sent rate (above). */
       if (acked > 0)
         {
-          double limit = 1.5 * acked + 10000;
+          double limit = (self->fast_start && app_limited && no_queue ? FAST_START_ACKED_GAIN : 1.5) * acked + 10000;
           if (rate > limit)
             rate = MAX (limit, (double) self->delay_bps);
         }

@@ -86,6 +86,8 @@ struct _PeercamCongestion
   PeercamVideoFormat   wanted;
   gint64               wanted_since_us;
   gboolean             was_ramping;   /* the last tick was in the fast start */
+  gint64               first_sent_us; /* the first tick that saw packets leave; 0: none yet */
+  gboolean             feedback_checked;
   gint64               overshoot_since_us;
   gint64               format_changed_us;
   PeercamVideoFormat   overshot;      /* the smallest format the encoder overshot at */
@@ -479,12 +481,23 @@ update_format (PeercamCongestion *self,
   else
     self->overshoot_since_us = 0;
 
+  /* The fast start climbs the ladder with the estimate, from the format
+   * the start rate carries up to the source's, a rung as soon as 80 % of
+   * the estimate carries it (no hysteresis: a browser starts the same
+   * way). On a clean link that is full quality within a second; on a
+   * capped one the first frames already fit the link. */
   if (ramping)
-    self->was_ramping = TRUE;
-  if (ramping || same_format (&wanted, &self->sending))
     {
-      if (!ramping)
-        self->was_ramping = FALSE;
+      self->was_ramping = TRUE;
+      if (!smaller && !same_format (&wanted, &self->sending))
+        set_send_format (self, &wanted);
+      self->wanted = self->sending;
+      self->wanted_since_us = now;
+      return;
+    }
+  if (same_format (&wanted, &self->sending))
+    {
+      self->was_ramping = FALSE;
       self->wanted = self->sending;
       self->wanted_since_us = now;
       return;
@@ -517,8 +530,6 @@ apply_estimate (PeercamCongestion *self)
     return;
   g_mutex_lock (&self->lock);
   bps = peercam_bwe_get_target_bitrate (self->bwe);
-  /* While the fast start finds the link's capacity, the source format
-   * stays: on a clean link it ends at full quality within a second. */
   ramping = peercam_bwe_is_ramping_up (self->bwe);
   g_mutex_unlock (&self->lock);
 
@@ -894,6 +905,42 @@ read_receiver_reports (PeercamCongestion *self)
   G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
+/* A viewer that answers no transport-cc feedback (aiortc: REMB only)
+ * leaves the estimate at the start rate and the fast start unfinished for
+ * good, and the start format would stay. 1.5 s after the first packets
+ * left without any feedback, the source's own format goes out again (as
+ * before the start format: a LAN is the likely case). */
+#define NO_FEEDBACK_US (3 * TICK_MS * 1000)
+
+static void
+check_feedback (PeercamCongestion *self,
+                guint64            sent,
+                gint64             now)
+{
+  gboolean have;
+
+  if (self->feedback_checked || self->filter == NULL || sent == 0)
+    return;
+  if (self->first_sent_us == 0)
+    {
+      self->first_sent_us = now;
+      return;
+    }
+  if (now - self->first_sent_us < NO_FEEDBACK_US)
+    return;
+  self->feedback_checked = TRUE;
+  g_mutex_lock (&self->lock);
+  have = self->first_feedback_us >= 0;
+  g_mutex_unlock (&self->lock);
+  if (!have && !same_format (&self->source, &self->sending))
+    {
+      g_debug ("congestion: no transport-cc feedback; sending the source format");
+      set_send_format (self, &self->source);
+      self->wanted = self->sending;
+      self->wanted_since_us = now;
+    }
+}
+
 static void
 sender_tick (PeercamCongestion *self,
              gint64             now)
@@ -923,6 +970,7 @@ sender_tick (PeercamCongestion *self,
   self->last_sent_bytes = sent;
   self->last_frames = frames;
   apply_estimate (self);
+  check_feedback (self, sent, now);
   /* The next tick's encoder output is judged against the largest target
    * the encoder had during it, starting with the present one. */
   self->tick_encoder_bps = (guint64) (self->applied_bps * ENCODER_SHARE);
@@ -1265,12 +1313,27 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   full_bps = (double) source->width * source->height * source->fps * 0.047 * 2;
   config.max_bps = (guint64) CLAMP (full_bps, 300000, 4000000);
   config.start_bps = MIN (PEERCAM_BWE_DEFAULT_START_BPS, config.max_bps);
+  /* The first frames in the format the start rate carries, like a
+   * browser: the source's own would overflow a capped link before the
+   * estimate knows it (a 1280x720 test pattern needs ~1.6 Mbit/s even at
+   * VP8's coarsest quantizer). The fast start climbs from there. */
+  if (self->filter)
+    {
+      PeercamVideoFormat start = peercam_degradation_apply (self->degradation, source,
+                                                            config.start_bps);
+
+      if (!same_format (&start, source))
+        set_send_format (self, &start);
+      self->wanted = self->sending;
+    }
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->bwe, peercam_bwe_free);
   self->bwe = peercam_bwe_new (&config);
   self->last_fed_seq = -1;
   self->first_feedback_us = -1;
   g_mutex_unlock (&self->lock);
+  self->first_sent_us = 0;
+  self->feedback_checked = FALSE;
   set_encoder_bitrate (self, config.start_bps);
   self->applied_bps = config.start_bps;
   /* A keyframe of at most four average frames: paced at 2.5x the estimate
