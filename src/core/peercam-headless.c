@@ -21,9 +21,9 @@
 
 #include "peercam-headless.h"
 #include "peercam-options.h"
-#include "peercam-session.h"
+#include "peercam-session-private.h"
 #include "peercam-call-settings.h"
-#include "peercam-host.h"
+#include "peercam-host-private.h"
 #include "peercam-web.h"
 
 #define DEFAULT_SERVER_URL "http://127.0.0.1:8080"
@@ -273,7 +273,7 @@ start_session (Headless  *h,
   else
     server_url = g_strdup (DEFAULT_SERVER_URL);
 
-  h->session = peercam_session_new (role);
+  h->session = peercam_session_new ((PeercamSessionRole) role);
   engine = peercam_session_get_engine (h->session);
   peercam_call_engine_set_source (engine, h->options->source ? h->options->source : "camera");
   peercam_call_settings_apply_options (engine, h->options);
