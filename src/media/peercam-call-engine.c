@@ -647,6 +647,10 @@ stats_tick (gpointer user_data)
 
   if (p->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
     peercam_local_media_get_frame_size (self->local, &p->frame_width, &p->frame_height);
+  /* A viewer reports the size it decodes now: the sender's congestion
+   * control changes it mid-call. */
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->remote)
+    peercam_remote_media_get_frame_size (self->remote, &p->frame_width, &p->frame_height);
   peercam_peer_connection_request_stats (p->pc);
   return G_SOURCE_CONTINUE;
 }

@@ -26,6 +26,9 @@ PeercamRemoteMedia *peercam_remote_media_new        (GstBin      *bin,
                                                      gboolean     play_audio);
 /* Video frames the video sink got. */
 guint64             peercam_remote_media_get_frames (PeercamRemoteMedia *self);
+gboolean            peercam_remote_media_get_frame_size (PeercamRemoteMedia *self,
+                                                         int                *width,
+                                                         int                *height);
 /* Stops counting and signalling; the elements go with the bin. */
 void                peercam_remote_media_close      (PeercamRemoteMedia *self);
 
