@@ -22,6 +22,7 @@
 
 /* Only to make the errors a source fails with; windows never see these. */
 #include "peercam-call-error.h"
+#include "peercam-call-stats.h"
 #include "peercam-camera-portal.h"
 
 #define WAIT_MS 10000
@@ -248,6 +249,43 @@ test_classify (void)
 }
 
 static void
+test_stats_lookup (void)
+{
+  PeercamCallStats caller = { .fps = 30, .kbps = 1500, .width = 1280, .height = 720, .rtt_ms = 4,
+                              .has_send = TRUE, .estimate_kbps = 2598, .send_width = 960, .send_height = 540,
+                              .send_fps = 30, .send_kbps = 1400, .send_loss_pct = 1.5,
+                              .send_retransmissions = 7 };
+  PeercamCallStats viewer = { .fps = 29, .kbps = 1400, .width = 960, .height = 540, .rtt_ms = -1,
+                              .has_receive = TRUE, .loss_pct = 0.5, .jitter_ms = 2, .latency_ms = 120,
+                              .retransmissions = 9 };
+  double value = 0;
+
+  g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_ESTIMATE_KBPS, &value));
+  g_assert_cmpfloat (value, ==, 2598);
+  g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_SEND_HEIGHT, &value));
+  g_assert_cmpfloat (value, ==, 540);
+  g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_LOSS_PCT, &value));
+  g_assert_cmpfloat (value, ==, 1.5);
+  g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_RETRANSMISSIONS, &value));
+  g_assert_cmpfloat (value, ==, 7);
+  /* A caller has no jitter buffer. */
+  g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_LATENCY_MS, &value));
+  g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_JITTER_MS, NULL));
+
+  /* A viewer has no estimate; its loss and retransmissions are its own. */
+  g_assert_false (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_ESTIMATE_KBPS, &value));
+  g_assert_false (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_SEND_WIDTH, &value));
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_LOSS_PCT, &value));
+  g_assert_cmpfloat (value, ==, 0.5);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_LATENCY_MS, &value));
+  g_assert_cmpfloat (value, ==, 120);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_RTT_MS, &value));
+  g_assert_cmpfloat (value, ==, -1);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_WIDTH, &value));
+  g_assert_cmpfloat (value, ==, 960);
+}
+
+static void
 test_launch (void)
 {
   g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
@@ -330,6 +368,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-api/certificate-probe", test_certificate_probe);
   g_test_add_func ("/session-api/source-picker", test_source_picker);
   g_test_add_func ("/session-api/classify", test_classify);
+  g_test_add_func ("/session-api/stats-lookup", test_stats_lookup);
   g_test_add_func ("/session-api/launch", test_launch);
 
   return g_test_run ();

@@ -55,6 +55,33 @@ typedef enum {
   PEERCAM_SOURCE_PROBLEM_CAMERA_DENIED,  /* the camera portal said no */
 } PeercamSourceProblem;
 
+/* One call's statistics, every second (the session's "stats" signal): the
+ * media layer's typed struct, read here field by field. */
+typedef struct _PeercamCallStats PeercamCallStats;
+
+typedef enum {
+  PEERCAM_STAT_FPS,
+  PEERCAM_STAT_KBPS,               /* both ways */
+  PEERCAM_STAT_WIDTH,              /* the video's size */
+  PEERCAM_STAT_HEIGHT,
+  PEERCAM_STAT_RTT_MS,             /* -1: unknown */
+  PEERCAM_STAT_ESTIMATE_KBPS,      /* a caller's congestion control: */
+  PEERCAM_STAT_SEND_WIDTH,         /*   the format it sends now */
+  PEERCAM_STAT_SEND_HEIGHT,
+  PEERCAM_STAT_SEND_FPS,
+  PEERCAM_STAT_SEND_KBPS,
+  PEERCAM_STAT_LOSS_PCT,           /* what the viewer lost (either side's view) */
+  PEERCAM_STAT_JITTER_MS,          /* a viewer's receive side */
+  PEERCAM_STAT_LATENCY_MS,         /*   its jitter buffer */
+  PEERCAM_STAT_RETRANSMISSIONS,    /* sent (caller) or asked for (viewer) */
+} PeercamStat;
+
+/* FALSE when @stats lacks @stat (a caller has no jitter buffer, a viewer
+ * no estimate). */
+gboolean peercam_call_stats_lookup (const PeercamCallStats *stats,
+                                    PeercamStat             stat,
+                                    double                 *value);
+
 #define PEERCAM_TYPE_SESSION_ROLE (peercam_session_role_get_type ())
 #define PEERCAM_TYPE_SESSION_STATE (peercam_session_state_get_type ())
 #define PEERCAM_TYPE_ROOM_STATE (peercam_room_state_get_type ())

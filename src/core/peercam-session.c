@@ -107,6 +107,7 @@ enum {
 
 enum {
   EVENT,
+  STATS,
   N_SIGNALS
 };
 
@@ -596,19 +597,15 @@ on_engine_viewer_state (PeercamSession   *self,
 }
 
 static void
-on_engine_viewer_stats (PeercamSession *self,
-                        const char     *viewer_id,
-                        JsonNode       *stats)
+on_engine_viewer_stats (PeercamSession   *self,
+                        const char       *viewer_id,
+                        PeercamCallStats *stats)
 {
   PeercamViewer *viewer = find_viewer (self, viewer_id, NULL);
 
-  if (!JSON_NODE_HOLDS_OBJECT (stats))
-    return;
   if (viewer)
-    peercam_viewer_set_rates (viewer,
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
-  emit_viewer_event (self, "stats", viewer_id, json_node_get_object (stats));
+    peercam_viewer_set_rates (viewer, stats->kbps, stats->fps);
+  g_signal_emit (self, signals[STATS], 0, viewer_id, stats);
 }
 
 static void
@@ -635,18 +632,14 @@ on_engine_first_frame (PeercamSession *self,
 }
 
 static void
-on_engine_stats (PeercamSession *self,
-                 JsonNode       *stats)
+on_engine_stats (PeercamSession   *self,
+                 PeercamCallStats *stats)
 {
   PeercamViewer *viewer = self->role == PEERCAM_SESSION_ROLE_CALLER ? find_viewer (self, NULL, NULL) : NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (stats))
-    return;
   if (viewer)
-    peercam_viewer_set_rates (viewer,
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
-  emit_event (self, "stats", json_node_get_object (stats));
+    peercam_viewer_set_rates (viewer, stats->kbps, stats->fps);
+  g_signal_emit (self, signals[STATS], 0, NULL, stats);
 }
 
 static void
@@ -917,6 +910,12 @@ peercam_session_class_init (PeercamSessionClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+  signals[STATS] =
+    g_signal_new ("stats",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, PEERCAM_TYPE_CALL_STATS | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
@@ -1215,6 +1214,75 @@ peercam_session_close (PeercamSession *self)
     peercam_call_engine_stop_local_video (self->engine);
   else
     peercam_call_engine_handle_bye (self->engine);
+}
+
+gboolean
+peercam_call_stats_lookup (const PeercamCallStats *stats,
+                           PeercamStat             stat,
+                           double                 *value)
+{
+  double v;
+
+  g_return_val_if_fail (stats != NULL, FALSE);
+
+  switch (stat)
+    {
+    case PEERCAM_STAT_FPS: v = stats->fps; break;
+    case PEERCAM_STAT_KBPS: v = stats->kbps; break;
+    case PEERCAM_STAT_WIDTH: v = stats->width; break;
+    case PEERCAM_STAT_HEIGHT: v = stats->height; break;
+    case PEERCAM_STAT_RTT_MS: v = stats->rtt_ms; break;
+    case PEERCAM_STAT_ESTIMATE_KBPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->estimate_kbps;
+      break;
+    case PEERCAM_STAT_SEND_WIDTH:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_width;
+      break;
+    case PEERCAM_STAT_SEND_HEIGHT:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_height;
+      break;
+    case PEERCAM_STAT_SEND_FPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_fps;
+      break;
+    case PEERCAM_STAT_SEND_KBPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_kbps;
+      break;
+    case PEERCAM_STAT_LOSS_PCT:
+      if (!stats->has_send && !stats->has_receive)
+        return FALSE;
+      v = stats->has_receive ? stats->loss_pct : stats->send_loss_pct;
+      break;
+    case PEERCAM_STAT_JITTER_MS:
+      if (!stats->has_receive)
+        return FALSE;
+      v = stats->jitter_ms;
+      break;
+    case PEERCAM_STAT_LATENCY_MS:
+      if (!stats->has_receive)
+        return FALSE;
+      v = stats->latency_ms;
+      break;
+    case PEERCAM_STAT_RETRANSMISSIONS:
+      if (!stats->has_send && !stats->has_receive)
+        return FALSE;
+      v = stats->has_receive ? stats->retransmissions : stats->send_retransmissions;
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+  if (value)
+    *value = v;
+  return TRUE;
 }
 
 PeercamSourceProblem

@@ -32,9 +32,13 @@ G_DECLARE_FINAL_TYPE (PeercamSession, peercam_session, PEERCAM, SESSION, GObject
  * Signals:
  *   void (*event) (PeercamSession *self, const char *name, JsonNode *object, gpointer user_data);
  *        name is one of "joined", "peer-joined", "peer-left", "calling", "connected",
- *        "first-frame", "stats", "hangup", "bye", "error"; object holds the
+ *        "first-frame", "hangup", "bye", "error"; object holds the
  *        details (always an object, possibly empty). A caller's events
  *        about one viewer that has an id carry it as "viewer".
+ *   void (*stats) (PeercamSession *self, const char *viewer, PeercamCallStats *stats, gpointer user_data);
+ *        every second in a call: @viewer is the caller's viewer it is
+ *        about (NULL: the one call without an id); read @stats with
+ *        peercam_call_stats_lookup().
  */
 
 PeercamSession         *peercam_session_new               (PeercamSessionRole role);

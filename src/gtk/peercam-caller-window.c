@@ -591,17 +591,20 @@ on_session_event (PeercamCallerWindow *self,
   if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
     _peercam_window_show_error (self->toast_overlay,
                                 json_object_get_string_member_with_default (object, "message", ""));
-  else if (g_str_equal (name, "stats"))
-    {
-      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
-      gtk_widget_set_visible (self->stats_grid, TRUE);
-      gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
-    }
   else if (g_str_equal (name, "peer-joined"))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
   else if (g_str_equal (name, "bye"))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("The viewer left")));
 
+  peercam_caller_window_update (self);
+}
+
+static void
+on_session_stats (PeercamCallerWindow *self,
+                  const char          *viewer,
+                  PeercamCallStats    *stats)
+{
+  _peercam_window_show_stats (GTK_GRID (self->stats_grid), GTK_WIDGET (self->stats_label), stats);
   peercam_caller_window_update (self);
 }
 
@@ -853,6 +856,7 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (self->preview));
 
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "stats", G_CALLBACK (on_session_stats), self, G_CONNECT_SWAPPED);
   _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
                                     G_CALLBACK (peercam_caller_window_update));
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,

@@ -135,18 +135,21 @@ on_session_event (PeercamViewerWindow *self,
     {
       self->showing_video = TRUE;
     }
-  else if (g_str_equal (name, "stats"))
-    {
-      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
-      gtk_widget_set_visible (self->stats_grid, TRUE);
-      gtk_widget_set_visible (self->stats_label, FALSE);
-    }
   else if (g_str_equal (name, "bye") && self->showing_video)
     {
       self->showing_video = FALSE;
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
     }
 
+  peercam_viewer_window_update (self);
+}
+
+static void
+on_session_stats (PeercamViewerWindow *self,
+                  const char          *viewer,
+                  PeercamCallStats    *stats)
+{
+  _peercam_window_show_stats (GTK_GRID (self->stats_grid), self->stats_label, stats);
   peercam_viewer_window_update (self);
 }
 
@@ -272,6 +275,7 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
 
   g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "stats", G_CALLBACK (on_session_stats), self, G_CONNECT_SWAPPED);
   _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
                                     G_CALLBACK (peercam_viewer_window_update));
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,

@@ -37,111 +37,118 @@ _peercam_window_describe_signaling (PeercamSession *session)
 }
 
 /* One row of the statistics popover: a title, and its value from the
- * engine's `stats` event, or NULL when the event lacks the field (a caller
- * has no jitter buffer, a viewer no estimate). */
-typedef char *(*StatsFormat) (JsonObject *stats, const char *key);
+ * call's statistics, or NULL when they lack the field (a caller has no
+ * jitter buffer, a viewer no estimate). */
+typedef char *(*StatsFormat) (const PeercamCallStats *stats, PeercamStat stat);
 
 static char *
-format_size (JsonObject *stats,
-             const char *key)
+format_size (const PeercamCallStats *stats,
+             PeercamStat             stat)
 {
-  g_autofree char *width_key = g_strconcat (key, "width", NULL);
-  g_autofree char *height_key = g_strconcat (key, "height", NULL);
+  double width, height = 0;
 
-  if (!json_object_has_member (stats, width_key))
+  /* @stat is the width; the height follows it. */
+  if (!peercam_call_stats_lookup (stats, stat, &width))
     return NULL;
-  return g_strdup_printf ("%d×%d", (int) json_object_get_int_member (stats, width_key),
-                          (int) json_object_get_int_member_with_default (stats, height_key, 0));
+  peercam_call_stats_lookup (stats, stat + 1, &height);
+  return g_strdup_printf ("%d×%d", (int) width, (int) height);
 }
 
 static char *
-format_sending (JsonObject *stats,
-                const char *key)
+format_sending (const PeercamCallStats *stats,
+                PeercamStat             stat)
 {
-  g_autofree char *size = format_size (stats, "send_");
+  g_autofree char *size = format_size (stats, PEERCAM_STAT_SEND_WIDTH);
+  double fps = 0;
 
   if (size == NULL)
     return NULL;
+  peercam_call_stats_lookup (stats, PEERCAM_STAT_SEND_FPS, &fps);
   /* TRANSLATORS: the resolution the caller sends now and its frame rate,
    * e.g. "960×540 at 30 fps" */
-  return g_strdup_printf (_("%s at %.0f fps"), size,
-                          json_object_get_double_member_with_default (stats, "send_fps", 0));
+  return g_strdup_printf (_("%s at %.0f fps"), size, fps);
 }
 
 static char *
-format_fps (JsonObject *stats,
-            const char *key)
+format_fps (const PeercamCallStats *stats,
+            PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.1f fps"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.1f fps"), value) : NULL;
 }
 
 static char *
-format_kbps (JsonObject *stats,
-             const char *key)
+format_kbps (const PeercamCallStats *stats,
+             PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.0f kbit/s"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.0f kbit/s"), value) : NULL;
 }
 
 static char *
-format_ms (JsonObject *stats,
-           const char *key)
+format_ms (const PeercamCallStats *stats,
+           PeercamStat             stat)
 {
   double ms;
 
-  if (!json_object_has_member (stats, key))
+  if (!peercam_call_stats_lookup (stats, stat, &ms))
     return NULL;
-  ms = json_object_get_double_member (stats, key);
   return ms >= 0 ? g_strdup_printf (_("%.0f ms"), ms) : g_strdup (_("unknown"));
 }
 
 static char *
-format_percent (JsonObject *stats,
-                const char *key)
+format_percent (const PeercamCallStats *stats,
+                PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.1f %%"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.1f %%"), value) : NULL;
 }
 
 static char *
-format_count (JsonObject *stats,
-              const char *key)
+format_count (const PeercamCallStats *stats,
+              PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value)
+         ? g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) value) : NULL;
 }
 
 static const struct {
-  const char  *key;      /* the stats field; also the value label's widget name */
+  PeercamStat  stat;
+  const char  *name;     /* the value label's widget name, for tests */
   const char  *title;
   StatsFormat  format;
 } stats_rows[] = {
-  { "",                N_("Resolution"),      format_size },
-  { "fps",             N_("Frame rate"),      format_fps },
-  { "kbps",            N_("Bitrate"),         format_kbps },
-  { "estimate_kbps",   N_("Estimate"),        format_kbps },
-  { "send_width",      N_("Sending"),         format_sending },
-  { "send_kbps",       N_("Send rate"),       format_kbps },
-  { "loss_pct",        N_("Loss"),            format_percent },
-  { "rtt_ms",          N_("Round trip"),      format_ms },
-  { "jitter_ms",       N_("Jitter"),          format_ms },
-  { "latency_ms",      N_("Jitter buffer"),   format_ms },
-  { "retransmissions", N_("Retransmissions"), format_count },
+  { PEERCAM_STAT_WIDTH,           "resolution",      N_("Resolution"),      format_size },
+  { PEERCAM_STAT_FPS,             "fps",             N_("Frame rate"),      format_fps },
+  { PEERCAM_STAT_KBPS,            "kbps",            N_("Bitrate"),         format_kbps },
+  { PEERCAM_STAT_ESTIMATE_KBPS,   "estimate_kbps",   N_("Estimate"),        format_kbps },
+  { PEERCAM_STAT_SEND_WIDTH,      "send_width",      N_("Sending"),         format_sending },
+  { PEERCAM_STAT_SEND_KBPS,       "send_kbps",       N_("Send rate"),       format_kbps },
+  { PEERCAM_STAT_LOSS_PCT,        "loss_pct",        N_("Loss"),            format_percent },
+  { PEERCAM_STAT_RTT_MS,          "rtt_ms",          N_("Round trip"),      format_ms },
+  { PEERCAM_STAT_JITTER_MS,       "jitter_ms",       N_("Jitter"),          format_ms },
+  { PEERCAM_STAT_LATENCY_MS,      "latency_ms",      N_("Jitter buffer"),   format_ms },
+  { PEERCAM_STAT_RETRANSMISSIONS, "retransmissions", N_("Retransmissions"), format_count },
 };
 
 /* Fills @grid (two columns: titles, values) with the rows @stats has;
  * rows of fields it lacks are hidden. The value labels are named after
  * their field ("resolution" for the first), so tests can find them. */
 void
-_peercam_window_show_stats (GtkGrid    *grid,
-                            JsonObject *stats)
+_peercam_window_show_stats (GtkGrid                *grid,
+                            GtkWidget              *placeholder,
+                            const PeercamCallStats *stats)
 {
   for (guint i = 0; i < G_N_ELEMENTS (stats_rows); i++)
     {
       GtkWidget *title = gtk_grid_get_child_at (grid, 0, (int) i);
       GtkWidget *value = gtk_grid_get_child_at (grid, 1, (int) i);
-      g_autofree char *text = stats_rows[i].format (stats, stats_rows[i].key);
+      g_autofree char *text = stats_rows[i].format (stats, stats_rows[i].stat);
 
       if (title == NULL)
         {
@@ -151,13 +158,15 @@ _peercam_window_show_stats (GtkGrid    *grid,
           gtk_grid_attach (grid, title, 0, (int) i, 1, 1);
           value = gtk_label_new (NULL);
           gtk_label_set_xalign (GTK_LABEL (value), 1);
-          gtk_widget_set_name (value, stats_rows[i].key[0] ? stats_rows[i].key : "resolution");
+          gtk_widget_set_name (value, stats_rows[i].name);
           gtk_grid_attach (grid, value, 1, (int) i, 1, 1);
         }
       gtk_label_set_label (GTK_LABEL (value), text ? text : "");
       gtk_widget_set_visible (title, text != NULL);
       gtk_widget_set_visible (value, text != NULL);
     }
+  gtk_widget_set_visible (GTK_WIDGET (grid), TRUE);
+  gtk_widget_set_visible (placeholder, FALSE);
 }
 
 void

@@ -16,8 +16,10 @@ void  _peercam_window_set_titles         (GtkWindow              *window,
                                           AdwWindowTitle         *title,
                                           PeercamSession         *session,
                                           const char             *subtitle);
+/* Fills the statistics popover's @grid and shows it instead of @placeholder. */
 void  _peercam_window_show_stats         (GtkGrid                *grid,
-                                          JsonObject             *stats);
+                                          GtkWidget              *placeholder,
+                                          const PeercamCallStats *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
 /* Joins @session to a room; an error shows on @overlay. */
