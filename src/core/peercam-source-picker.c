@@ -392,19 +392,43 @@ on_camera_access (GObject      *object,
   g_task_return_boolean (task, TRUE);
 }
 
+/* Both portal flows: a task on @self that completes with TRUE or an error. */
+static GTask *
+flow_new (PeercamSourcePicker *self,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data,
+          gpointer             tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  return task;
+}
+
+static gboolean
+flow_finish (PeercamSourcePicker  *self,
+             GAsyncResult         *result,
+             gpointer              tag,
+             GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 void
 peercam_source_picker_access_cameras_async (PeercamSourcePicker *self,
                                             GCancellable        *cancellable,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (PEERCAM_IS_SOURCE_PICKER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, peercam_source_picker_access_cameras_async);
-  peercam_camera_portal_access_async (self->portal, cancellable, on_camera_access, g_steal_pointer (&task));
+  peercam_camera_portal_access_async (self->portal, cancellable, on_camera_access,
+                                      flow_new (self, cancellable, callback, user_data,
+                                                peercam_source_picker_access_cameras_async));
 }
 
 gboolean
@@ -412,9 +436,7 @@ peercam_source_picker_access_cameras_finish (PeercamSourcePicker  *self,
                                              GAsyncResult         *result,
                                              GError              **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return flow_finish (self, result, peercam_source_picker_access_cameras_async, error);
 }
 
 gboolean
@@ -450,13 +472,11 @@ peercam_source_picker_choose_screen_async (PeercamSourcePicker *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (PEERCAM_IS_SOURCE_PICKER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, peercam_source_picker_choose_screen_async);
-  peercam_screencast_portal_start_async (self->screencast, cancellable, on_screen_chosen, g_steal_pointer (&task));
+  peercam_screencast_portal_start_async (self->screencast, cancellable, on_screen_chosen,
+                                         flow_new (self, cancellable, callback, user_data,
+                                                   peercam_source_picker_choose_screen_async));
 }
 
 gboolean
@@ -464,9 +484,7 @@ peercam_source_picker_choose_screen_finish (PeercamSourcePicker  *self,
                                             GAsyncResult         *result,
                                             GError              **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return flow_finish (self, result, peercam_source_picker_choose_screen_async, error);
 }
 
 void

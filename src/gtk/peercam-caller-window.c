@@ -18,6 +18,7 @@ struct _PeercamCallerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  GSignalGroup          *session_signals;  /* what the window follows of it */
   PeercamRoomProblem    *problem;
   PeercamVideoPaintable *preview;
 
@@ -683,9 +684,11 @@ peercam_caller_window_dispose (GObject *object)
   g_cancellable_cancel (self->screencast_cancellable);
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
   _peercam_window_stop_fullscreen (GTK_WIDGET (self));
+  if (self->session_signals != NULL)
+    g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session_signals);
   if (self->session != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->session, self);
       peercam_session_close (self->session);
     }
 
@@ -855,23 +858,22 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   peercam_session_set_local_sink (self->session, peercam_video_paintable_get_sink (self->preview));
   gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (self->preview));
 
-  g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "stats", G_CALLBACK (on_session_stats), self, G_CONNECT_SWAPPED);
-  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
-                                    G_CALLBACK (peercam_caller_window_update));
+  /* The session, observed through one signal group. */
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+                                                          G_CALLBACK (peercam_caller_window_update),
+                                                          G_CALLBACK (peercam_caller_window_update),
+                                                          G_CALLBACK (on_session_event),
+                                                          G_CALLBACK (on_session_stats));
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_caller_window_update));
   _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,
                                   self->retry_button, self->stop_button, self->trust_button);
-  g_signal_connect_object (self->session, "notify::peer-present",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::poor-connection",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::state",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::peer-present",
+                                 G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::n-viewers",
+                                 G_CALLBACK (on_n_viewers), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->session_signals, self->session);
   peercam_viewer_list_set_model (self->viewer_list, peercam_session_get_viewers (self->session));
-  g_signal_connect_object (self->session, "notify::n-viewers",
-                           G_CALLBACK (on_n_viewers), self, G_CONNECT_SWAPPED);
   on_n_viewers (self);
   g_signal_connect_object (self->source_dropdown, "notify::selected",
                            G_CALLBACK (on_source_selected), self, G_CONNECT_SWAPPED);

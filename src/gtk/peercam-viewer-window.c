@@ -16,6 +16,7 @@ struct _PeercamViewerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  GSignalGroup          *session_signals;  /* what the window follows of it */
   PeercamRoomProblem    *problem;
   PeercamVideoPaintable *remote;
   gboolean               showing_video;
@@ -193,9 +194,11 @@ peercam_viewer_window_dispose (GObject *object)
 
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
   _peercam_window_stop_fullscreen (GTK_WIDGET (self));
+  if (self->session_signals != NULL)
+    g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session_signals);
   if (self->session != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->session, self);
       peercam_session_close (self->session);
     }
   g_clear_object (&self->session);
@@ -274,17 +277,17 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   peercam_session_set_remote_sink (self->session, peercam_video_paintable_get_sink (self->remote));
   gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
 
-  g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "stats", G_CALLBACK (on_session_stats), self, G_CONNECT_SWAPPED);
-  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
-                                    G_CALLBACK (peercam_viewer_window_update));
+  /* The session, observed through one signal group. */
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+                                                          G_CALLBACK (peercam_viewer_window_update),
+                                                          G_CALLBACK (on_call_state),
+                                                          G_CALLBACK (on_session_event),
+                                                          G_CALLBACK (on_session_stats));
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_viewer_window_update));
   _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,
                                   self->retry_button, self->stop_button, self->trust_button);
-  g_signal_connect_object (self->session, "notify::state", G_CALLBACK (on_call_state), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::poor-connection",
-                           G_CALLBACK (peercam_viewer_window_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->session_signals, self->session);
 }
 
 PeercamViewerWindow *

@@ -294,15 +294,21 @@ _peercam_window_present_join_dialog (GtkWindow       *window,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-/* Calls @update (window) whenever the session's room changes state
- * (joined another, connecting, joined, reconnecting…). The handler has
- * @window as data, so the window's dispose disconnects it. */
-void
-_peercam_window_follow_signaling (GtkWidget      *window,
-                                  PeercamSession *session,
-                                  GCallback       update)
+GSignalGroup *
+_peercam_window_follow_session (GtkWidget *window,
+                                GCallback  update,
+                                GCallback  on_state,
+                                GCallback  on_event,
+                                GCallback  on_stats)
 {
-  g_signal_connect_object (session, "notify::room-state", update, window, G_CONNECT_SWAPPED);
+  GSignalGroup *group = g_signal_group_new (PEERCAM_TYPE_SESSION);
+
+  g_signal_group_connect_object (group, "event", on_event, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "stats", on_stats, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::state", on_state, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::room-state", update, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::poor-connection", update, window, G_CONNECT_SWAPPED);
+  return group;
 }
 
 /* ------------------------------------------------------------------------ */

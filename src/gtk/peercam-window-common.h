@@ -33,9 +33,16 @@ void  _peercam_window_join               (PeercamSession         *session,
 void  _peercam_window_present_join_dialog (GtkWindow            *window,
                                            PeercamSession       *session,
                                            AdwToastOverlay      *overlay);
-void  _peercam_window_follow_signaling   (GtkWidget              *window,
-                                          PeercamSession         *session,
-                                          GCallback               update);
+/* The session signals a call window follows, in one GSignalGroup: "event"
+ * (@on_event), "stats" (@on_stats), the call's state (@on_state) and
+ * @update (window) when the room's state or the connection's quality
+ * changes; all swapped, with @window first. The window may connect more,
+ * then sets the group's target to its session (and to NULL in dispose). */
+GSignalGroup *_peercam_window_follow_session (GtkWidget          *window,
+                                              GCallback           update,
+                                              GCallback           on_state,
+                                              GCallback           on_event,
+                                              GCallback           on_stats);
 
 /* Fullscreen, shared by the caller and viewer windows: the header bar
  * hides, the pointer's motion shows the window's controls (@show_controls
