@@ -528,10 +528,19 @@ child_first_frame (PeercamCallEngine *e, int w, int h, Child *c)
 }
 
 static void
-child_stats (PeercamCallEngine *e, JsonNode *n, Child *c)
+child_stats (PeercamCallEngine *e, PeercamCallStats *stats, Child *c)
 {
-  g_autofree char *text = json_to_string (n, FALSE);
+  g_autoptr(JsonObject) data = json_object_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *text = NULL;
 
+  json_object_set_double_member (data, "fps", stats->fps);
+  json_object_set_double_member (data, "kbps", stats->kbps);
+  json_object_set_int_member (data, "width", stats->width);
+  json_object_set_int_member (data, "height", stats->height);
+  json_object_set_double_member (data, "rtt_ms", stats->rtt_ms);
+  json_node_set_object (node, data);
+  text = json_to_string (node, FALSE);
   g_print ("{\"event\":\"stats\",\"data\":%s}\n", text);
 }
 

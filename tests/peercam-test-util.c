@@ -21,6 +21,14 @@ peercam_test_app_new (void)
   return app;
 }
 
+PeercamSignalingServer *
+peercam_test_app_get_server (PeercamApplication *app)
+{
+  PeercamHost *host = peercam_application_get_host (app);
+
+  return host != NULL ? peercam_host_get_server (host) : NULL;
+}
+
 void
 peercam_test_app_free (PeercamApplication *app)
 {

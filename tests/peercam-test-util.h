@@ -7,6 +7,9 @@
 #include <gtk/gtk.h>
 
 #include "peercam-application.h"
+/* Tests may look below the session layer, which windows may not. */
+#include "peercam-host-private.h"
+#include "peercam-session-private.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +17,8 @@ G_BEGIN_DECLS
  * peercam_test_app_free() releases and drops it. */
 PeercamApplication *peercam_test_app_new      (void);
 void                peercam_test_app_free     (PeercamApplication *app);
+/* The server of the room @app hosts, or NULL. */
+PeercamSignalingServer *peercam_test_app_get_server (PeercamApplication *app);
 
 /* Iterates the default main context until @condition returns TRUE or
  * @timeout_ms passes; returns the last value of @condition. */

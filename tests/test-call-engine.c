@@ -138,22 +138,22 @@ on_first_frame (PeercamCallEngine *engine, int width, int height, Fixture *f)
 }
 
 static void
-on_viewer_stats (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+on_viewer_stats (PeercamCallEngine *engine, PeercamCallStats *stats, Fixture *f)
 {
-  JsonObject *object = json_node_get_object (node);
-
   f->viewer_stats++;
-  f->viewer_fps = json_object_get_double_member (object, "fps");
-  f->viewer_kbps = json_object_get_double_member (object, "kbps");
-  g_assert_cmpint (json_object_get_int_member (object, "width"), ==, f->first_width);
-  g_assert_true (json_object_has_member (object, "rtt_ms"));
+  f->viewer_fps = stats->fps;
+  f->viewer_kbps = stats->kbps;
+  g_assert_cmpint (stats->width, ==, f->first_width);
+  /* A viewer sends nothing: no sender figures. */
+  g_assert_false (stats->has_send);
+  g_assert_true (stats->rtt_ms == -1 || stats->rtt_ms >= 0);
 }
 
 static void
-on_caller_stats (PeercamCallEngine *engine, JsonNode *node, Fixture *f)
+on_caller_stats (PeercamCallEngine *engine, PeercamCallStats *stats, Fixture *f)
 {
   f->caller_stats++;
-  f->caller_fps = json_object_get_double_member (json_node_get_object (node), "fps");
+  f->caller_fps = stats->fps;
 }
 
 static void

@@ -183,7 +183,7 @@ test_call (void)
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (peercam_application_get_server (app));
+  g_assert_nonnull (peercam_test_app_get_server (app));
 
   viewer = peercam_application_new_viewer_window (app);
   caller = peercam_application_new_caller_window (app);
@@ -251,7 +251,7 @@ test_call (void)
   gtk_window_destroy (viewer);
   peercam_test_spin (200);
   peercam_application_stop_hosting (app);
-  g_assert_null (peercam_application_get_server (app));
+  g_assert_null (peercam_test_app_get_server (app));
 }
 
 int

@@ -262,7 +262,7 @@ has_host_window (gpointer data)
 static gboolean
 is_hosting (gpointer data)
 {
-  return peercam_application_get_server (app) != NULL;
+  return peercam_test_app_get_server (app) != NULL;
 }
 
 /* Host a Room… → port, token, HTTPS → Start Hosting, as a user does. */
@@ -546,7 +546,7 @@ test_wrong_token (void)
   g_autofree char *url = NULL;
 
   g_assert_true (peercam_application_start_hosting (app, 0, "right", FALSE, &error));
-  url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (peercam_application_get_server (app)));
+  url = g_strdup_printf ("http://127.0.0.1:%u", peercam_signaling_server_get_port (peercam_test_app_get_server (app)));
   /* The window opened while hosting is in the room: leave it, join as a stranger would. */
   viewer = peercam_application_new_viewer_window (app);
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, viewer, 5000));
@@ -916,7 +916,7 @@ test_titles_and_last_window (void)
   shoot (dialog, "last-window-question");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "keep");
   g_assert_true (peercam_test_wait_until (window_gone, &first, 5000));
-  g_assert_nonnull (peercam_application_get_server (app));
+  g_assert_nonnull (peercam_test_app_get_server (app));
   /* The desktop shows that hosting goes on, with a way to stop it. */
   g_assert_true (peercam_test_wait_until (notified, NULL, 5000));
   g_test_message ("notification: %s", last_notification);
@@ -934,7 +934,7 @@ test_titles_and_last_window (void)
   g_assert_nonnull (dialog);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "stop");
   g_assert_true (peercam_test_wait_until (window_gone, &host, 5000));
-  g_assert_null (peercam_application_get_server (app));
+  g_assert_null (peercam_test_app_get_server (app));
   g_assert_null (find_message_dialog ());
   g_assert_true (peercam_test_wait_until (closed_notification, NULL, 5000));
   stop_hosting (NULL);
@@ -1009,7 +1009,7 @@ trust_offered (gpointer data)
 static char *
 hosted_fingerprint (void)
 {
-  return peercam_tls_fingerprint_sha256 (peercam_signaling_server_get_tls_certificate (peercam_application_get_server (app)));
+  return peercam_tls_fingerprint_sha256 (peercam_signaling_server_get_tls_certificate (peercam_test_app_get_server (app)));
 }
 
 /* The page shows the fingerprint on two lines. */
@@ -1041,7 +1041,7 @@ test_https_room (void)
 
   g_assert_true (peercam_application_start_hosting (app, 0, "tok", TRUE, &error));
   g_assert_no_error (error);
-  port = peercam_signaling_server_get_port (peercam_application_get_server (app));
+  port = peercam_signaling_server_get_port (peercam_test_app_get_server (app));
   fingerprint = hosted_fingerprint ();
   http = g_strdup_printf ("http://127.0.0.1:%u", port);
   https = g_strdup_printf ("https://127.0.0.1:%u", port);

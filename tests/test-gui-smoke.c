@@ -94,7 +94,7 @@ has_host_window (gpointer data)
 static gboolean
 is_hosting (gpointer data)
 {
-  return peercam_application_get_server (app) != NULL;
+  return peercam_test_app_get_server (app) != NULL;
 }
 
 static void
@@ -119,7 +119,7 @@ test_host_window (void)
   g_assert_false (gtk_widget_get_visible (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "fingerprint_row")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "host.toggle", NULL));
   g_assert_true (peercam_test_wait_until (is_hosting, NULL, 5000));
-  g_assert_cmpuint (peercam_signaling_server_get_port (peercam_application_get_server (app)), ==, 38517);
+  g_assert_cmpuint (peercam_signaling_server_get_port (peercam_test_app_get_server (app)), ==, 38517);
   g_assert_true (gtk_widget_get_visible (join_group));
   g_assert_true (gtk_widget_get_visible (peercam_test_template_child (GTK_WIDGET (window), PEERCAM_TYPE_HOST_WINDOW, "qr_picture")));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (toggle)), ==, "_Stop Hosting");
@@ -133,9 +133,9 @@ test_host_window (void)
   /* Closing the window keeps hosting; the toggle stops it. */
   gtk_window_close (window);
   peercam_test_spin (100);
-  g_assert_nonnull (peercam_application_get_server (app));
+  g_assert_nonnull (peercam_test_app_get_server (app));
   peercam_application_stop_hosting (app);
-  g_assert_null (peercam_application_get_server (app));
+  g_assert_null (peercam_test_app_get_server (app));
 }
 
 static void
@@ -246,7 +246,7 @@ test_host_port_in_use (void)
   g_assert_false (peercam_application_start_hosting (app, port, NULL, FALSE, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
   g_assert_nonnull (strstr (error->message, "already in use"));
-  g_assert_null (peercam_application_get_server (app));
+  g_assert_null (peercam_test_app_get_server (app));
 }
 
 static void

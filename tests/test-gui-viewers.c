@@ -114,7 +114,7 @@ test_viewers (void)
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
   url = g_strdup_printf ("http://127.0.0.1:%u",
-                         peercam_signaling_server_get_port (peercam_application_get_server (app)));
+                         peercam_signaling_server_get_port (peercam_test_app_get_server (app)));
   caller = peercam_application_new_caller_window (app);
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
   gtk_window_set_default_size (caller, 640, 480);
@@ -129,7 +129,7 @@ test_viewers (void)
 
   for (guint i = 0; i < N_VIEWERS; i++)
     {
-      room.sessions[i] = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+      room.sessions[i] = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
       peercam_call_engine_set_ice_addresses (peercam_session_get_engine (room.sessions[i]), loopback);
       g_assert_true (peercam_session_join (room.sessions[i], url, "room", NULL, NULL, &error));
     }
@@ -241,7 +241,7 @@ test_host_setting (void)
   shoot (GTK_WIDGET (window), "host-viewers-per-room");
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
-  g_assert_cmpuint (peercam_signaling_server_get_room_capacity (peercam_application_get_server (app)), ==, 3);
+  g_assert_cmpuint (peercam_signaling_server_get_room_capacity (peercam_test_app_get_server (app)), ==, 3);
   g_assert_false (gtk_widget_get_sensitive (spin));
   peercam_application_stop_hosting (app);
   gtk_window_destroy (window);

@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#include "peercam-host.h"
+#include "peercam-host-private.h"
 #include "peercam-invite.h"
 
 #include <string.h>

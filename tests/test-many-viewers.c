@@ -11,7 +11,7 @@
 
 #include <gst/gst.h>
 
-#include "peercam-session.h"
+#include "peercam-session-private.h"
 #include "peercam-signaling-server.h"
 #include "peercam-test-wait.h"
 
@@ -134,7 +134,7 @@ viewer_join (Fixture *f,
 {
   g_autoptr(GError) error = NULL;
 
-  f->viewers[i].session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  f->viewers[i].session = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
   setup_engine (f->viewers[i].session);
   g_assert_true (peercam_session_join (f->viewers[i].session, f->url, "room", NULL, NULL, &error));
   g_assert_no_error (error);
@@ -241,7 +241,7 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   viewer_join (f, 1);
   g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (peercam_session_get_client (f->viewers[1].session))
                              == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
-  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  f->caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
   setup_engine (f->caller);
   g_signal_connect (f->caller, "event", G_CALLBACK (on_caller_event), f);
   f->preview = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
@@ -259,7 +259,7 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 4; i++)
     {
       g_assert_nonnull (listed (f, i));
-      g_assert_true (WAIT_UNTIL (peercam_viewer_get_state (listed (f, i)) == PEERCAM_CALL_STATE_CONNECTED, WAIT_MS));
+      g_assert_true (WAIT_UNTIL (peercam_viewer_get_state (listed (f, i)) == PEERCAM_SESSION_STATE_CONNECTED, WAIT_MS));
       text = g_strdup_printf ("connected %s", viewer_id (f, i));
       g_assert_true (has_event (f, text));   /* --events say which viewer */
       g_clear_pointer (&text, g_free);
@@ -298,7 +298,7 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
   viewer_join (f, 4);
   g_assert_true (WAIT_UNTIL (all_have_frames (f, 4, 4, 10), WAIT_MS));
   g_assert_cmpuint (peercam_session_get_n_viewers (f->caller), ==, 4);
-  g_assert_true (WAIT_UNTIL (listed (f, 4) && peercam_viewer_get_state (listed (f, 4)) == PEERCAM_CALL_STATE_CONNECTED,
+  g_assert_true (WAIT_UNTIL (listed (f, 4) && peercam_viewer_get_state (listed (f, 4)) == PEERCAM_SESSION_STATE_CONNECTED,
                              WAIT_MS));
   WAIT_UNTIL (FALSE, 1000);
   g_assert_cmpuint (count_in_caller (f, "vp8enc"), ==, 1);
@@ -409,7 +409,7 @@ test_slow_viewer (Fixture *f, gconstpointer data)
   viewer_join (f, 1);
   g_assert_true (WAIT_UNTIL (peercam_signaling_client_get_state (peercam_session_get_client (f->viewers[1].session))
                              == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
-  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  f->caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
   setup_engine (f->caller);
   f->preview = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
   g_object_set (f->preview, "sync", FALSE, "async", FALSE, NULL);
@@ -450,9 +450,9 @@ static void
 test_full (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(PeercamSession) extra = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  g_autoptr(PeercamSession) extra = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
 
-  f->caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  f->caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
   g_assert_true (peercam_session_join (f->caller, f->url, "room", NULL, NULL, &error));
   for (guint i = 0; i < N_FIRST; i++)
     viewer_join (f, i);

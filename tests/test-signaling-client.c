@@ -13,7 +13,7 @@
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 #include "peercam-signaling-server.h"
-#include "peercam-session.h"
+#include "peercam-session-private.h"
 
 #define WAIT_MS 5000
 
@@ -771,7 +771,7 @@ test_fake_late_create (void)
   g_autoptr(Fake) fake = fake_new (FAKE_LATE_CREATE, NULL);
   g_autofree char *url = fake_url (fake, "http");
   g_autoptr(PeercamTestRecorder) r = peercam_test_recorder_new (url);
-  g_autoptr(PeercamSession) session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
+  g_autoptr(PeercamSession) session = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
   PeercamCallEngine *engine = peercam_session_get_engine (session);
   const char *loopback[] = { "127.0.0.1", NULL };
   g_autoptr(GError) error = NULL;

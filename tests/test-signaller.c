@@ -10,7 +10,7 @@
 #include "peercam-signaling-server.h"
 #include "peercam-sio-signaller.h"
 #include "peercam-peer-connection.h"
-#include "peercam-session.h"
+#include "peercam-session-private.h"
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
@@ -379,8 +379,8 @@ test_sessions (gconstpointer data)
   gboolean named = GPOINTER_TO_INT (data);
   g_autoptr(PeercamLoopbackSignaller) a = NULL;
   g_autoptr(PeercamLoopbackSignaller) b = NULL;
-  g_autoptr(PeercamSession) caller = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
-  g_autoptr(PeercamSession) viewer = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
+  g_autoptr(PeercamSession) caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
+  g_autoptr(PeercamSession) viewer = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
   g_autoptr(GPtrArray) caller_events = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) viewer_events = g_ptr_array_new_with_free_func (g_free);
   PeercamCallEngine *caller_engine = peercam_session_get_engine (caller);

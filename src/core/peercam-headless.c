@@ -21,9 +21,9 @@
 
 #include "peercam-headless.h"
 #include "peercam-options.h"
-#include "peercam-session.h"
+#include "peercam-session-private.h"
 #include "peercam-call-settings.h"
-#include "peercam-host.h"
+#include "peercam-host-private.h"
 #include "peercam-web.h"
 
 #define DEFAULT_SERVER_URL "http://127.0.0.1:8080"
@@ -161,6 +161,59 @@ on_session_event (PeercamSession *session,
   print_event (h, name, json_node_get_object (details));
 }
 
+/* The one place statistics become JSON: the `stats` event, its members in
+ * the order and types they always had (tests and scripts read them). */
+static void
+on_session_stats (PeercamSession   *session,
+                  const char       *viewer,
+                  PeercamCallStats *stats,
+                  Headless         *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_double_member (fields, "fps", stats->fps);
+  json_object_set_double_member (fields, "kbps", stats->kbps);
+  json_object_set_int_member (fields, "width", stats->width);
+  json_object_set_int_member (fields, "height", stats->height);
+  json_object_set_double_member (fields, "rtt_ms", stats->rtt_ms);
+  if (stats->has_send)
+    {
+      json_object_set_int_member (fields, "estimate_kbps", stats->estimate_kbps);
+      json_object_set_int_member (fields, "send_width", stats->send_width);
+      json_object_set_int_member (fields, "send_height", stats->send_height);
+      json_object_set_double_member (fields, "send_fps", stats->send_fps);
+      json_object_set_double_member (fields, "send_kbps", stats->send_kbps);
+      json_object_set_double_member (fields, "loss_pct", stats->send_loss_pct);
+      json_object_set_int_member (fields, "retransmissions", stats->send_retransmissions);
+      json_object_set_int_member (fields, "nacks_refused", stats->nacks_refused);
+      json_object_set_int_member (fields, "keyframe_requests", stats->keyframe_requests);
+    }
+  if (stats->has_receive)
+    {
+      json_object_set_double_member (fields, "loss_pct", stats->loss_pct);
+      json_object_set_double_member (fields, "jitter_ms", stats->jitter_ms);
+      json_object_set_int_member (fields, "latency_ms", stats->latency_ms);
+      json_object_set_int_member (fields, "retransmissions", stats->retransmissions);
+    }
+  if (viewer != NULL)
+    {
+      /* As the session's events about one viewer always were: the members
+       * copied (so they print in the same order), then the viewer's id. */
+      g_autoptr(JsonObject) copy = json_object_new ();
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      json_object_iter_init (&iter, fields);
+      while (json_object_iter_next (&iter, &member, &node))
+        json_object_set_member (copy, member, json_node_copy (node));
+      json_object_set_string_member (copy, "viewer", viewer);
+      print_event (h, "stats", copy);
+      return;
+    }
+  print_event (h, "stats", fields);
+}
+
 /* media: the viewer's "Poor connection" (no video for seconds, call goes on) */
 static void
 on_poor_connection (PeercamCallEngine *engine,
@@ -273,13 +326,14 @@ start_session (Headless  *h,
   else
     server_url = g_strdup (DEFAULT_SERVER_URL);
 
-  h->session = peercam_session_new (role);
+  h->session = peercam_session_new ((PeercamSessionRole) role);
   engine = peercam_session_get_engine (h->session);
   peercam_call_engine_set_source (engine, h->options->source ? h->options->source : "camera");
   peercam_call_settings_apply_options (engine, h->options);
   peercam_session_set_auto_call (h->session, h->options->call);
 
   g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
+  g_signal_connect (h->session, "stats", G_CALLBACK (on_session_stats), h);
   g_signal_connect (engine, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
 
   if (role == PEERCAM_CALL_ROLE_VIEWER && g_getenv ("PEERCAM_FRAME_LOG") != NULL &&

@@ -8,7 +8,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "peercam-host.h"
+#include "peercam-host-private.h"
 #include "peercam-invite.h"
 #include "peercam-network.h"
 #include "peercam-tls.h"
@@ -306,6 +306,22 @@ peercam_host_set_max_viewers (PeercamHost *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_VIEWERS]);
 }
 
+static void
+log_client_joined (PeercamSignalingServer *server,
+                   const char             *room,
+                   const char             *id)
+{
+  g_info ("Room “%s”: %s joined", room, id);
+}
+
+static void
+log_client_left (PeercamSignalingServer *server,
+                 const char             *room,
+                 const char             *id)
+{
+  g_info ("Room “%s”: %s left", room, id);
+}
+
 gboolean
 peercam_host_start (PeercamHost  *self,
                     GError      **error)
@@ -354,6 +370,8 @@ peercam_host_start (PeercamHost  *self,
       return FALSE;
     }
 
+  g_signal_connect (server, "client-joined", G_CALLBACK (log_client_joined), NULL);
+  g_signal_connect (server, "client-left", G_CALLBACK (log_client_left), NULL);
   self->server = g_steal_pointer (&server);
   self->fingerprint = g_steal_pointer (&fingerprint);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);

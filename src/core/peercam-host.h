@@ -2,7 +2,9 @@
  * token, allowed origins and certificate, and the links that lead to it
  *
  * The application and `--headless`/`--host-only` host through this one
- * object, so both start the server the same way. No GTK.
+ * object, so both start the server the same way. No GTK. This header is
+ * the windows' (core and system headers only); the server itself and the
+ * options struct are in peercam-host-private.h.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -10,8 +12,6 @@
 
 #include <gio/gio.h>
 
-#include "peercam-options.h"
-#include "peercam-signaling-server.h"
 
 G_BEGIN_DECLS
 
@@ -26,7 +26,6 @@ G_DECLARE_FINAL_TYPE (PeercamHost, peercam_host, PEERCAM, HOST, GObject)
  * (SHA-256 of the certificate, with "tls"). */
 
 PeercamHost            *peercam_host_new                 (void);
-PeercamHost            *peercam_host_new_for_options     (const PeercamOptions *options);
 
 guint                   peercam_host_get_port            (PeercamHost          *self);
 void                    peercam_host_set_port            (PeercamHost          *self,
@@ -52,8 +51,6 @@ gboolean                peercam_host_start               (PeercamHost          *
                                                           GError              **error);
 void                    peercam_host_stop                (PeercamHost          *self);
 gboolean                peercam_host_get_running         (PeercamHost          *self);
-/* The running server (its client-joined/-left signals), or NULL. */
-PeercamSignalingServer *peercam_host_get_server          (PeercamHost          *self);
 const char             *peercam_host_get_fingerprint     (PeercamHost          *self);
 
 /* The address this computer's own clients join the hosted room with. */

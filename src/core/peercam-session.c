@@ -17,7 +17,10 @@
 
 #include <glib/gi18n.h>
 
-#include "peercam-session.h"
+#include "peercam-call-settings.h"
+#include "peercam-camera-portal.h"
+#include "peercam-screencast-portal.h"
+#include "peercam-session-private.h"
 #include "peercam-sio-signaller.h"
 #include "peercam-viewer.h"
 
@@ -25,7 +28,7 @@ struct _PeercamSession
 {
   GObject                 parent_instance;
 
-  PeercamCallRole         role;
+  PeercamSessionRole      role;
   PeercamCallEngine      *engine;
   PeercamSignalingClient *client;       /* the room: created, joined, full, state */
   PeercamSignaller       *signaller;    /* the calls' negotiation, over client */
@@ -44,11 +47,51 @@ struct _PeercamSession
   guint                   leaving : 1;            /* in peercam_session_leave() */
 };
 
+/* Core's enums are the layers' below, value for value: the session hands
+ * them on with a cast. */
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_ROLE_CALLER == (int) PEERCAM_CALL_ROLE_CALLER);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_ROLE_VIEWER == (int) PEERCAM_CALL_ROLE_VIEWER);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_IDLE == (int) PEERCAM_CALL_STATE_IDLE);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_PREVIEW == (int) PEERCAM_CALL_STATE_PREVIEW);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_CALLING == (int) PEERCAM_CALL_STATE_CALLING);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_CONNECTING == (int) PEERCAM_CALL_STATE_CONNECTING);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_CONNECTED == (int) PEERCAM_CALL_STATE_CONNECTED);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_ENDED == (int) PEERCAM_CALL_STATE_ENDED);
+G_STATIC_ASSERT ((int) PEERCAM_SESSION_STATE_FAILED == (int) PEERCAM_CALL_STATE_FAILED);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_DISCONNECTED == (int) PEERCAM_SIGNALING_STATE_DISCONNECTED + 1);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_CONNECTING == (int) PEERCAM_SIGNALING_STATE_CONNECTING + 1);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_CONNECTED == (int) PEERCAM_SIGNALING_STATE_CONNECTED + 1);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_JOINED == (int) PEERCAM_SIGNALING_STATE_JOINED + 1);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_RECONNECTING == (int) PEERCAM_SIGNALING_STATE_RECONNECTING + 1);
+G_STATIC_ASSERT ((int) PEERCAM_ROOM_STATE_FAILED == (int) PEERCAM_SIGNALING_STATE_FAILED + 1);
+
+G_DEFINE_ENUM_TYPE (PeercamSessionRole, peercam_session_role,
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_ROLE_CALLER, "caller"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_ROLE_VIEWER, "viewer"))
+G_DEFINE_ENUM_TYPE (PeercamSessionState, peercam_session_state,
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_IDLE, "idle"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_PREVIEW, "preview"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_CALLING, "calling"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_CONNECTING, "connecting"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_CONNECTED, "connected"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_ENDED, "ended"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_SESSION_STATE_FAILED, "failed"))
+G_DEFINE_ENUM_TYPE (PeercamRoomState, peercam_room_state,
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_NONE, "none"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_DISCONNECTED, "disconnected"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_CONNECTING, "connecting"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_CONNECTED, "connected"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_JOINED, "joined"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_RECONNECTING, "reconnecting"),
+  G_DEFINE_ENUM_VALUE (PEERCAM_ROOM_STATE_FAILED, "failed"))
+
 G_DEFINE_FINAL_TYPE (PeercamSession, peercam_session, G_TYPE_OBJECT)
 
 enum {
   PROP_0,
   PROP_ROLE,
+  PROP_STATE,
+  PROP_ROOM_STATE,
   PROP_ENGINE,
   PROP_CLIENT,
   PROP_ROOM,
@@ -64,6 +107,7 @@ enum {
 
 enum {
   EVENT,
+  STATS,
   N_SIGNALS
 };
 
@@ -234,7 +278,7 @@ maybe_auto_call (PeercamSession *self)
 {
   guint n;
 
-  if (self->role != PEERCAM_CALL_ROLE_CALLER || !(self->auto_call || self->in_call) ||
+  if (self->role != PEERCAM_SESSION_ROLE_CALLER || !(self->auto_call || self->in_call) ||
       g_hash_table_size (self->auto_call_pending) == 0 || !local_video_runs (self))
     return;
 
@@ -284,7 +328,7 @@ on_client_created (PeercamSession *self,
   set_peer_present (self, FALSE);
   /* Any call, also one whose offer is still being made (the engine says
    * CALLING only once it is out). */
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
     peercam_call_engine_hang_up (self->engine);
   emit_joined (self, room, id, TRUE);
 }
@@ -303,7 +347,7 @@ static void
 on_peer_joined (PeercamSession *self,
                 const char     *peer)
 {
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER)
     add_viewer (self, peer);
   set_peer_present (self, TRUE);
   emit_viewer_event (self, "peer-joined", peer, NULL);
@@ -322,7 +366,7 @@ static void
 on_peer_left (PeercamSession *self,
               const char     *peer)
 {
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER)
     remove_viewer (self, find_viewer (self, peer, NULL));
 }
 
@@ -372,7 +416,7 @@ on_session_description (PeercamSession         *self,
                         PeercamDescriptionType  type,
                         const char             *sdp)
 {
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+  if (self->role == PEERCAM_SESSION_ROLE_VIEWER)
     {
       if (from_our_caller (self, from, type == PEERCAM_DESCRIPTION_OFFER))
         peercam_call_engine_handle_description (self->engine, NULL, sdp_type_for (type), sdp);
@@ -390,7 +434,7 @@ on_candidate (PeercamSession *self,
               const char     *mid,
               const char     *candidate)
 {
-  if (self->role == PEERCAM_CALL_ROLE_VIEWER)
+  if (self->role == PEERCAM_SESSION_ROLE_VIEWER)
     {
       if (from_our_caller (self, from, FALSE))
         peercam_call_engine_handle_candidate (self->engine, NULL, mline, mid, candidate);
@@ -406,7 +450,7 @@ on_session_ended (PeercamSession *self,
 {
   g_autoptr(JsonObject) object = json_object_new ();
 
-  if (self->role == PEERCAM_CALL_ROLE_CALLER)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER)
     {
       /* One viewer left or hung up: end its call alone, keep the preview.
        * An id we do not know is the implicit viewer's (the demo's relay). */
@@ -468,7 +512,7 @@ description_type_for (GstWebRTCSDPType type)
 static const char *
 our_peer (PeercamSession *self)
 {
-  return self->role == PEERCAM_CALL_ROLE_VIEWER ? self->caller_id : NULL;
+  return self->role == PEERCAM_SESSION_ROLE_VIEWER ? self->caller_id : NULL;
 }
 
 static void
@@ -547,25 +591,21 @@ on_engine_viewer_state (PeercamSession   *self,
 
   if (viewer == NULL)
     return;
-  if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_state (viewer) != state)
+  if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_state (viewer) != (PeercamSessionState) state)
     emit_viewer_event (self, "connected", viewer_id, NULL);
-  peercam_viewer_set_state (viewer, state);
+  peercam_viewer_set_state (viewer, (PeercamSessionState) state);
 }
 
 static void
-on_engine_viewer_stats (PeercamSession *self,
-                        const char     *viewer_id,
-                        JsonNode       *stats)
+on_engine_viewer_stats (PeercamSession   *self,
+                        const char       *viewer_id,
+                        PeercamCallStats *stats)
 {
   PeercamViewer *viewer = find_viewer (self, viewer_id, NULL);
 
-  if (!JSON_NODE_HOLDS_OBJECT (stats))
-    return;
   if (viewer)
-    peercam_viewer_set_rates (viewer,
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
-  emit_viewer_event (self, "stats", viewer_id, json_node_get_object (stats));
+    peercam_viewer_set_rates (viewer, stats->kbps, stats->fps);
+  g_signal_emit (self, signals[STATS], 0, viewer_id, stats);
 }
 
 static void
@@ -592,18 +632,14 @@ on_engine_first_frame (PeercamSession *self,
 }
 
 static void
-on_engine_stats (PeercamSession *self,
-                 JsonNode       *stats)
+on_engine_stats (PeercamSession   *self,
+                 PeercamCallStats *stats)
 {
-  PeercamViewer *viewer = self->role == PEERCAM_CALL_ROLE_CALLER ? find_viewer (self, NULL, NULL) : NULL;
+  PeercamViewer *viewer = self->role == PEERCAM_SESSION_ROLE_CALLER ? find_viewer (self, NULL, NULL) : NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (stats))
-    return;
   if (viewer)
-    peercam_viewer_set_rates (viewer,
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "kbps", 0),
-                              json_object_get_double_member_with_default (json_node_get_object (stats), "fps", 0));
-  emit_event (self, "stats", json_node_get_object (stats));
+    peercam_viewer_set_rates (viewer, stats->kbps, stats->fps);
+  g_signal_emit (self, signals[STATS], 0, NULL, stats);
 }
 
 static void
@@ -636,11 +672,12 @@ on_engine_state (PeercamSession *self)
       self->connected = FALSE;
     }
   if (implicit)
-    peercam_viewer_set_state (implicit, peercam_call_engine_get_viewer_state (self->engine, NULL));
+    peercam_viewer_set_state (implicit, (PeercamSessionState) peercam_call_engine_get_viewer_state (self->engine, NULL));
   /* The last call ended: the next viewer waits for Call (or auto-call). */
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) == 0)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) == 0)
     self->in_call = FALSE;
 
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   if (state == PEERCAM_CALL_STATE_PREVIEW)
     maybe_auto_call (self);
 }
@@ -650,6 +687,12 @@ on_engine_poor_connection (PeercamSession *self)
 {
   /* Re-announced with the session as the source, so windows never need the engine. */
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOR_CONNECTION]);
+}
+
+static void
+on_client_state (PeercamSession *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOM_STATE]);
 }
 
 static void
@@ -703,7 +746,7 @@ peercam_session_constructed (GObject *object)
 
   G_OBJECT_CLASS (peercam_session_parent_class)->constructed (object);
 
-  self->engine = peercam_call_engine_new (self->role);
+  self->engine = peercam_call_engine_new ((PeercamCallRole) self->role);
   g_signal_connect_swapped (self->engine, "send-description", G_CALLBACK (on_engine_send_description), self);
   g_signal_connect_swapped (self->engine, "send-candidate", G_CALLBACK (on_engine_send_candidate), self);
   g_signal_connect_swapped (self->engine, "send-bye", G_CALLBACK (on_engine_send_bye), self);
@@ -733,6 +776,12 @@ peercam_session_get_property (GObject    *object,
     {
     case PROP_ROLE:
       g_value_set_enum (value, self->role);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, peercam_session_get_state (self));
+      break;
+    case PROP_ROOM_STATE:
+      g_value_set_enum (value, peercam_session_get_room_state (self));
       break;
     case PROP_ENGINE:
       g_value_set_object (value, self->engine);
@@ -803,8 +852,18 @@ peercam_session_class_init (PeercamSessionClass *klass)
 
   properties[PROP_ROLE] =
     g_param_spec_enum ("role", NULL, NULL,
-                       PEERCAM_TYPE_CALL_ROLE, PEERCAM_CALL_ROLE_CALLER,
+                       PEERCAM_TYPE_SESSION_ROLE, PEERCAM_SESSION_ROLE_CALLER,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* The furthest call in progress (a caller's preview without one). */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       PEERCAM_TYPE_SESSION_STATE, PEERCAM_SESSION_STATE_IDLE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Where the room stands: follows the signaling client, NONE without one. */
+  properties[PROP_ROOM_STATE] =
+    g_param_spec_enum ("room-state", NULL, NULL,
+                       PEERCAM_TYPE_ROOM_STATE, PEERCAM_ROOM_STATE_NONE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL,
                          PEERCAM_TYPE_CALL_ENGINE,
@@ -851,6 +910,12 @@ peercam_session_class_init (PeercamSessionClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+  signals[STATS] =
+    g_signal_new ("stats",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, PEERCAM_TYPE_CALL_STATS | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
@@ -861,16 +926,67 @@ peercam_session_init (PeercamSession *self)
 }
 
 PeercamSession *
-peercam_session_new (PeercamCallRole role)
+peercam_session_new (PeercamSessionRole role)
 {
   return g_object_new (PEERCAM_TYPE_SESSION, "role", role, NULL);
 }
 
-PeercamCallRole
+PeercamSessionRole
 peercam_session_get_role (PeercamSession *self)
 {
-  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_CALL_ROLE_CALLER);
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_SESSION_ROLE_CALLER);
   return self->role;
+}
+
+PeercamSessionState
+peercam_session_get_state (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_SESSION_STATE_IDLE);
+  return (PeercamSessionState) peercam_call_engine_get_state (self->engine);
+}
+
+PeercamRoomState
+peercam_session_get_room_state (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_ROOM_STATE_NONE);
+
+  if (self->client == NULL)
+    return PEERCAM_ROOM_STATE_NONE;
+  return (PeercamRoomState) (peercam_signaling_client_get_state (self->client) + 1);
+}
+
+const char *
+peercam_session_get_token (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->client ? peercam_signaling_client_get_token (self->client) : NULL;
+}
+
+const char *
+peercam_session_get_pin (PeercamSession *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return self->client ? peercam_signaling_client_get_pinned_certificate (self->client) : NULL;
+}
+
+PeercamJoinProblem
+peercam_session_get_join_problem (PeercamSession *self)
+{
+  const GError *error;
+
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), PEERCAM_JOIN_PROBLEM_NONE);
+
+  error = self->join_error;
+  if (error == NULL)
+    return PEERCAM_JOIN_PROBLEM_NONE;
+  if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL))
+    return PEERCAM_JOIN_PROBLEM_ROOM_FULL;
+  if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_AUTH))
+    return PEERCAM_JOIN_PROBLEM_AUTH;
+  if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_CERTIFICATE) ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+    return PEERCAM_JOIN_PROBLEM_CERTIFICATE;
+  return PEERCAM_JOIN_PROBLEM_OTHER;
 }
 
 PeercamCallEngine *
@@ -1030,6 +1146,7 @@ peercam_session_join (PeercamSession  *self,
     }
 
   self->client = g_steal_pointer (&client);
+  g_signal_connect_swapped (self->client, "notify::state", G_CALLBACK (on_client_state), self);
   set_join_error (self, NULL);
   g_free (self->room);
   self->room = g_strdup (room);
@@ -1037,6 +1154,7 @@ peercam_session_join (PeercamSession  *self,
   self->server_url = g_strdup (server_url);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOM_STATE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOM]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_URL]);
 
@@ -1063,7 +1181,10 @@ peercam_session_leave (PeercamSession *self)
   set_peer_present (self, FALSE);
   set_join_error (self, NULL);
   if (had_client)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOM_STATE]);
+    }
 }
 
 gboolean
@@ -1073,6 +1194,151 @@ peercam_session_start_local_video (PeercamSession  *self,
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
 
   return peercam_call_engine_start_local_video (self->engine, error);
+}
+
+void
+peercam_session_stop_local_video (PeercamSession *self)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  peercam_call_engine_stop_local_video (self->engine);
+}
+
+void
+peercam_session_close (PeercamSession *self)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  peercam_session_leave (self);
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER)
+    peercam_call_engine_stop_local_video (self->engine);
+  else
+    peercam_call_engine_handle_bye (self->engine);
+}
+
+gboolean
+peercam_call_stats_lookup (const PeercamCallStats *stats,
+                           PeercamStat             stat,
+                           double                 *value)
+{
+  double v;
+
+  g_return_val_if_fail (stats != NULL, FALSE);
+
+  switch (stat)
+    {
+    case PEERCAM_STAT_FPS: v = stats->fps; break;
+    case PEERCAM_STAT_KBPS: v = stats->kbps; break;
+    case PEERCAM_STAT_WIDTH: v = stats->width; break;
+    case PEERCAM_STAT_HEIGHT: v = stats->height; break;
+    case PEERCAM_STAT_RTT_MS: v = stats->rtt_ms; break;
+    case PEERCAM_STAT_ESTIMATE_KBPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->estimate_kbps;
+      break;
+    case PEERCAM_STAT_SEND_WIDTH:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_width;
+      break;
+    case PEERCAM_STAT_SEND_HEIGHT:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_height;
+      break;
+    case PEERCAM_STAT_SEND_FPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_fps;
+      break;
+    case PEERCAM_STAT_SEND_KBPS:
+      if (!stats->has_send)
+        return FALSE;
+      v = stats->send_kbps;
+      break;
+    case PEERCAM_STAT_LOSS_PCT:
+      if (!stats->has_send && !stats->has_receive)
+        return FALSE;
+      v = stats->has_receive ? stats->loss_pct : stats->send_loss_pct;
+      break;
+    case PEERCAM_STAT_JITTER_MS:
+      if (!stats->has_receive)
+        return FALSE;
+      v = stats->jitter_ms;
+      break;
+    case PEERCAM_STAT_LATENCY_MS:
+      if (!stats->has_receive)
+        return FALSE;
+      v = stats->latency_ms;
+      break;
+    case PEERCAM_STAT_RETRANSMISSIONS:
+      if (!stats->has_send && !stats->has_receive)
+        return FALSE;
+      v = stats->has_receive ? stats->retransmissions : stats->send_retransmissions;
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+  if (value)
+    *value = v;
+  return TRUE;
+}
+
+PeercamSourceProblem
+peercam_session_classify_source_error (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, PEERCAM_SOURCE_PROBLEM_OTHER);
+
+  if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA))
+    return PEERCAM_SOURCE_PROBLEM_NO_CAMERA;
+  if (error->domain == PEERCAM_SCREENCAST_PORTAL_ERROR ||
+      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE) ||
+      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN))
+    return PEERCAM_SOURCE_PROBLEM_CANNOT_RUN;
+  if (g_error_matches (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED))
+    return PEERCAM_SOURCE_PROBLEM_CAMERA_DENIED;
+  return PEERCAM_SOURCE_PROBLEM_OTHER;
+}
+
+void
+peercam_session_follow_settings (PeercamSession *self,
+                                 GSettings      *settings)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+
+  peercam_call_settings_follow (self->engine, settings);
+}
+
+void
+peercam_session_set_local_sink (PeercamSession *self,
+                                GstElement     *sink)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  peercam_call_engine_set_local_sink (self->engine, sink);
+}
+
+void
+peercam_session_set_remote_sink (PeercamSession *self,
+                                 GstElement     *sink)
+{
+  g_return_if_fail (PEERCAM_IS_SESSION (self));
+
+  peercam_call_engine_set_remote_sink (self->engine, sink);
+}
+
+void
+peercam_session_warm_up (void)
+{
+  peercam_call_engine_warm_up ();
+}
+
+void
+peercam_session_warm_up_stop (void)
+{
+  peercam_call_engine_warm_up_stop ();
 }
 
 /* Caller: calls every viewer in the room that is not in a call, or the
@@ -1087,7 +1353,7 @@ peercam_session_call (PeercamSession  *self,
   g_return_val_if_fail (PEERCAM_IS_SESSION (self), FALSE);
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
-  if (self->role != PEERCAM_CALL_ROLE_CALLER || n == 0)
+  if (self->role != PEERCAM_SESSION_ROLE_CALLER || n == 0)
     return peercam_call_engine_call (self->engine, error);
 
   self->in_call = TRUE;
@@ -1116,7 +1382,7 @@ peercam_session_hang_up (PeercamSession *self)
   g_return_if_fail (PEERCAM_IS_SESSION (self));
 
   self->in_call = FALSE;
-  if (self->role == PEERCAM_CALL_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
+  if (self->role == PEERCAM_SESSION_ROLE_CALLER && peercam_call_engine_get_n_calls (self->engine) > 0)
     peercam_call_engine_hang_up (self->engine);
 }
 

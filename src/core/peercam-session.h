@@ -1,12 +1,22 @@
-/* peercam-session.h — one side of a call: a signaller (Socket.IO) glued to a call engine
+/* peercam-session.h — one side of a call: what the windows observe
+ *
+ * The session is the layer the windows see (README, "Where things live"):
+ * this header includes only core and system headers, so a window that
+ * includes it sees no media, signaling, server or protocol type. What a
+ * window needs of the layers below is here as core API: the call's state,
+ * the room's state, why a join failed, the video sinks and the settings.
+ * Tests and core code that drive the layers below use
+ * peercam-session-private.h.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
 
-#include "peercam-call-engine.h"
-#include "peercam-signaling-client.h"
-#include "peercam-signaller.h"
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "peercam-session-types.h"
 #include "peercam-viewer.h"
 
 G_BEGIN_DECLS
@@ -15,22 +25,34 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PeercamSession, peercam_session, PEERCAM, SESSION, GObject)
 
-/* Signals:
+/* Properties (all notify): "role", "state" (the furthest call in
+ * progress), "room-state", "room", "server-url", "peer-present",
+ * "join-error", "poor-connection", "auto-call", "viewers", "n-viewers".
+ *
+ * Signals:
  *   void (*event) (PeercamSession *self, const char *name, JsonNode *object, gpointer user_data);
  *        name is one of "joined", "peer-joined", "peer-left", "calling", "connected",
- *        "first-frame", "stats", "hangup", "bye", "error"; object holds the
+ *        "first-frame", "hangup", "bye", "error"; object holds the
  *        details (always an object, possibly empty). A caller's events
  *        about one viewer that has an id carry it as "viewer".
+ *   void (*stats) (PeercamSession *self, const char *viewer, PeercamCallStats *stats, gpointer user_data);
+ *        every second in a call: @viewer is the caller's viewer it is
+ *        about (NULL: the one call without an id); read @stats with
+ *        peercam_call_stats_lookup().
  */
 
-PeercamSession         *peercam_session_new               (PeercamCallRole  role);
-PeercamCallRole         peercam_session_get_role          (PeercamSession  *self);
-PeercamCallEngine      *peercam_session_get_engine        (PeercamSession  *self);
-PeercamSignalingClient *peercam_session_get_client        (PeercamSession  *self);
+PeercamSession         *peercam_session_new               (PeercamSessionRole role);
+PeercamSessionRole      peercam_session_get_role          (PeercamSession  *self);
+PeercamSessionState     peercam_session_get_state         (PeercamSession  *self);
+PeercamRoomState        peercam_session_get_room_state    (PeercamSession  *self);
 const char             *peercam_session_get_room          (PeercamSession  *self);
 const char             *peercam_session_get_server_url    (PeercamSession  *self);
+/* What the current join was given (NULL out of a room). */
+const char             *peercam_session_get_token         (PeercamSession  *self);
+const char             *peercam_session_get_pin           (PeercamSession  *self);
 gboolean                peercam_session_get_peer_present  (PeercamSession  *self);
 const GError           *peercam_session_get_join_error    (PeercamSession  *self);
+PeercamJoinProblem      peercam_session_get_join_problem  (PeercamSession  *self);
 gboolean                peercam_session_get_poor_connection (PeercamSession *self);
 gboolean                peercam_session_get_auto_call     (PeercamSession  *self);
 void                    peercam_session_set_auto_call     (PeercamSession  *self,
@@ -41,12 +63,27 @@ gboolean                peercam_session_join              (PeercamSession  *self
                                                            const char      *token,
                                                            const char      *pin,
                                                            GError         **error);
-gboolean                peercam_session_join_signaller    (PeercamSession  *self,
-                                                           PeercamSignaller *signaller,
-                                                           GError         **error);
 void                    peercam_session_leave             (PeercamSession  *self);
+/* Leaves the room and ends the media: a caller's preview stops, a
+ * viewer's call ends. For a window that closes. */
+void                    peercam_session_close             (PeercamSession  *self);
+
+/* The preference keys (codec, resolution, jitter buffer, STUN/TURN, audio…)
+ * applied now and each again when it changes (see peercam-call-settings.h). */
+void                    peercam_session_follow_settings   (PeercamSession  *self,
+                                                           GSettings       *settings);
+/* Where the caller's preview / the viewer's video goes. */
+void                    peercam_session_set_local_sink    (PeercamSession  *self,
+                                                           GstElement      *sink);
+void                    peercam_session_set_remote_sink   (PeercamSession  *self,
+                                                           GstElement      *sink);
+
 gboolean                peercam_session_start_local_video (PeercamSession  *self,
                                                            GError         **error);
+void                    peercam_session_stop_local_video  (PeercamSession  *self);
+/* What an error of start_local_video() (or of a source picker) is about. */
+PeercamSourceProblem    peercam_session_classify_source_error (const GError *error);
+
 gboolean                peercam_session_call              (PeercamSession  *self,
                                                            GError         **error);
 void                    peercam_session_hang_up           (PeercamSession  *self);
@@ -57,5 +94,10 @@ gboolean                peercam_session_call_viewer       (PeercamSession  *self
                                                            GError         **error);
 void                    peercam_session_disconnect_viewer (PeercamSession  *self,
                                                            PeercamViewer   *viewer);
+
+/* Builds (in a thread) and throws away the pipelines a first call needs,
+ * so that call starts fast; stop() waits for it (application shutdown). */
+void                    peercam_session_warm_up           (void);
+void                    peercam_session_warm_up_stop      (void);
 
 G_END_DECLS

@@ -12,7 +12,7 @@ struct _PeercamViewer
 
   char             *id;
   char             *name;
-  PeercamCallState  state;
+  PeercamSessionState  state;
   double            kbps;
   double            fps;
 };
@@ -90,8 +90,8 @@ peercam_viewer_class_init (PeercamViewerClass *klass)
 
   properties[PROP_ID] = g_param_spec_string ("id", NULL, NULL, NULL, construct);
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, construct);
-  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, PEERCAM_TYPE_CALL_STATE,
-                                              PEERCAM_CALL_STATE_PREVIEW, ro);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, PEERCAM_TYPE_SESSION_STATE,
+                                              PEERCAM_SESSION_STATE_PREVIEW, ro);
   properties[PROP_KBPS] = g_param_spec_double ("kbps", NULL, NULL, 0, G_MAXDOUBLE, 0, ro);
   properties[PROP_FPS] = g_param_spec_double ("fps", NULL, NULL, 0, G_MAXDOUBLE, 0, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -100,7 +100,7 @@ peercam_viewer_class_init (PeercamViewerClass *klass)
 static void
 peercam_viewer_init (PeercamViewer *self)
 {
-  self->state = PEERCAM_CALL_STATE_PREVIEW;
+  self->state = PEERCAM_SESSION_STATE_PREVIEW;
 }
 
 PeercamViewer *
@@ -124,16 +124,16 @@ peercam_viewer_get_name (PeercamViewer *self)
   return self->name;
 }
 
-PeercamCallState
+PeercamSessionState
 peercam_viewer_get_state (PeercamViewer *self)
 {
-  g_return_val_if_fail (PEERCAM_IS_VIEWER (self), PEERCAM_CALL_STATE_PREVIEW);
+  g_return_val_if_fail (PEERCAM_IS_VIEWER (self), PEERCAM_SESSION_STATE_PREVIEW);
   return self->state;
 }
 
 void
 peercam_viewer_set_state (PeercamViewer    *self,
-                          PeercamCallState  state)
+                          PeercamSessionState  state)
 {
   g_return_if_fail (PEERCAM_IS_VIEWER (self));
 
@@ -141,7 +141,7 @@ peercam_viewer_set_state (PeercamViewer    *self,
     return;
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-  if (state != PEERCAM_CALL_STATE_CONNECTED)
+  if (state != PEERCAM_SESSION_STATE_CONNECTED)
     peercam_viewer_set_rates (self, 0, 0);
 }
 

@@ -5,7 +5,9 @@
  */
 #pragma once
 
-#include "peercam-call-engine.h"
+#include <glib-object.h>
+
+#include "peercam-session-types.h"
 
 G_BEGIN_DECLS
 
@@ -19,9 +21,9 @@ PeercamViewer    *peercam_viewer_new        (const char       *id,
 const char       *peercam_viewer_get_id     (PeercamViewer    *self);
 const char       *peercam_viewer_get_name   (PeercamViewer    *self);
 /* The call with this viewer: PREVIEW while it is in the room uncalled. */
-PeercamCallState  peercam_viewer_get_state  (PeercamViewer    *self);
+PeercamSessionState peercam_viewer_get_state  (PeercamViewer    *self);
 void              peercam_viewer_set_state  (PeercamViewer    *self,
-                                             PeercamCallState  state);
+                                             PeercamSessionState state);
 /* What the call sends it, from the last statistics (0 outside a call). */
 double            peercam_viewer_get_kbps   (PeercamViewer    *self);
 double            peercam_viewer_get_fps    (PeercamViewer    *self);

@@ -12,11 +12,8 @@
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
-#include "peercam-invite.h"
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
-#include "peercam-call-engine.h"
-#include "peercam-call-settings.h"
 #include "peercam-session.h"
 #include "peercam-viewer-window.h"
 
@@ -24,7 +21,7 @@ struct _PeercamApplication
 {
   AdwApplication  parent_instance;
 
-  PeercamOptions *options;
+  PeercamLaunch  *launch;            /* the command line */
   GSettings      *settings;
   PeercamHost    *host;              /* while hosting a room */
   PeercamHostWindow *host_window;
@@ -52,12 +49,12 @@ peercam_application_new (void)
                        NULL);
 }
 
-const PeercamOptions *
-peercam_application_get_options (PeercamApplication *self)
+PeercamLaunch *
+peercam_application_get_launch (PeercamApplication *self)
 {
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
 
-  return self->options;
+  return self->launch;
 }
 
 GSettings *
@@ -79,31 +76,7 @@ peercam_application_get_host (PeercamApplication *self)
   return self->host;
 }
 
-PeercamSignalingServer *
-peercam_application_get_server (PeercamApplication *self)
-{
-  g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), NULL);
-
-  return self->host ? peercam_host_get_server (self->host) : NULL;
-}
-
 static void join_idle_windows (PeercamApplication *self);
-
-static void
-on_server_client_joined (PeercamSignalingServer *server,
-                         const char             *room,
-                         const char             *id)
-{
-  g_info ("Room “%s”: %s joined", room, id);
-}
-
-static void
-on_server_client_left (PeercamSignalingServer *server,
-                       const char             *room,
-                       const char             *id)
-{
-  g_info ("Room “%s”: %s left", room, id);
-}
 
 gboolean
 peercam_application_start_hosting (PeercamApplication  *self,
@@ -119,16 +92,14 @@ peercam_application_start_hosting (PeercamApplication  *self,
   if (self->host != NULL)
     return TRUE;
 
-  host = peercam_host_new_for_options (self->options);
+  host = peercam_launch_new_host (self->launch);
   peercam_host_set_port (host, port);
   peercam_host_set_token (host, token);
   peercam_host_set_tls (host, tls);
-  if (self->options->max_viewers <= 0)
+  if (peercam_launch_get_max_viewers (self->launch) <= 0)
     peercam_host_set_max_viewers (host, g_settings_get_uint (peercam_application_get_settings (self), "max-viewers"));
   if (!peercam_host_start (host, error))
     return FALSE;
-  g_signal_connect (peercam_host_get_server (host), "client-joined", G_CALLBACK (on_server_client_joined), NULL);
-  g_signal_connect (peercam_host_get_server (host), "client-left", G_CALLBACK (on_server_client_left), NULL);
 
   self->host = g_steal_pointer (&host);
   /* Hosting outlives every window. */
@@ -166,8 +137,8 @@ peercam_application_dup_local_url (PeercamApplication *self)
 static char *
 dup_room (PeercamApplication *self)
 {
-  if (self->options->room != NULL)
-    return g_strdup (self->options->room);
+  if (peercam_launch_get_room (self->launch) != NULL)
+    return g_strdup (peercam_launch_get_room (self->launch));
   return g_settings_get_string (peercam_application_get_settings (self), "room");
 }
 
@@ -197,14 +168,11 @@ window_join (GtkWindow  *window,
 static gboolean
 session_in_a_room (PeercamSession *session)
 {
-  PeercamSignalingClient *client = peercam_session_get_client (session);
-
-  if (client == NULL)
-    return FALSE;
-  switch (peercam_signaling_client_get_state (client))
+  switch (peercam_session_get_room_state (session))
     {
-    case PEERCAM_SIGNALING_STATE_DISCONNECTED:
-    case PEERCAM_SIGNALING_STATE_FAILED:
+    case PEERCAM_ROOM_STATE_NONE:
+    case PEERCAM_ROOM_STATE_DISCONNECTED:
+    case PEERCAM_ROOM_STATE_FAILED:
       return FALSE;
     default:
       return TRUE;
@@ -254,11 +222,12 @@ static void
 join_new_window (PeercamApplication *self,
                  GtkWindow          *window)
 {
-  if (self->options->server != NULL)
+  if (peercam_launch_get_server (self->launch) != NULL)
     {
       g_autofree char *room = dup_room (self);
 
-      window_join (window, self->options->server, room, self->options->token, self->options->pin);
+      window_join (window, peercam_launch_get_server (self->launch), room,
+                   peercam_launch_get_token (self->launch), peercam_launch_get_pin (self->launch));
       return;
     }
   join_hosted_room (self, window);
@@ -281,7 +250,7 @@ static void
 configure_session (PeercamApplication *self,
                    PeercamSession     *session)
 {
-  peercam_call_settings_apply_options (peercam_session_get_engine (session), self->options);
+  peercam_launch_configure_session (self->launch, session);
 }
 
 GtkWindow *
@@ -293,8 +262,8 @@ peercam_application_new_caller_window (PeercamApplication *self)
 
   window = peercam_caller_window_new (self);
   configure_session (self, peercam_caller_window_get_session (window));
-  if (self->options->source != NULL)
-    peercam_caller_window_set_source (window, self->options->source);
+  if (peercam_launch_get_source (self->launch) != NULL)
+    peercam_caller_window_set_source (window, peercam_launch_get_source (self->launch));
 
   join_new_window (self, GTK_WINDOW (window));
 
@@ -322,7 +291,7 @@ static int
 peercam_application_handle_local_options (GApplication *app,
                                           GVariantDict *dict)
 {
-  g_autoptr(PeercamOptions) options = NULL;
+  g_autoptr(PeercamLaunch) launch = NULL;
   g_autoptr(GError) error = NULL;
 
   if (g_variant_dict_contains (dict, "version"))
@@ -331,8 +300,8 @@ peercam_application_handle_local_options (GApplication *app,
       return 0;
     }
 
-  options = peercam_options_new_from_dict (dict, &error);
-  if (options == NULL)
+  launch = peercam_launch_new_from_dict (dict, &error);
+  if (launch == NULL)
     {
       g_printerr ("peercam: %s\n", error->message);
       g_printerr (_("Run “%s --help” to see all options.\n"), g_get_prgname ());
@@ -347,19 +316,18 @@ peercam_application_command_line (GApplication            *app,
                                   GApplicationCommandLine *command_line)
 {
   PeercamApplication *self = PEERCAM_APPLICATION (app);
-  g_autoptr(PeercamOptions) options = NULL;
+  g_autoptr(PeercamLaunch) launch = NULL;
   g_autoptr(GError) error = NULL;
   GVariantDict *dict = g_application_command_line_get_options_dict (command_line);
 
-  options = peercam_options_new_from_dict (dict, &error);
-  if (options == NULL)
+  launch = peercam_launch_new_from_dict (dict, &error);
+  if (launch == NULL)
     {
       g_application_command_line_printerr (command_line, "peercam: %s\n", error->message);
       return 2;
     }
 
-  g_clear_pointer (&self->options, peercam_options_free);
-  self->options = g_steal_pointer (&options);
+  g_set_object (&self->launch, launch);
 
   /* `peercam LINK…` (the desktop file's %U): each is an invite. */
   {
@@ -378,21 +346,23 @@ peercam_application_command_line (GApplication            *app,
       }
   }
 
-  if (self->options->host)
+  if (peercam_launch_get_host (self->launch))
     {
       GSettings *settings = peercam_application_get_settings (self);
       g_autofree char *token = g_settings_get_string (settings, "host-token");
-      guint port = self->options->port >= 0 ? (guint) self->options->port
-                                            : g_settings_get_uint (settings, "host-port");
+      int port = peercam_launch_get_port (self->launch);
+      const char *given_token = peercam_launch_get_token (self->launch);
 
-      if (!peercam_application_start_hosting (self, port,
-                                              self->options->token ? self->options->token : token,
-                                              self->options->tls || g_settings_get_boolean (settings, "host-tls"),
+      if (!peercam_application_start_hosting (self, port >= 0 ? (guint) port
+                                                              : g_settings_get_uint (settings, "host-port"),
+                                              given_token ? given_token : token,
+                                              peercam_launch_get_tls (self->launch) ||
+                                              g_settings_get_boolean (settings, "host-tls"),
                                               &error))
         g_application_command_line_printerr (command_line, "peercam: %s\n", error->message);
     }
 
-  if (self->options->mode == PEERCAM_MODE_VIEWER)
+  if (peercam_launch_get_viewer (self->launch))
     {
       GtkWindow *window = peercam_application_new_viewer_window (self);
 
@@ -406,7 +376,7 @@ peercam_application_command_line (GApplication            *app,
       if (error != NULL)
         peercam_caller_window_show_error (PEERCAM_CALLER_WINDOW (window), error->message);
 
-      if (self->options->call)
+      if (peercam_launch_get_call (self->launch))
         {
           PeercamSession *session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (window));
 
@@ -418,8 +388,7 @@ peercam_application_command_line (GApplication            *app,
 
   /* Options describe this command line only; windows opened later from the
    * menu start from the settings. */
-  g_clear_pointer (&self->options->server, g_free);
-  self->options->call = FALSE;
+  peercam_launch_forget_join (self->launch);
 
   return 0;
 }
@@ -568,14 +537,17 @@ peercam_application_open_invite (PeercamApplication  *self,
                                  const char          *link,
                                  GError             **error)
 {
-  g_autoptr(PeercamInvite) invite = peercam_invite_parse (link, error);
+  g_autofree char *server_url = NULL;
+  g_autofree char *invite_room = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *pin = NULL;
   GtkWindow *window;
   PeercamSession *session;
   g_autofree char *room = NULL;
 
   g_return_val_if_fail (PEERCAM_IS_APPLICATION (self), FALSE);
 
-  if (invite == NULL)
+  if (!peercam_launch_parse_invite (link, &server_url, &invite_room, &token, &pin, error))
     return FALSE;
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   session = window ? window_get_session (window) : NULL;
@@ -584,8 +556,8 @@ peercam_application_open_invite (PeercamApplication  *self,
       window = GTK_WINDOW (peercam_viewer_window_new (self));
       configure_session (self, window_get_session (window));
     }
-  room = invite->room ? g_strdup (invite->room) : dup_room (self);
-  window_join (window, invite->server_url, room, invite->token, invite->pin);
+  room = invite_room ? g_strdup (invite_room) : dup_room (self);
+  window_join (window, server_url, room, token, pin);
   gtk_window_present (window);
   return TRUE;
 }
@@ -717,7 +689,7 @@ peercam_application_startup (GApplication *app)
 
   /* Plugins and the DTLS certificate load in the background now, so the
    * first call is as fast as the ones after it. */
-  peercam_call_engine_warm_up ();
+  peercam_session_warm_up ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
 
@@ -740,7 +712,7 @@ peercam_application_shutdown (GApplication *app)
       peercam_host_stop (self->host);
       g_clear_object (&self->host);
     }
-  peercam_call_engine_warm_up_stop ();
+  peercam_session_warm_up_stop ();
 
   G_APPLICATION_CLASS (peercam_application_parent_class)->shutdown (app);
 }
@@ -768,7 +740,7 @@ peercam_application_finalize (GObject *object)
 {
   PeercamApplication *self = PEERCAM_APPLICATION (object);
 
-  g_clear_pointer (&self->options, peercam_options_free);
+  g_clear_object (&self->launch);
   g_clear_object (&self->settings);
   g_clear_object (&self->host);
   g_clear_object (&self->portal);
@@ -809,9 +781,9 @@ peercam_application_init (PeercamApplication *self)
   /* Idempotent; the windows' call engines need it. */
   gst_init (NULL, NULL);
 
-  self->options = peercam_options_new ();
+  self->launch = peercam_launch_new ();
 
-  g_application_add_main_option_entries (G_APPLICATION (self), peercam_options_get_entries ());
+  g_application_add_main_option_entries (G_APPLICATION (self), peercam_launch_get_entries ());
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("Send live camera video to another computer over WebRTC."));
 }

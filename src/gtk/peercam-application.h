@@ -7,7 +7,7 @@
 #include <adwaita.h>
 
 #include "peercam-host.h"
-#include "peercam-options.h"
+#include "peercam-launch.h"
 
 G_BEGIN_DECLS
 
@@ -18,10 +18,9 @@ G_DECLARE_FINAL_TYPE (PeercamApplication, peercam_application, PEERCAM, APPLICAT
 PeercamApplication *peercam_application_new              (void);
 GtkWindow          *peercam_application_new_caller_window (PeercamApplication *self);
 GtkWindow          *peercam_application_new_viewer_window (PeercamApplication *self);
-const PeercamOptions *peercam_application_get_options    (PeercamApplication *self);
+PeercamLaunch      *peercam_application_get_launch        (PeercamApplication *self);
 GSettings          *peercam_application_get_settings      (PeercamApplication *self);
 PeercamHost        *peercam_application_get_host          (PeercamApplication *self);
-PeercamSignalingServer *peercam_application_get_server    (PeercamApplication *self);
 gboolean            peercam_application_start_hosting     (PeercamApplication *self,
                                                            guint               port,
                                                            const char         *token,

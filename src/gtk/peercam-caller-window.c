@@ -7,10 +7,8 @@
 #include <glib/gi18n.h>
 
 #include "peercam-caller-window.h"
-#include "peercam-camera-list.h"
-#include "peercam-camera-portal.h"
-#include "peercam-screencast-portal.h"
 #include "peercam-session.h"
+#include "peercam-source-picker.h"
 #include "peercam-viewer-list.h"
 #include "peercam-video-paintable.h"
 #include "peercam-window-common.h"
@@ -20,33 +18,24 @@ struct _PeercamCallerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  GSignalGroup          *session_signals;  /* what the window follows of it */
   PeercamRoomProblem    *problem;
   PeercamVideoPaintable *preview;
 
-  /* The source drop-down: the cameras, "No Camera Found" while there are
-   * none, then "Screen", "Test Pattern" and a file or GStreamer source
-   * given on the command line; all PeercamCamera items. */
-  PeercamCameraList     *cameras;
+  /* The source drop-down: the picker's cameras, "No Camera Found" while
+   * there are none, then its extras: "Screen", "Test Pattern" and a file
+   * or GStreamer source given on the command line. */
+  PeercamSourcePicker   *picker;
   GListStore            *placeholder;
-  GListStore            *extras;
   GListModel            *sources;
-  PeercamCamera         *no_camera_item;   /* id "camera" */
-  PeercamCamera         *screen_item;      /* id "screen" */
-  PeercamCamera         *test_item;        /* id "test" */
-  PeercamCamera         *custom_item;      /* "file:…"/"gst:…", or NULL */
   gboolean               syncing;          /* the model changes under the drop-down */
 
-  PeercamCameraPortal   *portal;
   GCancellable          *portal_cancellable; /* an access request is pending */
   gboolean               waiting_for_cameras; /* granted, the list restarts on the portal */
   gboolean               camera_denied;       /* the page says where to allow it */
   gboolean               no_camera_error;     /* Get Local Video found none */
 
-  PeercamScreencastPortal *screencast;
   GCancellable          *screencast_cancellable; /* the portal's dialog is up */
-  GstDevice             *screen_device;      /* the screen the user picked */
-
-  guint                  hide_controls_id;  /* fullscreen: the bar fades out */
 
   /* Template widgets */
   GtkBox                *content_box;
@@ -83,31 +72,24 @@ struct _PeercamCallerWindow
 
 G_DEFINE_FINAL_TYPE (PeercamCallerWindow, peercam_caller_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static gboolean
-is_test_source (const char *source)
-{
-  return g_strcmp0 (source, "test") == 0 || g_strcmp0 (source, "smpte") == 0 ||
-         g_strcmp0 (source, "ball") == 0 || g_strcmp0 (source, "pinwheel") == 0;
-}
-
 static const char *
-call_state_text (PeercamCallState state)
+call_state_text (PeercamSessionState state)
 {
   switch (state)
     {
-    case PEERCAM_CALL_STATE_PREVIEW:
+    case PEERCAM_SESSION_STATE_PREVIEW:
       return _("Local video");
-    case PEERCAM_CALL_STATE_CALLING:
+    case PEERCAM_SESSION_STATE_CALLING:
       return _("Calling…");
-    case PEERCAM_CALL_STATE_CONNECTING:
+    case PEERCAM_SESSION_STATE_CONNECTING:
       return _("Connecting…");
-    case PEERCAM_CALL_STATE_CONNECTED:
+    case PEERCAM_SESSION_STATE_CONNECTED:
       return _("In call");
-    case PEERCAM_CALL_STATE_FAILED:
+    case PEERCAM_SESSION_STATE_FAILED:
       return _("Call failed");
-    case PEERCAM_CALL_STATE_ENDED:
+    case PEERCAM_SESSION_STATE_ENDED:
       return _("Call ended");
-    case PEERCAM_CALL_STATE_IDLE:
+    case PEERCAM_SESSION_STATE_IDLE:
     default:
       return NULL;
     }
@@ -117,12 +99,8 @@ call_state_text (PeercamCallState state)
 static gboolean
 no_camera_listed (PeercamCallerWindow *self)
 {
-  if (peercam_camera_list_get_loading (self->cameras) || self->portal_cancellable != NULL ||
-      self->waiting_for_cameras)
-    return FALSE;
-  if (peercam_camera_portal_is_available (self->portal) && !peercam_camera_portal_get_granted (self->portal))
-    return FALSE;
-  return g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0;
+  return self->portal_cancellable == NULL && !self->waiting_for_cameras &&
+         peercam_source_picker_no_camera_listed (self->picker);
 }
 
 /* One place decides what can be pressed, following the demo's rules: Call
@@ -130,26 +108,23 @@ no_camera_listed (PeercamCallerWindow *self)
 static void
 peercam_caller_window_update (PeercamCallerWindow *self)
 {
-  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
-  PeercamSignalingClient *client = peercam_session_get_client (self->session);
-  PeercamCallState state = peercam_call_engine_get_state (engine);
-  gboolean joined = client != NULL &&
-                    peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
-  gboolean in_call = state == PEERCAM_CALL_STATE_CALLING ||
-                     state == PEERCAM_CALL_STATE_CONNECTING ||
-                     state == PEERCAM_CALL_STATE_CONNECTED;
-  gboolean has_video = state != PEERCAM_CALL_STATE_IDLE && state != PEERCAM_CALL_STATE_FAILED;
+  PeercamRoomState room_state = peercam_session_get_room_state (self->session);
+  PeercamSessionState state = peercam_session_get_state (self->session);
+  gboolean joined = room_state == PEERCAM_ROOM_STATE_JOINED;
+  gboolean in_call = state == PEERCAM_SESSION_STATE_CALLING ||
+                     state == PEERCAM_SESSION_STATE_CONNECTING ||
+                     state == PEERCAM_SESSION_STATE_CONNECTED;
+  gboolean has_video = state != PEERCAM_SESSION_STATE_IDLE && state != PEERCAM_SESSION_STATE_FAILED;
   gboolean peer = peercam_session_get_peer_present (self->session);
   /* A call needs someone to answer: an offer into an empty room would say
    * "Calling…" forever. */
   gboolean can_call = has_video && !in_call && joined && peer;
   const char *call_tooltip;
   g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
-  const char *call_text = state == PEERCAM_CALL_STATE_CONNECTED &&
+  const char *call_text = state == PEERCAM_SESSION_STATE_CONNECTED &&
                           peercam_session_get_poor_connection (self->session)
                           ? _("Poor connection") : call_state_text (state);
   g_autofree char *subtitle = NULL;
-  PeercamProblem problem;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.get-local-video",
                                  !has_video && self->portal_cancellable == NULL &&
@@ -162,7 +137,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->call_button), !in_call);
 
   /* Previewing alone in the room: what the window waits for. */
-  if (state == PEERCAM_CALL_STATE_PREVIEW && joined && !peer)
+  if (state == PEERCAM_SESSION_STATE_PREVIEW && joined && !peer)
     call_text = _("Waiting for a viewer");
 
   /* A disabled Call says what it waits for. */
@@ -185,16 +160,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->call_button), "suggested-action");
 
   /* Out of the room: the page says why and what to do, over the preview. */
-  if (self->problem != NULL && _peercam_room_problem_describe (self->problem, &problem))
-    {
-      _peercam_problem_apply (&problem, self->problem_page, self->problem_details,
-                              self->retry_button, self->stop_button, self->trust_button);
-      gtk_stack_set_visible_child_name (self->video_stack, "problem");
-      g_free (signaling);
-      signaling = g_strdup (problem.subtitle);
-      _peercam_problem_clear (&problem);
-    }
-  else
+  if (!_peercam_room_problem_show (self->problem, &signaling))
     gtk_stack_set_visible_child_name (self->video_stack, has_video ? "preview" : "empty");
   /* Over the preview, out of the way; in fullscreen it comes and goes
    * with the controls. */
@@ -206,7 +172,8 @@ peercam_caller_window_update (PeercamCallerWindow *self)
    * two ways to begin. */
   if (!self->camera_denied)
     {
-      gboolean screen = gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->screen_item;
+      gboolean screen = gtk_drop_down_get_selected_item (self->source_dropdown) ==
+                        peercam_source_picker_get_screen_item (self->picker);
       gboolean no_camera = !screen && (self->no_camera_error || no_camera_listed (self));
 
       adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
@@ -218,7 +185,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
     }
   else
     gtk_widget_set_visible (self->test_pattern_button, FALSE);
-  gtk_widget_set_visible (self->welcome_box, client == NULL);
+  gtk_widget_set_visible (self->welcome_box, room_state == PEERCAM_ROOM_STATE_NONE);
 
   if (call_text != NULL)
     subtitle = g_strdup_printf ("%s · %s", signaling, call_text);
@@ -235,13 +202,13 @@ peercam_caller_window_update (PeercamCallerWindow *self)
 
 static guint
 source_position (PeercamCallerWindow *self,
-                 PeercamCamera       *item)
+                 gpointer             item)
 {
   guint n = g_list_model_get_n_items (self->sources);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(PeercamCamera) other = g_list_model_get_item (self->sources, i);
+      g_autoptr(GObject) other = g_list_model_get_item (self->sources, i);
 
       if (other == item)
         return i;
@@ -249,67 +216,9 @@ source_position (PeercamCallerWindow *self,
   return GTK_INVALID_LIST_POSITION;
 }
 
-/* The drop-down entry that stands for what the engine will use. */
-static PeercamCamera *
-item_for_engine (PeercamCallerWindow *self)
-{
-  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
-  GstDevice *device = peercam_call_engine_get_source_device (engine);
-  const char *source = peercam_call_engine_get_source (engine);
-  PeercamCamera *camera;
-
-  /* Also binds a camera named by id to its device, so a source from
-   * GSettings or set_source() opens the listed device (portal or not). */
-  if (g_strcmp0 (source, "screen") == 0 ||
-      (device != NULL && peercam_screencast_device_get_node (device) != 0))
-    return self->screen_item;
-  if (device != NULL)
-    return peercam_camera_list_find_device (self->cameras, device);
-  if (is_test_source (source))
-    return self->test_item;
-  if (self->custom_item != NULL && g_strcmp0 (source, peercam_camera_get_id (self->custom_item)) == 0)
-    return self->custom_item;
-  if (g_strcmp0 (source, "camera") == 0)
-    {
-      g_autoptr(PeercamCamera) first = g_list_model_get_item (G_LIST_MODEL (self->cameras), 0);
-
-      return first != NULL ? peercam_camera_list_find_device (self->cameras, peercam_camera_get_device (first))
-                           : self->no_camera_item;
-    }
-  camera = peercam_camera_list_find (self->cameras, source);
-  if (camera != NULL)
-    peercam_call_engine_set_source_device (engine, peercam_camera_get_device (camera));
-  return camera;
-}
-
-/* Tells the engine about a drop-down entry; the test pattern keeps the
- * engine's own pattern when it already runs one (SMPTE from the tests). */
-static void
-apply_item (PeercamCallerWindow *self,
-            PeercamCamera       *item)
-{
-  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
-
-  if (item == NULL)
-    return;
-  /* Leaving the screen ends its portal session. */
-  if (item != self->screen_item && self->screen_device != NULL)
-    {
-      peercam_screencast_portal_close (self->screencast);
-      g_clear_object (&self->screen_device);
-    }
-  if (item == self->test_item && is_test_source (peercam_call_engine_get_source (engine)) &&
-      peercam_call_engine_get_source_device (engine) == NULL)
-    return;
-  peercam_call_engine_set_source (engine, peercam_camera_get_id (item));
-  /* The screen's device comes from the portal once the user picked one. */
-  peercam_call_engine_set_source_device (engine, item == self->screen_item ? self->screen_device
-                                                                           : peercam_camera_get_device (item));
-}
-
 static void
 select_item (PeercamCallerWindow *self,
-             PeercamCamera       *item)
+             gpointer             item)
 {
   guint position = source_position (self, item);
 
@@ -323,7 +232,7 @@ select_item (PeercamCallerWindow *self,
 static void
 use_test_pattern (PeercamCallerWindow *self)
 {
-  gtk_drop_down_set_selected (self->source_dropdown, source_position (self, self->test_item));
+  gtk_drop_down_set_selected (self->source_dropdown, source_position (self, peercam_source_picker_get_test_item (self->picker)));
   gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
 }
 
@@ -344,8 +253,8 @@ static void
 offer_test_pattern (PeercamCallerWindow *self)
 {
   if (no_camera_listed (self) &&
-      gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->no_camera_item)
-    gtk_drop_down_set_selected (self->source_dropdown, source_position (self, self->test_item));
+      gtk_drop_down_get_selected_item (self->source_dropdown) == peercam_source_picker_get_no_camera_item (self->picker))
+    gtk_drop_down_set_selected (self->source_dropdown, source_position (self, peercam_source_picker_get_test_item (self->picker)));
 }
 
 static void
@@ -359,12 +268,11 @@ show_source_error (PeercamCallerWindow *self,
                    const GError        *error)
 {
   AdwToast *toast;
-
   /* A source that cannot run (the screen refused, a file or GStreamer
    * source that fails): say why, and offer the way that always works. */
-  if (error->domain == PEERCAM_SCREENCAST_PORTAL_ERROR ||
-      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE) ||
-      g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_MISSING_PLUGIN))
+  PeercamSourceProblem problem = peercam_session_classify_source_error (error);
+
+  if (problem == PEERCAM_SOURCE_PROBLEM_CANNOT_RUN)
     {
       toast = adw_toast_new (error->message);
       adw_toast_set_button_label (toast, _("Use _Test Pattern"));
@@ -374,7 +282,7 @@ show_source_error (PeercamCallerWindow *self,
       return;
     }
 
-  if (g_error_matches (error, PEERCAM_CAMERA_PORTAL_ERROR, PEERCAM_CAMERA_PORTAL_ERROR_DENIED))
+  if (problem == PEERCAM_SOURCE_PROBLEM_CAMERA_DENIED)
     {
       /* The portal remembers a refusal: say where to change it (README). */
       self->camera_denied = TRUE;
@@ -388,7 +296,7 @@ show_source_error (PeercamCallerWindow *self,
       return;
     }
 
-  if (!g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_NO_CAMERA))
+  if (problem != PEERCAM_SOURCE_PROBLEM_NO_CAMERA)
     {
       _peercam_window_show_error (self->toast_overlay, error->message);
       return;
@@ -402,17 +310,19 @@ static void
 start_local_video (PeercamCallerWindow *self)
 {
   g_autoptr(GError) error = NULL;
+  gpointer selected;
 
   /* The placeholder stands for "the first camera", which may exist by now. */
-  if (gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->no_camera_item)
+  if (gtk_drop_down_get_selected_item (self->source_dropdown) == peercam_source_picker_get_no_camera_item (self->picker))
     {
-      g_autoptr(PeercamCamera) first = g_list_model_get_item (G_LIST_MODEL (self->cameras), 0);
+      gpointer first = peercam_source_picker_get_first_camera (self->picker);
 
       if (first != NULL)
-        select_item (self, peercam_camera_list_find_device (self->cameras, peercam_camera_get_device (first)));
+        select_item (self, first);
     }
-  if (gtk_drop_down_get_selected_item (self->source_dropdown) != (gpointer) self->test_item)
-    apply_item (self, gtk_drop_down_get_selected_item (self->source_dropdown));
+  selected = gtk_drop_down_get_selected_item (self->source_dropdown);
+  if (selected != peercam_source_picker_get_test_item (self->picker))
+    peercam_source_picker_apply (self->picker, selected);
 
   if (!peercam_session_start_local_video (self->session, &error))
     show_source_error (self, error);
@@ -424,7 +334,7 @@ on_cameras_loading (PeercamCallerWindow *self)
 {
   offer_test_pattern (self);
   peercam_caller_window_update (self);
-  if (!self->waiting_for_cameras || peercam_camera_list_get_loading (self->cameras))
+  if (!self->waiting_for_cameras || peercam_source_picker_get_loading (self->picker))
     return;
   self->waiting_for_cameras = FALSE;
   start_local_video (self);
@@ -437,28 +347,22 @@ on_camera_access (GObject      *object,
 {
   g_autoptr(PeercamCallerWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  int fd;
 
-  if (!peercam_camera_portal_access_finish (PEERCAM_CAMERA_PORTAL (object), result, &error) &&
+  if (!peercam_source_picker_access_cameras_finish (PEERCAM_SOURCE_PICKER (object), result, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;   /* the window is going away */
 
   g_clear_object (&self->portal_cancellable);
   if (error == NULL)
     {
-      fd = peercam_camera_portal_open_pipewire_remote (self->portal, &error);
-      if (fd >= 0)
-        {
-          self->camera_denied = FALSE;
-          adw_status_page_set_description (self->empty_page,
-                                           _("Press “Get Local Video” to start the camera"));
-          /* The cameras are the portal's from now on; start once listed. */
-          self->waiting_for_cameras = TRUE;
-          peercam_camera_list_set_pipewire_fd (self->cameras, fd);
-          peercam_caller_window_update (self);
-          on_cameras_loading (self);
-          return;
-        }
+      self->camera_denied = FALSE;
+      adw_status_page_set_description (self->empty_page,
+                                       _("Press “Get Local Video” to start the camera"));
+      /* The cameras are the portal's from now on; start once listed. */
+      self->waiting_for_cameras = TRUE;
+      peercam_caller_window_update (self);
+      on_cameras_loading (self);
+      return;
     }
 
   show_source_error (self, error);
@@ -472,39 +376,23 @@ on_screen_chosen (GObject      *object,
 {
   g_autoptr(PeercamCallerWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GstDevice) device = NULL;
 
-  device = peercam_screencast_portal_start_finish (PEERCAM_SCREENCAST_PORTAL (object), result, &error);
-  if (device == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!peercam_source_picker_choose_screen_finish (PEERCAM_SOURCE_PICKER (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;   /* the window is going away */
 
   g_clear_object (&self->screencast_cancellable);
-  if (device == NULL)
+  if (error != NULL)
     {
       show_source_error (self, error);
       peercam_caller_window_update (self);
       return;
     }
-  g_set_object (&self->screen_device, device);
   /* The user may have picked another source meanwhile. */
-  if (gtk_drop_down_get_selected_item (self->source_dropdown) == (gpointer) self->screen_item)
+  if (gtk_drop_down_get_selected_item (self->source_dropdown) == peercam_source_picker_get_screen_item (self->picker))
     start_local_video (self);
   else
-    {
-      peercam_screencast_portal_close (self->screencast);
-      g_clear_object (&self->screen_device);
-    }
-}
-
-/* The desktop ended the screen's session (stopped from the shell). */
-static void
-on_screen_closed (PeercamCallerWindow *self,
-                  GstDevice           *device)
-{
-  peercam_call_engine_device_removed (peercam_session_get_engine (self->session), device);
-  if (device == self->screen_device)
-    g_clear_object (&self->screen_device);
-  peercam_caller_window_update (self);
+    peercam_source_picker_close_screen (self->picker);
 }
 
 static void
@@ -514,31 +402,32 @@ get_local_video_action (GtkWidget  *widget,
 {
   PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
   gpointer selected = gtk_drop_down_get_selected_item (self->source_dropdown);
-  gboolean wants_camera = selected != (gpointer) self->test_item && selected != (gpointer) self->screen_item &&
-                          (self->custom_item == NULL || selected != (gpointer) self->custom_item);
+  gpointer screen = peercam_source_picker_get_screen_item (self->picker);
+  gpointer custom = peercam_source_picker_get_custom_item (self->picker);
+  gboolean wants_camera = selected != peercam_source_picker_get_test_item (self->picker) && selected != screen &&
+                          (custom == NULL || selected != custom);
 
   if (self->portal_cancellable != NULL || self->waiting_for_cameras || self->screencast_cancellable != NULL)
     return;
 
   /* The screen: the desktop asks the user which screen or window, each
    * time sharing starts. */
-  if (selected == (gpointer) self->screen_item && self->screen_device == NULL)
+  if (selected == screen && !peercam_source_picker_has_screen (self->picker))
     {
       self->screencast_cancellable = g_cancellable_new ();
-      peercam_screencast_portal_start_async (self->screencast, self->screencast_cancellable,
-                                             on_screen_chosen, g_object_ref (self));
+      peercam_source_picker_choose_screen_async (self->picker, self->screencast_cancellable,
+                                                 on_screen_chosen, g_object_ref (self));
       peercam_caller_window_update (self);
       return;
     }
 
   /* Sandboxed (or with a desktop portal), cameras are asked for first; the
    * answer may take as long as the user looks at the dialog. */
-  if (wants_camera && !peercam_camera_portal_get_granted (self->portal) &&
-      peercam_camera_portal_is_available (self->portal))
+  if (wants_camera && peercam_source_picker_needs_camera_access (self->picker))
     {
       self->portal_cancellable = g_cancellable_new ();
-      peercam_camera_portal_access_async (self->portal, self->portal_cancellable,
-                                          on_camera_access, g_object_ref (self));
+      peercam_source_picker_access_cameras_async (self->picker, self->portal_cancellable,
+                                                  on_camera_access, g_object_ref (self));
       peercam_caller_window_update (self);
       return;
     }
@@ -632,94 +521,27 @@ on_n_viewers (PeercamCallerWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->viewers_button), n > 0);
 }
 
-static void
-retry_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  _peercam_room_problem_retry (PEERCAM_CALLER_WINDOW (widget)->problem);
-}
-
-static void
-stop_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  _peercam_room_problem_stop (PEERCAM_CALLER_WINDOW (widget)->problem);
-}
-
-static void
-trust_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  _peercam_room_problem_trust (PEERCAM_CALLER_WINDOW (widget)->problem);
-}
-
-static void
-fullscreen_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  if (gtk_window_is_fullscreen (GTK_WINDOW (widget)))
-    gtk_window_unfullscreen (GTK_WINDOW (widget));
-  else
-    gtk_window_fullscreen (GTK_WINDOW (widget));
-}
-
-static void
-leave_fullscreen_action (GtkWidget  *widget,
-                         const char *action_name,
-                         GVariant   *parameter)
-{
-  gtk_window_unfullscreen (GTK_WINDOW (widget));
-}
-
-static gboolean
-hide_controls (gpointer data)
-{
-  PeercamCallerWindow *self = data;
-
-  self->hide_controls_id = 0;
-  gtk_widget_set_visible (self->action_bar, FALSE);
-  gtk_widget_set_visible (self->fullscreen_button, FALSE);
-  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "none");
-  return G_SOURCE_REMOVE;
-}
-
 /* Fullscreen: the call controls float over the video while the pointer
- * moves, then go (with the pointer) after two seconds. */
+ * moves (see _peercam_window_setup_fullscreen()). */
 static void
-show_controls (PeercamCallerWindow *self)
+show_fullscreen_controls (GtkWidget *widget,
+                          gboolean   shown)
 {
-  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
-    return;
-  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
-  gtk_widget_set_visible (self->action_bar, TRUE);
-  gtk_widget_set_visible (self->fullscreen_button, TRUE);
-  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
-  self->hide_controls_id = g_timeout_add_seconds (2, hide_controls, self);
-}
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
 
-static void
-on_pointer_motion (GtkEventControllerMotion *controller,
-                   double                    x,
-                   double                    y,
-                   PeercamCallerWindow      *self)
-{
-  show_controls (self);
+  gtk_widget_set_visible (self->action_bar, shown);
+  gtk_widget_set_visible (self->fullscreen_button, shown);
 }
 
 /* The action bar moves between the window's bottom edge and a floating
  * place over the video. */
 static void
-on_fullscreened (PeercamCallerWindow *self)
+on_fullscreened (GtkWidget *widget,
+                 gboolean   fullscreen)
 {
-  gboolean fullscreen = gtk_window_is_fullscreen (GTK_WINDOW (self));
+  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
   gboolean floating = gtk_widget_get_parent (self->action_bar) == GTK_WIDGET (self->video_overlay);
 
-  gtk_widget_set_visible (self->header_bar, !fullscreen);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.leave-fullscreen", fullscreen);
   gtk_button_set_icon_name (GTK_BUTTON (self->fullscreen_button),
                             fullscreen ? "view-restore-symbolic" : "view-fullscreen-symbolic");
   gtk_widget_set_tooltip_text (self->fullscreen_button, fullscreen ? _("Leave Fullscreen (Esc)") : _("Fullscreen"));
@@ -733,11 +555,9 @@ on_fullscreened (PeercamCallerWindow *self)
       gtk_widget_set_halign (self->action_bar, GTK_ALIGN_CENTER);
       gtk_widget_set_margin_bottom (self->action_bar, 18);
       gtk_widget_add_css_class (self->action_bar, "fullscreen-controls");
-      show_controls (self);
     }
   else if (!fullscreen && floating)
     {
-      g_clear_handle_id (&self->hide_controls_id, g_source_remove);
       g_object_ref (self->action_bar);
       gtk_overlay_remove_overlay (self->video_overlay, self->action_bar);
       gtk_box_append (self->content_box, self->action_bar);
@@ -747,7 +567,6 @@ on_fullscreened (PeercamCallerWindow *self)
       gtk_widget_set_margin_bottom (self->action_bar, 0);
       gtk_widget_remove_css_class (self->action_bar, "fullscreen-controls");
       gtk_widget_set_visible (self->action_bar, TRUE);
-      gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
     }
 }
 
@@ -763,16 +582,6 @@ on_preview_pressed (GtkGestureClick     *gesture,
 }
 
 static void
-join_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  PeercamCallerWindow *self = PEERCAM_CALLER_WINDOW (widget);
-
-  _peercam_window_present_join_dialog (GTK_WINDOW (self), self->session, self->toast_overlay);
-}
-
-static void
 on_session_event (PeercamCallerWindow *self,
                   const char          *name,
                   JsonNode            *details)
@@ -783,12 +592,6 @@ on_session_event (PeercamCallerWindow *self,
   if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
     _peercam_window_show_error (self->toast_overlay,
                                 json_object_get_string_member_with_default (object, "message", ""));
-  else if (g_str_equal (name, "stats"))
-    {
-      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
-      gtk_widget_set_visible (self->stats_grid, TRUE);
-      gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
-    }
   else if (g_str_equal (name, "peer-joined"))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
   else if (g_str_equal (name, "bye"))
@@ -798,22 +601,30 @@ on_session_event (PeercamCallerWindow *self,
 }
 
 static void
+on_session_stats (PeercamCallerWindow *self,
+                  const char          *viewer,
+                  PeercamCallStats    *stats)
+{
+  _peercam_window_show_stats (GTK_GRID (self->stats_grid), GTK_WIDGET (self->stats_label), stats);
+  peercam_caller_window_update (self);
+}
+
+static void
 on_source_selected (PeercamCallerWindow *self)
 {
-  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
-  PeercamCamera *item = gtk_drop_down_get_selected_item (self->source_dropdown);
+  gpointer item = gtk_drop_down_get_selected_item (self->source_dropdown);
   gboolean running;
 
   /* Hot-plug moves entries around; that is no choice of the user's. */
-  if (self->syncing || item == NULL || item == item_for_engine (self))
+  if (self->syncing || item == NULL || item == peercam_source_picker_get_current (self->picker))
     return;
 
   self->no_camera_error = FALSE;
   /* Switching source restarts the preview with the new one. */
-  running = peercam_call_engine_get_state (engine) == PEERCAM_CALL_STATE_PREVIEW;
+  running = peercam_session_get_state (self->session) == PEERCAM_SESSION_STATE_PREVIEW;
   if (running)
-    peercam_call_engine_stop_local_video (engine);
-  apply_item (self, item);
+    peercam_session_stop_local_video (self->session);
+  peercam_source_picker_apply (self->picker, item);
   if (running)
     gtk_widget_activate_action (GTK_WIDGET (self), "caller.get-local-video", NULL);
   peercam_caller_window_update (self);
@@ -826,35 +637,26 @@ on_cameras_changing (PeercamCallerWindow *self)
 }
 
 /* After the drop-down followed the list: show the placeholder only without
- * cameras, and keep the engine's source selected; when that one is gone,
- * the engine takes what the drop-down now shows. */
+ * cameras, and keep the session's source selected; when that one is gone,
+ * the session takes what the drop-down now shows. */
 static void
 on_cameras_changed (PeercamCallerWindow *self)
 {
-  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0;
-  PeercamCamera *item;
+  gboolean empty = g_list_model_get_n_items (peercam_source_picker_get_cameras (self->picker)) == 0;
+  gpointer item;
 
   self->syncing = TRUE;
   if (empty && g_list_model_get_n_items (G_LIST_MODEL (self->placeholder)) == 0)
-    g_list_store_append (self->placeholder, self->no_camera_item);
+    g_list_store_append (self->placeholder, peercam_source_picker_get_no_camera_item (self->picker));
   else if (!empty && g_list_model_get_n_items (G_LIST_MODEL (self->placeholder)) > 0)
     g_list_store_remove_all (self->placeholder);
   self->syncing = FALSE;
 
-  item = item_for_engine (self);
+  item = peercam_source_picker_get_current (self->picker);
   if (item != NULL)
     select_item (self, item);
   else
-    apply_item (self, gtk_drop_down_get_selected_item (self->source_dropdown));
-}
-
-static void
-on_camera_removed (PeercamCallerWindow *self,
-                   PeercamCamera       *camera)
-{
-  /* Stops a preview from this camera; the session shows "Camera disconnected". */
-  peercam_call_engine_device_removed (peercam_session_get_engine (self->session),
-                                      peercam_camera_get_device (camera));
+    peercam_source_picker_apply (self->picker, gtk_drop_down_get_selected_item (self->source_dropdown));
 }
 
 /* Runs once the window has its application (GtkWindow sets "application"
@@ -864,11 +666,10 @@ peercam_caller_window_setup (PeercamCallerWindow *self)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
   GSettings *settings = peercam_application_get_settings (PEERCAM_APPLICATION (app));
-  PeercamCallEngine *engine = peercam_session_get_engine (self->session);
   g_autofree char *camera = g_settings_get_string (settings, "camera");
 
   _peercam_window_number (GTK_WINDOW (self));
-  peercam_call_settings_follow (engine, settings);
+  peercam_session_follow_settings (self->session, settings);
   peercam_caller_window_set_source (self, *camera ? camera : "camera");
   offer_test_pattern (self);
   peercam_caller_window_update (self);
@@ -882,34 +683,27 @@ peercam_caller_window_dispose (GObject *object)
   g_cancellable_cancel (self->portal_cancellable);
   g_cancellable_cancel (self->screencast_cancellable);
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
-  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+  _peercam_window_stop_fullscreen (GTK_WIDGET (self));
+  if (self->session_signals != NULL)
+    g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session_signals);
   if (self->session != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->session, self);
-      peercam_session_leave (self->session);
-      peercam_call_engine_stop_local_video (peercam_session_get_engine (self->session));
+      peercam_session_close (self->session);
     }
-  g_clear_object (&self->session);
 
   gtk_widget_dispose_template (GTK_WIDGET (object), PEERCAM_TYPE_CALLER_WINDOW);
   g_clear_object (&self->preview);
-  if (self->cameras != NULL)
-    g_signal_handlers_disconnect_by_data (self->cameras, self);
+  if (self->picker != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->picker, self);
+      g_signal_handlers_disconnect_by_data (peercam_source_picker_get_cameras (self->picker), self);
+    }
   g_clear_object (&self->sources);
   g_clear_object (&self->placeholder);
-  /* The list stops its monitor before the portal closes the fd it uses. */
-  g_clear_object (&self->cameras);
-  g_clear_object (&self->portal);
+  g_clear_object (&self->picker);
+  g_clear_object (&self->session);
   g_clear_object (&self->portal_cancellable);
-  g_clear_object (&self->no_camera_item);
-  g_clear_object (&self->test_item);
-  g_clear_object (&self->screen_item);
-  g_clear_object (&self->custom_item);
-  g_clear_object (&self->extras);
-  g_clear_object (&self->screen_device);
-  if (self->screencast != NULL)
-    g_signal_handlers_disconnect_by_data (self->screencast, self);
-  g_clear_object (&self->screencast);
   g_clear_object (&self->screencast_cancellable);
 
   G_OBJECT_CLASS (peercam_caller_window_parent_class)->dispose (object);
@@ -937,9 +731,8 @@ bind_source_item (GtkSignalListItemFactory *factory,
                   GtkListItem              *item,
                   gpointer                  data)
 {
-  PeercamCamera *camera = gtk_list_item_get_item (item);
-
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), peercam_camera_get_name (camera));
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)),
+                       peercam_source_picker_item_get_name (gtk_list_item_get_item (item)));
 }
 
 static void
@@ -985,16 +778,14 @@ peercam_caller_window_class_init (PeercamCallerWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "caller.get-local-video", NULL, get_local_video_action);
   gtk_widget_class_install_action (widget_class, "caller.call", NULL, call_action);
-  gtk_widget_class_install_action (widget_class, "caller.fullscreen", NULL, fullscreen_action);
-  gtk_widget_class_install_action (widget_class, "caller.leave-fullscreen", NULL, leave_fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "caller.fullscreen", NULL, _peercam_window_fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "caller.leave-fullscreen", NULL,
+                                   _peercam_window_leave_fullscreen_action);
   gtk_widget_class_install_action (widget_class, "caller.use-test-pattern", NULL, use_test_pattern_action);
   gtk_widget_class_install_action (widget_class, "caller.hang-up", NULL, hang_up_action);
   gtk_widget_class_install_action (widget_class, "caller.disconnect-viewer", "s", disconnect_viewer_action);
   gtk_widget_class_install_action (widget_class, "caller.call-viewer", "s", call_viewer_action);
-  gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
-  gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
-  gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
-  gtk_widget_class_install_action (widget_class, "room.trust", NULL, trust_action);
+  _peercam_window_install_room_actions (widget_class);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "caller.get-local-video", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "caller.call", NULL);
@@ -1008,11 +799,9 @@ peercam_caller_window_init (PeercamCallerWindow *self)
 {
   g_autoptr(GtkBuilder) builder = NULL;
   g_autoptr(GListStore) parts = NULL;
-  g_autoptr(GListStore) extras = NULL;
   g_autoptr(GtkExpression) name = NULL;
-  PeercamCallEngine *engine;
+  GListModel *cameras;
   GtkGesture *gesture;
-  GtkEventController *motion;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1020,33 +809,26 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gtk_menu_button_set_menu_model (self->menu_button,
                                   G_MENU_MODEL (gtk_builder_get_object (builder, "primary_menu")));
 
-  self->cameras = peercam_camera_list_new ();
-  self->portal = peercam_camera_portal_new ();
-  self->no_camera_item = peercam_camera_new (_("No Camera Found"), "camera", NULL, NULL);
-  self->test_item = peercam_camera_new (_("Test Pattern"), "test", NULL, NULL);
-  self->screen_item = peercam_camera_new (_("Screen"), "screen", NULL, NULL);
-  self->screencast = peercam_screencast_portal_new ();
-  g_signal_connect_object (self->screencast, "closed", G_CALLBACK (on_screen_closed), self, G_CONNECT_SWAPPED);
-  self->placeholder = g_list_store_new (PEERCAM_TYPE_CAMERA);
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) == 0)
-    g_list_store_append (self->placeholder, self->no_camera_item);
-  extras = g_list_store_new (PEERCAM_TYPE_CAMERA);
-  g_list_store_append (extras, self->screen_item);
-  g_list_store_append (extras, self->test_item);
-  self->extras = g_object_ref (extras);
+  self->session = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
+  self->picker = peercam_source_picker_new (self->session);
+  cameras = peercam_source_picker_get_cameras (self->picker);
+  self->placeholder = g_list_store_new (peercam_source_picker_get_item_type ());
+  if (g_list_model_get_n_items (cameras) == 0)
+    g_list_store_append (self->placeholder, peercam_source_picker_get_no_camera_item (self->picker));
   parts = g_list_store_new (G_TYPE_LIST_MODEL);
-  g_list_store_append (parts, self->cameras);
+  g_list_store_append (parts, cameras);
   g_list_store_append (parts, self->placeholder);
-  g_list_store_append (parts, extras);
+  g_list_store_append (parts, peercam_source_picker_get_extras (self->picker));
   /* Around the flatten model's own handler (connected later): changes it
    * passes on to the drop-down are bracketed by these two. */
-  g_signal_connect_object (self->cameras, "items-changed", G_CALLBACK (on_cameras_changing), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->cameras, "items-changed", G_CALLBACK (on_cameras_changed), self,
+  g_signal_connect_object (cameras, "items-changed", G_CALLBACK (on_cameras_changing), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (cameras, "items-changed", G_CALLBACK (on_cameras_changed), self,
                            G_CONNECT_SWAPPED | G_CONNECT_AFTER);
-  g_signal_connect_object (self->cameras, "camera-removed", G_CALLBACK (on_camera_removed), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->cameras, "notify::loading", G_CALLBACK (on_cameras_loading), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->picker, "notify::loading", G_CALLBACK (on_cameras_loading), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->picker, "screen-closed", G_CALLBACK (peercam_caller_window_update), self,
+                           G_CONNECT_SWAPPED);
   self->sources = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&parts))));
-  name = gtk_property_expression_new (PEERCAM_TYPE_CAMERA, NULL, "name");
+  name = gtk_property_expression_new (peercam_source_picker_get_item_type (), NULL, "name");
   gtk_drop_down_set_expression (self->source_dropdown, name);
   /* The button shows a short name so the window fits a phone; the list
    * shows names whole. */
@@ -1069,32 +851,29 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gesture = gtk_gesture_click_new ();
   g_signal_connect (gesture, "pressed", G_CALLBACK (on_preview_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self->preview_picture), GTK_EVENT_CONTROLLER (gesture));
-  motion = gtk_event_controller_motion_new ();
-  g_signal_connect (motion, "motion", G_CALLBACK (on_pointer_motion), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), motion);
-  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "caller.leave-fullscreen", FALSE);
+  _peercam_window_setup_fullscreen (GTK_WIDGET (self), self->header_bar, "caller.leave-fullscreen",
+                                    show_fullscreen_controls, on_fullscreened);
 
-  self->session = peercam_session_new (PEERCAM_CALL_ROLE_CALLER);
-  engine = peercam_session_get_engine (self->session);
   self->preview = peercam_video_paintable_new ();
-  peercam_call_engine_set_local_sink (engine, peercam_video_paintable_get_sink (self->preview));
+  peercam_session_set_local_sink (self->session, peercam_video_paintable_get_sink (self->preview));
   gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (self->preview));
 
-  g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
-                                    G_CALLBACK (peercam_caller_window_update));
-  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
+  /* The session, observed through one signal group. */
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+                                                          G_CALLBACK (peercam_caller_window_update),
+                                                          G_CALLBACK (peercam_caller_window_update),
+                                                          G_CALLBACK (on_session_event),
+                                                          G_CALLBACK (on_session_stats));
+  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_caller_window_update));
-  g_signal_connect_object (self->session, "notify::peer-present",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::poor-connection",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (engine, "notify::state",
-                           G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,
+                                  self->retry_button, self->stop_button, self->trust_button);
+  g_signal_group_connect_object (self->session_signals, "notify::peer-present",
+                                 G_CALLBACK (peercam_caller_window_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::n-viewers",
+                                 G_CALLBACK (on_n_viewers), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->session_signals, self->session);
   peercam_viewer_list_set_model (self->viewer_list, peercam_session_get_viewers (self->session));
-  g_signal_connect_object (self->session, "notify::n-viewers",
-                           G_CALLBACK (on_n_viewers), self, G_CONNECT_SWAPPED);
   on_n_viewers (self);
   g_signal_connect_object (self->source_dropdown, "notify::selected",
                            G_CALLBACK (on_source_selected), self, G_CONNECT_SWAPPED);
@@ -1128,24 +907,10 @@ peercam_caller_window_set_source (PeercamCallerWindow *self,
 
   /* "test"/"smpte"/"ball", "camera" (the first one), a camera's id,
    * "screen", or a "file:"/"gst:" source: that gets an entry of its own. */
-  if (g_str_has_prefix (source, "file:") || g_str_has_prefix (source, "gst:"))
-    {
-      g_autofree char *name = g_str_has_prefix (source, "file:")
-                              ? g_filename_display_basename (source + strlen ("file:"))
-                              : g_strdup (_("GStreamer Source"));
-      guint position;
-
-      self->syncing = TRUE;
-      if (self->custom_item != NULL && g_list_store_find (self->extras, self->custom_item, &position))
-        g_list_store_remove (self->extras, position);
-      g_clear_object (&self->custom_item);
-      self->custom_item = peercam_camera_new (name, source, NULL, NULL);
-      g_list_store_append (self->extras, self->custom_item);
-      self->syncing = FALSE;
-    }
-  peercam_call_engine_set_source (peercam_session_get_engine (self->session), source);
-  peercam_call_engine_set_source_device (peercam_session_get_engine (self->session), NULL);
-  select_item (self, item_for_engine (self));
+  self->syncing = TRUE;
+  peercam_source_picker_set_source (self->picker, source);
+  self->syncing = FALSE;
+  select_item (self, peercam_source_picker_get_current (self->picker));
 }
 
 void
@@ -1155,12 +920,9 @@ peercam_caller_window_join (PeercamCallerWindow *self,
                             const char          *token,
                             const char          *pin)
 {
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (PEERCAM_IS_CALLER_WINDOW (self));
 
-  if (!peercam_session_join (self->session, server_url, room, token, pin, &error))
-    _peercam_window_show_error (self->toast_overlay, error->message);
+  _peercam_window_join (self->session, self->toast_overlay, server_url, room, token, pin);
   peercam_caller_window_update (self);
 }
 

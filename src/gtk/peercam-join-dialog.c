@@ -7,9 +7,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "peercam-invite.h"
 #include "peercam-join-dialog.h"
-#include "peercam-options.h"
+#include "peercam-launch.h"
 
 struct _PeercamJoinDialog
 {
@@ -42,20 +41,24 @@ validate (PeercamJoinDialog *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->server_row));
   const char *room = gtk_editable_get_text (GTK_EDITABLE (self->room_row));
-  g_autoptr(PeercamInvite) invite = peercam_invite_parse (text, NULL);
-  gboolean url_ok = invite != NULL && peercam_options_validate_url (invite->server_url, NULL);
+  g_autofree char *server_url = NULL;
+  g_autofree char *invite_room = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *pin = NULL;
+  gboolean url_ok = peercam_launch_parse_invite (text, &server_url, &invite_room, &token, &pin, NULL) &&
+                    peercam_launch_validate_url (server_url, NULL);
   gboolean room_ok;
 
   g_clear_pointer (&self->server_url, g_free);
   g_clear_pointer (&self->pin, g_free);
   if (url_ok)
     {
-      self->server_url = g_strdup (invite->server_url);
-      self->pin = g_strdup (invite->pin);
-      if (invite->room != NULL && g_strcmp0 (room, invite->room) != 0)
-        gtk_editable_set_text (GTK_EDITABLE (self->room_row), invite->room);   /* validates again */
-      if (invite->token != NULL)
-        gtk_editable_set_text (GTK_EDITABLE (self->token_row), invite->token);
+      self->server_url = g_steal_pointer (&server_url);
+      self->pin = g_steal_pointer (&pin);
+      if (invite_room != NULL && g_strcmp0 (room, invite_room) != 0)
+        gtk_editable_set_text (GTK_EDITABLE (self->room_row), invite_room);   /* validates again */
+      if (token != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->token_row), token);
     }
   adw_action_row_set_subtitle (self->pin_row, self->pin ? self->pin : "");
   gtk_widget_set_visible (GTK_WIDGET (self->pin_row), self->pin != NULL);

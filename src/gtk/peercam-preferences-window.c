@@ -6,7 +6,7 @@
 
 #include <glib/gi18n.h>
 
-#include "peercam-camera-list.h"
+#include "peercam-source-picker.h"
 #include "peercam-preferences-window.h"
 
 struct _PeercamPreferencesWindow
@@ -20,7 +20,7 @@ struct _PeercamPreferencesWindow
   AdwComboRow          *camera_row;
   /* The camera choices: "First Camera Found", the cameras found now, the
    * test pattern, and a saved camera that is not connected. */
-  PeercamCameraList    *cameras;
+  GListModel           *cameras;
   GListStore           *absent;
   GListModel           *camera_choices;
   gboolean              syncing_camera;
@@ -109,10 +109,10 @@ select_saved_camera (PeercamPreferencesWindow *self)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(PeercamCamera) camera = g_list_model_get_item (self->camera_choices, i);
+      g_autoptr(GObject) camera = g_list_model_get_item (self->camera_choices, i);
 
-      if (g_strcmp0 (peercam_camera_get_id (camera), saved) == 0 ||
-          (g_str_equal (saved, "camera") && *peercam_camera_get_id (camera) == '\0'))
+      if (g_strcmp0 (peercam_source_picker_item_get_id (camera), saved) == 0 ||
+          (g_str_equal (saved, "camera") && *peercam_source_picker_item_get_id (camera) == '\0'))
         {
           self->syncing_camera = TRUE;
           adw_combo_row_set_selected (self->camera_row, i);
@@ -125,7 +125,7 @@ select_saved_camera (PeercamPreferencesWindow *self)
   if (g_list_model_get_n_items (G_LIST_MODEL (self->absent)) == 0)
     {
       g_autofree char *name = g_strdup_printf (_("%s (not connected)"), saved);
-      g_autoptr(PeercamCamera) camera = peercam_camera_new (name, saved, NULL, NULL);
+      g_autoptr(GObject) camera = peercam_source_picker_item_new (name, saved);
 
       g_list_store_append (self->absent, camera);
       select_saved_camera (self);
@@ -135,14 +135,14 @@ select_saved_camera (PeercamPreferencesWindow *self)
 static void
 on_camera_selected (PeercamPreferencesWindow *self)
 {
-  PeercamCamera *camera = adw_combo_row_get_selected_item (self->camera_row);
+  gpointer camera = adw_combo_row_get_selected_item (self->camera_row);
   g_autofree char *saved = NULL;
 
   if (self->syncing_camera || camera == NULL)
     return;
   saved = g_settings_get_string (self->settings, "camera");
-  if (g_strcmp0 (saved, peercam_camera_get_id (camera)) != 0)
-    g_settings_set_string (self->settings, "camera", peercam_camera_get_id (camera));
+  if (g_strcmp0 (saved, peercam_source_picker_item_get_id (camera)) != 0)
+    g_settings_set_string (self->settings, "camera", peercam_source_picker_item_get_id (camera));
 }
 
 static void
@@ -159,14 +159,15 @@ static void
 setup_camera_choices (PeercamPreferencesWindow *self)
 {
   g_autoptr(GListStore) parts = g_list_store_new (G_TYPE_LIST_MODEL);
-  g_autoptr(GListStore) first = g_list_store_new (PEERCAM_TYPE_CAMERA);
-  g_autoptr(GListStore) test = g_list_store_new (PEERCAM_TYPE_CAMERA);
-  g_autoptr(PeercamCamera) first_item = peercam_camera_new (_("First Camera Found"), "", NULL, NULL);
-  g_autoptr(PeercamCamera) test_item = peercam_camera_new (_("Test Pattern"), "test", NULL, NULL);
-  g_autoptr(GtkExpression) name = gtk_property_expression_new (PEERCAM_TYPE_CAMERA, NULL, "name");
+  GType item_type = peercam_source_picker_get_item_type ();
+  g_autoptr(GListStore) first = g_list_store_new (item_type);
+  g_autoptr(GListStore) test = g_list_store_new (item_type);
+  g_autoptr(GObject) first_item = peercam_source_picker_item_new (_("First Camera Found"), "");
+  g_autoptr(GObject) test_item = peercam_source_picker_item_new (_("Test Pattern"), "test");
+  g_autoptr(GtkExpression) name = gtk_property_expression_new (item_type, NULL, "name");
 
-  self->cameras = peercam_camera_list_new ();
-  self->absent = g_list_store_new (PEERCAM_TYPE_CAMERA);
+  self->cameras = peercam_source_picker_new_camera_list ();
+  self->absent = g_list_store_new (item_type);
   g_list_store_append (first, first_item);
   g_list_store_append (test, test_item);
   g_list_store_append (parts, first);

@@ -26,17 +26,17 @@ struct _PeercamViewerList
 G_DEFINE_FINAL_TYPE (PeercamViewerList, peercam_viewer_list, GTK_TYPE_WIDGET)
 
 static const char *
-state_text (PeercamCallState state)
+state_text (PeercamSessionState state)
 {
   switch (state)
     {
-    case PEERCAM_CALL_STATE_CALLING: return _("Calling…");
-    case PEERCAM_CALL_STATE_CONNECTING: return _("Connecting…");
-    case PEERCAM_CALL_STATE_CONNECTED: return _("Connected");
-    case PEERCAM_CALL_STATE_FAILED: return _("Call failed");
-    case PEERCAM_CALL_STATE_IDLE:
-    case PEERCAM_CALL_STATE_PREVIEW:
-    case PEERCAM_CALL_STATE_ENDED:
+    case PEERCAM_SESSION_STATE_CALLING: return _("Calling…");
+    case PEERCAM_SESSION_STATE_CONNECTING: return _("Connecting…");
+    case PEERCAM_SESSION_STATE_CONNECTED: return _("Connected");
+    case PEERCAM_SESSION_STATE_FAILED: return _("Call failed");
+    case PEERCAM_SESSION_STATE_IDLE:
+    case PEERCAM_SESSION_STATE_PREVIEW:
+    case PEERCAM_SESSION_STATE_ENDED:
     default: return _("Not in a call");
     }
 }
@@ -46,14 +46,14 @@ update_row (AdwActionRow *row,
             GParamSpec   *pspec,
             PeercamViewer *viewer)
 {
-  PeercamCallState state = peercam_viewer_get_state (viewer);
+  PeercamSessionState state = peercam_viewer_get_state (viewer);
   GtkWidget *button = g_object_get_data (G_OBJECT (row), "disconnect");
   GtkWidget *call = g_object_get_data (G_OBJECT (row), "call");
-  gboolean in_call = state == PEERCAM_CALL_STATE_CALLING || state == PEERCAM_CALL_STATE_CONNECTING ||
-                     state == PEERCAM_CALL_STATE_CONNECTED;
+  gboolean in_call = state == PEERCAM_SESSION_STATE_CALLING || state == PEERCAM_SESSION_STATE_CONNECTING ||
+                     state == PEERCAM_SESSION_STATE_CONNECTED;
   g_autofree char *subtitle = NULL;
 
-  if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_kbps (viewer) > 0)
+  if (state == PEERCAM_SESSION_STATE_CONNECTED && peercam_viewer_get_kbps (viewer) > 0)
     /* Translators: a viewer's row: call state · what is sent to it */
     subtitle = g_strdup_printf (_("%s · %.1f Mbit/s"), state_text (state), peercam_viewer_get_kbps (viewer) / 1000.0);
   else

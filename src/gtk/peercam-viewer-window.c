@@ -16,10 +16,10 @@ struct _PeercamViewerWindow
   AdwApplicationWindow   parent_instance;
 
   PeercamSession        *session;
+  GSignalGroup          *session_signals;  /* what the window follows of it */
   PeercamRoomProblem    *problem;
   PeercamVideoPaintable *remote;
   gboolean               showing_video;
-  guint                  hide_controls_id;  /* fullscreen: controls fade out */
 
   /* Template widgets */
   GtkWidget             *header_bar;
@@ -51,20 +51,20 @@ G_DEFINE_FINAL_TYPE (PeercamViewerWindow, peercam_viewer_window, ADW_TYPE_APPLIC
 static void
 peercam_viewer_window_update (PeercamViewerWindow *self)
 {
-  PeercamCallState state = peercam_call_engine_get_state (peercam_session_get_engine (self->session));
+  PeercamSessionState state = peercam_session_get_state (self->session);
+  gboolean in_room = peercam_session_get_room_state (self->session) != PEERCAM_ROOM_STATE_NONE;
   const char *room = peercam_session_get_room (self->session);
   g_autofree char *signaling = _peercam_window_describe_signaling (self->session);
   g_autofree char *description = NULL;
   const char *call_text = NULL;
   g_autofree char *subtitle = NULL;
-  PeercamProblem problem;
 
   switch (state)
     {
-    case PEERCAM_CALL_STATE_CONNECTING:
+    case PEERCAM_SESSION_STATE_CONNECTING:
       call_text = _("Connecting…");
       break;
-    case PEERCAM_CALL_STATE_CONNECTED:
+    case PEERCAM_SESSION_STATE_CONNECTED:
       call_text = peercam_session_get_poor_connection (self->session)
                   ? _("Poor connection") : _("In call");
       break;
@@ -74,29 +74,19 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
 
   /* A call that is not connected never leaves a frozen frame on screen,
    * not even for a moment when the next call starts. */
-  if (state != PEERCAM_CALL_STATE_CONNECTED && state != PEERCAM_CALL_STATE_CONNECTING)
+  if (state != PEERCAM_SESSION_STATE_CONNECTED && state != PEERCAM_SESSION_STATE_CONNECTING)
     {
       self->showing_video = FALSE;
       peercam_video_paintable_clear (self->remote);
       gtk_widget_set_visible (self->stats_grid, FALSE);
       gtk_widget_set_visible (self->stats_label, TRUE);
     }
-  if (self->problem != NULL && _peercam_room_problem_describe (self->problem, &problem))
-    {
-      _peercam_problem_apply (&problem, self->problem_page, self->problem_details,
-                              self->retry_button, self->stop_button, self->trust_button);
-      gtk_stack_set_visible_child_name (self->video_stack, "problem");
-      g_free (signaling);
-      signaling = g_strdup (problem.subtitle);
-      _peercam_problem_clear (&problem);
-    }
-  else
+  if (!_peercam_room_problem_show (self->problem, &signaling))
     gtk_stack_set_visible_child_name (self->video_stack, self->showing_video ? "video" : "waiting");
 
-  gtk_widget_set_visible (self->welcome_box, peercam_session_get_client (self->session) == NULL);
-  adw_status_page_set_title (self->waiting_page, peercam_session_get_client (self->session) == NULL
-                                                 ? _("Watch a Camera") : _("Waiting for a Call"));
-  if (peercam_session_get_client (self->session) == NULL)
+  gtk_widget_set_visible (self->welcome_box, !in_room);
+  adw_status_page_set_title (self->waiting_page, !in_room ? _("Watch a Camera") : _("Waiting for a Call"));
+  if (!in_room)
     description = g_strdup (_("To watch another computer’s camera, join the room it hosts, or host one here and invite it."));
   else
     description = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
@@ -104,7 +94,7 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
 
   /* Over the (frozen) picture, so it is seen in fullscreen too. */
   gtk_widget_set_visible (self->poor_connection_label,
-                          state == PEERCAM_CALL_STATE_CONNECTED &&
+                          state == PEERCAM_SESSION_STATE_CONNECTED &&
                           peercam_session_get_poor_connection (self->session));
 
   subtitle = call_text ? g_strdup_printf ("%s · %s", signaling, call_text) : g_steal_pointer (&signaling);
@@ -112,111 +102,21 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
   gtk_label_set_label (self->fullscreen_title, subtitle);
 }
 
+/* Fullscreen: a floating bar that leaves it, shown while the pointer
+ * moves (see _peercam_window_setup_fullscreen()). */
 static void
-fullscreen_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
+show_fullscreen_controls (GtkWidget *widget,
+                          gboolean   shown)
 {
-  GtkWindow *window = GTK_WINDOW (widget);
-
-  if (gtk_window_is_fullscreen (window))
-    gtk_window_unfullscreen (window);
-  else
-    gtk_window_fullscreen (window);
+  gtk_revealer_set_reveal_child (PEERCAM_VIEWER_WINDOW (widget)->fullscreen_controls, shown);
 }
 
 static void
-retry_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
+on_fullscreened (GtkWidget *widget,
+                 gboolean   fullscreen)
 {
-  _peercam_room_problem_retry (PEERCAM_VIEWER_WINDOW (widget)->problem);
-}
-
-static void
-stop_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  _peercam_room_problem_stop (PEERCAM_VIEWER_WINDOW (widget)->problem);
-}
-
-static void
-trust_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *parameter)
-{
-  _peercam_room_problem_trust (PEERCAM_VIEWER_WINDOW (widget)->problem);
-}
-
-static void
-leave_fullscreen_action (GtkWidget  *widget,
-                         const char *action_name,
-                         GVariant   *parameter)
-{
-  gtk_window_unfullscreen (GTK_WINDOW (widget));
-}
-
-static gboolean
-hide_controls (gpointer data)
-{
-  PeercamViewerWindow *self = data;
-
-  self->hide_controls_id = 0;
-  gtk_revealer_set_reveal_child (self->fullscreen_controls, FALSE);
-  /* Nothing but the picture: the pointer goes too, until it moves. */
-  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "none");
-  return G_SOURCE_REMOVE;
-}
-
-/* Fullscreen: the controls show while the pointer moves, then fade. */
-static void
-show_controls (PeercamViewerWindow *self)
-{
-  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
-    return;
-  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
-  gtk_revealer_set_reveal_child (self->fullscreen_controls, TRUE);
-  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
-  self->hide_controls_id = g_timeout_add_seconds (2, hide_controls, self);
-}
-
-static void
-on_pointer_motion (GtkEventControllerMotion *controller,
-                   double                    x,
-                   double                    y,
-                   PeercamViewerWindow      *self)
-{
-  show_controls (self);
-}
-
-/* Fullscreen is the picture alone: no header bar and no window controls,
- * a floating bar that leaves it, and Escape. */
-static void
-on_fullscreened (PeercamViewerWindow *self)
-{
-  gboolean fullscreen = gtk_window_is_fullscreen (GTK_WINDOW (self));
-
-  gtk_widget_set_visible (self->header_bar, !fullscreen);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.leave-fullscreen", fullscreen);
-  if (fullscreen)
-    show_controls (self);
-  else
-    {
-      g_clear_handle_id (&self->hide_controls_id, g_source_remove);
-      gtk_revealer_set_reveal_child (self->fullscreen_controls, FALSE);
-      gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
-    }
-}
-
-static void
-join_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (widget);
-
-  _peercam_window_present_join_dialog (GTK_WINDOW (self), self->session, self->toast_overlay);
+  if (!fullscreen)
+    show_fullscreen_controls (widget, FALSE);
 }
 
 static void
@@ -236,12 +136,6 @@ on_session_event (PeercamViewerWindow *self,
     {
       self->showing_video = TRUE;
     }
-  else if (g_str_equal (name, "stats"))
-    {
-      _peercam_window_show_stats (GTK_GRID (self->stats_grid), object);
-      gtk_widget_set_visible (self->stats_grid, TRUE);
-      gtk_widget_set_visible (self->stats_label, FALSE);
-    }
   else if (g_str_equal (name, "bye") && self->showing_video)
     {
       self->showing_video = FALSE;
@@ -252,11 +146,20 @@ on_session_event (PeercamViewerWindow *self,
 }
 
 static void
-on_engine_state (PeercamViewerWindow *self)
+on_session_stats (PeercamViewerWindow *self,
+                  const char          *viewer,
+                  PeercamCallStats    *stats)
 {
-  PeercamCallState state = peercam_call_engine_get_state (peercam_session_get_engine (self->session));
+  _peercam_window_show_stats (GTK_GRID (self->stats_grid), self->stats_label, stats);
+  peercam_viewer_window_update (self);
+}
 
-  if (self->showing_video && (state == PEERCAM_CALL_STATE_ENDED || state == PEERCAM_CALL_STATE_FAILED))
+static void
+on_call_state (PeercamViewerWindow *self)
+{
+  PeercamSessionState state = peercam_session_get_state (self->session);
+
+  if (self->showing_video && (state == PEERCAM_SESSION_STATE_ENDED || state == PEERCAM_SESSION_STATE_FAILED))
     adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
   peercam_viewer_window_update (self);
 }
@@ -280,8 +183,7 @@ peercam_viewer_window_setup (PeercamViewerWindow *self)
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
   _peercam_window_number (GTK_WINDOW (self));
-  peercam_call_settings_follow (peercam_session_get_engine (self->session),
-                                    peercam_application_get_settings (PEERCAM_APPLICATION (app)));
+  peercam_session_follow_settings (self->session, peercam_application_get_settings (PEERCAM_APPLICATION (app)));
   peercam_viewer_window_update (self);
 }
 
@@ -291,12 +193,13 @@ peercam_viewer_window_dispose (GObject *object)
   PeercamViewerWindow *self = PEERCAM_VIEWER_WINDOW (object);
 
   g_clear_pointer (&self->problem, _peercam_room_problem_free);
-  g_clear_handle_id (&self->hide_controls_id, g_source_remove);
+  _peercam_window_stop_fullscreen (GTK_WIDGET (self));
+  if (self->session_signals != NULL)
+    g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session_signals);
   if (self->session != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->session, self);
-      peercam_session_leave (self->session);
-      peercam_call_engine_handle_bye (peercam_session_get_engine (self->session));
+      peercam_session_close (self->session);
     }
   g_clear_object (&self->session);
 
@@ -338,12 +241,10 @@ peercam_viewer_window_class_init (PeercamViewerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, remote_picture);
   gtk_widget_class_bind_template_child (widget_class, PeercamViewerWindow, poor_connection_label);
 
-  gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, fullscreen_action);
-  gtk_widget_class_install_action (widget_class, "viewer.leave-fullscreen", NULL, leave_fullscreen_action);
-  gtk_widget_class_install_action (widget_class, "room.join", NULL, join_action);
-  gtk_widget_class_install_action (widget_class, "room.retry", NULL, retry_action);
-  gtk_widget_class_install_action (widget_class, "room.stop", NULL, stop_action);
-  gtk_widget_class_install_action (widget_class, "room.trust", NULL, trust_action);
+  gtk_widget_class_install_action (widget_class, "viewer.fullscreen", NULL, _peercam_window_fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "viewer.leave-fullscreen", NULL,
+                                   _peercam_window_leave_fullscreen_action);
+  _peercam_window_install_room_actions (widget_class);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0, "viewer.fullscreen", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "viewer.leave-fullscreen", NULL);
@@ -354,8 +255,6 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
 {
   g_autoptr(GtkBuilder) builder = NULL;
   GtkGesture *gesture;
-  GtkEventController *motion;
-  PeercamCallEngine *engine;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -367,29 +266,28 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   g_signal_connect (gesture, "pressed", G_CALLBACK (on_picture_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self->remote_picture), GTK_EVENT_CONTROLLER (gesture));
 
-  motion = gtk_event_controller_motion_new ();
-  g_signal_connect (motion, "motion", G_CALLBACK (on_pointer_motion), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), motion);
-  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.leave-fullscreen", FALSE);
+  _peercam_window_setup_fullscreen (GTK_WIDGET (self), self->header_bar, "viewer.leave-fullscreen",
+                                    show_fullscreen_controls, on_fullscreened);
   /* A tooltip would cover the statistics it names. */
   g_object_bind_property (self->stats_popover, "visible", self->stats_button, "has-tooltip",
                           G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
 
-  self->session = peercam_session_new (PEERCAM_CALL_ROLE_VIEWER);
-  engine = peercam_session_get_engine (self->session);
+  self->session = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
   self->remote = peercam_video_paintable_new ();
-  peercam_call_engine_set_remote_sink (engine, peercam_video_paintable_get_sink (self->remote));
+  peercam_session_set_remote_sink (self->session, peercam_video_paintable_get_sink (self->remote));
   gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
 
-  g_signal_connect_object (self->session, "event", G_CALLBACK (on_session_event), self, G_CONNECT_SWAPPED);
-  _peercam_window_follow_signaling (GTK_WIDGET (self), self->session,
-                                    G_CALLBACK (peercam_viewer_window_update));
-  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session,
+  /* The session, observed through one signal group. */
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+                                                          G_CALLBACK (peercam_viewer_window_update),
+                                                          G_CALLBACK (on_call_state),
+                                                          G_CALLBACK (on_session_event),
+                                                          G_CALLBACK (on_session_stats));
+  self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_viewer_window_update));
-  g_signal_connect_object (engine, "notify::state", G_CALLBACK (on_engine_state), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->session, "notify::poor-connection",
-                           G_CALLBACK (peercam_viewer_window_update), self, G_CONNECT_SWAPPED);
+  _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,
+                                  self->retry_button, self->stop_button, self->trust_button);
+  g_signal_group_set_target (self->session_signals, self->session);
 }
 
 PeercamViewerWindow *
@@ -418,12 +316,9 @@ peercam_viewer_window_join (PeercamViewerWindow *self,
                             const char          *token,
                             const char          *pin)
 {
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (PEERCAM_IS_VIEWER_WINDOW (self));
 
-  if (!peercam_session_join (self->session, server_url, room, token, pin, &error))
-    _peercam_window_show_error (self->toast_overlay, error->message);
+  _peercam_window_join (self->session, self->toast_overlay, server_url, room, token, pin);
   peercam_viewer_window_update (self);
 }
 

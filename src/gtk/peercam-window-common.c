@@ -9,142 +9,146 @@
 #include <string.h>
 
 #include "peercam-application.h"
+#include "peercam-certificate-probe.h"
 #include "peercam-join-dialog.h"
-#include "peercam-tls.h"
 #include "peercam-window-common.h"
 
 char *
 _peercam_window_describe_signaling (PeercamSession *session)
 {
-  PeercamSignalingClient *client = peercam_session_get_client (session);
   const char *room = peercam_session_get_room (session);
 
-  if (client == NULL)
-    return g_strdup (_("Not in a room"));
-
-  switch (peercam_signaling_client_get_state (client))
+  switch (peercam_session_get_room_state (session))
     {
-    case PEERCAM_SIGNALING_STATE_CONNECTING:
-    case PEERCAM_SIGNALING_STATE_CONNECTED:
+    case PEERCAM_ROOM_STATE_CONNECTING:
+    case PEERCAM_ROOM_STATE_CONNECTED:
       return g_strdup_printf (_("Connecting to %s…"), peercam_session_get_server_url (session));
-    case PEERCAM_SIGNALING_STATE_JOINED:
+    case PEERCAM_ROOM_STATE_JOINED:
       return g_strdup_printf (_("Room “%s”"), room);
-    case PEERCAM_SIGNALING_STATE_RECONNECTING:
+    case PEERCAM_ROOM_STATE_RECONNECTING:
       return g_strdup_printf (_("Reconnecting to %s…"), peercam_session_get_server_url (session));
-    case PEERCAM_SIGNALING_STATE_FAILED:
+    case PEERCAM_ROOM_STATE_FAILED:
       return g_strdup (_("Could not join the room"));
-    case PEERCAM_SIGNALING_STATE_DISCONNECTED:
+    case PEERCAM_ROOM_STATE_NONE:
+    case PEERCAM_ROOM_STATE_DISCONNECTED:
     default:
       return g_strdup (_("Not in a room"));
     }
 }
 
 /* One row of the statistics popover: a title, and its value from the
- * engine's `stats` event, or NULL when the event lacks the field (a caller
- * has no jitter buffer, a viewer no estimate). */
-typedef char *(*StatsFormat) (JsonObject *stats, const char *key);
+ * call's statistics, or NULL when they lack the field (a caller has no
+ * jitter buffer, a viewer no estimate). */
+typedef char *(*StatsFormat) (const PeercamCallStats *stats, PeercamStat stat);
 
 static char *
-format_size (JsonObject *stats,
-             const char *key)
+format_size (const PeercamCallStats *stats,
+             PeercamStat             stat)
 {
-  g_autofree char *width_key = g_strconcat (key, "width", NULL);
-  g_autofree char *height_key = g_strconcat (key, "height", NULL);
+  double width, height = 0;
 
-  if (!json_object_has_member (stats, width_key))
+  /* @stat is the width; the height follows it. */
+  if (!peercam_call_stats_lookup (stats, stat, &width))
     return NULL;
-  return g_strdup_printf ("%d×%d", (int) json_object_get_int_member (stats, width_key),
-                          (int) json_object_get_int_member_with_default (stats, height_key, 0));
+  peercam_call_stats_lookup (stats, stat + 1, &height);
+  return g_strdup_printf ("%d×%d", (int) width, (int) height);
 }
 
 static char *
-format_sending (JsonObject *stats,
-                const char *key)
+format_sending (const PeercamCallStats *stats,
+                PeercamStat             stat)
 {
-  g_autofree char *size = format_size (stats, "send_");
+  g_autofree char *size = format_size (stats, PEERCAM_STAT_SEND_WIDTH);
+  double fps = 0;
 
   if (size == NULL)
     return NULL;
+  peercam_call_stats_lookup (stats, PEERCAM_STAT_SEND_FPS, &fps);
   /* TRANSLATORS: the resolution the caller sends now and its frame rate,
    * e.g. "960×540 at 30 fps" */
-  return g_strdup_printf (_("%s at %.0f fps"), size,
-                          json_object_get_double_member_with_default (stats, "send_fps", 0));
+  return g_strdup_printf (_("%s at %.0f fps"), size, fps);
 }
 
 static char *
-format_fps (JsonObject *stats,
-            const char *key)
+format_fps (const PeercamCallStats *stats,
+            PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.1f fps"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.1f fps"), value) : NULL;
 }
 
 static char *
-format_kbps (JsonObject *stats,
-             const char *key)
+format_kbps (const PeercamCallStats *stats,
+             PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.0f kbit/s"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.0f kbit/s"), value) : NULL;
 }
 
 static char *
-format_ms (JsonObject *stats,
-           const char *key)
+format_ms (const PeercamCallStats *stats,
+           PeercamStat             stat)
 {
   double ms;
 
-  if (!json_object_has_member (stats, key))
+  if (!peercam_call_stats_lookup (stats, stat, &ms))
     return NULL;
-  ms = json_object_get_double_member (stats, key);
   return ms >= 0 ? g_strdup_printf (_("%.0f ms"), ms) : g_strdup (_("unknown"));
 }
 
 static char *
-format_percent (JsonObject *stats,
-                const char *key)
+format_percent (const PeercamCallStats *stats,
+                PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf (_("%.1f %%"), json_object_get_double_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value) ? g_strdup_printf (_("%.1f %%"), value) : NULL;
 }
 
 static char *
-format_count (JsonObject *stats,
-              const char *key)
+format_count (const PeercamCallStats *stats,
+              PeercamStat             stat)
 {
-  return json_object_has_member (stats, key)
-         ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (stats, key)) : NULL;
+  double value;
+
+  return peercam_call_stats_lookup (stats, stat, &value)
+         ? g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) value) : NULL;
 }
 
 static const struct {
-  const char  *key;      /* the stats field; also the value label's widget name */
+  PeercamStat  stat;
+  const char  *name;     /* the value label's widget name, for tests */
   const char  *title;
   StatsFormat  format;
 } stats_rows[] = {
-  { "",                N_("Resolution"),      format_size },
-  { "fps",             N_("Frame rate"),      format_fps },
-  { "kbps",            N_("Bitrate"),         format_kbps },
-  { "estimate_kbps",   N_("Estimate"),        format_kbps },
-  { "send_width",      N_("Sending"),         format_sending },
-  { "send_kbps",       N_("Send rate"),       format_kbps },
-  { "loss_pct",        N_("Loss"),            format_percent },
-  { "rtt_ms",          N_("Round trip"),      format_ms },
-  { "jitter_ms",       N_("Jitter"),          format_ms },
-  { "latency_ms",      N_("Jitter buffer"),   format_ms },
-  { "retransmissions", N_("Retransmissions"), format_count },
+  { PEERCAM_STAT_WIDTH,           "resolution",      N_("Resolution"),      format_size },
+  { PEERCAM_STAT_FPS,             "fps",             N_("Frame rate"),      format_fps },
+  { PEERCAM_STAT_KBPS,            "kbps",            N_("Bitrate"),         format_kbps },
+  { PEERCAM_STAT_ESTIMATE_KBPS,   "estimate_kbps",   N_("Estimate"),        format_kbps },
+  { PEERCAM_STAT_SEND_WIDTH,      "send_width",      N_("Sending"),         format_sending },
+  { PEERCAM_STAT_SEND_KBPS,       "send_kbps",       N_("Send rate"),       format_kbps },
+  { PEERCAM_STAT_LOSS_PCT,        "loss_pct",        N_("Loss"),            format_percent },
+  { PEERCAM_STAT_RTT_MS,          "rtt_ms",          N_("Round trip"),      format_ms },
+  { PEERCAM_STAT_JITTER_MS,       "jitter_ms",       N_("Jitter"),          format_ms },
+  { PEERCAM_STAT_LATENCY_MS,      "latency_ms",      N_("Jitter buffer"),   format_ms },
+  { PEERCAM_STAT_RETRANSMISSIONS, "retransmissions", N_("Retransmissions"), format_count },
 };
 
 /* Fills @grid (two columns: titles, values) with the rows @stats has;
  * rows of fields it lacks are hidden. The value labels are named after
  * their field ("resolution" for the first), so tests can find them. */
 void
-_peercam_window_show_stats (GtkGrid    *grid,
-                            JsonObject *stats)
+_peercam_window_show_stats (GtkGrid                *grid,
+                            GtkWidget              *placeholder,
+                            const PeercamCallStats *stats)
 {
   for (guint i = 0; i < G_N_ELEMENTS (stats_rows); i++)
     {
       GtkWidget *title = gtk_grid_get_child_at (grid, 0, (int) i);
       GtkWidget *value = gtk_grid_get_child_at (grid, 1, (int) i);
-      g_autofree char *text = stats_rows[i].format (stats, stats_rows[i].key);
+      g_autofree char *text = stats_rows[i].format (stats, stats_rows[i].stat);
 
       if (title == NULL)
         {
@@ -154,13 +158,15 @@ _peercam_window_show_stats (GtkGrid    *grid,
           gtk_grid_attach (grid, title, 0, (int) i, 1, 1);
           value = gtk_label_new (NULL);
           gtk_label_set_xalign (GTK_LABEL (value), 1);
-          gtk_widget_set_name (value, stats_rows[i].key[0] ? stats_rows[i].key : "resolution");
+          gtk_widget_set_name (value, stats_rows[i].name);
           gtk_grid_attach (grid, value, 1, (int) i, 1, 1);
         }
       gtk_label_set_label (GTK_LABEL (value), text ? text : "");
       gtk_widget_set_visible (title, text != NULL);
       gtk_widget_set_visible (value, text != NULL);
     }
+  gtk_widget_set_visible (GTK_WIDGET (grid), TRUE);
+  gtk_widget_set_visible (placeholder, FALSE);
 }
 
 void
@@ -206,10 +212,9 @@ _peercam_window_set_titles (GtkWindow      *window,
                             const char     *subtitle)
 {
   guint number = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (window), "peercam-window-number"));
-  gboolean caller = peercam_session_get_role (session) == PEERCAM_CALL_ROLE_CALLER;
+  gboolean caller = peercam_session_get_role (session) == PEERCAM_SESSION_ROLE_CALLER;
   g_autofree char *role = NULL;
   g_autofree char *full = NULL;
-  PeercamSignalingClient *client = peercam_session_get_client (session);
 
   if (number > 1)
     role = g_strdup_printf (caller ? _("Caller %u") : _("Viewer %u"), number);
@@ -218,12 +223,26 @@ _peercam_window_set_titles (GtkWindow      *window,
   adw_window_title_set_title (title, role);
   adw_window_title_set_subtitle (title, subtitle);
 
-  if (client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED)
+  if (peercam_session_get_room_state (session) == PEERCAM_ROOM_STATE_JOINED)
     /* Translators: a window's title: its role, then its room */
     full = g_strdup_printf (_("%s — Room “%s”"), role, peercam_session_get_room (session));
   else
     full = g_strdup_printf ("%s — %s", role, subtitle);
   gtk_window_set_title (window, full);
+}
+
+void
+_peercam_window_join (PeercamSession  *session,
+                      AdwToastOverlay *overlay,
+                      const char      *server_url,
+                      const char      *room,
+                      const char      *token,
+                      const char      *pin)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!peercam_session_join (session, server_url, room, token, pin, &error))
+    _peercam_window_show_error (overlay, error->message);
 }
 
 typedef struct {
@@ -249,10 +268,7 @@ on_join (PeercamJoinDialog *dialog,
          const char        *pin,
          JoinTarget        *target)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (!peercam_session_join (target->session, url, room, token, pin, &error))
-    _peercam_window_show_error (target->overlay, error->message);
+  _peercam_window_join (target->session, target->overlay, url, room, token, pin);
 }
 
 /* Join a Room…: a Join in the dialog joins @session; errors go to @overlay. */
@@ -278,29 +294,21 @@ _peercam_window_present_join_dialog (GtkWindow       *window,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
-on_client_changed (PeercamSession *session,
-                   GParamSpec     *pspec,
-                   GtkWidget      *window)
+GSignalGroup *
+_peercam_window_follow_session (GtkWidget *window,
+                                GCallback  update,
+                                GCallback  on_state,
+                                GCallback  on_event,
+                                GCallback  on_stats)
 {
-  PeercamSignalingClient *client = peercam_session_get_client (session);
-  GCallback update = g_object_get_data (G_OBJECT (window), "peercam-update");
+  GSignalGroup *group = g_signal_group_new (PEERCAM_TYPE_SESSION);
 
-  if (client != NULL)
-    g_signal_connect_object (client, "notify::state", update, window, G_CONNECT_SWAPPED);
-  ((void (*) (GtkWidget *)) update) (window);
-}
-
-/* Calls @update (window) whenever the session gets another signaling client
- * or its client changes state (connecting, joined, reconnecting…). The
- * handlers have @window as data, so the window's dispose disconnects them. */
-void
-_peercam_window_follow_signaling (GtkWidget      *window,
-                                  PeercamSession *session,
-                                  GCallback       update)
-{
-  g_object_set_data (G_OBJECT (window), "peercam-update", update);
-  g_signal_connect_object (session, "notify::client", G_CALLBACK (on_client_changed), window, 0);
+  g_signal_group_connect_object (group, "event", on_event, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "stats", on_stats, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::state", on_state, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::room-state", update, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "notify::poor-connection", update, window, G_CONNECT_SWAPPED);
+  return group;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -310,7 +318,16 @@ struct _PeercamRoomProblem
 {
   GtkWidget      *window;          /* unowned: the problem lives as long */
   PeercamSession *session;         /* unowned, likewise */
+  AdwToastOverlay *overlay;        /* unowned, likewise: Join a Room…'s errors */
   GCallback       update;
+
+  /* The page (the window's template children) */
+  GtkStack       *stack;
+  AdwStatusPage  *page;
+  GtkLabel       *details;
+  GtkWidget      *retry;
+  GtkWidget      *stop;
+  GtkWidget      *trust;
 
   /* The certificate of the server a join failed on, fetched to compare. */
   GCancellable   *probe;
@@ -332,15 +349,18 @@ on_join_error (PeercamRoomProblem *problem)
 }
 
 PeercamRoomProblem *
-_peercam_room_problem_new (GtkWidget      *window,
-                           PeercamSession *session,
-                           GCallback       update)
+_peercam_room_problem_new (GtkWidget       *window,
+                           PeercamSession  *session,
+                           AdwToastOverlay *overlay,
+                           GCallback        update)
 {
   PeercamRoomProblem *problem = g_new0 (PeercamRoomProblem, 1);
 
   problem->window = window;
   problem->session = session;
+  problem->overlay = overlay;
   problem->update = update;
+  g_object_set_data (G_OBJECT (window), "peercam-room-problem", problem);
   g_signal_connect_swapped (session, "notify::join-error", G_CALLBACK (on_join_error), problem);
   return problem;
 }
@@ -351,6 +371,7 @@ _peercam_room_problem_free (PeercamRoomProblem *problem)
   if (problem == NULL)
     return;
   g_signal_handlers_disconnect_by_data (problem->session, problem);
+  g_object_set_data (G_OBJECT (problem->window), "peercam-room-problem", NULL);
   g_cancellable_cancel (problem->probe);
   g_clear_object (&problem->probe);
   g_free (problem->probed_url);
@@ -367,72 +388,31 @@ _peercam_problem_clear (PeercamProblem *problem)
   g_clear_pointer (&problem->subtitle, g_free);
 }
 
-typedef struct {
-  PeercamRoomProblem *problem;
-  GTlsCertificate    *certificate;
-} Probe;
-
-static gboolean
-on_probe_accept (GTlsConnection       *connection,
-                 GTlsCertificate      *certificate,
-                 GTlsCertificateFlags  errors,
-                 Probe                *probe)
-{
-  /* Only looked at, never used to send anything. */
-  g_set_object (&probe->certificate, certificate);
-  return TRUE;
-}
-
-static void
-on_probe_event (GSocketClient      *client,
-                GSocketClientEvent  event,
-                GSocketConnectable *connectable,
-                GIOStream          *connection,
-                Probe              *probe)
-{
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
-    g_signal_connect (connection, "accept-certificate", G_CALLBACK (on_probe_accept), probe);
-}
-
 static void
 on_probed (GObject      *source,
            GAsyncResult *result,
            gpointer      data)
 {
-  Probe *probe = data;
-  g_autoptr(GSocketConnection) connection = NULL;
+  PeercamRoomProblem *problem = data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *fingerprint = peercam_certificate_probe_finish (result, &error);
 
-  connection = g_socket_client_connect_to_uri_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      PeercamRoomProblem *problem = probe->problem;
-
-      g_clear_object (&problem->probe);
-      problem->probed = TRUE;
-      if (connection != NULL && probe->certificate != NULL)
-        problem->fingerprint = peercam_tls_fingerprint_sha256 (probe->certificate);
-      g_debug ("certificate of %s: %s", problem->probed_url,
-               problem->fingerprint ? problem->fingerprint : error ? error->message : "none");
-      problem_update (problem);
-    }
-  if (connection != NULL)
-    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  g_clear_object (&probe->certificate);
-  g_free (probe);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the problem is gone, or probes another address */
+  g_clear_object (&problem->probe);
+  problem->probed = TRUE;
+  problem->fingerprint = g_steal_pointer (&fingerprint);
+  g_debug ("certificate of %s: %s", problem->probed_url,
+           problem->fingerprint ? problem->fingerprint : error ? error->message : "none");
+  problem_update (problem);
 }
 
-/* Fetches the certificate of @url's host and port over TLS (also for an
- * http:// address: a secure server answers plain HTTP with a reset). */
+/* Fetches the certificate of @url's host and port over TLS. */
 static void
 problem_probe (PeercamRoomProblem *problem,
                const char         *url)
 {
   g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  g_autoptr(GSocketClient) client = NULL;
-  g_autofree char *target = NULL;
-  Probe *probe;
-  int port;
 
   if (g_strcmp0 (problem->probed_url, url) == 0 || uri == NULL)
     return;
@@ -442,21 +422,8 @@ problem_probe (PeercamRoomProblem *problem,
   g_free (problem->probed_url);
   problem->probed_url = g_strdup (url);
   problem->probed = FALSE;
-
-  port = g_uri_get_port (uri);
-  if (port < 0)
-    port = g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ||
-           g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") == 0 ? 443 : 80;
-  target = g_uri_join (G_URI_FLAGS_NONE, "https", NULL, g_uri_get_host (uri), port, "", NULL, NULL);
-
-  probe = g_new0 (Probe, 1);
-  probe->problem = problem;
   problem->probe = g_cancellable_new ();
-  client = g_socket_client_new ();
-  g_socket_client_set_tls (client, TRUE);
-  g_socket_client_set_timeout (client, 5);
-  g_signal_connect (client, "event", G_CALLBACK (on_probe_event), probe);
-  g_socket_client_connect_to_uri_async (client, target, port, problem->probe, on_probed, probe);
+  peercam_certificate_probe_async (url, problem->probe, on_probed, problem);
 }
 
 /* AB:CD:… (32 pairs) on two lines of 16, to compare at a glance and to
@@ -480,13 +447,6 @@ fingerprint_lines (const char *fingerprint)
 }
 
 static gboolean
-is_certificate_error (const GError *error)
-{
-  return g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_CERTIFICATE) ||
-         g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
-}
-
-static gboolean
 is_http (const char *url)
 {
   return g_ascii_strncasecmp (url, "http:", 5) == 0 || g_ascii_strncasecmp (url, "ws:", 3) == 0;
@@ -496,20 +456,18 @@ gboolean
 _peercam_room_problem_describe (PeercamRoomProblem *problem,
                                 PeercamProblem     *out)
 {
-  const GError *error = peercam_session_get_join_error (problem->session);
-  PeercamSignalingClient *client = peercam_session_get_client (problem->session);
+  PeercamJoinProblem kind = peercam_session_get_join_problem (problem->session);
   const char *url = peercam_session_get_server_url (problem->session);
   const char *room = peercam_session_get_room (problem->session);
-  PeercamSignalingState state;
+  PeercamRoomState state = peercam_session_get_room_state (problem->session);
 
   memset (out, 0, sizeof *out);
-  if (error == NULL || client == NULL)
+  if (kind == PEERCAM_JOIN_PROBLEM_NONE || state == PEERCAM_ROOM_STATE_NONE)
     return FALSE;
-  state = peercam_signaling_client_get_state (client);
-  if (state == PEERCAM_SIGNALING_STATE_JOINED)
+  if (state == PEERCAM_ROOM_STATE_JOINED)
     return FALSE;
 
-  if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL))
+  if (kind == PEERCAM_JOIN_PROBLEM_ROOM_FULL)
     {
       out->icon_name = "system-users-symbolic";
       out->title = g_strdup (_("The Room Is Full"));
@@ -520,9 +478,9 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
       return TRUE;
     }
 
-  if (g_error_matches (error, PEERCAM_SIGNALING_CLIENT_ERROR, PEERCAM_SIGNALING_CLIENT_ERROR_AUTH))
+  if (kind == PEERCAM_JOIN_PROBLEM_AUTH)
     {
-      const char *token = peercam_signaling_client_get_token (client);
+      const char *token = peercam_session_get_token (problem->session);
 
       out->icon_name = "dialog-password-symbolic";
       out->title = g_strdup (token != NULL ? _("Wrong Access Token") : _("This Room Needs an Access Token"));
@@ -532,10 +490,10 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
       return TRUE;
     }
 
-  if (is_certificate_error (error) || (is_http (url) && problem->fingerprint != NULL &&
+  if (kind == PEERCAM_JOIN_PROBLEM_CERTIFICATE || (is_http (url) && problem->fingerprint != NULL &&
                                        g_strcmp0 (problem->probed_url, url) == 0))
     {
-      const char *pinned = peercam_signaling_client_get_pinned_certificate (client);
+      const char *pinned = peercam_session_get_pin (problem->session);
 
       problem_probe (problem, url);
       out->icon_name = "channel-insecure-symbolic";
@@ -594,20 +552,20 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
       return TRUE;
     }
 
-  if (state == PEERCAM_SIGNALING_STATE_RECONNECTING || state == PEERCAM_SIGNALING_STATE_FAILED)
+  if (state == PEERCAM_ROOM_STATE_RECONNECTING || state == PEERCAM_ROOM_STATE_FAILED)
     {
       /* A secure server answers plain HTTP by closing: find out. */
       if (is_http (url))
         problem_probe (problem, url);
       out->icon_name = "network-offline-symbolic";
       out->title = g_strdup (_("Cannot Reach the Host"));
-      out->description = g_strdup_printf (state == PEERCAM_SIGNALING_STATE_RECONNECTING
+      out->description = g_strdup_printf (state == PEERCAM_ROOM_STATE_RECONNECTING
                                           ? _("Nothing answers at %s. Check that the other computer is hosting "
                                               "and on the same network. Peercam keeps trying.")
                                           : _("Nothing answers at %s. Check that the other computer is hosting "
                                               "and on the same network."),
                                           url);
-      out->subtitle = g_strdup (state == PEERCAM_SIGNALING_STATE_RECONNECTING ? _("Trying to reach the host…")
+      out->subtitle = g_strdup (state == PEERCAM_ROOM_STATE_RECONNECTING ? _("Trying to reach the host…")
                                                                                : _("Cannot reach the host"));
       out->can_retry = TRUE;
       out->can_stop = TRUE;
@@ -618,21 +576,43 @@ _peercam_room_problem_describe (PeercamRoomProblem *problem,
 }
 
 void
-_peercam_problem_apply (const PeercamProblem *problem,
-                        AdwStatusPage        *page,
-                        GtkLabel             *details,
-                        GtkWidget            *retry,
-                        GtkWidget            *stop,
-                        GtkWidget            *trust)
+_peercam_room_problem_set_page (PeercamRoomProblem *problem,
+                                GtkStack           *stack,
+                                AdwStatusPage      *page,
+                                GtkLabel           *details,
+                                GtkWidget          *retry,
+                                GtkWidget          *stop,
+                                GtkWidget          *trust)
 {
-  adw_status_page_set_icon_name (page, problem->icon_name);
-  adw_status_page_set_title (page, problem->title);
-  adw_status_page_set_description (page, problem->description);
-  gtk_label_set_label (details, problem->details ? problem->details : "");
-  gtk_widget_set_visible (GTK_WIDGET (details), problem->details != NULL);
-  gtk_widget_set_visible (retry, problem->can_retry);
-  gtk_widget_set_visible (stop, problem->can_stop);
-  gtk_widget_set_visible (trust, problem->can_trust);
+  problem->stack = stack;
+  problem->page = page;
+  problem->details = details;
+  problem->retry = retry;
+  problem->stop = stop;
+  problem->trust = trust;
+}
+
+gboolean
+_peercam_room_problem_show (PeercamRoomProblem  *problem,
+                            char               **subtitle)
+{
+  PeercamProblem out;
+
+  if (problem == NULL || problem->stack == NULL || !_peercam_room_problem_describe (problem, &out))
+    return FALSE;
+  adw_status_page_set_icon_name (problem->page, out.icon_name);
+  adw_status_page_set_title (problem->page, out.title);
+  adw_status_page_set_description (problem->page, out.description);
+  gtk_label_set_label (problem->details, out.details ? out.details : "");
+  gtk_widget_set_visible (GTK_WIDGET (problem->details), out.details != NULL);
+  gtk_widget_set_visible (problem->retry, out.can_retry);
+  gtk_widget_set_visible (problem->stop, out.can_stop);
+  gtk_widget_set_visible (problem->trust, out.can_trust);
+  gtk_stack_set_visible_child_name (problem->stack, "problem");
+  g_free (*subtitle);
+  *subtitle = g_steal_pointer (&out.subtitle);
+  _peercam_problem_clear (&out);
+  return TRUE;
 }
 
 static void
@@ -640,9 +620,8 @@ rejoin (PeercamRoomProblem *problem,
         const char         *url,
         const char         *pin)
 {
-  PeercamSignalingClient *client = peercam_session_get_client (problem->session);
   g_autofree char *room = g_strdup (peercam_session_get_room (problem->session));
-  g_autofree char *token = client ? g_strdup (peercam_signaling_client_get_token (client)) : NULL;
+  g_autofree char *token = g_strdup (peercam_session_get_token (problem->session));
   g_autoptr(GError) error = NULL;
 
   if (room == NULL || url == NULL)
@@ -655,9 +634,8 @@ rejoin (PeercamRoomProblem *problem,
 void
 _peercam_room_problem_retry (PeercamRoomProblem *problem)
 {
-  PeercamSignalingClient *client = peercam_session_get_client (problem->session);
   g_autofree char *url = g_strdup (peercam_session_get_server_url (problem->session));
-  g_autofree char *pin = client ? g_strdup (peercam_signaling_client_get_pinned_certificate (client)) : NULL;
+  g_autofree char *pin = g_strdup (peercam_session_get_pin (problem->session));
 
   rejoin (problem, url, pin);
 }
@@ -684,4 +662,184 @@ _peercam_room_problem_trust (PeercamRoomProblem *problem)
     return;
   url = g_uri_join (G_URI_FLAGS_NONE, "https", NULL, g_uri_get_host (uri), g_uri_get_port (uri), "", NULL, NULL);
   rejoin (problem, url, pin);
+}
+
+static PeercamRoomProblem *
+window_problem (GtkWidget *window)
+{
+  return g_object_get_data (G_OBJECT (window), "peercam-room-problem");
+}
+
+static void
+room_join_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  PeercamRoomProblem *problem = window_problem (widget);
+
+  if (problem != NULL)
+    _peercam_window_present_join_dialog (GTK_WINDOW (widget), problem->session, problem->overlay);
+}
+
+static void
+room_retry_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  if (window_problem (widget) != NULL)
+    _peercam_room_problem_retry (window_problem (widget));
+}
+
+static void
+room_stop_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  if (window_problem (widget) != NULL)
+    _peercam_room_problem_stop (window_problem (widget));
+}
+
+static void
+room_trust_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  if (window_problem (widget) != NULL)
+    _peercam_room_problem_trust (window_problem (widget));
+}
+
+void
+_peercam_window_install_room_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "room.join", NULL, room_join_action);
+  gtk_widget_class_install_action (widget_class, "room.retry", NULL, room_retry_action);
+  gtk_widget_class_install_action (widget_class, "room.stop", NULL, room_stop_action);
+  gtk_widget_class_install_action (widget_class, "room.trust", NULL, room_trust_action);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fullscreen                                                                 */
+
+typedef struct {
+  GtkWidget           *window;          /* unowned: it holds this */
+  GtkWidget           *header_bar;
+  const char          *leave_action;
+  PeercamShowControls  show_controls;
+  PeercamShowControls  changed;
+  guint                hide_id;         /* the controls fade out */
+} Fullscreen;
+
+static void
+fullscreen_free (Fullscreen *fullscreen)
+{
+  g_clear_handle_id (&fullscreen->hide_id, g_source_remove);
+  g_free (fullscreen);
+}
+
+static gboolean
+hide_controls (gpointer data)
+{
+  Fullscreen *fullscreen = data;
+
+  fullscreen->hide_id = 0;
+  fullscreen->show_controls (fullscreen->window, FALSE);
+  /* Nothing but the picture: the pointer goes too, until it moves. */
+  gtk_widget_set_cursor_from_name (fullscreen->window, "none");
+  return G_SOURCE_REMOVE;
+}
+
+/* Fullscreen: the controls show while the pointer moves, then go (with
+ * the pointer) after two seconds. */
+static void
+show_controls (Fullscreen *fullscreen)
+{
+  if (!gtk_window_is_fullscreen (GTK_WINDOW (fullscreen->window)))
+    return;
+  gtk_widget_set_cursor (fullscreen->window, NULL);
+  fullscreen->show_controls (fullscreen->window, TRUE);
+  g_clear_handle_id (&fullscreen->hide_id, g_source_remove);
+  fullscreen->hide_id = g_timeout_add_seconds (2, hide_controls, fullscreen);
+}
+
+static void
+on_pointer_motion (GtkEventControllerMotion *controller,
+                   double                    x,
+                   double                    y,
+                   Fullscreen               *fullscreen)
+{
+  show_controls (fullscreen);
+}
+
+/* Fullscreen is the picture alone: no header bar and no window controls,
+ * the window's own controls floating over it, and Escape. */
+static void
+on_fullscreened (GtkWidget  *window,
+                 GParamSpec *pspec,
+                 Fullscreen *fullscreen)
+{
+  gboolean is_fullscreen = gtk_window_is_fullscreen (GTK_WINDOW (window));
+
+  gtk_widget_set_visible (fullscreen->header_bar, !is_fullscreen);
+  gtk_widget_action_set_enabled (window, fullscreen->leave_action, is_fullscreen);
+  if (!is_fullscreen)
+    {
+      g_clear_handle_id (&fullscreen->hide_id, g_source_remove);
+      gtk_widget_set_cursor (window, NULL);
+    }
+  fullscreen->changed (window, is_fullscreen);
+  if (is_fullscreen)
+    show_controls (fullscreen);
+}
+
+void
+_peercam_window_setup_fullscreen (GtkWidget           *window,
+                                  GtkWidget           *header_bar,
+                                  const char          *leave_action,
+                                  PeercamShowControls  show_controls,
+                                  PeercamShowControls  changed)
+{
+  Fullscreen *fullscreen = g_new0 (Fullscreen, 1);
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+
+  fullscreen->window = window;
+  fullscreen->header_bar = header_bar;
+  fullscreen->leave_action = leave_action;
+  fullscreen->show_controls = show_controls;
+  fullscreen->changed = changed;
+  g_object_set_data_full (G_OBJECT (window), "peercam-fullscreen", fullscreen, (GDestroyNotify) fullscreen_free);
+
+  g_signal_connect (motion, "motion", G_CALLBACK (on_pointer_motion), fullscreen);
+  gtk_widget_add_controller (window, motion);
+  g_signal_connect (window, "notify::fullscreened", G_CALLBACK (on_fullscreened), fullscreen);
+  gtk_widget_action_set_enabled (window, leave_action, FALSE);
+}
+
+void
+_peercam_window_stop_fullscreen (GtkWidget *window)
+{
+  Fullscreen *fullscreen = g_object_get_data (G_OBJECT (window), "peercam-fullscreen");
+
+  if (fullscreen == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (window, fullscreen);
+  g_clear_handle_id (&fullscreen->hide_id, g_source_remove);
+}
+
+void
+_peercam_window_fullscreen_action (GtkWidget  *widget,
+                                   const char *action_name,
+                                   GVariant   *parameter)
+{
+  if (gtk_window_is_fullscreen (GTK_WINDOW (widget)))
+    gtk_window_unfullscreen (GTK_WINDOW (widget));
+  else
+    gtk_window_fullscreen (GTK_WINDOW (widget));
+}
+
+void
+_peercam_window_leave_fullscreen_action (GtkWidget  *widget,
+                                         const char *action_name,
+                                         GVariant   *parameter)
+{
+  gtk_window_unfullscreen (GTK_WINDOW (widget));
 }

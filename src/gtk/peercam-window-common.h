@@ -6,7 +6,6 @@
 
 #include <adwaita.h>
 
-#include "peercam-call-settings.h"
 #include "peercam-session.h"
 
 G_BEGIN_DECLS
@@ -17,17 +16,56 @@ void  _peercam_window_set_titles         (GtkWindow              *window,
                                           AdwWindowTitle         *title,
                                           PeercamSession         *session,
                                           const char             *subtitle);
+/* Fills the statistics popover's @grid and shows it instead of @placeholder. */
 void  _peercam_window_show_stats         (GtkGrid                *grid,
-                                          JsonObject             *stats);
+                                          GtkWidget              *placeholder,
+                                          const PeercamCallStats *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
+/* Joins @session to a room; an error shows on @overlay. */
+void  _peercam_window_join               (PeercamSession         *session,
+                                          AdwToastOverlay        *overlay,
+                                          const char             *server_url,
+                                          const char             *room,
+                                          const char             *token,
+                                          const char             *pin);
 /* The join dialog with the application's remembered server and room. */
 void  _peercam_window_present_join_dialog (GtkWindow            *window,
                                            PeercamSession       *session,
                                            AdwToastOverlay      *overlay);
-void  _peercam_window_follow_signaling   (GtkWidget              *window,
-                                          PeercamSession         *session,
-                                          GCallback               update);
+/* The session signals a call window follows, in one GSignalGroup: "event"
+ * (@on_event), "stats" (@on_stats), the call's state (@on_state) and
+ * @update (window) when the room's state or the connection's quality
+ * changes; all swapped, with @window first. The window may connect more,
+ * then sets the group's target to its session (and to NULL in dispose). */
+GSignalGroup *_peercam_window_follow_session (GtkWidget          *window,
+                                              GCallback           update,
+                                              GCallback           on_state,
+                                              GCallback           on_event,
+                                              GCallback           on_stats);
+
+/* Fullscreen, shared by the caller and viewer windows: the header bar
+ * hides, the pointer's motion shows the window's controls (@show_controls
+ * (window, TRUE)) and two seconds without motion hide them and the pointer
+ * (@show_controls (window, FALSE)); @changed (window, fullscreen) runs on
+ * entering and leaving, after the header bar and before the controls show.
+ * @leave_action is enabled in fullscreen only. Call
+ * _peercam_window_stop_fullscreen() from dispose. */
+typedef void (*PeercamShowControls) (GtkWidget *window,
+                                     gboolean   shown);
+void  _peercam_window_setup_fullscreen   (GtkWidget              *window,
+                                          GtkWidget              *header_bar,
+                                          const char             *leave_action,
+                                          PeercamShowControls     show_controls,
+                                          PeercamShowControls     changed);
+void  _peercam_window_stop_fullscreen    (GtkWidget              *window);
+/* The window actions "…fullscreen" (toggles) and "…leave-fullscreen". */
+void  _peercam_window_fullscreen_action  (GtkWidget              *widget,
+                                          const char             *action_name,
+                                          GVariant               *parameter);
+void  _peercam_window_leave_fullscreen_action (GtkWidget         *widget,
+                                          const char             *action_name,
+                                          GVariant               *parameter);
 
 /* Why a window is not in its room, in plain words, with what can be done. */
 typedef struct {
@@ -48,6 +86,7 @@ typedef struct _PeercamRoomProblem PeercamRoomProblem;
 
 PeercamRoomProblem *_peercam_room_problem_new    (GtkWidget          *window,
                                                   PeercamSession     *session,
+                                                  AdwToastOverlay    *overlay,
                                                   GCallback           update);
 void                _peercam_room_problem_free   (PeercamRoomProblem *problem);
 /* FALSE when there is no problem; otherwise fills @out (clear it after). */
@@ -58,13 +97,21 @@ void                _peercam_problem_clear       (PeercamProblem     *problem);
 void                _peercam_room_problem_retry  (PeercamRoomProblem *problem);
 void                _peercam_room_problem_stop   (PeercamRoomProblem *problem);
 void                _peercam_room_problem_trust  (PeercamRoomProblem *problem);
-/* The problem page: @page's title and description, @details, and which
- * of the buttons show. */
-void                _peercam_problem_apply       (const PeercamProblem *problem,
-                                                  AdwStatusPage      *page,
-                                                  GtkLabel           *details,
-                                                  GtkWidget          *retry,
-                                                  GtkWidget          *stop,
-                                                  GtkWidget          *trust);
+/* The problem page: the "problem" child of @stack, with @page's title and
+ * description, @details, and which of the buttons show. */
+void                _peercam_room_problem_set_page (PeercamRoomProblem *problem,
+                                                    GtkStack           *stack,
+                                                    AdwStatusPage      *page,
+                                                    GtkLabel           *details,
+                                                    GtkWidget          *retry,
+                                                    GtkWidget          *stop,
+                                                    GtkWidget          *trust);
+/* Out of the room: shows the page and puts its short form in *@subtitle
+ * (replacing it); FALSE (nothing changed) in the room. */
+gboolean            _peercam_room_problem_show   (PeercamRoomProblem *problem,
+                                                  char              **subtitle);
+/* The actions room.join (Join a Room…), room.retry, room.stop and
+ * room.trust, on the window's problem (_peercam_room_problem_new()). */
+void                _peercam_window_install_room_actions (GtkWidgetClass *widget_class);
 
 G_END_DECLS

@@ -601,8 +601,7 @@ on_pc_stats (PeercamPeerConnection *pc,
              Peer                  *p)
 {
   PeercamCallEngine *self = p->engine;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  PeercamCallStats out = { 0, };
   gint64 now = g_get_monotonic_time ();
   double seconds = p->last_stats_us ? (now - p->last_stats_us) / 1e6 : STATS_INTERVAL_S;
   guint64 frames = call_frames (p);
@@ -615,28 +614,20 @@ on_pc_stats (PeercamPeerConnection *pc,
   p->last_frames = frames;
   p->last_bytes = bytes;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "fps");
-  json_builder_add_double_value (builder, fps);
-  json_builder_set_member_name (builder, "kbps");
-  json_builder_add_double_value (builder, kbps);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, p->frame_width);
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, p->frame_height);
-  json_builder_set_member_name (builder, "rtt_ms");
-  json_builder_add_double_value (builder, stats->rtt_ms);
+  out.fps = fps;
+  out.kbps = kbps;
+  out.width = p->frame_width;
+  out.height = p->frame_height;
+  out.rtt_ms = stats->rtt_ms;
   /* Congestion control (issue 11): estimate, send format, loss, … */
   if (p->sender)
-    peercam_sender_add_stats (p->sender, builder);
+    peercam_sender_fill_stats (p->sender, &out);
   if (self->congestion)
-    peercam_congestion_add_stats (self->congestion, builder);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
+    peercam_congestion_fill_stats (self->congestion, &out);
   if (p->viewer)
-    g_signal_emit (self, signals[SIGNAL_VIEWER_STATS], 0, p->viewer, node);
+    g_signal_emit (self, signals[SIGNAL_VIEWER_STATS], 0, p->viewer, &out);
   else
-    g_signal_emit (self, signals[SIGNAL_STATS], 0, node);
+    g_signal_emit (self, signals[SIGNAL_STATS], 0, &out);
 }
 
 static gboolean
@@ -1906,7 +1897,7 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
                   NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
   signals[SIGNAL_STATS] =
     g_signal_new ("stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+                  NULL, G_TYPE_NONE, 1, PEERCAM_TYPE_CALL_STATS | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
@@ -1922,7 +1913,7 @@ peercam_call_engine_class_init (PeercamCallEngineClass *klass)
                   NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_VIEWER_STATS] =
     g_signal_new ("viewer-stats", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING, PEERCAM_TYPE_CALL_STATS | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_VIEWER_ERROR] =
     g_signal_new ("viewer-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "peercam-call-error.h"
+#include "peercam-call-stats.h"
 
 G_BEGIN_DECLS
 
@@ -51,8 +52,8 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
  *   void (*send_bye)    (PeercamCallEngine *self, gpointer user_data);
  *          we hung up: tell the peer
  *   void (*first_frame) (PeercamCallEngine *self, int width, int height, gpointer user_data);
- *   void (*stats)       (PeercamCallEngine *self, JsonNode *object, gpointer user_data);
- *          object: {"fps", "kbps", "width", "height", "rtt_ms"} (rtt_ms -1: unknown)
+ *   void (*stats)       (PeercamCallEngine *self, PeercamCallStats *stats, gpointer user_data);
+ *          every second in a call (peercam-call-stats.h)
  *   void (*error)       (PeercamCallEngine *self, GError *error, gpointer user_data);
  *
  * These are about the call with the one peer that has no id (a viewer's
@@ -61,7 +62,7 @@ G_DECLARE_FINAL_TYPE (PeercamCallEngine, peercam_call_engine, PEERCAM, CALL_ENGI
  *   viewer-description (const char *viewer, GstWebRTCSDPType type, const char *sdp)
  *   viewer-candidate   (const char *viewer, guint mline, const char *mid, const char *candidate)
  *   viewer-bye    (const char *viewer)
- *   viewer-stats  (const char *viewer, JsonNode *object)
+ *   viewer-stats  (const char *viewer, PeercamCallStats *stats)
  *   viewer-error  (const char *viewer, GError *error)
  *   viewer-state  (const char *viewer, PeercamCallState state)
  * Errors not about one call always go to ::error. The engine's state is the

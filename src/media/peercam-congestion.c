@@ -1538,8 +1538,8 @@ peercam_congestion_move_encoder (PeercamCongestion *self,
 }
 
 void
-peercam_congestion_add_stats (PeercamCongestion *self,
-                              JsonBuilder       *builder)
+peercam_congestion_fill_stats (PeercamCongestion *self,
+                               PeercamCallStats  *stats)
 {
   g_return_if_fail (PEERCAM_IS_CONGESTION (self));
 
@@ -1565,35 +1565,24 @@ peercam_congestion_add_stats (PeercamCongestion *self,
         }
       g_clear_object (&pacer);
 
-      json_builder_set_member_name (builder, "estimate_kbps");
-      json_builder_add_int_value (builder, (gint64) (estimate / 1000));
-      json_builder_set_member_name (builder, "send_width");
-      json_builder_add_int_value (builder, self->sending.width);
-      json_builder_set_member_name (builder, "send_height");
-      json_builder_add_int_value (builder, self->sending.height);
-      json_builder_set_member_name (builder, "send_fps");
-      json_builder_add_double_value (builder, self->send_fps);
-      json_builder_set_member_name (builder, "send_kbps");
-      json_builder_add_double_value (builder, self->send_kbps);
-      json_builder_set_member_name (builder, "loss_pct");
-      json_builder_add_double_value (builder, loss * 100);
-      json_builder_set_member_name (builder, "retransmissions");
-      json_builder_add_int_value (builder, (gint64) rtx);
-      json_builder_set_member_name (builder, "nacks_refused");
-      json_builder_add_int_value (builder, (gint64) refused);
-      json_builder_set_member_name (builder, "keyframe_requests");
-      json_builder_add_int_value (builder, (gint64) requests);
+      stats->has_send = TRUE;
+      stats->estimate_kbps = (gint64) (estimate / 1000);
+      stats->send_width = self->sending.width;
+      stats->send_height = self->sending.height;
+      stats->send_fps = self->send_fps;
+      stats->send_kbps = self->send_kbps;
+      stats->send_loss_pct = loss * 100;
+      stats->send_retransmissions = (gint64) rtx;
+      stats->nacks_refused = (gint64) refused;
+      stats->keyframe_requests = (gint64) requests;
     }
   else
     {
-      json_builder_set_member_name (builder, "loss_pct");
-      json_builder_add_double_value (builder, self->loss_pct);
-      json_builder_set_member_name (builder, "jitter_ms");
-      json_builder_add_double_value (builder, self->jitter_ms);
-      json_builder_set_member_name (builder, "latency_ms");
-      json_builder_add_int_value (builder, self->latency_ms);
-      json_builder_set_member_name (builder, "retransmissions");
-      json_builder_add_int_value (builder, (gint64) self->retransmissions);
+      stats->has_receive = TRUE;
+      stats->loss_pct = self->loss_pct;
+      stats->jitter_ms = self->jitter_ms;
+      stats->latency_ms = self->latency_ms;
+      stats->retransmissions = (gint64) self->retransmissions;
     }
 }
 

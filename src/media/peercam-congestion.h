@@ -26,6 +26,8 @@
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 
+#include "peercam-call-stats.h"
+
 #include "peercam-bwe.h"
 
 G_BEGIN_DECLS
@@ -67,9 +69,10 @@ void               peercam_congestion_move_encoder   (PeercamCongestion       *s
 /* Stops everything; the object can be dropped afterwards. */
 void               peercam_congestion_detach         (PeercamCongestion       *self);
 
-/* Adds this call's congestion figures to a stats object being built. */
-void               peercam_congestion_add_stats      (PeercamCongestion       *self,
-                                                      JsonBuilder             *builder);
+/* Fills in this call's congestion figures: a sender's (has_send) or a
+ * receiver's (has_receive). */
+void               peercam_congestion_fill_stats     (PeercamCongestion       *self,
+                                                      PeercamCallStats        *stats);
 
 PeercamDegradation peercam_congestion_get_degradation (PeercamCongestion      *self);
 void               peercam_congestion_set_degradation (PeercamCongestion      *self,

@@ -755,10 +755,10 @@ peercam_sender_request_keyframe (PeercamSender *self)
 }
 
 void
-peercam_sender_add_stats (PeercamSender *self,
-                          JsonBuilder   *builder)
+peercam_sender_fill_stats (PeercamSender    *self,
+                           PeercamCallStats *stats)
 {
   g_return_if_fail (PEERCAM_IS_SENDER (self));
   if (self->congestion)
-    peercam_congestion_add_stats (self->congestion, builder);
+    peercam_congestion_fill_stats (self->congestion, stats);
 }

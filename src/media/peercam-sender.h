@@ -11,6 +11,8 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "peercam-call-stats.h"
+
 #include "peercam-bwe.h"
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
@@ -38,9 +40,9 @@ gboolean       peercam_sender_get_sends_audio (PeercamSender        *self);
 /* Frames that went into the (shared) encoder. */
 guint64        peercam_sender_get_frames     (PeercamSender         *self);
 void           peercam_sender_request_keyframe (PeercamSender       *self);
-/* Adds the congestion controller's figures to a stats object being built. */
-void           peercam_sender_add_stats      (PeercamSender         *self,
-                                              JsonBuilder           *builder);
+/* Fills in the congestion controller's figures. */
+void           peercam_sender_fill_stats     (PeercamSender         *self,
+                                              PeercamCallStats      *stats);
 /* Closes the peer connection and removes the branches. Returns what
  * peercam_peer_connection_close() did: TRUE when the connection lingers for
  * its RTCP BYE and wants peercam_peer_connection_finish_close() soon. */
