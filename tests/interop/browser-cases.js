@@ -16,7 +16,7 @@ const os = require('os');
 const path = require('path');
 const readline = require('readline');
 
-const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const { CHROMIUM, launchChromiumContext } = require('./chromium.js');
 const FIREFOX = process.env.PEERCAM_FIREFOX || '/usr/bin/firefox-esr';
 // puppeteer-core 24.x drives Firefox over WebDriver BiDi; tools/test installs
 // it apart from playwright-core.
@@ -242,30 +242,12 @@ async function launchFirefox (origin) {
 }
 
 async function launchBrowser (options = {}) {
-  const { chromium } = require('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-chromium-'));
   cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  browserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: false,            // --headless=new below, not Playwright's own mode
+  browserContext = await launchChromiumContext(userDataDir, { unthrottled: Boolean(options.unthrottled) }, {
     timeout: 30000,
     // The self-signed certificate, as a user who accepted it.
     ignoreHTTPSErrors: Boolean(options.acceptCertificate),
-    args: [
-      '--headless=new',
-      '--allow-loopback-in-peer-connection',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
   });
   cleanups.unshift(async () => { await browserContext.close().catch(() => {}); });
   return browserContext;
