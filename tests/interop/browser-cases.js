@@ -5,6 +5,10 @@
 //
 //   node browser-cases.js CASE PEERCAM_BINARY
 //
+// or, as a tab driver for a test that runs Peercam itself (drivePages()):
+//
+//   node browser-cases.js pages PAGE_BASE_URL
+//
 // Exit status: 0 pass, 1 fail, 77 skip. Every wait is bounded.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -676,8 +680,75 @@ const cases = {
   },
 };
 
+// Chromium tabs on /userB pages for a test that drives them: the GUI test
+// test-gui-mixed-viewers.c (a real caller window serving Peercam and
+// browser viewers) runs `node browser-cases.js pages PAGE_BASE_URL` and
+// sends one command a line on stdin; each gets one JSON line on stdout:
+//   open LABEL PATH    a tab on PAGE_BASE_URL + PATH
+//   waiting LABEL      the tab's page waits for a caller
+//   playing LABEL      it plays the caller's video (size, advancing)
+//   watch LABEL        count its frames and the longest gap between two
+//   report LABEL       {frames, maxGap (ms), state}
+//   front LABEL        bring the tab to the front (a background tab draws
+//                      no frames, so rVFC would not fire)
+//   goto LABEL PATH    navigate the tab
+//   close LABEL        close it (its viewer leaves the room)
+//   quit
+// Every wait is bounded; an error answers {"ok":false,"error":…}.
+async function drivePages (base) {
+  await launchBrowser();
+  const pages = new Map();
+  const page = (label) => {
+    if (!pages.has(label))
+      throw new Error(`no tab "${label}"`);
+    return pages.get(label);
+  };
+  const commands = {
+    async open (label, where) { pages.set(label, await openPage(`${base}${where}`, label)); },
+    async waiting (label) { await waitState(page(label), 'waiting'); },
+    async playing (label) { await waitFrames(page(label)); await waitState(page(label), 'connected'); },
+    async front (label) { await page(label).bringToFront(); },
+    async goto (label, where) { await page(label).goto(`${base}${where}`, { timeout: 15000 }); },
+    async close (label) { await page(label).close(); pages.delete(label); },
+    async watch (label) {
+      await page(label).evaluate(() => {
+        const video = document.getElementById('remoteVideo');
+        window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
+        const tick = (now) => {
+          const w = window.frameWatch;
+          if (w.last > 0)
+            w.maxGap = Math.max(w.maxGap, now - w.last);
+          w.last = now;
+          w.frames++;
+          video.requestVideoFrameCallback(tick);
+        };
+        video.requestVideoFrameCallback(tick);
+      });
+    },
+    async report (label) {
+      const watch = await page(label).evaluate(() => window.frameWatch);
+      return { frames: watch.frames, maxGap: Math.round(watch.maxGap), state: await pageState(page(label)) };
+    },
+  };
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const [command, label, where] = line.trim().split(/\s+/);
+    if (command === 'quit' || command === undefined)
+      break;
+    let reply;
+    try {
+      if (!commands[command])
+        throw new Error(`unknown command "${command}"`);
+      reply = { ok: true, command, label, ...(await commands[command](label, where || '/')) };
+    } catch (e) {
+      reply = { ok: false, command, label, error: String(e.message || e) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  }
+  return 0;
+}
+
 async function main () {
-  if (!cases[caseName]) {
+  if (!cases[caseName] && caseName !== 'pages') {
     process.stdout.write(`usage: browser-cases.js {${Object.keys(cases).join('|')}} PEERCAM\n`);
     return 2;
   }
@@ -703,6 +774,8 @@ async function main () {
     return 77;
   }
 
+  if (caseName === 'pages')
+    return drivePages(peercamBinary);
   process.stdout.write('1..1\n');
   try {
     await cases[caseName]();
