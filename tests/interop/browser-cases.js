@@ -297,6 +297,24 @@ async function waitFrames (page, timeoutMs = 30000) {
   log(`${page.label}: frames ${first.w}x${first.h}, playing`);
 }
 
+// From now on the page counts the remote video's frames and the longest
+// gap between two (window.frameWatch); a background tab draws none.
+async function watchFrames (page) {
+  await page.evaluate(() => {
+    const video = document.getElementById('remoteVideo');
+    window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
+    const tick = (now) => {
+      const w = window.frameWatch;
+      if (w.last > 0)
+        w.maxGap = Math.max(w.maxGap, now - w.last);
+      w.last = now;
+      w.frames++;
+      video.requestVideoFrameCallback(tick);
+    };
+    video.requestVideoFrameCallback(tick);
+  });
+}
+
 // The page names its signaling server; the caller page asks before it sends
 // a camera through another server than its own, and does nothing meanwhile.
 async function checkServerShown (page, origin, foreign) {
@@ -603,19 +621,7 @@ const cases = {
     await pages[0].bringToFront();
 
     // The staying browser page counts its frames and its longest gap.
-    await pages[0].evaluate(() => {
-      const video = document.getElementById('remoteVideo');
-      window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
-      const tick = (now) => {
-        const w = window.frameWatch;
-        if (w.last > 0)
-          w.maxGap = Math.max(w.maxGap, now - w.last);
-        w.last = now;
-        w.frames++;
-        video.requestVideoFrameCallback(tick);
-      };
-      video.requestVideoFrameCallback(tick);
-    });
+    await watchFrames(pages[0]);
     await sleep(1000);
 
     // Browser viewer 2 leaves: the caller says bye for that viewer alone.
@@ -710,21 +716,7 @@ async function drivePages (base) {
     async front (label) { await page(label).bringToFront(); },
     async goto (label, where) { await page(label).goto(`${base}${where}`, { timeout: 15000 }); },
     async close (label) { await page(label).close(); pages.delete(label); },
-    async watch (label) {
-      await page(label).evaluate(() => {
-        const video = document.getElementById('remoteVideo');
-        window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
-        const tick = (now) => {
-          const w = window.frameWatch;
-          if (w.last > 0)
-            w.maxGap = Math.max(w.maxGap, now - w.last);
-          w.last = now;
-          w.frames++;
-          video.requestVideoFrameCallback(tick);
-        };
-        video.requestVideoFrameCallback(tick);
-      });
-    },
+    async watch (label) { await watchFrames(page(label)); },
     async report (label) {
       const watch = await page(label).evaluate(() => window.frameWatch);
       return { frames: watch.frames, maxGap: Math.round(watch.maxGap), state: await pageState(page(label)) };
