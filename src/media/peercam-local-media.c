@@ -359,7 +359,8 @@ make_source (PeercamLocalMedia  *self,
   if (self->source_device == NULL && g_str_equal (wanted, "screen"))
     {
       /* The screen comes as a device from the ScreenCast portal
-       * (PeercamScreencastPortal), which only the window can ask for. */
+       * (PeercamScreencastPortal), which the window or headless mode asks
+       * first: "screen" alone cannot be opened. */
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
                            _("The screen is shared through the desktop’s ScreenCast portal: choose “Screen” in the caller window"));
       return NULL;
