@@ -30,6 +30,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-video-paintable.h"
 #include "peercam-viewer-list.h"
+#include "peercam-test-gst.h"
 #include "peercam-test-util.h"
 
 #define ROOM         "mixed"
@@ -318,9 +319,6 @@ count_in_caller (GtkWidget  *caller,
   GdkPaintable *preview = gtk_picture_get_paintable (GTK_PICTURE (picture));
   GstElement *sink = peercam_video_paintable_get_sink (PEERCAM_VIDEO_PAINTABLE (preview));
   g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (sink));
-  g_autoptr(GstIterator) it = NULL;
-  GValue item = G_VALUE_INIT;
-  guint n = 0;
 
   g_assert_nonnull (pipeline);
   while (GST_OBJECT_PARENT (pipeline) != NULL)
@@ -330,17 +328,7 @@ count_in_caller (GtkWidget  *caller,
       gst_object_unref (pipeline);
       pipeline = up;
     }
-  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
-
-      if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
-        n++;
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
-  return n;
+  return peercam_test_count_elements (GST_BIN (pipeline), factory_name);
 }
 
 /* The subtitles of the list's rows, in order. */
