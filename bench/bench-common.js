@@ -11,7 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
 
-const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const { CHROMIUM, launchChromiumContext } = require('../tests/interop/chromium.js');
 
 const started = Date.now();
 function log (message) {
@@ -108,42 +108,24 @@ const PAGE_HOOKS = `(() => {
 // --allow-loopback-in-peer-connection, added then). The context's
 // userDataDir names its processes (see processTree()).
 async function launchChromium (ns, tmp, label) {
-  const { chromium } = require('playwright-core');
   let executablePath = CHROMIUM;
   if (ns) {
     executablePath = path.join(tmp, `chromium-${ns}.sh`);
     fs.writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
   }
   const userDataDir = fs.mkdtempSync(path.join(tmp, `chromium-profile-${label}-`));
-  const context = await chromium.launchPersistentContext(userDataDir, {
+  const context = await launchChromiumContext(userDataDir, {
+    videoFile: `${tmp}/input.y4m`,
+    unthrottled: true,
+    loopback: !ns,
+  }, {
     executablePath,
-    headless: false,         // --headless=new below, not Playwright's own mode
     timeout: 60000,
     // Our own handlers finish the cell and stop everything (Playwright's
     // would exit the process at once).
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
-    args: [
-      '--headless=new',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${tmp}/input.y4m`,
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      // A hidden headless tab must not be throttled.
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-      ...(ns ? [] : ['--allow-loopback-in-peer-connection']),
-    ],
   });
   context.userDataDir = userDataDir;
   await context.addInitScript(PAGE_HOOKS);

@@ -81,6 +81,8 @@ typedef struct {
   int              screencast_calls[4];   /* CreateSession, SelectSources, Start, OpenPipeWireRemote */
   char            *last_session;
   guint32          last_types;
+  gboolean         silent_remote;         /* OpenPipeWireRemote: a socket nobody answers on */
+  GPtrArray       *silent_peers;          /* their other ends, held open */
 } FakePortal;
 
 static FakePortal fake;
@@ -132,6 +134,26 @@ return_dead_socket (GDBusMethodInvocation *invocation)
   g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, g_variant_new ("(h)", 0), fds);
 }
 
+/* A socket whose peer stays open but never reads or writes: a PipeWire
+ * client on it waits for an answer that does not come (a daemon that
+ * hangs). The peer ends are closed when the fake stops. */
+static void
+return_silent_socket (GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  int pair[2];
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair));
+  g_unix_fd_list_append (fds, pair[0], NULL);
+  close (pair[0]);
+  g_mutex_lock (&fake.lock);
+  if (fake.silent_peers == NULL)
+    fake.silent_peers = g_ptr_array_new ();
+  g_ptr_array_add (fake.silent_peers, GINT_TO_POINTER (pair[1]));
+  g_mutex_unlock (&fake.lock);
+  g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, g_variant_new ("(h)", 0), fds);
+}
+
 static void
 screencast_method_call (GDBusConnection       *connection,
                         const char            *sender,
@@ -166,10 +188,16 @@ screencast_method_call (GDBusConnection       *connection,
 
   if (g_str_equal (method_name, "OpenPipeWireRemote"))
     {
+      gboolean silent;
+
       g_mutex_lock (&fake.lock);
       fake.screencast_calls[3]++;
+      silent = fake.silent_remote;
       g_mutex_unlock (&fake.lock);
-      return_dead_socket (invocation);
+      if (silent)
+        return_silent_socket (invocation);
+      else
+        return_dead_socket (invocation);
       return;
     }
 
@@ -394,6 +422,8 @@ peercam_fake_portal_start (const char *bus_address)
   g_mutex_unlock (&fake.lock);
 }
 
+static void close_silent_peers (void);
+
 void
 peercam_fake_portal_stop (void)
 {
@@ -408,6 +438,7 @@ peercam_fake_portal_stop (void)
   g_clear_pointer (&fake.last_handle, g_free);
   g_clear_pointer (&fake.last_session, g_free);
   g_clear_pointer (&fake.bus_address, g_free);
+  close_silent_peers ();
 }
 
 gboolean
@@ -472,6 +503,25 @@ peercam_fake_portal_set_screencast_streams (int kind)
 {
   g_mutex_lock (&fake.lock);
   fake.streams_kind = kind;
+  g_mutex_unlock (&fake.lock);
+}
+
+static void
+close_silent_peers (void)
+{
+  for (guint i = 0; fake.silent_peers != NULL && i < fake.silent_peers->len; i++)
+    close (GPOINTER_TO_INT (g_ptr_array_index (fake.silent_peers, i)));
+  g_clear_pointer (&fake.silent_peers, g_ptr_array_unref);
+}
+
+void
+peercam_fake_portal_set_screencast_silent (gboolean silent)
+{
+  g_mutex_lock (&fake.lock);
+  fake.silent_remote = silent;
+  /* The silent "daemon" goes away: its clients see a hang-up. */
+  if (!silent)
+    close_silent_peers ();
   g_mutex_unlock (&fake.lock);
 }
 

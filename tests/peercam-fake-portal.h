@@ -40,6 +40,10 @@ void       peercam_fake_portal_set_screencast_responses (int select_response,
 /* 0: Start hands out one stream; 1: no "streams" at all; 2: "streams" of
  * the wrong type. */
 void       peercam_fake_portal_set_screencast_streams   (int         kind);
+/* TRUE: OpenPipeWireRemote hands out a socket whose peer stays open and
+ * silent (a PipeWire daemon that hangs) instead of one that hangs up.
+ * FALSE again closes the silent peers handed out so far. */
+void       peercam_fake_portal_set_screencast_silent    (gboolean    silent);
 int        peercam_fake_portal_get_screencast_calls     (const char *method);
 guint32    peercam_fake_portal_get_screencast_types     (void);
 guint32    peercam_fake_portal_get_screencast_node      (void);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "peercam-application.h"
@@ -161,6 +162,81 @@ test_cancelled (void)
   peercam_test_spin (200);
 }
 
+static gboolean
+tick (gpointer data)
+{
+  gint64 *last_and_max = data;
+  gint64 now = g_get_monotonic_time ();
+
+  last_and_max[1] = MAX (last_and_max[1], now - last_and_max[0]);
+  last_and_max[0] = now;
+  return G_SOURCE_CONTINUE;
+}
+
+/* PipeWire behind the portal's fd never answers (a real pipewiresrc, no
+ * test source): the window stays responsive, says so after the timeout,
+ * and the test pattern still works. */
+static void
+test_pipewire_silent (void)
+{
+  GtkWindow *window = peercam_application_new_caller_window (app);
+  PeercamCallEngine *engine = engine_of (window);
+  g_autofree char *test_source = g_strdup (g_getenv ("PEERCAM_TEST_SCREENCAST_SOURCE"));
+  gint64 last_and_max[2] = { 0, 0 };
+  gint64 started;
+  FindCheck title;
+  guint ticker;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, window, 5000));
+  if (gst_element_factory_find ("pipewiresrc") == NULL)
+    {
+      g_test_skip ("pipewiresrc is missing (gstreamer1.0-pipewire)");
+      gtk_window_destroy (window);
+      return;
+    }
+  g_unsetenv ("PEERCAM_TEST_SCREENCAST_SOURCE");
+  peercam_fake_portal_set_screencast_responses (0, 0);
+  peercam_fake_portal_set_screencast_silent (TRUE);
+
+  select_source (window, "Screen");
+  last_and_max[0] = started = g_get_monotonic_time ();
+  ticker = g_timeout_add (20, tick, last_and_max);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "caller.get-local-video", NULL));
+
+  /* "could not be started: no answer within 5 seconds" */
+  title = (FindCheck) { child (window, "toast_overlay"), GTK_TYPE_LABEL, NULL, NULL };
+  {
+    g_autofree char *why = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "no answer within %u second",
+                                                         "no answer within %u seconds", 5), 5);
+    g_autofree char *expected = g_strdup_printf (_("The video source “%s” could not be started: %s"),
+                                                 _("Screen"), why);
+
+    title.text = expected;
+    g_assert_true (peercam_test_wait_until (found_with_text, &title, 15000));
+  }
+  g_test_message ("the error after %" G_GINT64_FORMAT " ms; the main loop's longest stall %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - started) / 1000, last_and_max[1] / 1000);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
+  g_assert_cmpint (last_and_max[1], <, G_USEC_PER_SEC);
+  g_assert_cmpint (peercam_fake_portal_get_screencast_calls ("OpenPipeWireRemote"), >=, 1);
+  g_assert_true (peercam_call_engine_get_state (engine) != PEERCAM_CALL_STATE_PREVIEW);
+  peercam_test_spin (300);
+  g_free (peercam_test_save_screenshot (GTK_WIDGET (window), "screen-no-answer.png"));
+
+  /* The rest keeps working: the test pattern runs in the same window. */
+  select_source (window, "Test Pattern");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "caller.get-local-video", NULL));
+  g_assert_true (peercam_test_wait_until (preview_runs, window, 10000));
+  g_assert_cmpstr (peercam_call_engine_get_source (engine), ==, "test");
+  g_assert_cmpint (last_and_max[1], <, G_USEC_PER_SEC);
+  g_source_remove (ticker);
+
+  peercam_fake_portal_set_screencast_silent (FALSE);
+  g_setenv ("PEERCAM_TEST_SCREENCAST_SOURCE", test_source, TRUE);
+  gtk_window_destroy (window);
+  peercam_test_spin (200);
+}
+
 /* --source screen, and --source file:PATH (an entry of its own), as the
  * application hands them to a window; a broken description offers the
  * test pattern too. */
@@ -245,6 +321,7 @@ main (int   argc,
   g_test_add_func ("/gui/screencast/screen-then-test-pattern", test_screen_then_test_pattern);
   g_test_add_func ("/gui/screencast/cancelled", test_cancelled);
   g_test_add_func ("/gui/screencast/command-line-sources", test_command_line_sources);
+  g_test_add_func ("/gui/screencast/pipewire-silent", test_pipewire_silent);
 
   ret = g_test_run ();
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "peercam-fake-portal.h"
+
 typedef struct {
   GSubprocess      *process;
   GDataInputStream *out;
@@ -639,6 +641,58 @@ test_early_exit (void)
   proc_free (server);
 }
 
+/* --source screen: the desktop's ScreenCast portal (the fake, on a bus of
+ * its own) asks first; without one the caller says so and exits 1, with
+ * one the screen (a test source in pipewiresrc's place) reaches a viewer. */
+static void
+test_screen (void)
+{
+  g_autofree char *outer_bus = g_strdup (g_getenv ("DBUS_SESSION_BUS_ADDRESS"));
+  GTestDBus *bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  Proc *caller, *viewer;
+  JsonObject *event;
+  g_autofree char *url = NULL;
+
+  g_test_dbus_up (bus);
+
+  caller = proc_spawn ("caller", "--headless", "--caller", "--server", "http://127.0.0.1:1",
+                       "--source", "screen", "--events", NULL);
+  event = wait_event (caller, "error", 0, 10000);
+  g_assert_nonnull (event);
+  g_assert_nonnull (strstr (json_object_get_string_member (event, "message"), "ScreenCast portal"));
+  g_assert_true (proc_wait_exit (caller, 10000));
+  g_assert_cmpint (g_subprocess_get_exit_status (caller->process), ==, 1);
+  proc_free (caller);
+
+  peercam_fake_portal_start (g_test_dbus_get_bus_address (bus));
+  g_setenv ("PEERCAM_TEST_SCREENCAST_SOURCE",
+            "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=15/1", TRUE);
+  caller = proc_spawn ("caller", "--headless", "--caller", "--host", "--port", "0", "--bind", "127.0.0.1",
+                       "--room", "screen", "--source", "screen", "--call", "--ice-address", "127.0.0.1",
+                       "--events", NULL);
+  g_unsetenv ("PEERCAM_TEST_SCREENCAST_SOURCE");
+  event = wait_event (caller, "hosting", 0, 10000);
+  g_assert_nonnull (event);
+  url = g_strdup_printf ("http://127.0.0.1:%" G_GINT64_FORMAT, json_object_get_int_member (event, "port"));
+  viewer = proc_spawn ("viewer", "--headless", "--viewer", "--server", url, "--room", "screen",
+                       "--ice-address", "127.0.0.1", "--events", NULL);
+  event = wait_event (viewer, "first-frame", 0, 30000);
+  g_assert_nonnull (event);
+  g_assert_cmpint (json_object_get_int_member (event, "width"), >, 0);
+  g_assert_cmpint (peercam_fake_portal_get_screencast_calls ("Start"), ==, 1);
+  g_assert_cmpint (peercam_fake_portal_get_screencast_calls ("OpenPipeWireRemote"), ==, 1);
+  g_assert_null (find_event (caller, "error", 0));
+
+  proc_free (viewer);
+  proc_free (caller);
+  peercam_fake_portal_stop ();
+  g_test_dbus_down (bus);
+  g_object_unref (bus);
+  /* The other cases' children use the outer session bus again. */
+  if (outer_bus != NULL)
+    g_setenv ("DBUS_SESSION_BUS_ADDRESS", outer_bus, TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -657,6 +711,7 @@ main (int   argc,
   g_test_add_data_func ("/headless/reference-relay/viewer-first", GINT_TO_POINTER (TRUE), test_reference_relay);
   g_test_add_data_func ("/headless/reference-relay/caller-first", GINT_TO_POINTER (FALSE), test_reference_relay);
   g_test_add_func ("/headless/early-exit", test_early_exit);
+  g_test_add_func ("/headless/screen", test_screen);
 
   return g_test_run ();
 }

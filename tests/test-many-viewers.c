@@ -13,6 +13,7 @@
 
 #include "peercam-session-private.h"
 #include "peercam-signaling-server.h"
+#include "peercam-test-gst.h"
 #include "peercam-test-wait.h"
 
 #define N_FIRST      4        /* viewers at the start */
@@ -48,22 +49,9 @@ count_in_caller (Fixture    *f,
                  const char *factory_name)
 {
   g_autoptr(GstObject) pipeline = gst_object_get_parent (GST_OBJECT (f->preview));
-  g_autoptr(GstIterator) it = NULL;
-  GValue item = G_VALUE_INIT;
-  guint n = 0;
 
   g_assert_nonnull (pipeline);
-  it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      GstElementFactory *factory = gst_element_get_factory (g_value_get_object (&item));
-
-      if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
-        n++;
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
-  return n;
+  return peercam_test_count_elements (GST_BIN (pipeline), factory_name);
 }
 
 static void

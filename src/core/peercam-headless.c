@@ -24,6 +24,7 @@
 #include "peercam-session-private.h"
 #include "peercam-call-settings.h"
 #include "peercam-host-private.h"
+#include "peercam-screencast-portal.h"
 #include "peercam-web.h"
 
 #define DEFAULT_SERVER_URL "http://127.0.0.1:8080"
@@ -38,6 +39,8 @@ typedef struct {
   gint64                  start_us;
   FILE                   *frame_log;     /* PEERCAM_FRAME_LOG */
   int                     status;
+  PeercamScreencastPortal *screencast;   /* --source screen */
+  char                   *server_url;    /* joined once the screen is picked */
 } Headless;
 
 /* On the streaming thread; stdio locks the stream itself. */
@@ -309,6 +312,51 @@ start_server (Headless  *h,
   return TRUE;
 }
 
+static gboolean start_and_join (Headless    *h,
+                                const char  *server_url,
+                                GError     **error);
+
+static void
+fail (Headless     *h,
+      const GError *error)
+{
+  print_simple_event (h, "error", "message", error->message);
+  h->status = 1;
+  g_application_release (h->app);
+}
+
+static void
+on_screen_chosen (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  Headless *h = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstDevice) device = peercam_screencast_portal_start_finish (PEERCAM_SCREENCAST_PORTAL (object),
+                                                                        result, &error);
+
+  if (device == NULL || h->session == NULL)
+    {
+      if (error != NULL)
+        fail (h, error);
+      return;
+    }
+  peercam_call_engine_set_source_device (peercam_session_get_engine (h->session), device);
+  if (!start_and_join (h, h->server_url, &error))
+    fail (h, error);
+}
+
+/* The desktop ended the share (stopped from the shell): as an unplugged
+ * camera. */
+static void
+on_screen_closed (PeercamScreencastPortal *portal,
+                  GstDevice               *device,
+                  Headless                *h)
+{
+  if (h->session != NULL)
+    peercam_call_engine_device_removed (peercam_session_get_engine (h->session), device);
+}
+
 static gboolean
 start_session (Headless  *h,
                GError   **error)
@@ -317,7 +365,6 @@ start_session (Headless  *h,
                                                                  : PEERCAM_CALL_ROLE_CALLER;
   PeercamCallEngine *engine;
   g_autofree char *server_url = NULL;
-  const char *room = h->options->room ? h->options->room : DEFAULT_ROOM;
 
   if (h->options->server != NULL)
     server_url = g_strdup (h->options->server);
@@ -340,7 +387,28 @@ start_session (Headless  *h,
       !set_frame_log_sink (h, engine, g_getenv ("PEERCAM_FRAME_LOG"), error))
     return FALSE;
 
-  if (role == PEERCAM_CALL_ROLE_CALLER &&
+  /* The screen: the desktop's portal asks which one first (as in the
+   * window); the rest starts once the user picked one. */
+  if (role == PEERCAM_CALL_ROLE_CALLER && g_strcmp0 (h->options->source, "screen") == 0)
+    {
+      h->server_url = g_steal_pointer (&server_url);
+      h->screencast = peercam_screencast_portal_new ();
+      g_signal_connect (h->screencast, "closed", G_CALLBACK (on_screen_closed), h);
+      peercam_screencast_portal_start_async (h->screencast, NULL, on_screen_chosen, h);
+      return TRUE;
+    }
+
+  return start_and_join (h, server_url, error);
+}
+
+static gboolean
+start_and_join (Headless    *h,
+                const char  *server_url,
+                GError     **error)
+{
+  const char *room = h->options->room ? h->options->room : DEFAULT_ROOM;
+
+  if (peercam_session_get_role (h->session) == PEERCAM_SESSION_ROLE_CALLER &&
       !peercam_session_start_local_video (h->session, error))
     return FALSE;
 
@@ -399,9 +467,7 @@ activate (GApplication *app,
   return;
 
 fail:
-  print_simple_event (h, "error", "message", error->message);
-  h->status = 1;
-  g_application_release (app);
+  fail (h, error);
 }
 
 int
@@ -436,6 +502,13 @@ peercam_headless_main (int    argc,
         g_signal_handlers_disconnect_by_data (peercam_session_get_client (h.session), &h);
     }
   g_clear_object (&h.session);
+  if (h.screencast != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (h.screencast, &h);
+      peercam_screencast_portal_close (h.screencast);
+      g_clear_object (&h.screencast);
+    }
+  g_clear_pointer (&h.server_url, g_free);
   /* After the session: its pipeline, and so the probe, are gone. */
   g_clear_pointer (&h.frame_log, fclose);
   if (h.host != NULL && peercam_host_get_server (h.host) != NULL)

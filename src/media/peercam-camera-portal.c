@@ -11,19 +11,14 @@
 #include "config.h"
 
 #include "peercam-camera-portal.h"
+#include "peercam-portal.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <libportal/portal.h>
 
-#define PORTAL_BUS_NAME    "org.freedesktop.portal.Desktop"
-#define PORTAL_OBJECT_PATH "/org/freedesktop/portal/desktop"
 #define CAMERA_INTERFACE   "org.freedesktop.portal.Camera"
-
-/* The availability probe runs on the caller's thread: keep a dead or wedged
- * portal from freezing the window for D-Bus's default 25 s. */
-#define PROBE_TIMEOUT_MS 2000
 
 struct _PeercamCameraPortal
 {
@@ -58,39 +53,23 @@ set_granted (PeercamCameraPortal *self,
 }
 
 static gboolean
-probe_portal (void)
+probe_portal (gpointer data)
 {
   g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) owner = NULL;
   g_autoptr(GVariant) present = NULL;
-  gboolean has_owner = FALSE;
 
   /* Inside Flatpak the portal is always reachable (and D-Bus activated). */
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
     return TRUE;
 
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  /* Outside, only one that runs already: on a host without one, V4L2 is
+   * the right path anyway. */
+  bus = peercam_portal_get_bus ();
   if (bus == NULL)
     return FALSE;
 
-  /* NameHasOwner rather than a call that would D-Bus-activate the portal on
-   * a host that does not run one: there, V4L2 is the right path anyway. */
-  owner = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", PORTAL_BUS_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
-                                       PROBE_TIMEOUT_MS, NULL, NULL);
-  if (owner != NULL)
-    g_variant_get (owner, "(b)", &has_owner);
-  if (!has_owner)
-    return FALSE;
-
   /* Old portals (and desktops without a camera backend) lack the interface. */
-  present = g_dbus_connection_call_sync (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH,
-                                         "org.freedesktop.DBus.Properties", "Get",
-                                         g_variant_new ("(ss)", CAMERA_INTERFACE, "IsCameraPresent"),
-                                         G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                         PROBE_TIMEOUT_MS, NULL, NULL);
+  present = peercam_portal_get_property (bus, CAMERA_INTERFACE, "IsCameraPresent");
   return present != NULL;
 }
 
@@ -101,7 +80,6 @@ access_camera_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   PeercamCameraPortal *self = g_task_get_source_object (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
 
   if (xdp_portal_access_camera_finish (XDP_PORTAL (object), result, &error))
@@ -113,28 +91,27 @@ access_camera_cb (GObject      *object,
 
   set_granted (self, FALSE);
 
-  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
+  /* The user said no, or a stored permission did: both mean "denied" to
+   * the user, who may change their mind, so both get the one code the UI
+   * offers "Retry" for. */
+  switch (peercam_portal_answer_of (task, error))
     {
+    case PEERCAM_PORTAL_ANSWER_CANCELLED:
       g_task_return_error (task, g_steal_pointer (&error));
-    }
-  /* libportal turns the Request's response 1 (the user said no) into
-   * G_IO_ERROR_CANCELLED and 2 (refused, e.g. by a stored permission) into
-   * G_IO_ERROR_FAILED; both mean "denied" to the user, who may change their
-   * mind, so both get the one code the UI offers "Retry" for. D-Bus errors
-   * come in other codes and domains. */
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_FAILED))
-    {
+      break;
+    case PEERCAM_PORTAL_ANSWER_DISMISSED:
+    case PEERCAM_PORTAL_ANSWER_REFUSED:
       g_debug ("Camera portal: %s", error->message);
       g_task_return_new_error (task, PEERCAM_CAMERA_PORTAL_ERROR,
                                PEERCAM_CAMERA_PORTAL_ERROR_DENIED,
                                "%s", _("Camera access was denied"));
-    }
-  else
-    {
+      break;
+    case PEERCAM_PORTAL_ANSWER_FAILED:
+    default:
       g_task_return_new_error (task, PEERCAM_CAMERA_PORTAL_ERROR,
                                PEERCAM_CAMERA_PORTAL_ERROR_FAILED,
                                _("The camera portal failed: %s"), error->message);
+      break;
     }
 }
 
@@ -214,15 +191,7 @@ peercam_camera_portal_is_available (PeercamCameraPortal *self)
 {
   g_return_val_if_fail (PEERCAM_IS_CAMERA_PORTAL (self), FALSE);
 
-  if (self->available < 0)
-    self->available = probe_portal ();
-
-  /* libportal's constructor takes the session bus without an error path, so
-   * it is only created once the probe found one. */
-  if (self->available && self->portal == NULL)
-    self->portal = xdp_portal_new ();
-
-  return self->available;
+  return peercam_portal_ensure (&self->available, &self->portal, probe_portal, NULL);
 }
 
 void

@@ -25,7 +25,19 @@
 
 #include "peercam-file-source.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
+
+/* A source that can hang its state change (pipewiresrc waits up to 30 s
+ * for a PipeWire daemon that does not answer, and then hangs again on the
+ * way to NULL) goes to PLAYING on a worker thread; the pipeline is only
+ * ever set to NULL from a thread too. Main-context only, but the worker's
+ * own fields. */
+typedef struct {
+  GstElement           *pipeline;
+  GstStateChangeReturn  result;      /* the worker's, read once it returned */
+  gboolean              abandoned;   /* stopped meanwhile: retire when done */
+} StartJob;
 
 struct _PeercamLocalMedia
 {
@@ -53,6 +65,9 @@ struct _PeercamLocalMedia
   guint64        frames_done;     /* earlier runs */
   GHashTable    *branches;        /* id → Branch */
   guint          next_branch;
+  gboolean       may_block;       /* the source can hang its state change */
+  StartJob      *start_job;       /* while such a source starts off-thread */
+  guint          start_timeout;
 };
 
 typedef struct {
@@ -126,7 +141,9 @@ on_bus_message (GstBus     *bus,
   switch (GST_MESSAGE_TYPE (message))
     {
     case GST_MESSAGE_LATENCY:
-      if (self->pipeline)
+      /* The latency event takes the pipeline's state lock, which a source
+       * starting off-thread holds: on_started() recalculates instead. */
+      if (self->pipeline && self->start_job == NULL)
         gst_bin_recalculate_latency (GST_BIN (self->pipeline));
       break;
 
@@ -342,7 +359,8 @@ make_source (PeercamLocalMedia  *self,
   if (self->source_device == NULL && g_str_equal (wanted, "screen"))
     {
       /* The screen comes as a device from the ScreenCast portal
-       * (PeercamScreencastPortal), which only the window can ask for. */
+       * (PeercamScreencastPortal), which the window or headless mode asks
+       * first: "screen" alone cannot be opened. */
       g_set_error_literal (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
                            _("The screen is shared through the desktop’s ScreenCast portal: choose “Screen” in the caller window"));
       return NULL;
@@ -597,6 +615,167 @@ peercam_local_media_remove_branch (PeercamLocalMedia *self,
   g_hash_table_remove (self->branches, GUINT_TO_POINTER (id));
 }
 
+/* ---- sources that can block --------------------------------------------- */
+
+/* How long a source that can block may take to start. A PipeWire daemon
+ * answers in milliseconds; pipewiresrc's own wait is 30 s, far too long
+ * for a user looking at an empty window. */
+#define START_TIMEOUT_MS 5000
+
+static gboolean
+is_blocking_factory (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  return factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), "pipewiresrc");
+}
+
+static gboolean
+may_block (GstElement *source)
+{
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE;
+
+  if (is_blocking_factory (source))
+    return TRUE;
+  if (!GST_IS_BIN (source))
+    return FALSE;
+  it = gst_bin_iterate_recurse (GST_BIN (source));
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      found = is_blocking_factory (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+  return found;
+}
+
+static void
+start_job_free (StartJob *job)
+{
+  gst_object_unref (job->pipeline);
+  g_free (job);
+}
+
+static void
+retire_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  gst_element_set_state (task_data, GST_STATE_NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* To NULL and gone, off the main context. */
+static void
+retire_pipeline (GstElement *pipeline)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+  g_task_set_task_data (task, gst_object_ref (pipeline), gst_object_unref);
+  g_task_run_in_thread (task, retire_thread);
+}
+
+static void
+start_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  StartJob *job = task_data;
+
+  job->result = gst_element_set_state (job->pipeline, GST_STATE_PLAYING);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void emit_start_error (PeercamLocalMedia *self,
+                              const char        *why);
+
+static void
+on_started (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  StartJob *job = g_task_get_task_data (G_TASK (result));
+  PeercamLocalMedia *self = user_data;   /* gone, maybe, once abandoned */
+
+  if (job->abandoned)
+    {
+      retire_pipeline (job->pipeline);
+      return;
+    }
+  g_assert (self->start_job == job);
+  self->start_job = NULL;
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+  if (job->result != GST_STATE_CHANGE_FAILURE)
+    {
+      gst_bin_recalculate_latency (GST_BIN (job->pipeline));
+      return;
+    }
+
+  /* The element said why on the bus. */
+  {
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (job->pipeline));
+    g_autoptr(GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_autoptr(GError) why = NULL;
+
+    if (message != NULL)
+      gst_message_parse_error (message, &why, NULL);
+    emit_start_error (self, why ? why->message : NULL);
+  }
+}
+
+static gboolean
+on_start_timeout (gpointer user_data)
+{
+  PeercamLocalMedia *self = user_data;
+  g_autofree char *why = NULL;
+
+  self->start_timeout = 0;
+  why = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "no answer within %u second",
+                                      "no answer within %u seconds", START_TIMEOUT_MS / 1000),
+                         START_TIMEOUT_MS / 1000);
+  emit_start_error (self, why);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emit_start_error (PeercamLocalMedia *self,
+                  const char        *why)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (why != NULL)
+    error = g_error_new (PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                         _("The video source “%s” could not be started: %s"), self->source_label, why);
+  else
+    error = g_error_new (PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
+                         _("The video source “%s” could not be started"), self->source_label);
+  g_signal_emit (self, signals[SIGNAL_BUS_ERROR], 0, GST_OBJECT (self->source_in_use), error);
+}
+
+/* Sets PLAYING on a worker; an answer that does not come within
+ * START_TIMEOUT_MS is an error of the source (the owner stops us). */
+static void
+start_off_thread (PeercamLocalMedia *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GSource *timeout;
+
+  self->start_job = g_new0 (StartJob, 1);
+  self->start_job->pipeline = gst_object_ref (self->pipeline);
+  task = g_task_new (NULL, NULL, on_started, self);
+  g_task_set_task_data (task, self->start_job, (GDestroyNotify) start_job_free);
+  g_task_run_in_thread (task, start_thread);
+
+  timeout = g_timeout_source_new (START_TIMEOUT_MS);
+  g_source_set_callback (timeout, on_start_timeout, self, NULL);
+  self->start_timeout = g_source_attach (timeout, self->context);
+  g_source_unref (timeout);
+}
+
 /* ---- start and stop ----------------------------------------------------- */
 
 gboolean
@@ -664,7 +843,10 @@ peercam_local_media_start (PeercamLocalMedia  *self,
   self->count_probe = gst_pad_add_probe (self->count_pad, GST_PAD_PROBE_TYPE_BUFFER,
                                          count_frames_probe, self, NULL);
 
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+  self->may_block = may_block (source);
+  if (self->may_block)
+    start_off_thread (self);
+  else if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
       /* The element said why on the bus; the watch has not seen it yet. */
       g_autoptr(GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -720,11 +902,32 @@ peercam_local_media_stop (PeercamLocalMedia *self)
     }
   /* Branches still here go with the pipeline. */
   g_hash_table_remove_all (self->branches);
-  if (self->pipeline)
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+  if (self->pipeline && self->may_block)
+    {
+      /* The preview sink may serve the next pipeline: out of this one now
+       * (a sink changes state before the source, so it is not the one a
+       * hung source holds). */
+      if (self->sink_in_use && GST_OBJECT_PARENT (self->sink_in_use) == GST_OBJECT (self->pipeline))
+        {
+          gst_element_set_locked_state (self->sink_in_use, TRUE);
+          gst_bin_remove (GST_BIN (self->pipeline), self->sink_in_use);
+          gst_element_set_state (self->sink_in_use, GST_STATE_NULL);
+          gst_element_set_locked_state (self->sink_in_use, FALSE);
+        }
+      if (self->start_job != NULL)
+        self->start_job->abandoned = TRUE;   /* on_started() retires it */
+      else
+        retire_pipeline (self->pipeline);
+      self->start_job = NULL;
+      g_clear_object (&self->pipeline);
+    }
+  else if (self->pipeline)
     {
       gst_element_set_state (self->pipeline, GST_STATE_NULL);
       g_clear_object (&self->pipeline);
     }
+  self->may_block = FALSE;
   if (self->sink_in_use && GST_OBJECT_PARENT (self->sink_in_use) == NULL)
     gst_element_set_state (self->sink_in_use, GST_STATE_NULL);
   g_clear_object (&self->sink_in_use);

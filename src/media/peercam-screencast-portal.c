@@ -18,18 +18,13 @@
 #include "config.h"
 
 #include "peercam-screencast-portal.h"
+#include "peercam-portal.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <libportal/portal.h>
 
-#define PORTAL_BUS_NAME      "org.freedesktop.portal.Desktop"
-#define PORTAL_OBJECT_PATH   "/org/freedesktop/portal/desktop"
 #define SCREENCAST_INTERFACE "org.freedesktop.portal.ScreenCast"
-
-/* The probe runs on the caller's thread: a dead portal must not freeze the
- * window for D-Bus's default 25 s. */
-#define PROBE_TIMEOUT_MS 2000
 
 /* ---- the device --------------------------------------------------------- */
 
@@ -138,53 +133,18 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static guint32
-get_uint_property (GDBusConnection *bus,
-                   const char      *name)
-{
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) value = NULL;
-
-  reply = g_dbus_connection_call_sync (bus, PORTAL_BUS_NAME, PORTAL_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Properties", "Get",
-                                       g_variant_new ("(ss)", SCREENCAST_INTERFACE, name),
-                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                       PROBE_TIMEOUT_MS, NULL, NULL);
-  if (reply == NULL)
-    return 0;
-  g_variant_get (reply, "(v)", &value);
-  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32) ? g_variant_get_uint32 (value) : 0;
-}
-
 static gboolean
-probe_portal (PeercamScreencastPortal *self)
+probe_portal (gpointer data)
 {
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) owner = NULL;
-  gboolean has_owner = FALSE;
+  PeercamScreencastPortal *self = data;
+  g_autoptr(GDBusConnection) bus = peercam_portal_get_bus ();
 
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   if (bus == NULL)
     return FALSE;
 
-  /* Inside Flatpak the portal is D-Bus activated; outside, NameHasOwner
-   * rather than a call that would start a portal the desktop does not run. */
-  if (!g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
-    {
-      owner = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                           "org.freedesktop.DBus", "NameHasOwner",
-                                           g_variant_new ("(s)", PORTAL_BUS_NAME),
-                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
-                                           PROBE_TIMEOUT_MS, NULL, NULL);
-      if (owner != NULL)
-        g_variant_get (owner, "(b)", &has_owner);
-      if (!has_owner)
-        return FALSE;
-    }
-
   /* A portal without a ScreenCast backend has no source types. */
-  self->cursor_modes = get_uint_property (bus, "AvailableCursorModes");
-  return get_uint_property (bus, "AvailableSourceTypes") != 0;
+  self->cursor_modes = peercam_portal_get_uint (bus, SCREENCAST_INTERFACE, "AvailableCursorModes");
+  return peercam_portal_get_uint (bus, SCREENCAST_INTERFACE, "AvailableSourceTypes") != 0;
 }
 
 static void
@@ -202,25 +162,30 @@ on_session_closed (XdpSession              *session,
     g_signal_emit (self, signals[SIGNAL_CLOSED], 0, device);
 }
 
-/* libportal turns Response 1 (the user closed the dialog) into
- * G_IO_ERROR_CANCELLED and 2 into G_IO_ERROR_FAILED; the caller's own
- * cancellation stays G_IO_ERROR_CANCELLED. */
+/* The user's closing the dialog says so; the caller's own cancellation
+ * stays G_IO_ERROR_CANCELLED. */
 static void
 return_portal_error (GTask  *task,
                      GError *error)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", error->message);
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_task_return_new_error (task, PEERCAM_SCREENCAST_PORTAL_ERROR,
-                             PEERCAM_SCREENCAST_PORTAL_ERROR_CANCELLED,
-                             "%s", _("Screen sharing was cancelled"));
-  else
-    g_task_return_new_error (task, PEERCAM_SCREENCAST_PORTAL_ERROR,
-                             PEERCAM_SCREENCAST_PORTAL_ERROR_FAILED,
-                             _("The screen sharing portal failed: %s"), error->message);
+  switch (peercam_portal_answer_of (task, error))
+    {
+    case PEERCAM_PORTAL_ANSWER_CANCELLED:
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", error->message);
+      break;
+    case PEERCAM_PORTAL_ANSWER_DISMISSED:
+      g_task_return_new_error (task, PEERCAM_SCREENCAST_PORTAL_ERROR,
+                               PEERCAM_SCREENCAST_PORTAL_ERROR_CANCELLED,
+                               "%s", _("Screen sharing was cancelled"));
+      break;
+    case PEERCAM_PORTAL_ANSWER_REFUSED:
+    case PEERCAM_PORTAL_ANSWER_FAILED:
+    default:
+      g_task_return_new_error (task, PEERCAM_SCREENCAST_PORTAL_ERROR,
+                               PEERCAM_SCREENCAST_PORTAL_ERROR_FAILED,
+                               _("The screen sharing portal failed: %s"), error->message);
+      break;
+    }
 }
 
 static void
@@ -367,15 +332,7 @@ peercam_screencast_portal_is_available (PeercamScreencastPortal *self)
 {
   g_return_val_if_fail (PEERCAM_IS_SCREENCAST_PORTAL (self), FALSE);
 
-  if (self->available < 0)
-    self->available = probe_portal (self);
-
-  /* libportal's constructor takes the session bus without an error path,
-   * so it is only created once the probe found one. */
-  if (self->available && self->portal == NULL)
-    self->portal = xdp_portal_new ();
-
-  return self->available;
+  return peercam_portal_ensure (&self->available, &self->portal, probe_portal, self);
 }
 
 void

@@ -5,6 +5,10 @@
 //
 //   node browser-cases.js CASE PEERCAM_BINARY
 //
+// or, as a tab driver for a test that runs Peercam itself (drivePages()):
+//
+//   node browser-cases.js pages PAGE_BASE_URL
+//
 // Exit status: 0 pass, 1 fail, 77 skip. Every wait is bounded.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,7 +20,7 @@ const os = require('os');
 const path = require('path');
 const readline = require('readline');
 
-const CHROMIUM = process.env.PEERCAM_CHROMIUM || '/usr/bin/chromium';
+const { CHROMIUM, launchChromiumContext } = require('./chromium.js');
 const FIREFOX = process.env.PEERCAM_FIREFOX || '/usr/bin/firefox-esr';
 // puppeteer-core 24.x drives Firefox over WebDriver BiDi; tools/test installs
 // it apart from playwright-core.
@@ -242,30 +246,12 @@ async function launchFirefox (origin) {
 }
 
 async function launchBrowser (options = {}) {
-  const { chromium } = require('playwright-core');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peercam-chromium-'));
   cleanups.push(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
-  browserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: false,            // --headless=new below, not Playwright's own mode
+  browserContext = await launchChromiumContext(userDataDir, { unthrottled: Boolean(options.unthrottled) }, {
     timeout: 30000,
     // The self-signed certificate, as a user who accepted it.
     ignoreHTTPSErrors: Boolean(options.acceptCertificate),
-    args: [
-      '--headless=new',
-      '--allow-loopback-in-peer-connection',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
   });
   cleanups.unshift(async () => { await browserContext.close().catch(() => {}); });
   return browserContext;
@@ -309,6 +295,24 @@ async function waitFrames (page, timeoutMs = 30000) {
     () => page.evaluate((t) => document.getElementById('remoteVideo').currentTime > t + 0.5, first.t),
     10000);
   log(`${page.label}: frames ${first.w}x${first.h}, playing`);
+}
+
+// From now on the page counts the remote video's frames and the longest
+// gap between two (window.frameWatch); a background tab draws none.
+async function watchFrames (page) {
+  await page.evaluate(() => {
+    const video = document.getElementById('remoteVideo');
+    window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
+    const tick = (now) => {
+      const w = window.frameWatch;
+      if (w.last > 0)
+        w.maxGap = Math.max(w.maxGap, now - w.last);
+      w.last = now;
+      w.frames++;
+      video.requestVideoFrameCallback(tick);
+    };
+    video.requestVideoFrameCallback(tick);
+  });
 }
 
 // The page names its signaling server; the caller page asks before it sends
@@ -617,19 +621,7 @@ const cases = {
     await pages[0].bringToFront();
 
     // The staying browser page counts its frames and its longest gap.
-    await pages[0].evaluate(() => {
-      const video = document.getElementById('remoteVideo');
-      window.frameWatch = { frames: 0, maxGap: 0, last: 0 };
-      const tick = (now) => {
-        const w = window.frameWatch;
-        if (w.last > 0)
-          w.maxGap = Math.max(w.maxGap, now - w.last);
-        w.last = now;
-        w.frames++;
-        video.requestVideoFrameCallback(tick);
-      };
-      video.requestVideoFrameCallback(tick);
-    });
+    await watchFrames(pages[0]);
     await sleep(1000);
 
     // Browser viewer 2 leaves: the caller says bye for that viewer alone.
@@ -694,8 +686,61 @@ const cases = {
   },
 };
 
+// Chromium tabs on /userB pages for a test that drives them: the GUI test
+// test-gui-mixed-viewers.c (a real caller window serving Peercam and
+// browser viewers) runs `node browser-cases.js pages PAGE_BASE_URL` and
+// sends one command a line on stdin; each gets one JSON line on stdout:
+//   open LABEL PATH    a tab on PAGE_BASE_URL + PATH
+//   waiting LABEL      the tab's page waits for a caller
+//   playing LABEL      it plays the caller's video (size, advancing)
+//   watch LABEL        count its frames and the longest gap between two
+//   report LABEL       {frames, maxGap (ms), state}
+//   front LABEL        bring the tab to the front (a background tab draws
+//                      no frames, so rVFC would not fire)
+//   goto LABEL PATH    navigate the tab
+//   close LABEL        close it (its viewer leaves the room)
+//   quit
+// Every wait is bounded; an error answers {"ok":false,"error":…}.
+async function drivePages (base) {
+  await launchBrowser();
+  const pages = new Map();
+  const page = (label) => {
+    if (!pages.has(label))
+      throw new Error(`no tab "${label}"`);
+    return pages.get(label);
+  };
+  const commands = {
+    async open (label, where) { pages.set(label, await openPage(`${base}${where}`, label)); },
+    async waiting (label) { await waitState(page(label), 'waiting'); },
+    async playing (label) { await waitFrames(page(label)); await waitState(page(label), 'connected'); },
+    async front (label) { await page(label).bringToFront(); },
+    async goto (label, where) { await page(label).goto(`${base}${where}`, { timeout: 15000 }); },
+    async close (label) { await page(label).close(); pages.delete(label); },
+    async watch (label) { await watchFrames(page(label)); },
+    async report (label) {
+      const watch = await page(label).evaluate(() => window.frameWatch);
+      return { frames: watch.frames, maxGap: Math.round(watch.maxGap), state: await pageState(page(label)) };
+    },
+  };
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const [command, label, where] = line.trim().split(/\s+/);
+    if (command === 'quit' || command === undefined)
+      break;
+    let reply;
+    try {
+      if (!commands[command])
+        throw new Error(`unknown command "${command}"`);
+      reply = { ok: true, command, label, ...(await commands[command](label, where || '/')) };
+    } catch (e) {
+      reply = { ok: false, command, label, error: String(e.message || e) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  }
+  return 0;
+}
+
 async function main () {
-  if (!cases[caseName]) {
+  if (!cases[caseName] && caseName !== 'pages') {
     process.stdout.write(`usage: browser-cases.js {${Object.keys(cases).join('|')}} PEERCAM\n`);
     return 2;
   }
@@ -721,6 +766,8 @@ async function main () {
     return 77;
   }
 
+  if (caseName === 'pages')
+    return drivePages(peercamBinary);
   process.stdout.write('1..1\n');
   try {
     await cases[caseName]();
