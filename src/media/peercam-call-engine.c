@@ -423,6 +423,7 @@ pipeline_destroy (PeercamCallEngine *self)
     }
   if (self->pipeline)
     {
+      peercam_peer_connection_quiesce_bin (GST_BIN (self->pipeline));
       gst_element_set_state (self->pipeline, GST_STATE_NULL);
       g_clear_object (&self->pipeline);
     }
@@ -1638,6 +1639,7 @@ out:
         peercam_peer_connection_finish_close (w.pc[i]);
       }
   peercam_local_media_stop (local);
+  peercam_peer_connection_quiesce_bin (GST_BIN (receiver));
   gst_element_set_state (receiver, GST_STATE_NULL);
   for (guint i = 0; i < 2; i++)
     g_clear_object (&w.pc[i]);

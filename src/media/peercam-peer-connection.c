@@ -364,66 +364,81 @@ store_mids (const GstSDPMessage  *sdp,
 
 /* ---- webrtcbin's inner elements ----------------------------------------- */
 
-/* GStreamer 1.22's srtpdec has two sink pads, and when a packet reaches one of
- * its source pads before any stream-start did, it makes a stream id with
- * gst_pad_create_stream_id(), which refuses elements with more than one sink
- * pad: a critical (fatal in the tests), and the packet leaves without one.
- * The RTCP source pad borrows the RTP source pad's stream id, so that one
- * having a stream-start is enough. It has none when srtpdec's pads were
- * deactivated and activated again (their sticky events are cleared, while
- * upstream's are already marked as sent): the viewer then passes RTP without
- * events and meets the first RTCP sender report with no stream id to borrow.
- * Before each packet, give the RTP source pad the sink pad's stream-start, or
- * one of our own, if it lacks one. */
+/* GStreamer 1.22's srtpdec has two sink pads, and when a packet reaches one
+ * of its source pads with no stream-start on either, it makes a stream id
+ * with gst_pad_create_stream_id(), which refuses elements with more than one
+ * sink pad: a critical (fatal in the tests). That happens at teardown: going
+ * to READY deactivates srtpdec's source pads first (clearing their sticky
+ * events), then waits for the sink pad's stream lock while a packet is still
+ * inside srtpdec's chain function (core dump: the main thread in
+ * remove_webrtc() → srtpdec change_state → gst_pad_set_active waiting, the
+ * transport's queue thread in srtpdec chain → gst_pad_create_stream_id).
+ * So before a webrtcbin is stopped, its srtpdecs drop what still arrives,
+ * and the packet already inside is waited for (the stream lock the state
+ * change would wait for anyway). */
+typedef struct {
+  int closing;  /* atomic */
+} SrtpGuard;
+
 static GstPadProbeReturn
-srtpdec_stream_start_probe (GstPad          *sinkpad,
-                            GstPadProbeInfo *info,
-                            gpointer         user_data)
+srtpdec_guard_probe (GstPad          *sinkpad,
+                     GstPadProbeInfo *info,
+                     gpointer         user_data)
 {
-  GstElement *srtpdec = GST_ELEMENT (user_data);
-  g_autoptr(GstPad) rtp_src = gst_element_get_static_pad (srtpdec, "rtp_src");
-  g_autoptr(GstEvent) have = NULL;
-  g_autoptr(GstEvent) upstream = NULL;
-  g_autoptr(GstEvent) event = NULL;
+  SrtpGuard *guard = user_data;
 
-  if (rtp_src == NULL)
-    return GST_PAD_PROBE_OK;
-  have = gst_pad_get_sticky_event (rtp_src, GST_EVENT_STREAM_START, 0);
-  if (have != NULL)
-    return GST_PAD_PROBE_OK;
-
-  upstream = gst_pad_get_sticky_event (sinkpad, GST_EVENT_STREAM_START, 0);
-  if (upstream != NULL)
-    {
-      event = gst_event_copy (upstream);
-    }
-  else
-    {
-      g_autofree char *stream_id = g_strdup_printf ("peercam/%s/rtp", GST_OBJECT_NAME (srtpdec));
-
-      event = gst_event_new_stream_start (stream_id);
-    }
-  g_debug ("%s: no stream-start on its RTP source pad (sink pad has %s): storing one",
-           GST_OBJECT_NAME (srtpdec), upstream ? "one" : "none");
-  /* Stored, not pushed: it goes out before the next packet on that pad. */
-  if (gst_pad_store_sticky_event (rtp_src, event) != GST_FLOW_OK)
-    g_debug ("%s: could not store a stream-start", GST_OBJECT_NAME (srtpdec));
-  return GST_PAD_PROBE_OK;
+  return g_atomic_int_get (&guard->closing) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 static void
 guard_srtpdec (GstElement *element)
 {
   g_autoptr(GstPad) sinkpad = NULL;
+  SrtpGuard *guard;
 
-  if (g_object_get_data (G_OBJECT (element), "peercam-stream-start-guard") != NULL)
+  if (g_object_get_data (G_OBJECT (element), "peercam-srtp-guard") != NULL)
     return;
   sinkpad = gst_element_get_static_pad (element, "rtp_sink");
   if (sinkpad == NULL)
     return;
-  g_object_set_data (G_OBJECT (element), "peercam-stream-start-guard", GINT_TO_POINTER (1));
+  /* The probe owns the guard; the element only points at it. */
+  guard = g_new0 (SrtpGuard, 1);
+  g_object_set_data (G_OBJECT (element), "peercam-srtp-guard", guard);
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     srtpdec_stream_start_probe, element, NULL);
+                     srtpdec_guard_probe, guard, g_free);
+}
+
+static void
+quiesce_srtpdec (GstElement *element)
+{
+  SrtpGuard *guard = g_object_get_data (G_OBJECT (element), "peercam-srtp-guard");
+  g_autoptr(GstPad) sinkpad = gst_element_get_static_pad (element, "rtp_sink");
+
+  if (guard == NULL || sinkpad == NULL)
+    return;
+  g_atomic_int_set (&guard->closing, 1);
+  /* The chain function runs under the stream lock: once we hold it, the
+   * packet that was inside has left, and the next ones meet the probe. */
+  GST_PAD_STREAM_LOCK (sinkpad);
+  GST_PAD_STREAM_UNLOCK (sinkpad);
+}
+
+/* Before @bin (a webrtcbin, or a pipeline holding some) goes to NULL. */
+void
+peercam_peer_connection_quiesce_bin (GstBin *bin)
+{
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  g_return_if_fail (GST_IS_BIN (bin));
+
+  it = gst_bin_iterate_recurse (bin);
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      quiesce_srtpdec (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
 }
 
 static void
@@ -1103,6 +1118,7 @@ remove_webrtc (PeercamPeerConnection *self)
     return;
   g_signal_handlers_disconnect_by_func (self->webrtc, on_deep_element_added, NULL);
   interrupt_promises (self->link);
+  peercam_peer_connection_quiesce_bin (GST_BIN (self->webrtc));
   gst_element_set_locked_state (self->webrtc, TRUE);
   gst_element_set_state (self->webrtc, GST_STATE_NULL);
   if (GST_OBJECT_PARENT (self->webrtc) == GST_OBJECT (self->bin))
