@@ -531,6 +531,37 @@ test_probe_results (void)
   g_assert_cmpuint (peercam_bwe_get_probes (bwe), ==, 2);
 }
 
+/* On a short path the feedback about a cluster's first packets can come
+ * before the pacer says the cluster is over: those count too. */
+static void
+test_probe_feedback_first (void)
+{
+  g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
+  PeercamBweArrival arrivals[10] = { { 0, TRUE, 1000 } };
+  PeercamBweProbe probe = { 0 };
+  gint64 now = 0, first;
+
+  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
+  now += 2000;
+  peercam_bwe_on_transport_feedback (bwe, arrivals, 1, now);
+  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  first = now;
+  /* 10 packets 4 ms apart (2.4 Mbit/s), delivered 12 ms apart (800 kbit/s);
+   * the first 5 reported before the cluster ends, the rest after */
+  for (guint i = 0; i < 10; i++)
+    {
+      peercam_bwe_on_packet_sent (bwe, (guint16) (1 + i), first + i * 4000, 1200);
+      arrivals[i] = (PeercamBweArrival) { (guint16) (1 + i), TRUE, 1000000 + i * 12000 };
+    }
+  peercam_bwe_on_transport_feedback (bwe, arrivals, 5, first + 30000);
+  peercam_bwe_on_probe_sent (bwe, probe.id, first, first + 36000, 10);
+  peercam_bwe_on_transport_feedback (bwe, arrivals + 5, 5, first + 150000);
+  g_test_message ("feedback first: %" G_GUINT64_FORMAT " kbit/s", peercam_bwe_get_probe_result (bwe) / 1000);
+  g_assert_cmpuint (peercam_bwe_get_probe_result (bwe), >=, 740000);
+  g_assert_cmpuint (peercam_bwe_get_probe_result (bwe), <=, 780000);
+  g_assert_false (peercam_bwe_is_ramping_up (bwe));
+}
+
 /* Random loss in a cluster is no sign of the link's end; a cluster that
  * arrived impossibly fast (more than twice the send rate) is no result; a
  * cluster the sender could not send is retried once. */
@@ -891,6 +922,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/probe-budget", test_probe_budget);
   g_test_add_func ("/bwe/probe-results", test_probe_results);
   g_test_add_func ("/bwe/probe-invalid", test_probe_invalid);
+  g_test_add_func ("/bwe/probe-feedback-first", test_probe_feedback_first);
   g_test_add_func ("/bwe/bottleneck-1mbit", test_bottleneck);
   g_test_add_func ("/bwe/policer-1mbit", test_policer);
   g_test_add_func ("/bwe/step-4-to-0.7mbit", test_step_down);

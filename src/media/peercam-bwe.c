@@ -71,6 +71,7 @@ typedef struct {
   guint    probe;        /* the probe cluster it belonged to; 0: none */
   gboolean acked;
   gboolean reported;     /* received or lost, per feedback */
+  gboolean counted;      /* in its probe cluster's figures */
 } SentPacket;
 
 typedef enum {
@@ -249,13 +250,14 @@ unwrap (PeercamBwe *self,
 
 /* ---- probe clusters: which packets, and what they measured ---------------- */
 
+/* A packet of the cluster that feedback has reported (received or lost). */
 static void
 probe_count (Cluster    *c,
              SentPacket *p)
 {
-  if (p->reported)
+  if (!p->reported || p->counted)
     return;
-  p->reported = TRUE;
+  p->counted = TRUE;
   c->reported++;
   if (!p->acked)
     return;
@@ -300,11 +302,7 @@ probe_tag (PeercamBwe *self,
     c->all_first_us = p->send_us;
   if (c->tagged == 1 || p->send_us > c->all_last_us)
     c->all_last_us = p->send_us;
-  if (p->reported)
-    {
-      p->reported = FALSE;
-      probe_count (c, p);
-    }
+  probe_count (c, p);
 }
 
 static void
@@ -338,13 +336,13 @@ probe_evaluate (PeercamBwe *self,
 
   /* Most of it lost (a policer, or a queue too short for the cluster): the
    * link's end too, at what it delivered over the time it was sent in. */
-  if (c->tagged >= PROBE_MIN_PACKETS && c->received * 2 < c->tagged && c->all_last_us > c->all_first_us &&
+  if (c->reported >= PROBE_MIN_PACKETS && c->received * 2 < c->reported && c->all_last_us > c->all_first_us &&
       self->usage != PEERCAM_BWE_OVERUSING)
     {
       result = PROBE_UTILIZATION * c->received_bytes * 8e6 / (c->all_last_us - c->all_first_us);
       result = CLAMP (result, (double) self->config.min_bps, (double) self->config.max_bps);
       g_debug ("bwe: probe %u at %" G_GUINT64_FORMAT " kbit/s: %u of %u packets lost, %.0f kbit/s delivered",
-               c->id, c->bps / 1000, c->tagged - c->received, c->tagged, result / PROBE_UTILIZATION / 1000);
+               c->id, c->bps / 1000, c->reported - c->received, c->reported, result / PROBE_UTILIZATION / 1000);
       self->probe_results++;
       self->probe_result_bps = (guint64) result;
       self->delay_bps = MIN (self->delay_bps, (guint64) result);
@@ -379,6 +377,8 @@ probe_evaluate (PeercamBwe *self,
   g_debug ("bwe: probe %u at %" G_GUINT64_FORMAT " kbit/s: sent %.0f, delivered %.0f kbit/s (%u/%u packets)%s",
            c->id, c->bps / 1000, send_bps / 1000, recv_bps / 1000, c->received, c->tagged,
            saturated ? ": the link's end" : "");
+  g_debug ("bwe: probe %u sent over %.1f ms (window %.1f ms), delivered over %.1f ms",
+           c->id, send_interval / 1000.0, (c->last_us - c->first_us) / 1000.0, recv_interval / 1000.0);
 
   if (self->usage == PEERCAM_BWE_OVERUSING)
     {
@@ -529,6 +529,7 @@ peercam_bwe_on_packet_sent (PeercamBwe *self,
   slot->probe = 0;
   slot->acked = FALSE;
   slot->reported = FALSE;
+  slot->counted = FALSE;
   if (u > self->last_sent_seq)
     self->last_sent_seq = u;
   probe_tag (self, slot);
@@ -1048,6 +1049,7 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
               self->fb_lost++;
               self->fb_total++;
             }
+          p->reported = TRUE;
           if (p->probe != 0 && p->probe == self->probe.id)
             probe_count (&self->probe, p);
           continue;
@@ -1055,6 +1057,7 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
       if (p->acked)
         continue;  /* reported twice */
       p->acked = TRUE;
+      p->reported = TRUE;
       p->arrival_us = arrivals[i].arrival_us;
       if (p->probe != 0 && p->probe == self->probe.id)
         probe_count (&self->probe, p);

@@ -557,6 +557,50 @@ get_clock_time (const GstStructure *s,
   return TRUE;
 }
 
+/* A probe cluster the estimator asks for goes to the pacer (any thread;
+ * @pacer may be NULL: then the probe fails at once). */
+static void
+start_probe (PeercamCongestion   *self,
+             PeercamPacerElement *pacer,
+             gint64               now)
+{
+  PeercamBweProbe probe;
+  gboolean due;
+
+  g_mutex_lock (&self->lock);
+  due = peercam_bwe_poll_probe (self->bwe, now, &probe);
+  if (due && pacer == NULL)
+    peercam_bwe_on_probe_sent (self->bwe, probe.id, now, now, 0);
+  g_mutex_unlock (&self->lock);
+  if (due && pacer)
+    {
+      g_debug ("congestion: probe %u at %" G_GUINT64_FORMAT " kbit/s", probe.id, probe.bps / 1000);
+      peercam_pacer_element_start_probe (pacer, probe.id, probe.bps, probe.duration_us, probe.min_packets);
+    }
+}
+
+/* The pacer sent a probe cluster (its streaming thread). Its send times are
+ * g_get_monotonic_time; the estimator's are rtpsession's, from the system
+ * clock, which is CLOCK_MONOTONIC too: the windows compare. */
+static void
+on_probe_sent (guint    id,
+               gint64   first_us,
+               gint64   last_us,
+               guint    n_packets,
+               gpointer user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+
+  if (self == NULL)
+    return;
+  g_debug ("congestion: probe %u sent, %u packets in %.1f ms (from %" G_GINT64_FORMAT ")", id, n_packets,
+           (last_us - first_us) / 1000.0, first_us);
+  g_mutex_lock (&self->lock);
+  peercam_bwe_on_probe_sent (self->bwe, id, first_us, last_us, n_packets);
+  g_mutex_unlock (&self->lock);
+}
+
 /* rtpsession's parsed transport-cc feedback: one structure per packet with
  * seqnum, local-ts (its send time), remote-ts (arrival), size, lost. */
 static void
@@ -625,6 +669,7 @@ on_twcc_packets (const GstStructure *packets,
     pacer = g_object_ref (self->pacer);
   g_mutex_unlock (&self->lock);
 
+  start_probe (self, pacer, now);
   if (pacer)
     {
       /* Until the link has shown a queue, a frame may leave in one burst of
@@ -691,6 +736,8 @@ on_request_aux_sender (GstElement *webrtc,
   g_debug ("congestion: pacing the sender");
   peercam_pacer_element_set_feedback_func (PEERCAM_PACER_ELEMENT (element), on_twcc_packets,
                                            link_ref (link), link_unref);
+  peercam_pacer_element_set_probe_func (PEERCAM_PACER_ELEMENT (element), on_probe_sent,
+                                        link_ref (link), link_unref);
   g_mutex_lock (&self->lock);
   peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
                                             peercam_bwe_get_target_bitrate (self->bwe));
@@ -954,6 +1001,9 @@ sender_tick (PeercamCongestion *self,
   peercam_bwe_update (self->bwe, now);
   pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
   g_mutex_unlock (&self->lock);
+  /* a retry after a failed probe comes due without feedback's help */
+  if (pacer)
+    start_probe (self, pacer, now);
   frames = g_atomic_pointer_get (&self->link->frames);
   if (pacer)
     sent = peercam_pacer_element_get_sent_bytes (pacer);
@@ -1548,12 +1598,15 @@ peercam_congestion_add_stats (PeercamCongestion *self,
   if (self->sender)
     {
       PeercamPacerElement *pacer;
-      guint64 rtx = 0, refused = 0, requests;
+      guint64 rtx = 0, refused = 0, requests, probe_bps, probe_bytes = 0;
       guint64 estimate;
+      guint probes;
       double loss;
 
       g_mutex_lock (&self->lock);
       estimate = peercam_bwe_get_target_bitrate (self->bwe);
+      probes = peercam_bwe_get_probes (self->bwe);
+      probe_bps = peercam_bwe_get_probe_result (self->bwe);
       loss = peercam_bwe_get_loss_fraction (self->bwe);
       requests = self->keyframe_requests;
       pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
@@ -1562,6 +1615,7 @@ peercam_congestion_add_stats (PeercamCongestion *self,
         {
           rtx = peercam_pacer_element_get_retransmissions (pacer);
           refused = peercam_pacer_element_get_refused_nacks (pacer);
+          probe_bytes = peercam_pacer_element_get_probe_bytes (pacer);
         }
       g_clear_object (&pacer);
 
@@ -1583,6 +1637,12 @@ peercam_congestion_add_stats (PeercamCongestion *self,
       json_builder_add_int_value (builder, (gint64) refused);
       json_builder_set_member_name (builder, "keyframe_requests");
       json_builder_add_int_value (builder, (gint64) requests);
+      json_builder_set_member_name (builder, "probes");
+      json_builder_add_int_value (builder, probes);
+      json_builder_set_member_name (builder, "probe_kbps");
+      json_builder_add_int_value (builder, (gint64) (probe_bps / 1000));
+      json_builder_set_member_name (builder, "probe_bytes");
+      json_builder_add_int_value (builder, (gint64) probe_bytes);
     }
   else
     {
