@@ -904,6 +904,12 @@ rate_control (PeercamBwe *self,
            * at that rate floods the bottleneck. */
           double ceiling = self->avg_max_kbps * 1000 * 1.1;
 
+          /* Losing packets near it: a standing queue that drops (a tbf
+           * kept full) shows no delay trend, and the loss controller only
+           * holds from 2 to 10 %: no headroom past the capacity then. */
+          if (self->loss >= LOSS_LOW)
+            ceiling = self->avg_max_kbps * 1000;
+
           rate += additive_increase_bps (self, dt_s);
           if (rate > ceiling)
             rate = MAX (ceiling, (double) self->delay_bps);
