@@ -531,6 +531,34 @@ test_probe_results (void)
   g_assert_cmpuint (peercam_bwe_get_probes (bwe), ==, 2);
 }
 
+/* A cluster the receiver's clock stretched by a few ms (1.8 Mbit/s read
+ * as 1.5 on a loaded machine) is no sign of the link's end: the delivered
+ * rate counts as a lower bound, the fast start goes on, and so does the
+ * probing. */
+static void
+test_probe_stretched (void)
+{
+  g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
+  PeercamBweArrival first = { 0, TRUE, 1000 };
+  PeercamBweProbe probe = { 0 };
+  guint16 seq = 1;
+  gint64 now = 0;
+
+  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
+  now += 20000;
+  peercam_bwe_on_transport_feedback (bwe, &first, 1, now);
+  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  probe_by_hand (bwe, &seq, &now, &probe, 8, 5333, 6400, 0);
+  g_test_message ("stretched by 7 ms: %" G_GUINT64_FORMAT " kbit/s, estimate %" G_GUINT64_FORMAT,
+                  peercam_bwe_get_probe_result (bwe) / 1000, peercam_bwe_get_target_bitrate (bwe) / 1000);
+  g_assert_cmpuint (peercam_bwe_get_probe_result (bwe), >=, 1400000);
+  g_assert_cmpuint (peercam_bwe_get_probe_result (bwe), <=, 1600000);
+  g_assert_cmpuint (peercam_bwe_get_target_bitrate (bwe), ==, peercam_bwe_get_probe_result (bwe));
+  g_assert_true (peercam_bwe_is_ramping_up (bwe));
+  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  g_assert_cmpuint (probe.bps, ==, PEERCAM_BWE_DEFAULT_MAX_BPS);
+}
+
 /* On a short path the feedback about a cluster's first packets can come
  * before the pacer says the cluster is over: those count too. */
 static void
@@ -921,6 +949,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/cap-500k", test_cap_500k);
   g_test_add_func ("/bwe/probe-budget", test_probe_budget);
   g_test_add_func ("/bwe/probe-results", test_probe_results);
+  g_test_add_func ("/bwe/probe-stretched", test_probe_stretched);
   g_test_add_func ("/bwe/probe-invalid", test_probe_invalid);
   g_test_add_func ("/bwe/probe-feedback-first", test_probe_feedback_first);
   g_test_add_func ("/bwe/bottleneck-1mbit", test_bottleneck);

@@ -516,6 +516,12 @@ update_format (PeercamCongestion *self,
    * second, tools/bench network). */
   if (smaller && self->was_ramping)
     self->wanted_since_us = 0;
+  /* Nor when the estimate fell to under 2/3 of what the format needs (a
+   * link that shrank, 4 -> 0.7 Mbit/s): a second more of 1280x720 into it
+   * is a second of losses, and the keyframe the viewer then asks for is
+   * the big one (tools/bench network: 1.1 s frozen after the step). */
+  if (smaller && bps * 3 < peercam_congestion_format_bps (&self->sending) * self->content_factor * 2)
+    self->wanted_since_us = 0;
   self->was_ramping = FALSE;
   if (now - self->wanted_since_us >= (smaller ? DOWNGRADE_AFTER_US : UPGRADE_AFTER_US))
     set_send_format (self, &wanted);

@@ -94,9 +94,17 @@ queue_buffer (PeercamPacerElement *self,
     {
       int pt = gst_rtp_buffer_get_payload_type (&rtp);
 
+      /* webrtcbin's caps here name no payload type (only the extensions):
+       * the first packet is the stream's, a retransmission needs a NACK of
+       * a packet sent before. */
+      if (self->media_pt < 0)
+        {
+          self->media_pt = pt;
+          GST_DEBUG_OBJECT (self, "media payload type %d (the first packet's)", pt);
+        }
       /* Another payload type than the stream's is RFC 4588 RTX (or audio
        * bundled with it): small and urgent either way. */
-      if (self->media_pt >= 0 && pt != self->media_pt)
+      if (pt != self->media_pt)
         priority = PEERCAM_PACER_RETRANSMISSION;
       else
         rtx_policy_for (self, gst_rtp_buffer_get_ssrc (&rtp), gst_rtp_buffer_get_seq (&rtp), size, now);
@@ -499,7 +507,7 @@ peercam_pacer_element_start_probe (PeercamPacerElement *self,
   g_mutex_unlock (&self->lock);
 
   GST_DEBUG_OBJECT (self, "probe %u at %" G_GUINT64_FORMAT " kbit/s: %u retransmissions as padding (%"
-                    G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)", id, bps / 1000, requests->len, asked, bytes);
+                    G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes; media pt %d, %u recent)", id, bps / 1000, requests->len, asked, bytes, self->media_pt, self->recent_len);
   /* As a NACK would ask: rtprtxsend answers from its history, and the RTX
    * packets come back through the sink pad as retransmissions. */
   for (guint i = 0; i < requests->len; i++)
