@@ -435,6 +435,24 @@ test_cap_500k (void)
   sim_clear (&sim);
 }
 
+/* A sender that fills what it is given, at 500 kbit/s: after the probe
+ * the estimate stays within 1.1x the cap (never longer than 1 s above). */
+static void
+test_cap_500k_full (void)
+{
+  Sim sim = { .capacity_bps = 500000 };
+
+  sim_init (&sim, NULL);
+  sim_run (&sim, 20 * G_USEC_PER_SEC);
+  g_test_message ("500 kbit/s, sender at the target: peak %" G_GUINT64_FORMAT " kbit/s, %.2f s above 550 "
+                  "after 1 s, mean %.0f from 2 s", peak_target (&sim) / 1000, longest_above (&sim, 1, 550000),
+                  mean_from (&sim, 2) / 1000);
+  g_assert_cmpfloat (longest_above (&sim, 1, 550000), <=, 1.0);
+  g_assert_cmpfloat (mean_from (&sim, 2), >=, 400000);
+  g_assert_cmpfloat (mean_from (&sim, 2), <=, 520000);
+  sim_clear (&sim);
+}
+
 /* Probing stays within its budget: a few clusters at the start, their
  * bytes a small share of what the call sends. */
 static void
@@ -947,6 +965,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/app-limited-clean-no-probes", test_app_limited_clean_no_probes);
   g_test_add_func ("/bwe/app-limited-1mbit", test_app_limited_bottleneck);
   g_test_add_func ("/bwe/cap-500k", test_cap_500k);
+  g_test_add_func ("/bwe/cap-500k-full", test_cap_500k_full);
   g_test_add_func ("/bwe/probe-budget", test_probe_budget);
   g_test_add_func ("/bwe/probe-results", test_probe_results);
   g_test_add_func ("/bwe/probe-stretched", test_probe_stretched);
