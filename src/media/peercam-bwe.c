@@ -956,7 +956,18 @@ rate_control (PeercamBwe *self,
 
           rate = MIN (rate, BETA * base);
           if (acked > 0)
-            update_max_estimate (self, acked / 1000.0);
+            {
+              /* Far under the capacity known so far (3 deviations, as
+               * libwebrtc): the link shrank, and the average of the old
+               * capacity would let the additive increase climb past the new
+               * one for seconds (4 -> 0.7 Mbit/s: 3.7 s to settle,
+               * tools/bench network). Start the average afresh. */
+              double std_max = sqrt (self->var_max_kbps * MAX (self->avg_max_kbps, 0));
+
+              if (self->avg_max_kbps >= 0 && acked / 1000.0 < self->avg_max_kbps - 3 * std_max)
+                self->avg_max_kbps = -1;
+              update_max_estimate (self, acked / 1000.0);
+            }
           if (rate < self->delay_bps * 0.98)
             g_debug ("bwe: overuse, %.0f -> %.0f kbit/s (acked %" G_GUINT64_FORMAT ")",
                      self->delay_bps / 1000.0, rate / 1000.0, acked / 1000);
