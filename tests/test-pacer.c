@@ -442,41 +442,6 @@ test_keyframe_limiter (void)
   g_assert_true (peercam_keyframe_limiter_request (lim, 22 * G_USEC_PER_SEC));
 }
 
-/* On a narrow link a keyframe costs a big share of it: requests every
- * 100 ms get keyframes that take at most a quarter of the link. */
-static void
-test_keyframe_cost (void)
-{
-  g_autoptr(PeercamKeyframeLimiter) lim = peercam_keyframe_limiter_new (500000);
-  guint produced = 0;
-
-  /* 20 kB at 500 kbit/s: 320 ms of the link, so one per 1.28 s */
-  peercam_keyframe_limiter_set_cost (lim, 20000, 500000);
-  for (gint64 t = 0; t < 10 * G_USEC_PER_SEC; t += 100000)
-    {
-      produced += peercam_keyframe_limiter_request (lim, t);
-      produced += peercam_keyframe_limiter_poll (lim, t);
-    }
-  g_test_message ("20 kB keyframes at 500 kbit/s: %u in 10 s", produced);
-  g_assert_cmpuint (produced, >=, 7);
-  g_assert_cmpuint (produced, <=, 8);
-  /* a cheap keyframe on a fast link: the 500 ms floor */
-  peercam_keyframe_limiter_set_cost (lim, 20000, 4000000);
-  g_assert_true (peercam_keyframe_limiter_request (lim, 20 * G_USEC_PER_SEC));
-  g_assert_false (peercam_keyframe_limiter_request (lim, 20 * G_USEC_PER_SEC + 400000));
-  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, 20 * G_USEC_PER_SEC + 500000);
-  /* an enormous one: 2 s at most */
-  peercam_keyframe_limiter_set_cost (lim, 1000000, 100000);
-  g_assert_false (peercam_keyframe_limiter_poll (lim, 21 * G_USEC_PER_SEC));
-  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, 22 * G_USEC_PER_SEC);
-  g_assert_true (peercam_keyframe_limiter_poll (lim, 22 * G_USEC_PER_SEC));
-  g_assert_false (peercam_keyframe_limiter_request (lim, 22 * G_USEC_PER_SEC + 100000));
-  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, 24 * G_USEC_PER_SEC);
-  /* unknown again */
-  peercam_keyframe_limiter_set_cost (lim, 0, 500000);
-  g_assert_cmpint (peercam_keyframe_limiter_next_due_us (lim), ==, 22 * G_USEC_PER_SEC + 500000);
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -491,6 +456,5 @@ main (int argc, char *argv[])
   g_test_add_func ("/rtx/limits", test_rtx_limits);
   g_test_add_func ("/rtx/budget", test_rtx_budget);
   g_test_add_func ("/keyframe/limiter", test_keyframe_limiter);
-  g_test_add_func ("/keyframe/cost", test_keyframe_cost);
   return g_test_run ();
 }

@@ -41,7 +41,6 @@ typedef struct {
   GMainContext   *context;
   gsize           frames;   /* atomic: encoded frames sent */
   gsize           encoded;  /* atomic: their bytes */
-  gsize           key_bytes;  /* atomic: the last keyframe's size */
   /* what the scaler probe applies, between two frames (guarded by lock) */
   GMutex          lock;
   GstElement     *filter;
@@ -541,10 +540,6 @@ apply_estimate (PeercamCongestion *self)
   g_mutex_lock (&self->lock);
   bps = peercam_bwe_get_target_bitrate (self->bwe);
   ramping = peercam_bwe_is_ramping_up (self->bwe);
-  /* Keyframes at most a share of the link: at 500 kbit/s a Peercam viewer
-   * losing packets asked for two a second, each ~0.3 s of the link, and
-   * the sender offered 1.2x the cap (tools/bench network). */
-  peercam_keyframe_limiter_set_cost (self->keyframes, g_atomic_pointer_get (&self->link->key_bytes), bps);
   g_mutex_unlock (&self->lock);
 
   /* Encoders reconfigure on each change: only for 5 % or more. */
@@ -887,13 +882,9 @@ frames_probe (GstPad          *pad,
               gpointer         user_data)
 {
   Link *link = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  gsize size = gst_buffer_get_size (buffer);
 
   g_atomic_pointer_add (&link->frames, 1);
-  g_atomic_pointer_add (&link->encoded, size);
-  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
-    g_atomic_pointer_set (&link->key_bytes, size);
+  g_atomic_pointer_add (&link->encoded, gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));
   return GST_PAD_PROBE_OK;
 }
 

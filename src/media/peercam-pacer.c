@@ -521,14 +521,9 @@ peercam_rtx_policy_get_refused (PeercamRtxPolicy *self)
 
 /* ---- keyframe requests -------------------------------------------------- */
 
-/* Keyframes at most a quarter of the link, the interval at most this. */
-#define KEYFRAME_LINK_SHARE     4
-#define KEYFRAME_MAX_COST_US    (2 * G_USEC_PER_SEC)
-
 struct _PeercamKeyframeLimiter {
   gint64   min_interval_us;
   gint64   rtt_us;
-  gint64   cost_us;   /* 4x a keyframe's time on the link; 0: unknown */
   gint64   last_us;   /* -1: never */
   gboolean pending;
   guint64  forwarded;
@@ -559,26 +554,10 @@ peercam_keyframe_limiter_set_rtt (PeercamKeyframeLimiter *self,
   self->rtt_us = rtt_us;
 }
 
-void
-peercam_keyframe_limiter_set_cost (PeercamKeyframeLimiter *self,
-                                   gsize                   key_bytes,
-                                   guint64                 bps)
-{
-  double us;
-
-  if (key_bytes == 0 || bps == 0)
-    {
-      self->cost_us = 0;
-      return;
-    }
-  us = KEYFRAME_LINK_SHARE * key_bytes * 8e6 / bps;
-  self->cost_us = (gint64) MIN (us, (double) KEYFRAME_MAX_COST_US);
-}
-
 static gint64
 keyframe_interval (PeercamKeyframeLimiter *self)
 {
-  return MAX (MAX (self->min_interval_us, 2 * self->rtt_us), self->cost_us);
+  return MAX (self->min_interval_us, 2 * self->rtt_us);
 }
 
 gboolean

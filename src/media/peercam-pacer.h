@@ -186,12 +186,6 @@ void                    peercam_keyframe_limiter_free (PeercamKeyframeLimiter *s
 
 void     peercam_keyframe_limiter_set_rtt     (PeercamKeyframeLimiter *self,
                                                gint64                  rtt_us);
-/* What a keyframe costs: @key_bytes at @bps. Keyframes then take at most a
- * quarter of the link: the interval grows to 4x a keyframe's time on it
- * (within 2 s). 0 for either: no such bound. */
-void     peercam_keyframe_limiter_set_cost    (PeercamKeyframeLimiter *self,
-                                               gsize                   key_bytes,
-                                               guint64                 bps);
 /* A keyframe was asked for: TRUE means make one now; FALSE means it was
  * merged into a pending one (see poll()). */
 gboolean peercam_keyframe_limiter_request     (PeercamKeyframeLimiter *self,
