@@ -474,7 +474,7 @@ test_probe_budget (void)
       g_assert_cmpuint (sim.probe_clusters, >=, 1);
       g_assert_cmpuint (sim.probe_clusters, <=, 6);
       g_assert_cmpuint (peercam_bwe_get_probes (sim.bwe), ==, sim.probe_clusters);
-      g_assert_cmpfloat (share, <, 0.02);
+      g_assert_cmpfloat (share, <, 0.03);
       /* none after the start */
       g_assert_false (peercam_bwe_poll_probe (sim.bwe, 21 * G_USEC_PER_SEC, &sim.probe));
       sim_clear (&sim);
@@ -546,6 +546,7 @@ test_probe_results (void)
   g_assert_true (peercam_bwe_is_ramping_up (bwe));
   g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
   g_assert_cmpuint (probe.bps, ==, PEERCAM_BWE_DEFAULT_MAX_BPS);
+  g_assert_cmpint (probe.duration_us, >=, 60000);  /* longer than a token bucket's burst */
   probe_by_hand (bwe, &seq, &now, &probe, 10, 3840, 12000, 0);
   g_test_message ("delivered at 800 kbit/s twice: %" G_GUINT64_FORMAT " kbit/s, estimate %" G_GUINT64_FORMAT,
                   peercam_bwe_get_probe_result (bwe) / 1000, peercam_bwe_get_target_bitrate (bwe) / 1000);

@@ -174,6 +174,7 @@ struct _PeercamBwe {
   guint            probes;          /* clusters asked for */
   guint            probe_failures;
   guint            probe_saturated;  /* verdicts "the link's end" so far */
+  gboolean         probe_confirming; /* the next cluster checks one */
   guint            probe_results;
   guint64          probe_result_bps;
   guint64          probe_bytes;
@@ -409,6 +410,10 @@ probe_evaluate (PeercamBwe *self,
       self->probe_state = PROBE_DUE;
       self->probe_due_us = now_us;
       self->probe_next_bps = c->bps;
+      /* twice as long: a token bucket's burst (tbf's 4 kB) let most of a
+       * 30 ms cluster through a 1 Mbit/s link at line rate, and a second
+       * 30 ms cluster read as "no queue" (tools/bench network) */
+      self->probe_confirming = TRUE;
     }
   else if (saturated)
     {
@@ -485,7 +490,8 @@ peercam_bwe_poll_probe (PeercamBwe      *self,
   self->probe_state = PROBE_WAITING;
   probe->id = c->id;
   probe->bps = c->bps;
-  probe->duration_us = PROBE_DURATION_US;
+  probe->duration_us = self->probe_confirming ? 2 * PROBE_DURATION_US : PROBE_DURATION_US;
+  self->probe_confirming = FALSE;
   probe->min_packets = PROBE_MIN_PACKETS;
   return TRUE;
 }
