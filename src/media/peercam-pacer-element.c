@@ -37,6 +37,7 @@ struct _PeercamPacerElement
   GstFlowReturn             last_flow;
   int                       media_pt;   /* from the caps; -1: unknown */
   guint64                   sent_bytes;
+  guint64                   rtx_bytes;
   guint64                   retransmissions;
   guint64                   refused_nacks;
 
@@ -105,7 +106,12 @@ queue_buffer (PeercamPacerElement *self,
       /* Another payload type than the stream's is RFC 4588 RTX (or audio
        * bundled with it): small and urgent either way. */
       if (pt != self->media_pt)
-        priority = PEERCAM_PACER_RETRANSMISSION;
+        {
+          priority = PEERCAM_PACER_RETRANSMISSION;
+          /* answers to NACKs; a probe's padding is counted as the probe's */
+          if (!peercam_pacer_is_probing (self->pacer))
+            self->rtx_bytes += size;
+        }
       else
         rtx_policy_for (self, gst_rtp_buffer_get_ssrc (&rtp), gst_rtp_buffer_get_seq (&rtp), size, now);
       gst_rtp_buffer_unmap (&rtp);
@@ -583,5 +589,6 @@ peercam_pacer_element_set_rtt (PeercamPacerElement *self,
 LOCKED_GETTER (guint64, retransmissions, self->retransmissions)
 LOCKED_GETTER (guint64, refused_nacks, self->refused_nacks)
 LOCKED_GETTER (guint64, sent_bytes, self->sent_bytes)
+LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
 LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))
 LOCKED_GETTER (gint64, queue_delay_us, peercam_pacer_get_queue_delay_us (self->pacer, g_get_monotonic_time ()))

@@ -67,6 +67,8 @@ void        peercam_pacer_element_set_rtt             (PeercamPacerElement      
 guint64     peercam_pacer_element_get_retransmissions (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_refused_nacks   (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_sent_bytes      (PeercamPacerElement      *self);
+/* Retransmissions queued (answers to NACKs, not probe padding), bytes. */
+guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      *self);
 /* Bytes sent in probe clusters (media and padding). */
 guint64     peercam_pacer_element_get_probe_bytes     (PeercamPacerElement      *self);
 /* The pacer queue's current delay. */
