@@ -25,6 +25,9 @@ typedef struct {
   guint       feedbacks;
   guint       feedback_packets;
   guint       nacks_upstream;  /* retransmission requests that got past the pacer */
+  GArray     *nacked;          /* guint: their sequence numbers */
+  guint       probe_id, probe_packets, probes;
+  gint64      probe_first_us, probe_last_us;
 } Fixture;
 
 static GstFlowReturn
@@ -65,8 +68,12 @@ upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (s && gst_structure_has_name (s, "GstRTPRetransmissionRequest"))
     {
+      guint seq = 0;
+
+      gst_structure_get_uint (s, "seqnum", &seq);
       g_mutex_lock (&f->lock);
       f->nacks_upstream++;
+      g_array_append_val (f->nacked, seq);
       g_mutex_unlock (&f->lock);
     }
   return GST_PAD_PROBE_OK;
@@ -85,6 +92,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 
   g_mutex_init (&f->lock);
   f->arrivals = g_array_new (FALSE, FALSE, sizeof (gint64));
+  f->nacked = g_array_new (FALSE, FALSE, sizeof (guint));
   f->pipeline = gst_pipeline_new (NULL);
   f->src = gst_element_factory_make ("appsrc", NULL);
   g_object_set (f->src, "caps", caps, "format", GST_FORMAT_TIME, "is-live", TRUE,
@@ -107,21 +115,28 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   gst_element_set_state (f->pipeline, GST_STATE_NULL);
   gst_object_unref (f->pipeline);
   g_array_unref (f->arrivals);
+  g_array_unref (f->nacked);
   g_mutex_clear (&f->lock);
 }
 
 static GstBuffer *
-rtp_packet (guint16 seq, gsize payload)
+rtp_packet_pt (guint16 seq, gsize payload, guint8 pt)
 {
   GstBuffer *buffer = gst_rtp_buffer_new_allocate (payload, 0, 0);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   g_assert_true (gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp));
   gst_rtp_buffer_set_ssrc (&rtp, SSRC);
-  gst_rtp_buffer_set_payload_type (&rtp, PT);
+  gst_rtp_buffer_set_payload_type (&rtp, pt);
   gst_rtp_buffer_set_seq (&rtp, seq);
   gst_rtp_buffer_unmap (&rtp);
   return buffer;
+}
+
+static GstBuffer *
+rtp_packet (guint16 seq, gsize payload)
+{
+  return rtp_packet_pt (seq, payload, PT);
 }
 
 static gsize
@@ -291,6 +306,93 @@ test_nack_policy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 3);
 }
 
+static void
+on_probe_sent (guint id, gint64 first_us, gint64 last_us, guint n_packets, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_mutex_lock (&f->lock);
+  f->probes++;
+  f->probe_id = id;
+  f->probe_first_us = first_us;
+  f->probe_last_us = last_us;
+  f->probe_packets = n_packets;
+  g_mutex_unlock (&f->lock);
+}
+
+static gboolean
+wait_probes (Fixture *f, guint n, gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  guint probes;
+
+  do
+    {
+      g_mutex_lock (&f->lock);
+      probes = f->probes;
+      g_mutex_unlock (&f->lock);
+      if (probes >= n)
+        return TRUE;
+      g_usleep (2000);
+    }
+  while (g_get_monotonic_time () < end);
+  return FALSE;
+}
+
+/* A probe cluster pads with retransmissions of the newest media packets,
+ * asked of the retransmitter upstream as a NACK would; the RTX packets
+ * that come back leave at the probe's rate, and the probe function hears
+ * when the first and the last left. A cluster whose padding never comes
+ * reports no packets. */
+static void
+test_probe (Fixture *f, gconstpointer data)
+{
+  PeercamPacerElement *pacer = PEERCAM_PACER_ELEMENT (f->pacer);
+  guint asked;
+  gint64 spread;
+
+  peercam_pacer_element_set_probe_func (pacer, on_probe_sent, f, NULL);
+  peercam_pacer_element_set_target_bitrate (pacer, 2000000);
+  for (guint i = 0; i < 20; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (200 + i, 988)), ==, GST_FLOW_OK);
+  g_assert_true (wait_bytes (f, 20 * 1000, 2 * G_USEC_PER_SEC));
+
+  /* 1.6 Mbit/s for 30 ms: 6000 bytes, six of the 1000-byte packets */
+  peercam_pacer_element_start_probe (pacer, 4, 1600000, 30000, 5);
+  g_mutex_lock (&f->lock);
+  asked = f->nacked->len;
+  g_assert_cmpuint (asked, ==, 6);
+  for (guint i = 0; i < asked; i++)
+    g_assert_cmpuint (g_array_index (f->nacked, guint, i), ==, 219 - i);  /* the newest first */
+  g_mutex_unlock (&f->lock);
+  /* the retransmitter answers with RTX packets (another payload type) */
+  for (guint i = 0; i < asked; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet_pt (i, 988, PT + 1)), ==, GST_FLOW_OK);
+  g_assert_true (wait_probes (f, 1, 2 * G_USEC_PER_SEC));
+  g_mutex_lock (&f->lock);
+  spread = f->probe_last_us - f->probe_first_us;
+  g_test_message ("probe: %u packets over %.1f ms (5 gaps of 5 ms at 1.6 Mbit/s)", f->probe_packets, spread / 1000.0);
+  g_assert_cmpuint (f->probe_id, ==, 4);
+  g_assert_cmpuint (f->probe_packets, ==, 6);
+  g_assert_cmpint (spread, >=, 20000);
+  g_assert_cmpint (spread, <=, 80000);
+  g_mutex_unlock (&f->lock);
+  g_assert_cmpuint (peercam_pacer_element_get_probe_bytes (pacer), ==, 6000);
+  /* padding is no NACK: the retransmission counters stay */
+  g_assert_cmpuint (peercam_pacer_element_get_retransmissions (pacer), ==, 0);
+
+  /* No answer this time: after its timeout (30 + 100 ms) the next packet
+   * out brings the report of a cluster that could not be sent. */
+  peercam_pacer_element_start_probe (pacer, 5, 1600000, 30000, 5);
+  g_usleep (200000);
+  g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (220, 988)), ==, GST_FLOW_OK);
+  g_assert_true (wait_probes (f, 2, 2 * G_USEC_PER_SEC));
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->probe_id, ==, 5);
+  g_assert_cmpuint (f->probe_packets, ==, 0);
+  g_mutex_unlock (&f->lock);
+}
+
 /* Stopping with a full queue frees what is queued (ASan/LSan check). */
 static void
 test_stop_with_queue (Fixture *f, gconstpointer data)
@@ -367,6 +469,7 @@ main (int argc, char *argv[])
   ADD ("feedback", test_feedback);
   ADD ("nack-policy", test_nack_policy);
   ADD ("stop-with-queue", test_stop_with_queue);
+  ADD ("probe", test_probe);
   g_test_add_func ("/congestion/accept-twcc", test_accept_twcc);
   return g_test_run ();
 }

@@ -187,6 +187,132 @@ test_pacer_burst (void)
     }
 }
 
+/* A probe cluster: what the queue lacks is asked for as padding once, the
+ * cluster's packets leave at its rate (not the pacing rate, not in a saved
+ * burst), media queued meanwhile counts, and it reports when its first and
+ * last packet left; then the pacing rate holds again. */
+static void
+test_pacer_cluster (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  PeercamPacerCluster cluster;
+  gint64 times[16], now;
+  guint n = 0, after = 0;
+  gsize bytes = 0;
+  guint packets = 0;
+  gpointer packet;
+
+  /* 600 kbit/s (pacing 1.5 Mbit/s), idle for a second: a full burst saved */
+  peercam_pacer_set_target_bitrate (pacer, 600000);
+  peercam_pacer_set_burst_us (pacer, 40000);
+  g_assert_null (peercam_pacer_pop (pacer, G_USEC_PER_SEC, NULL));
+  g_assert_false (peercam_pacer_is_probing (pacer));
+  g_assert_false (peercam_pacer_take_cluster (pacer, &cluster));
+
+  /* two media packets queued, then a cluster of 6750 bytes at 1.8 Mbit/s */
+  now = G_USEC_PER_SEC;
+  for (int i = 0; i < 2; i++)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, now);
+  peercam_pacer_start_cluster (pacer, 7, 1800000, 6750, 5, 200000, now);
+  g_assert_true (peercam_pacer_is_probing (pacer));
+  g_assert_true (peercam_pacer_take_padding_request (pacer, &bytes, &packets));
+  g_assert_cmpuint (bytes, ==, 6750 - 2 * MTU);
+  g_assert_cmpuint (packets, ==, 3);
+  g_assert_false (peercam_pacer_take_padding_request (pacer, &bytes, &packets));  /* once */
+  for (gsize off = 0; off < 6750 - 2 * MTU; off += MTU)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_RETRANSMISSION, now);
+
+  for (; now < G_USEC_PER_SEC + 100000; now += 100)
+    while ((packet = peercam_pacer_pop (pacer, now, NULL)))
+      {
+        g_free (packet);
+        if (peercam_pacer_is_probing (pacer) || n < 6)
+          times[n++] = now;
+        else
+          after++;
+      }
+  g_assert_cmpuint (n, ==, 6);  /* 2 media + 4 padding: 7200 >= 6750 bytes */
+  g_assert_true (peercam_pacer_take_cluster (pacer, &cluster));
+  g_assert_false (peercam_pacer_take_cluster (pacer, &cluster));
+  g_assert_cmpuint (cluster.id, ==, 7);
+  g_assert_true (cluster.complete);
+  g_assert_cmpuint (cluster.packets, ==, 6);
+  g_assert_cmpuint (cluster.bytes, ==, 6 * MTU);
+  g_assert_cmpint (cluster.first_us, ==, times[0]);
+  g_assert_cmpint (cluster.last_us, ==, times[5]);
+  g_assert_cmpint (times[0], ==, G_USEC_PER_SEC);  /* the first at once */
+  /* 1200 bytes at 1.8 Mbit/s: 5.33 ms apart, not in the saved 40 ms burst */
+  for (guint i = 1; i < 6; i++)
+    {
+      g_assert_cmpint (times[i] - times[i - 1], >=, 5200);
+      g_assert_cmpint (times[i] - times[i - 1], <=, 5500);
+    }
+  g_assert_cmpuint (peercam_pacer_get_cluster_bytes (pacer), ==, 6 * MTU);
+  g_assert_false (peercam_pacer_is_probing (pacer));
+  g_assert_cmpuint (after, ==, 0);
+
+  /* Then the pacing rate again: 10 packets take 10 x 1200 B at 1.5 Mbit/s. */
+  now = 2 * G_USEC_PER_SEC;
+  g_assert_null (peercam_pacer_pop (pacer, now, NULL));
+  peercam_pacer_set_burst_us (pacer, 0);
+  for (int i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, now);
+  for (; peercam_pacer_get_queued_packets (pacer) > 0; now += 100)
+    while ((packet = peercam_pacer_pop (pacer, now, NULL)))
+      g_free (packet);
+  g_test_message ("10 packets after the cluster in %" G_GINT64_FORMAT " us", now - 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (now - 2 * G_USEC_PER_SEC, >=, (gint64) 8 * MTU * 8 * G_USEC_PER_SEC / 1500000);
+}
+
+/* A cluster whose padding never comes ends incomplete at its timeout; a
+ * new cluster replaces one in progress; media meanwhile goes at the
+ * cluster's rate and counts. */
+static void
+test_pacer_cluster_timeout (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  PeercamPacerCluster cluster;
+  gsize bytes;
+  guint packets;
+  gpointer packet;
+
+  peercam_pacer_set_target_bitrate (pacer, 1000000);
+  peercam_pacer_start_cluster (pacer, 1, 3000000, 10000, 5, 150000, 0);
+  g_assert_true (peercam_pacer_take_padding_request (pacer, &bytes, &packets));
+  g_assert_cmpuint (bytes, ==, 10000);
+  g_assert_cmpuint (packets, ==, 5);
+  /* one media packet arrives and leaves within the cluster */
+  peercam_pacer_push (pacer, g_malloc (MTU), MTU, PEERCAM_PACER_VIDEO, 10000);
+  packet = peercam_pacer_pop (pacer, 10000, NULL);
+  g_assert_nonnull (packet);
+  g_free (packet);
+  g_assert_true (peercam_pacer_is_probing (pacer));
+  g_assert_false (peercam_pacer_take_cluster (pacer, &cluster));
+  /* nothing more: at 150 ms it is over */
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 149000), ==, -1);
+  g_assert_true (peercam_pacer_is_probing (pacer));
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 151000), ==, -1);
+  g_assert_false (peercam_pacer_is_probing (pacer));
+  g_assert_true (peercam_pacer_take_cluster (pacer, &cluster));
+  g_assert_cmpuint (cluster.id, ==, 1);
+  g_assert_false (cluster.complete);
+  g_assert_cmpuint (cluster.packets, ==, 1);
+
+  /* replaced: the first ends incomplete, the second goes on */
+  peercam_pacer_start_cluster (pacer, 2, 3000000, 10000, 5, 150000, 200000);
+  peercam_pacer_start_cluster (pacer, 3, 3000000, 10000, 5, 150000, 201000);
+  g_assert_true (peercam_pacer_take_cluster (pacer, &cluster));
+  g_assert_cmpuint (cluster.id, ==, 2);
+  g_assert_false (cluster.complete);
+  g_assert_cmpuint (cluster.packets, ==, 0);
+  g_assert_true (peercam_pacer_is_probing (pacer));
+  /* clearing the queue leaves the cluster to its timeout */
+  peercam_pacer_clear (pacer);
+  g_assert_cmpint (peercam_pacer_next_send_us (pacer, 400000), ==, -1);
+  g_assert_true (peercam_pacer_take_cluster (pacer, &cluster));
+  g_assert_cmpuint (cluster.id, ==, 3);
+}
+
 /* Packets left in the queue are freed with the pacer (ASan checks). */
 static void
 test_pacer_free_queued (void)
@@ -325,6 +451,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/priorities", test_pacer_priorities);
   g_test_add_func ("/pacer/burst", test_pacer_burst);
   g_test_add_func ("/pacer/free-queued", test_pacer_free_queued);
+  g_test_add_func ("/pacer/cluster", test_pacer_cluster);
+  g_test_add_func ("/pacer/cluster-timeout", test_pacer_cluster_timeout);
   g_test_add_func ("/rtx/limits", test_rtx_limits);
   g_test_add_func ("/rtx/budget", test_rtx_budget);
   g_test_add_func ("/keyframe/limiter", test_keyframe_limiter);

@@ -5,7 +5,12 @@
  * The constants are the ones draft-ietf-rmcat-gcc and libwebrtc's goog_cc
  * publish (group span 5 ms, trendline window 20, smoothing 0.9, gain 4,
  * threshold 12.5 ms with k_up 0.0087 / k_down 0.039, overuse after 10 ms,
- * beta 0.85, 8 %/s multiplicative increase); the fast start is ours.
+ * beta 0.85, 8 %/s multiplicative increase); the fast start is ours. The
+ * probing follows libwebrtc's ProbeController (a first cluster at 3x the
+ * start rate, a further one at 2x any result over 70 % of its rate) and
+ * ProbeBitrateEstimator (send rate over the cluster less its last packet,
+ * receive rate less its first; delivered under 90 % of the send rate: the
+ * link's end, 95 % of the delivered rate).
  */
 #include "peercam-bwe.h"
 
@@ -38,14 +43,60 @@
                                               * at 5 % loss would often read > 10 % */
 #define NO_CAP                G_MAXUINT64
 #define FEEDBACK_TIMEOUT_US   G_USEC_PER_SEC
+#define PROBE_FIRST_SCALE     3.0
+#define PROBE_FURTHER_SCALE   2.0
+#define PROBE_FURTHER_RATIO   0.7
+/* libwebrtc's clusters last 15 ms; a loaded 2-core machine stretches a
+ * send or an arrival by a ms or two, so twice that. */
+#define PROBE_DURATION_US     30000
+#define PROBE_MIN_PACKETS     5
+#define PROBE_TIMEOUT_US      G_USEC_PER_SEC
+#define PROBE_RETRY_US        500000
+#define PROBE_MAX_FAILURES    2
+#define PROBE_SATURATED       0.9
+#define PROBE_UTILIZATION     0.95
+#define PROBE_MAX_RATIO       2.0
+#define PROBE_MATCH_SLACK_US  5000
+#define PROBE_MIN_STRETCH_US  10000
+#define PROBE_SCAN            1024          /* packets looked back at for a cluster */
+/* The whole budget: the initial chain (3x start, then doublings to the
+ * maximum: 2 or 3 clusters) and a retry or two. */
+#define PROBE_MAX_CLUSTERS    6
 
 typedef struct {
   gint64   seq;       /* unwrapped; -1: empty slot */
   gint64   send_us;
+  gint64   arrival_us;
   guint32  size;
   guint32  target_kbps;  /* the estimate when it was sent */
+  guint    probe;        /* the probe cluster it belonged to; 0: none */
   gboolean acked;
+  gboolean reported;     /* received or lost, per feedback */
+  gboolean counted;      /* in its probe cluster's figures */
 } SentPacket;
+
+typedef enum {
+  PROBE_IDLE,     /* waiting for the first feedback */
+  PROBE_DUE,      /* a cluster should go out at probe_due_us */
+  PROBE_WAITING,  /* a cluster was asked for: its result is pending */
+  PROBE_DONE,
+} ProbeState;
+
+/* The one probe cluster in flight and what feedback said about it. */
+typedef struct {
+  guint    id;
+  guint64  bps;
+  gint64   asked_us;
+  gint64   first_us, last_us;   /* as the sender reported it; first_us < 0: not yet */
+  guint    n_packets;
+  guint    tagged, reported, received;
+  guint64  bytes, received_bytes;
+  gint64   all_first_us, all_last_us;  /* sends, lost packets too */
+  gint64   first_send_us, last_send_us;
+  guint32  last_send_size;
+  gint64   first_arrival_us, last_arrival_us;
+  guint32  first_arrival_size;
+} Cluster;
 
 typedef struct {
   gint64 first_send_us;
@@ -114,6 +165,19 @@ struct _PeercamBwe {
   guint64          remb_bps;        /* 0: none */
   gint64           rtt_us;
   guint64          target_bps;
+
+  /* probing */
+  ProbeState       probe_state;
+  gint64           probe_due_us;
+  guint64          probe_next_bps;
+  Cluster          probe;
+  guint            probes;          /* clusters asked for */
+  guint            probe_failures;
+  guint            probe_saturated;  /* verdicts "the link's end" so far */
+  gboolean         probe_confirming; /* the next cluster checks one */
+  guint            probe_results;
+  guint64          probe_result_bps;
+  guint64          probe_bytes;
 };
 
 PeercamBwe *
@@ -187,6 +251,297 @@ unwrap (PeercamBwe *self,
   return self->last_sent_seq + (gint16) (seq - (guint16) self->last_sent_seq);
 }
 
+/* ---- probe clusters: which packets, and what they measured ---------------- */
+
+/* A packet of the cluster that feedback has reported (received or lost). */
+static void
+probe_count (Cluster    *c,
+             SentPacket *p)
+{
+  if (!p->reported || p->counted)
+    return;
+  p->counted = TRUE;
+  c->reported++;
+  if (!p->acked)
+    return;
+  /* Both rates from the packets that arrived (as libwebrtc): random loss
+   * is no sign of the link's end; a full queue shows in the arrivals. */
+  c->received++;
+  c->received_bytes += p->size;
+  if (c->received == 1 || p->send_us < c->first_send_us)
+    c->first_send_us = p->send_us;
+  if (c->received == 1 || p->send_us >= c->last_send_us)
+    {
+      c->last_send_us = p->send_us;
+      c->last_send_size = p->size;
+    }
+  if (c->received == 1 || p->arrival_us < c->first_arrival_us)
+    {
+      c->first_arrival_us = p->arrival_us;
+      c->first_arrival_size = p->size;
+    }
+  if (c->received == 1 || p->arrival_us > c->last_arrival_us)
+    c->last_arrival_us = p->arrival_us;
+}
+
+/* A packet sent within the cluster's window belongs to it: the first
+ * n_packets sent from its first send on (media the pacer let out at the
+ * probe rate count too, as in libwebrtc). */
+static void
+probe_tag (PeercamBwe *self,
+           SentPacket *p)
+{
+  Cluster *c = &self->probe;
+
+  if (self->probe_state != PROBE_WAITING || c->first_us < 0 || p->probe != 0 ||
+      c->tagged >= c->n_packets ||
+      p->send_us < c->first_us || p->send_us > c->last_us + PROBE_MATCH_SLACK_US)
+    return;
+  p->probe = c->id;
+  c->tagged++;
+  c->bytes += p->size;
+  self->probe_bytes += p->size;
+  if (c->tagged == 1 || p->send_us < c->all_first_us)
+    c->all_first_us = p->send_us;
+  if (c->tagged == 1 || p->send_us > c->all_last_us)
+    c->all_last_us = p->send_us;
+  probe_count (c, p);
+}
+
+static void
+probe_failed (PeercamBwe *self,
+              gint64      now_us)
+{
+  self->probe_failures++;
+  g_debug ("bwe: probe %u at %" G_GUINT64_FORMAT " kbit/s failed", self->probe.id, self->probe.bps / 1000);
+  if (self->probe_failures < PROBE_MAX_FAILURES && self->probes < PROBE_MAX_CLUSTERS)
+    {
+      self->probe_state = PROBE_DUE;
+      self->probe_due_us = now_us + PROBE_RETRY_US;
+      self->probe_next_bps = self->probe.bps;
+    }
+  else
+    self->probe_state = PROBE_DONE;
+}
+
+static void update_max_estimate (PeercamBwe *self, double kbps);
+static void update_target (PeercamBwe *self);
+
+static void
+probe_evaluate (PeercamBwe *self,
+                gint64      now_us)
+{
+  Cluster *c = &self->probe;
+  gint64 send_interval = c->last_send_us - c->first_send_us;
+  gint64 recv_interval = c->last_arrival_us - c->first_arrival_us;
+  double send_bps, recv_bps, result;
+  gboolean saturated;
+
+  /* Most of it lost (a policer, or a queue too short for the cluster): the
+   * link's end too, at what it delivered over the time it was sent in. */
+  if (c->reported >= PROBE_MIN_PACKETS && c->received * 2 < c->reported && c->all_last_us > c->all_first_us &&
+      self->usage != PEERCAM_BWE_OVERUSING)
+    {
+      result = PROBE_UTILIZATION * c->received_bytes * 8e6 / (c->all_last_us - c->all_first_us);
+      result = CLAMP (result, (double) self->config.min_bps, (double) self->config.max_bps);
+      g_debug ("bwe: probe %u at %" G_GUINT64_FORMAT " kbit/s: %u of %u packets lost, %.0f kbit/s delivered",
+               c->id, c->bps / 1000, c->reported - c->received, c->reported, result / PROBE_UTILIZATION / 1000);
+      self->probe_results++;
+      self->probe_result_bps = (guint64) result;
+      self->delay_bps = MIN (self->delay_bps, (guint64) result);
+      self->fast_start = FALSE;
+      self->rc_state = RC_HOLD;
+      self->last_decrease_us = now_us;
+      update_max_estimate (self, result / 1000);
+      self->probe_state = PROBE_DONE;
+      update_target (self);
+      return;
+    }
+  if (c->received < MAX (3u, c->n_packets / 2) || send_interval <= 0 || recv_interval <= 0 ||
+      send_interval > PROBE_TIMEOUT_US || recv_interval > PROBE_TIMEOUT_US)
+    {
+      probe_failed (self, now_us);
+      return;
+    }
+  /* Neither interval covers the transmission of one packet: the last sent
+   * and the first received. */
+  send_bps = (c->received_bytes - c->last_send_size) * 8e6 / send_interval;
+  recv_bps = (c->received_bytes - c->first_arrival_size) * 8e6 / recv_interval;
+  if (recv_bps > PROBE_MAX_RATIO * send_bps)
+    {
+      probe_failed (self, now_us);
+      return;
+    }
+  /* Delivered clearly slower than sent, and the cluster queued for real:
+   * arrival times on a loaded receiver stretch a 30 ms cluster by a few
+   * ms (a 4 Mbit/s link read 1.4 of 1.8 Mbit/s: 4 ms), a link at half the
+   * probe's rate stretches it by as long again. A small stretch is no
+   * verdict: the delivered rate still counts, as a lower bound. */
+  saturated = recv_bps < PROBE_SATURATED * send_bps && recv_interval - send_interval >= PROBE_MIN_STRETCH_US;
+  result = saturated ? PROBE_UTILIZATION * recv_bps : MIN (send_bps, recv_bps);
+  result = CLAMP (result, (double) self->config.min_bps, (double) self->config.max_bps);
+  self->probe_results++;
+  self->probe_result_bps = (guint64) result;
+  g_debug ("bwe: probe %u at %" G_GUINT64_FORMAT " kbit/s: sent %.0f, delivered %.0f kbit/s (%u/%u packets)%s",
+           c->id, c->bps / 1000, send_bps / 1000, recv_bps / 1000, c->received, c->tagged,
+           saturated ? ": the link's end" : "");
+  g_debug ("bwe: probe %u sent over %.1f ms (window %.1f ms), delivered over %.1f ms",
+           c->id, send_interval / 1000.0, (c->last_us - c->first_us) / 1000.0, recv_interval / 1000.0);
+
+  if (self->usage == PEERCAM_BWE_OVERUSING)
+    {
+      /* A queue is building anyway: the delay controller decides. */
+      self->probe_state = PROBE_DONE;
+      return;
+    }
+  if (saturated && self->probe_saturated == 0 && self->probes < PROBE_MAX_CLUSTERS &&
+      (result >= self->delay_bps || self->probe_results > 1))
+    {
+      /* A receiver busy decoding stamps arrivals late: on a clean link a
+       * Peercam viewer's clock read the first cluster as the link's end
+       * (1280x720 came 9 s late, tools/bench network). A verdict that
+       * would end the fast start above the estimate, or undo what an
+       * earlier probe proved, waits for a second cluster at the same rate;
+       * what got through counts meanwhile. Lowering a start rate no probe
+       * proved needs no second opinion (500 kbit/s under a 600 start). */
+      self->probe_saturated++;
+      if (result > self->delay_bps)
+        self->delay_bps = (guint64) result;
+      self->probe_state = PROBE_DUE;
+      self->probe_due_us = now_us;
+      self->probe_next_bps = c->bps;
+      /* twice as long: a token bucket's burst (tbf's 4 kB) let most of a
+       * 30 ms cluster through a 1 Mbit/s link at line rate, and a second
+       * 30 ms cluster read as "no queue" (tools/bench network) */
+      self->probe_confirming = TRUE;
+    }
+  else if (saturated)
+    {
+      /* The link delivered less than it was given: that is its capacity,
+       * above or below the estimate. The fast start is over. */
+      self->delay_bps = (guint64) result;
+      self->fast_start = FALSE;
+      self->rc_state = RC_HOLD;
+      self->last_decrease_us = now_us;
+      update_max_estimate (self, result / 1000);
+      self->probe_state = PROBE_DONE;
+    }
+  else
+    {
+      /* It carried all of it: at least that much gets through. */
+      if (result > self->delay_bps)
+        self->delay_bps = (guint64) result;
+      guint64 next = (guint64) MIN (PROBE_FURTHER_SCALE * result, (double) self->config.max_bps);
+
+      if (result >= PROBE_FURTHER_RATIO * c->bps && self->delay_bps < self->config.max_bps &&
+          next > c->bps && self->probes < PROBE_MAX_CLUSTERS)
+        {
+          self->probe_state = PROBE_DUE;
+          self->probe_due_us = now_us;
+          self->probe_next_bps = next;
+        }
+      else
+        self->probe_state = PROBE_DONE;
+    }
+  update_target (self);
+}
+
+/* After feedback or on a timer: a cluster fully reported, or too old. */
+static void
+probe_check (PeercamBwe *self,
+             gint64      now_us)
+{
+  Cluster *c = &self->probe;
+
+  if (self->probe_state != PROBE_WAITING)
+    return;
+  if (c->first_us >= 0 && c->tagged >= c->n_packets && c->reported >= c->tagged)
+    probe_evaluate (self, now_us);
+  else if (now_us - c->asked_us > PROBE_TIMEOUT_US)
+    {
+      if (c->first_us >= 0 && c->reported > 0)
+        probe_evaluate (self, now_us);
+      else
+        probe_failed (self, now_us);
+    }
+}
+
+gboolean
+peercam_bwe_poll_probe (PeercamBwe      *self,
+                        gint64           now_us,
+                        PeercamBweProbe *probe)
+{
+  Cluster *c = &self->probe;
+
+  g_return_val_if_fail (probe != NULL, FALSE);
+  probe_check (self, now_us);
+  if (self->probe_state != PROBE_DUE || now_us < self->probe_due_us)
+    return FALSE;
+  if (self->probes >= PROBE_MAX_CLUSTERS)
+    {
+      self->probe_state = PROBE_DONE;
+      return FALSE;
+    }
+  *c = (Cluster) { 0 };
+  c->id = ++self->probes;
+  c->bps = self->probe_next_bps;
+  c->asked_us = now_us;
+  c->first_us = -1;
+  self->probe_state = PROBE_WAITING;
+  probe->id = c->id;
+  probe->bps = c->bps;
+  probe->duration_us = self->probe_confirming ? 2 * PROBE_DURATION_US : PROBE_DURATION_US;
+  self->probe_confirming = FALSE;
+  probe->min_packets = PROBE_MIN_PACKETS;
+  return TRUE;
+}
+
+void
+peercam_bwe_on_probe_sent (PeercamBwe *self,
+                           guint       id,
+                           gint64      first_us,
+                           gint64      last_us,
+                           guint       n_packets)
+{
+  Cluster *c = &self->probe;
+
+  if (self->probe_state != PROBE_WAITING || id != c->id || c->first_us >= 0)
+    return;
+  if (n_packets == 0 || last_us < first_us)
+    {
+      probe_failed (self, MAX (first_us, c->asked_us));
+      return;
+    }
+  c->first_us = first_us;
+  c->last_us = last_us;
+  c->n_packets = n_packets;
+  /* Packets feedback already registered (the report raced the sender's). */
+  for (gint64 u = MAX (0, self->last_sent_seq - PROBE_SCAN); self->last_sent_seq >= 0 && u <= self->last_sent_seq; u++)
+    {
+      SentPacket *p = &self->history[u & (HISTORY_SIZE - 1)];
+      if (p->seq == u)
+        probe_tag (self, p);
+    }
+}
+
+guint64
+peercam_bwe_get_probe_result (PeercamBwe *self)
+{
+  return self->probe_result_bps;
+}
+
+guint
+peercam_bwe_get_probes (PeercamBwe *self)
+{
+  return self->probes;
+}
+
+guint64
+peercam_bwe_get_probe_bytes (PeercamBwe *self)
+{
+  return self->probe_bytes;
+}
+
 void
 peercam_bwe_on_packet_sent (PeercamBwe *self,
                             guint16     seq,
@@ -198,11 +553,16 @@ peercam_bwe_on_packet_sent (PeercamBwe *self,
 
   slot->seq = u;
   slot->send_us = send_us;
+  slot->arrival_us = 0;
   slot->size = (guint32) MIN (size, G_MAXUINT32);
   slot->target_kbps = (guint32) MIN (self->target_bps / 1000, G_MAXUINT32);
+  slot->probe = 0;
   slot->acked = FALSE;
+  slot->reported = FALSE;
+  slot->counted = FALSE;
   if (u > self->last_sent_seq)
     self->last_sent_seq = u;
+  probe_tag (self, slot);
 }
 
 /* ---- acknowledged rate --------------------------------------------------- */
@@ -508,6 +868,12 @@ rate_control (PeercamBwe *self,
   /* The sender used clearly less than the estimate allowed it: the
    * encoder, not the link, limits what is acknowledged. */
   gboolean app_limited = app_sent > 0 && app_sent < app_target * 3 / 4;
+  /* Probing answers what the encoder's own frames can't: while it works,
+   * the estimate rises where a probe cluster got through, never on the
+   * acknowledged rate's guess. A sender that can't probe (no padding, no
+   * result twice) falls back to that guess. */
+  gboolean can_probe = self->probe_results > 0 || self->probe_state == PROBE_WAITING ||
+                       (self->probe_state == PROBE_DUE && self->probes > 0);
   /* and nothing queues: the delay trend well inside the threshold (a link
    * just above the sender's rate shows as a rising trend long before it
    * reads as overuse) */
@@ -555,7 +921,9 @@ rate_control (PeercamBwe *self,
       if (self->avg_max_kbps >= 0 && acked / 1000.0 > self->avg_max_kbps + 3 * std_max)
         self->avg_max_kbps = -1;  /* the link got faster: search again */
 
-      if (self->fast_start)
+      if (self->fast_start && self->probe_state == PROBE_WAITING)
+        ;  /* a probe's answer is on its way: it, not a guess, moves the rate */
+      else if (self->fast_start)
         rate *= pow (2.0, dt_s / FAST_START_DOUBLING_S);
       else if (self->avg_max_kbps >= 0)
         {
@@ -565,6 +933,12 @@ rate_control (PeercamBwe *self,
            * the estimate run far ahead of the link, and the first big frame
            * at that rate floods the bottleneck. */
           double ceiling = self->avg_max_kbps * 1000 * 1.1;
+
+          /* Losing packets near it: a standing queue that drops (a tbf
+           * kept full) shows no delay trend, and the loss controller only
+           * holds from 2 to 10 %: no headroom past the capacity then. */
+          if (self->loss >= LOSS_LOW)
+            ceiling = self->avg_max_kbps * 1000;
 
           rate += additive_increase_bps (self, dt_s);
           if (rate > ceiling)
@@ -576,21 +950,22 @@ rate_control (PeercamBwe *self,
       /* Never run far ahead of what actually gets through (libwebrtc's
        * 1.5 x the acknowledged rate): at 2x a 1 Mbit/s link saw
        * 2.4 Mbit/s for over a second before the queue showed (tools/bench
-       * network), and lost the first frames. The fast start allows
-       * FAST_START_ACKED_GAIN x: the sender starts in the format the start
-       * rate carries and an encoder undershoots its target on easy content
-       * (a 640x360 picture sent 350 kbit/s of 600), so 1.5 x would hold the
-       * estimate below the next format's rate for good. While the sender
-       * uses under 75 % of what the estimate allowed (application-limited:
-       * the packets acknowledged were sent at that share of the estimate
-       * of their time) and the delay trend shows no queue, the cap is
-       * wider. libwebrtc probes
-       * at 3x and 6x the start rate for the same reason; here the encoder's
-       * own frames are the probe, and the end of the link still shows as
-       * a queue or as delivery under 75 % of the sent rate (above). */
+       * network), and lost the first frames. The sender starts in the
+       * format the start rate carries and an encoder undershoots its
+       * target on easy content (a 640x360 picture sent 350 kbit/s of 600),
+       * so 1.5 x would hold the estimate below the next format's rate for
+       * good: probe results lift it past that (probe_evaluate). Without
+       * probing, the fast start allows FAST_START_ACKED_GAIN x while the
+       * sender uses under 75 % of what the estimate allowed
+       * (application-limited: the packets acknowledged were sent at that
+       * share of the estimate of their time) and the delay trend shows no
+       * queue: the encoder's own frames are the probe. That climbed a
+       * 500 kbit/s link to 960x540 and 1.6x the cap (tools/bench network),
+       * so it is the fallback only. */
       if (acked > 0)
         {
-          double limit = (self->fast_start && app_limited && no_queue ? FAST_START_ACKED_GAIN : 1.5) * acked + 10000;
+          double limit = (self->fast_start && app_limited && no_queue && !can_probe ?
+                          FAST_START_ACKED_GAIN : 1.5) * acked + 10000;
           if (rate > limit)
             rate = MAX (limit, (double) self->delay_bps);
         }
@@ -605,7 +980,18 @@ rate_control (PeercamBwe *self,
 
           rate = MIN (rate, BETA * base);
           if (acked > 0)
-            update_max_estimate (self, acked / 1000.0);
+            {
+              /* Far under the capacity known so far (3 deviations, as
+               * libwebrtc): the link shrank, and the average of the old
+               * capacity would let the additive increase climb past the new
+               * one for seconds (4 -> 0.7 Mbit/s: 3.7 s to settle,
+               * tools/bench network). Start the average afresh. */
+              double std_max = sqrt (self->var_max_kbps * MAX (self->avg_max_kbps, 0));
+
+              if (self->avg_max_kbps >= 0 && acked / 1000.0 < self->avg_max_kbps - 3 * std_max)
+                self->avg_max_kbps = -1;
+              update_max_estimate (self, acked / 1000.0);
+            }
           if (rate < self->delay_bps * 0.98)
             g_debug ("bwe: overuse, %.0f -> %.0f kbit/s (acked %" G_GUINT64_FORMAT ")",
                      self->delay_bps / 1000.0, rate / 1000.0, acked / 1000);
@@ -710,11 +1096,18 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
               self->fb_lost++;
               self->fb_total++;
             }
+          p->reported = TRUE;
+          if (p->probe != 0 && p->probe == self->probe.id)
+            probe_count (&self->probe, p);
           continue;
         }
       if (p->acked)
         continue;  /* reported twice */
       p->acked = TRUE;
+      p->reported = TRUE;
+      p->arrival_us = arrivals[i].arrival_us;
+      if (p->probe != 0 && p->probe == self->probe.id)
+        probe_count (&self->probe, p);
       self->fb_total++;
       acked_add (self, arrivals[i].arrival_us, p->send_us, u, p->size);
       overuse |= inter_arrival_add (self, p->send_us, arrivals[i].arrival_us);
@@ -725,9 +1118,18 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
   self->last_timeout_cut_us = -1;
   if (self->first_feedback_us < 0)
     self->first_feedback_us = now_us;
+  /* Packets flow and feedback comes back: time for the first probe. */
+  if (self->probe_state == PROBE_IDLE)
+    {
+      self->probe_state = PROBE_DUE;
+      self->probe_due_us = now_us;
+      self->probe_next_bps = (guint64) MIN (PROBE_FIRST_SCALE * self->config.start_bps,
+                                            (double) self->config.max_bps);
+    }
 
   rate_control (self, overuse, now_us);
   update_target (self);
+  probe_check (self, now_us);
 
   if (self->fb_loss_start_us == 0)
     self->fb_loss_start_us = now_us;
@@ -775,6 +1177,7 @@ peercam_bwe_update (PeercamBwe *self,
   /* Feedback stopped while we send: the reverse path or the receiver is in
    * trouble, or the forward path is so full nothing arrives. Halve, once
    * per second of silence, as libwebrtc does. */
+  probe_check (self, now_us);
   if (self->last_feedback_us < 0 || now_us - self->last_feedback_us < FEEDBACK_TIMEOUT_US)
     return;
   if (self->last_timeout_cut_us >= 0 && now_us - self->last_timeout_cut_us < FEEDBACK_TIMEOUT_US)

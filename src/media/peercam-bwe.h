@@ -15,7 +15,14 @@
  *    the acknowledged (received) rate on overuse;
  *  - a loss-based controller: below 2 % loss it lets the rate grow, from 2 to
  *    10 % it holds, above 10 % it decreases by half the loss fraction;
- *  - REMB (the receiver's estimate) caps the result.
+ *  - REMB (the receiver's estimate) caps the result;
+ *  - probing, as libwebrtc's ProbeController and ProbeBitrateEstimator do:
+ *    the estimator asks for a short cluster of packets at a rate above the
+ *    estimate (3x the start rate, then 2x each result that held), the
+ *    pacer sends it (padding where media is short), and the rate the
+ *    cluster was delivered at, from transport-cc feedback, becomes the
+ *    estimate: the link proves a rate before the encoder uses it, and a
+ *    cluster delivered clearly slower than it was sent is the link's end.
  *
  * Inputs are plain numbers: per-packet send times and sizes keyed by the
  * transport-wide sequence number, transport-cc feedback (arrival time per
@@ -53,6 +60,15 @@ typedef struct {
   gint64  arrival_us;  /* receiver clock; ignored when !received */
 } PeercamBweArrival;
 
+/* A probe cluster the sender should send: @bps for at least @duration_us
+ * and @min_packets packets. */
+typedef struct {
+  guint   id;
+  guint64 bps;
+  gint64  duration_us;
+  guint   min_packets;
+} PeercamBweProbe;
+
 typedef struct _PeercamBwe PeercamBwe;
 
 PeercamBwe     *peercam_bwe_new                 (const PeercamBweConfig  *config);
@@ -83,6 +99,27 @@ void            peercam_bwe_on_receiver_report  (PeercamBwe              *self,
 void            peercam_bwe_update              (PeercamBwe              *self,
                                                  gint64                   now_us);
 guint64         peercam_bwe_get_target_bitrate  (PeercamBwe              *self);
+
+/* ---- probing ---- */
+
+/* TRUE (once per cluster) when a probe cluster should go out now. */
+gboolean        peercam_bwe_poll_probe          (PeercamBwe              *self,
+                                                 gint64                   now_us,
+                                                 PeercamBweProbe         *probe);
+/* Cluster @id left: @n_packets packets, the first sent at @first_us and
+ * the last at @last_us (the clock of on_packet_sent; the packets are the
+ * first @n_packets sent from @first_us on). @n_packets == 0: the sender
+ * could not send it (no padding): a failed probe. */
+void            peercam_bwe_on_probe_sent       (PeercamBwe              *self,
+                                                 guint                    id,
+                                                 gint64                   first_us,
+                                                 gint64                   last_us,
+                                                 guint                    n_packets);
+/* The last probe result (bit/s, what the estimate took from it); 0: none. */
+guint64         peercam_bwe_get_probe_result    (PeercamBwe              *self);
+/* Probe clusters asked for, and their bytes as sent (for budgets and stats). */
+guint           peercam_bwe_get_probes          (PeercamBwe              *self);
+guint64         peercam_bwe_get_probe_bytes     (PeercamBwe              *self);
 /* TRUE until the first overuse: the fast start is still looking for the
  * link's capacity. */
 gboolean        peercam_bwe_is_ramping_up       (PeercamBwe              *self);

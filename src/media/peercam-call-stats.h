@@ -31,6 +31,9 @@ struct _PeercamCallStats
   gint64   send_retransmissions;
   gint64   nacks_refused;
   gint64   keyframe_requests;
+  guint    probes;             /* probe clusters sent */
+  gint64   probe_kbps;         /* the last probe's delivered rate */
+  gint64   probe_bytes;        /* padding sent for probes */
 
   /* A viewer's receive side (has_receive) */
   gboolean has_receive;

@@ -30,6 +30,9 @@
 #define KEYFRAME_INTERVAL_US (G_USEC_PER_SEC / 2)
 #define CLEAN_BURST_US       40000
 #define LATENCY_SHRINK_US    (10 * G_USEC_PER_SEC)  /* without loss or retransmissions */
+/* What a packet carries besides its RTP payload: RTP header (12), the
+ * transport-cc extension block (8), SRTP's tag (10), UDP (8), IPv4 (20). */
+#define PACKET_OVERHEAD      58
 
 /* What streaming threads hold: never the object itself. */
 typedef struct {
@@ -94,6 +97,9 @@ struct _PeercamCongestion
   double               overshot_kbps; /* what it sent there; 0: never */
   double               content_factor; /* how much more than the ladder this picture needs */
   guint64              applied_bps;
+  guint64              encoder_bps;   /* what the encoder was given last */
+  double               rtx_bps;       /* retransmissions lately (smoothed) */
+  guint64              last_rtx_bytes;
   guint                keyframe_id;
   int                  apply_pending; /* atomic */
   guint64              last_sent_bytes;
@@ -277,13 +283,28 @@ same_format (const PeercamVideoFormat *a,
   return a->width == b->width && a->height == b->height && a->fps == b->fps;
 }
 
+/* What the encoder may use of @bps: its share, less what retransmissions
+ * take now (as libwebrtc allocates media after protection), never under
+ * half its share. A Peercam viewer losing 5 % at 500 kbit/s NACKs every
+ * loss: 90 % media and up to 25 % repairs put the sender over the cap,
+ * and the drops fed the repairs (tools/bench network, 1.06x the cap). */
+static guint64
+encoder_target (PeercamCongestion *self,
+                guint64            bps)
+{
+  double share = bps * ENCODER_SHARE;
+
+  return (guint64) MAX (share - self->rtx_bps, share / 2);
+}
+
 static void
 set_encoder_bitrate (PeercamCongestion *self,
                      guint64            bps)
 {
-  guint64 encoder_bps = (guint64) (bps * ENCODER_SHARE);
+  guint64 encoder_bps = encoder_target (self, bps);
   Member *member = g_hash_table_lookup (self->share->members, self);
 
+  self->encoder_bps = encoder_bps;
   self->tick_encoder_bps = MAX (self->tick_encoder_bps, encoder_bps);
   member->bps = encoder_bps;
   share_apply_bitrate (self->share);
@@ -513,6 +534,12 @@ update_format (PeercamCongestion *self,
    * second, tools/bench network). */
   if (smaller && self->was_ramping)
     self->wanted_since_us = 0;
+  /* Nor when the estimate fell to under 2/3 of what the format needs (a
+   * link that shrank, 4 -> 0.7 Mbit/s): a second more of 1280x720 into it
+   * is a second of losses, and the keyframe the viewer then asks for is
+   * the big one (tools/bench network: 1.1 s frozen after the step). */
+  if (smaller && bps * 3 < peercam_congestion_format_bps (&self->sending) * self->content_factor * 2)
+    self->wanted_since_us = 0;
   self->was_ramping = FALSE;
   if (now - self->wanted_since_us >= (smaller ? DOWNGRADE_AFTER_US : UPGRADE_AFTER_US))
     set_send_format (self, &wanted);
@@ -534,7 +561,9 @@ apply_estimate (PeercamCongestion *self)
   g_mutex_unlock (&self->lock);
 
   /* Encoders reconfigure on each change: only for 5 % or more. */
-  if (self->applied_bps == 0 || bps > self->applied_bps * 21 / 20 || bps < self->applied_bps * 19 / 20)
+  if (self->applied_bps == 0 || bps > self->applied_bps * 21 / 20 || bps < self->applied_bps * 19 / 20 ||
+      encoder_target (self, bps) > self->encoder_bps * 21 / 20 ||
+      encoder_target (self, bps) < self->encoder_bps * 19 / 20)
     {
       set_encoder_bitrate (self, bps);
       self->applied_bps = bps;
@@ -555,6 +584,50 @@ get_clock_time (const GstStructure *s,
     return FALSE;
   *time = v;
   return TRUE;
+}
+
+/* A probe cluster the estimator asks for goes to the pacer (any thread;
+ * @pacer may be NULL: then the probe fails at once). */
+static void
+start_probe (PeercamCongestion   *self,
+             PeercamPacerElement *pacer,
+             gint64               now)
+{
+  PeercamBweProbe probe;
+  gboolean due;
+
+  g_mutex_lock (&self->lock);
+  due = peercam_bwe_poll_probe (self->bwe, now, &probe);
+  if (due && pacer == NULL)
+    peercam_bwe_on_probe_sent (self->bwe, probe.id, now, now, 0);
+  g_mutex_unlock (&self->lock);
+  if (due && pacer)
+    {
+      g_debug ("congestion: probe %u at %" G_GUINT64_FORMAT " kbit/s", probe.id, probe.bps / 1000);
+      peercam_pacer_element_start_probe (pacer, probe.id, probe.bps, probe.duration_us, probe.min_packets);
+    }
+}
+
+/* The pacer sent a probe cluster (its streaming thread). Its send times are
+ * g_get_monotonic_time; the estimator's are rtpsession's, from the system
+ * clock, which is CLOCK_MONOTONIC too: the windows compare. */
+static void
+on_probe_sent (guint    id,
+               gint64   first_us,
+               gint64   last_us,
+               guint    n_packets,
+               gpointer user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+
+  if (self == NULL)
+    return;
+  g_debug ("congestion: probe %u sent, %u packets in %.1f ms (from %" G_GINT64_FORMAT ")", id, n_packets,
+           (last_us - first_us) / 1000.0, first_us);
+  g_mutex_lock (&self->lock);
+  peercam_bwe_on_probe_sent (self->bwe, id, first_us, last_us, n_packets);
+  g_mutex_unlock (&self->lock);
 }
 
 /* rtpsession's parsed transport-cc feedback: one structure per packet with
@@ -598,6 +671,11 @@ on_twcc_packets (const GstStructure *packets,
       if (!gst_structure_get_uint (p, "seqnum", &seq) || !get_clock_time (p, "local-ts", &local))
         continue;
       gst_structure_get_uint (p, "size", &size);
+      /* rtpsession reports the RTP payload only; the link carries the rest
+       * too. Without it every rate the estimator measured was ~6 % under
+       * the link's, and the estimate sat that much above a 500 kbit/s cap
+       * (tools/bench network: 4 % tbf drops for 12 s). */
+      size += PACKET_OVERHEAD;
       gst_structure_get_boolean (p, "lost", &lost);
       if (!lost && !get_clock_time (p, "remote-ts", &remote))
         lost = TRUE;
@@ -625,6 +703,7 @@ on_twcc_packets (const GstStructure *packets,
     pacer = g_object_ref (self->pacer);
   g_mutex_unlock (&self->lock);
 
+  start_probe (self, pacer, now);
   if (pacer)
     {
       /* Until the link has shown a queue, a frame may leave in one burst of
@@ -691,6 +770,8 @@ on_request_aux_sender (GstElement *webrtc,
   g_debug ("congestion: pacing the sender");
   peercam_pacer_element_set_feedback_func (PEERCAM_PACER_ELEMENT (element), on_twcc_packets,
                                            link_ref (link), link_unref);
+  peercam_pacer_element_set_probe_func (PEERCAM_PACER_ELEMENT (element), on_probe_sent,
+                                        link_ref (link), link_unref);
   g_mutex_lock (&self->lock);
   peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
                                             peercam_bwe_get_target_bitrate (self->bwe));
@@ -954,9 +1035,19 @@ sender_tick (PeercamCongestion *self,
   peercam_bwe_update (self->bwe, now);
   pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
   g_mutex_unlock (&self->lock);
+  /* a retry after a failed probe comes due without feedback's help */
+  if (pacer)
+    start_probe (self, pacer, now);
   frames = g_atomic_pointer_get (&self->link->frames);
   if (pacer)
-    sent = peercam_pacer_element_get_sent_bytes (pacer);
+    {
+      guint64 rtx = peercam_pacer_element_get_rtx_bytes (pacer);
+
+      sent = peercam_pacer_element_get_sent_bytes (pacer);
+      if (seconds > 0)
+        self->rtx_bps = 0.5 * self->rtx_bps + 0.5 * (rtx - self->last_rtx_bytes) * 8 / seconds;
+      self->last_rtx_bytes = rtx;
+    }
   g_clear_object (&pacer);
   if (seconds > 0)
     {
@@ -973,7 +1064,7 @@ sender_tick (PeercamCongestion *self,
   check_feedback (self, sent, now);
   /* The next tick's encoder output is judged against the largest target
    * the encoder had during it, starting with the present one. */
-  self->tick_encoder_bps = (guint64) (self->applied_bps * ENCODER_SHARE);
+  self->tick_encoder_bps = self->encoder_bps;
 }
 
 typedef struct {
@@ -1523,7 +1614,7 @@ peercam_congestion_move_encoder (PeercamCongestion *self,
   {
     Member *member = g_hash_table_lookup (self->share->members, self);
 
-    member->bps = (guint64) (self->applied_bps * ENCODER_SHARE);
+    member->bps = self->encoder_bps ? self->encoder_bps : (guint64) (self->applied_bps * ENCODER_SHARE);
     member->format = self->sending;
     share_apply_bitrate (self->share);
     share_apply_format (self->share);
@@ -1548,12 +1639,15 @@ peercam_congestion_fill_stats (PeercamCongestion *self,
   if (self->sender)
     {
       PeercamPacerElement *pacer;
-      guint64 rtx = 0, refused = 0, requests;
+      guint64 rtx = 0, refused = 0, requests, probe_bps, probe_bytes = 0;
       guint64 estimate;
+      guint probes;
       double loss;
 
       g_mutex_lock (&self->lock);
       estimate = peercam_bwe_get_target_bitrate (self->bwe);
+      probes = peercam_bwe_get_probes (self->bwe);
+      probe_bps = peercam_bwe_get_probe_result (self->bwe);
       loss = peercam_bwe_get_loss_fraction (self->bwe);
       requests = self->keyframe_requests;
       pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
@@ -1562,6 +1656,7 @@ peercam_congestion_fill_stats (PeercamCongestion *self,
         {
           rtx = peercam_pacer_element_get_retransmissions (pacer);
           refused = peercam_pacer_element_get_refused_nacks (pacer);
+          probe_bytes = peercam_pacer_element_get_probe_bytes (pacer);
         }
       g_clear_object (&pacer);
 
@@ -1575,6 +1670,9 @@ peercam_congestion_fill_stats (PeercamCongestion *self,
       stats->send_retransmissions = (gint64) rtx;
       stats->nacks_refused = (gint64) refused;
       stats->keyframe_requests = (gint64) requests;
+      stats->probes = probes;
+      stats->probe_kbps = (gint64) (probe_bps / 1000);
+      stats->probe_bytes = (gint64) probe_bytes;
     }
   else
     {

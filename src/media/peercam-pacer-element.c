@@ -8,6 +8,18 @@
 
 #include <gst/rtp/rtp.h>
 
+/* Padding retransmits packets the viewer has (or soon will have) already;
+ * the last 64 media packets cover a cluster at any rate we probe at. */
+#define RECENT_SIZE           64
+/* A cluster gets this long beyond its duration for its padding to arrive. */
+#define PROBE_TIMEOUT_EXTRA_US 100000
+
+typedef struct {
+  guint32 ssrc;
+  guint16 seq;
+  guint   size;
+} Recent;
+
 struct _PeercamPacerElement
 {
   GstElement                parent_instance;
@@ -25,12 +37,20 @@ struct _PeercamPacerElement
   GstFlowReturn             last_flow;
   int                       media_pt;   /* from the caps; -1: unknown */
   guint64                   sent_bytes;
+  guint64                   rtx_bytes;
   guint64                   retransmissions;
   guint64                   refused_nacks;
 
   PeercamPacerFeedbackFunc  feedback;
   gpointer                  feedback_data;
   GDestroyNotify            feedback_destroy;
+
+  PeercamPacerProbeFunc     probe;
+  gpointer                  probe_data;
+  GDestroyNotify            probe_destroy;
+  /* the media packets sent last: what padding retransmits */
+  Recent                    recent[RECENT_SIZE];
+  guint                     recent_len, recent_head;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamPacerElement, peercam_pacer_element, GST_TYPE_ELEMENT)
@@ -75,10 +95,23 @@ queue_buffer (PeercamPacerElement *self,
     {
       int pt = gst_rtp_buffer_get_payload_type (&rtp);
 
+      /* webrtcbin's caps here name no payload type (only the extensions):
+       * the first packet is the stream's, a retransmission needs a NACK of
+       * a packet sent before. */
+      if (self->media_pt < 0)
+        {
+          self->media_pt = pt;
+          GST_DEBUG_OBJECT (self, "media payload type %d (the first packet's)", pt);
+        }
       /* Another payload type than the stream's is RFC 4588 RTX (or audio
        * bundled with it): small and urgent either way. */
-      if (self->media_pt >= 0 && pt != self->media_pt)
-        priority = PEERCAM_PACER_RETRANSMISSION;
+      if (pt != self->media_pt)
+        {
+          priority = PEERCAM_PACER_RETRANSMISSION;
+          /* answers to NACKs; a probe's padding is counted as the probe's */
+          if (!peercam_pacer_is_probing (self->pacer))
+            self->rtx_bytes += size;
+        }
       else
         rtx_policy_for (self, gst_rtp_buffer_get_ssrc (&rtp), gst_rtp_buffer_get_seq (&rtp), size, now);
       gst_rtp_buffer_unmap (&rtp);
@@ -186,12 +219,40 @@ sink_event (GstPad    *pad,
 
 /* ---- the source side: the pacing thread --------------------------------- */
 
+/* Called with the lock held. */
+static void
+remember_sent (PeercamPacerElement *self,
+               GstBuffer           *buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  Recent *r;
+
+  if (self->media_pt < 0 || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return;
+  if (gst_rtp_buffer_get_payload_type (&rtp) == self->media_pt)
+    {
+      r = &self->recent[(self->recent_head + self->recent_len) % RECENT_SIZE];
+      if (self->recent_len < RECENT_SIZE)
+        self->recent_len++;
+      else
+        self->recent_head = (self->recent_head + 1) % RECENT_SIZE;
+      r->ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+      r->seq = gst_rtp_buffer_get_seq (&rtp);
+      r->size = gst_rtp_buffer_get_packet_len (&rtp);
+    }
+  gst_rtp_buffer_unmap (&rtp);
+}
+
 static void
 src_loop (gpointer user_data)
 {
   PeercamPacerElement *self = user_data;
   GstBuffer *buffer = NULL;
   GstFlowReturn ret;
+  PeercamPacerCluster cluster;
+  gboolean have_cluster;
+  PeercamPacerProbeFunc probe;
+  gpointer probe_data;
 
   g_mutex_lock (&self->lock);
   while (!self->flushing && buffer == NULL)
@@ -213,9 +274,16 @@ src_loop (gpointer user_data)
       return;
     }
   self->sent_bytes += gst_buffer_get_size (buffer);
+  remember_sent (self, buffer);
+  have_cluster = peercam_pacer_take_cluster (self->pacer, &cluster);
+  probe = self->probe;
+  probe_data = self->probe_data;
   g_mutex_unlock (&self->lock);
 
   ret = gst_pad_push (self->srcpad, buffer);
+  /* after the push: the last packet's send time is in the session now */
+  if (have_cluster && probe)
+    probe (cluster.id, cluster.first_us, cluster.last_us, cluster.complete ? cluster.packets : 0, probe_data);
 
   g_mutex_lock (&self->lock);
   self->last_flow = ret;
@@ -313,6 +381,8 @@ peercam_pacer_element_finalize (GObject *object)
 
   if (self->feedback_destroy)
     self->feedback_destroy (self->feedback_data);
+  if (self->probe_destroy)
+    self->probe_destroy (self->probe_data);
   peercam_pacer_free (self->pacer);
   g_hash_table_unref (self->rtx);
   g_mutex_clear (&self->lock);
@@ -390,6 +460,76 @@ peercam_pacer_element_set_feedback_func (PeercamPacerElement      *self,
 }
 
 void
+peercam_pacer_element_set_probe_func (PeercamPacerElement   *self,
+                                      PeercamPacerProbeFunc  func,
+                                      gpointer               user_data,
+                                      GDestroyNotify         destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  old_destroy = self->probe_destroy;
+  old_data = self->probe_data;
+  self->probe = func;
+  self->probe_data = user_data;
+  self->probe_destroy = destroy;
+  g_mutex_unlock (&self->lock);
+  if (old_destroy)
+    old_destroy (old_data);
+}
+
+void
+peercam_pacer_element_start_probe (PeercamPacerElement *self,
+                                   guint                id,
+                                   guint64              bps,
+                                   gint64               duration_us,
+                                   guint                min_packets)
+{
+  g_autoptr(GArray) requests = g_array_new (FALSE, FALSE, sizeof (Recent));
+  gsize bytes = 0, asked = 0;
+  guint packets = 0;
+
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  if (self->flushing)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  peercam_pacer_start_cluster (self->pacer, id, bps, (gsize) (bps * (double) duration_us / 8e6), min_packets,
+                               duration_us + PROBE_TIMEOUT_EXTRA_US, g_get_monotonic_time ());
+  /* The newest packets first, round again if the cluster needs more. */
+  if (peercam_pacer_take_padding_request (self->pacer, &bytes, &packets) && self->recent_len > 0)
+    for (guint i = 0; (asked < bytes || requests->len < packets) && i < 4 * RECENT_SIZE; i++)
+      {
+        Recent *r = &self->recent[(self->recent_head + self->recent_len - 1 - i % self->recent_len) % RECENT_SIZE];
+
+        g_array_append_val (requests, *r);
+        asked += r->size;
+      }
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  GST_DEBUG_OBJECT (self, "probe %u at %" G_GUINT64_FORMAT " kbit/s: %u retransmissions as padding (%"
+                    G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes; media pt %d, %u recent)", id, bps / 1000, requests->len, asked, bytes, self->media_pt, self->recent_len);
+  /* As a NACK would ask: rtprtxsend answers from its history, and the RTX
+   * packets come back through the sink pad as retransmissions. */
+  for (guint i = 0; i < requests->len; i++)
+    {
+      Recent *r = &g_array_index (requests, Recent, i);
+
+      gst_pad_push_event (self->sinkpad,
+                          gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+                                                gst_structure_new ("GstRTPRetransmissionRequest",
+                                                                   "seqnum", G_TYPE_UINT, (guint) r->seq,
+                                                                   "ssrc", G_TYPE_UINT, (guint) r->ssrc,
+                                                                   NULL)));
+    }
+}
+
+void
 peercam_pacer_element_set_target_bitrate (PeercamPacerElement *self,
                                           guint64              bps)
 {
@@ -449,4 +589,6 @@ peercam_pacer_element_set_rtt (PeercamPacerElement *self,
 LOCKED_GETTER (guint64, retransmissions, self->retransmissions)
 LOCKED_GETTER (guint64, refused_nacks, self->refused_nacks)
 LOCKED_GETTER (guint64, sent_bytes, self->sent_bytes)
+LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
+LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))
 LOCKED_GETTER (gint64, queue_delay_us, peercam_pacer_get_queue_delay_us (self->pacer, g_get_monotonic_time ()))

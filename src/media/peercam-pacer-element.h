@@ -11,7 +11,12 @@
  *  - upstream "RTPTWCCPackets" events (rtpsession's parsed transport-cc
  *    feedback) are handed to a feedback function and dropped;
  *  - upstream "GstRTPRetransmissionRequest" events (NACKs) pass to the
- *    retransmitter only when the PeercamRtxPolicy allows them.
+ *    retransmitter only when the PeercamRtxPolicy allows them;
+ *  - probe clusters (start_probe): the pacer sends the next bytes at the
+ *    probe's rate, and pads with retransmissions of the media packets it
+ *    sent last, asked of the retransmitter (rtprtxsend, upstream) as a
+ *    NACK would (libwebrtc pads with RTX too); a probe function hears when
+ *    the cluster's first and last packet left.
  *
  * The setters may be called from any thread.
  */
@@ -28,7 +33,26 @@ G_DECLARE_FINAL_TYPE (PeercamPacerElement, peercam_pacer_element, PEERCAM, PACER
 typedef void (*PeercamPacerFeedbackFunc) (const GstStructure *packets,
                                           gpointer            user_data);
 
+/* Called on the pacing thread when probe cluster @id ended: @n_packets
+ * left between @first_us and @last_us (g_get_monotonic_time); 0 packets:
+ * it could not be sent (no padding came). */
+typedef void (*PeercamPacerProbeFunc) (guint    id,
+                                       gint64   first_us,
+                                       gint64   last_us,
+                                       guint    n_packets,
+                                       gpointer user_data);
+
 GstElement *peercam_pacer_element_new                 (void);
+void        peercam_pacer_element_set_probe_func      (PeercamPacerElement      *self,
+                                                       PeercamPacerProbeFunc     func,
+                                                       gpointer                  user_data,
+                                                       GDestroyNotify            destroy);
+/* Sends probe cluster @id: @bps for at least @duration_us and @min_packets. */
+void        peercam_pacer_element_start_probe         (PeercamPacerElement      *self,
+                                                       guint                     id,
+                                                       guint64                   bps,
+                                                       gint64                    duration_us,
+                                                       guint                     min_packets);
 void        peercam_pacer_element_set_feedback_func   (PeercamPacerElement      *self,
                                                        PeercamPacerFeedbackFunc  func,
                                                        gpointer                  user_data,
@@ -43,6 +67,10 @@ void        peercam_pacer_element_set_rtt             (PeercamPacerElement      
 guint64     peercam_pacer_element_get_retransmissions (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_refused_nacks   (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_sent_bytes      (PeercamPacerElement      *self);
+/* Retransmissions queued (answers to NACKs, not probe padding), bytes. */
+guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      *self);
+/* Bytes sent in probe clusters (media and padding). */
+guint64     peercam_pacer_element_get_probe_bytes     (PeercamPacerElement      *self);
 /* The pacer queue's current delay. */
 gint64      peercam_pacer_element_get_queue_delay_us  (PeercamPacerElement      *self);
 

@@ -22,6 +22,18 @@ struct _PeercamPacer {
   double             budget_bytes;  /* may go below 0 by up to one packet */
   gint64             last_us;       /* -1: never refilled */
   gint64             burst_us;
+
+  /* the probe cluster in progress (probing) and the last one that ended */
+  gboolean           probing;
+  PeercamPacerCluster cluster;
+  guint64            cluster_bps;
+  gsize              cluster_target;
+  guint              cluster_min_packets;
+  gint64             cluster_deadline_us;
+  gboolean           padding_asked;
+  gboolean           have_ended;
+  PeercamPacerCluster ended;
+  guint64            cluster_bytes;
 };
 
 PeercamPacer *
@@ -121,7 +133,9 @@ static double
 effective_rate (PeercamPacer *self,
                 gint64        now_us)
 {
-  double rate = peercam_pacer_get_pacing_rate (self);
+  /* A cluster goes at its own rate, above or below the pacing rate: its
+   * send rate is what the estimator compares the delivered rate with. */
+  double rate = self->probing ? (double) self->cluster_bps : (double) peercam_pacer_get_pacing_rate (self);
 
   if (self->queued_bytes > 0)
     {
@@ -130,6 +144,26 @@ effective_rate (PeercamPacer *self,
       rate = MAX (rate, need);
     }
   return rate;
+}
+
+static void
+end_cluster (PeercamPacer *self,
+             gboolean      complete)
+{
+  self->probing = FALSE;
+  self->cluster.complete = complete && self->cluster.packets > 0;
+  self->ended = self->cluster;
+  self->have_ended = TRUE;
+  /* no debt and no savings from the cluster's rate */
+  self->budget_bytes = MIN (self->budget_bytes, 0.0);
+}
+
+static void
+check_cluster_timeout (PeercamPacer *self,
+                       gint64        now_us)
+{
+  if (self->probing && now_us > self->cluster_deadline_us)
+    end_cluster (self, FALSE);
 }
 
 static void
@@ -146,8 +180,9 @@ refill (PeercamPacer *self,
     }
   dt = MAX (0, now_us - self->last_us);
   self->budget_bytes += effective_rate (self, now_us) * dt / 8e6;
-  /* An idle pacer saves up no more than one burst. */
-  self->budget_bytes = MIN (self->budget_bytes, MAX (burst_bytes (self), 0.0));
+  /* An idle pacer saves up no more than one burst; a cluster no more than
+   * its next packet (its spacing is the measurement). */
+  self->budget_bytes = MIN (self->budget_bytes, self->probing ? 1.0 : MAX (burst_bytes (self), 0.0));
   self->last_us = MAX (self->last_us, now_us);
 }
 
@@ -165,6 +200,7 @@ peercam_pacer_push (PeercamPacer         *self,
 
   /* Bring the budget up to date at the rate that held while the queue was
    * as it was. */
+  check_cluster_timeout (self, now_us);
   refill (self, now_us);
   item = g_new (Item, 1);
   item->packet = packet;
@@ -183,6 +219,7 @@ peercam_pacer_pop (PeercamPacer *self,
   gpointer packet;
   Item *item = NULL;
 
+  check_cluster_timeout (self, now_us);
   refill (self, now_us);
   if (self->queued_packets == 0 || self->budget_bytes <= 0)
     return NULL;
@@ -193,6 +230,17 @@ peercam_pacer_pop (PeercamPacer *self,
   self->budget_bytes -= item->size;
   self->queued_bytes -= item->size;
   self->queued_packets--;
+  if (self->probing)
+    {
+      if (self->cluster.packets == 0)
+        self->cluster.first_us = now_us;
+      self->cluster.last_us = now_us;
+      self->cluster.packets++;
+      self->cluster.bytes += item->size;
+      self->cluster_bytes += item->size;
+      if (self->cluster.bytes >= self->cluster_target && self->cluster.packets >= self->cluster_min_packets)
+        end_cluster (self, TRUE);
+    }
   packet = item->packet;
   if (size)
     *size = item->size;
@@ -206,6 +254,7 @@ peercam_pacer_next_send_us (PeercamPacer *self,
 {
   double rate;
 
+  check_cluster_timeout (self, now_us);
   if (self->queued_packets == 0)
     return -1;
   refill (self, now_us);
@@ -214,6 +263,71 @@ peercam_pacer_next_send_us (PeercamPacer *self,
   /* The budget is up to date as of last_us (never before now_us). */
   rate = effective_rate (self, self->last_us);
   return self->last_us + (gint64) (-self->budget_bytes * 8e6 / rate) + 1;
+}
+
+void
+peercam_pacer_start_cluster (PeercamPacer *self,
+                             guint         id,
+                             guint64       bps,
+                             gsize         bytes,
+                             guint         min_packets,
+                             gint64        timeout_us,
+                             gint64        now_us)
+{
+  if (self->probing)
+    end_cluster (self, FALSE);
+  refill (self, now_us);
+  self->probing = TRUE;
+  self->cluster = (PeercamPacerCluster) { .id = id };
+  self->cluster_bps = MAX (bps, 1000);
+  self->cluster_target = bytes;
+  self->cluster_min_packets = min_packets;
+  self->cluster_deadline_us = now_us + MAX (timeout_us, 0);
+  self->padding_asked = FALSE;
+  /* The first packet leaves at once; a saved burst must not shorten the
+   * cluster's spacing. */
+  self->budget_bytes = 1.0;
+}
+
+gboolean
+peercam_pacer_is_probing (PeercamPacer *self)
+{
+  return self->probing;
+}
+
+gboolean
+peercam_pacer_take_padding_request (PeercamPacer *self,
+                                    gsize        *bytes,
+                                    guint        *packets)
+{
+  gsize have;
+  guint have_packets;
+
+  if (!self->probing || self->padding_asked)
+    return FALSE;
+  self->padding_asked = TRUE;
+  have = self->cluster.bytes + self->queued_bytes;
+  have_packets = self->cluster.packets + self->queued_packets;
+  *bytes = have < self->cluster_target ? self->cluster_target - have : 0;
+  *packets = have_packets < self->cluster_min_packets ? self->cluster_min_packets - have_packets : 0;
+  return *bytes > 0 || *packets > 0;
+}
+
+gboolean
+peercam_pacer_take_cluster (PeercamPacer        *self,
+                            PeercamPacerCluster *cluster)
+{
+  if (!self->have_ended)
+    return FALSE;
+  self->have_ended = FALSE;
+  *cluster = self->ended;
+  return TRUE;
+}
+
+guint64
+peercam_pacer_get_cluster_bytes (PeercamPacer *self)
+{
+  return self->cluster_bytes;
 }
 
 guint

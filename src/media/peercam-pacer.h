@@ -11,6 +11,9 @@
  *    bottleneck buffer overflows when a keyframe leaves at line rate. The
  *    queue is bounded in time: when its oldest packet would wait longer than
  *    max_queue_us, the pacer drains faster instead of dropping media.
+ *    A probe cluster (peercam_pacer_start_cluster) sends the next bytes at
+ *    the probe's rate instead, padding filling what the queue lacks, and
+ *    reports when its first and last packet left.
  *  - PeercamRtxPolicy: whether to answer a NACK — at most N retransmissions
  *    of a packet, never once it is older than what the receiver's jitter
  *    buffer can still use, never twice within one RTT, and retransmitted
@@ -85,6 +88,39 @@ gsize         peercam_pacer_get_queued_bytes (PeercamPacer             *self);
 /* Age of the oldest queued packet; 0 when empty. */
 gint64        peercam_pacer_get_queue_delay_us (PeercamPacer           *self,
                                               gint64                    now_us);
+
+/* Probe clusters: the next @bytes (and at least @min_packets packets) leave
+ * at @bps, not at the pacing rate; media queued meanwhile counts, padding
+ * fills the rest (take_padding_request). A cluster short of its bytes
+ * after @timeout_us ends incomplete. A new cluster replaces one in
+ * progress (which ends incomplete). */
+typedef struct {
+  guint    id;
+  gint64   first_us;   /* when its first packet left */
+  gint64   last_us;    /* and its last */
+  guint    packets;
+  gsize    bytes;
+  gboolean complete;   /* FALSE: timed out (no padding came) */
+} PeercamPacerCluster;
+
+void          peercam_pacer_start_cluster    (PeercamPacer             *self,
+                                              guint                     id,
+                                              guint64                   bps,
+                                              gsize                     bytes,
+                                              guint                     min_packets,
+                                              gint64                    timeout_us,
+                                              gint64                    now_us);
+gboolean      peercam_pacer_is_probing       (PeercamPacer             *self);
+/* What padding the cluster needs beyond what is queued, once: TRUE with
+ * @bytes and @packets (at least) to queue; the caller queues that much. */
+gboolean      peercam_pacer_take_padding_request (PeercamPacer         *self,
+                                              gsize                    *bytes,
+                                              guint                    *packets);
+/* A cluster that ended (complete or not), once. */
+gboolean      peercam_pacer_take_cluster     (PeercamPacer             *self,
+                                              PeercamPacerCluster      *cluster);
+/* Bytes sent in clusters so far. */
+guint64       peercam_pacer_get_cluster_bytes (PeercamPacer            *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamPacer, peercam_pacer_free)
 
