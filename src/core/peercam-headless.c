@@ -284,15 +284,15 @@ on_session_stats (PeercamSession   *session,
   print_viewer_event (h, "stats", fields, viewer);
 }
 
-/* media: the viewer's "Poor connection" (no video for seconds, call goes on) */
+/* The viewer's "Poor connection" (no video for seconds, call goes on) */
 static void
-on_poor_connection (PeercamCallEngine *engine,
-                    GParamSpec        *pspec,
-                    Headless          *h)
+on_poor_connection (PeercamSession *session,
+                    GParamSpec     *pspec,
+                    Headless       *h)
 {
   g_autoptr(JsonObject) fields = json_object_new ();
 
-  json_object_set_boolean_member (fields, "poor", peercam_call_engine_get_poor_connection (engine));
+  json_object_set_boolean_member (fields, "poor", peercam_session_get_poor_connection (session));
   print_event (h, "connection-quality", fields);
 }
 
@@ -411,7 +411,7 @@ start_session (Headless  *h,
   g_signal_connect (h->session, "first-frame", G_CALLBACK (on_session_first_frame), h);
   g_signal_connect (h->session, "error", G_CALLBACK (on_session_error), h);
   g_signal_connect (h->session, "stats", G_CALLBACK (on_session_stats), h);
-  g_signal_connect (engine, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
+  g_signal_connect (h->session, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
 
   if (role == PEERCAM_CALL_ROLE_VIEWER && g_getenv ("PEERCAM_FRAME_LOG") != NULL &&
       !set_frame_log_sink (h, engine, g_getenv ("PEERCAM_FRAME_LOG"), error))
