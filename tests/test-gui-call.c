@@ -53,6 +53,22 @@ viewer_shows_video (gpointer data)
 }
 
 static gboolean
+viewer_joined_shown (gpointer data)
+{
+  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
+
+  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("A viewer joined the room")) != NULL;
+}
+
+static gboolean
+call_ended_shown (gpointer data)
+{
+  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "toast_overlay");
+
+  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("Call ended")) != NULL;
+}
+
+static gboolean
 viewer_waiting (gpointer data)
 {
   return !viewer_shows_video (data);
@@ -195,6 +211,8 @@ test_call (void)
   g_assert_true (peercam_test_wait_until (session_joined, viewer_session, 10000));
   g_assert_true (peercam_test_wait_until (session_joined, caller_session, 10000));
   g_assert_true (peercam_test_wait_until (peer_present, caller_session, 10000));
+  /* The session's peer-joined, told in the caller window. */
+  g_assert_true (peercam_test_wait_until (viewer_joined_shown, caller, 5000));
   save_and_check (GTK_WIDGET (viewer), "viewer-waiting");
 
   /* The demo's rules: Call needs local video. */
@@ -242,6 +260,8 @@ test_call (void)
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));
       g_assert_true (peercam_test_wait_until (viewer_waiting, viewer, 10000));
+      /* The session's bye, told in the viewer window. */
+      g_assert_true (peercam_test_wait_until (call_ended_shown, viewer, 5000));
       /* Preview stays; Call works again. */
       g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
       g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));

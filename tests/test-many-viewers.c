@@ -72,17 +72,40 @@ setup_engine (PeercamSession *session)
 }
 
 static void
-on_caller_event (PeercamSession *session,
-                 const char     *name,
-                 JsonNode       *details,
+log_caller_event (Fixture    *f,
+                  const char *name,
+                  const char *viewer)
+{
+  g_test_message ("caller: %s %s", name, viewer ? viewer : "-");
+  g_ptr_array_add (f->events, g_strdup_printf ("%s %s", name, viewer ? viewer : "-"));
+}
+
+/* The session's signals about one viewer's call ("calling", "connected",
+ * "hangup", "peer-joined"), by name. */
+static void
+on_caller_call_event (PeercamSession *session,
+                      const char     *viewer,
+                      Fixture        *f)
+{
+  log_caller_event (f, g_signal_name (g_signal_get_invocation_hint (session)->signal_id), viewer);
+}
+
+static void
+on_caller_bye (PeercamSession *session,
+               const char     *viewer,
+               const char     *peer,
+               Fixture        *f)
+{
+  log_caller_event (f, "bye", viewer);
+}
+
+static void
+on_caller_error (PeercamSession *session,
+                 const char     *viewer,
+                 const GError   *error,
                  Fixture        *f)
 {
-  const char *viewer = json_object_get_string_member_with_default (json_node_get_object (details), "viewer", "-");
-
-  if (g_str_equal (name, "stats"))
-    return;
-  g_test_message ("caller: %s %s", name, viewer);
-  g_ptr_array_add (f->events, g_strdup_printf ("%s %s", name, viewer));
+  log_caller_event (f, "error", viewer);
 }
 
 static gboolean
@@ -231,7 +254,12 @@ test_four_viewers_leave_join (Fixture *f, gconstpointer data)
                              == PEERCAM_SIGNALING_STATE_JOINED, WAIT_MS));
   f->caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
   setup_engine (f->caller);
-  g_signal_connect (f->caller, "event", G_CALLBACK (on_caller_event), f);
+  g_signal_connect (f->caller, "peer-joined", G_CALLBACK (on_caller_call_event), f);
+  g_signal_connect (f->caller, "calling", G_CALLBACK (on_caller_call_event), f);
+  g_signal_connect (f->caller, "connected", G_CALLBACK (on_caller_call_event), f);
+  g_signal_connect (f->caller, "hangup", G_CALLBACK (on_caller_call_event), f);
+  g_signal_connect (f->caller, "bye", G_CALLBACK (on_caller_bye), f);
+  g_signal_connect (f->caller, "error", G_CALLBACK (on_caller_error), f);
   f->preview = gst_object_ref_sink (gst_element_factory_make ("fakesink", NULL));
   g_object_set (f->preview, "sync", FALSE, "async", FALSE, NULL);
   peercam_call_engine_set_local_sink (peercam_session_get_engine (f->caller), f->preview);

@@ -5,12 +5,14 @@
  * Uses only core headers for what it tests (as a window must), plus the
  * media layer's error domains to make the errors a source can fail with.
  * Real parts: a hosted room on loopback, a real TLS server, GStreamer's
- * test pattern into a fakesink.
+ * test pattern into a fakesink, a real call between two sessions whose
+ * typed signals are checked value by value.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
+#include <string.h>
 #include <gst/gst.h>
 
 #include "peercam-certificate-probe.h"
@@ -110,18 +112,39 @@ test_room_state (void)
 }
 
 static void
+keep_error (PeercamSession *session,
+            const char     *viewer,
+            const GError   *error,
+            GError        **out)
+{
+  g_assert_null (viewer);
+  if (*out == NULL)
+    *out = g_error_copy (error);
+}
+
+static void
 test_join_problem (void)
 {
   g_autoptr(PeercamHost) host = start_host (FALSE, "secret");
   g_autoptr(PeercamSession) session = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) signalled = NULL;
   g_autofree char *url = peercam_host_dup_local_url (host);
+  const GError *join_error;
 
+  g_signal_connect (session, "error", G_CALLBACK (keep_error), &signalled);
   g_assert_true (peercam_session_join (session, url, "kitchen", "wrong", NULL, &error));
   g_assert_no_error (error);
   g_assert_true (WAIT_UNTIL (peercam_session_get_join_problem (session) == PEERCAM_JOIN_PROBLEM_AUTH, WAIT_MS));
-  g_assert_nonnull (peercam_session_get_join_error (session));
+  join_error = peercam_session_get_join_error (session);
+  g_assert_nonnull (join_error);
   g_assert_cmpint (peercam_session_get_room_state (session), !=, PEERCAM_ROOM_STATE_JOINED);
+  /* The "error" signal carried the same error, typed (a window shows the
+   * join error on its page instead of a toast). */
+  g_assert_nonnull (signalled);
+  g_assert_true (g_error_matches (signalled, join_error->domain, join_error->code));
+  g_assert_cmpstr (signalled->message, ==, join_error->message);
+  g_signal_handlers_disconnect_by_data (session, &signalled);
 
   peercam_session_leave (session);
   g_assert_cmpint (peercam_session_get_join_problem (session), ==, PEERCAM_JOIN_PROBLEM_NONE);
@@ -356,6 +379,251 @@ test_launch (void)
   peercam_host_stop (host);
 }
 
+/* One side of a call as its typed signals tell it. */
+typedef struct {
+  PeercamSession *session;
+  GPtrArray      *log;          /* "name arguments", in order */
+  char           *id;           /* "joined": ours in the room */
+  int             width;        /* "first-frame" */
+  int             height;
+  guint           n_stats;      /* "stats" with a size */
+  char           *stats_viewer; /* the last "stats"'s viewer */
+  GError         *error;        /* the first "error" */
+} Side;
+
+static void
+side_log (Side       *side,
+          const char *format,
+          ...) G_GNUC_PRINTF (2, 3);
+
+static void
+side_log (Side       *side,
+          const char *format,
+          ...)
+{
+  va_list args;
+  char *line;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_test_message ("%s: %s", peercam_session_get_role (side->session) == PEERCAM_SESSION_ROLE_CALLER
+                            ? "caller" : "viewer", line);
+  g_ptr_array_add (side->log, line);
+}
+
+static void
+on_joined (PeercamSession *session,
+           const char     *room,
+           const char     *id,
+           gboolean        first,
+           Side           *side)
+{
+  g_assert_nonnull (id);
+  g_free (side->id);
+  side->id = g_strdup (id);
+  side_log (side, "joined %s %s", room, first ? "first" : "second");
+}
+
+/* "peer-joined", "calling", "connected", "hangup" */
+static void
+on_call_signal (PeercamSession *session,
+                const char     *viewer,
+                Side           *side)
+{
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (session);
+
+  side_log (side, "%s %s", g_signal_name (hint->signal_id), viewer ? viewer : "-");
+}
+
+static void
+on_bye (PeercamSession *session,
+        const char     *viewer,
+        const char     *peer,
+        Side           *side)
+{
+  side_log (side, "bye %s %s", viewer ? viewer : "-", peer ? peer : "-");
+}
+
+static void
+on_first_frame (PeercamSession *session,
+                int             width,
+                int             height,
+                Side           *side)
+{
+  side->width = width;
+  side->height = height;
+  side_log (side, "first-frame %dx%d", width, height);
+}
+
+static void
+on_error (PeercamSession *session,
+          const char     *viewer,
+          const GError   *error,
+          Side           *side)
+{
+  side_log (side, "error %s %s", viewer ? viewer : "-", error->message);
+  if (side->error == NULL)
+    side->error = g_error_copy (error);
+}
+
+static void
+on_stats (PeercamSession   *session,
+          const char       *viewer,
+          PeercamCallStats *stats,
+          Side             *side)
+{
+  double width = 0;
+
+  g_assert_true (peercam_call_stats_lookup (stats, PEERCAM_STAT_WIDTH, &width));
+  if (width > 0)
+    side->n_stats++;
+  g_free (side->stats_viewer);
+  side->stats_viewer = g_strdup (viewer);
+}
+
+static void
+side_init (Side           *side,
+           PeercamSession *session)
+{
+  side->session = session;
+  side->log = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (session, "joined", G_CALLBACK (on_joined), side);
+  g_signal_connect (session, "peer-joined", G_CALLBACK (on_call_signal), side);
+  g_signal_connect (session, "calling", G_CALLBACK (on_call_signal), side);
+  g_signal_connect (session, "connected", G_CALLBACK (on_call_signal), side);
+  g_signal_connect (session, "hangup", G_CALLBACK (on_call_signal), side);
+  g_signal_connect (session, "bye", G_CALLBACK (on_bye), side);
+  g_signal_connect (session, "first-frame", G_CALLBACK (on_first_frame), side);
+  g_signal_connect (session, "error", G_CALLBACK (on_error), side);
+  g_signal_connect (session, "stats", G_CALLBACK (on_stats), side);
+}
+
+static void
+side_clear (Side *side)
+{
+  g_signal_handlers_disconnect_by_data (side->session, side);
+  g_clear_pointer (&side->log, g_ptr_array_unref);
+  g_clear_pointer (&side->id, g_free);
+  g_clear_pointer (&side->stats_viewer, g_free);
+  g_clear_error (&side->error);
+}
+
+/* Where @line is in the side's log, or -1. */
+static int
+logged (Side       *side,
+        const char *format,
+        ...) G_GNUC_PRINTF (2, 3);
+
+static int
+logged (Side       *side,
+        const char *format,
+        ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  for (guint i = 0; i < side->log->len; i++)
+    if (strcmp (g_ptr_array_index (side->log, i), line) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* A real call through a hosted room, as the windows see it: each typed
+ * signal fires with the values it promises, and never as JSON. */
+static void
+test_call_signals (void)
+{
+  g_autoptr(PeercamHost) host = start_host (FALSE, NULL);
+  g_autofree char *url = peercam_host_dup_local_url (host);
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+  const char *loopback[] = { "127.0.0.1", NULL };
+  g_autoptr(PeercamLaunch) launch = NULL;
+  g_autoptr(PeercamSession) caller = peercam_session_new (PEERCAM_SESSION_ROLE_CALLER);
+  g_autoptr(PeercamSession) viewer = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
+  g_autoptr(PeercamSourcePicker) picker = peercam_source_picker_new (caller);
+  g_autoptr(PeercamViewer) listed = NULL;
+  GstElement *preview = gst_element_factory_make ("fakesink", NULL);
+  GstElement *video = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr(GError) error = NULL;
+  Side c = { 0 }, v = { 0 };
+
+  /* Loopback only, small and slow: as the command line would set it. */
+  g_variant_dict_insert_value (dict, "ice-address", g_variant_new_strv (loopback, -1));
+  g_variant_dict_insert (dict, "video-size", "s", "320x240@15");
+  launch = peercam_launch_new_from_dict (dict, &error);
+  g_assert_no_error (error);
+  peercam_launch_configure_session (launch, caller);
+  peercam_launch_configure_session (launch, viewer);
+  peercam_source_picker_apply (picker, peercam_source_picker_get_test_item (picker));
+  g_object_set (preview, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (video, "sync", FALSE, "async", FALSE, NULL);
+  peercam_session_set_local_sink (caller, preview);
+  peercam_session_set_remote_sink (viewer, video);
+  side_init (&c, caller);
+  side_init (&v, viewer);
+
+  peercam_session_set_auto_call (caller, TRUE);
+  g_assert_true (peercam_session_start_local_video (caller, &error));
+  g_assert_no_error (error);
+  g_assert_true (peercam_session_join (caller, url, "kitchen", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (WAIT_UNTIL (c.id != NULL, WAIT_MS));
+  g_assert_cmpint (logged (&c, "joined kitchen first"), ==, 0);
+
+  g_assert_true (peercam_session_join (viewer, url, "kitchen", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (WAIT_UNTIL (v.width > 0, 3 * WAIT_MS));
+  g_assert_cmpint (logged (&v, "joined kitchen second"), ==, 0);
+  g_assert_cmpstr (v.id, !=, c.id);
+
+  /* The caller heard of this viewer by its id, called it and connected;
+   * the viewer's own call has no viewer id. */
+  g_assert_cmpint (logged (&c, "peer-joined %s", v.id), >, 0);
+  g_assert_cmpint (logged (&v, "peer-joined %s", c.id), >, 0);
+  g_assert_cmpint (logged (&c, "calling %s", v.id), >, logged (&c, "peer-joined %s", v.id));
+  g_assert_true (WAIT_UNTIL (logged (&c, "connected %s", v.id) > logged (&c, "calling %s", v.id), WAIT_MS));
+  g_assert_cmpint (logged (&v, "connected -"), >, 0);
+  g_assert_cmpint (logged (&v, "first-frame %dx%d", v.width, v.height), >, 0);
+  /* The size the caller sends, at most the one asked for. */
+  g_assert_cmpint (v.width, >, 0);
+  g_assert_cmpint (v.width, <=, 320);
+  g_assert_cmpint (v.height, >, 0);
+  g_assert_cmpint (v.height, <=, 240);
+  g_assert_cmpint (c.width, ==, 0);   /* a caller decodes nothing */
+
+  /* Statistics, each about its call: the caller's name the viewer. */
+  g_assert_true (WAIT_UNTIL (c.n_stats > 0 && v.n_stats > 0, WAIT_MS));
+  g_assert_cmpstr (c.stats_viewer, ==, v.id);
+  g_assert_null (v.stats_viewer);
+  g_assert_no_error (c.error);
+  g_assert_no_error (v.error);
+
+  /* The caller ends this viewer's call: its hangup, the viewer's bye from
+   * the caller. */
+  listed = g_list_model_get_item (peercam_session_get_viewers (caller), 0);
+  g_assert_cmpstr (peercam_viewer_get_id (listed), ==, v.id);
+  peercam_session_disconnect_viewer (caller, listed);
+  g_assert_cmpint (logged (&c, "hangup %s", v.id), >, 0);
+  g_assert_true (WAIT_UNTIL (logged (&v, "bye - %s", c.id) > 0, WAIT_MS));
+
+  /* The viewer leaves the room: the caller's bye names it both ways. */
+  peercam_session_leave (viewer);
+  g_assert_true (WAIT_UNTIL (logged (&c, "bye %s %s", v.id, v.id) > 0, WAIT_MS));
+  g_assert_true (WAIT_UNTIL (peercam_session_get_n_viewers (caller) == 0, WAIT_MS));
+  g_assert_no_error (c.error);
+  g_assert_no_error (v.error);
+
+  side_clear (&v);
+  side_clear (&c);
+  peercam_session_close (viewer);
+  peercam_session_close (caller);
+  peercam_host_stop (host);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -365,6 +633,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-api/enums", test_enums);
   g_test_add_func ("/session-api/room-state", test_room_state);
   g_test_add_func ("/session-api/join-problem", test_join_problem);
+  g_test_add_func ("/session-api/call-signals", test_call_signals);
   g_test_add_func ("/session-api/certificate-probe", test_certificate_probe);
   g_test_add_func ("/session-api/source-picker", test_source_picker);
   g_test_add_func ("/session-api/classify", test_classify);

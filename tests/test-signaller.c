@@ -354,10 +354,28 @@ last_event (GPtrArray *events)
   return events->len ? events->pdata[events->len - 1] : "";
 }
 
+/* The session's typed signals, logged by name. */
+typedef struct {
+  PeercamSession *session;
+  GPtrArray      *events;
+} SessionLog;
+
+/* Swapped: only the log is read, so one handler fits every signature. */
 static void
-on_session_event (PeercamSession *session, const char *name, JsonNode *data, GPtrArray *events)
+on_session_signal (SessionLog *log)
 {
-  g_ptr_array_add (events, g_strdup (name));
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (log->session);
+
+  g_ptr_array_add (log->events, g_strdup (g_signal_name (hint->signal_id)));
+}
+
+static void
+follow_session (SessionLog *log)
+{
+  const char *names[] = { "joined", "peer-joined", "calling", "connected", "hangup", "bye", "first-frame", "error" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_signal_connect_swapped (log->session, names[i], G_CALLBACK (on_session_signal), log);
 }
 
 static gboolean
@@ -383,13 +401,15 @@ test_sessions (gconstpointer data)
   g_autoptr(PeercamSession) viewer = peercam_session_new (PEERCAM_SESSION_ROLE_VIEWER);
   g_autoptr(GPtrArray) caller_events = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) viewer_events = g_ptr_array_new_with_free_func (g_free);
+  SessionLog caller_log = { caller, caller_events };
+  SessionLog viewer_log = { viewer, viewer_events };
   PeercamCallEngine *caller_engine = peercam_session_get_engine (caller);
   PeercamCallEngine *viewer_engine = peercam_session_get_engine (viewer);
   g_autoptr(GError) error = NULL;
 
   peercam_loopback_signaller_new_pair (named ? "caller-1" : NULL, named ? "viewer-1" : NULL, &a, &b);
-  g_signal_connect (caller, "event", G_CALLBACK (on_session_event), caller_events);
-  g_signal_connect (viewer, "event", G_CALLBACK (on_session_event), viewer_events);
+  follow_session (&caller_log);
+  follow_session (&viewer_log);
   g_object_set (caller_engine, "ice-addresses", loopback_addresses, "width", 320, "height", 240, NULL);
   g_object_set (viewer_engine, "ice-addresses", loopback_addresses, NULL);
   peercam_call_engine_set_source (caller_engine, "test");

@@ -155,13 +155,99 @@ print_simple_event (Headless   *h,
   print_event (h, name, fields);
 }
 
+/* The session's typed signals as --events lines: each signal is the event
+ * of its name, with the members it always had (tests, scripts and the
+ * interop peers read them). */
+
+/* @fields and, when the event is about a caller's viewer that has an id,
+ * "viewer" last: copied member by member first, as the session's JSON
+ * events always were, so that the members print in the same order. */
 static void
-on_session_event (PeercamSession *session,
-                  const char     *name,
-                  JsonNode       *details,
+print_viewer_event (Headless   *h,
+                    const char *name,
+                    JsonObject *fields,
+                    const char *viewer)
+{
+  g_autoptr(JsonObject) copy = NULL;
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  if (viewer == NULL)
+    {
+      print_event (h, name, fields);
+      return;
+    }
+  copy = json_object_new ();
+  json_object_iter_init (&iter, fields);
+  while (json_object_iter_next (&iter, &member, &node))
+    json_object_set_member (copy, member, json_node_copy (node));
+  json_object_set_string_member (copy, "viewer", viewer);
+  print_event (h, name, copy);
+}
+
+static void
+on_session_joined (PeercamSession *session,
+                   const char     *room,
+                   const char     *id,
+                   gboolean        first,
+                   Headless       *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_string_member (fields, "room", room);
+  json_object_set_string_member (fields, "id", id);
+  json_object_set_boolean_member (fields, "first", first);
+  print_event (h, "joined", fields);
+}
+
+/* "peer-joined", "calling", "connected", "hangup": the viewer alone. */
+static void
+on_session_call_event (PeercamSession *session,
+                       const char     *viewer,
+                       Headless       *h)
+{
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (session);
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  print_viewer_event (h, g_signal_name (hint->signal_id), fields, viewer);
+}
+
+static void
+on_session_bye (PeercamSession *session,
+                const char     *viewer,
+                const char     *peer,
+                Headless       *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_string_member (fields, "id", peer ? peer : "");
+  print_viewer_event (h, "bye", fields, viewer);
+}
+
+static void
+on_session_first_frame (PeercamSession *session,
+                        int             width,
+                        int             height,
+                        Headless       *h)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_int_member (fields, "width", width);
+  json_object_set_int_member (fields, "height", height);
+  print_event (h, "first-frame", fields);
+}
+
+static void
+on_session_error (PeercamSession *session,
+                  const char     *viewer,
+                  const GError   *error,
                   Headless       *h)
 {
-  print_event (h, name, json_node_get_object (details));
+  g_autoptr(JsonObject) fields = json_object_new ();
+
+  json_object_set_string_member (fields, "message", error->message);
+  print_viewer_event (h, "error", fields, viewer);
 }
 
 /* The one place statistics become JSON: the `stats` event, its members in
@@ -201,34 +287,18 @@ on_session_stats (PeercamSession   *session,
       json_object_set_int_member (fields, "latency_ms", stats->latency_ms);
       json_object_set_int_member (fields, "retransmissions", stats->retransmissions);
     }
-  if (viewer != NULL)
-    {
-      /* As the session's events about one viewer always were: the members
-       * copied (so they print in the same order), then the viewer's id. */
-      g_autoptr(JsonObject) copy = json_object_new ();
-      JsonObjectIter iter;
-      const char *member;
-      JsonNode *node;
-
-      json_object_iter_init (&iter, fields);
-      while (json_object_iter_next (&iter, &member, &node))
-        json_object_set_member (copy, member, json_node_copy (node));
-      json_object_set_string_member (copy, "viewer", viewer);
-      print_event (h, "stats", copy);
-      return;
-    }
-  print_event (h, "stats", fields);
+  print_viewer_event (h, "stats", fields, viewer);
 }
 
-/* media: the viewer's "Poor connection" (no video for seconds, call goes on) */
+/* The viewer's "Poor connection" (no video for seconds, call goes on) */
 static void
-on_poor_connection (PeercamCallEngine *engine,
-                    GParamSpec        *pspec,
-                    Headless          *h)
+on_poor_connection (PeercamSession *session,
+                    GParamSpec     *pspec,
+                    Headless       *h)
 {
   g_autoptr(JsonObject) fields = json_object_new ();
 
-  json_object_set_boolean_member (fields, "poor", peercam_call_engine_get_poor_connection (engine));
+  json_object_set_boolean_member (fields, "poor", peercam_session_get_poor_connection (session));
   print_event (h, "connection-quality", fields);
 }
 
@@ -382,9 +452,16 @@ start_session (Headless  *h,
   peercam_call_settings_apply_options (engine, h->options);
   peercam_session_set_auto_call (h->session, h->options->call);
 
-  g_signal_connect (h->session, "event", G_CALLBACK (on_session_event), h);
+  g_signal_connect (h->session, "joined", G_CALLBACK (on_session_joined), h);
+  g_signal_connect (h->session, "peer-joined", G_CALLBACK (on_session_call_event), h);
+  g_signal_connect (h->session, "calling", G_CALLBACK (on_session_call_event), h);
+  g_signal_connect (h->session, "connected", G_CALLBACK (on_session_call_event), h);
+  g_signal_connect (h->session, "hangup", G_CALLBACK (on_session_call_event), h);
+  g_signal_connect (h->session, "bye", G_CALLBACK (on_session_bye), h);
+  g_signal_connect (h->session, "first-frame", G_CALLBACK (on_session_first_frame), h);
+  g_signal_connect (h->session, "error", G_CALLBACK (on_session_error), h);
   g_signal_connect (h->session, "stats", G_CALLBACK (on_session_stats), h);
-  g_signal_connect (engine, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
+  g_signal_connect (h->session, "notify::poor-connection", G_CALLBACK (on_poor_connection), h);
 
   if (role == PEERCAM_CALL_ROLE_VIEWER && g_getenv ("PEERCAM_FRAME_LOG") != NULL &&
       !set_frame_log_sink (h, engine, g_getenv ("PEERCAM_FRAME_LOG"), error))

@@ -2,8 +2,10 @@
  *
  * The session is the only place that knows both the signaling events of the
  * browser demo and the call engine: it relays `signal`, `ice` and `bye`
- * between them, decides when the caller may call, and turns everything that
- * happens into one stream of named events for windows and --events.
+ * between them, decides when the caller may call, and tells what happens
+ * as typed signals (joined, peer-joined, calling, connected, hangup, bye,
+ * first-frame, error, stats) and properties. Windows observe those; only
+ * --headless --events turns them into JSON (peercam-headless.c).
  *
  * A caller serves every viewer in its room (issue 15): on Peercam's server
  * it learns each viewer's id (an addressed room) and keeps one call per
@@ -106,7 +108,14 @@ enum {
 };
 
 enum {
-  EVENT,
+  JOINED,
+  PEER_JOINED,
+  CALLING,
+  CONNECTED,
+  HANGUP,
+  BYE,
+  FIRST_FRAME,
+  ERROR,
   STATS,
   N_SIGNALS
 };
@@ -114,53 +123,13 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void
-emit_event (PeercamSession *self,
-            const char     *name,
-            JsonObject     *object)
-{
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-
-  if (object == NULL)
-    json_node_take_object (node, json_object_new ());
-  else
-    json_node_set_object (node, object);
-
-  g_signal_emit (self, signals[EVENT], 0, name, node);
-}
-
-/* An event about one viewer (caller) carries its id as "viewer". */
-static void
-emit_viewer_event (PeercamSession *self,
-                   const char     *name,
-                   const char     *viewer,
-                   JsonObject     *object)
-{
-  g_autoptr(JsonObject) copy = json_object_new ();
-
-  if (object != NULL)
-    {
-      JsonObjectIter iter;
-      const char *member;
-      JsonNode *node;
-
-      json_object_iter_init (&iter, object);
-      while (json_object_iter_next (&iter, &member, &node))
-        json_object_set_member (copy, member, json_node_copy (node));
-    }
-  if (viewer != NULL)
-    json_object_set_string_member (copy, "viewer", viewer);
-  emit_event (self, name, copy);
-}
-
+/* An error about one of a caller's viewers (@viewer) or the session. */
 static void
 emit_error (PeercamSession *self,
-            const char     *message)
+            const char     *viewer,
+            const GError   *error)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  json_object_set_string_member (object, "message", message);
-  emit_event (self, "error", object);
+  g_signal_emit (self, signals[ERROR], 0, viewer, error);
 }
 
 static void
@@ -292,7 +261,7 @@ maybe_auto_call (PeercamSession *self)
         continue;
       self->in_call = TRUE;
       if (!peercam_call_engine_call_viewer (self->engine, peercam_viewer_get_id (viewer), &error))
-        emit_error (self, error->message);
+        emit_error (self, NULL, error);
       /* The list may have changed under the call's signals. */
       n = g_list_model_get_n_items (G_LIST_MODEL (self->viewers));
     }
@@ -307,13 +276,8 @@ emit_joined (PeercamSession *self,
              const char     *id,
              gboolean        first)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  json_object_set_string_member (object, "room", room);
-  json_object_set_string_member (object, "id", id);
-  json_object_set_boolean_member (object, "first", first);
   set_join_error (self, NULL);
-  emit_event (self, "joined", object);
+  g_signal_emit (self, signals[JOINED], 0, room, id, first);
 }
 
 static void
@@ -350,7 +314,7 @@ on_peer_joined (PeercamSession *self,
   if (self->role == PEERCAM_SESSION_ROLE_CALLER)
     add_viewer (self, peer);
   set_peer_present (self, TRUE);
-  emit_viewer_event (self, "peer-joined", peer, NULL);
+  g_signal_emit (self, signals[PEER_JOINED], 0, peer);
 }
 
 /* A peer is ready for a call: a caller calls it when the session calls. */
@@ -379,7 +343,7 @@ on_client_full (PeercamSession *self,
                                                  PEERCAM_SIGNALING_CLIENT_ERROR_ROOM_FULL, message);
 
   set_join_error (self, error);
-  emit_error (self, message);
+  emit_error (self, NULL, error);
 }
 
 /* Viewer: is this message from our caller? An offer from anyone makes
@@ -448,8 +412,6 @@ static void
 on_session_ended (PeercamSession *self,
                   const char     *id)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
   if (self->role == PEERCAM_SESSION_ROLE_CALLER)
     {
       /* One viewer left or hung up: end its call alone, keep the preview.
@@ -459,8 +421,7 @@ on_session_ended (PeercamSession *self,
 
       if (viewer == NULL)
         viewer = find_viewer (self, NULL, NULL);
-      json_object_set_string_member (object, "id", id ? id : "");
-      emit_viewer_event (self, "bye", viewer_id, object);
+      g_signal_emit (self, signals[BYE], 0, viewer_id, id);
       if (viewer_id == NULL)
         self->connected = FALSE;
       /* The engine's bye is not relayed for a call the viewer already ended. */
@@ -475,8 +436,7 @@ on_session_ended (PeercamSession *self,
       g_debug ("bye from %s, not our caller", id);
       return;
     }
-  json_object_set_string_member (object, "id", id ? id : "");
-  emit_event (self, "bye", object);
+  g_signal_emit (self, signals[BYE], 0, NULL, id);
   set_peer_present (self, FALSE);
   self->connected = FALSE;
   g_clear_pointer (&self->caller_id, g_free);
@@ -487,7 +447,10 @@ static void
 on_client_server_error (PeercamSession *self,
                         const char     *message)
 {
-  emit_error (self, message);
+  /* The server's own words, about nothing a window could act on. */
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, message);
+
+  emit_error (self, NULL, error);
 }
 
 static void
@@ -497,7 +460,7 @@ on_signaller_error (PeercamSession *self,
   /* Reported with the state it leaves: reconnecting or failed. */
   if (self->client && peercam_signaling_client_get_state (self->client) != PEERCAM_SIGNALING_STATE_JOINED)
     set_join_error (self, error);
-  emit_error (self, error->message);
+  emit_error (self, NULL, error);
 }
 
 /* Engine → session */
@@ -523,7 +486,7 @@ on_engine_send_description (PeercamSession   *self,
   if (self->signaller)
     peercam_signaller_send_description (self->signaller, our_peer (self), description_type_for (type), sdp);
   if (type == GST_WEBRTC_SDP_TYPE_OFFER)
-    emit_event (self, "calling", NULL);
+    g_signal_emit (self, signals[CALLING], 0, NULL);
 }
 
 static void
@@ -546,7 +509,7 @@ on_engine_send_bye (PeercamSession *self)
   if (self->signaller && self->peer_present && !self->leaving)
     peercam_signaller_end_session (self->signaller, our_peer (self));
   self->connected = FALSE;
-  emit_event (self, "hangup", NULL);
+  g_signal_emit (self, signals[HANGUP], 0, NULL);
 }
 
 /* The calls with viewers that have ids (caller, Peercam's server). */
@@ -559,7 +522,7 @@ on_engine_viewer_description (PeercamSession   *self,
   if (self->signaller)
     peercam_signaller_send_description (self->signaller, viewer, description_type_for (type), sdp);
   if (type == GST_WEBRTC_SDP_TYPE_OFFER)
-    emit_viewer_event (self, "calling", viewer, NULL);
+    g_signal_emit (self, signals[CALLING], 0, viewer);
 }
 
 static void
@@ -579,7 +542,7 @@ on_engine_viewer_bye (PeercamSession *self,
 {
   if (self->signaller && find_viewer (self, viewer, NULL) != NULL && !self->leaving)
     peercam_signaller_end_session (self->signaller, viewer);
-  emit_viewer_event (self, "hangup", viewer, NULL);
+  g_signal_emit (self, signals[HANGUP], 0, viewer);
 }
 
 static void
@@ -592,7 +555,7 @@ on_engine_viewer_state (PeercamSession   *self,
   if (viewer == NULL)
     return;
   if (state == PEERCAM_CALL_STATE_CONNECTED && peercam_viewer_get_state (viewer) != (PeercamSessionState) state)
-    emit_viewer_event (self, "connected", viewer_id, NULL);
+    g_signal_emit (self, signals[CONNECTED], 0, viewer_id);
   peercam_viewer_set_state (viewer, (PeercamSessionState) state);
 }
 
@@ -613,10 +576,7 @@ on_engine_viewer_error (PeercamSession *self,
                         const char     *viewer,
                         GError         *error)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  json_object_set_string_member (object, "message", error->message);
-  emit_viewer_event (self, "error", viewer, object);
+  emit_error (self, viewer, error);
 }
 
 static void
@@ -624,11 +584,7 @@ on_engine_first_frame (PeercamSession *self,
                        int             width,
                        int             height)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  json_object_set_int_member (object, "width", width);
-  json_object_set_int_member (object, "height", height);
-  emit_event (self, "first-frame", object);
+  g_signal_emit (self, signals[FIRST_FRAME], 0, width, height);
 }
 
 static void
@@ -648,9 +604,15 @@ on_engine_error (PeercamSession *self,
 {
   /* The engine's own text names the device in English; this one is for users. */
   if (g_error_matches (error, PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_CAMERA_DISCONNECTED))
-    emit_error (self, _("Camera disconnected"));
+    {
+      g_autoptr(GError) told = g_error_new_literal (error->domain, error->code, _("Camera disconnected"));
+
+      emit_error (self, NULL, told);
+    }
   else
-    emit_error (self, error->message);
+    {
+      emit_error (self, NULL, error);
+    }
 }
 
 static void
@@ -665,7 +627,7 @@ on_engine_state (PeercamSession *self)
     {
       self->connected = TRUE;
       if (!addressed)
-        emit_event (self, "connected", NULL);
+        g_signal_emit (self, signals[CONNECTED], 0, NULL);
     }
   else if (state != PEERCAM_CALL_STATE_CONNECTED)
     {
@@ -904,12 +866,65 @@ peercam_session_class_init (PeercamSessionClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[EVENT] =
-    g_signal_new ("event",
+  /* In the room (@first: we made it, alone) as @id. */
+  signals[JOINED] =
+    g_signal_new ("joined",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /* Someone came into the room: @peer is its id (NULL when the server
+   * names nobody); a caller lists it as a viewer. */
+  signals[PEER_JOINED] =
+    g_signal_new ("peer-joined",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* In the signals about a call, @viewer is the caller's viewer it is
+   * about (NULL: the one call without an id, or a viewer's own call).
+   * calling: an offer went out; connected: media flows; hangup: we ended it. */
+  signals[CALLING] =
+    g_signal_new ("calling",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[CONNECTED] =
+    g_signal_new ("connected",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[HANGUP] =
+    g_signal_new ("hangup",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* The other side ended the call or left: @peer as the room named it
+   * (NULL: unnamed), @viewer the caller's viewer whose call ends. */
+  signals[BYE] =
+    g_signal_new ("bye",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /* Viewer: the first decoded frame of a call, its size. */
+  signals[FIRST_FRAME] =
+    g_signal_new ("first-frame",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
+  /* Something failed: about @viewer's call, or the session's (NULL). An
+   * error that keeps the session out of its room is also its join-error. */
+  signals[ERROR] =
+    g_signal_new ("error",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[STATS] =
     g_signal_new ("stats",
                   G_TYPE_FROM_CLASS (klass),

@@ -14,7 +14,6 @@
 
 #include <gio/gio.h>
 #include <gst/gst.h>
-#include <json-glib/json-glib.h>
 
 #include "peercam-session-types.h"
 #include "peercam-viewer.h"
@@ -29,16 +28,29 @@ G_DECLARE_FINAL_TYPE (PeercamSession, peercam_session, PEERCAM, SESSION, GObject
  * progress), "room-state", "room", "server-url", "peer-present",
  * "join-error", "poor-connection", "auto-call", "viewers", "n-viewers".
  *
- * Signals:
- *   void (*event) (PeercamSession *self, const char *name, JsonNode *object, gpointer user_data);
- *        name is one of "joined", "peer-joined", "peer-left", "calling", "connected",
- *        "first-frame", "hangup", "bye", "error"; object holds the
- *        details (always an object, possibly empty). A caller's events
- *        about one viewer that has an id carry it as "viewer".
- *   void (*stats) (PeercamSession *self, const char *viewer, PeercamCallStats *stats, gpointer user_data);
- *        every second in a call: @viewer is the caller's viewer it is
- *        about (NULL: the one call without an id); read @stats with
- *        peercam_call_stats_lookup().
+ * Signals (typed; only `--headless --events` makes JSON of them). In those
+ * about one call, @viewer is the caller's viewer it is about: its id, or
+ * NULL for the one call without an id (a relay that names nobody) and for
+ * a viewer's own call.
+ *   void (*joined)      (PeercamSession *self, const char *room, const char *id, gboolean first, gpointer user_data);
+ *        in @room as @id; @first: we made it and are alone in it.
+ *   void (*peer_joined) (PeercamSession *self, const char *peer, gpointer user_data);
+ *        someone came into the room (@peer: its id, or NULL).
+ *   void (*calling)     (PeercamSession *self, const char *viewer, gpointer user_data);
+ *        a caller's offer went out.
+ *   void (*connected)   (PeercamSession *self, const char *viewer, gpointer user_data);
+ *        once per call, when media flows.
+ *   void (*hangup)      (PeercamSession *self, const char *viewer, gpointer user_data);
+ *        this side ended the call (the other hears bye).
+ *   void (*bye)         (PeercamSession *self, const char *viewer, const char *peer, gpointer user_data);
+ *        the other side ended the call or left; @peer as the room named it.
+ *   void (*first_frame) (PeercamSession *self, int width, int height, gpointer user_data);
+ *        a viewer's first decoded frame of a call.
+ *   void (*error)       (PeercamSession *self, const char *viewer, const GError *error, gpointer user_data);
+ *        something failed; when it keeps the session out of its room it is
+ *        also #PeercamSession:join-error (the window shows that instead).
+ *   void (*stats)       (PeercamSession *self, const char *viewer, PeercamCallStats *stats, gpointer user_data);
+ *        every second in a call; read @stats with peercam_call_stats_lookup().
  */
 
 PeercamSession         *peercam_session_new               (PeercamSessionRole role);

@@ -582,21 +582,19 @@ on_preview_pressed (GtkGestureClick     *gesture,
 }
 
 static void
-on_session_event (PeercamCallerWindow *self,
-                  const char          *name,
-                  JsonNode            *details)
+on_peer_joined (PeercamCallerWindow *self,
+                const char          *peer)
 {
-  JsonObject *object = json_node_get_object (details);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
+  peercam_caller_window_update (self);
+}
 
-  /* What keeps the window out of its room shows on the page instead. */
-  if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
-    _peercam_window_show_error (self->toast_overlay,
-                                json_object_get_string_member_with_default (object, "message", ""));
-  else if (g_str_equal (name, "peer-joined"))
-    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
-  else if (g_str_equal (name, "bye"))
-    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("The viewer left")));
-
+static void
+on_bye (PeercamCallerWindow *self,
+        const char          *viewer,
+        const char          *peer)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("The viewer left")));
   peercam_caller_window_update (self);
 }
 
@@ -859,11 +857,14 @@ peercam_caller_window_init (PeercamCallerWindow *self)
   gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (self->preview));
 
   /* The session, observed through one signal group. */
-  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self), self->toast_overlay,
                                                           G_CALLBACK (peercam_caller_window_update),
                                                           G_CALLBACK (peercam_caller_window_update),
-                                                          G_CALLBACK (on_session_event),
                                                           G_CALLBACK (on_session_stats));
+  g_signal_group_connect_object (self->session_signals, "peer-joined",
+                                 G_CALLBACK (on_peer_joined), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "bye",
+                                 G_CALLBACK (on_bye), self, G_CONNECT_SWAPPED);
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_caller_window_update));
   _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,

@@ -120,28 +120,24 @@ on_fullscreened (GtkWidget *widget,
 }
 
 static void
-on_session_event (PeercamViewerWindow *self,
-                  const char          *name,
-                  JsonNode            *details)
+on_first_frame (PeercamViewerWindow *self,
+                int                  width,
+                int                  height)
 {
-  JsonObject *object = json_node_get_object (details);
+  self->showing_video = TRUE;
+  peercam_viewer_window_update (self);
+}
 
-  /* What keeps the window out of its room shows on the page instead. */
-  if (g_str_equal (name, "error") && peercam_session_get_join_error (self->session) == NULL)
-    {
-      _peercam_window_show_error (self->toast_overlay,
-                                  json_object_get_string_member_with_default (object, "message", ""));
-    }
-  else if (g_str_equal (name, "first-frame"))
-    {
-      self->showing_video = TRUE;
-    }
-  else if (g_str_equal (name, "bye") && self->showing_video)
+static void
+on_bye (PeercamViewerWindow *self,
+        const char          *viewer,
+        const char          *peer)
+{
+  if (self->showing_video)
     {
       self->showing_video = FALSE;
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
     }
-
   peercam_viewer_window_update (self);
 }
 
@@ -278,11 +274,14 @@ peercam_viewer_window_init (PeercamViewerWindow *self)
   gtk_picture_set_paintable (self->remote_picture, GDK_PAINTABLE (self->remote));
 
   /* The session, observed through one signal group. */
-  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self),
+  self->session_signals = _peercam_window_follow_session (GTK_WIDGET (self), self->toast_overlay,
                                                           G_CALLBACK (peercam_viewer_window_update),
                                                           G_CALLBACK (on_call_state),
-                                                          G_CALLBACK (on_session_event),
                                                           G_CALLBACK (on_session_stats));
+  g_signal_group_connect_object (self->session_signals, "first-frame",
+                                 G_CALLBACK (on_first_frame), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "bye",
+                                 G_CALLBACK (on_bye), self, G_CONNECT_SWAPPED);
   self->problem = _peercam_room_problem_new (GTK_WIDGET (self), self->session, self->toast_overlay,
                                              G_CALLBACK (peercam_viewer_window_update));
   _peercam_room_problem_set_page (self->problem, self->video_stack, self->problem_page, self->problem_details,

@@ -294,16 +294,28 @@ _peercam_window_present_join_dialog (GtkWindow       *window,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Swapped: the session comes last. */
+static void
+on_session_error (AdwToastOverlay *overlay,
+                  const char      *viewer,
+                  const GError    *error,
+                  PeercamSession  *session)
+{
+  /* What keeps the window out of its room shows on the page instead. */
+  if (peercam_session_get_join_error (session) == NULL)
+    _peercam_window_show_error (overlay, error->message);
+}
+
 GSignalGroup *
-_peercam_window_follow_session (GtkWidget *window,
-                                GCallback  update,
-                                GCallback  on_state,
-                                GCallback  on_event,
-                                GCallback  on_stats)
+_peercam_window_follow_session (GtkWidget       *window,
+                                AdwToastOverlay *overlay,
+                                GCallback        update,
+                                GCallback        on_state,
+                                GCallback        on_stats)
 {
   GSignalGroup *group = g_signal_group_new (PEERCAM_TYPE_SESSION);
 
-  g_signal_group_connect_object (group, "event", on_event, window, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (group, "error", G_CALLBACK (on_session_error), overlay, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (group, "stats", on_stats, window, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (group, "notify::state", on_state, window, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (group, "notify::room-state", update, window, G_CONNECT_SWAPPED);

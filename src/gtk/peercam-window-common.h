@@ -33,15 +33,17 @@ void  _peercam_window_join               (PeercamSession         *session,
 void  _peercam_window_present_join_dialog (GtkWindow            *window,
                                            PeercamSession       *session,
                                            AdwToastOverlay      *overlay);
-/* The session signals a call window follows, in one GSignalGroup: "event"
- * (@on_event), "stats" (@on_stats), the call's state (@on_state) and
- * @update (window) when the room's state or the connection's quality
- * changes; all swapped, with @window first. The window may connect more,
+/* The session signals a call window follows, in one GSignalGroup: "stats"
+ * (@on_stats), the call's state (@on_state) and @update (window) when the
+ * room's state or the connection's quality changes, all swapped with
+ * @window first; its "error"s as toasts on @overlay, except one that keeps
+ * it out of its room (the problem page shows that). The window connects
+ * the other typed signals it shows ("peer-joined", "bye", "first-frame"…),
  * then sets the group's target to its session (and to NULL in dispose). */
 GSignalGroup *_peercam_window_follow_session (GtkWidget          *window,
+                                              AdwToastOverlay    *overlay,
                                               GCallback           update,
                                               GCallback           on_state,
-                                              GCallback           on_event,
                                               GCallback           on_stats);
 
 /* Fullscreen, shared by the caller and viewer windows: the header bar

@@ -64,8 +64,6 @@
 #define OFFER_BURST           4
 #define OFFER_INTERVAL_MS     200
 
-G_DEFINE_QUARK (peercam-call-error-quark, peercam_call_error)
-
 G_DEFINE_ENUM_TYPE (PeercamCallRole, peercam_call_role,
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_ROLE_CALLER, "caller"),
   G_DEFINE_ENUM_VALUE (PEERCAM_CALL_ROLE_VIEWER, "viewer"))
@@ -281,27 +279,7 @@ viewer_peer (PeercamCallEngine *self)
   return self->peers->len > 0 ? g_ptr_array_index (self->peers, 0) : NULL;
 }
 
-static void
-emit_error (PeercamCallEngine *self,
-            PeercamCallError   code,
-            const char        *format,
-            ...) G_GNUC_PRINTF (3, 4);
-
-static void
-emit_error (PeercamCallEngine *self,
-            PeercamCallError   code,
-            const char        *format,
-            ...)
-{
-  g_autoptr(GError) error = NULL;
-  va_list args;
-
-  va_start (args, format);
-  error = g_error_new_valist (PEERCAM_CALL_ERROR, code, format, args);
-  va_end (args);
-  g_debug ("error: %s", error->message);
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-}
+#define emit_error(self, ...) peercam_call_error_emit ((self), signals[SIGNAL_ERROR], __VA_ARGS__)
 
 /* An error about one viewer's call: on ::viewer-error when it has an id. */
 static void

@@ -26,4 +26,13 @@ typedef enum {
 
 GQuark peercam_call_error_quark (void);
 
+/* Emits @signal_id, an "error" signal with one GError argument, on
+ * @instance (a GObject) with a PEERCAM_CALL_ERROR of @code, and logs it:
+ * the media objects' errors, made and told in one place. */
+void   peercam_call_error_emit  (gpointer          instance,
+                                 guint             signal_id,
+                                 PeercamCallError  code,
+                                 const char       *format,
+                                 ...) G_GNUC_PRINTF (4, 5);
+
 G_END_DECLS

@@ -156,15 +156,13 @@ static void
 fail (PeercamFileSource *self,
       const char        *reason)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *name = g_filename_display_basename (self->path);
 
   if (self->failed)
     return;
   self->failed = TRUE;
-  error = g_error_new (PEERCAM_CALL_ERROR, PEERCAM_CALL_ERROR_SOURCE,
-                       _("The video file “%s” cannot be played: %s"), name, reason);
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  peercam_call_error_emit (self, signals[SIGNAL_ERROR], PEERCAM_CALL_ERROR_SOURCE,
+                           _("The video file “%s” cannot be played: %s"), name, reason);
 }
 
 static void

@@ -239,27 +239,7 @@ hop (PcLink         *link,
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void
-emit_error (PeercamPeerConnection *self,
-            PeercamCallError       code,
-            const char            *format,
-            ...) G_GNUC_PRINTF (3, 4);
-
-static void
-emit_error (PeercamPeerConnection *self,
-            PeercamCallError       code,
-            const char            *format,
-            ...)
-{
-  g_autoptr(GError) error = NULL;
-  va_list args;
-
-  va_start (args, format);
-  error = g_error_new_valist (PEERCAM_CALL_ERROR, code, format, args);
-  va_end (args);
-  g_debug ("error: %s", error->message);
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-}
+#define emit_error(self, ...) peercam_call_error_emit ((self), signals[SIGNAL_ERROR], __VA_ARGS__)
 
 static gboolean
 element_has_property (gpointer    object,
