@@ -438,25 +438,40 @@ peercam_pacer_element_new (void)
   return g_object_new (PEERCAM_TYPE_PACER_ELEMENT, NULL);
 }
 
+/* Replaces one of the callbacks (function, data, destroy) under the lock;
+ * the old data is destroyed outside it. */
+static void
+swap_callback (PeercamPacerElement *self,
+               gpointer            *func_slot,
+               gpointer            *data_slot,
+               GDestroyNotify      *destroy_slot,
+               gpointer             func,
+               gpointer             user_data,
+               GDestroyNotify       destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+
+  g_mutex_lock (&self->lock);
+  old_destroy = *destroy_slot;
+  old_data = *data_slot;
+  *func_slot = func;
+  *data_slot = user_data;
+  *destroy_slot = destroy;
+  g_mutex_unlock (&self->lock);
+  if (old_destroy)
+    old_destroy (old_data);
+}
+
 void
 peercam_pacer_element_set_feedback_func (PeercamPacerElement      *self,
                                          PeercamPacerFeedbackFunc  func,
                                          gpointer                  user_data,
                                          GDestroyNotify            destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
-
   g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
-  g_mutex_lock (&self->lock);
-  old_destroy = self->feedback_destroy;
-  old_data = self->feedback_data;
-  self->feedback = func;
-  self->feedback_data = user_data;
-  self->feedback_destroy = destroy;
-  g_mutex_unlock (&self->lock);
-  if (old_destroy)
-    old_destroy (old_data);
+  swap_callback (self, (gpointer *) &self->feedback, &self->feedback_data, &self->feedback_destroy,
+                 (gpointer) func, user_data, destroy);
 }
 
 void
@@ -465,19 +480,9 @@ peercam_pacer_element_set_probe_func (PeercamPacerElement   *self,
                                       gpointer               user_data,
                                       GDestroyNotify         destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
-
   g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
-  g_mutex_lock (&self->lock);
-  old_destroy = self->probe_destroy;
-  old_data = self->probe_data;
-  self->probe = func;
-  self->probe_data = user_data;
-  self->probe_destroy = destroy;
-  g_mutex_unlock (&self->lock);
-  if (old_destroy)
-    old_destroy (old_data);
+  swap_callback (self, (gpointer *) &self->probe, &self->probe_data, &self->probe_destroy,
+                 (gpointer) func, user_data, destroy);
 }
 
 void
