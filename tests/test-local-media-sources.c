@@ -131,6 +131,20 @@ longest_gap_ms (Fixture *f, guint from)
   return longest / 1000.0;
 }
 
+/* How many times two frames were more than @ms apart, from frame @from on. */
+static guint
+gaps_over_ms (Fixture *f, guint from, double ms)
+{
+  guint n = 0;
+
+  g_mutex_lock (&f->lock);
+  for (guint i = from + 1; i < f->times->len; i++)
+    if (g_array_index (f->times, gint64, i) - g_array_index (f->times, gint64, i - 1) > ms * 1000)
+      n++;
+  g_mutex_unlock (&f->lock);
+  return n;
+}
+
 static void
 wait_ms (guint ms)
 {
@@ -160,8 +174,11 @@ check_file_loops (Fixture *f, const char *clip)
    * the decoder could go. */
   g_assert_cmpuint (count, >=, 38);
   g_assert_cmpuint (count, <=, 52);
-  /* Frames come every 67 ms; the loop points (two of them) add no pause. */
-  g_assert_cmpfloat (longest_gap_ms (f, first), <, 200);
+  /* Frames come every 67 ms; the loop points (two of them) add no pause: a
+   * pause at the loop would show at both. One late frame is the machine's
+   * (218 ms once, with CI beside a Chromium benchmark on two cores). */
+  g_assert_cmpuint (gaps_over_ms (f, first, 200), <=, 1);
+  g_assert_cmpfloat (longest_gap_ms (f, first), <, 400);
   peercam_local_media_get_frame_size (local, &width, &height);
   g_assert_cmpint (width, ==, 160);
   g_assert_cmpint (height, ==, 120);
