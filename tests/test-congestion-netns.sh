@@ -71,6 +71,7 @@ ip -n "$ns_a" route get 10.78.2.1 >/dev/null || { echo "not ok 1 # no route acro
 
 port=8090
 common=(--headless --events --room cc)
+start_wall=$(date +%s.%N)   # the caller's t_ms counts from about here
 env XDG_DATA_HOME="$tmp/a" XDG_CONFIG_HOME="$tmp/a" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((duration + 10)) \
   env G_MESSAGES_DEBUG=${CC_DEBUG:-} ip netns exec "$ns_a" "$peercam" "${common[@]}" --caller --source test --call \
@@ -80,7 +81,19 @@ env XDG_DATA_HOME="$tmp/b" XDG_CONFIG_HOME="$tmp/b" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((duration + 8)) \
   ip netns exec "$ns_b" "$peercam" "${common[@]}" --viewer --server http://10.78.1.1:$port \
     --ice-address 10.78.2.1 >"$tmp/viewer.jsonl" 2>"$tmp/viewer.err" &
+# What the caller offers the link, on the wire: the router's receive counter
+# on the caller's side, every 250 ms ("SECONDS BYTES").
+(
+  end=$(( $(date +%s) + duration ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    printf '%s %s\n' "$(date +%s.%N)" \
+      "$(ip netns exec "$ns_m" cat /sys/class/net/a1/statistics/rx_bytes)"
+    sleep 0.25
+  done
+) >"$tmp/offered.txt" 2>/dev/null &
+wire=$!
 sleep "$duration"
+wait "$wire" 2>/dev/null
 for ns in "$ns_b" "$ns_a"; do
   for pid in $(ip netns pids "$ns" 2>/dev/null); do
     kill -TERM "$pid" 2>/dev/null
@@ -88,7 +101,7 @@ for ns in "$ns_b" "$ns_a"; do
 done
 wait
 
-python3 - "$tmp/caller.jsonl" "$tmp/viewer.jsonl" "$cap_kbit" <<'EOF'
+python3 - "$tmp/caller.jsonl" "$tmp/viewer.jsonl" "$cap_kbit" "$tmp/offered.txt" "$start_wall" <<'EOF'
 import json, sys
 
 def events(path):
@@ -132,7 +145,42 @@ check(all(e["fps"] >= 15 for e in vs), "and never freezes for long (every 2 s wi
 # The estimate itself may run ahead of an encoder that sends less than it
 # is allowed (application-limited, as in libwebrtc): only sanity here.
 check(all(e["estimate_kbps"] <= cap * 1.5 for e in cs), "the estimate stays near the cap")
-check(all(e["send_kbps"] <= cap * 1.1 for e in cs), "the send rate stays under the cap (+10 %)")
+# Issue 11's target, on the wire: the offered rate is never over the cap by
+# more than 10 % for over 1 s, i.e. no two 1-s rates 500 ms apart both over
+# (as tools/bench network judges it). The caller's own send_kbps is a 500 ms
+# window: a keyframe or a probe cluster may pass 1.1x there, as paced
+# senders do (libwebrtc drains its queue at 2.5x the estimate).
+samples = []
+for line in open(sys.argv[4]):
+    try:
+        t, b = line.split()
+        samples.append((float(t), int(b)))
+    except ValueError:
+        pass
+start = float(sys.argv[5]) + tc / 1000.0 + 5.0
+rates = []  # (end time, kbit/s over the second before it)
+for i, (t, b) in enumerate(samples):
+    earlier = [k for k in range(i) if samples[k][0] <= t - 0.95]
+    if t < start + 1.0 or not earlier:
+        continue
+    t0, b0 = samples[earlier[-1]]
+    rates.append((t, (b - b0) * 8 / 1000.0 / (t - t0)))
+# A run of consecutive 1-s rates all over 1.1x the cap whose ends span
+# 0.5 s or more: over for 1.5 s at least.
+sustained, run = [], []
+for t, r in rates + [(float("inf"), 0.0)]:
+    if r > cap * 1.1:
+        run.append((t, r))
+        continue
+    if run and run[-1][0] - run[0][0] >= 0.5:
+        sustained.append(max(run, key=lambda x: x[1]))
+    run = []
+if rates:
+    print("# offered on the wire after 5 s: %d 1-s rates, max %.0f kbit/s, mean %.0f kbit/s"
+          % (len(rates), max(r for _, r in rates), sum(r for _, r in rates) / len(rates)))
+check(len(rates) >= 10, "the wire was sampled (%d 1-s rates)" % len(rates))
+check(not sustained, "the offered rate is never over the cap (+10 %) for over 1 s"
+      + ("" if not sustained else " (%.0f kbit/s at %.1f s)" % (sustained[0][1], sustained[0][0] - start + 5)))
 check(all(e["send_kbps"] >= cap * 0.3 for e in cs), "and uses the link (>= 30 % of it)")
 sys.exit(0 if ok else 1)
 EOF
