@@ -264,8 +264,12 @@ test_call (Fixture *f, gconstpointer data)
   g_assert_true (WAIT_UNTIL (f->first_frames == 1, 10000));
   g_test_message ("call to first frame: %.1f ms",
                   (f->first_frame_us - f->call_started_us) / 1000.0);
-  g_assert_cmpint (f->first_width, ==, 640);
-  g_assert_cmpint (f->first_height, ==, 480);
+  /* The source's 640x480, or a rung of its ladder when congestion control
+   * stepped down before the first frame (an overuse read on a loaded
+   * machine: 480x360 once). */
+  g_assert_cmpint (f->first_width, <=, 640);
+  g_assert_cmpint (f->first_width, >=, 160);
+  g_assert_cmpint (f->first_width * 3, ==, f->first_height * 4);
   g_assert_true (WAIT_UNTIL (state (f->caller) == PEERCAM_CALL_STATE_CONNECTED &&
                              state (f->viewer) == PEERCAM_CALL_STATE_CONNECTED, 5000));
   g_assert_cmpuint (f->caller_candidates, >, 0);
