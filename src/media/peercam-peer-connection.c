@@ -344,6 +344,38 @@ store_mids (const GstSDPMessage  *sdp,
 
 /* ---- webrtcbin's inner elements ----------------------------------------- */
 
+static gboolean
+made_by (GstElement *element,
+         const char *factory_name)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  return factory != NULL && g_str_equal (GST_OBJECT_NAME (factory), factory_name);
+}
+
+typedef void (*ElementFunc) (GstElement *element, gpointer data);
+
+/* Calls @func on each element of @bin, at any depth, that @factory_name made. */
+static void
+for_each_made_by (GstBin      *bin,
+                  const char  *factory_name,
+                  ElementFunc  func,
+                  gpointer     data)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (bin);
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      GstElement *element = g_value_get_object (&item);
+
+      if (made_by (element, factory_name))
+        func (element, data);
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
 /* GStreamer 1.22's srtpdec has two sink pads, and when a packet reaches one
  * of its source pads with no stream-start on either, it makes a stream id
  * with gst_pad_create_stream_id(), which refuses elements with more than one
@@ -371,7 +403,8 @@ srtpdec_guard_probe (GstPad          *sinkpad,
 }
 
 static void
-guard_srtpdec (GstElement *element)
+guard_srtpdec (GstElement *element,
+               gpointer    data)
 {
   g_autoptr(GstPad) sinkpad = NULL;
   SrtpGuard *guard;
@@ -389,7 +422,8 @@ guard_srtpdec (GstElement *element)
 }
 
 static void
-quiesce_srtpdec (GstElement *element)
+quiesce_srtpdec (GstElement *element,
+                 gpointer    data)
 {
   SrtpGuard *guard = g_object_get_data (G_OBJECT (element), "peercam-srtp-guard");
   g_autoptr(GstPad) sinkpad = gst_element_get_static_pad (element, "rtp_sink");
@@ -407,46 +441,19 @@ quiesce_srtpdec (GstElement *element)
 void
 peercam_peer_connection_quiesce_bin (GstBin *bin)
 {
-  g_autoptr(GstIterator) it = NULL;
-  GValue item = G_VALUE_INIT;
-
   g_return_if_fail (GST_IS_BIN (bin));
 
-  it = gst_bin_iterate_recurse (bin);
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      quiesce_srtpdec (g_value_get_object (&item));
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
+  for_each_made_by (bin, "srtpdec", quiesce_srtpdec, NULL);
 }
 
+/* An element added to webrtcbin: an srtpdec, or a bin that already holds one. */
 static void
 guard_srtpdecs_in (GstElement *element)
 {
-  GstElementFactory *factory = gst_element_get_factory (element);
-  const char *name = factory ? GST_OBJECT_NAME (factory) : "";
-
-  if (g_str_equal (name, "srtpdec"))
-    {
-      guard_srtpdec (element);
-    }
+  if (made_by (element, "srtpdec"))
+    guard_srtpdec (element, NULL);
   else if (GST_IS_BIN (element))
-    {
-      g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (element));
-      GValue item = G_VALUE_INIT;
-
-      while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-        {
-          GstElement *child = g_value_get_object (&item);
-          GstElementFactory *child_factory = gst_element_get_factory (child);
-
-          if (child_factory && g_str_equal (GST_OBJECT_NAME (child_factory), "srtpdec"))
-            guard_srtpdec (child);
-          g_value_reset (&item);
-        }
-      g_value_unset (&item);
-    }
+    for_each_made_by (GST_BIN (element), "srtpdec", guard_srtpdec, NULL);
 }
 
 static void
@@ -493,22 +500,19 @@ on_bye_ssrc (GstElement *rtpbin,
 /* The peer's webrtcbin sends RTCP BYE when its call is torn down, a browser
  * when its track or connection closes. */
 static void
+watch_rtpbin_bye (GstElement *rtpbin,
+                  gpointer    data)
+{
+  PeercamPeerConnection *self = data;
+
+  g_signal_connect_data (rtpbin, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc),
+                         pc_link_ref (self->link), pc_link_closure_unref, 0);
+}
+
+static void
 watch_rtcp_bye (PeercamPeerConnection *self)
 {
-  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
-  GValue item = G_VALUE_INIT;
-
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
-    {
-      GstElement *element = g_value_get_object (&item);
-      GstElementFactory *factory = gst_element_get_factory (element);
-
-      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
-        g_signal_connect_data (element, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc),
-                               pc_link_ref (self->link), pc_link_closure_unref, 0);
-      g_value_reset (&item);
-    }
-  g_value_unset (&item);
+  for_each_made_by (GST_BIN (self->webrtc), "rtpbin", watch_rtpbin_bye, self);
 }
 
 /* ---- state and local candidates ----------------------------------------- */
@@ -1163,35 +1167,29 @@ rtcp_bye_out_probe (GstPad          *pad,
 }
 
 static void
-watch_rtcp_bye_out (PeercamPeerConnection *self)
+watch_rtpbin_bye_out (GstElement *rtpbin,
+                      gpointer    data)
 {
-  g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (self->webrtc));
+  PeercamPeerConnection *self = data;
+  g_autoptr(GstIterator) pads = gst_element_iterate_src_pads (rtpbin);
   GValue item = G_VALUE_INIT;
 
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+  while (gst_iterator_next (pads, &item) == GST_ITERATOR_OK)
     {
-      GstElement *element = g_value_get_object (&item);
-      GstElementFactory *factory = gst_element_get_factory (element);
+      GstPad *pad = g_value_get_object (&item);
 
-      if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
-        {
-          g_autoptr(GstIterator) pads = gst_element_iterate_src_pads (element);
-          GValue pad_item = G_VALUE_INIT;
-
-          while (gst_iterator_next (pads, &pad_item) == GST_ITERATOR_OK)
-            {
-              GstPad *pad = g_value_get_object (&pad_item);
-
-              if (g_str_has_prefix (GST_PAD_NAME (pad), "send_rtcp_src"))
-                gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, rtcp_bye_out_probe,
-                                   pc_link_ref (self->link), pc_link_unref);
-              g_value_reset (&pad_item);
-            }
-          g_value_unset (&pad_item);
-        }
+      if (g_str_has_prefix (GST_PAD_NAME (pad), "send_rtcp_src"))
+        gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, rtcp_bye_out_probe,
+                           pc_link_ref (self->link), pc_link_unref);
       g_value_reset (&item);
     }
   g_value_unset (&item);
+}
+
+static void
+watch_rtcp_bye_out (PeercamPeerConnection *self)
+{
+  for_each_made_by (GST_BIN (self->webrtc), "rtpbin", watch_rtpbin_bye_out, self);
 }
 
 gboolean
