@@ -22,6 +22,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-call-engine.h"
+#include "peercam-init.h"
 
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
@@ -1220,14 +1221,14 @@ main (int argc, char **argv)
   g_autofree char *load1 = NULL;
   int w, h;
 
+  /* First, before GStreamer's options are parsed (that initialises it). */
+  peercam_init (&argc, &argv);
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("bench-call: %s\n", error->message);
       return 2;
     }
-  gst_init (NULL, NULL);
   trace = g_getenv ("BENCH_CALL_TRACE") != NULL;
   self_exe = g_file_read_link ("/proc/self/exe", NULL);
   if (self_exe == NULL)

@@ -10,6 +10,7 @@
 
 #include "peercam-application.h"
 #include "peercam-headless.h"
+#include "peercam-init.h"
 #include "peercam-options.h"
 
 int
@@ -24,7 +25,7 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  gst_init (NULL, NULL);
+  peercam_init (NULL, NULL);
 
   args = peercam_options_normalize_args (argc, argv);
   if (peercam_options_wants_headless (g_strv_length (args), args))

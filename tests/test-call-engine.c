@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-call-engine.h"
+#include "peercam-init.h"
 #include "peercam-local-media.h"
 #include "peercam-peer-connection.h"
 #include "peercam-sender.h"
@@ -1370,7 +1371,7 @@ test_many_viewers (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   peercam_call_engine_warm_up ();

@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include "peercam-call-settings.h"
+#include "peercam-init.h"
 
 static void
 test_follow (void)
@@ -99,7 +100,7 @@ test_options_override (void)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/call-settings/follow", test_follow);

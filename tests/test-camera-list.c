@@ -6,6 +6,7 @@
 #include "peercam-call-engine.h"
 #include "peercam-camera-list.h"
 #include "peercam-fake-camera.h"
+#include "peercam-init.h"
 
 #include <string.h>
 
@@ -266,7 +267,7 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   peercam_fake_camera_register ();
 
   g_test_add_func ("/camera-list/lists-cameras", test_lists_cameras);

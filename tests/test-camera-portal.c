@@ -7,6 +7,7 @@
 #include "peercam-camera-list.h"
 #include "peercam-camera-portal.h"
 #include "peercam-fake-portal.h"
+#include "peercam-init.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -296,7 +297,7 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
 
   /* Before anything takes the session bus: libportal uses the singleton. */
   test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-congestion.h"
+#include "peercam-init.h"
 #include "peercam-pacer-element.h"
 
 #include <gst/app/gstappsink.h>
@@ -459,7 +460,7 @@ test_accept_twcc (void)
 int
 main (int argc, char *argv[])
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func) \
   g_test_add ("/congestion/pacer-element/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

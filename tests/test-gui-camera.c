@@ -9,6 +9,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-camera-list.h"
 #include "peercam-fake-camera.h"
+#include "peercam-init.h"
 #include "peercam-test-util.h"
 
 static PeercamApplication *app;
@@ -170,7 +171,7 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   peercam_fake_camera_register ();
 
   app = peercam_test_app_new ();

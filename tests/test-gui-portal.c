@@ -14,6 +14,7 @@
 #include "peercam-camera-list.h"
 #include "peercam-fake-camera.h"
 #include "peercam-fake-portal.h"
+#include "peercam-init.h"
 #include "peercam-test-util.h"
 
 #define ADVICE "Allow the camera in Settings → Apps → Peercam, then press Retry"
@@ -216,7 +217,7 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   peercam_fake_camera_register ();
 
   /* Before anything takes the session bus (GApplication, libportal): both

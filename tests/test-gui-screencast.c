@@ -17,6 +17,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-camera-list.h"
 #include "peercam-fake-portal.h"
+#include "peercam-init.h"
 #include "peercam-screencast-portal.h"
 #include "peercam-test-util.h"
 
@@ -301,7 +302,7 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
 
   /* Before anything takes the session bus (GApplication, libportal): both
    * get the private one. GTestDBus unsets DISPLAY; GTK still needs it. */

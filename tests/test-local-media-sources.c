@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <glib/gstdio.h>
 
+#include "peercam-init.h"
 #include "peercam-local-media.h"
 #include "peercam-test-wait.h"
 
@@ -389,7 +390,7 @@ test_gst_fails_running (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

@@ -11,6 +11,7 @@
 
 #include <gst/gst.h>
 
+#include "peercam-init.h"
 #include "peercam-session-private.h"
 #include "peercam-signaling-server.h"
 #include "peercam-test-gst.h"
@@ -485,7 +486,7 @@ test_full (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/many-viewers/four-viewers-leave-join", Fixture, NULL,

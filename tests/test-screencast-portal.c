@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "peercam-fake-portal.h"
+#include "peercam-init.h"
 #include "peercam-local-media.h"
 #include "peercam-screencast-portal.h"
 #include "peercam-test-wait.h"
@@ -285,7 +286,7 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
 
   /* Before anything takes the session bus: libportal uses the singleton. */
   test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);

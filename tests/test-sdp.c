@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
+#include "peercam-init.h"
 #include "peercam-sdp.h"
 
 /* aiortc 1.4's initial offer, shortened: one BUNDLE group whose m-lines
@@ -252,7 +253,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/sdp/bundle/aiortc-offer", test_aiortc_offer);

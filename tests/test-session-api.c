@@ -26,6 +26,7 @@
 #include "peercam-call-error.h"
 #include "peercam-call-stats.h"
 #include "peercam-camera-portal.h"
+#include "peercam-init.h"
 
 #define WAIT_MS 10000
 
@@ -627,7 +628,7 @@ test_call_signals (void)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/session-api/enums", test_enums);

@@ -9,11 +9,12 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "peercam-init.h"
+#include "peercam-session-private.h"
 #include "peercam-signaling-client.h"
+#include "peercam-signaling-server.h"
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
-#include "peercam-signaling-server.h"
-#include "peercam-session-private.h"
 
 #define WAIT_MS 5000
 
@@ -1053,7 +1054,7 @@ main (int argc, char *argv[])
   /* libproxy throws C++ exceptions that ASan cannot intercept in a C
    * program; these tests only talk to loopback anyway. */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/signaling-client/url-validation", test_url_validation);

@@ -6,11 +6,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "peercam-init.h"
 #include "peercam-loopback-signaller.h"
-#include "peercam-signaling-server.h"
-#include "peercam-sio-signaller.h"
 #include "peercam-peer-connection.h"
 #include "peercam-session-private.h"
+#include "peercam-signaling-server.h"
+#include "peercam-sio-signaller.h"
 #include "peercam-test-recorder.h"
 #include "peercam-test-wait.h"
 
@@ -703,7 +704,7 @@ main (int argc, char **argv)
    * program; these tests only talk to loopback anyway. */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init (&argc, &argv, NULL);
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
 
   g_test_add_func ("/signaller/loopback/unnamed", test_pair_unnamed);
   g_test_add_func ("/signaller/loopback/named", test_pair_named);

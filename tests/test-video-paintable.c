@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include "peercam-init.h"
 #include "peercam-video-paintable.h"
 
 #include <gst/gst.h>
@@ -91,7 +92,7 @@ test_finalize_in_flight (void)
 int
 main (int argc, char **argv)
 {
-  gst_init (&argc, &argv);
+  peercam_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/gui/video-paintable/frames", test_frames);

@@ -5,7 +5,7 @@ PEERCAM_BUILD_DEPS="
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libnice-dev libsoup-3.0-dev libjson-glib-dev libqrencode-dev
-  libgnutls28-dev
+  libgnutls28-dev libssl-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-nice gstreamer1.0-libav
   desktop-file-utils appstream

@@ -12,6 +12,7 @@
 #include "peercam-application.h"
 #include "peercam-caller-window.h"
 #include "peercam-host-window.h"
+#include "peercam-init.h"
 #include "peercam-preferences-window.h"
 #include "peercam-resources.h"
 #include "peercam-session.h"
@@ -778,8 +779,9 @@ peercam_application_class_init (PeercamApplicationClass *klass)
 static void
 peercam_application_init (PeercamApplication *self)
 {
-  /* Idempotent; the windows' call engines need it. */
-  gst_init (NULL, NULL);
+  /* Idempotent (main() has done it first); the windows' call engines need
+   * it, and tests that make an application without main() get it here. */
+  peercam_init (NULL, NULL);
 
   self->launch = peercam_launch_new ();
 
