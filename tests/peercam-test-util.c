@@ -5,6 +5,7 @@
 #include "peercam-camera-list.h"
 #include "peercam-caller-window.h"
 #include "peercam-test-util.h"
+#include "peercam-viewer-window.h"
 
 PeercamApplication *
 peercam_test_app_new (void)
@@ -261,4 +262,38 @@ peercam_test_save_screenshot (GtkWidget  *widget,
   g_test_message ("screenshot saved to %s", path);
 
   return g_steal_pointer (&path);
+}
+
+gboolean
+peercam_test_session_joined (gpointer session)
+{
+  PeercamSignalingClient *client = peercam_session_get_client (session);
+
+  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
+}
+
+gboolean
+peercam_test_peer_present (gpointer session)
+{
+  return peercam_session_get_peer_present (session);
+}
+
+gboolean
+peercam_test_is_sensitive (gpointer widget)
+{
+  return gtk_widget_get_sensitive (widget);
+}
+
+gboolean
+peercam_test_viewer_shows_video (gpointer viewer_window)
+{
+  GtkStack *stack = GTK_STACK (peercam_test_template_child (viewer_window, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
+}
+
+gboolean
+peercam_test_viewer_waiting (gpointer viewer_window)
+{
+  return !peercam_test_viewer_shows_video (viewer_window);
 }

@@ -47,4 +47,15 @@ gboolean    peercam_test_texture_is_blank (GdkTexture *texture);
 char       *peercam_test_save_screenshot (GtkWidget   *widget,
                                           const char  *name);
 
+/* Conditions for peercam_test_wait_until(). */
+/* @session (a PeercamSession) has joined its room. */
+gboolean    peercam_test_session_joined  (gpointer     session);
+/* The room of @session (a PeercamSession) has a peer. */
+gboolean    peercam_test_peer_present    (gpointer     session);
+/* @widget (an action's button) is sensitive. */
+gboolean    peercam_test_is_sensitive    (gpointer     widget);
+/* @viewer_window shows the video, not its waiting/problem pages; and not. */
+gboolean    peercam_test_viewer_shows_video (gpointer  viewer_window);
+gboolean    peercam_test_viewer_waiting  (gpointer     viewer_window);
+
 G_END_DECLS

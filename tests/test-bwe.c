@@ -503,21 +503,30 @@ probe_by_hand (PeercamBwe *bwe, guint16 *seq, gint64 *now, const PeercamBweProbe
   peercam_bwe_on_transport_feedback (bwe, arrivals, n, *now);
 }
 
+/* The first probe: one packet sent at @now and reported @rtt_us later, then
+ * the cluster the estimator asks for (into @probe); @now moves on. */
+static void
+poll_first_probe (PeercamBwe *bwe, gint64 *now, gint64 rtt_us, PeercamBweProbe *probe)
+{
+  PeercamBweArrival first = { 0, TRUE, 1000 };
+
+  peercam_bwe_on_packet_sent (bwe, 0, *now, 1200);
+  *now += rtt_us;
+  peercam_bwe_on_transport_feedback (bwe, &first, 1, *now);
+  g_assert_true (peercam_bwe_poll_probe (bwe, *now, probe));
+}
+
 static void
 test_probe_results (void)
 {
   g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
-  PeercamBweArrival first = { 0, TRUE, 1000 };
   PeercamBweProbe probe = { 0 };
   guint16 seq = 1;
   gint64 now = 0;
 
   /* No probe before packets flow and feedback comes back. */
   g_assert_false (peercam_bwe_poll_probe (bwe, now, &probe));
-  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
-  now += 20000;
-  peercam_bwe_on_transport_feedback (bwe, &first, 1, now);
-  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  poll_first_probe (bwe, &now, 20000, &probe);
   g_assert_cmpuint (probe.bps, ==, 3 * PEERCAM_BWE_DEFAULT_START_BPS);
   g_assert_cmpuint (probe.min_packets, >=, 5);
   g_assert_cmpint (probe.duration_us, >, 0);
@@ -566,15 +575,11 @@ static void
 test_probe_stretched (void)
 {
   g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
-  PeercamBweArrival first = { 0, TRUE, 1000 };
   PeercamBweProbe probe = { 0 };
   guint16 seq = 1;
   gint64 now = 0;
 
-  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
-  now += 20000;
-  peercam_bwe_on_transport_feedback (bwe, &first, 1, now);
-  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  poll_first_probe (bwe, &now, 20000, &probe);
   probe_by_hand (bwe, &seq, &now, &probe, 8, 5333, 6400, 0);
   g_test_message ("stretched by 7 ms: %" G_GUINT64_FORMAT " kbit/s, estimate %" G_GUINT64_FORMAT,
                   peercam_bwe_get_probe_result (bwe) / 1000, peercam_bwe_get_target_bitrate (bwe) / 1000);
@@ -592,14 +597,11 @@ static void
 test_probe_feedback_first (void)
 {
   g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
-  PeercamBweArrival arrivals[10] = { { 0, TRUE, 1000 } };
+  PeercamBweArrival arrivals[10];
   PeercamBweProbe probe = { 0 };
   gint64 now = 0, first;
 
-  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
-  now += 2000;
-  peercam_bwe_on_transport_feedback (bwe, arrivals, 1, now);
-  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  poll_first_probe (bwe, &now, 2000, &probe);
   first = now;
   /* 10 packets 4 ms apart (2.4 Mbit/s), delivered 12 ms apart (800 kbit/s);
    * the first 5 reported before the cluster ends, the rest after */
@@ -626,15 +628,11 @@ static void
 test_probe_invalid (void)
 {
   g_autoptr(PeercamBwe) bwe = peercam_bwe_new (NULL);
-  PeercamBweArrival first = { 0, TRUE, 1000 };
   PeercamBweProbe probe = { 0 };
   guint16 seq = 1;
   gint64 now = 0;
 
-  peercam_bwe_on_packet_sent (bwe, 0, now, 1200);
-  now += 20000;
-  peercam_bwe_on_transport_feedback (bwe, &first, 1, now);
-  g_assert_true (peercam_bwe_poll_probe (bwe, now, &probe));
+  poll_first_probe (bwe, &now, 20000, &probe);
   /* every 4th packet lost, the rest at the send spacing */
   probe_by_hand (bwe, &seq, &now, &probe, 12, 5333, 5333, 4);
   g_assert_cmpuint (peercam_bwe_get_probe_result (bwe), >=, 1300000);  /* 3 of 12 lost */

@@ -18,41 +18,6 @@
 static PeercamApplication *app;
 
 static gboolean
-session_joined (gpointer data)
-{
-  PeercamSignalingClient *client = peercam_session_get_client (data);
-
-  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
-}
-
-static gboolean
-peer_present (gpointer data)
-{
-  return peercam_session_get_peer_present (data);
-}
-
-static gboolean
-action_enabled (gpointer data)
-{
-  GtkWidget *button = data;
-
-  return gtk_widget_get_sensitive (button);
-}
-
-typedef struct {
-  GtkWidget  *window;
-  GType       type;
-} WindowRef;
-
-static gboolean
-viewer_shows_video (gpointer data)
-{
-  GtkStack *stack = GTK_STACK (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
-}
-
-static gboolean
 viewer_joined_shown (gpointer data)
 {
   GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
@@ -66,12 +31,6 @@ call_ended_shown (gpointer data)
   GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "toast_overlay");
 
   return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("Call ended")) != NULL;
-}
-
-static gboolean
-viewer_waiting (gpointer data)
-{
-  return !viewer_shows_video (data);
 }
 
 static gboolean
@@ -208,9 +167,9 @@ test_call (void)
   caller_session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
   viewer_session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
 
-  g_assert_true (peercam_test_wait_until (session_joined, viewer_session, 10000));
-  g_assert_true (peercam_test_wait_until (session_joined, caller_session, 10000));
-  g_assert_true (peercam_test_wait_until (peer_present, caller_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, viewer_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, caller_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_peer_present, caller_session, 10000));
   /* The session's peer-joined, told in the caller window. */
   g_assert_true (peercam_test_wait_until (viewer_joined_shown, caller, 5000));
   save_and_check (GTK_WIDGET (viewer), "viewer-waiting");
@@ -226,12 +185,12 @@ test_call (void)
       g_test_message ("call round %u", round);
       if (round == 0)
         g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
-      g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      g_assert_true (peercam_test_wait_until (peercam_test_is_sensitive, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
       /* Highlighted: a viewer is in the room. */
       g_assert_true (gtk_widget_has_css_class (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), "suggested-action"));
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
-      g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
+      g_assert_true (peercam_test_wait_until (peercam_test_viewer_shows_video, viewer, 30000));
       g_assert_true (peercam_test_wait_until (picture_has_frame, viewer, 10000));
       peercam_test_spin (500);
       /* Rendered as the user sees it: the whole window, sampled where the
@@ -259,11 +218,11 @@ test_call (void)
         }
 
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));
-      g_assert_true (peercam_test_wait_until (viewer_waiting, viewer, 10000));
+      g_assert_true (peercam_test_wait_until (peercam_test_viewer_waiting, viewer, 10000));
       /* The session's bye, told in the viewer window. */
       g_assert_true (peercam_test_wait_until (call_ended_shown, viewer, 5000));
       /* Preview stays; Call works again. */
-      g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+      g_assert_true (peercam_test_wait_until (peercam_test_is_sensitive, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
       g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
     }
 

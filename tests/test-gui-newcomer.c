@@ -299,20 +299,6 @@ stop_hosting (GtkWindow *host_window)
   peercam_test_spin (100);
 }
 
-static gboolean
-session_joined (gpointer data)
-{
-  PeercamSignalingClient *client = peercam_session_get_client (data);
-
-  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
-}
-
-static gboolean
-widget_sensitive (gpointer data)
-{
-  return gtk_widget_get_sensitive (data);
-}
-
 /* Bug 5: a caller window opened before hosting joins the hosted room, so
  * Call can be pressed once a viewer is there. */
 static void
@@ -328,9 +314,9 @@ test_host_from_fresh_caller (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
 
   host = host_from_window (NULL, FALSE);
-  g_assert_true (peercam_test_wait_until (session_joined, session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, session, 10000));
   viewer = peercam_application_new_viewer_window (app);
-  g_assert_true (peercam_test_wait_until (widget_sensitive,
+  g_assert_true (peercam_test_wait_until (peercam_test_is_sensitive,
                                           peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"),
                                           10000));
 
@@ -365,8 +351,8 @@ test_host_with_token (void)
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, old_viewer, 5000));
   host = host_from_window ("s3cret", FALSE);
   caller = peercam_application_new_caller_window (app);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (old_viewer)), 10000));
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (old_viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
 
   join_group = peercam_test_template_child (host, PEERCAM_TYPE_HOST_WINDOW, "join_group");
   g_assert_true (any_row_contains (join_group, "#token=s3cret"));
@@ -383,23 +369,9 @@ test_host_with_token (void)
 }
 
 static gboolean
-peer_present (gpointer data)
-{
-  return peercam_session_get_peer_present (data);
-}
-
-static gboolean
 widget_visible (gpointer data)
 {
   return gtk_widget_get_visible (data);
-}
-
-static gboolean
-viewer_shows_video (gpointer data)
-{
-  GtkStack *stack = GTK_STACK (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
 }
 
 /* Bug 8: Call waits for a viewer and says so; Hang Up only in a call. */
@@ -419,7 +391,7 @@ test_call_controls (void)
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
   peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
-  g_assert_true (peercam_test_wait_until (session_joined, session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, session, 10000));
   peercam_test_spin (300);
 
   /* Alone in the room: nobody to call. */
@@ -431,13 +403,13 @@ test_call_controls (void)
   shoot (caller, "caller-alone");
 
   viewer = peercam_application_new_viewer_window (app);
-  g_assert_true (peercam_test_wait_until (peer_present, session, 10000));
-  g_assert_true (peercam_test_wait_until (widget_sensitive, call, 5000));
+  g_assert_true (peercam_test_wait_until (peercam_test_peer_present, session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_sensitive, call, 5000));
   g_assert_false (gtk_widget_get_visible (hang_up));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
   g_assert_true (peercam_test_wait_until (widget_visible, hang_up, 5000));
   g_assert_true (gtk_widget_get_sensitive (hang_up));
-  g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
+  g_assert_true (peercam_test_wait_until (peercam_test_viewer_shows_video, viewer, 30000));
   peercam_test_spin (500);
   shoot (caller, "caller-in-call");
   shoot (viewer, "viewer-in-call");
@@ -514,8 +486,8 @@ test_room_full (void)
   g_settings_reset (peercam_application_get_settings (app), "max-viewers");
   viewer = peercam_application_new_viewer_window (app);
   caller = peercam_application_new_caller_window (app);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
 
   third = peercam_application_new_viewer_window (app);
   g_assert_true (peercam_test_wait_until (shows_problem, third, 10000));
@@ -529,7 +501,7 @@ test_room_full (void)
   /* Someone left: Try Again gets in. */
   peercam_test_spin (300);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (third), "room.retry", NULL));
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (third)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (third)), 10000));
   g_assert_cmpstr (visible_page (third), ==, "waiting");
 
   gtk_window_destroy (third);
@@ -664,7 +636,7 @@ test_stats_and_narrow (void)
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
   caller = peercam_application_new_caller_window (app);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
   gtk_widget_measure (GTK_WIDGET (caller), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
   g_test_message ("caller window minimum width: %d", minimum);
   g_assert_cmpint (minimum, <=, 360);
@@ -897,7 +869,7 @@ test_titles_and_last_window (void)
 
   g_assert_true (peercam_application_start_hosting (app, 0, NULL, FALSE, &error));
   first = peercam_application_new_viewer_window (app);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (first)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (first)), 10000));
   second = peercam_application_new_viewer_window (app);
   peercam_test_spin (300);
   g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (peercam_test_template_child (first, PEERCAM_TYPE_VIEWER_WINDOW, "window_title"))), ==, _("Viewer"));
@@ -1048,7 +1020,7 @@ test_https_room (void)
 
   /* Its own windows join with the pin and the token. */
   viewer = peercam_application_new_viewer_window (app);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
 
   /* The dialog offers the hosted room as a secure invite. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.join", NULL));
@@ -1071,7 +1043,7 @@ test_https_room (void)
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (viewer)), <=, 360);
   shoot (viewer, "viewer-secure-room-360");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.trust", NULL));
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
   g_assert_true (g_str_has_prefix (peercam_session_get_server_url (peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer))), "https://"));
 
   /* https:// without the fingerprint: compare, then trust. */
@@ -1081,13 +1053,13 @@ test_https_room (void)
   g_assert_true (shows_fingerprint (details, fingerprint));
   shoot (viewer, "viewer-check-certificate");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (viewer), "room.trust", NULL));
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
 
   /* A pasted invite joins at once: room, token and pin in one link. */
   invite = peercam_invite_new (https, "room", "tok", fingerprint);
   link = peercam_invite_to_string (invite);
   join_from_dialog (viewer, link, NULL);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
   g_assert_cmpstr (visible_page (viewer), !=, "problem");
   gtk_window_destroy (viewer);
   peercam_test_spin (200);
@@ -1101,7 +1073,7 @@ test_https_room (void)
   }
   opened = find_toplevel (PEERCAM_TYPE_VIEWER_WINDOW);
   g_assert_nonnull (opened);
-  g_assert_true (peercam_test_wait_until (session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (opened)), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (opened)), 10000));
   gtk_window_destroy (opened);
 
   g_settings_reset (peercam_application_get_settings (app), "server-url");

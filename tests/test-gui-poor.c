@@ -18,47 +18,6 @@
 
 static PeercamApplication *app;
 
-static gboolean
-session_joined (gpointer data)
-{
-  PeercamSignalingClient *client = peercam_session_get_client (data);
-
-  return client != NULL && peercam_signaling_client_get_state (client) == PEERCAM_SIGNALING_STATE_JOINED;
-}
-
-static gboolean
-peer_present (gpointer data)
-{
-  return peercam_session_get_peer_present (data);
-}
-
-static gboolean
-action_enabled (gpointer data)
-{
-  GtkWidget *button = data;
-
-  return gtk_widget_get_sensitive (button);
-}
-
-typedef struct {
-  GtkWidget  *window;
-  GType       type;
-} WindowRef;
-
-static gboolean
-viewer_shows_video (gpointer data)
-{
-  GtkStack *stack = GTK_STACK (peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "video_stack"));
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), "video") == 0;
-}
-
-static gboolean
-viewer_waiting (gpointer data)
-{
-  return !viewer_shows_video (data);
-}
-
 static void
 save_and_check (GtkWidget  *window,
                 const char *name)
@@ -149,15 +108,15 @@ test_poor_connection (void)
   g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
   caller_session = peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller));
   viewer_session = peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer));
-  g_assert_true (peercam_test_wait_until (session_joined, viewer_session, 10000));
-  g_assert_true (peercam_test_wait_until (session_joined, caller_session, 10000));
-  g_assert_true (peercam_test_wait_until (peer_present, caller_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, viewer_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, caller_session, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_peer_present, caller_session, 10000));
 
   peercam_caller_window_set_source (PEERCAM_CALLER_WINDOW (caller), "smpte");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.get-local-video", NULL));
-  g_assert_true (peercam_test_wait_until (action_enabled, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_is_sensitive, peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button"), 10000));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
-  g_assert_true (peercam_test_wait_until (viewer_shows_video, viewer, 30000));
+  g_assert_true (peercam_test_wait_until (peercam_test_viewer_shows_video, viewer, 30000));
   peercam_test_spin (500);
   g_assert_false (peercam_session_get_poor_connection (viewer_session));
   g_assert_false (notice_shown (viewer));
@@ -187,10 +146,10 @@ test_poor_connection (void)
   g_assert_true (peercam_test_wait_until (notice_hidden, viewer, 6000));
   g_assert_false (peercam_session_get_poor_connection (viewer_session));
   g_assert_null (strstr (subtitle (viewer, PEERCAM_TYPE_VIEWER_WINDOW), _("Poor connection")));
-  g_assert_true (viewer_shows_video (viewer));
+  g_assert_true (peercam_test_viewer_shows_video (viewer));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.hang-up", NULL));
-  g_assert_true (peercam_test_wait_until (viewer_waiting, viewer, 10000));
+  g_assert_true (peercam_test_wait_until (peercam_test_viewer_waiting, viewer, 10000));
   g_assert_false (notice_shown (viewer));
   gtk_window_destroy (caller);
   gtk_window_destroy (viewer);
