@@ -1,6 +1,6 @@
 /* peercam-remote-media.c — decode what a webrtcbin receives
  *
- *   webrtcbin ─ decodebin ─ video: the video sink (the app's appsink)
+ *   webrtcbin ─ decodebin ─ video: queue ─ clocksync ─ the video sink (the app's appsink)
  *                         ├ audio: audioconvert ! audioresample ! autoaudiosink
  *                         └ anything else: a fakesink, so it never stalls the bundle
  *
@@ -8,6 +8,15 @@
  * and must link before data flows, so they build right there from a
  * refcounted RmLink and never touch the object; the first frame hops to the
  * main context through the link's weak reference.
+ *
+ * The clocksync is the playout schedule (peercam-playout.h): by default it
+ * passes each frame on when it is decoded; on a lossy link it holds each
+ * frame until its arrival time plus a delay that covers how late frames
+ * came recently (a retransmission's wait), so a frame that waits for its
+ * missing packet does not freeze the picture (issue 11). A probe in front
+ * of the queue measures that lateness on the decoder's thread (the
+ * clocksync's waits would block it, and every frame behind a held one would
+ * look late); the delay moves on the main context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,16 +26,27 @@
 
 #include "peercam-remote-media.h"
 
+#include "peercam-playout.h"
+
+/* The clocksync's ts-offset while frames go out when decoded: far enough
+ * before any frame's time that it never waits. (Its "sync" stays on:
+ * switching it posts clock-provide/clock-lost messages in some versions.) */
+#define PLAYOUT_OFF_NS        (-3600 * GST_SECOND)
+#define PLAYOUT_TICK_MS       50
+
 typedef struct {
   gatomicrefcount  ref;
   GWeakRef         owner;
   GMainContext    *context;
   GstElement      *video_sink;
+  GstElement      *video_input;   /* the clocksync in front of it, or the sink itself */
   gboolean         play_audio;
   int              video_linked;  /* atomic */
   int              first_frame;   /* atomic */
   int              closed;        /* atomic */
   gsize            frames;        /* atomic */
+  GMutex               lock;
+  PeercamPlayoutDelay *delay;     /* lock */
 } RmLink;
 
 struct _PeercamRemoteMedia
@@ -37,6 +57,11 @@ struct _PeercamRemoteMedia
   GstElement   *webrtcbin;
   GstPad       *probe_pad;
   gulong        probe_id;
+
+  GstElement          *playout;   /* clocksync, or NULL */
+  guint                playout_id;
+  gint64               playout_offset_ns;
+  GstClockTime         upstream_latency;  /* NONE: ask again */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamRemoteMedia, peercam_remote_media, G_TYPE_OBJECT)
@@ -65,6 +90,9 @@ rm_link_unref (gpointer data)
   g_weak_ref_clear (&link->owner);
   g_main_context_unref (link->context);
   g_clear_object (&link->video_sink);
+  g_clear_object (&link->video_input);
+  g_mutex_clear (&link->lock);
+  peercam_playout_delay_free (link->delay);
   g_free (link);
 }
 
@@ -214,7 +242,7 @@ on_decoded_pad (GstElement *decodebin,
   if (g_str_has_prefix (name, "video/") &&
       g_atomic_int_compare_and_exchange (&link->video_linked, 0, 1))
     {
-      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->video_sink, "sink");
+      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->video_input, "sink");
 
       if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
         g_debug ("could not link decoded video to the video sink");
@@ -273,6 +301,99 @@ on_webrtc_pad_added (GstElement *webrtc,
   gst_pad_link (pad, sink_pad);
 }
 
+/* ---- the playout schedule ------------------------------------------------ */
+
+/* How late each frame reaches the clocksync: its running time against
+ * the clock's (the jitter buffer's timestamps are arrival times). */
+static GstPadProbeReturn
+lateness_probe (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  RmLink *link = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr(GstEvent) event = NULL;
+  g_autoptr(GstElement) element = NULL;
+  g_autoptr(GstClock) clock = NULL;
+  const GstSegment *segment;
+  GstClockTime running;
+  GstClockTimeDiff lateness;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  element = gst_pad_get_parent_element (pad);
+  if (event == NULL || element == NULL)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment (event, &segment);
+  clock = gst_element_get_clock (element);
+  if (segment->format != GST_FORMAT_TIME || clock == NULL)
+    return GST_PAD_PROBE_OK;
+  running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+  if (!GST_CLOCK_TIME_IS_VALID (running))
+    return GST_PAD_PROBE_OK;
+  lateness = GST_CLOCK_DIFF (running, gst_clock_get_time (clock) - gst_element_get_base_time (element));
+  g_mutex_lock (&link->lock);
+  peercam_playout_delay_add_lateness (link->delay, g_get_monotonic_time (), lateness / GST_USECOND);
+  g_mutex_unlock (&link->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The clocksync waits until a frame's running time plus the latency it
+ * learnt upstream (the jitter buffer's) plus ts-offset: the offset that
+ * shows frames at their time plus the current delay is that delay less the
+ * upstream latency. Asking the latency here also updates the clocksync's
+ * own figure, so both use the same one. */
+static void
+apply_playout (PeercamRemoteMedia *self)
+{
+  double current;
+  gint64 offset = PLAYOUT_OFF_NS;
+
+  g_mutex_lock (&self->link->lock);
+  current = peercam_playout_delay_advance (self->link->delay, g_get_monotonic_time ());
+  g_mutex_unlock (&self->link->lock);
+  if (current >= 1.0)
+    {
+      if (!GST_CLOCK_TIME_IS_VALID (self->upstream_latency))
+        {
+          g_autoptr(GstPad) src = gst_element_get_static_pad (self->playout, "src");
+          g_autoptr(GstQuery) query = gst_query_new_latency ();
+          GstClockTime min = GST_CLOCK_TIME_NONE;
+          gboolean live = FALSE;
+
+          if (gst_pad_query (src, query))
+            gst_query_parse_latency (query, &live, &min, NULL);
+          /* Not linked or not live yet: ask again at the next tick. */
+          if (live)
+            self->upstream_latency = min;
+        }
+      if (GST_CLOCK_TIME_IS_VALID (self->upstream_latency))
+        offset = (gint64) (current * GST_MSECOND) - (gint64) self->upstream_latency;
+    }
+  if (offset != self->playout_offset_ns)
+    {
+      self->playout_offset_ns = offset;
+      g_object_set (self->playout, "ts-offset", offset, NULL);
+    }
+}
+
+static gboolean
+playout_tick (gpointer user_data)
+{
+  PeercamRemoteMedia *self = user_data;
+  gboolean active;
+
+  apply_playout (self);
+  g_mutex_lock (&self->link->lock);
+  active = peercam_playout_delay_is_active (self->link->delay);
+  g_mutex_unlock (&self->link->lock);
+  if (active)
+    return G_SOURCE_CONTINUE;
+  self->playout_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- GObject ------------------------------------------------------------ */
 
 static void
@@ -281,6 +402,7 @@ peercam_remote_media_dispose (GObject *object)
   PeercamRemoteMedia *self = PEERCAM_REMOTE_MEDIA (object);
 
   peercam_remote_media_close (self);
+  g_clear_object (&self->playout);
   G_OBJECT_CLASS (peercam_remote_media_parent_class)->dispose (object);
 }
 
@@ -313,6 +435,10 @@ peercam_remote_media_init (PeercamRemoteMedia *self)
   g_atomic_ref_count_init (&self->link->ref);
   g_weak_ref_init (&self->link->owner, self);
   self->link->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&self->link->lock);
+  self->link->delay = peercam_playout_delay_new ();
+  self->playout_offset_ns = PLAYOUT_OFF_NS;
+  self->upstream_latency = GST_CLOCK_TIME_NONE;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -324,6 +450,7 @@ peercam_remote_media_new (GstBin     *bin,
                           gboolean    play_audio)
 {
   PeercamRemoteMedia *self;
+  g_autoptr(GstPad) pad = NULL;
 
   g_return_val_if_fail (GST_IS_BIN (bin), NULL);
   g_return_val_if_fail (GST_IS_ELEMENT (webrtcbin), NULL);
@@ -334,6 +461,26 @@ peercam_remote_media_new (GstBin     *bin,
   self->link->video_sink = video_sink ? gst_object_ref_sink (video_sink)
                                       : gst_object_ref_sink (discarding_sink ());
   gst_bin_add (bin, self->link->video_sink);
+  self->playout = gst_element_factory_make ("clocksync", "peercam-playout");
+  if (self->playout)
+    {
+      GstElement *queue = gst_element_factory_make ("queue", NULL);
+
+      gst_object_ref_sink (self->playout);
+      g_object_set (self->playout, "sync", TRUE, "ts-offset", PLAYOUT_OFF_NS, NULL);
+      /* Room for the frames of the longest delay (a few hundred ms of raw
+       * video); bounded by time, not by bytes (720p is 1.4 MB a frame). */
+      g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+                    "max-size-time", (guint64) 2 * GST_SECOND, NULL);
+      gst_bin_add_many (bin, queue, self->playout, NULL);
+      gst_element_link_many (queue, self->playout, self->link->video_sink, NULL);
+      self->link->video_input = g_object_ref (queue);
+      pad = gst_element_get_static_pad (queue, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lateness_probe,
+                         rm_link_ref (self->link), rm_link_unref);
+    }
+  else
+    self->link->video_input = g_object_ref (self->link->video_sink);
   self->probe_pad = gst_element_get_static_pad (self->link->video_sink, "sink");
   self->probe_id = gst_pad_add_probe (self->probe_pad, GST_PAD_PROBE_TYPE_BUFFER, frames_probe,
                                       rm_link_ref (self->link), rm_link_unref);
@@ -341,6 +488,44 @@ peercam_remote_media_new (GstBin     *bin,
   g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_webrtc_pad_added),
                          rm_link_ref (self->link), rm_link_closure_unref, 0);
   return self;
+}
+
+void
+peercam_remote_media_set_playout_limit (PeercamRemoteMedia *self,
+                                        guint               limit_ms)
+{
+  g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
+
+  if (self->playout == NULL || g_atomic_int_get (&self->link->closed))
+    return;
+  g_mutex_lock (&self->link->lock);
+  if (limit_ms != peercam_playout_delay_get_limit (self->link->delay))
+    g_debug ("playout delay limit %u -> %u ms", peercam_playout_delay_get_limit (self->link->delay), limit_ms);
+  peercam_playout_delay_set_limit (self->link->delay, limit_ms);
+  g_mutex_unlock (&self->link->lock);
+  /* The jitter buffer's latency changes with the limit. */
+  self->upstream_latency = GST_CLOCK_TIME_NONE;
+  apply_playout (self);
+  if (self->playout_id == 0 && limit_ms > 0)
+    {
+      g_autoptr(GSource) source = g_timeout_source_new (PLAYOUT_TICK_MS);
+
+      g_source_set_callback (source, playout_tick, self, NULL);
+      g_source_set_static_name (source, "[peercam] playout delay");
+      self->playout_id = g_source_attach (source, self->link->context);
+    }
+}
+
+double
+peercam_remote_media_get_playout_delay (PeercamRemoteMedia *self)
+{
+  double current;
+
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
+  g_mutex_lock (&self->link->lock);
+  current = peercam_playout_delay_get_current (self->link->delay);
+  g_mutex_unlock (&self->link->lock);
+  return current;
 }
 
 guint64
@@ -356,6 +541,14 @@ peercam_remote_media_close (PeercamRemoteMedia *self)
   g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
 
   g_atomic_int_set (&self->link->closed, 1);
+  if (self->playout_id)
+    {
+      GSource *source = g_main_context_find_source_by_id (self->link->context, self->playout_id);
+
+      if (source)
+        g_source_destroy (source);
+      self->playout_id = 0;
+    }
   if (self->probe_pad)
     {
       gst_pad_remove_probe (self->probe_pad, self->probe_id);
