@@ -1,6 +1,6 @@
 /* peercam-remote-media.c — decode what a webrtcbin receives
  *
- *   webrtcbin ─ decodebin ─ video: queue ─ clocksync ─ the video sink (the app's appsink)
+ *   webrtcbin ─ decodebin ─ video: queue ─ the video sink (the app's appsink)
  *                         ├ audio: audioconvert ! audioresample ! autoaudiosink
  *                         └ anything else: a fakesink, so it never stalls the bundle
  *
@@ -9,14 +9,15 @@
  * refcounted RmLink and never touch the object; the first frame hops to the
  * main context through the link's weak reference.
  *
- * The clocksync is the playout schedule (peercam-playout.h): by default it
- * passes each frame on when it is decoded; on a lossy link it holds each
- * frame until its arrival time plus a delay that covers how late frames
- * came recently (a retransmission's wait), so a frame that waits for its
- * missing packet does not freeze the picture (issue 11). A probe in front
- * of the queue measures that lateness on the decoder's thread (the
- * clocksync's waits would block it, and every frame behind a held one would
- * look late); the delay moves on the main context.
+ * The queue's output is the playout schedule (peercam-playout.h): by
+ * default each frame goes on when it is decoded; on a lossy link a probe
+ * holds each frame until its arrival time plus a delay that covers how late
+ * frames came recently (a retransmission's wait), so a frame that waits for
+ * its missing packet does not freeze the picture (issue 11). A frame is
+ * never held longer than the delay itself (a timestamp jump must not stall
+ * the picture). Lateness is measured in front of the queue, on the
+ * decoder's thread (the holds would block it, and every frame behind a
+ * held one would look late); the delay moves on the main context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -28,10 +29,6 @@
 
 #include "peercam-playout.h"
 
-/* The clocksync's ts-offset while frames go out when decoded: far enough
- * before any frame's time that it never waits. (Its "sync" stays on:
- * switching it posts clock-provide/clock-lost messages in some versions.) */
-#define PLAYOUT_OFF_NS        (-3600 * GST_SECOND)
 #define PLAYOUT_TICK_MS       50
 
 typedef struct {
@@ -39,14 +36,16 @@ typedef struct {
   GWeakRef         owner;
   GMainContext    *context;
   GstElement      *video_sink;
-  GstElement      *video_input;   /* the clocksync in front of it, or the sink itself */
+  GstElement      *video_input;   /* the queue in front of it, or the sink itself */
   gboolean         play_audio;
   int              video_linked;  /* atomic */
   int              first_frame;   /* atomic */
   int              closed;        /* atomic */
   gsize            frames;        /* atomic */
+  gsize                delay_us;  /* atomic: the current playout delay; 0: none */
   GMutex               lock;
   PeercamPlayoutDelay *delay;     /* lock */
+  GstClockID           wait_id;   /* lock: a frame's hold */
 } RmLink;
 
 struct _PeercamRemoteMedia
@@ -58,10 +57,8 @@ struct _PeercamRemoteMedia
   GstPad       *probe_pad;
   gulong        probe_id;
 
-  GstElement          *playout;   /* clocksync, or NULL */
+  GstElement          *playout;   /* the queue, or NULL */
   guint                playout_id;
-  gint64               playout_offset_ns;
-  GstClockTime         upstream_latency;  /* NONE: ask again */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamRemoteMedia, peercam_remote_media, G_TYPE_OBJECT)
@@ -303,79 +300,109 @@ on_webrtc_pad_added (GstElement *webrtc,
 
 /* ---- the playout schedule ------------------------------------------------ */
 
-/* How late each frame reaches the clocksync: its running time against
- * the clock's (the jitter buffer's timestamps are arrival times). */
+/* A frame's running time (its arrival time: the jitter buffer's
+ * timestamps) and the clock's, on @pad's element. */
+static GstClock *
+frame_time (GstPad       *pad,
+            GstBuffer    *buffer,
+            GstClockTime *running,
+            GstClockTime *now,
+            GstClockTime *base)
+{
+  g_autoptr(GstEvent) event = NULL;
+  g_autoptr(GstElement) element = NULL;
+  g_autoptr(GstClock) clock = NULL;
+  const GstSegment *segment;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return NULL;
+  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  element = gst_pad_get_parent_element (pad);
+  if (event == NULL || element == NULL)
+    return NULL;
+  gst_event_parse_segment (event, &segment);
+  clock = gst_element_get_clock (element);
+  if (segment->format != GST_FORMAT_TIME || clock == NULL)
+    return NULL;
+  *running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+  *base = gst_element_get_base_time (element);
+  *now = gst_clock_get_time (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (*running) || *now < *base)
+    return NULL;
+  *now -= *base;
+  return g_steal_pointer (&clock);
+}
+
+/* How late each decoded frame is. */
 static GstPadProbeReturn
 lateness_probe (GstPad          *pad,
                 GstPadProbeInfo *info,
                 gpointer         user_data)
 {
   RmLink *link = user_data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  g_autoptr(GstEvent) event = NULL;
-  g_autoptr(GstElement) element = NULL;
-  g_autoptr(GstClock) clock = NULL;
-  const GstSegment *segment;
-  GstClockTime running;
-  GstClockTimeDiff lateness;
+  GstClockTime running, now, base;
+  g_autoptr(GstClock) clock = frame_time (pad, GST_PAD_PROBE_INFO_BUFFER (info), &running, &now, &base);
 
-  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+  if (clock == NULL)
     return GST_PAD_PROBE_OK;
-  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  element = gst_pad_get_parent_element (pad);
-  if (event == NULL || element == NULL)
-    return GST_PAD_PROBE_OK;
-  gst_event_parse_segment (event, &segment);
-  clock = gst_element_get_clock (element);
-  if (segment->format != GST_FORMAT_TIME || clock == NULL)
-    return GST_PAD_PROBE_OK;
-  running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
-  if (!GST_CLOCK_TIME_IS_VALID (running))
-    return GST_PAD_PROBE_OK;
-  lateness = GST_CLOCK_DIFF (running, gst_clock_get_time (clock) - gst_element_get_base_time (element));
   g_mutex_lock (&link->lock);
-  peercam_playout_delay_add_lateness (link->delay, g_get_monotonic_time (), lateness / GST_USECOND);
+  peercam_playout_delay_add_lateness (link->delay, g_get_monotonic_time (),
+                                      GST_CLOCK_DIFF (running, now) / GST_USECOND);
   g_mutex_unlock (&link->lock);
   return GST_PAD_PROBE_OK;
 }
 
-/* The clocksync waits until a frame's running time plus the latency it
- * learnt upstream (the jitter buffer's) plus ts-offset: the offset that
- * shows frames at their time plus the current delay is that delay less the
- * upstream latency. Asking the latency here also updates the clocksync's
- * own figure, so both use the same one. */
+/* Holds a frame until its arrival time plus the current delay: never
+ * longer than the delay. */
+static GstPadProbeReturn
+playout_probe (GstPad          *pad,
+               GstPadProbeInfo *info,
+               gpointer         user_data)
+{
+  RmLink *link = user_data;
+  GstClockTime delay = (GstClockTime) g_atomic_pointer_get (&link->delay_us) * GST_USECOND;
+  GstClockTime running, now, base, until;
+  g_autoptr(GstClock) clock = NULL;
+  GstClockID id;
+
+  if (delay == 0)
+    return GST_PAD_PROBE_OK;
+  clock = frame_time (pad, GST_PAD_PROBE_INFO_BUFFER (info), &running, &now, &base);
+  if (clock == NULL)
+    return GST_PAD_PROBE_OK;
+  /* A timestamp ahead of the clock is no arrival time (the jitter buffer
+   * re-synchronised): show the frame rather than hold it for the jump. */
+  if (running > now)
+    return GST_PAD_PROBE_OK;
+  until = running + delay;
+  if (until <= now)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&link->lock);
+  if (g_atomic_int_get (&link->closed))
+    {
+      g_mutex_unlock (&link->lock);
+      return GST_PAD_PROBE_OK;
+    }
+  id = gst_clock_new_single_shot_id (clock, base + until);
+  link->wait_id = gst_clock_id_ref (id);
+  g_mutex_unlock (&link->lock);
+  gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&link->lock);
+  g_clear_pointer (&link->wait_id, gst_clock_id_unref);
+  g_mutex_unlock (&link->lock);
+  gst_clock_id_unref (id);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 apply_playout (PeercamRemoteMedia *self)
 {
   double current;
-  gint64 offset = PLAYOUT_OFF_NS;
 
   g_mutex_lock (&self->link->lock);
   current = peercam_playout_delay_advance (self->link->delay, g_get_monotonic_time ());
   g_mutex_unlock (&self->link->lock);
-  if (current >= 1.0)
-    {
-      if (!GST_CLOCK_TIME_IS_VALID (self->upstream_latency))
-        {
-          g_autoptr(GstPad) src = gst_element_get_static_pad (self->playout, "src");
-          g_autoptr(GstQuery) query = gst_query_new_latency ();
-          GstClockTime min = GST_CLOCK_TIME_NONE;
-          gboolean live = FALSE;
-
-          if (gst_pad_query (src, query))
-            gst_query_parse_latency (query, &live, &min, NULL);
-          /* Not linked or not live yet: ask again at the next tick. */
-          if (live)
-            self->upstream_latency = min;
-        }
-      if (GST_CLOCK_TIME_IS_VALID (self->upstream_latency))
-        offset = (gint64) (current * GST_MSECOND) - (gint64) self->upstream_latency;
-    }
-  if (offset != self->playout_offset_ns)
-    {
-      self->playout_offset_ns = offset;
-      g_object_set (self->playout, "ts-offset", offset, NULL);
-    }
+  g_atomic_pointer_set (&self->link->delay_us, (gsize) (current * 1000));
 }
 
 static gboolean
@@ -437,8 +464,6 @@ peercam_remote_media_init (PeercamRemoteMedia *self)
   self->link->context = g_main_context_ref_thread_default ();
   g_mutex_init (&self->link->lock);
   self->link->delay = peercam_playout_delay_new ();
-  self->playout_offset_ns = PLAYOUT_OFF_NS;
-  self->upstream_latency = GST_CLOCK_TIME_NONE;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -461,22 +486,23 @@ peercam_remote_media_new (GstBin     *bin,
   self->link->video_sink = video_sink ? gst_object_ref_sink (video_sink)
                                       : gst_object_ref_sink (discarding_sink ());
   gst_bin_add (bin, self->link->video_sink);
-  self->playout = gst_element_factory_make ("clocksync", "peercam-playout");
+  self->playout = gst_element_factory_make ("queue", "peercam-playout");
   if (self->playout)
     {
-      GstElement *queue = gst_element_factory_make ("queue", NULL);
-
       gst_object_ref_sink (self->playout);
-      g_object_set (self->playout, "sync", TRUE, "ts-offset", PLAYOUT_OFF_NS, NULL);
       /* Room for the frames of the longest delay (a few hundred ms of raw
        * video); bounded by time, not by bytes (720p is 1.4 MB a frame). */
-      g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+      g_object_set (self->playout, "max-size-buffers", 0, "max-size-bytes", 0,
                     "max-size-time", (guint64) 2 * GST_SECOND, NULL);
-      gst_bin_add_many (bin, queue, self->playout, NULL);
-      gst_element_link_many (queue, self->playout, self->link->video_sink, NULL);
-      self->link->video_input = g_object_ref (queue);
-      pad = gst_element_get_static_pad (queue, "sink");
+      gst_bin_add (bin, self->playout);
+      gst_element_link (self->playout, self->link->video_sink);
+      self->link->video_input = g_object_ref (self->playout);
+      pad = gst_element_get_static_pad (self->playout, "sink");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lateness_probe,
+                         rm_link_ref (self->link), rm_link_unref);
+      g_clear_object (&pad);
+      pad = gst_element_get_static_pad (self->playout, "src");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, playout_probe,
                          rm_link_ref (self->link), rm_link_unref);
     }
   else
@@ -503,8 +529,6 @@ peercam_remote_media_set_playout_limit (PeercamRemoteMedia *self,
     g_debug ("playout delay limit %u -> %u ms", peercam_playout_delay_get_limit (self->link->delay), limit_ms);
   peercam_playout_delay_set_limit (self->link->delay, limit_ms);
   g_mutex_unlock (&self->link->lock);
-  /* The jitter buffer's latency changes with the limit. */
-  self->upstream_latency = GST_CLOCK_TIME_NONE;
   apply_playout (self);
   if (self->playout_id == 0 && limit_ms > 0)
     {
@@ -541,6 +565,10 @@ peercam_remote_media_close (PeercamRemoteMedia *self)
   g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
 
   g_atomic_int_set (&self->link->closed, 1);
+  g_mutex_lock (&self->link->lock);
+  if (self->link->wait_id)
+    gst_clock_id_unschedule (self->link->wait_id);
+  g_mutex_unlock (&self->link->lock);
   if (self->playout_id)
     {
       GSource *source = g_main_context_find_source_by_id (self->link->context, self->playout_id);
