@@ -486,7 +486,7 @@ peercam_remote_media_new (GstBin     *bin,
   self->link->video_sink = video_sink ? gst_object_ref_sink (video_sink)
                                       : gst_object_ref_sink (discarding_sink ());
   gst_bin_add (bin, self->link->video_sink);
-  self->playout = gst_element_factory_make ("queue", "peercam-playout");
+  self->playout = gst_element_factory_make ("queue", NULL);
   if (self->playout)
     {
       gst_object_ref_sink (self->playout);
