@@ -29,8 +29,11 @@ test_playout_ramp (void)
 
   peercam_playout_delay_set_limit (d, 300);
   g_assert_true (peercam_playout_delay_is_active (d));
+  /* late enough to freeze the picture */
   peercam_playout_delay_add_lateness (d, G_USEC_PER_SEC, 90 * MS);
-  g_assert_cmpuint (peercam_playout_delay_get_target (d, G_USEC_PER_SEC), ==, 90 + PEERCAM_PLAYOUT_MARGIN_MS);
+  g_assert_cmpuint (peercam_playout_delay_get_target (d, G_USEC_PER_SEC), ==, 0);
+  peercam_playout_delay_add_lateness (d, G_USEC_PER_SEC, 120 * MS);
+  g_assert_cmpuint (peercam_playout_delay_get_target (d, G_USEC_PER_SEC), ==, 120 + PEERCAM_PLAYOUT_MARGIN_MS);
   for (gint64 t = G_USEC_PER_SEC; t <= 3 * G_USEC_PER_SEC; t += 10 * MS)
     {
       double now = peercam_playout_delay_advance (d, t);
@@ -38,14 +41,14 @@ test_playout_ramp (void)
       /* never faster than 100 ms per second: 1 ms per 10 ms step */
       g_assert_cmpfloat (now - last, <=, 1.0 + 1e-9);
       g_assert_cmpfloat (now, >=, last);
-      if (reached_us < 0 && now >= 90 + PEERCAM_PLAYOUT_MARGIN_MS)
+      if (reached_us < 0 && now >= 120 + PEERCAM_PLAYOUT_MARGIN_MS)
         reached_us = t;
       last = now;
     }
-  g_assert_cmpfloat (last, ==, 90 + PEERCAM_PLAYOUT_MARGIN_MS);
-  /* 105 ms at 100 ms/s, the first call only starting the clock */
-  g_assert_cmpint (reached_us, >=, G_USEC_PER_SEC + 1040 * MS);
-  g_assert_cmpint (reached_us, <=, G_USEC_PER_SEC + 1070 * MS);
+  g_assert_cmpfloat (last, ==, 120 + PEERCAM_PLAYOUT_MARGIN_MS);
+  /* 135 ms at 100 ms/s, the first call only starting the clock */
+  g_assert_cmpint (reached_us, >=, G_USEC_PER_SEC + 1340 * MS);
+  g_assert_cmpint (reached_us, <=, G_USEC_PER_SEC + 1370 * MS);
 }
 
 static void
@@ -58,10 +61,13 @@ test_playout_limit_and_window (void)
   /* A frame a second late: never more than the jitter buffer's deadline. */
   peercam_playout_delay_add_lateness (d, t, 1000 * MS);
   g_assert_cmpuint (peercam_playout_delay_get_target (d, t), ==, 300);
-  /* It counts for the window, then only what came since does. */
+  /* It counts for the window, then only what came since does: 5 ms late
+   * frames are shown when decoded (a slow decode, no freeze). */
   for (; t < G_USEC_PER_SEC * (1 + PEERCAM_PLAYOUT_WINDOW_S + 1); t += FRAME_US)
     peercam_playout_delay_add_lateness (d, t, 5 * MS);
-  g_assert_cmpuint (peercam_playout_delay_get_target (d, t), ==, 5 + PEERCAM_PLAYOUT_MARGIN_MS);
+  g_assert_cmpuint (peercam_playout_delay_get_target (d, t), ==, 0);
+  peercam_playout_delay_add_lateness (d, t, 150 * MS);
+  g_assert_cmpuint (peercam_playout_delay_get_target (d, t), ==, 150 + PEERCAM_PLAYOUT_MARGIN_MS);
 
   /* A stalled main loop does not make the delay jump. */
   peercam_playout_delay_set_limit (d, 300);

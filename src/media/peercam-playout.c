@@ -78,6 +78,8 @@ peercam_playout_delay_get_target (PeercamPlayoutDelay *self,
   for (guint i = 0; i < PEERCAM_PLAYOUT_WINDOW_S; i++)
     if (self->late_second[i] >= 0 && second - self->late_second[i] < PEERCAM_PLAYOUT_WINDOW_S)
       late_us = MAX (late_us, self->late_max_us[i]);
+  if (late_us < PEERCAM_PLAYOUT_MIN_LATE_MS * 1000)
+    return 0;
   return (guint) MIN ((gint64) self->limit_ms, late_us / 1000 + PEERCAM_PLAYOUT_MARGIN_MS);
 }
 

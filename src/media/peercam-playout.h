@@ -14,8 +14,9 @@
  * thread-safe), driven by the caller's clock. Its target is how late
  * frames came recently (the largest lateness, decoded frame against its
  * arrival time, over the last PEERCAM_PLAYOUT_WINDOW_S seconds, plus a
- * margin), never above the limit: the jitter buffer's deadline, after
- * which a frame is lost anyway. A limit of 0 means "show frames when they
+ * margin) when that is enough to freeze the picture
+ * (PEERCAM_PLAYOUT_MIN_LATE_MS), never above the limit: the jitter
+ * buffer's deadline, after which a frame is lost anyway. A limit of 0 means "show frames when they
  * are decoded" (a quiet link).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -31,6 +32,12 @@ G_BEGIN_DECLS
 #define PEERCAM_PLAYOUT_MAX_CHANGE_MS_PER_S 100.0
 #define PEERCAM_PLAYOUT_WINDOW_S            10
 #define PEERCAM_PLAYOUT_MARGIN_MS           15
+/* Frames less late than this are shown when decoded even under a limit:
+ * with 33 ms between frames they can't make a 150 ms freeze, and on a busy
+ * machine a late packet or a slow decode otherwise put a late frame's delay
+ * on every frame for 10 s (tools/bench call, display sink: 37 ms median
+ * instead of 4). */
+#define PEERCAM_PLAYOUT_MIN_LATE_MS         100
 
 typedef struct _PeercamPlayoutDelay PeercamPlayoutDelay;
 
