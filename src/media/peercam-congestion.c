@@ -19,8 +19,10 @@
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
 /* 200 ms left no room for a second try at 100 ms RTT (1 % loss: 4.4 s
- * frozen in 20, tools/bench network). */
-#define MAX_LATENCY_MS       300
+ * frozen in 20, tools/bench network); 300 ms still not when the gap shows
+ * only with the next frame (a frame's last packet lost): 0.5-1 s keyframe
+ * waits, up to 2.9 s frozen in 20. */
+#define MAX_LATENCY_MS       450
 /* At the first missing packet, straight to the bound (see viewer_tick):
  * the deadline costs nothing on screen (frames show when decoded, or on
  * the playout schedule of peercam-remote-media, which follows how late
