@@ -423,6 +423,7 @@ pipeline_destroy (PeercamCallEngine *self)
     }
   if (self->pipeline)
     {
+      peercam_peer_connection_quiesce_bin (GST_BIN (self->pipeline));
       gst_element_set_state (self->pipeline, GST_STATE_NULL);
       g_clear_object (&self->pipeline);
     }
@@ -652,6 +653,10 @@ stats_tick (gpointer user_data)
 
   if (p->frame_width == 0 && self->role == PEERCAM_CALL_ROLE_CALLER)
     peercam_local_media_get_frame_size (self->local, &p->frame_width, &p->frame_height);
+  /* A viewer reports the size it decodes now: the sender's congestion
+   * control changes it mid-call. */
+  if (self->role == PEERCAM_CALL_ROLE_VIEWER && self->remote)
+    peercam_remote_media_get_frame_size (self->remote, &p->frame_width, &p->frame_height);
   peercam_peer_connection_request_stats (p->pc);
   return G_SOURCE_CONTINUE;
 }
@@ -1669,6 +1674,7 @@ out:
         peercam_peer_connection_finish_close (w.pc[i]);
       }
   peercam_local_media_stop (local);
+  peercam_peer_connection_quiesce_bin (GST_BIN (receiver));
   gst_element_set_state (receiver, GST_STATE_NULL);
   for (guint i = 0; i < 2; i++)
     g_clear_object (&w.pc[i]);

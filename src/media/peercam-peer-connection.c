@@ -48,6 +48,8 @@ typedef struct {
   gatomicrefcount  ref;
   GWeakRef         pc;
   GMainContext    *context;
+  GMutex           lock;
+  GHashTable      *promises;  /* (owned) the ones webrtcbin has not answered yet */
 } PcLink;
 
 typedef struct {
@@ -118,6 +120,8 @@ pc_link_unref (gpointer data)
 
   if (!g_atomic_ref_count_dec (&link->ref))
     return;
+  g_clear_pointer (&link->promises, g_hash_table_unref);
+  g_mutex_clear (&link->lock);
   g_weak_ref_clear (&link->pc);
   g_main_context_unref (link->context);
   g_free (link);
@@ -127,6 +131,57 @@ static void
 pc_link_closure_unref (gpointer data, GClosure *closure)
 {
   pc_link_unref (data);
+}
+
+/* ---- promises ----------------------------------------------------------- */
+
+/* GStreamer 1.22's webrtcbin frees the operations still queued when it
+ * stops, and with them the last reference to their promises: a promise
+ * freed unanswered is a warning (fatal in the tests; seen when a call was
+ * hung up while a stats request was queued). So every promise handed to
+ * webrtcbin is kept until it is answered, and the ones still waiting when
+ * webrtcbin is torn down are interrupted first. */
+static GstPromise *
+new_promise (PcLink              *link,
+             GstPromiseChangeFunc func)
+{
+  GstPromise *promise = gst_promise_new_with_change_func (func, pc_link_ref (link), pc_link_unref);
+
+  g_mutex_lock (&link->lock);
+  g_hash_table_add (link->promises, gst_promise_ref (promise));
+  g_mutex_unlock (&link->lock);
+  return promise;
+}
+
+/* From a change function: the promise got its answer (or was interrupted). */
+static void
+promise_done (PcLink     *link,
+              GstPromise *promise)
+{
+  g_mutex_lock (&link->lock);
+  g_hash_table_remove (link->promises, promise);
+  g_mutex_unlock (&link->lock);
+}
+
+static void
+interrupt_promises (PcLink *link)
+{
+  g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_promise_unref);
+  GHashTableIter iter;
+  gpointer promise;
+
+  g_mutex_lock (&link->lock);
+  g_hash_table_iter_init (&iter, link->promises);
+  while (g_hash_table_iter_next (&iter, &promise, NULL))
+    {
+      g_ptr_array_add (waiting, promise);
+      g_hash_table_iter_steal (&iter);
+    }
+  g_mutex_unlock (&link->lock);
+  /* Outside the lock: the change function runs in here and takes it. An
+   * answered promise ignores the interruption. */
+  for (guint i = 0; i < waiting->len; i++)
+    gst_promise_interrupt (waiting->pdata[i]);
 }
 
 typedef void (*HopFunc) (PeercamPeerConnection *self, gpointer data);
@@ -309,6 +364,111 @@ store_mids (const GstSDPMessage  *sdp,
 
 /* ---- webrtcbin's inner elements ----------------------------------------- */
 
+/* GStreamer 1.22's srtpdec has two sink pads, and when a packet reaches one
+ * of its source pads with no stream-start on either, it makes a stream id
+ * with gst_pad_create_stream_id(), which refuses elements with more than one
+ * sink pad: a critical (fatal in the tests). That happens at teardown: going
+ * to READY deactivates srtpdec's source pads first (clearing their sticky
+ * events), then waits for the sink pad's stream lock while a packet is still
+ * inside srtpdec's chain function (core dump: the main thread in
+ * remove_webrtc() → srtpdec change_state → gst_pad_set_active waiting, the
+ * transport's queue thread in srtpdec chain → gst_pad_create_stream_id).
+ * So before a webrtcbin is stopped, its srtpdecs drop what still arrives,
+ * and the packet already inside is waited for (the stream lock the state
+ * change would wait for anyway). */
+typedef struct {
+  int closing;  /* atomic */
+} SrtpGuard;
+
+static GstPadProbeReturn
+srtpdec_guard_probe (GstPad          *sinkpad,
+                     GstPadProbeInfo *info,
+                     gpointer         user_data)
+{
+  SrtpGuard *guard = user_data;
+
+  return g_atomic_int_get (&guard->closing) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+static void
+guard_srtpdec (GstElement *element)
+{
+  g_autoptr(GstPad) sinkpad = NULL;
+  SrtpGuard *guard;
+
+  if (g_object_get_data (G_OBJECT (element), "peercam-srtp-guard") != NULL)
+    return;
+  sinkpad = gst_element_get_static_pad (element, "rtp_sink");
+  if (sinkpad == NULL)
+    return;
+  /* The probe owns the guard; the element only points at it. */
+  guard = g_new0 (SrtpGuard, 1);
+  g_object_set_data (G_OBJECT (element), "peercam-srtp-guard", guard);
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     srtpdec_guard_probe, guard, g_free);
+}
+
+static void
+quiesce_srtpdec (GstElement *element)
+{
+  SrtpGuard *guard = g_object_get_data (G_OBJECT (element), "peercam-srtp-guard");
+  g_autoptr(GstPad) sinkpad = gst_element_get_static_pad (element, "rtp_sink");
+
+  if (guard == NULL || sinkpad == NULL)
+    return;
+  g_atomic_int_set (&guard->closing, 1);
+  /* The chain function runs under the stream lock: once we hold it, the
+   * packet that was inside has left, and the next ones meet the probe. */
+  GST_PAD_STREAM_LOCK (sinkpad);
+  GST_PAD_STREAM_UNLOCK (sinkpad);
+}
+
+/* Before @bin (a webrtcbin, or a pipeline holding some) goes to NULL. */
+void
+peercam_peer_connection_quiesce_bin (GstBin *bin)
+{
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+
+  g_return_if_fail (GST_IS_BIN (bin));
+
+  it = gst_bin_iterate_recurse (bin);
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+    {
+      quiesce_srtpdec (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+static void
+guard_srtpdecs_in (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  const char *name = factory ? GST_OBJECT_NAME (factory) : "";
+
+  if (g_str_equal (name, "srtpdec"))
+    {
+      guard_srtpdec (element);
+    }
+  else if (GST_IS_BIN (element))
+    {
+      g_autoptr(GstIterator) it = gst_bin_iterate_recurse (GST_BIN (element));
+      GValue item = G_VALUE_INIT;
+
+      while (gst_iterator_next (it, &item) == GST_ITERATOR_OK)
+        {
+          GstElement *child = g_value_get_object (&item);
+          GstElementFactory *child_factory = gst_element_get_factory (child);
+
+          if (child_factory && g_str_equal (GST_OBJECT_NAME (child_factory), "srtpdec"))
+            guard_srtpdec (child);
+          g_value_reset (&item);
+        }
+      g_value_unset (&item);
+    }
+}
+
 static void
 on_deep_element_added (GstBin     *bin,
                        GstBin     *sub_bin,
@@ -337,6 +497,8 @@ on_deep_element_added (GstBin     *bin,
    * packet a few places late. */
   if (g_str_equal (name, "rtpjitterbuffer") && element_has_property (element, "rtx-delay"))
     g_object_set (element, "rtx-delay", 5, NULL);
+
+  guard_srtpdecs_in (element);
 }
 
 static void
@@ -549,6 +711,7 @@ on_offer_created (GstPromise *promise,
                   gpointer    user_data)
 {
   hop (user_data, offer_created_main, desc_reply_from_promise (promise, "offer"), desc_reply_free);
+  promise_done (user_data, promise);
 }
 
 static void
@@ -570,6 +733,7 @@ on_answer_created (GstPromise *promise,
                    gpointer    user_data)
 {
   hop (user_data, answer_created_main, desc_reply_from_promise (promise, "answer"), desc_reply_free);
+  promise_done (user_data, promise);
 }
 
 static void
@@ -612,9 +776,7 @@ remote_set_main (PeercamPeerConnection *self,
     return;
 
   {
-    GstPromise *promise = gst_promise_new_with_change_func (on_answer_created,
-                                                            pc_link_ref (self->link),
-                                                            pc_link_unref);
+    GstPromise *promise = new_promise (self->link, on_answer_created);
 
     g_signal_emit_by_name (self->webrtc, "create-answer", NULL, promise);
     gst_promise_unref (promise);
@@ -626,6 +788,7 @@ on_remote_set (GstPromise *promise,
                gpointer    user_data)
 {
   hop (user_data, remote_set_main, desc_reply_from_promise (promise, NULL), desc_reply_free);
+  promise_done (user_data, promise);
 }
 
 void
@@ -636,8 +799,7 @@ peercam_peer_connection_create_offer (PeercamPeerConnection *self)
   g_return_if_fail (PEERCAM_IS_PEER_CONNECTION (self));
   g_return_if_fail (!self->closed);
 
-  promise = gst_promise_new_with_change_func (on_offer_created, pc_link_ref (self->link),
-                                              pc_link_unref);
+  promise = new_promise (self->link, on_offer_created);
   g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
   gst_promise_unref (promise);
 }
@@ -654,8 +816,7 @@ peercam_peer_connection_set_remote_description (PeercamPeerConnection       *sel
 
   store_mids (desc->sdp, &self->remote_mids, NULL);
   self->remote_is_offer = desc->type == GST_WEBRTC_SDP_TYPE_OFFER;
-  promise = gst_promise_new_with_change_func (on_remote_set, pc_link_ref (self->link),
-                                              pc_link_unref);
+  promise = new_promise (self->link, on_remote_set);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", desc, promise);
   gst_promise_unref (promise);
 }
@@ -897,6 +1058,7 @@ on_stats_reply (GstPromise *promise,
   const GstStructure *reply;
   PeercamPeerStats *stats;
 
+  promise_done (user_data, promise);
   if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
     return;
   reply = gst_promise_get_reply (promise);
@@ -916,8 +1078,7 @@ peercam_peer_connection_request_stats (PeercamPeerConnection *self)
   g_return_if_fail (PEERCAM_IS_PEER_CONNECTION (self));
   if (self->closed)
     return;
-  promise = gst_promise_new_with_change_func (on_stats_reply, pc_link_ref (self->link),
-                                              pc_link_unref);
+  promise = new_promise (self->link, on_stats_reply);
   g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
   gst_promise_unref (promise);
 }
@@ -964,6 +1125,8 @@ remove_webrtc (PeercamPeerConnection *self)
   if (self->webrtc == NULL)
     return;
   g_signal_handlers_disconnect_by_func (self->webrtc, on_deep_element_added, NULL);
+  interrupt_promises (self->link);
+  peercam_peer_connection_quiesce_bin (GST_BIN (self->webrtc));
   gst_element_set_locked_state (self->webrtc, TRUE);
   gst_element_set_state (self->webrtc, GST_STATE_NULL);
   if (GST_OBJECT_PARENT (self->webrtc) == GST_OBJECT (self->bin))
@@ -1203,6 +1366,8 @@ peercam_peer_connection_init (PeercamPeerConnection *self)
   g_atomic_ref_count_init (&self->link->ref);
   g_weak_ref_init (&self->link->pc, self);
   self->link->context = g_main_context_ref (self->context);
+  g_mutex_init (&self->link->lock);
+  self->link->promises = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) gst_promise_unref, NULL);
   g_queue_init (&self->pending);
 }
 

@@ -104,5 +104,6 @@ void         peercam_peer_connection_request_keyframe   (PeercamPeerConnection *
  * the bin goes away). Otherwise webrtcbin is gone on return. */
 gboolean     peercam_peer_connection_close              (PeercamPeerConnection *self);
 void         peercam_peer_connection_finish_close       (PeercamPeerConnection *self);
+void         peercam_peer_connection_quiesce_bin        (GstBin                *bin);
 
 G_END_DECLS

@@ -559,6 +559,27 @@ peercam_remote_media_get_frames (PeercamRemoteMedia *self)
   return g_atomic_pointer_get (&self->link->frames);
 }
 
+/* The size of the frames decoded now (a sender may change it mid-call);
+ * FALSE before the first frame. */
+gboolean
+peercam_remote_media_get_frame_size (PeercamRemoteMedia *self,
+                                     int                *width,
+                                     int                *height)
+{
+  g_autoptr(GstCaps) caps = NULL;
+  GstStructure *s;
+
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), FALSE);
+
+  if (self->probe_pad == NULL || !g_atomic_int_get (&self->link->first_frame))
+    return FALSE;
+  caps = gst_pad_get_current_caps (self->probe_pad);
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return FALSE;
+  s = gst_caps_get_structure (caps, 0);
+  return gst_structure_get_int (s, "width", width) && gst_structure_get_int (s, "height", height);
+}
+
 void
 peercam_remote_media_close (PeercamRemoteMedia *self)
 {

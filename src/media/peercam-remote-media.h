@@ -34,6 +34,9 @@ void                peercam_remote_media_set_playout_limit (PeercamRemoteMedia *
 double              peercam_remote_media_get_playout_delay (PeercamRemoteMedia *self);
 /* Video frames the video sink got. */
 guint64             peercam_remote_media_get_frames (PeercamRemoteMedia *self);
+gboolean            peercam_remote_media_get_frame_size (PeercamRemoteMedia *self,
+                                                         int                *width,
+                                                         int                *height);
 /* Stops counting and signalling; the elements go with the bin. */
 void                peercam_remote_media_close      (PeercamRemoteMedia *self);
 

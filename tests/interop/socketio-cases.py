@@ -231,10 +231,19 @@ async def call_through_python_relay():
         await caller.wait("calling", 10)
         await caller.wait("connected", 20)
         first = await viewer.wait("first-frame", 20)
-        if (first.get("width"), first.get("height")) != (1280, 720):
-            raise Failure(f"Peercam viewer's first frame is {first.get('width')}x{first.get('height')}")
+        # The caller starts at the size its start rate carries (a rung of the
+        # 1280x720 source's ladder) and climbs to the full size in ~1-2 s.
+        width, height = first.get("width", 0), first.get("height", 0)
+        if not (0 < width <= 1280 and width * 9 == height * 16):
+            raise Failure(f"Peercam viewer's first frame is {width}x{height}, not a 16:9 size up to 1280x720")
         if not await frames_flow(viewer):
             raise Failure("Peercam viewer's stats show no frames after the first")
+        for _ in range(8):
+            stats = await viewer.wait("stats", 10, start=len(viewer.events))
+            if (stats.get("width"), stats.get("height")) == (1280, 720):
+                break
+        else:
+            raise Failure(f"Peercam viewer never decoded 1280x720 (last {stats.get('width')}x{stats.get('height')})")
     finally:
         await caller.stop()
         await viewer.stop()
