@@ -19,9 +19,16 @@
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
 /* 200 ms left no room for a second try at 100 ms RTT (1 % loss: 4.4 s
- * frozen in 20, tools/bench network). */
-#define MAX_LATENCY_MS       300
-#define RECOVERY_LATENCY_MS  120   /* room for one retransmission (see viewer_tick) */
+ * frozen in 20, tools/bench network); 300 ms still not when the gap shows
+ * only with the next frame (a frame's last packet lost): 0.5-1 s keyframe
+ * waits, up to 2.9 s frozen in 20. */
+#define MAX_LATENCY_MS       450
+/* At the first missing packet, straight to the bound (see viewer_tick):
+ * the deadline costs nothing on screen (frames show when decoded, or on
+ * the playout schedule of peercam-remote-media, which follows how late
+ * frames really come), and 120 ms left no room for a second try: at 100 ms
+ * RTT not even for one, each such loss a keyframe wait. */
+#define RECOVERY_LATENCY_MS  MAX_LATENCY_MS
 #define VIEWER_TICK_MS       250
 /* Keyframe requests merged to one per 500 ms (or 2 x RTT): when a
  * retransmission fails, the picture waits for the next keyframe, and at
