@@ -106,6 +106,7 @@ struct _PeercamCongestion
   guint64              applied_bps;
   guint64              encoder_bps;   /* what the encoder was given last */
   double               rtx_bps;       /* retransmissions lately (smoothed) */
+  gsize                queued_bytes;  /* in the pacer at the last tick */
   guint64              last_rtx_bytes;
   guint                keyframe_id;
   int                  apply_pending; /* atomic */
@@ -299,9 +300,7 @@ static guint64
 encoder_target (PeercamCongestion *self,
                 guint64            bps)
 {
-  double share = bps * ENCODER_SHARE;
-
-  return (guint64) MAX (share - self->rtx_bps, share / 2);
+  return peercam_pacer_encoder_share (bps, ENCODER_SHARE, self->rtx_bps, self->queued_bytes);
 }
 
 static void
@@ -717,6 +716,13 @@ on_twcc_packets (const GstStructure *packets,
        * up to 40 ms of the pacing rate (libwebrtc's send-burst interval):
        * pacing a clean LAN only adds latency. After that, 5 ms. */
       peercam_pacer_element_set_burst_us (pacer, ramping ? CLEAN_BURST_US : 0);
+      /* Once the fast start is over the estimate is the link's: media,
+       * repairs and keyframes share it (a keyframe, its repairs and a
+       * format change's keyframe each on top of it made one second 145-151 %
+       * of a 500 kbit/s cap, tools/bench network). While it ramps, the
+       * estimate lags the link by design: a budget at it froze the climb
+       * to 1280x720 for 0.5 s. */
+      peercam_pacer_element_set_budget_us (pacer, ramping ? -1 : 0);
       peercam_pacer_element_set_target_bitrate (pacer, target);
       g_object_unref (pacer);
     }
@@ -782,6 +788,8 @@ on_request_aux_sender (GstElement *webrtc,
   g_mutex_lock (&self->lock);
   peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
                                             peercam_bwe_get_target_bitrate (self->bwe));
+  if (peercam_bwe_is_ramping_up (self->bwe))
+    peercam_pacer_element_set_budget_us (PEERCAM_PACER_ELEMENT (element), -1);
   /* One transport (bundle): one pacer. */
   g_clear_object (&self->pacer);
   self->pacer = g_object_ref (PEERCAM_PACER_ELEMENT (element));
@@ -1054,6 +1062,7 @@ sender_tick (PeercamCongestion *self,
       if (seconds > 0)
         self->rtx_bps = 0.5 * self->rtx_bps + 0.5 * (rtx - self->last_rtx_bytes) * 8 / seconds;
       self->last_rtx_bytes = rtx;
+      self->queued_bytes = peercam_pacer_element_get_queued_bytes (pacer);
     }
   g_clear_object (&pacer);
   if (seconds > 0)

@@ -564,6 +564,18 @@ peercam_pacer_element_set_burst_us (PeercamPacerElement *self,
 }
 
 void
+peercam_pacer_element_set_budget_us (PeercamPacerElement *self,
+                                     gint64               budget_us)
+{
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  peercam_pacer_set_budget_us (self->pacer, budget_us);
+  /* none any more may make the head packet due earlier */
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
 peercam_pacer_element_set_rtt (PeercamPacerElement *self,
                                gint64               rtt_us)
 {
@@ -596,4 +608,5 @@ LOCKED_GETTER (guint64, refused_nacks, self->refused_nacks)
 LOCKED_GETTER (guint64, sent_bytes, self->sent_bytes)
 LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
 LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))
+LOCKED_GETTER (gsize, queued_bytes, peercam_pacer_get_queued_bytes (self->pacer))
 LOCKED_GETTER (gint64, queue_delay_us, peercam_pacer_get_queue_delay_us (self->pacer, g_get_monotonic_time ()))
