@@ -223,23 +223,6 @@ test_pacer_budget_switch (void)
   g_assert_cmpint (took[2], ==, took[0]);
 }
 
-/* The encoder's share: 90 % of the estimate less the repairs and less a
- * backlog the budget can't carry at once (a keyframe and repairs queued
- * 200 ms at 500 kbit/s), never under half of the 90 %. */
-static void
-test_pacer_encoder_share (void)
-{
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 0, 0), ==, 450000);
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 50000, 0), ==, 400000);
-  /* one frame in the queue, under a budget's worth: no change */
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 0, 2000), ==, 450000);
-  /* 12.5 KB queued = 200 ms of 500 kbit/s; 100 ms of it over the budget */
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 0, 12500), ==, 400000);
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 50000, 12500), ==, 350000);
-  /* never under half */
-  g_assert_cmpuint (peercam_pacer_encoder_share (500000, 0.9, 100000, 100000), ==, 225000);
-}
-
 static void
 test_pacer_priorities (void)
 {
@@ -564,7 +547,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/rate-bound", test_pacer_rate_bound);
   g_test_add_func ("/pacer/queue-bound", test_pacer_queue_bound);
   g_test_add_func ("/pacer/shared-budget", test_pacer_shared_budget);
-  g_test_add_func ("/pacer/encoder-share", test_pacer_encoder_share);
   g_test_add_func ("/pacer/budget-switch", test_pacer_budget_switch);
   g_test_add_func ("/pacer/priorities", test_pacer_priorities);
   g_test_add_func ("/pacer/burst", test_pacer_burst);

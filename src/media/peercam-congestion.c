@@ -106,7 +106,6 @@ struct _PeercamCongestion
   guint64              applied_bps;
   guint64              encoder_bps;   /* what the encoder was given last */
   double               rtx_bps;       /* retransmissions lately (smoothed) */
-  gsize                queued_bytes;  /* in the pacer at the last tick */
   guint64              last_rtx_bytes;
   guint                keyframe_id;
   int                  apply_pending; /* atomic */
@@ -300,7 +299,9 @@ static guint64
 encoder_target (PeercamCongestion *self,
                 guint64            bps)
 {
-  return peercam_pacer_encoder_share (bps, ENCODER_SHARE, self->rtx_bps, self->queued_bytes);
+  double share = bps * ENCODER_SHARE;
+
+  return (guint64) MAX (share - self->rtx_bps, share / 2);
 }
 
 static void
@@ -1062,7 +1063,6 @@ sender_tick (PeercamCongestion *self,
       if (seconds > 0)
         self->rtx_bps = 0.5 * self->rtx_bps + 0.5 * (rtx - self->last_rtx_bytes) * 8 / seconds;
       self->last_rtx_bytes = rtx;
-      self->queued_bytes = peercam_pacer_element_get_queued_bytes (pacer);
     }
   g_clear_object (&pacer);
   if (seconds > 0)

@@ -77,6 +77,5 @@ guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      
 guint64     peercam_pacer_element_get_probe_bytes     (PeercamPacerElement      *self);
 /* The pacer queue's current delay. */
 gint64      peercam_pacer_element_get_queue_delay_us  (PeercamPacerElement      *self);
-gsize       peercam_pacer_element_get_queued_bytes    (PeercamPacerElement      *self);
 
 G_END_DECLS

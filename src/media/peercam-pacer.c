@@ -408,18 +408,6 @@ peercam_pacer_get_queued_bytes (PeercamPacer *self)
   return self->queued_bytes;
 }
 
-guint64
-peercam_pacer_encoder_share (guint64 bps,
-                             double  share,
-                             double  rtx_bps,
-                             gsize   queued_bytes)
-{
-  double media = bps * share;
-  double backlog = queued_bytes * 8.0 - bps * (double) PEERCAM_PACER_DEFAULT_BUDGET_US / 1e6;
-
-  return (guint64) MAX (media - rtx_bps - MAX (backlog, 0.0), media / 2);
-}
-
 /* ---- retransmission policy ------------------------------------------------- */
 
 #define RTX_HISTORY      4096          /* packets remembered (power of 2) */

@@ -136,16 +136,6 @@ guint64       peercam_pacer_get_cluster_bytes (PeercamPacer            *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeercamPacer, peercam_pacer_free)
 
-/* The encoder's share of the estimate @bps: @share of it, less what
- * retransmissions took lately (@rtx_bps) and less the pacer's backlog
- * beyond one budget (@queued_bytes, sent off over the next second), never
- * under half the share: media, repairs and a keyframe's backlog share the
- * estimate instead of the encoder adding to them. */
-guint64       peercam_pacer_encoder_share    (guint64                   bps,
-                                              double                    share,
-                                              double                    rtx_bps,
-                                              gsize                     queued_bytes);
-
 /* ---- retransmission policy ------------------------------------------------- */
 
 #define PEERCAM_RTX_DEFAULT_MAX_RETRANSMISSIONS  3
