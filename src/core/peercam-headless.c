@@ -287,6 +287,8 @@ on_session_stats (PeercamSession   *session,
       json_object_set_int_member (fields, "latency_ms", stats->latency_ms);
       json_object_set_int_member (fields, "retransmissions", stats->retransmissions);
     }
+  if (stats->playout_ms >= 0)
+    json_object_set_double_member (fields, "playout_ms", stats->playout_ms);
   print_viewer_event (h, "stats", fields, viewer);
 }
 

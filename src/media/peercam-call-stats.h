@@ -41,6 +41,7 @@ struct _PeercamCallStats
   double   jitter_ms;
   gint64   latency_ms;         /* the jitter buffer */
   gint64   retransmissions;    /* asked for */
+  double   playout_ms;         /* frames held for a late retransmission; -1: not a viewer */
 };
 
 typedef struct _PeercamCallStats PeercamCallStats;

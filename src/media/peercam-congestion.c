@@ -19,9 +19,16 @@
 #define UPGRADE_AFTER_US     (3 * G_USEC_PER_SEC)
 #define ENCODER_SHARE        0.9   /* of the estimate: headers and RTX need the rest */
 /* 200 ms left no room for a second try at 100 ms RTT (1 % loss: 4.4 s
- * frozen in 20, tools/bench network). */
-#define MAX_LATENCY_MS       300
-#define RECOVERY_LATENCY_MS  120   /* room for one retransmission (see viewer_tick) */
+ * frozen in 20, tools/bench network); 300 ms still not when the gap shows
+ * only with the next frame (a frame's last packet lost): 0.5-1 s keyframe
+ * waits, up to 2.9 s frozen in 20. */
+#define MAX_LATENCY_MS       450
+/* At the first missing packet, straight to the bound (see viewer_tick):
+ * the deadline costs nothing on screen (frames show when decoded, or on
+ * the playout schedule of peercam-remote-media, which follows how late
+ * frames really come), and 120 ms left no room for a second try: at 100 ms
+ * RTT not even for one, each such loss a keyframe wait. */
+#define RECOVERY_LATENCY_MS  MAX_LATENCY_MS
 #define VIEWER_TICK_MS       250
 /* Keyframe requests merged to one per 500 ms (or 2 x RTT): when a
  * retransmission fails, the picture waits for the next keyframe, and at
@@ -710,6 +717,13 @@ on_twcc_packets (const GstStructure *packets,
        * up to 40 ms of the pacing rate (libwebrtc's send-burst interval):
        * pacing a clean LAN only adds latency. After that, 5 ms. */
       peercam_pacer_element_set_burst_us (pacer, ramping ? CLEAN_BURST_US : 0);
+      /* Once the fast start is over the estimate is the link's: media,
+       * repairs and keyframes share it (a keyframe, its repairs and a
+       * format change's keyframe each on top of it made one second 145-151 %
+       * of a 500 kbit/s cap, tools/bench network). While it ramps, the
+       * estimate lags the link by design: a budget at it froze the climb
+       * to 1280x720 for 0.5 s. */
+      peercam_pacer_element_set_budget_us (pacer, ramping ? -1 : 0);
       peercam_pacer_element_set_target_bitrate (pacer, target);
       g_object_unref (pacer);
     }
@@ -775,6 +789,8 @@ on_request_aux_sender (GstElement *webrtc,
   g_mutex_lock (&self->lock);
   peercam_pacer_element_set_target_bitrate (PEERCAM_PACER_ELEMENT (element),
                                             peercam_bwe_get_target_bitrate (self->bwe));
+  if (peercam_bwe_is_ramping_up (self->bwe))
+    peercam_pacer_element_set_budget_us (PEERCAM_PACER_ELEMENT (element), -1);
   /* One transport (bundle): one pacer. */
   g_clear_object (&self->pacer);
   self->pacer = g_object_ref (PEERCAM_PACER_ELEMENT (element));

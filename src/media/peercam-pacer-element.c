@@ -564,6 +564,18 @@ peercam_pacer_element_set_burst_us (PeercamPacerElement *self,
 }
 
 void
+peercam_pacer_element_set_budget_us (PeercamPacerElement *self,
+                                     gint64               budget_us)
+{
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  peercam_pacer_set_budget_us (self->pacer, budget_us);
+  /* none any more may make the head packet due earlier */
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
 peercam_pacer_element_set_rtt (PeercamPacerElement *self,
                                gint64               rtt_us)
 {

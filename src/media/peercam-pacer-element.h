@@ -61,6 +61,10 @@ void        peercam_pacer_element_set_target_bitrate  (PeercamPacerElement      
                                                        guint64                   bps);
 void        peercam_pacer_element_set_burst_us        (PeercamPacerElement      *self,
                                                        gint64                    burst_us);
+/* The budget media, repairs and padding share at the estimate itself
+ * (peercam_pacer_set_budget_us): < 0 none, 0 the default. */
+void        peercam_pacer_element_set_budget_us       (PeercamPacerElement      *self,
+                                                       gint64                    budget_us);
 void        peercam_pacer_element_set_rtt             (PeercamPacerElement      *self,
                                                        gint64                    rtt_us);
 /* Counters since creation. */

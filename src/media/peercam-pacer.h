@@ -11,6 +11,11 @@
  *    bottleneck buffer overflows when a keyframe leaves at line rate. The
  *    queue is bounded in time: when its oldest packet would wait longer than
  *    max_queue_us, the pacer drains faster instead of dropping media.
+ *    Media, retransmissions and padding also share one budget at the
+ *    target itself: over any interval T, at most target × (T + budget_us)
+ *    leaves (budget_us 100 ms), so a keyframe, the repairs that follow a
+ *    loss and the keyframe of a format change go at the estimate, not on
+ *    top of it (only the queue bound, and probe clusters, go faster).
  *    A probe cluster (peercam_pacer_start_cluster) sends the next bytes at
  *    the probe's rate instead, padding filling what the queue lacks, and
  *    reports when its first and last packet left.
@@ -35,6 +40,7 @@ G_BEGIN_DECLS
 #define PEERCAM_PACER_DEFAULT_FACTOR        2.5
 #define PEERCAM_PACER_DEFAULT_BURST_US      5000
 #define PEERCAM_PACER_DEFAULT_MAX_QUEUE_US  250000
+#define PEERCAM_PACER_DEFAULT_BUDGET_US     100000
 #define PEERCAM_PACER_DEFAULT_TARGET_BPS    600000
 
 typedef enum {
@@ -48,6 +54,8 @@ typedef struct {
   double pacing_factor;  /* 0: PEERCAM_PACER_DEFAULT_FACTOR */
   gint64 burst_us;       /* 0: PEERCAM_PACER_DEFAULT_BURST_US */
   gint64 max_queue_us;   /* 0: PEERCAM_PACER_DEFAULT_MAX_QUEUE_US */
+  gint64 budget_us;      /* what the target rate saves up; 0: PEERCAM_PACER_DEFAULT_BUDGET_US,
+                          * < 0: no budget (only the pacing rate) */
 } PeercamPacerConfig;
 
 typedef struct _PeercamPacer PeercamPacer;
@@ -65,6 +73,10 @@ void          peercam_pacer_set_target_bitrate (PeercamPacer           *self,
  * and lets out at once; 0: the configured one. */
 void          peercam_pacer_set_burst_us     (PeercamPacer             *self,
                                               gint64                    burst_us);
+/* The shared budget (see above): < 0 none, only the pacing rate (a fast
+ * start whose estimate lags the link); 0: the configured one. */
+void          peercam_pacer_set_budget_us    (PeercamPacer             *self,
+                                              gint64                    budget_us);
 /* target × pacing factor */
 guint64       peercam_pacer_get_pacing_rate  (PeercamPacer             *self);
 
