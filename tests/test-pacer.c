@@ -471,6 +471,35 @@ test_rtx_limits (void)
   g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 61, 97000 + 50000), ==, PEERCAM_RTX_SEND);
 }
 
+/* A NACK for a packet still in the pacer's queue is refused: it is on its
+ * way (a receiver that expects packets by their timing asks for the tail
+ * of a paced frame before it left). Its age counts from when it left. */
+static void
+test_rtx_pending (void)
+{
+  g_autoptr(PeercamRtxPolicy) rtx = peercam_rtx_policy_new (NULL);
+
+  peercam_rtx_policy_set_target_bitrate (rtx, 1000000);
+  peercam_rtx_policy_set_rtt (rtx, 20000);
+  for (guint i = 0; i < 10; i++)
+    peercam_rtx_policy_on_queued (rtx, (guint16) (100 + i), MTU);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 105, 10000), ==, PEERCAM_RTX_PENDING);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 110, 10000), ==, PEERCAM_RTX_UNKNOWN);
+  /* queued at 0, left at 400 ms: not too old at 800 ms */
+  for (guint i = 0; i < 10; i++)
+    peercam_rtx_policy_on_sent (rtx, (guint16) (100 + i), MTU, 400000 + i * 1000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 105, 800000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 106, 906001), ==, PEERCAM_RTX_TOO_OLD);
+  /* a second on_sent (the packet again, e.g. as padding) keeps the first time */
+  peercam_rtx_policy_on_sent (rtx, 107, MTU, 2000000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 107, 1500000), ==, PEERCAM_RTX_TOO_OLD);
+  /* sent without being queued first (the payload type learned late) */
+  peercam_rtx_policy_on_sent (rtx, 120, MTU, 2000000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 120, 2030000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpuint (peercam_rtx_policy_get_retransmissions (rtx), ==, 2);
+  g_assert_cmpuint (peercam_rtx_policy_get_refused (rtx), ==, 4);
+}
+
 /* A receiver that NACKs everything (a broken or hostile one) gets at most
  * the configured share of the estimate. */
 static void
@@ -555,6 +584,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/cluster-timeout", test_pacer_cluster_timeout);
   g_test_add_func ("/rtx/limits", test_rtx_limits);
   g_test_add_func ("/rtx/budget", test_rtx_budget);
+  g_test_add_func ("/rtx/pending", test_rtx_pending);
   g_test_add_func ("/keyframe/limiter", test_keyframe_limiter);
   return g_test_run ();
 }

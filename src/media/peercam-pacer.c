@@ -421,7 +421,7 @@ peercam_pacer_get_queued_bytes (PeercamPacer *self)
 
 typedef struct {
   gint64  seq;          /* unwrapped; -1: empty */
-  gint64  sent_us;
+  gint64  sent_us;      /* -1: queued, not sent yet */
   gint64  last_rtx_us;  /* -1: never retransmitted */
   guint32 size;
   guint   count;
@@ -504,18 +504,40 @@ rtx_unwrap (PeercamRtxPolicy *self,
   return self->last_seq + (gint16) (seq - (guint16) self->last_seq);
 }
 
+static RtxEntry *
+rtx_remember (PeercamRtxPolicy *self,
+              guint16           seq,
+              gsize             size)
+{
+  gint64 u = rtx_unwrap (self, seq);
+  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+
+  if (e->seq != u)
+    *e = (RtxEntry) { u, -1, -1, (guint32) MIN (size, G_MAXUINT32), 0 };
+  if (u > self->last_seq)
+    self->last_seq = u;
+  return e;
+}
+
+void
+peercam_rtx_policy_on_queued (PeercamRtxPolicy *self,
+                              guint16           seq,
+                              gsize             size)
+{
+  rtx_remember (self, seq, size)->sent_us = -1;
+}
+
 void
 peercam_rtx_policy_on_sent (PeercamRtxPolicy *self,
                             guint16           seq,
                             gsize             size,
                             gint64            now_us)
 {
-  gint64 u = rtx_unwrap (self, seq);
-  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+  RtxEntry *e = rtx_remember (self, seq, size);
 
-  *e = (RtxEntry) { u, now_us, -1, (guint32) MIN (size, G_MAXUINT32), 0 };
-  if (u > self->last_seq)
-    self->last_seq = u;
+  /* the first time it left; a retransmission is counted in on_nack */
+  if (e->sent_us < 0)
+    e->sent_us = now_us;
 }
 
 static double
@@ -543,6 +565,14 @@ peercam_rtx_policy_on_nack (PeercamRtxPolicy *self,
 
   if (self->last_seq < 0 || e->seq != u)
     verdict = PEERCAM_RTX_UNKNOWN;
+  /* A receiver that expects packets by their timing (rtpjitterbuffer's
+   * rtx-next-seqnum) asks for ones a paced frame has not sent yet: half
+   * the NACKs across a 1 Mbit/s cap were for packets still queued here,
+   * and answering them put each packet on the link twice
+   * (test-congestion-netns). libwebrtc's packet history knows a packet
+   * only once it has left, too. */
+  else if (e->sent_us < 0)
+    verdict = PEERCAM_RTX_PENDING;
   else if (now_us - e->sent_us > self->config.max_age_us)
     verdict = PEERCAM_RTX_TOO_OLD;
   else if (e->count >= self->config.max_retransmissions)

@@ -21,8 +21,9 @@
  *    reports when its first and last packet left.
  *  - PeercamRtxPolicy: whether to answer a NACK — at most N retransmissions
  *    of a packet, never once it is older than what the receiver's jitter
- *    buffer can still use, never twice within one RTT, and retransmitted
- *    bytes limited to a share of the estimate.
+ *    buffer can still use, never twice within one RTT, never while the
+ *    original still waits in the pacer's queue, and retransmitted bytes
+ *    limited to a share of the estimate.
  *  - PeercamKeyframeLimiter: keyframe requests (PLI/FIR) forwarded to the
  *    encoder at most once per interval (1 s, or 2 × RTT if longer); requests
  *    inside the interval are merged into one served when it ends.
@@ -149,6 +150,7 @@ typedef enum {
   PEERCAM_RTX_TOO_MANY,     /* retransmitted max_retransmissions times already */
   PEERCAM_RTX_TOO_SOON,     /* retransmitted less than an RTT ago */
   PEERCAM_RTX_OVER_BUDGET,  /* retransmissions would exceed their share */
+  PEERCAM_RTX_PENDING,      /* the original has not left yet: it is on its way */
 } PeercamRtxVerdict;
 
 typedef struct {
@@ -171,7 +173,12 @@ void              peercam_rtx_policy_set_rtt  (PeercamRtxPolicy       *self,
  * are useless to it. */
 void              peercam_rtx_policy_set_max_age (PeercamRtxPolicy    *self,
                                                   gint64               max_age_us);
-/* An original packet (RTP sequence number @seq of one stream) was sent. */
+/* An original packet (RTP sequence number @seq of one stream) was queued
+ * for sending: a NACK for it is PENDING until on_sent(). */
+void              peercam_rtx_policy_on_queued (PeercamRtxPolicy      *self,
+                                               guint16                 seq,
+                                               gsize                   size);
+/* An original packet left (queued before or not). */
 void              peercam_rtx_policy_on_sent  (PeercamRtxPolicy       *self,
                                                guint16                 seq,
                                                gsize                   size,
