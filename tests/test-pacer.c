@@ -189,6 +189,119 @@ test_pacer_shared_budget (void)
   g_assert_cmpfloat (max_window_bytes (slots, 10), >, target / 8 * 0.01 * 2);
 }
 
+/* The queue's length in time at the rate it leaves: the target with the
+ * budget, the pacing rate without it; past pushback_us the sender drops
+ * the next frame before encoding it. */
+static void
+test_pacer_pushback (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+
+  peercam_pacer_set_target_bitrate (pacer, 800000);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 0);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  /* 10 KB at 800 kbit/s: 100 ms, just at the threshold */
+  for (guint i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (1000), 1000, PEERCAM_PACER_VIDEO, 0);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, PEERCAM_PACER_DEFAULT_PUSHBACK_US);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  /* retransmissions count too: they leave first */
+  peercam_pacer_push (pacer, g_malloc (1000), 1000, PEERCAM_PACER_RETRANSMISSION, 0);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 110000);
+  g_assert_true (peercam_pacer_should_drop_frame (pacer));
+  /* the fast start (no budget) sends at the 2.5x pacing rate: 44 ms */
+  peercam_pacer_set_budget_us (pacer, -1);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 44000);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  peercam_pacer_set_budget_us (pacer, 0);
+  /* what leaves shortens it */
+  for (gint64 now = 0; peercam_pacer_should_drop_frame (pacer); now += 1000)
+    {
+      gpointer packet;
+
+      while ((packet = peercam_pacer_pop (pacer, now, NULL)))
+        g_free (packet);
+      g_assert_cmpint (now, <, 200000);
+    }
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), <=, 10000);
+}
+
+/* An encoder over its target (libvpx for a second after a cut: 1.5x, a
+ * keyframe of 4 frames each second) feeding the pacer at the target:
+ * with the pushback (a frame dropped before encoding while the queue is
+ * long) nothing waits long enough for the queue bound to drain faster,
+ * and no second carries more than the budget allows; without it the queue
+ * outgrows its bound and the drain puts a second far over the target on
+ * the link (test-congestion-netns: 1.3-1.7x a 1 Mbit/s cap). */
+static void
+run_overshooting_encoder (gboolean  pushback,
+                          gsize    *max_second,
+                          gint64   *max_delay,
+                          guint    *dropped)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  g_autoptr(GArray) slots = g_array_new (FALSE, TRUE, sizeof (gsize));
+  const guint64 target = 800000;
+  gsize delta = target * 3 / 2 / 8 / 30;
+
+  peercam_pacer_set_target_bitrate (pacer, target);
+  g_array_set_size (slots, 8000);
+  *max_delay = 0;
+  *dropped = 0;
+  for (gint64 now = 0; now < 8 * G_USEC_PER_SEC; now += 1000)
+    {
+      gpointer packet;
+      gsize size;
+
+      if (now % 33000 == 0 && now < 6 * G_USEC_PER_SEC)
+        {
+          gsize frame = now % 990000 == 0 ? 4 * delta : delta;
+
+          if (pushback && peercam_pacer_should_drop_frame (pacer))
+            (*dropped)++;
+          else
+            for (gsize off = 0; off < frame; off += MTU)
+              {
+                gint64 *p = g_new (gint64, 1);
+                *p = now;
+                peercam_pacer_push (pacer, p, MIN (MTU, frame - off), PEERCAM_PACER_VIDEO, now);
+              }
+        }
+      while ((packet = peercam_pacer_pop (pacer, now, &size)))
+        {
+          *max_delay = MAX (*max_delay, now - *(gint64 *) packet);
+          g_array_index (slots, gsize, now / 1000) += size;
+          g_free (packet);
+        }
+    }
+  *max_second = max_window_bytes (slots, 1000);
+}
+
+static void
+test_pacer_pushback_bound (void)
+{
+  const double target_bytes = 800000 / 8.0;
+  gsize with, without;
+  gint64 delay_with, delay_without;
+  guint dropped, none;
+
+  run_overshooting_encoder (TRUE, &with, &delay_with, &dropped);
+  run_overshooting_encoder (FALSE, &without, &delay_without, &none);
+  g_test_message ("1.5x encoder: busiest second %.2fx the target with pushback (%u frames dropped, worst "
+                  "delay %" G_GINT64_FORMAT " ms), %.2fx without (%" G_GINT64_FORMAT " ms)",
+                  with / target_bytes, dropped, delay_with / 1000, without / target_bytes, delay_without / 1000);
+  g_assert_cmpuint (none, ==, 0);
+  /* the shared budget: target x (1 s + 100 ms), and one packet */
+  g_assert_cmpfloat (with, <=, 1.1 * target_bytes + MTU);
+  g_assert_cmpint (delay_with, <, PEERCAM_PACER_DEFAULT_MAX_QUEUE_US);
+  /* a third of the frames is what a 1.5x encoder must lose at the target */
+  g_assert_cmpuint (dropped, >=, 180 / 4);
+  g_assert_cmpuint (dropped, <=, 180 / 2);
+  /* the counter-example: the queue bound drains above the budget */
+  g_assert_cmpfloat (without, >, 1.25 * target_bytes);
+  g_assert_cmpint (delay_without, >=, PEERCAM_PACER_DEFAULT_MAX_QUEUE_US - 2000);
+}
+
 /* Without a budget (the fast start: its estimate lags the link) 30 KB
  * leave at the 2.5x pacing rate; with it, after the saved 100 ms, at the
  * target; a budget switched back on starts full. */
@@ -577,6 +690,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/queue-bound", test_pacer_queue_bound);
   g_test_add_func ("/pacer/shared-budget", test_pacer_shared_budget);
   g_test_add_func ("/pacer/budget-switch", test_pacer_budget_switch);
+  g_test_add_func ("/pacer/pushback", test_pacer_pushback);
+  g_test_add_func ("/pacer/pushback-bound", test_pacer_pushback_bound);
   g_test_add_func ("/pacer/priorities", test_pacer_priorities);
   g_test_add_func ("/pacer/burst", test_pacer_burst);
   g_test_add_func ("/pacer/free-queued", test_pacer_free_queued);

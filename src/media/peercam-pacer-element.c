@@ -610,3 +610,14 @@ LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
 LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))
 LOCKED_GETTER (gint64, queue_delay_us, peercam_pacer_get_queue_delay_us (self->pacer, g_get_monotonic_time ()))
 
+gboolean
+peercam_pacer_element_should_drop_frame (PeercamPacerElement *self)
+{
+  gboolean drop;
+
+  g_return_val_if_fail (PEERCAM_IS_PACER_ELEMENT (self), FALSE);
+  g_mutex_lock (&self->lock);
+  drop = peercam_pacer_should_drop_frame (self->pacer);
+  g_mutex_unlock (&self->lock);
+  return drop;
+}

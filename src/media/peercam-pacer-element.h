@@ -77,5 +77,8 @@ guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      
 guint64     peercam_pacer_element_get_probe_bytes     (PeercamPacerElement      *self);
 /* The pacer queue's current delay. */
 gint64      peercam_pacer_element_get_queue_delay_us  (PeercamPacerElement      *self);
+/* Whether the queue is too long for another video frame now
+ * (peercam_pacer_should_drop_frame): the sender drops it before encoding. */
+gboolean    peercam_pacer_element_should_drop_frame   (PeercamPacerElement      *self);
 
 G_END_DECLS

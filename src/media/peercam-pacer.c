@@ -54,6 +54,8 @@ peercam_pacer_new (const PeercamPacerConfig *config,
     self->config.max_queue_us = PEERCAM_PACER_DEFAULT_MAX_QUEUE_US;
   if (self->config.budget_us == 0)
     self->config.budget_us = PEERCAM_PACER_DEFAULT_BUDGET_US;
+  if (self->config.pushback_us <= 0)
+    self->config.pushback_us = PEERCAM_PACER_DEFAULT_PUSHBACK_US;
   self->packet_free = packet_free;
   self->burst_us = self->config.burst_us;
   self->budget_us = self->config.budget_us;
@@ -394,6 +396,20 @@ guint64
 peercam_pacer_get_cluster_bytes (PeercamPacer *self)
 {
   return self->cluster_bytes;
+}
+
+gint64
+peercam_pacer_get_expected_queue_us (PeercamPacer *self)
+{
+  double rate = has_window (self) ? (double) self->target_bps : (double) peercam_pacer_get_pacing_rate (self);
+
+  return (gint64) (self->queued_bytes * 8e6 / rate);
+}
+
+gboolean
+peercam_pacer_should_drop_frame (PeercamPacer *self)
+{
+  return peercam_pacer_get_expected_queue_us (self) > self->config.pushback_us;
 }
 
 guint

@@ -19,6 +19,11 @@
  *    A probe cluster (peercam_pacer_start_cluster) sends the next bytes at
  *    the probe's rate instead, padding filling what the queue lacks, and
  *    reports when its first and last packet left.
+ *    The sender keeps the queue short by pushing back on the encoder:
+ *    while the queue needs more than pushback_us to leave
+ *    (peercam_pacer_should_drop_frame), the next video frame is dropped
+ *    before it is encoded, as libwebrtc's pacer pushback does, so the
+ *    queue bound's faster draining stays an exception.
  *  - PeercamRtxPolicy: whether to answer a NACK — at most N retransmissions
  *    of a packet, never once it is older than what the receiver's jitter
  *    buffer can still use, never twice within one RTT, never while the
@@ -42,6 +47,7 @@ G_BEGIN_DECLS
 #define PEERCAM_PACER_DEFAULT_BURST_US      5000
 #define PEERCAM_PACER_DEFAULT_MAX_QUEUE_US  250000
 #define PEERCAM_PACER_DEFAULT_BUDGET_US     100000
+#define PEERCAM_PACER_DEFAULT_PUSHBACK_US   100000
 #define PEERCAM_PACER_DEFAULT_TARGET_BPS    600000
 
 typedef enum {
@@ -57,6 +63,7 @@ typedef struct {
   gint64 max_queue_us;   /* 0: PEERCAM_PACER_DEFAULT_MAX_QUEUE_US */
   gint64 budget_us;      /* what the target rate saves up; 0: PEERCAM_PACER_DEFAULT_BUDGET_US,
                           * < 0: no budget (only the pacing rate) */
+  gint64 pushback_us;    /* 0: PEERCAM_PACER_DEFAULT_PUSHBACK_US */
 } PeercamPacerConfig;
 
 typedef struct _PeercamPacer PeercamPacer;
@@ -101,6 +108,14 @@ gsize         peercam_pacer_get_queued_bytes (PeercamPacer             *self);
 /* Age of the oldest queued packet; 0 when empty. */
 gint64        peercam_pacer_get_queue_delay_us (PeercamPacer           *self,
                                               gint64                    now_us);
+/* How long what is queued needs to leave at the rate it goes now: the
+ * target with the shared budget, the pacing rate without (the fast start). */
+gint64        peercam_pacer_get_expected_queue_us (PeercamPacer        *self);
+/* TRUE while the expected queue is longer than pushback_us: the sender
+ * drops the next video frame before encoding it. A frame of 4 average
+ * ones (a keyframe) admitted just under that still leaves within the
+ * queue bound at the target. */
+gboolean      peercam_pacer_should_drop_frame (PeercamPacer            *self);
 
 /* Probe clusters: the next @bytes (and at least @min_packets packets) leave
  * at @bps, not at the pacing rate; media queued meanwhile counts, padding
