@@ -307,6 +307,37 @@ test_nack_policy (Fixture *f, gconstpointer data)
   g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 3);
 }
 
+/* A frame's tail still in the queue: the pacer asks the encoder to skip a
+ * frame, and a NACK for a packet that has not left is refused (it is on
+ * its way); once it has left, the NACK goes through. */
+static void
+test_pending (Fixture *f, gconstpointer data)
+{
+  PeercamPacerElement *pacer = PEERCAM_PACER_ELEMENT (f->pacer);
+  gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+  /* 36 KB at 400 kbit/s: 720 ms at the estimate, 250 ms with the bound */
+  peercam_pacer_element_set_target_bitrate (pacer, 400000);
+  peercam_pacer_element_set_rtt (pacer, 1000);
+  g_assert_false (peercam_pacer_element_should_drop_frame (pacer));
+  for (guint i = 0; i < 30; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (f->src), rtp_packet (200 + i, 1188)), ==, GST_FLOW_OK);
+  while (!peercam_pacer_element_should_drop_frame (pacer))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  g_usleep (20000);  /* the rest of the burst reaches the queue */
+  send_nack (f, 229);
+  g_assert_true (wait_bytes (f, 30 * 1200, 2 * G_USEC_PER_SEC));
+  g_assert_false (peercam_pacer_element_should_drop_frame (pacer));
+  send_nack (f, 229);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->nacks_upstream, ==, 1);
+  g_mutex_unlock (&f->lock);
+  g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 1);
+}
+
 static void
 on_probe_sent (guint id, gint64 first_us, gint64 last_us, guint n_packets, gpointer user_data)
 {
@@ -469,6 +500,7 @@ main (int argc, char *argv[])
   ADD ("pacing-light", test_pacing_light);
   ADD ("feedback", test_feedback);
   ADD ("nack-policy", test_nack_policy);
+  ADD ("pending", test_pending);
   ADD ("stop-with-queue", test_stop_with_queue);
   ADD ("probe", test_probe);
   g_test_add_func ("/congestion/accept-twcc", test_accept_twcc);

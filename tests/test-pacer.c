@@ -75,10 +75,13 @@ max_window_bytes (GArray *slots,
   return best;
 }
 
+/* The pacing rate alone (no shared budget): a stream above the target
+ * (1 Mbit/s and a 40 KB keyframe each second) leaves spread at 2.5x. */
 static void
 test_pacer_rate_bound (void)
 {
-  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  PeercamPacerConfig config = { .budget_us = -1 };
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (&config, g_free);
   gint64 max_delay;
   guint sent, pushed;
   g_autoptr(GArray) slots = NULL;
@@ -123,6 +126,214 @@ test_pacer_queue_bound (void)
   g_assert_cmpuint (sent, ==, pushed);
   g_assert_cmpint (max_delay, <=, config.max_queue_us + 2000);
   g_assert_cmpint (max_delay, >=, config.max_queue_us / 2);
+}
+
+/* Media, retransmissions and a second keyframe share one budget at the
+ * target: the second after a freeze at 500 kbit/s (tools/bench network:
+ * 145-151 % of the cap for a second, a keyframe, the repairs and a format
+ * change's keyframe each on top of the estimate) stays within 10 % of the
+ * target over any second, and nothing waits past the queue bound. */
+static void
+test_pacer_shared_budget (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  g_autoptr(GArray) slots = g_array_new (FALSE, TRUE, sizeof (gsize));
+  const guint64 target = 500000;
+  gsize delta = target * 9 / 10 / 8 / 30;  /* the encoder at 90 % */
+  gsize key = 4 * delta;                   /* max-intra-bitrate 400 % */
+  gint64 max_delay = 0;
+  guint pushed = 0, sent = 0;
+
+  peercam_pacer_set_target_bitrate (pacer, target);
+  g_array_set_size (slots, 5000);
+  for (gint64 now = 0; now < 5 * G_USEC_PER_SEC; now += 1000)
+    {
+      gsize frame = 0, rtx = 0;
+      gpointer packet;
+      gsize size;
+
+      if (now % 33000 == 0 && now < 4 * G_USEC_PER_SEC)
+        /* keyframes at 0, at 2 s (asked for) and at 2.3 s (a smaller format) */
+        frame = (now == 0 || now == 2 * 33000 * 30 || now == 2 * 33000 * 30 + 9 * 33000) ? key : delta;
+      if (now == 2 * 33000 * 30 + 50000)
+        rtx = 10000;  /* the repairs of what was lost before */
+      for (gsize off = 0; off < frame; off += MTU)
+        {
+          gint64 *p = g_new (gint64, 1);
+          *p = now;
+          peercam_pacer_push (pacer, p, MIN (MTU, frame - off), PEERCAM_PACER_VIDEO, now);
+          pushed++;
+        }
+      for (gsize off = 0; off < rtx; off += MTU)
+        {
+          gint64 *p = g_new (gint64, 1);
+          *p = now;
+          peercam_pacer_push (pacer, p, MIN (MTU, rtx - off), PEERCAM_PACER_RETRANSMISSION, now);
+          pushed++;
+        }
+      while ((packet = peercam_pacer_pop (pacer, now, &size)))
+        {
+          max_delay = MAX (max_delay, now - *(gint64 *) packet);
+          g_array_index (slots, gsize, now / 1000) += size;
+          sent++;
+          g_free (packet);
+        }
+    }
+  g_test_message ("shared budget: 1 s max %zu bytes (target %" G_GUINT64_FORMAT "), worst delay %"
+                  G_GINT64_FORMAT " ms", max_window_bytes (slots, 1000), target / 8, max_delay / 1000);
+  g_assert_cmpuint (sent, ==, pushed);
+  g_assert_cmpfloat (max_window_bytes (slots, 1000), <=, 1.1 * target / 8 + MTU);
+  g_assert_cmpint (max_delay, <=, PEERCAM_PACER_DEFAULT_MAX_QUEUE_US);
+  /* a keyframe alone still leaves faster than the target: the budget saved
+   * 100 ms of it */
+  g_assert_cmpfloat (max_window_bytes (slots, 10), >, target / 8 * 0.01 * 2);
+}
+
+/* The queue's length in time at the rate it leaves: the target with the
+ * budget, the pacing rate without it; past pushback_us the sender drops
+ * the next frame before encoding it. */
+static void
+test_pacer_pushback (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+
+  peercam_pacer_set_target_bitrate (pacer, 800000);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 0);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  /* 10 KB at 800 kbit/s: 100 ms, just at the threshold */
+  for (guint i = 0; i < 10; i++)
+    peercam_pacer_push (pacer, g_malloc (1000), 1000, PEERCAM_PACER_VIDEO, 0);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, PEERCAM_PACER_DEFAULT_PUSHBACK_US);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  /* retransmissions count too: they leave first */
+  peercam_pacer_push (pacer, g_malloc (1000), 1000, PEERCAM_PACER_RETRANSMISSION, 0);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 110000);
+  g_assert_true (peercam_pacer_should_drop_frame (pacer));
+  /* the fast start (no budget) sends at the 2.5x pacing rate: 44 ms */
+  peercam_pacer_set_budget_us (pacer, -1);
+  g_assert_cmpint (peercam_pacer_get_expected_queue_us (pacer), ==, 44000);
+  g_assert_false (peercam_pacer_should_drop_frame (pacer));
+  peercam_pacer_set_budget_us (pacer, 0);
+  /* what leaves shortens it */
+  for (gint64 now = 0; peercam_pacer_should_drop_frame (pacer); now += 1000)
+    {
+      gpointer packet;
+
+      while ((packet = peercam_pacer_pop (pacer, now, NULL)))
+        g_free (packet);
+      g_assert_cmpint (now, <, 200000);
+    }
+  g_assert_cmpuint (peercam_pacer_get_queued_bytes (pacer), <=, 10000);
+}
+
+/* An encoder over its target (libvpx for a second after a cut: 1.5x, a
+ * keyframe of 4 frames each second) feeding the pacer at the target:
+ * with the pushback (a frame dropped before encoding while the queue is
+ * long) nothing waits long enough for the queue bound to drain faster,
+ * and no second carries more than the budget allows; without it the queue
+ * outgrows its bound and the drain puts a second far over the target on
+ * the link (test-congestion-netns: 1.3-1.7x a 1 Mbit/s cap). */
+static void
+run_overshooting_encoder (gboolean  pushback,
+                          gsize    *max_second,
+                          gint64   *max_delay,
+                          guint    *dropped)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  g_autoptr(GArray) slots = g_array_new (FALSE, TRUE, sizeof (gsize));
+  const guint64 target = 800000;
+  gsize delta = target * 3 / 2 / 8 / 30;
+
+  peercam_pacer_set_target_bitrate (pacer, target);
+  g_array_set_size (slots, 8000);
+  *max_delay = 0;
+  *dropped = 0;
+  for (gint64 now = 0; now < 8 * G_USEC_PER_SEC; now += 1000)
+    {
+      gpointer packet;
+      gsize size;
+
+      if (now % 33000 == 0 && now < 6 * G_USEC_PER_SEC)
+        {
+          gsize frame = now % 990000 == 0 ? 4 * delta : delta;
+
+          if (pushback && peercam_pacer_should_drop_frame (pacer))
+            (*dropped)++;
+          else
+            for (gsize off = 0; off < frame; off += MTU)
+              {
+                gint64 *p = g_new (gint64, 1);
+                *p = now;
+                peercam_pacer_push (pacer, p, MIN (MTU, frame - off), PEERCAM_PACER_VIDEO, now);
+              }
+        }
+      while ((packet = peercam_pacer_pop (pacer, now, &size)))
+        {
+          *max_delay = MAX (*max_delay, now - *(gint64 *) packet);
+          g_array_index (slots, gsize, now / 1000) += size;
+          g_free (packet);
+        }
+    }
+  *max_second = max_window_bytes (slots, 1000);
+}
+
+static void
+test_pacer_pushback_bound (void)
+{
+  const double target_bytes = 800000 / 8.0;
+  gsize with, without;
+  gint64 delay_with, delay_without;
+  guint dropped, none;
+
+  run_overshooting_encoder (TRUE, &with, &delay_with, &dropped);
+  run_overshooting_encoder (FALSE, &without, &delay_without, &none);
+  g_test_message ("1.5x encoder: busiest second %.2fx the target with pushback (%u frames dropped, worst "
+                  "delay %" G_GINT64_FORMAT " ms), %.2fx without (%" G_GINT64_FORMAT " ms)",
+                  with / target_bytes, dropped, delay_with / 1000, without / target_bytes, delay_without / 1000);
+  g_assert_cmpuint (none, ==, 0);
+  /* the shared budget: target x (1 s + 100 ms), and one packet */
+  g_assert_cmpfloat (with, <=, 1.1 * target_bytes + MTU);
+  g_assert_cmpint (delay_with, <, PEERCAM_PACER_DEFAULT_MAX_QUEUE_US);
+  /* a third of the frames is what a 1.5x encoder must lose at the target */
+  g_assert_cmpuint (dropped, >=, 180 / 4);
+  g_assert_cmpuint (dropped, <=, 180 / 2);
+  /* the counter-example: the queue bound drains above the budget */
+  g_assert_cmpfloat (without, >, 1.25 * target_bytes);
+  g_assert_cmpint (delay_without, >=, PEERCAM_PACER_DEFAULT_MAX_QUEUE_US - 2000);
+}
+
+/* Without a budget (the fast start: its estimate lags the link) 30 KB
+ * leave at the 2.5x pacing rate; with it, after the saved 100 ms, at the
+ * target; a budget switched back on starts full. */
+static void
+test_pacer_budget_switch (void)
+{
+  g_autoptr(PeercamPacer) pacer = peercam_pacer_new (NULL, g_free);
+  gint64 took[3];
+
+  peercam_pacer_set_target_bitrate (pacer, 1000000);
+  for (guint round = 0; round < 3; round++)
+    {
+      gint64 start = (round + 1) * G_USEC_PER_SEC, now;
+      gpointer packet;
+
+      peercam_pacer_set_budget_us (pacer, round == 1 ? -1 : 0);
+      g_assert_null (peercam_pacer_pop (pacer, start, NULL));
+      for (guint i = 0; i < 30; i++)
+        peercam_pacer_push (pacer, g_malloc (1000), 1000, PEERCAM_PACER_VIDEO, start);
+      for (now = start; peercam_pacer_get_queued_packets (pacer) > 0; now += 100)
+        while ((packet = peercam_pacer_pop (pacer, now, NULL)))
+          g_free (packet);
+      took[round] = now - start;
+      g_test_message ("30 KB at 1 Mbit/s, budget %s: %" G_GINT64_FORMAT " us", round == 1 ? "off" : "on",
+                      took[round]);
+    }
+  /* on: 12.5 KB saved, the other 17.5 KB at 1 Mbit/s: 140 ms */
+  g_assert_cmpint (took[0], >=, 125000);
+  g_assert_cmpint (took[0], <=, 150000);
+  /* off: 30 KB less one burst at 2.5 Mbit/s: 91 ms */
+  g_assert_cmpint (took[1], <=, 100000);
+  g_assert_cmpint (took[2], ==, took[0]);
 }
 
 static void
@@ -373,6 +584,35 @@ test_rtx_limits (void)
   g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 61, 97000 + 50000), ==, PEERCAM_RTX_SEND);
 }
 
+/* A NACK for a packet still in the pacer's queue is refused: it is on its
+ * way (a receiver that expects packets by their timing asks for the tail
+ * of a paced frame before it left). Its age counts from when it left. */
+static void
+test_rtx_pending (void)
+{
+  g_autoptr(PeercamRtxPolicy) rtx = peercam_rtx_policy_new (NULL);
+
+  peercam_rtx_policy_set_target_bitrate (rtx, 1000000);
+  peercam_rtx_policy_set_rtt (rtx, 20000);
+  for (guint i = 0; i < 10; i++)
+    peercam_rtx_policy_on_queued (rtx, (guint16) (100 + i), MTU);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 105, 10000), ==, PEERCAM_RTX_PENDING);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 110, 10000), ==, PEERCAM_RTX_UNKNOWN);
+  /* queued at 0, left at 400 ms: not too old at 800 ms */
+  for (guint i = 0; i < 10; i++)
+    peercam_rtx_policy_on_sent (rtx, (guint16) (100 + i), MTU, 400000 + i * 1000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 105, 800000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 106, 906001), ==, PEERCAM_RTX_TOO_OLD);
+  /* a second on_sent (the packet again, e.g. as padding) keeps the first time */
+  peercam_rtx_policy_on_sent (rtx, 107, MTU, 2000000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 107, 1500000), ==, PEERCAM_RTX_TOO_OLD);
+  /* sent without being queued first (the payload type learned late) */
+  peercam_rtx_policy_on_sent (rtx, 120, MTU, 2000000);
+  g_assert_cmpint (peercam_rtx_policy_on_nack (rtx, 120, 2030000), ==, PEERCAM_RTX_SEND);
+  g_assert_cmpuint (peercam_rtx_policy_get_retransmissions (rtx), ==, 2);
+  g_assert_cmpuint (peercam_rtx_policy_get_refused (rtx), ==, 4);
+}
+
 /* A receiver that NACKs everything (a broken or hostile one) gets at most
  * the configured share of the estimate. */
 static void
@@ -448,6 +688,10 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pacer/rate-bound", test_pacer_rate_bound);
   g_test_add_func ("/pacer/queue-bound", test_pacer_queue_bound);
+  g_test_add_func ("/pacer/shared-budget", test_pacer_shared_budget);
+  g_test_add_func ("/pacer/budget-switch", test_pacer_budget_switch);
+  g_test_add_func ("/pacer/pushback", test_pacer_pushback);
+  g_test_add_func ("/pacer/pushback-bound", test_pacer_pushback_bound);
   g_test_add_func ("/pacer/priorities", test_pacer_priorities);
   g_test_add_func ("/pacer/burst", test_pacer_burst);
   g_test_add_func ("/pacer/free-queued", test_pacer_free_queued);
@@ -455,6 +699,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/pacer/cluster-timeout", test_pacer_cluster_timeout);
   g_test_add_func ("/rtx/limits", test_rtx_limits);
   g_test_add_func ("/rtx/budget", test_rtx_budget);
+  g_test_add_func ("/rtx/pending", test_rtx_pending);
   g_test_add_func ("/keyframe/limiter", test_keyframe_limiter);
   return g_test_run ();
 }

@@ -276,6 +276,7 @@ on_session_stats (PeercamSession   *session,
       json_object_set_int_member (fields, "retransmissions", stats->send_retransmissions);
       json_object_set_int_member (fields, "nacks_refused", stats->nacks_refused);
       json_object_set_int_member (fields, "keyframe_requests", stats->keyframe_requests);
+      json_object_set_int_member (fields, "frames_dropped", stats->frames_dropped);
       json_object_set_int_member (fields, "probes", stats->probes);
       json_object_set_int_member (fields, "probe_kbps", stats->probe_kbps);
       json_object_set_int_member (fields, "probe_bytes", stats->probe_bytes);
@@ -287,6 +288,8 @@ on_session_stats (PeercamSession   *session,
       json_object_set_int_member (fields, "latency_ms", stats->latency_ms);
       json_object_set_int_member (fields, "retransmissions", stats->retransmissions);
     }
+  if (stats->playout_ms >= 0)
+    json_object_set_double_member (fields, "playout_ms", stats->playout_ms);
   print_viewer_event (h, "stats", fields, viewer);
 }
 

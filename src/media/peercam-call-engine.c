@@ -603,6 +603,9 @@ on_pc_stats (PeercamPeerConnection *pc,
     peercam_sender_fill_stats (p->sender, &out);
   if (self->congestion)
     peercam_congestion_fill_stats (self->congestion, &out);
+  out.playout_ms = -1;
+  if (!p->sender && self->remote)
+    out.playout_ms = peercam_remote_media_get_playout_delay (self->remote);
   if (p->viewer)
     g_signal_emit (self, signals[SIGNAL_VIEWER_STATS], 0, p->viewer, &out);
   else
@@ -1289,6 +1292,25 @@ on_remote_first_frame (PeercamRemoteMedia *remote,
   g_signal_emit (self, signals[SIGNAL_FIRST_FRAME], 0, width, height);
 }
 
+/* The viewer's jitter buffer grows beyond the configured latency when
+ * packets go missing (peercam-congestion): then frames play out on a
+ * schedule with that much room, so one waiting for its retransmission
+ * does not freeze the picture; back at the configured latency, each frame
+ * shows when decoded again (issue 11). The latency is set on the main
+ * context. */
+static void
+on_viewer_latency (GstElement        *webrtc,
+                   GParamSpec        *pspec,
+                   PeercamCallEngine *self)
+{
+  guint latency = 0;
+
+  if (self->remote == NULL)
+    return;
+  g_object_get (webrtc, "latency", &latency, NULL);
+  peercam_remote_media_set_playout_limit (self->remote, latency > self->latency ? latency : 0);
+}
+
 static GstSDPMessage *
 parse_offer (PeercamCallEngine  *self,
              const char         *text,
@@ -1424,6 +1446,8 @@ start_offered_call (PeercamCallEngine *self,
                                            peercam_peer_connection_get_webrtcbin (p->pc),
                                            self->remote_sink, self->play_audio);
   g_signal_connect (self->remote, "first-frame", G_CALLBACK (on_remote_first_frame), self);
+  g_signal_connect_object (peercam_peer_connection_get_webrtcbin (p->pc), "notify::latency",
+                           G_CALLBACK (on_viewer_latency), self, 0);
 
   /* One receive-only transceiver per offered m-line, in order, so webrtcbin
    * associates them instead of inventing send-receive ones. */

@@ -31,6 +31,7 @@ struct _PeercamCallStats
   gint64   send_retransmissions;
   gint64   nacks_refused;
   gint64   keyframe_requests;
+  gint64   frames_dropped;     /* not encoded: the pacer's queue was long */
   guint    probes;             /* probe clusters sent */
   gint64   probe_kbps;         /* the last probe's delivered rate */
   gint64   probe_bytes;        /* padding sent for probes */
@@ -41,6 +42,7 @@ struct _PeercamCallStats
   double   jitter_ms;
   gint64   latency_ms;         /* the jitter buffer */
   gint64   retransmissions;    /* asked for */
+  double   playout_ms;         /* frames held for a late retransmission; -1: not a viewer */
 };
 
 typedef struct _PeercamCallStats PeercamCallStats;

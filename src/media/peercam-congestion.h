@@ -8,8 +8,9 @@
  * receiver reports, and applies the estimate: the encoder's bitrate, and the
  * resolution (degradation policy) through a capsfilter behind a videoscale,
  * the frame rate by dropping frames in front of the scaler. It merges
- * keyframe requests (one per 500 ms) and bounds retransmissions
- * (PeercamRtxPolicy, in the pacer element).
+ * keyframe requests (one per 500 ms), bounds retransmissions
+ * (PeercamRtxPolicy, in the pacer element) and drops a frame in front of
+ * the encoder while the pacer's queue is long (pushback).
  *
  * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
  * latency to measured jitter and RTT (from the configured floor up to

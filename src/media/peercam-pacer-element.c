@@ -62,12 +62,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 
 /* ---- the sink side: queue --------------------------------------------------- */
 
-static void
+static PeercamRtxPolicy *
 rtx_policy_for (PeercamPacerElement *self,
-                guint32              ssrc,
-                guint16              seq,
-                gsize                size,
-                gint64               now)
+                guint32              ssrc)
 {
   PeercamRtxPolicy *policy = g_hash_table_lookup (self->rtx, GUINT_TO_POINTER (ssrc));
 
@@ -78,7 +75,7 @@ rtx_policy_for (PeercamPacerElement *self,
       peercam_rtx_policy_set_rtt (policy, self->rtt_us);
       g_hash_table_insert (self->rtx, GUINT_TO_POINTER (ssrc), policy);
     }
-  peercam_rtx_policy_on_sent (policy, seq, size, now);
+  return policy;
 }
 
 /* Called with the lock held. */
@@ -113,7 +110,8 @@ queue_buffer (PeercamPacerElement *self,
             self->rtx_bytes += size;
         }
       else
-        rtx_policy_for (self, gst_rtp_buffer_get_ssrc (&rtp), gst_rtp_buffer_get_seq (&rtp), size, now);
+        peercam_rtx_policy_on_queued (rtx_policy_for (self, gst_rtp_buffer_get_ssrc (&rtp)),
+                                      gst_rtp_buffer_get_seq (&rtp), size);
       gst_rtp_buffer_unmap (&rtp);
     }
   peercam_pacer_push (self->pacer, buffer, size, priority, now);
@@ -222,7 +220,8 @@ sink_event (GstPad    *pad,
 /* Called with the lock held. */
 static void
 remember_sent (PeercamPacerElement *self,
-               GstBuffer           *buffer)
+               GstBuffer           *buffer,
+               gint64               now)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   Recent *r;
@@ -239,6 +238,7 @@ remember_sent (PeercamPacerElement *self,
       r->ssrc = gst_rtp_buffer_get_ssrc (&rtp);
       r->seq = gst_rtp_buffer_get_seq (&rtp);
       r->size = gst_rtp_buffer_get_packet_len (&rtp);
+      peercam_rtx_policy_on_sent (rtx_policy_for (self, r->ssrc), r->seq, gst_buffer_get_size (buffer), now);
     }
   gst_rtp_buffer_unmap (&rtp);
 }
@@ -274,7 +274,7 @@ src_loop (gpointer user_data)
       return;
     }
   self->sent_bytes += gst_buffer_get_size (buffer);
-  remember_sent (self, buffer);
+  remember_sent (self, buffer, g_get_monotonic_time ());
   have_cluster = peercam_pacer_take_cluster (self->pacer, &cluster);
   probe = self->probe;
   probe_data = self->probe_data;
@@ -564,6 +564,18 @@ peercam_pacer_element_set_burst_us (PeercamPacerElement *self,
 }
 
 void
+peercam_pacer_element_set_budget_us (PeercamPacerElement *self,
+                                     gint64               budget_us)
+{
+  g_return_if_fail (PEERCAM_IS_PACER_ELEMENT (self));
+  g_mutex_lock (&self->lock);
+  peercam_pacer_set_budget_us (self->pacer, budget_us);
+  /* none any more may make the head packet due earlier */
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
 peercam_pacer_element_set_rtt (PeercamPacerElement *self,
                                gint64               rtt_us)
 {
@@ -597,3 +609,15 @@ LOCKED_GETTER (guint64, sent_bytes, self->sent_bytes)
 LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
 LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))
 LOCKED_GETTER (gint64, queue_delay_us, peercam_pacer_get_queue_delay_us (self->pacer, g_get_monotonic_time ()))
+
+gboolean
+peercam_pacer_element_should_drop_frame (PeercamPacerElement *self)
+{
+  gboolean drop;
+
+  g_return_val_if_fail (PEERCAM_IS_PACER_ELEMENT (self), FALSE);
+  g_mutex_lock (&self->lock);
+  drop = peercam_pacer_should_drop_frame (self->pacer);
+  g_mutex_unlock (&self->lock);
+  return drop;
+}

@@ -61,6 +61,10 @@ void        peercam_pacer_element_set_target_bitrate  (PeercamPacerElement      
                                                        guint64                   bps);
 void        peercam_pacer_element_set_burst_us        (PeercamPacerElement      *self,
                                                        gint64                    burst_us);
+/* The budget media, repairs and padding share at the estimate itself
+ * (peercam_pacer_set_budget_us): < 0 none, 0 the default. */
+void        peercam_pacer_element_set_budget_us       (PeercamPacerElement      *self,
+                                                       gint64                    budget_us);
 void        peercam_pacer_element_set_rtt             (PeercamPacerElement      *self,
                                                        gint64                    rtt_us);
 /* Counters since creation. */
@@ -73,5 +77,8 @@ guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      
 guint64     peercam_pacer_element_get_probe_bytes     (PeercamPacerElement      *self);
 /* The pacer queue's current delay. */
 gint64      peercam_pacer_element_get_queue_delay_us  (PeercamPacerElement      *self);
+/* Whether the queue is too long for another video frame now
+ * (peercam_pacer_should_drop_frame): the sender drops it before encoding. */
+gboolean    peercam_pacer_element_should_drop_frame   (PeercamPacerElement      *self);
 
 G_END_DECLS

@@ -20,8 +20,10 @@ struct _PeercamPacer {
   guint              queued_packets;
   guint64            target_bps;
   double             budget_bytes;  /* may go below 0 by up to one packet */
+  double             window_bytes;  /* the budget at the target itself (ditto) */
   gint64             last_us;       /* -1: never refilled */
   gint64             burst_us;
+  gint64             budget_us;     /* <= 0: none */
 
   /* the probe cluster in progress (probing) and the last one that ended */
   gboolean           probing;
@@ -50,8 +52,13 @@ peercam_pacer_new (const PeercamPacerConfig *config,
     self->config.burst_us = PEERCAM_PACER_DEFAULT_BURST_US;
   if (self->config.max_queue_us <= 0)
     self->config.max_queue_us = PEERCAM_PACER_DEFAULT_MAX_QUEUE_US;
+  if (self->config.budget_us == 0)
+    self->config.budget_us = PEERCAM_PACER_DEFAULT_BUDGET_US;
+  if (self->config.pushback_us <= 0)
+    self->config.pushback_us = PEERCAM_PACER_DEFAULT_PUSHBACK_US;
   self->packet_free = packet_free;
   self->burst_us = self->config.burst_us;
+  self->budget_us = self->config.budget_us;
   for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
     g_queue_init (&self->queues[i]);
   self->target_bps = PEERCAM_PACER_DEFAULT_TARGET_BPS;
@@ -99,6 +106,18 @@ peercam_pacer_set_burst_us (PeercamPacer *self,
   self->burst_us = burst_us > 0 ? burst_us : self->config.burst_us;
 }
 
+void
+peercam_pacer_set_budget_us (PeercamPacer *self,
+                             gint64        budget_us)
+{
+  gboolean had = self->budget_us > 0;
+
+  self->budget_us = budget_us == 0 ? self->config.budget_us : budget_us;
+  /* a budget that starts now starts full */
+  if (!had && self->budget_us > 0)
+    self->window_bytes = self->target_bps * (double) self->budget_us / 8e6;
+}
+
 guint64
 peercam_pacer_get_pacing_rate (PeercamPacer *self)
 {
@@ -126,9 +145,34 @@ peercam_pacer_get_queue_delay_us (PeercamPacer *self,
   return oldest == G_MAXINT64 ? 0 : MAX (0, now_us - oldest);
 }
 
+/* The slowest rate at which every queued packet leaves before it has waited
+ * max_queue_us (0 when empty): each packet's deadline against the bytes
+ * that leave before it, in the order pop() takes them. Counting the whole
+ * queue against the oldest packet's deadline would drain faster than the
+ * budget long before any packet is late. */
+static double
+drain_rate (PeercamPacer *self,
+            gint64        now_us)
+{
+  double need = 0;
+  gsize ahead = 0;
+
+  if (self->queued_bytes == 0)
+    return 0;
+  for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES; i++)
+    for (GList *l = self->queues[i].head; l; l = l->next)
+      {
+        Item *item = l->data;
+        gint64 left = item->queued_us + self->config.max_queue_us - now_us;
+
+        ahead += item->size;
+        need = MAX (need, ahead * 8e6 / MAX (left, 1000));
+      }
+  return need;
+}
+
 /* The pacing rate, or faster when the queue would otherwise outgrow its
- * bound: then it drains what is queued by the time the oldest packet
- * reaches max_queue_us. */
+ * bound. */
 static double
 effective_rate (PeercamPacer *self,
                 gint64        now_us)
@@ -137,13 +181,27 @@ effective_rate (PeercamPacer *self,
    * send rate is what the estimator compares the delivered rate with. */
   double rate = self->probing ? (double) self->cluster_bps : (double) peercam_pacer_get_pacing_rate (self);
 
-  if (self->queued_bytes > 0)
-    {
-      gint64 left = self->config.max_queue_us - peercam_pacer_get_queue_delay_us (self, now_us);
-      double need = self->queued_bytes * 8e6 / MAX (left, 1000);
-      rate = MAX (rate, need);
-    }
-  return rate;
+  return MAX (rate, drain_rate (self, now_us));
+}
+
+/* The shared budget's rate: the target, or faster for the queue bound. */
+static double
+window_rate (PeercamPacer *self,
+             gint64        now_us)
+{
+  return MAX ((double) self->target_bps, drain_rate (self, now_us));
+}
+
+static double
+window_capacity (PeercamPacer *self)
+{
+  return self->target_bps * (double) MAX (self->budget_us, 0) / 8e6;
+}
+
+static gboolean
+has_window (PeercamPacer *self)
+{
+  return self->budget_us > 0;
 }
 
 static void
@@ -176,10 +234,13 @@ refill (PeercamPacer *self,
     {
       self->last_us = now_us;
       self->budget_bytes = burst_bytes (self);
+      self->window_bytes = window_capacity (self);
       return;
     }
   dt = MAX (0, now_us - self->last_us);
   self->budget_bytes += effective_rate (self, now_us) * dt / 8e6;
+  self->window_bytes = MIN (self->window_bytes + window_rate (self, now_us) * dt / 8e6,
+                            window_capacity (self));
   /* An idle pacer saves up no more than one burst; a cluster no more than
    * its next packet (its spacing is the measurement). */
   self->budget_bytes = MIN (self->budget_bytes, self->probing ? 1.0 : MAX (burst_bytes (self), 0.0));
@@ -223,11 +284,17 @@ peercam_pacer_pop (PeercamPacer *self,
   refill (self, now_us);
   if (self->queued_packets == 0 || self->budget_bytes <= 0)
     return NULL;
+  /* A cluster is a measurement at its own rate; the rest shares the
+   * target's budget. */
+  if (!self->probing && has_window (self) && self->window_bytes <= 0)
+    return NULL;
   for (guint i = 0; i < PEERCAM_PACER_N_PRIORITIES && !item; i++)
     item = g_queue_pop_head (&self->queues[i]);
   g_assert (item != NULL);
 
   self->budget_bytes -= item->size;
+  if (!self->probing)
+    self->window_bytes -= item->size;
   self->queued_bytes -= item->size;
   self->queued_packets--;
   if (self->probing)
@@ -252,17 +319,18 @@ gint64
 peercam_pacer_next_send_us (PeercamPacer *self,
                             gint64        now_us)
 {
-  double rate;
+  gint64 at = now_us;
 
   check_cluster_timeout (self, now_us);
   if (self->queued_packets == 0)
     return -1;
   refill (self, now_us);
-  if (self->budget_bytes > 0)
-    return now_us;
-  /* The budget is up to date as of last_us (never before now_us). */
-  rate = effective_rate (self, self->last_us);
-  return self->last_us + (gint64) (-self->budget_bytes * 8e6 / rate) + 1;
+  /* The budgets are up to date as of last_us (never before now_us). */
+  if (self->budget_bytes <= 0)
+    at = MAX (at, self->last_us + (gint64) (-self->budget_bytes * 8e6 / effective_rate (self, self->last_us)) + 1);
+  if (!self->probing && has_window (self) && self->window_bytes <= 0)
+    at = MAX (at, self->last_us + (gint64) (-self->window_bytes * 8e6 / window_rate (self, self->last_us)) + 1);
+  return at;
 }
 
 void
@@ -330,6 +398,20 @@ peercam_pacer_get_cluster_bytes (PeercamPacer *self)
   return self->cluster_bytes;
 }
 
+gint64
+peercam_pacer_get_expected_queue_us (PeercamPacer *self)
+{
+  double rate = has_window (self) ? (double) self->target_bps : (double) peercam_pacer_get_pacing_rate (self);
+
+  return (gint64) (self->queued_bytes * 8e6 / rate);
+}
+
+gboolean
+peercam_pacer_should_drop_frame (PeercamPacer *self)
+{
+  return peercam_pacer_get_expected_queue_us (self) > self->config.pushback_us;
+}
+
 guint
 peercam_pacer_get_queued_packets (PeercamPacer *self)
 {
@@ -355,7 +437,7 @@ peercam_pacer_get_queued_bytes (PeercamPacer *self)
 
 typedef struct {
   gint64  seq;          /* unwrapped; -1: empty */
-  gint64  sent_us;
+  gint64  sent_us;      /* -1: queued, not sent yet */
   gint64  last_rtx_us;  /* -1: never retransmitted */
   guint32 size;
   guint   count;
@@ -438,18 +520,40 @@ rtx_unwrap (PeercamRtxPolicy *self,
   return self->last_seq + (gint16) (seq - (guint16) self->last_seq);
 }
 
+static RtxEntry *
+rtx_remember (PeercamRtxPolicy *self,
+              guint16           seq,
+              gsize             size)
+{
+  gint64 u = rtx_unwrap (self, seq);
+  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+
+  if (e->seq != u)
+    *e = (RtxEntry) { u, -1, -1, (guint32) MIN (size, G_MAXUINT32), 0 };
+  if (u > self->last_seq)
+    self->last_seq = u;
+  return e;
+}
+
+void
+peercam_rtx_policy_on_queued (PeercamRtxPolicy *self,
+                              guint16           seq,
+                              gsize             size)
+{
+  rtx_remember (self, seq, size)->sent_us = -1;
+}
+
 void
 peercam_rtx_policy_on_sent (PeercamRtxPolicy *self,
                             guint16           seq,
                             gsize             size,
                             gint64            now_us)
 {
-  gint64 u = rtx_unwrap (self, seq);
-  RtxEntry *e = &self->history[u & (RTX_HISTORY - 1)];
+  RtxEntry *e = rtx_remember (self, seq, size);
 
-  *e = (RtxEntry) { u, now_us, -1, (guint32) MIN (size, G_MAXUINT32), 0 };
-  if (u > self->last_seq)
-    self->last_seq = u;
+  /* the first time it left; a retransmission is counted in on_nack */
+  if (e->sent_us < 0)
+    e->sent_us = now_us;
 }
 
 static double
@@ -477,6 +581,14 @@ peercam_rtx_policy_on_nack (PeercamRtxPolicy *self,
 
   if (self->last_seq < 0 || e->seq != u)
     verdict = PEERCAM_RTX_UNKNOWN;
+  /* A receiver that expects packets by their timing (rtpjitterbuffer's
+   * rtx-next-seqnum) asks for ones a paced frame has not sent yet: half
+   * the NACKs across a 1 Mbit/s cap were for packets still queued here,
+   * and answering them put each packet on the link twice
+   * (test-congestion-netns). libwebrtc's packet history knows a packet
+   * only once it has left, too. */
+  else if (e->sent_us < 0)
+    verdict = PEERCAM_RTX_PENDING;
   else if (now_us - e->sent_us > self->config.max_age_us)
     verdict = PEERCAM_RTX_TOO_OLD;
   else if (e->count >= self->config.max_retransmissions)

@@ -11,13 +11,24 @@
  *    bottleneck buffer overflows when a keyframe leaves at line rate. The
  *    queue is bounded in time: when its oldest packet would wait longer than
  *    max_queue_us, the pacer drains faster instead of dropping media.
+ *    Media, retransmissions and padding also share one budget at the
+ *    target itself: over any interval T, at most target × (T + budget_us)
+ *    leaves (budget_us 100 ms), so a keyframe, the repairs that follow a
+ *    loss and the keyframe of a format change go at the estimate, not on
+ *    top of it (only the queue bound, and probe clusters, go faster).
  *    A probe cluster (peercam_pacer_start_cluster) sends the next bytes at
  *    the probe's rate instead, padding filling what the queue lacks, and
  *    reports when its first and last packet left.
+ *    The sender keeps the queue short by pushing back on the encoder:
+ *    while the queue needs more than pushback_us to leave
+ *    (peercam_pacer_should_drop_frame), the next video frame is dropped
+ *    before it is encoded, as libwebrtc's pacer pushback does, so the
+ *    queue bound's faster draining stays an exception.
  *  - PeercamRtxPolicy: whether to answer a NACK — at most N retransmissions
  *    of a packet, never once it is older than what the receiver's jitter
- *    buffer can still use, never twice within one RTT, and retransmitted
- *    bytes limited to a share of the estimate.
+ *    buffer can still use, never twice within one RTT, never while the
+ *    original still waits in the pacer's queue, and retransmitted bytes
+ *    limited to a share of the estimate.
  *  - PeercamKeyframeLimiter: keyframe requests (PLI/FIR) forwarded to the
  *    encoder at most once per interval (1 s, or 2 × RTT if longer); requests
  *    inside the interval are merged into one served when it ends.
@@ -35,6 +46,8 @@ G_BEGIN_DECLS
 #define PEERCAM_PACER_DEFAULT_FACTOR        2.5
 #define PEERCAM_PACER_DEFAULT_BURST_US      5000
 #define PEERCAM_PACER_DEFAULT_MAX_QUEUE_US  250000
+#define PEERCAM_PACER_DEFAULT_BUDGET_US     100000
+#define PEERCAM_PACER_DEFAULT_PUSHBACK_US   100000
 #define PEERCAM_PACER_DEFAULT_TARGET_BPS    600000
 
 typedef enum {
@@ -48,6 +61,9 @@ typedef struct {
   double pacing_factor;  /* 0: PEERCAM_PACER_DEFAULT_FACTOR */
   gint64 burst_us;       /* 0: PEERCAM_PACER_DEFAULT_BURST_US */
   gint64 max_queue_us;   /* 0: PEERCAM_PACER_DEFAULT_MAX_QUEUE_US */
+  gint64 budget_us;      /* what the target rate saves up; 0: PEERCAM_PACER_DEFAULT_BUDGET_US,
+                          * < 0: no budget (only the pacing rate) */
+  gint64 pushback_us;    /* 0: PEERCAM_PACER_DEFAULT_PUSHBACK_US */
 } PeercamPacerConfig;
 
 typedef struct _PeercamPacer PeercamPacer;
@@ -65,6 +81,10 @@ void          peercam_pacer_set_target_bitrate (PeercamPacer           *self,
  * and lets out at once; 0: the configured one. */
 void          peercam_pacer_set_burst_us     (PeercamPacer             *self,
                                               gint64                    burst_us);
+/* The shared budget (see above): < 0 none, only the pacing rate (a fast
+ * start whose estimate lags the link); 0: the configured one. */
+void          peercam_pacer_set_budget_us    (PeercamPacer             *self,
+                                              gint64                    budget_us);
 /* target × pacing factor */
 guint64       peercam_pacer_get_pacing_rate  (PeercamPacer             *self);
 
@@ -88,6 +108,14 @@ gsize         peercam_pacer_get_queued_bytes (PeercamPacer             *self);
 /* Age of the oldest queued packet; 0 when empty. */
 gint64        peercam_pacer_get_queue_delay_us (PeercamPacer           *self,
                                               gint64                    now_us);
+/* How long what is queued needs to leave at the rate it goes now: the
+ * target with the shared budget, the pacing rate without (the fast start). */
+gint64        peercam_pacer_get_expected_queue_us (PeercamPacer        *self);
+/* TRUE while the expected queue is longer than pushback_us: the sender
+ * drops the next video frame before encoding it. A frame of 4 average
+ * ones (a keyframe) admitted just under that still leaves within the
+ * queue bound at the target. */
+gboolean      peercam_pacer_should_drop_frame (PeercamPacer            *self);
 
 /* Probe clusters: the next @bytes (and at least @min_packets packets) leave
  * at @bps, not at the pacing rate; media queued meanwhile counts, padding
@@ -137,6 +165,7 @@ typedef enum {
   PEERCAM_RTX_TOO_MANY,     /* retransmitted max_retransmissions times already */
   PEERCAM_RTX_TOO_SOON,     /* retransmitted less than an RTT ago */
   PEERCAM_RTX_OVER_BUDGET,  /* retransmissions would exceed their share */
+  PEERCAM_RTX_PENDING,      /* the original has not left yet: it is on its way */
 } PeercamRtxVerdict;
 
 typedef struct {
@@ -159,7 +188,12 @@ void              peercam_rtx_policy_set_rtt  (PeercamRtxPolicy       *self,
  * are useless to it. */
 void              peercam_rtx_policy_set_max_age (PeercamRtxPolicy    *self,
                                                   gint64               max_age_us);
-/* An original packet (RTP sequence number @seq of one stream) was sent. */
+/* An original packet (RTP sequence number @seq of one stream) was queued
+ * for sending: a NACK for it is PENDING until on_sent(). */
+void              peercam_rtx_policy_on_queued (PeercamRtxPolicy      *self,
+                                               guint16                 seq,
+                                               gsize                   size);
+/* An original packet left (queued before or not). */
 void              peercam_rtx_policy_on_sent  (PeercamRtxPolicy       *self,
                                                guint16                 seq,
                                                gsize                   size,

@@ -1,6 +1,6 @@
 /* peercam-remote-media.c — decode what a webrtcbin receives
  *
- *   webrtcbin ─ decodebin ─ video: the video sink (the app's appsink)
+ *   webrtcbin ─ decodebin ─ video: queue ─ the video sink (the app's appsink)
  *                         ├ audio: audioconvert ! audioresample ! autoaudiosink
  *                         └ anything else: a fakesink, so it never stalls the bundle
  *
@@ -8,6 +8,16 @@
  * and must link before data flows, so they build right there from a
  * refcounted RmLink and never touch the object; the first frame hops to the
  * main context through the link's weak reference.
+ *
+ * The queue's output is the playout schedule (peercam-playout.h): by
+ * default each frame goes on when it is decoded; on a lossy link a probe
+ * holds each frame until its arrival time plus a delay that covers how late
+ * frames came recently (a retransmission's wait), so a frame that waits for
+ * its missing packet does not freeze the picture (issue 11). A frame is
+ * never held longer than the delay itself (a timestamp jump must not stall
+ * the picture). Lateness is measured in front of the queue, on the
+ * decoder's thread (the holds would block it, and every frame behind a
+ * held one would look late); the delay moves on the main context.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,16 +27,25 @@
 
 #include "peercam-remote-media.h"
 
+#include "peercam-playout.h"
+
+#define PLAYOUT_TICK_MS       50
+
 typedef struct {
   gatomicrefcount  ref;
   GWeakRef         owner;
   GMainContext    *context;
   GstElement      *video_sink;
+  GstElement      *video_input;   /* the queue in front of it, or the sink itself */
   gboolean         play_audio;
   int              video_linked;  /* atomic */
   int              first_frame;   /* atomic */
   int              closed;        /* atomic */
   gsize            frames;        /* atomic */
+  gsize                delay_us;  /* atomic: the current playout delay; 0: none */
+  GMutex               lock;
+  PeercamPlayoutDelay *delay;     /* lock */
+  GstClockID           wait_id;   /* lock: a frame's hold */
 } RmLink;
 
 struct _PeercamRemoteMedia
@@ -37,6 +56,9 @@ struct _PeercamRemoteMedia
   GstElement   *webrtcbin;
   GstPad       *probe_pad;
   gulong        probe_id;
+
+  GstElement          *playout;   /* the queue, or NULL */
+  guint                playout_id;
 };
 
 G_DEFINE_FINAL_TYPE (PeercamRemoteMedia, peercam_remote_media, G_TYPE_OBJECT)
@@ -65,6 +87,9 @@ rm_link_unref (gpointer data)
   g_weak_ref_clear (&link->owner);
   g_main_context_unref (link->context);
   g_clear_object (&link->video_sink);
+  g_clear_object (&link->video_input);
+  g_mutex_clear (&link->lock);
+  peercam_playout_delay_free (link->delay);
   g_free (link);
 }
 
@@ -214,7 +239,7 @@ on_decoded_pad (GstElement *decodebin,
   if (g_str_has_prefix (name, "video/") &&
       g_atomic_int_compare_and_exchange (&link->video_linked, 0, 1))
     {
-      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->video_sink, "sink");
+      g_autoptr(GstPad) sink_pad = gst_element_get_static_pad (link->video_input, "sink");
 
       if (gst_pad_link (pad, sink_pad) != GST_PAD_LINK_OK)
         g_debug ("could not link decoded video to the video sink");
@@ -273,6 +298,129 @@ on_webrtc_pad_added (GstElement *webrtc,
   gst_pad_link (pad, sink_pad);
 }
 
+/* ---- the playout schedule ------------------------------------------------ */
+
+/* A frame's running time (its arrival time: the jitter buffer's
+ * timestamps) and the clock's, on @pad's element. */
+static GstClock *
+frame_time (GstPad       *pad,
+            GstBuffer    *buffer,
+            GstClockTime *running,
+            GstClockTime *now,
+            GstClockTime *base)
+{
+  g_autoptr(GstEvent) event = NULL;
+  g_autoptr(GstElement) element = NULL;
+  g_autoptr(GstClock) clock = NULL;
+  const GstSegment *segment;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buffer))
+    return NULL;
+  event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  element = gst_pad_get_parent_element (pad);
+  if (event == NULL || element == NULL)
+    return NULL;
+  gst_event_parse_segment (event, &segment);
+  clock = gst_element_get_clock (element);
+  if (segment->format != GST_FORMAT_TIME || clock == NULL)
+    return NULL;
+  *running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+  *base = gst_element_get_base_time (element);
+  *now = gst_clock_get_time (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (*running) || *now < *base)
+    return NULL;
+  *now -= *base;
+  return g_steal_pointer (&clock);
+}
+
+/* How late each decoded frame is. */
+static GstPadProbeReturn
+lateness_probe (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  RmLink *link = user_data;
+  GstClockTime running, now, base;
+  g_autoptr(GstClock) clock = frame_time (pad, GST_PAD_PROBE_INFO_BUFFER (info), &running, &now, &base);
+
+  if (clock == NULL)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&link->lock);
+  peercam_playout_delay_add_lateness (link->delay, g_get_monotonic_time (),
+                                      GST_CLOCK_DIFF (running, now) / GST_USECOND);
+  g_mutex_unlock (&link->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Holds a frame until its arrival time plus the current delay: never
+ * longer than the delay. */
+static GstPadProbeReturn
+playout_probe (GstPad          *pad,
+               GstPadProbeInfo *info,
+               gpointer         user_data)
+{
+  RmLink *link = user_data;
+  GstClockTime delay = (GstClockTime) g_atomic_pointer_get (&link->delay_us) * GST_USECOND;
+  GstClockTime running, now, base, until;
+  g_autoptr(GstClock) clock = NULL;
+  GstClockID id;
+
+  if (delay == 0)
+    return GST_PAD_PROBE_OK;
+  clock = frame_time (pad, GST_PAD_PROBE_INFO_BUFFER (info), &running, &now, &base);
+  if (clock == NULL)
+    return GST_PAD_PROBE_OK;
+  /* A timestamp ahead of the clock is no arrival time (the jitter buffer
+   * re-synchronised): show the frame rather than hold it for the jump. */
+  if (running > now)
+    return GST_PAD_PROBE_OK;
+  until = running + delay;
+  if (until <= now)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&link->lock);
+  if (g_atomic_int_get (&link->closed))
+    {
+      g_mutex_unlock (&link->lock);
+      return GST_PAD_PROBE_OK;
+    }
+  id = gst_clock_new_single_shot_id (clock, base + until);
+  link->wait_id = gst_clock_id_ref (id);
+  g_mutex_unlock (&link->lock);
+  gst_clock_id_wait (id, NULL);
+  g_mutex_lock (&link->lock);
+  g_clear_pointer (&link->wait_id, gst_clock_id_unref);
+  g_mutex_unlock (&link->lock);
+  gst_clock_id_unref (id);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+apply_playout (PeercamRemoteMedia *self)
+{
+  double current;
+
+  g_mutex_lock (&self->link->lock);
+  current = peercam_playout_delay_advance (self->link->delay, g_get_monotonic_time ());
+  g_mutex_unlock (&self->link->lock);
+  g_atomic_pointer_set (&self->link->delay_us, (gsize) (current * 1000));
+}
+
+static gboolean
+playout_tick (gpointer user_data)
+{
+  PeercamRemoteMedia *self = user_data;
+  gboolean active;
+
+  apply_playout (self);
+  g_mutex_lock (&self->link->lock);
+  active = peercam_playout_delay_is_active (self->link->delay);
+  g_mutex_unlock (&self->link->lock);
+  if (active)
+    return G_SOURCE_CONTINUE;
+  self->playout_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- GObject ------------------------------------------------------------ */
 
 static void
@@ -281,6 +429,7 @@ peercam_remote_media_dispose (GObject *object)
   PeercamRemoteMedia *self = PEERCAM_REMOTE_MEDIA (object);
 
   peercam_remote_media_close (self);
+  g_clear_object (&self->playout);
   G_OBJECT_CLASS (peercam_remote_media_parent_class)->dispose (object);
 }
 
@@ -313,6 +462,8 @@ peercam_remote_media_init (PeercamRemoteMedia *self)
   g_atomic_ref_count_init (&self->link->ref);
   g_weak_ref_init (&self->link->owner, self);
   self->link->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&self->link->lock);
+  self->link->delay = peercam_playout_delay_new ();
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -324,6 +475,7 @@ peercam_remote_media_new (GstBin     *bin,
                           gboolean    play_audio)
 {
   PeercamRemoteMedia *self;
+  g_autoptr(GstPad) pad = NULL;
 
   g_return_val_if_fail (GST_IS_BIN (bin), NULL);
   g_return_val_if_fail (GST_IS_ELEMENT (webrtcbin), NULL);
@@ -334,6 +486,27 @@ peercam_remote_media_new (GstBin     *bin,
   self->link->video_sink = video_sink ? gst_object_ref_sink (video_sink)
                                       : gst_object_ref_sink (discarding_sink ());
   gst_bin_add (bin, self->link->video_sink);
+  self->playout = gst_element_factory_make ("queue", NULL);
+  if (self->playout)
+    {
+      gst_object_ref_sink (self->playout);
+      /* Room for the frames of the longest delay (a few hundred ms of raw
+       * video); bounded by time, not by bytes (720p is 1.4 MB a frame). */
+      g_object_set (self->playout, "max-size-buffers", 0, "max-size-bytes", 0,
+                    "max-size-time", (guint64) 2 * GST_SECOND, NULL);
+      gst_bin_add (bin, self->playout);
+      gst_element_link (self->playout, self->link->video_sink);
+      self->link->video_input = g_object_ref (self->playout);
+      pad = gst_element_get_static_pad (self->playout, "sink");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, lateness_probe,
+                         rm_link_ref (self->link), rm_link_unref);
+      g_clear_object (&pad);
+      pad = gst_element_get_static_pad (self->playout, "src");
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, playout_probe,
+                         rm_link_ref (self->link), rm_link_unref);
+    }
+  else
+    self->link->video_input = g_object_ref (self->link->video_sink);
   self->probe_pad = gst_element_get_static_pad (self->link->video_sink, "sink");
   self->probe_id = gst_pad_add_probe (self->probe_pad, GST_PAD_PROBE_TYPE_BUFFER, frames_probe,
                                       rm_link_ref (self->link), rm_link_unref);
@@ -341,6 +514,42 @@ peercam_remote_media_new (GstBin     *bin,
   g_signal_connect_data (webrtcbin, "pad-added", G_CALLBACK (on_webrtc_pad_added),
                          rm_link_ref (self->link), rm_link_closure_unref, 0);
   return self;
+}
+
+void
+peercam_remote_media_set_playout_limit (PeercamRemoteMedia *self,
+                                        guint               limit_ms)
+{
+  g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
+
+  if (self->playout == NULL || g_atomic_int_get (&self->link->closed))
+    return;
+  g_mutex_lock (&self->link->lock);
+  if (limit_ms != peercam_playout_delay_get_limit (self->link->delay))
+    g_debug ("playout delay limit %u -> %u ms", peercam_playout_delay_get_limit (self->link->delay), limit_ms);
+  peercam_playout_delay_set_limit (self->link->delay, limit_ms);
+  g_mutex_unlock (&self->link->lock);
+  apply_playout (self);
+  if (self->playout_id == 0 && limit_ms > 0)
+    {
+      g_autoptr(GSource) source = g_timeout_source_new (PLAYOUT_TICK_MS);
+
+      g_source_set_callback (source, playout_tick, self, NULL);
+      g_source_set_static_name (source, "[peercam] playout delay");
+      self->playout_id = g_source_attach (source, self->link->context);
+    }
+}
+
+double
+peercam_remote_media_get_playout_delay (PeercamRemoteMedia *self)
+{
+  double current;
+
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
+  g_mutex_lock (&self->link->lock);
+  current = peercam_playout_delay_get_current (self->link->delay);
+  g_mutex_unlock (&self->link->lock);
+  return current;
 }
 
 guint64
@@ -377,6 +586,18 @@ peercam_remote_media_close (PeercamRemoteMedia *self)
   g_return_if_fail (PEERCAM_IS_REMOTE_MEDIA (self));
 
   g_atomic_int_set (&self->link->closed, 1);
+  g_mutex_lock (&self->link->lock);
+  if (self->link->wait_id)
+    gst_clock_id_unschedule (self->link->wait_id);
+  g_mutex_unlock (&self->link->lock);
+  if (self->playout_id)
+    {
+      GSource *source = g_main_context_find_source_by_id (self->link->context, self->playout_id);
+
+      if (source)
+        g_source_destroy (source);
+      self->playout_id = 0;
+    }
   if (self->probe_pad)
     {
       gst_pad_remove_probe (self->probe_pad, self->probe_id);

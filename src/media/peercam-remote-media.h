@@ -24,6 +24,14 @@ PeercamRemoteMedia *peercam_remote_media_new        (GstBin      *bin,
                                                      GstElement  *webrtcbin,
                                                      GstElement  *video_sink,
                                                      gboolean     play_audio);
+/* Frames are shown when decoded (@limit_ms 0, the default) or on a
+ * schedule: at their arrival time plus a delay that covers how late frames
+ * came recently, at most @limit_ms; the delay moves gradually
+ * (peercam-playout.h). */
+void                peercam_remote_media_set_playout_limit (PeercamRemoteMedia *self,
+                                                            guint               limit_ms);
+/* The current playout delay, ms. */
+double              peercam_remote_media_get_playout_delay (PeercamRemoteMedia *self);
 /* Video frames the video sink got. */
 guint64             peercam_remote_media_get_frames (PeercamRemoteMedia *self);
 gboolean            peercam_remote_media_get_frame_size (PeercamRemoteMedia *self,

@@ -499,9 +499,13 @@ join_chain (PeercamSender  *self,
   g_autoptr(GstPad) pay_sink = gst_element_get_static_pad (self->pay, "sink");
   g_autoptr(GstPad) queue_src = NULL;
 
-  /* A second of encoded frames: webrtcbin holds this thread until DTLS is
-   * up, and the others' frames must not wait for it. */
-  self->branch_id = peercam_local_media_add_branch_at (self->local, chain->tee, self->pay, 30, error);
+  /* webrtcbin holds this thread until DTLS is up, and the others' frames
+   * must not wait for it. A few frames only: a second of them (30) all
+   * reached the caller's pacer at once when the transport came up, 68 KB
+   * sent at 2.4-3.1 Mbit/s into a 1 Mbit/s link (test-congestion-netns);
+   * with 5 the queue overflows instead, its gate waits for a fresh
+   * keyframe and asks for one (1.0-1.7 Mbit/s at the start, 13-19 KB). */
+  self->branch_id = peercam_local_media_add_branch_at (self->local, chain->tee, self->pay, 5, error);
   if (self->branch_id == 0)
     return FALSE;
   queue_src = gst_pad_get_peer (pay_sink);

@@ -72,6 +72,14 @@ peercam_video_encoder_build (GstBin      *bin,
                     "lag-in-frames", 0, "threads", 1, "keyframe-max-dist", 3000,
                     "error-resilient", 1, NULL);
       gst_util_set_object_arg (G_OBJECT (encoder), "end-usage", "cbr");
+      /* A browser's rate control buffer (libwebrtc: 500/600/1000 ms, 15 %
+       * overshoot). libvpx's defaults (4/5/6 s) keep the bits saved at the
+       * old rate when congestion control cuts the target, and spend them
+       * over the next second: a cut from 874 to 506 kbit/s made frames of
+       * twice the old size, 1.45 Mbit/s for 250 ms into a 1 Mbit/s link
+       * (test-congestion-netns, issue 11). */
+      g_object_set (encoder, "buffer-initial-size", 500, "buffer-optimal-size", 600,
+                    "buffer-size", 1000, "overshoot", 15, NULL);
     }
   else
     {
