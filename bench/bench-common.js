@@ -40,7 +40,17 @@ function startProcess (name, command, args, env, clock) {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = { name, child, events: [], stderr: [], exited: null };
   children.add(child);
+  // PEERCAM_BENCH_LOG_DIR=DIR keeps every line a child printed (its debug
+  // log too), with the driver's clock, in DIR/NAME.log.
+  const logDir = process.env.PEERCAM_BENCH_LOG_DIR;
+  const logFile = logDir ? fs.createWriteStream(path.join(logDir, `${name.replace(/[^A-Za-z0-9_-]+/g, '-')}.log`), { flags: 'a' }) : null;
+  const keep = (stream, line) => {
+    if (logFile)
+      logFile.write(`${clock()} ${stream} ${line}\n`);
+  };
+  child.on('exit', () => logFile && logFile.end());
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    keep('out', line);
     try {
       const event = JSON.parse(line);
       event.driver_ms = clock();
@@ -48,6 +58,7 @@ function startProcess (name, command, args, env, clock) {
     } catch (e) { /* not JSON */ }
   });
   readline.createInterface({ input: child.stderr }).on('line', (line) => {
+    keep('err', line);
     if (proc.stderr.length < 200)
       proc.stderr.push(line);
   });

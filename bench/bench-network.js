@@ -9,6 +9,11 @@
 //        the table again from a run's JSON (link metrics recomputed from the
 //        forwarder's saved counters)
 //
+// PEERCAM_BENCH_LOG_DIR=DIR keeps each process's output (with
+// G_MESSAGES_DEBUG=all, the caller's congestion log) in DIR/NAME.log;
+// PEERCAM_BENCH_FULL_STATS=1 adds a Chromium receiver's SDP and full
+// getStats() at the end of its cell to the JSON (chromium_full).
+//
 // --warmup S starts the window S seconds after the first frame (default 0:
 // start-up is part of what a call feels like; Chromium starts at ~300
 // kbit/s and a low resolution and takes ~20 s to reach 1280x720).
@@ -150,6 +155,8 @@ async function pageStats (page) {
           bytesReceived: s.bytesReceived, packetsReceived: s.packetsReceived, packetsLost: s.packetsLost,
           nackCount: s.nackCount, pliCount: s.pliCount, frameWidth: s.frameWidth, frameHeight: s.frameHeight,
           jitterBufferDelay: s.jitterBufferDelay, jitterBufferEmittedCount: s.jitterBufferEmittedCount,
+          jitterBufferTargetDelay: s.jitterBufferTargetDelay, firCount: s.firCount, keyFramesDecoded: s.keyFramesDecoded,
+          retransmittedPacketsReceived: s.retransmittedPacketsReceived, ssrc: s.ssrc,
         };
       } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
         out.outbound = {
@@ -158,6 +165,9 @@ async function pageStats (page) {
           targetBitrate: s.targetBitrate, qualityLimitationReason: s.qualityLimitationReason,
           nackCount: s.nackCount, pliCount: s.pliCount,
         };
+      } else if (s.type === 'remote-outbound-rtp' && s.kind === 'video') {
+        // the receiver's own RTT (RTCP XR DLRR answers to its RRTR)
+        out.remote = { rttMeasurements: s.roundTripTimeMeasurements, totalRoundTripTime: s.totalRoundTripTime };
       } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
         out.pair = { rtt: s.currentRoundTripTime, availableOutgoingBitrate: s.availableOutgoingBitrate };
       }
@@ -381,6 +391,14 @@ async function runCell (opts, ctx, linkName, pairName) {
       cell.receiver_engine_kbps = stats.length ? stats.reduce((x, e) => x + e.kbps, 0) / stats.length : null;
     } else {
       const frames = await receiver.page.evaluate(() => window.__frames);
+      if (process.env.PEERCAM_BENCH_FULL_STATS) {
+        cell.chromium_full = await receiver.page.evaluate(async () => {
+          const pc = window.__pcs[window.__pcs.length - 1];
+          const stats = [];
+          (await pc.getStats()).forEach((s) => stats.push(s));
+          return { local: pc.localDescription && pc.localDescription.sdp, remote: pc.remoteDescription && pc.remoteDescription.sdp, stats };
+        }).catch(() => null);
+      }
       const offset = t0;   // wall clock → driver clock
       frameTimes = frames.map(([wall]) => wall - offset);
       cell.receiver_sizes = [...new Set(frames.map(([, , w, h]) => `${w}x${h}`))];
@@ -397,7 +415,14 @@ async function runCell (opts, ctx, linkName, pairName) {
           totalFreezesDuration: b.totalFreezesDuration - a.totalFreezesDuration,
           nackCount: b.nackCount - a.nackCount, pliCount: b.pliCount - a.pliCount,
           last_size: `${b.frameWidth}x${b.frameHeight}`,
+          // the jitter buffer's mean target (it adds the RTT once frames
+          // needed retransmissions, if it knows the RTT)
+          target_delay_ms: b.jitterBufferEmittedCount > a.jitterBufferEmittedCount
+            ? 1000 * (b.jitterBufferTargetDelay - a.jitterBufferTargetDelay) / (b.jitterBufferEmittedCount - a.jitterBufferEmittedCount) : null,
         };
+        const last = inWin[inWin.length - 1].remote;
+        if (last)
+          cell.chromium_inbound.rtt_measurements = last.rttMeasurements;
       }
     }
     cell.receiver = frameMetrics(frameTimes, start, end);

@@ -7,6 +7,7 @@
 #include "peercam-congestion.h"
 #include "peercam-init.h"
 #include "peercam-pacer-element.h"
+#include "peercam-pacer.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -305,6 +306,18 @@ test_nack_policy (Fixture *f, gconstpointer data)
   g_mutex_unlock (&f->lock);
   g_assert_cmpuint (peercam_pacer_element_get_retransmissions (pacer), ==, 3);
   g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 3);
+  g_assert_cmpuint (peercam_pacer_element_get_stale_nacks (pacer), ==, 0);
+
+  /* Past the age bound (500 ms) a NACK is refused and counted as stale:
+   * the viewer waits for a frame it cannot complete (the controller then
+   * sends a keyframe). */
+  g_usleep (PEERCAM_RTX_DEFAULT_MAX_AGE_US + 50000);
+  send_nack (f, 101);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->nacks_upstream, ==, 3);
+  g_mutex_unlock (&f->lock);
+  g_assert_cmpuint (peercam_pacer_element_get_refused_nacks (pacer), ==, 4);
+  g_assert_cmpuint (peercam_pacer_element_get_stale_nacks (pacer), ==, 1);
 }
 
 /* A frame's tail still in the queue: the pacer asks the encoder to skip a

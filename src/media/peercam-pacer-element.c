@@ -40,6 +40,7 @@ struct _PeercamPacerElement
   guint64                   rtx_bytes;
   guint64                   retransmissions;
   guint64                   refused_nacks;
+  guint64                   stale_nacks;
 
   PeercamPacerFeedbackFunc  feedback;
   gpointer                  feedback_data;
@@ -359,6 +360,8 @@ src_event (GstPad    *pad,
                 self->retransmissions++;
               else
                 self->refused_nacks++;
+              if (verdict == PEERCAM_RTX_TOO_OLD)
+                self->stale_nacks++;
               g_mutex_unlock (&self->lock);
             }
           if (verdict != PEERCAM_RTX_SEND)
@@ -605,6 +608,7 @@ peercam_pacer_element_set_rtt (PeercamPacerElement *self,
 
 LOCKED_GETTER (guint64, retransmissions, self->retransmissions)
 LOCKED_GETTER (guint64, refused_nacks, self->refused_nacks)
+LOCKED_GETTER (guint64, stale_nacks, self->stale_nacks)
 LOCKED_GETTER (guint64, sent_bytes, self->sent_bytes)
 LOCKED_GETTER (guint64, rtx_bytes, self->rtx_bytes)
 LOCKED_GETTER (guint64, probe_bytes, peercam_pacer_get_cluster_bytes (self->pacer))

@@ -70,6 +70,9 @@ void        peercam_pacer_element_set_rtt             (PeercamPacerElement      
 /* Counters since creation. */
 guint64     peercam_pacer_element_get_retransmissions (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_refused_nacks   (PeercamPacerElement      *self);
+/* NACKs refused because the packet was older than retransmissions go: the
+ * viewer still waits for a frame it cannot complete any more. */
+guint64     peercam_pacer_element_get_stale_nacks     (PeercamPacerElement      *self);
 guint64     peercam_pacer_element_get_sent_bytes      (PeercamPacerElement      *self);
 /* Retransmissions queued (answers to NACKs, not probe padding), bytes. */
 guint64     peercam_pacer_element_get_rtx_bytes       (PeercamPacerElement      *self);

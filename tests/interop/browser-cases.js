@@ -257,8 +257,22 @@ async function launchBrowser (options = {}) {
   return browserContext;
 }
 
-async function openPage (url, label) {
+// Keeps every RTCPeerConnection a page makes in window.__pcs (for getStats).
+const KEEP_PEER_CONNECTIONS = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Native(...args);
+    window.__pcs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();`;
+
+async function openPage (url, label, options = {}) {
   const page = await browserContext.newPage();
+  if (options.keepPeerConnections)
+    await page.addInitScript(KEEP_PEER_CONNECTIONS);
   page.on('console', (message) => {
     if (['error', 'warning'].includes(message.type()) || process.env.PEERCAM_TEST_VERBOSE)
       log(`${label} console.${message.type()}: ${message.text()}`);
@@ -363,7 +377,8 @@ async function peercamCallerToBrowser (signalingUrl, pageBase, room, query = '',
     await launchFirefox(pageBase);
   else
     await launchBrowser();
-  const viewer = await openPage(`${pageBase}/userB?room=${room}${query}`, 'browser viewer');
+  const viewer = await openPage(`${pageBase}/userB?room=${room}${query}`, 'browser viewer',
+    { keepPeerConnections: !firefox });
   await checkServerShown(viewer, new URL(signalingUrl).origin, signalingUrl !== pageBase);
   await waitState(viewer, 'waiting');
   const caller = startPeercam('peercam caller', 'caller', signalingUrl, room);
@@ -429,9 +444,24 @@ const cases = {
   },
 
   // 1. Peercam headless caller → browser /userB, through Peercam's server.
+  // The viewer learns the RTT (issue 11): Chromium asks for it with RTCP
+  // XR (a=rtcp-xr:rcvr-rtt=all) and its jitter buffer waits that long for
+  // retransmissions; unanswered, every repaired frame froze the picture.
   async 'peercam-to-browser' () {
     const host = await startHost();
-    await peercamCallerToBrowser(host.url, host.url, 'p2b');
+    const { viewer } = await peercamCallerToBrowser(host.url, host.url, 'p2b');
+    const rtt = await waitFor('the browser viewer to know the RTT (RTCP XR DLRR from the caller)', () => viewer.evaluate(async () => {
+      const pc = window.__pcs[window.__pcs.length - 1];
+      let found = null;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'remote-outbound-rtp' && s.kind === 'video' && s.roundTripTimeMeasurements > 0)
+          found = { n: s.roundTripTimeMeasurements, mean: s.totalRoundTripTime / s.roundTripTimeMeasurements };
+      });
+      return found;
+    }), 10000, 250);
+    log(`browser viewer: ${rtt.n} RTT measurements, mean ${(rtt.mean * 1000).toFixed(1)} ms`);
+    if (!(rtt.mean >= 0 && rtt.mean < 0.5))
+      throw new Error(`the viewer's RTT is ${rtt.mean} s on loopback`);
   },
 
   // 2. Browser /userA → Peercam headless viewer, through Peercam's server.
