@@ -1496,7 +1496,9 @@ on_new_jitterbuffer (GstElement *rtpbin,
    * behind a bottleneck or a pacer come later than that. A Chromium sender
    * got ~15 such NACKs a second on a clean link and, at 500 kbit/s,
    * retransmitted packets still in the queue: 28 % of its bytes, 126 % of
-   * the cap offered (tools/bench network, c2p). */
+   * the cap offered (tools/bench network, c2p); a Peercam caller under a
+   * 1 Mbit/s cap got NACKs for packets it had not sent yet, a quarter of
+   * the link in repairs (test-congestion-netns). */
   if (self->min_latency_ms > 0)
     g_object_set (jitterbuffer, "do-retransmission", TRUE, "do-lost", TRUE,
                   "rtx-next-seqnum", FALSE, NULL);

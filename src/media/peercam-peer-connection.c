@@ -484,16 +484,6 @@ on_deep_element_added (GstBin     *bin,
    * packet a few places late. */
   if (g_str_equal (name, "rtpjitterbuffer") && element_has_property (element, "rtx-delay"))
     g_object_set (element, "rtx-delay", 5, NULL);
-  /* Only a gap says a packet is missing, as in libwebrtc's NACK module.
-   * rtx-next-seqnum also asks for the next packet once the frame interval
-   * plus rtx-delay has passed since its frame's time: a paced sender
-   * spreads a keyframe, or any frame behind a queue, over longer than
-   * that, and under a 1 Mbit/s cap half the NACKs were for packets the
-   * caller had not even sent yet; answering them took a quarter of the
-   * link and kept its queue long (test-congestion-netns). The last packet
-   * of a frame shows missing with the next frame's first, about as soon. */
-  if (g_str_equal (name, "rtpjitterbuffer") && element_has_property (element, "rtx-next-seqnum"))
-    g_object_set (element, "rtx-next-seqnum", FALSE, NULL);
 
   guard_srtpdecs_in (element);
 }
