@@ -44,11 +44,25 @@ typedef struct {
                                       * (an encoder undershooting on easy content) */
   gboolean   no_probing;             /* a sender that can't send probe clusters */
   gboolean   probe_fails;            /* one that says so (no padding) */
+  gint64     frame_us;               /* 0: paced evenly; else a frame's packets
+                                      * leave together every frame_us */
+  /* a stall of the host in [stall_from_us, stall_to_us): */
+  gint64     stall_from_us, stall_to_us;
+  gboolean   stall_sender;           /* the sender sends nothing and reads no
+                                      * feedback; after it, what the pacer saved
+                                      * up (stall_burst_us at the target) at once */
+  gint64     stall_burst_us;
+  gboolean   stall_receiver;         /* the receiver reads nothing: what arrives
+                                      * is stamped when it wakes, no feedback */
+  gboolean   stall_feedback;         /* only the feedback is held (the reverse
+                                      * path, or the sender's RTCP thread) */
   /* state */
   PeercamBwe *bwe;
   GRand      *rand;
   GArray     *packets;               /* SimPacket, index = seq - SEQ_START */
   GQueue      feedback;
+  guint       stall_stamped;
+  gboolean    stall_burst_done;
   gint64      bottleneck_free_us;
   double      send_budget;
   guint       next_fb_index;
@@ -129,6 +143,9 @@ sim_send (Sim *sim, gint64 now)
           p.arrive_us = start + tx + sim->one_way_us;
         }
     }
+  /* A stalled receiver reads its socket when it wakes: all at once. */
+  if (sim->stall_receiver && p.arrive_us >= sim->stall_from_us && p.arrive_us < sim->stall_to_us)
+    p.arrive_us = sim->stall_to_us + 20 * sim->stall_stamped++;
   g_array_append_val (sim->packets, p);
 }
 
@@ -235,6 +252,12 @@ sim_report (Sim *sim, gint64 now)
     }
 }
 
+static gboolean
+sim_stalled (Sim *sim, gboolean what, gint64 now)
+{
+  return what && now >= sim->stall_from_us && now < sim->stall_to_us;
+}
+
 static void
 sim_run (Sim *sim, gint64 until_us)
 {
@@ -243,17 +266,26 @@ sim_run (Sim *sim, gint64 until_us)
   for (; now < until_us; now += STEP_US)
     {
       guint64 target = peercam_bwe_get_target_bitrate (sim->bwe);
+      gboolean sender_stalled = sim_stalled (sim, sim->stall_sender, now);
 
-      sim->send_budget += target * (sim->app_limit > 0 ? sim->app_limit : 1.0) * (STEP_US / 1e6) / 8;
-      while (sim->send_budget >= PACKET_BYTES)
+      if (!sender_stalled)
+        sim->send_budget += target * (sim->app_limit > 0 ? sim->app_limit : 1.0) * (STEP_US / 1e6) / 8;
+      if (sim->stall_sender && !sender_stalled && now >= sim->stall_to_us && !sim->stall_burst_done)
+        {
+          sim->send_budget += target * (double) sim->stall_burst_us / 8e6;
+          sim->stall_burst_done = TRUE;
+        }
+      while (sim->send_budget >= PACKET_BYTES && (sim->frame_us == 0 || now % sim->frame_us == 0))
         {
           sim_send (sim, now);
           sim->send_budget -= PACKET_BYTES;
         }
-      sim_probe (sim, now);
-      if (now % 50000 == 0)
+      if (!sender_stalled)
+        sim_probe (sim, now);
+      if (now % 50000 == 0 && !sim_stalled (sim, sim->stall_receiver, now))
         sim_receiver (sim, now);
-      while (!g_queue_is_empty (&sim->feedback) &&
+      while (!sender_stalled && !sim_stalled (sim, sim->stall_feedback, now) &&
+             !g_queue_is_empty (&sim->feedback) &&
              ((Feedback *) g_queue_peek_head (&sim->feedback))->deliver_us <= now)
         {
           Feedback *fb = g_queue_pop_head (&sim->feedback);
@@ -261,7 +293,7 @@ sim_run (Sim *sim, gint64 until_us)
                                              fb->arrivals->len, now);
           feedback_free (fb);
         }
-      if (now % 1000000 == 500000)
+      if (now % 1000000 == 500000 && !sender_stalled)
         sim_report (sim, now);
       if (sim->remb_bps && now % 250000 == 0)
         peercam_bwe_on_remb (sim->bwe, sim->remb_bps, now);
@@ -839,6 +871,208 @@ test_feedback_timeout (void)
   sim_clear (&sim);
 }
 
+/* The lowest target (bit/s) from @from_s to @to_s. */
+static guint64
+lowest (Sim *sim, double from_s, double to_s)
+{
+  guint64 low = G_MAXUINT64;
+
+  for (guint i = (guint) (from_s * 100); i < sim->targets->len && i < (guint) (to_s * 100); i++)
+    low = MIN (low, g_array_index (sim->targets, guint64, i));
+  return low;
+}
+
+static double
+mean_between (Sim *sim, double from_s, double to_s)
+{
+  double sum = 0;
+  guint n = 0;
+
+  for (guint i = (guint) (from_s * 100); i < sim->targets->len && i < (guint) (to_s * 100); i++, n++)
+    sum += g_array_index (sim->targets, guint64, i);
+  return n ? sum / n : 0;
+}
+
+typedef struct {
+  guint64 acked_before;   /* what the link was proven to carry when it began */
+  guint64 target_before;
+  guint64 low;            /* the lowest target from the stall to 4 s after it */
+  double  mean_after;     /* the mean target over the 4 s after it */
+  double  base_low;       /* the same link without the stall, for comparison */
+  double  base_mean_after;
+} StallResult;
+
+/* Runs @proto (a link and a stall of the host) to 4 s after the stall, and
+ * the same link without the stall. */
+static StallResult
+run_stall (const Sim *proto, const char *what)
+{
+  Sim sim = *proto, base = *proto;
+  double from = proto->stall_from_us / 1e6, to = proto->stall_to_us / 1e6;
+  StallResult r;
+
+  base.stall_sender = base.stall_receiver = base.stall_feedback = FALSE;
+  sim_init (&sim, NULL);
+  sim_init (&base, NULL);
+  sim_run (&sim, proto->stall_from_us);
+  r.acked_before = peercam_bwe_get_acked_bitrate (sim.bwe);
+  r.target_before = peercam_bwe_get_target_bitrate (sim.bwe);
+  sim_run (&sim, proto->stall_to_us + 4 * G_USEC_PER_SEC);
+  sim_run (&base, proto->stall_to_us + 4 * G_USEC_PER_SEC);
+  r.low = lowest (&sim, from, to + 4);
+  r.mean_after = mean_between (&sim, to, to + 4);
+  r.base_low = lowest (&base, from, to + 4);
+  r.base_mean_after = mean_between (&base, to, to + 4);
+  g_test_message ("%s, %.2f s stall: acked %" G_GUINT64_FORMAT ", target %" G_GUINT64_FORMAT
+                  " kbit/s before; lowest %" G_GUINT64_FORMAT " after (%.0f without the stall), "
+                  "mean %.0f over 4 s (%.0f without)", what, to - from, r.acked_before / 1000,
+                  r.target_before / 1000, r.low / 1000, r.base_low / 1000, r.mean_after / 1000,
+                  r.base_mean_after / 1000);
+  sim_clear (&sim);
+  sim_clear (&base);
+  return r;
+}
+
+/* The whole host stalls (a loaded 2-core CI machine: 0.2-0.55 s in
+ * tests/test-congestion-netns.sh): the sender sends nothing, the receiver
+ * reads nothing, no feedback; then the packets in flight are read at once,
+ * the feedback about them comes in a burst, and the pacer sends what it
+ * saved up (100 ms at the estimate). That is no sign of a smaller link:
+ * the estimate stays at what was proven before. */
+static void
+test_stall_host (void)
+{
+  const gint64 stalls[] = { 300000, 450000, 600000 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (stalls); i++)
+    {
+      Sim capped = { .capacity_bps = 1000000, .stall_from_us = 8 * G_USEC_PER_SEC,
+                     .stall_to_us = 8 * G_USEC_PER_SEC + stalls[i], .stall_sender = TRUE,
+                     .stall_receiver = TRUE, .stall_burst_us = 100000 };
+      Sim clean = { .capacity_bps = 0, .one_way_us = 5000, .stall_from_us = 5 * G_USEC_PER_SEC,
+                    .stall_to_us = 5 * G_USEC_PER_SEC + stalls[i], .stall_sender = TRUE,
+                    .stall_receiver = TRUE, .stall_burst_us = 100000 };
+      StallResult r = run_stall (&capped, "1 Mbit/s, host");
+      StallResult c = run_stall (&clean, "clean link, host");
+
+      g_assert_cmpfloat (r.low, >=, MIN (0.9 * r.acked_before, r.base_low));
+      g_assert_cmpfloat (r.mean_after, >=, 0.9 * r.base_mean_after);
+      g_assert_cmpuint (c.low, >=, c.target_before * 95 / 100);
+    }
+}
+
+/* Only the sender pauses (its encoder or pacer starved), and catches up
+ * with what the pacer saved up: the link had nothing to carry, it did not
+ * shrink. */
+static void
+test_stall_sender (void)
+{
+  Sim capped = { .capacity_bps = 1000000, .stall_from_us = 8 * G_USEC_PER_SEC,
+                 .stall_to_us = 8 * G_USEC_PER_SEC + 500000, .stall_sender = TRUE,
+                 .stall_burst_us = 100000 };
+  StallResult r = run_stall (&capped, "1 Mbit/s, sender");
+
+  g_assert_cmpfloat (r.low, >=, MIN (0.9 * r.acked_before, r.base_low));
+  g_assert_cmpfloat (r.mean_after, >=, 0.9 * r.base_mean_after);
+}
+
+/* The sender goes on sending, but the receiver stalls (it reads its socket
+ * when it wakes: every packet of the stall stamped at once) or only the
+ * feedback is held; then it all arrives at once. */
+static void
+test_stall_receiver (void)
+{
+  const gint64 stalls[] = { 300000, 600000 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (stalls); i++)
+    {
+      Sim capped = { .capacity_bps = 1000000, .stall_from_us = 8 * G_USEC_PER_SEC,
+                     .stall_to_us = 8 * G_USEC_PER_SEC + stalls[i], .stall_receiver = TRUE };
+      Sim held = { .capacity_bps = 1000000, .stall_from_us = 8 * G_USEC_PER_SEC,
+                   .stall_to_us = 8 * G_USEC_PER_SEC + stalls[i], .stall_feedback = TRUE };
+      Sim clean = { .capacity_bps = 0, .one_way_us = 5000, .stall_from_us = 5 * G_USEC_PER_SEC,
+                    .stall_to_us = 5 * G_USEC_PER_SEC + stalls[i], .stall_receiver = TRUE };
+      StallResult r = run_stall (&capped, "1 Mbit/s, receiver");
+      StallResult h = run_stall (&held, "1 Mbit/s, feedback held");
+      StallResult c = run_stall (&clean, "clean link, receiver");
+
+      g_assert_cmpfloat (r.low, >=, MIN (0.9 * r.acked_before, r.base_low));
+      g_assert_cmpfloat (r.mean_after, >=, 0.9 * r.base_mean_after);
+      g_assert_cmpfloat (h.low, >=, MIN (0.9 * h.acked_before, h.base_low));
+      g_assert_cmpfloat (h.mean_after, >=, 0.9 * h.base_mean_after);
+      g_assert_cmpuint (c.low, >=, c.target_before * 95 / 100);
+    }
+}
+
+/* When the target first went to @bps or under after @from_s (s after
+ * @from_s); -1: never. */
+static double
+first_under (Sim *sim, double from_s, guint64 bps)
+{
+  for (guint i = (guint) (from_s * 100); i < sim->targets->len; i++)
+    if (g_array_index (sim->targets, guint64, i) <= bps)
+      return i / 100.0 - from_s;
+  return -1;
+}
+
+/* A link that really shrinks where the stalls above happened: packets go
+ * on leaving, the queue grows, the tail drops. That still cuts at once,
+ * as fast as before the stall handling: under 1.1x the new 300 kbit/s
+ * 0.26 s after the drop (0.35 s at 50 ms one way), 4 -> 0.7 Mbit/s under
+ * 1.1x after 0.26-0.40 s (0.26-0.45 before), and the estimate stays under
+ * the new link. */
+static void
+test_real_drop (void)
+{
+  PeercamBweConfig config = { .max_bps = 6000000 };
+  Sim drop = { .capacity_bps = 1000000, .step_capacity_bps = 300000, .step_us = 8 * G_USEC_PER_SEC };
+  Sim step = { .capacity_bps = 4000000, .step_capacity_bps = 700000, .step_us = 10 * G_USEC_PER_SEC };
+  double drop_under, step_under;
+
+  sim_init (&drop, NULL);
+  sim_run (&drop, 14 * G_USEC_PER_SEC);
+  sim_init (&step, &config);
+  sim_run (&step, 14 * G_USEC_PER_SEC);
+  drop_under = first_under (&drop, 8.0, 330000);
+  step_under = first_under (&step, 10.0, 770000);
+  g_test_message ("1 -> 0.3 Mbit/s: under 330 kbit/s %.2f s after the drop, then %.2f s above it, mean %.0f; "
+                  "4 -> 0.7 Mbit/s: under 770 kbit/s after %.2f s", drop_under, longest_above (&drop, 8.0 + drop_under, 330000),
+                  mean_from (&drop, 9.0) / 1000, step_under);
+  g_assert_cmpfloat (drop_under, >=, 0);
+  g_assert_cmpfloat (drop_under, <=, 0.4);
+  g_assert_cmpfloat (longest_above (&drop, 8.0 + drop_under, 330000), <=, 1.0);
+  g_assert_cmpfloat (mean_from (&drop, 9.0), >=, 200000);
+  g_assert_cmpfloat (step_under, >=, 0);
+  g_assert_cmpfloat (step_under, <=, 0.5);
+  sim_clear (&drop);
+  sim_clear (&step);
+}
+
+/* A sender at 5 fps (maintain-resolution at 150 kbit/s) on a faster link:
+ * 170 ms without arrivals between its frames is its cadence, not a stall,
+ * and the delay detector stays awake: when the link drops under the
+ * sender's rate, the estimate follows as before (2.06 s; restarting at
+ * every gap over 150 ms, it took 6.4 s). */
+static void
+test_low_frame_rate (void)
+{
+  PeercamBweConfig config = { .min_bps = 30000, .start_bps = 150000, .max_bps = 150000 };
+  Sim sim = { .capacity_bps = 1000000, .frame_us = 200000, .step_capacity_bps = 80000, .buffer_us = 2000000,
+              .step_us = 8 * G_USEC_PER_SEC };
+  double under;
+
+  sim_init (&sim, &config);
+  sim_run (&sim, 16 * G_USEC_PER_SEC);
+  under = first_under (&sim, 8.0, 88000);
+  g_test_message ("5 fps, 150 kbit/s: %.0f kbit/s at 7.9 s; the link at 80 kbit/s: under 88 after %.2f s, "
+                  "mean %.0f from 11 s", target_at (&sim, 7.9) / 1000.0, under, mean_from (&sim, 11) / 1000);
+  g_assert_cmpuint (target_at (&sim, 7.9), ==, 150000);
+  g_assert_cmpfloat (under, >=, 0);
+  g_assert_cmpfloat (under, <=, 2.5);
+  g_assert_cmpfloat (mean_from (&sim, 11), <=, 88000);
+  sim_clear (&sim);
+}
+
 static void
 test_remb_cap (void)
 {
@@ -988,6 +1222,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/bwe/loss-30pct", test_loss_heavy);
   g_test_add_func ("/bwe/loss-burst", test_loss_burst);
   g_test_add_func ("/bwe/feedback-timeout", test_feedback_timeout);
+  g_test_add_func ("/bwe/stall-host", test_stall_host);
+  g_test_add_func ("/bwe/stall-sender", test_stall_sender);
+  g_test_add_func ("/bwe/stall-receiver", test_stall_receiver);
+  g_test_add_func ("/bwe/real-drop", test_real_drop);
+  g_test_add_func ("/bwe/low-frame-rate", test_low_frame_rate);
   g_test_add_func ("/bwe/remb-cap", test_remb_cap);
   g_test_add_func ("/bwe/bad-input", test_bad_input);
   g_test_add_func ("/degradation/balanced", test_degradation_balanced);

@@ -19,6 +19,11 @@
 #define HISTORY_SIZE          8192          /* sent packets remembered (power of 2) */
 #define ACKED_SIZE            2048          /* acked packets in the rate window */
 #define GROUP_SPAN_US         5000
+/* libwebrtc's InterArrivalDelta: a packet that arrives within 5 ms of its
+ * group, sooner after it than it was sent, belongs to it (a burst the
+ * network or a stalled receiver delivered at once), up to 100 ms of them. */
+#define BURST_DELTA_US        5000
+#define BURST_MAX_US          100000
 #define TREND_WINDOW          20
 #define TREND_SMOOTHING       0.9
 #define TREND_GAIN            4.0
@@ -30,6 +35,11 @@
 #define K_DOWN                0.039
 #define OVERUSE_TIME_MS       10.0
 #define ACKED_WINDOW_US       250000
+/* Nothing acknowledged arrived for this long, and for 4x the usual time
+ * between groups (a sender at 5 fps has 200 ms between its frames): the
+ * measurements start afresh after it (arrival_gap). */
+#define ACKED_GAP_US          150000
+#define ACKED_GAP_GROUPS      4
 #define BETA                  0.85
 #define FAST_START_DOUBLING_S 0.4
 #define INCREASE_PER_S        1.08
@@ -101,6 +111,7 @@ typedef struct {
 typedef struct {
   gint64 first_send_us;
   gint64 last_send_us;
+  gint64 first_arrival_us;
   gint64 last_arrival_us;
 } Group;
 
@@ -141,6 +152,10 @@ struct _PeercamBwe {
   guint32         *acked_size;
   guint            acked_head, acked_len;
   guint64          acked_bytes;
+  guint64          acked_held_bps;  /* the rate before a gap; 0: none */
+  gint64           newest_arrival_us;  /* -1: none yet */
+  gint64           resume_us;       /* arrivals before this (receiver clock),
+                                     * right after a gap, are not measured */
 
   /* AIMD rate controller */
   RcState          rc_state;
@@ -209,6 +224,8 @@ peercam_bwe_new (const PeercamBweConfig *config)
   self->acked_send = g_new (gint64, ACKED_SIZE);
   self->acked_seq = g_new (gint64, ACKED_SIZE);
   self->acked_size = g_new (guint32, ACKED_SIZE);
+  self->newest_arrival_us = -1;
+  self->resume_us = G_MININT64;
   self->rc_state = RC_INCREASE;
   self->delay_bps = self->config.start_bps;
   self->last_rc_us = -1;
@@ -576,6 +593,15 @@ acked_add (PeercamBwe *self,
 {
   guint tail;
 
+  /* The packets that arrived right after a gap (the window starts afresh,
+   * on_transport_feedback): a stalled receiver read them all at once. The
+   * newest of them is the packet just before the new window. */
+  if (arrival_us < self->resume_us)
+    {
+      self->acked_head = 0;
+      self->acked_len = 0;
+      self->acked_bytes = 0;
+    }
   if (self->acked_len == ACKED_SIZE)
     {
       self->acked_bytes -= self->acked_size[self->acked_head];
@@ -609,12 +635,13 @@ peercam_bwe_get_acked_bitrate (PeercamBwe *self)
   guint64 bytes;
 
   if (self->acked_len < 2)
-    return 0;
+    return self->acked_held_bps;
   first = self->acked_arrival[self->acked_head];
   last = self->acked_arrival[(self->acked_head + self->acked_len - 1) % ACKED_SIZE];
-  /* A full window is needed before the rate means anything. */
+  /* A full window is needed before the rate means anything; until then,
+   * after a gap, the one measured before it. */
   if (last - first < ACKED_WINDOW_US)
-    return 0;
+    return self->acked_held_bps;
   /* The oldest packet arrived at the window's start: its bytes came before. */
   bytes = self->acked_bytes - self->acked_size[self->acked_head];
   return bytes * 8 * G_USEC_PER_SEC / (guint64) (last - first);
@@ -780,7 +807,26 @@ trendline_update (PeercamBwe *self,
   detect (self, send_delta_ms, arrival_us);
 }
 
-/* Groups packets sent within 5 ms: a burst from the pacer or one frame. */
+/* A packet that arrived right after the current group, sooner after it
+ * than it was sent: the network, or a receiver that stalled and then read
+ * its socket at once, delivered them together. As separate groups, each
+ * would read as the queue draining, after a jump of the stall's length. */
+static gboolean
+belongs_to_burst (PeercamBwe *self,
+                  gint64      send_us,
+                  gint64      arrival_us)
+{
+  gint64 arrival_delta = arrival_us - self->cur.last_arrival_us;
+  gint64 send_delta = send_us - self->cur.last_send_us;
+
+  if (send_delta == 0)
+    return TRUE;
+  return arrival_delta - send_delta < 0 && arrival_delta <= BURST_DELTA_US &&
+         arrival_us - self->cur.first_arrival_us < BURST_MAX_US;
+}
+
+/* Groups packets sent within 5 ms (a burst from the pacer or one frame),
+ * and packets that arrived in a burst. */
 static gboolean
 inter_arrival_add (PeercamBwe *self,
                    gint64      send_us,
@@ -790,14 +836,14 @@ inter_arrival_add (PeercamBwe *self,
 
   if (!self->have_cur)
     {
-      self->cur = (Group) { send_us, send_us, arrival_us };
+      self->cur = (Group) { send_us, send_us, arrival_us, arrival_us };
       self->have_cur = TRUE;
       return FALSE;
     }
   /* Reordered in sending: belongs to no group. */
   if (send_us < self->cur.first_send_us)
     return FALSE;
-  if (send_us - self->cur.first_send_us <= GROUP_SPAN_US)
+  if (send_us - self->cur.first_send_us <= GROUP_SPAN_US || belongs_to_burst (self, send_us, arrival_us))
     {
       self->cur.last_send_us = MAX (self->cur.last_send_us, send_us);
       self->cur.last_arrival_us = MAX (self->cur.last_arrival_us, arrival_us);
@@ -813,7 +859,7 @@ inter_arrival_add (PeercamBwe *self,
     }
   self->prev = self->cur;
   self->have_prev = TRUE;
-  self->cur = (Group) { send_us, send_us, arrival_us };
+  self->cur = (Group) { send_us, send_us, arrival_us, arrival_us };
   return overuse;
 }
 
@@ -1070,6 +1116,66 @@ on_loss (PeercamBwe *self,
   update_target (self);
 }
 
+/* Nothing acknowledged arrived for a while (is_arrival_gap): the sender had nothing to
+ * send (a stall of the host, an idle encoder), the receiver read nothing
+ * (it stalled, and then reads what queued in its socket at once, stamping
+ * it all with one time), or the link carried nothing. Neither the rate
+ * over a window spanning the gap nor the delay between the groups on its
+ * two sides says anything about the link's capacity: a 0.3 s stall of the
+ * host read a 1 Mbit/s link as 160 kbit/s, and packets in flight when it
+ * began as 300 ms of queueing. So the measurements start afresh after it,
+ * as libwebrtc's do after a gap longer than their window (its acknowledged
+ * rate) or a stream timeout (its delay detector): the acknowledged rate
+ * holds what it was before the gap until a full window has arrived, the
+ * trendline restarts (keeping its threshold), and the arrivals of the
+ * first 100 ms after the gap, a stalled receiver's burst, are measured by
+ * neither. A link that shrank meanwhile shows in the packets after that:
+ * a queue builds and is detected as always, 20 groups later. */
+static gboolean
+is_arrival_gap (PeercamBwe *self,
+                gint64      arrival_us)
+{
+  gint64 gap = arrival_us - self->newest_arrival_us;
+  double lo, hi;
+
+  if (self->newest_arrival_us < 0 || gap <= ACKED_GAP_US)
+    return FALSE;
+  if (self->win_len < 2)
+    return TRUE;
+  lo = hi = self->win_x[0];
+  for (guint i = 1; i < self->win_len; i++)
+    {
+      lo = MIN (lo, self->win_x[i]);
+      hi = MAX (hi, self->win_x[i]);
+    }
+  return gap > ACKED_GAP_GROUPS * (hi - lo) * 1000 / (self->win_len - 1);
+}
+
+static void
+arrival_gap (PeercamBwe *self,
+             gint64      arrival_us)
+{
+  guint64 before = peercam_bwe_get_acked_bitrate (self);
+
+  g_debug ("bwe: nothing arrived for %.0f ms: measuring afresh, %" G_GUINT64_FORMAT " kbit/s held",
+           (arrival_us - self->newest_arrival_us) / 1000.0, before / 1000);
+  if (before > 0)
+    self->acked_held_bps = before;
+  self->acked_head = 0;
+  self->acked_len = 0;
+  self->acked_bytes = 0;
+  self->resume_us = arrival_us + BURST_MAX_US;
+
+  self->have_cur = self->have_prev = FALSE;
+  self->accumulated_ms = self->smoothed_ms = 0;
+  self->first_arrival_us = -1;
+  self->win_len = self->win_pos = 0;
+  self->trend = self->prev_trend = self->modified_trend = 0;
+  self->time_over_using_ms = -1;
+  self->overuse_counter = 0;
+  self->usage = PEERCAM_BWE_NORMAL;
+}
+
 void
 peercam_bwe_on_transport_feedback (PeercamBwe              *self,
                                    const PeercamBweArrival *arrivals,
@@ -1109,8 +1215,12 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
       if (p->probe != 0 && p->probe == self->probe.id)
         probe_count (&self->probe, p);
       self->fb_total++;
+      if (is_arrival_gap (self, arrivals[i].arrival_us))
+        arrival_gap (self, arrivals[i].arrival_us);
+      self->newest_arrival_us = MAX (self->newest_arrival_us, arrivals[i].arrival_us);
       acked_add (self, arrivals[i].arrival_us, p->send_us, u, p->size);
-      overuse |= inter_arrival_add (self, p->send_us, arrivals[i].arrival_us);
+      if (arrivals[i].arrival_us >= self->resume_us)
+        overuse |= inter_arrival_add (self, p->send_us, arrivals[i].arrival_us);
     }
   if (!any)
     return;

@@ -16,6 +16,11 @@
  *  - a loss-based controller: below 2 % loss it lets the rate grow, from 2 to
  *    10 % it holds, above 10 % it decreases by half the loss fraction;
  *  - REMB (the receiver's estimate) caps the result;
+ *  - a stall of either host is no smaller link: after a gap in the
+ *    arrivals (a sender with nothing to send, a receiver that read nothing
+ *    and then its whole socket at once) the acknowledged rate and the delay
+ *    trend start afresh, the rate held from before the gap, and packets
+ *    that arrived in a burst form one group (libwebrtc's InterArrivalDelta);
  *  - probing, as libwebrtc's ProbeController and ProbeBitrateEstimator do:
  *    the estimator asks for a short cluster of packets at a rate above the
  *    estimate (3x the start rate, then 2x each result that held), the
