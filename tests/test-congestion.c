@@ -121,8 +121,9 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_mutex_clear (&f->lock);
 }
 
+/* An RTP packet of SSRC with @payload bytes of zeros. */
 static GstBuffer *
-rtp_packet_pt (guint16 seq, gsize payload, guint8 pt)
+rtp_packet_full (guint16 seq, gsize payload, guint8 pt, guint32 rtptime, gboolean marker)
 {
   GstBuffer *buffer = gst_rtp_buffer_new_allocate (payload, 0, 0);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -131,8 +132,16 @@ rtp_packet_pt (guint16 seq, gsize payload, guint8 pt)
   gst_rtp_buffer_set_ssrc (&rtp, SSRC);
   gst_rtp_buffer_set_payload_type (&rtp, pt);
   gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_set_timestamp (&rtp, rtptime);
+  gst_rtp_buffer_set_marker (&rtp, marker);
   gst_rtp_buffer_unmap (&rtp);
   return buffer;
+}
+
+static GstBuffer *
+rtp_packet_pt (guint16 seq, gsize payload, guint8 pt)
+{
+  return rtp_packet_full (seq, payload, pt, 0, FALSE);
 }
 
 static GstBuffer *
@@ -528,17 +537,7 @@ request_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstBuffer *
 video_packet (guint16 seq, guint32 rtptime, gboolean marker)
 {
-  GstBuffer *buffer = gst_rtp_buffer_new_allocate (1000, 0, 0);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-  g_assert_true (gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp));
-  gst_rtp_buffer_set_ssrc (&rtp, SSRC);
-  gst_rtp_buffer_set_payload_type (&rtp, PT);
-  gst_rtp_buffer_set_seq (&rtp, seq);
-  gst_rtp_buffer_set_timestamp (&rtp, rtptime);
-  gst_rtp_buffer_set_marker (&rtp, marker);
-  gst_rtp_buffer_unmap (&rtp);
-  return buffer;
+  return rtp_packet_full (seq, 1000, PT, rtptime, marker);
 }
 
 /* A stream as a capped link or a paced sender delivers it: 30 frames a
