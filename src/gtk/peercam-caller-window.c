@@ -594,7 +594,7 @@ on_bye (PeercamCallerWindow *self,
         const char          *viewer,
         const char          *peer)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("The viewer left")));
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer left the room")));
   peercam_caller_window_update (self);
 }
 
