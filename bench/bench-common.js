@@ -11,7 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
 
-const { CHROMIUM, launchChromiumContext } = require('../tests/interop/chromium.js');
+const { CHROMIUM, launchChromiumContext, KEEP_PEER_CONNECTIONS } = require('../tests/interop/chromium.js');
 
 const started = Date.now();
 function log (message) {
@@ -89,17 +89,11 @@ const children = new Set();
 
 // ---- Chromium -----------------------------------------------------------------
 
-// Records every RTCPeerConnection the page makes and timestamps each frame of
-// the remote video; runs before the page's own scripts.
-const PAGE_HOOKS = `(() => {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Native(...args);
-    window.__pcs.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Native.prototype;
+// Records every RTCPeerConnection the page makes (in window.__pcs) and
+// timestamps each frame of the remote video; runs before the page's own
+// scripts.
+const PAGE_HOOKS = `${KEEP_PEER_CONNECTIONS}
+(() => {
   window.__frames = [];
   const watch = () => {
     const video = document.getElementById('remoteVideo');

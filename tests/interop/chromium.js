@@ -1,6 +1,7 @@
 // chromium.js — how the browser tests (browser-cases.js) and the benchmarks
 // (bench/bench-common.js) start Debian's Chromium through playwright-core:
-// one list of switches, never a downloaded browser.
+// one list of switches, never a downloaded browser; and the page hook both
+// use to reach a page's peer connections.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
@@ -56,4 +57,17 @@ function launchChromiumContext (userDataDir, flags = {}, options = {}) {
   });
 }
 
-module.exports = { CHROMIUM, chromiumArgs, launchChromiumContext };
+// A page's init script that keeps every RTCPeerConnection the page makes
+// in window.__pcs (for getStats); runs before the page's own scripts.
+const KEEP_PEER_CONNECTIONS = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Native(...args);
+    window.__pcs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();`;
+
+module.exports = { CHROMIUM, chromiumArgs, launchChromiumContext, KEEP_PEER_CONNECTIONS };
