@@ -305,6 +305,24 @@ test_call (void)
   wait_full_size (viewer, frame_log);
   check_frame_log (frame_log, json_object_get_int_member (event, "t_ms"));
 
+  /* What a check across a change reads (issue 15): the viewer's frames
+   * shown, its longest wait, what it lost; the caller's frames into the
+   * encoder. */
+  {
+    JsonObject *stats = wait_event (viewer, "stats", viewer->events->len, 10000);
+    JsonObject *sent = wait_event (caller, "stats", caller->events->len, 10000);
+
+    g_assert_nonnull (stats);
+    g_assert_nonnull (sent);
+    g_assert_cmpint (json_object_get_int_member (stats, "frames"), >=, 10);
+    g_assert_cmpfloat (json_object_get_double_member (stats, "max_gap_ms"), >, 0);
+    g_assert_cmpfloat (json_object_get_double_member (stats, "max_gap_ms"), <, 2000);
+    g_assert_cmpint (json_object_get_int_member_with_default (stats, "packets_lost", -1), >=, 0);
+    g_assert_cmpint (json_object_get_int_member_with_default (stats, "frames_undecoded", -1), >=, 0);
+    g_assert_cmpint (json_object_get_int_member (sent, "frames"), >=, json_object_get_int_member (stats, "frames"));
+    g_assert_false (json_object_has_member (sent, "max_gap_ms"));
+  }
+
   /* The server dies mid-call: the media keeps flowing, as with the demo. */
   g_subprocess_send_signal (server->process, SIGTERM);
   g_assert_true (g_subprocess_wait (server->process, NULL, NULL));

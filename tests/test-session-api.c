@@ -278,10 +278,11 @@ test_stats_lookup (void)
   PeercamCallStats caller = { .fps = 30, .kbps = 1500, .width = 1280, .height = 720, .rtt_ms = 4,
                               .has_send = TRUE, .estimate_kbps = 2598, .send_width = 960, .send_height = 540,
                               .send_fps = 30, .send_kbps = 1400, .send_loss_pct = 1.5,
-                              .send_retransmissions = 7 };
+                              .send_retransmissions = 7, .frames = 300, .max_gap_ms = -1 };
   PeercamCallStats viewer = { .fps = 29, .kbps = 1400, .width = 960, .height = 540, .rtt_ms = -1,
                               .has_receive = TRUE, .loss_pct = 0.5, .jitter_ms = 2, .latency_ms = 120,
-                              .retransmissions = 9 };
+                              .retransmissions = 9, .frames = 290, .max_gap_ms = 70,
+                              .packets_lost = 2, .frames_undecoded = 1 };
   double value = 0;
 
   g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_ESTIMATE_KBPS, &value));
@@ -295,6 +296,12 @@ test_stats_lookup (void)
   /* A caller has no jitter buffer. */
   g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_LATENCY_MS, &value));
   g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_JITTER_MS, NULL));
+  /* Its frames are the encoder's; gaps and losses are a viewer's. */
+  g_assert_true (peercam_call_stats_lookup (&caller, PEERCAM_STAT_FRAMES, &value));
+  g_assert_cmpfloat (value, ==, 300);
+  g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_MAX_GAP_MS, NULL));
+  g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_PACKETS_LOST, NULL));
+  g_assert_false (peercam_call_stats_lookup (&caller, PEERCAM_STAT_FRAMES_UNDECODED, NULL));
 
   /* A viewer has no estimate; its loss and retransmissions are its own. */
   g_assert_false (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_ESTIMATE_KBPS, &value));
@@ -307,6 +314,14 @@ test_stats_lookup (void)
   g_assert_cmpfloat (value, ==, -1);
   g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_WIDTH, &value));
   g_assert_cmpfloat (value, ==, 960);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_FRAMES, &value));
+  g_assert_cmpfloat (value, ==, 290);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_MAX_GAP_MS, &value));
+  g_assert_cmpfloat (value, ==, 70);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_PACKETS_LOST, &value));
+  g_assert_cmpfloat (value, ==, 2);
+  g_assert_true (peercam_call_stats_lookup (&viewer, PEERCAM_STAT_FRAMES_UNDECODED, &value));
+  g_assert_cmpfloat (value, ==, 1);
 }
 
 static void

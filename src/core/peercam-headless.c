@@ -290,6 +290,16 @@ on_session_stats (PeercamSession   *session,
     }
   if (stats->playout_ms >= 0)
     json_object_set_double_member (fields, "playout_ms", stats->playout_ms);
+  /* Glitches across a change (issue 15), appended: readers take members
+   * by name, but keep the older ones first. */
+  json_object_set_int_member (fields, "frames", stats->frames);
+  if (stats->max_gap_ms >= 0)
+    {
+      json_object_set_double_member (fields, "max_gap_ms", stats->max_gap_ms);
+      json_object_set_int_member (fields, "frames_undecoded", stats->frames_undecoded);
+    }
+  if (stats->has_receive)
+    json_object_set_int_member (fields, "packets_lost", stats->packets_lost);
   print_viewer_event (h, "stats", fields, viewer);
 }
 

@@ -74,6 +74,10 @@ typedef enum {
   PEERCAM_STAT_JITTER_MS,          /* a viewer's receive side */
   PEERCAM_STAT_LATENCY_MS,         /*   its jitter buffer */
   PEERCAM_STAT_RETRANSMISSIONS,    /* sent (caller) or asked for (viewer) */
+  PEERCAM_STAT_FRAMES,             /* since the call began: shown (viewer) or into the encoder (caller) */
+  PEERCAM_STAT_MAX_GAP_MS,         /* a viewer's longest wait for a frame since the last stats */
+  PEERCAM_STAT_PACKETS_LOST,       /*   packets lost for good (after retransmissions) */
+  PEERCAM_STAT_FRAMES_UNDECODED,   /*   frames its decoder failed on */
 } PeercamStat;
 
 /* FALSE when @stats lacks @stat (a caller has no jitter buffer, a viewer

@@ -1292,6 +1292,22 @@ peercam_call_stats_lookup (const PeercamCallStats *stats,
         return FALSE;
       v = stats->has_receive ? stats->retransmissions : stats->send_retransmissions;
       break;
+    case PEERCAM_STAT_FRAMES: v = stats->frames; break;
+    case PEERCAM_STAT_MAX_GAP_MS:
+      if (stats->max_gap_ms < 0)
+        return FALSE;
+      v = stats->max_gap_ms;
+      break;
+    case PEERCAM_STAT_PACKETS_LOST:
+      if (!stats->has_receive)
+        return FALSE;
+      v = stats->packets_lost;
+      break;
+    case PEERCAM_STAT_FRAMES_UNDECODED:
+      if (stats->max_gap_ms < 0)
+        return FALSE;
+      v = stats->frames_undecoded;
+      break;
     default:
       g_return_val_if_reached (FALSE);
     }

@@ -604,8 +604,14 @@ on_pc_stats (PeercamPeerConnection *pc,
   if (self->congestion)
     peercam_congestion_fill_stats (self->congestion, &out);
   out.playout_ms = -1;
+  out.max_gap_ms = -1;
   if (!p->sender && self->remote)
-    out.playout_ms = peercam_remote_media_get_playout_delay (self->remote);
+    {
+      out.playout_ms = peercam_remote_media_get_playout_delay (self->remote);
+      out.max_gap_ms = peercam_remote_media_take_max_gap (self->remote) / 1000.0;
+      out.frames_undecoded = (gint64) peercam_remote_media_get_undecoded_frames (self->remote);
+    }
+  out.frames = (gint64) frames;
   if (p->viewer)
     g_signal_emit (self, signals[SIGNAL_VIEWER_STATS], 0, p->viewer, &out);
   else

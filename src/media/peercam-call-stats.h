@@ -43,6 +43,13 @@ struct _PeercamCallStats
   gint64   latency_ms;         /* the jitter buffer */
   gint64   retransmissions;    /* asked for */
   double   playout_ms;         /* frames held for a late retransmission; -1: not a viewer */
+
+  /* Glitches (issue 15): what a viewer lost, for checks across a change */
+  gint64   frames;             /* since the call began: shown (viewer) or into the encoder (caller) */
+  double   max_gap_ms;         /* the longest wait between two shown frames since the previous
+                                * report, or the one still open; -1: not a viewer */
+  gint64   packets_lost;       /* (has_receive) RTP packets lost for good, since the call began */
+  gint64   frames_undecoded;   /* (viewer) frames the decoder took in and gave nothing for */
 };
 
 typedef struct _PeercamCallStats PeercamCallStats;

@@ -27,6 +27,8 @@
 
 #include "peercam-remote-media.h"
 
+#include <gst/video/video.h>
+
 #include "peercam-playout.h"
 
 #define PLAYOUT_TICK_MS       50
@@ -41,7 +43,14 @@ typedef struct {
   int              video_linked;  /* atomic */
   int              first_frame;   /* atomic */
   int              closed;        /* atomic */
+  int              decoder_counted; /* atomic */
   gsize            frames;        /* atomic */
+  gsize            decoder_in;    /* atomic: frames into the video decoder */
+  gsize            decoder_out;   /* atomic: and out of it */
+  gsize            undecoded;     /* atomic: see decoder_in_probe() */
+  GMutex           gap_lock;
+  gint64           last_frame_us; /* gap_lock */
+  gint64           max_gap_us;    /* gap_lock: since peercam_remote_media_take_max_gap() */
   gsize                delay_us;  /* atomic: the current playout delay; 0: none */
   GMutex               lock;
   PeercamPlayoutDelay *delay;     /* lock */
@@ -89,6 +98,7 @@ rm_link_unref (gpointer data)
   g_clear_object (&link->video_sink);
   g_clear_object (&link->video_input);
   g_mutex_clear (&link->lock);
+  g_mutex_clear (&link->gap_lock);
   peercam_playout_delay_free (link->delay);
   g_free (link);
 }
@@ -149,8 +159,15 @@ frames_probe (GstPad          *pad,
               gpointer         user_data)
 {
   RmLink *link = user_data;
+  gint64 now = g_get_monotonic_time ();
 
   g_atomic_pointer_add (&link->frames, 1);
+  /* Measured where frames are counted: a wait here is a frozen picture. */
+  g_mutex_lock (&link->gap_lock);
+  if (link->last_frame_us)
+    link->max_gap_us = MAX (link->max_gap_us, now - link->last_frame_us);
+  link->last_frame_us = now;
+  g_mutex_unlock (&link->gap_lock);
   if (g_atomic_int_compare_and_exchange (&link->first_frame, 0, 1))
     {
       g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
@@ -257,12 +274,61 @@ on_decoded_pad (GstElement *decodebin,
   link_to_sink (GST_ELEMENT (bin), pad, discarding_sink ());
 }
 
+/* Frames the decoder took in and gave nothing for (it failed on them, or
+ * discarded them while waiting for a keyframe). Counted as each frame
+ * comes in: the decoder's streaming thread has finished with the ones
+ * before it, so (in - 1) - out are gone for good. Exact for decoders that
+ * decode in their chain function (vp8dec, vp9dec, avdec_h264 as the
+ * viewer builds it); a decoder that holds frames back adds its delay, a
+ * constant that a change across a window does not see. */
+static GstPadProbeReturn
+decoder_in_probe (GstPad          *pad,
+                  GstPadProbeInfo *info,
+                  gpointer         user_data)
+{
+  RmLink *link = user_data;
+  gsize in = g_atomic_pointer_add (&link->decoder_in, 1);   /* the ones before this */
+  gsize out = g_atomic_pointer_get (&link->decoder_out);
+
+  g_atomic_pointer_set (&link->undecoded, in > out ? in - out : 0);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+decoder_out_probe (GstPad          *pad,
+                   GstPadProbeInfo *info,
+                   gpointer         user_data)
+{
+  RmLink *link = user_data;
+
+  g_atomic_pointer_add (&link->decoder_out, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+count_decoder_frames (GstElement *decoder,
+                      RmLink     *link)
+{
+  g_autoptr(GstPad) sink = gst_element_get_static_pad (decoder, "sink");
+  g_autoptr(GstPad) src = gst_element_get_static_pad (decoder, "src");
+
+  if (sink == NULL || src == NULL)
+    return;
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, decoder_in_probe, rm_link_ref (link), rm_link_unref);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, decoder_out_probe, rm_link_ref (link), rm_link_unref);
+}
+
 static void
 on_decodebin_element (GstBin     *bin,
                       GstBin     *sub_bin,
                       GstElement *element,
                       gpointer    user_data)
 {
+  RmLink *link = user_data;
+
+  /* The first video decoder: the one whose frames are shown. */
+  if (GST_IS_VIDEO_DECODER (element) && g_atomic_int_compare_and_exchange (&link->decoder_counted, 0, 1))
+    count_decoder_frames (element, link);
   /* Ask the caller for a keyframe instead of showing smeared frames. */
   if (element_has_property (element, "request-keyframe"))
     g_object_set (element, "request-keyframe", TRUE, NULL);
@@ -291,7 +357,8 @@ on_webrtc_pad_added (GstElement *webrtc,
   decodebin = gst_element_factory_make ("decodebin", NULL);
   g_signal_connect_data (decodebin, "pad-added", G_CALLBACK (on_decoded_pad),
                          rm_link_ref (link), rm_link_closure_unref, 0);
-  g_signal_connect (decodebin, "deep-element-added", G_CALLBACK (on_decodebin_element), NULL);
+  g_signal_connect_data (decodebin, "deep-element-added", G_CALLBACK (on_decodebin_element),
+                         rm_link_ref (link), rm_link_closure_unref, 0);
   gst_bin_add (GST_BIN (bin), decodebin);
   gst_element_sync_state_with_parent (decodebin);
   sink_pad = gst_element_get_static_pad (decodebin, "sink");
@@ -463,6 +530,7 @@ peercam_remote_media_init (PeercamRemoteMedia *self)
   g_weak_ref_init (&self->link->owner, self);
   self->link->context = g_main_context_ref_thread_default ();
   g_mutex_init (&self->link->lock);
+  g_mutex_init (&self->link->gap_lock);
   self->link->delay = peercam_playout_delay_new ();
 }
 
@@ -557,6 +625,32 @@ peercam_remote_media_get_frames (PeercamRemoteMedia *self)
 {
   g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
   return g_atomic_pointer_get (&self->link->frames);
+}
+
+/* The longest wait between two frames at the video sink since the last
+ * call (or the one still going on, from the last frame until now), in µs;
+ * 0 before the first frame. Then starts over. */
+gint64
+peercam_remote_media_take_max_gap (PeercamRemoteMedia *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 gap;
+
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
+  g_mutex_lock (&self->link->gap_lock);
+  gap = self->link->max_gap_us;
+  if (self->link->last_frame_us)
+    gap = MAX (gap, now - self->link->last_frame_us);
+  self->link->max_gap_us = 0;
+  g_mutex_unlock (&self->link->gap_lock);
+  return gap;
+}
+
+guint64
+peercam_remote_media_get_undecoded_frames (PeercamRemoteMedia *self)
+{
+  g_return_val_if_fail (PEERCAM_IS_REMOTE_MEDIA (self), 0);
+  return g_atomic_pointer_get (&self->link->undecoded);
 }
 
 /* The size of the frames decoded now (a sender may change it mid-call);

@@ -34,6 +34,12 @@ void                peercam_remote_media_set_playout_limit (PeercamRemoteMedia *
 double              peercam_remote_media_get_playout_delay (PeercamRemoteMedia *self);
 /* Video frames the video sink got. */
 guint64             peercam_remote_media_get_frames (PeercamRemoteMedia *self);
+/* The longest wait between two of those frames since the previous call,
+ * or the one going on now (µs); starts over. */
+gint64              peercam_remote_media_take_max_gap (PeercamRemoteMedia *self);
+/* Frames the video decoder took in and never gave out (it failed on them
+ * or discarded them waiting for a keyframe). */
+guint64             peercam_remote_media_get_undecoded_frames (PeercamRemoteMedia *self);
 gboolean            peercam_remote_media_get_frame_size (PeercamRemoteMedia *self,
                                                          int                *width,
                                                          int                *height);

@@ -20,7 +20,7 @@ const os = require('os');
 const path = require('path');
 const readline = require('readline');
 
-const { CHROMIUM, launchChromiumContext } = require('./chromium.js');
+const { CHROMIUM, launchChromiumContext, KEEP_PEER_CONNECTIONS } = require('./chromium.js');
 const FIREFOX = process.env.PEERCAM_FIREFOX || '/usr/bin/firefox-esr';
 // puppeteer-core 24.x drives Firefox over WebDriver BiDi; tools/test installs
 // it apart from playwright-core.
@@ -256,18 +256,6 @@ async function launchBrowser (options = {}) {
   cleanups.unshift(async () => { await browserContext.close().catch(() => {}); });
   return browserContext;
 }
-
-// Keeps every RTCPeerConnection a page makes in window.__pcs (for getStats).
-const KEEP_PEER_CONNECTIONS = `(() => {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = function (...args) {
-    const pc = new Native(...args);
-    window.__pcs.push(pc);
-    return pc;
-  };
-  window.RTCPeerConnection.prototype = Native.prototype;
-})();`;
 
 async function openPage (url, label, options = {}) {
   const page = await browserContext.newPage();
@@ -725,6 +713,9 @@ const cases = {
 //   playing LABEL      it plays the caller's video (size, advancing)
 //   watch LABEL        count its frames and the longest gap between two
 //   report LABEL       {frames, maxGap (ms), state}
+//   inbound LABEL      its video's inbound-rtp figures, cumulative:
+//                      {packetsLost, framesDropped, framesDecoded,
+//                      framesReceived, nackCount, freezeCount}
 //   front LABEL        bring the tab to the front (a background tab draws
 //                      no frames, so rVFC would not fire)
 //   goto LABEL PATH    navigate the tab
@@ -740,7 +731,9 @@ async function drivePages (base) {
     return pages.get(label);
   };
   const commands = {
-    async open (label, where) { pages.set(label, await openPage(`${base}${where}`, label)); },
+    async open (label, where) {
+      pages.set(label, await openPage(`${base}${where}`, label, { keepPeerConnections: true }));
+    },
     async waiting (label) { await waitState(page(label), 'waiting'); },
     async playing (label) { await waitFrames(page(label)); await waitState(page(label), 'connected'); },
     async front (label) { await page(label).bringToFront(); },
@@ -750,6 +743,25 @@ async function drivePages (base) {
     async report (label) {
       const watch = await page(label).evaluate(() => window.frameWatch);
       return { frames: watch.frames, maxGap: Math.round(watch.maxGap), state: await pageState(page(label)) };
+    },
+    async inbound (label) {
+      const found = await page(label).evaluate(async () => {
+        const pc = window.__pcs[window.__pcs.length - 1];
+        let video = null;
+        if (pc)
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'video')
+              video = s;
+          });
+        return video && {
+          packetsLost: video.packetsLost, framesDropped: video.framesDropped,
+          framesDecoded: video.framesDecoded, framesReceived: video.framesReceived,
+          nackCount: video.nackCount, freezeCount: video.freezeCount,
+        };
+      });
+      if (!found)
+        throw new Error(`${label} has no inbound video`);
+      return found;
     },
   };
   for await (const line of readline.createInterface({ input: process.stdin })) {
