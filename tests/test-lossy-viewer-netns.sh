@@ -22,15 +22,9 @@ sanitize=${3:-none}
 duration=${PEERCAM_LOSSY_TEST_SECONDS:-18}
 here=$(cd "$(dirname "$0")" && pwd)
 
-skip () {
-  echo "1..0 # SKIP $*"
-  exit 77
-}
+. "$here/netns-test-common.sh"
 
-[ "$sanitize" = none ] || skip "timing test: a $sanitize build measures the sanitizer"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces (CI runs as root)"
-command -v ip >/dev/null || skip "ip (iproute2) is missing"
-command -v python3 >/dev/null || skip "python3 is missing"
+netns_require "$sanitize" python3
 
 name=pclv$$
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/peercam-lossy-XXXXXX")
@@ -60,7 +54,10 @@ PEERCAM_FRAME_LOG="$tmp/frames.log" \
 sleep 1
 run a $((duration + 8)) caller --headless --caller --source test --call --room lossy \
   --server http://127.0.0.1:$port --ice-address 10.77.0.1
-sleep "$duration"
+sleep 4
+fb0=$("$here/netns-link.sh" stats "$name")
+sleep $((duration - 4))
+fb1=$("$here/netns-link.sh" stats "$name")
 for ns in b a; do
   for pid in $(ip netns pids "$name-$ns" 2>/dev/null); do
     kill -TERM "$pid" 2>/dev/null
@@ -68,7 +65,7 @@ for ns in b a; do
 done
 wait
 
-python3 - "$tmp/frames.log" "$tmp/viewer.jsonl" <<'EOF'
+python3 - "$tmp/frames.log" "$tmp/viewer.jsonl" "$fb0" "$fb1" <<'EOF'
 import json, sys
 
 ok = True
@@ -113,6 +110,16 @@ for e in stats:
     print("# stats t=%.1fs %.1f fps, jitter buffer %s ms, playout %.0f ms, %s retransmissions"
           % (e["t_ms"] / 1000, e.get("fps", -1), e.get("latency_ms"), e.get("playout_ms", -1),
              e.get("retransmissions")))
+# What the viewer sent back (its RTCP: NACKs, transport-cc, reports), from
+# the forwarder's counters.
+try:
+    a, b = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+    secs = (b["t_ms"] - a["t_ms"]) / 1000
+    print("# the viewer sends back %.1f kbit/s, %.1f packets/s"
+          % ((b["ba"]["in_bytes"] - a["ba"]["in_bytes"]) * 8 / 1000 / secs,
+             (b["ba"]["in_pkts"] - a["ba"]["in_pkts"]) / secs))
+except (ValueError, KeyError, ZeroDivisionError):
+    print("# the viewer's feedback was not sampled")
 check(fps >= 25, "the viewer shows >= 25 fps")
 check(frozen <= 0.5, "and freezes <= 0.5 s in all (%.2f s)" % frozen)
 check(any(e.get("playout_ms", 0) > 0 for e in stats), "on the playout schedule (playout_ms > 0)")
