@@ -1,6 +1,6 @@
 /* test-congestion.c — the GStreamer side of congestion control (issue 11):
  * the pacer element between an appsrc and an appsink, and the viewer's
- * acceptance of an offered transport-wide-cc extension.
+ * acceptance of an offered transport-wide-cc (or abs-send-time) extension.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +12,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
 
 #define SSRC 0x1234
 #define PT   96
@@ -31,6 +32,17 @@ typedef struct {
   guint       probe_id, probe_packets, probes;
   gint64      probe_first_us, probe_last_us;
 } Fixture;
+
+/* What the appsrcs send: VP8 in RTP, payload type PT. */
+static GstCaps *
+rtp_caps (void)
+{
+  return gst_caps_new_simple ("application/x-rtp",
+                              "media", G_TYPE_STRING, "video",
+                              "payload", G_TYPE_INT, PT,
+                              "clock-rate", G_TYPE_INT, 90000,
+                              "encoding-name", G_TYPE_STRING, "VP8", NULL);
+}
 
 static GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer user_data)
@@ -84,11 +96,7 @@ upstream_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GstCaps) caps = gst_caps_new_simple ("application/x-rtp",
-                                                 "media", G_TYPE_STRING, "video",
-                                                 "payload", G_TYPE_INT, PT,
-                                                 "clock-rate", G_TYPE_INT, 90000,
-                                                 "encoding-name", G_TYPE_STRING, "VP8", NULL);
+  g_autoptr(GstCaps) caps = rtp_caps ();
   g_autoptr(GstPad) src_pad = NULL;
   GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
 
@@ -510,6 +518,55 @@ test_accept_twcc (void)
     }
 }
 
+/* A caller that adapts from REMB only (aiortc 1.4: goog-remb and
+ * abs-send-time, no transport-cc) gets abs-send-time answered, for the
+ * viewer's REMB estimate; one with transport-cc (Chromium: all three) gets
+ * transport-cc only, as before; without goog-remb, nothing. */
+static void
+test_accept_abs_send_time (void)
+{
+  g_autoptr(GstElement) webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  g_autoptr(GstCaps) caps = gst_caps_from_string ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000");
+  static const struct {
+    gboolean remb, twcc_fb, twcc;
+    const char *abs_field;   /* expected in the answer; NULL: none */
+    gboolean twcc_answered;
+  } cases[] = {
+    { TRUE, FALSE, FALSE, "extmap-2", FALSE },  /* aiortc */
+    { TRUE, TRUE, TRUE, NULL, TRUE },           /* Chromium */
+    { TRUE, TRUE, FALSE, NULL, FALSE },         /* transport-cc feedback without the extension */
+    { FALSE, FALSE, FALSE, NULL, FALSE },       /* neither */
+  };
+
+  g_assert_nonnull (webrtc);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GstWebRTCRTPTransceiver *transceiver = NULL;
+      GstSDPMedia *media = offer_media (cases[i].twcc ? "5 " PEERCAM_TWCC_URI : NULL);
+      g_autoptr(GstCaps) prefs = NULL;
+      const GstStructure *s;
+
+      gst_sdp_media_add_attribute (media, "extmap", "2 " PEERCAM_ABS_SEND_TIME_URI);
+      gst_sdp_media_add_attribute (media, "rtcp-fb", "96 nack");
+      if (cases[i].remb)
+        gst_sdp_media_add_attribute (media, "rtcp-fb", "96 goog-remb");
+      if (cases[i].twcc_fb)
+        gst_sdp_media_add_attribute (media, "rtcp-fb", "96 transport-cc");
+      g_signal_emit_by_name (webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                             caps, &transceiver);
+      g_assert_nonnull (transceiver);
+      g_assert_cmpint (peercam_congestion_accept_twcc (transceiver, media), ==, cases[i].twcc_answered);
+      g_object_get (transceiver, "codec-preferences", &prefs, NULL);
+      s = gst_caps_get_structure (prefs, 0);
+      if (cases[i].abs_field)
+        g_assert_cmpstr (gst_structure_get_string (s, cases[i].abs_field), ==, PEERCAM_ABS_SEND_TIME_URI);
+      else
+        g_assert_false (gst_structure_has_field (s, "extmap-2"));
+      gst_sdp_media_free (media);
+      g_object_unref (transceiver);
+    }
+}
+
 /* ---- the viewer's retransmission requests ---- */
 
 typedef struct {
@@ -553,11 +610,7 @@ viewer_requests (guint16 lose)
    * negotiated transceiver: a bin holds the rtpbin instead */
   g_autoptr(GstElement) webrtc = gst_object_ref_sink (gst_bin_new ("webrtc"));
   GstElement *rtpbin = gst_element_factory_make ("rtpbin", "rtpbin");
-  g_autoptr(GstCaps) caps = gst_caps_new_simple ("application/x-rtp",
-                                                 "media", G_TYPE_STRING, "video",
-                                                 "payload", G_TYPE_INT, PT,
-                                                 "clock-rate", G_TYPE_INT, 90000,
-                                                 "encoding-name", G_TYPE_STRING, "VP8", NULL);
+  g_autoptr(GstCaps) caps = rtp_caps ();
   g_autoptr(GstPad) src_pad = NULL;
   GstElement *pipeline, *src, *jitterbuffer, *sink;
   Requests r = { 0 };
@@ -639,6 +692,408 @@ test_viewer_requests (void)
     g_assert_cmpuint (g_array_index (lossy, guint, i), ==, 1010);
 }
 
+/* ---- the sender's keyframes ---- */
+
+typedef struct {
+  GArray *made;  /* gint64: when a force-key-unit event got past the encoder */
+} Keyframes;
+
+/* Behind the stand-in encoder (an identity passes upstream events on):
+ * what reaches here is a keyframe the encoder would make. Main thread
+ * only: every request in this test is sent from it. */
+static GstPadProbeReturn
+made_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Keyframes *k = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    g_array_append_val (k->made, now);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs the default main context (the controller's) until @n keyframes
+ * were made or @timeout_us passed. */
+static gboolean
+wait_keyframes (Keyframes *k, guint n, gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+
+  while (k->made->len < n && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return k->made->len >= n;
+}
+
+static gint64
+made_gap_us (Keyframes *k, guint i)
+{
+  return g_array_index (k->made, gint64, i) - g_array_index (k->made, gint64, i - 1);
+}
+
+/* A controller on a sender's chain: raw frames into a stand-in encoder
+ * (an identity, which also passes force-key-unit events on to the appsrc:
+ * what gets there is a keyframe the encoder would make), and the packets
+ * through the pacer webrtcbin's request-aux-sender gets from it. */
+typedef struct {
+  PeercamCongestion *congestion;
+  GstElement        *webrtc;
+  GstElement        *payloader;
+  GstElement        *pipeline, *src, *encoder, *sink;
+  GstElement        *rtp_pipeline, *rtp_src, *pacer, *rtp_sink;
+  Keyframes          keyframes;
+  guint              encoded;  /* atomic: raw frames that got past the encoder */
+} Sender;
+
+static GstPadProbeReturn
+encoded_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Sender *sender = user_data;
+
+  g_atomic_int_inc (&sender->encoded);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+sender_set_up (Sender *sender)
+{
+  const PeercamVideoFormat source = { 640, 480, 30 };
+  g_autoptr(GstCaps) caps = rtp_caps ();
+  g_autoptr(GstPad) made_pad = NULL, sink_pad = NULL;
+
+  sender->congestion = peercam_congestion_new (g_main_context_default ());
+  sender->webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  sender->payloader = gst_element_factory_make ("rtpvp8pay", NULL);
+  g_assert_nonnull (sender->webrtc);
+  g_assert_nonnull (sender->payloader);
+  gst_object_ref_sink (sender->webrtc);
+  gst_object_ref_sink (sender->payloader);
+  sender->keyframes.made = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  sender->pipeline = gst_pipeline_new (NULL);
+  sender->src = gst_element_factory_make ("appsrc", NULL);
+  g_object_set (sender->src, "is-live", TRUE, "format", GST_FORMAT_TIME, NULL);
+  sender->encoder = gst_element_factory_make ("identity", NULL);
+  sender->sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sender->sink, "async", FALSE, "sync", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (sender->pipeline), sender->src, sender->encoder, sender->sink, NULL);
+  g_assert_true (gst_element_link_many (sender->src, sender->encoder, sender->sink, NULL));
+  made_pad = gst_element_get_static_pad (sender->src, "src");
+  gst_pad_add_probe (made_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, made_probe, &sender->keyframes, NULL);
+  sink_pad = gst_element_get_static_pad (sender->sink, "sink");
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_BUFFER, encoded_probe, sender, NULL);
+  g_assert_cmpint (gst_element_set_state (sender->pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  peercam_congestion_attach_sender (sender->congestion, sender->webrtc, NULL, sender->encoder,
+                                    sender->payloader, NULL, &source);
+
+  g_signal_emit_by_name (sender->webrtc, "request-aux-sender", NULL, &sender->pacer);
+  g_assert_true (PEERCAM_IS_PACER_ELEMENT (sender->pacer));
+  sender->rtp_pipeline = gst_pipeline_new (NULL);
+  sender->rtp_src = gst_element_factory_make ("appsrc", NULL);
+  g_object_set (sender->rtp_src, "caps", caps, "format", GST_FORMAT_TIME, "is-live", TRUE,
+                "max-bytes", (guint64) 0, NULL);
+  sender->rtp_sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sender->rtp_sink, "async", FALSE, "sync", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (sender->rtp_pipeline), sender->rtp_src, sender->pacer, sender->rtp_sink, NULL);
+  g_assert_true (gst_element_link_many (sender->rtp_src, sender->pacer, sender->rtp_sink, NULL));
+  g_assert_cmpint (gst_element_set_state (sender->rtp_pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+}
+
+static void
+sender_tear_down (Sender *sender)
+{
+  peercam_congestion_detach (sender->congestion);
+  gst_element_set_state (sender->rtp_pipeline, GST_STATE_NULL);
+  gst_object_unref (sender->rtp_pipeline);
+  gst_element_set_state (sender->pipeline, GST_STATE_NULL);
+  gst_object_unref (sender->pipeline);
+  gst_object_unref (sender->payloader);
+  gst_object_unref (sender->webrtc);
+  g_object_unref (sender->congestion);
+  g_array_unref (sender->keyframes.made);
+}
+
+/* A viewer's request, as its payloader sends it up the tee (the appsrc
+ * behind the stand-in encoder does not handle it: no result to check). */
+static void
+viewer_asks (Sender *sender)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (sender->sink, "sink");
+
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+static PeercamCallStats
+sender_stats (Sender *sender)
+{
+  PeercamCallStats stats = { 0 };
+
+  peercam_congestion_fill_stats (sender->congestion, &stats);
+  g_assert_true (stats.has_send);
+  return stats;
+}
+
+/* One limit for every keyframe the encoder is asked for: the viewers'
+ * requests (PLI/FIR, a payloader's gate) and the sender's own for a NACK
+ * too old to repair. Requests within the interval (500 ms) make one
+ * keyframe at once and one when it ends; the stats count requests, not
+ * the sender's own keyframes nor the merged one sent later. */
+static void
+test_keyframes (void)
+{
+  Sender sender = { 0 };
+  Keyframes *k = &sender.keyframes;
+  g_autoptr(GstPad) nack_pad = NULL;
+  GstStructure *nack;
+
+  sender_set_up (&sender);
+  /* three requests within 100 ms: one keyframe now, one at the interval's end */
+  for (guint i = 0; i < 3; i++)
+    {
+      viewer_asks (&sender);
+      g_usleep (40000);
+    }
+  g_assert_cmpuint (k->made->len, ==, 1);
+  g_assert_true (wait_keyframes (k, 2, 2 * G_USEC_PER_SEC));
+  g_assert_cmpint (made_gap_us (k, 1), >=, 490000);
+  g_assert_cmpint (made_gap_us (k, 1), <, 900000);
+  g_assert_false (wait_keyframes (k, 3, 700000));
+  /* after the interval: another at once */
+  viewer_asks (&sender);
+  g_assert_cmpuint (k->made->len, ==, 3);
+  g_assert_cmpint (sender_stats (&sender).keyframe_requests, ==, 4);
+
+  /* The sender's own: its pacer refuses a NACK for a packet that left more
+   * than 500 ms ago, and the next tick asks for a keyframe. */
+  g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (sender.rtp_src), rtp_packet (300, 500)), ==, GST_FLOW_OK);
+  g_usleep (PEERCAM_RTX_DEFAULT_MAX_AGE_US + 100000);
+  nack = gst_structure_new ("GstRTPRetransmissionRequest",
+                            "seqnum", G_TYPE_UINT, 300, "ssrc", G_TYPE_UINT, SSRC, NULL);
+  nack_pad = gst_element_get_static_pad (sender.rtp_sink, "sink");
+  g_assert_true (gst_pad_push_event (nack_pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, nack)));
+  g_assert_cmpuint (peercam_pacer_element_get_stale_nacks (PEERCAM_PACER_ELEMENT (sender.pacer)), ==, 1);
+  g_assert_true (wait_keyframes (k, 4, 2 * G_USEC_PER_SEC));
+  g_assert_cmpint (made_gap_us (k, 3), >=, 490000);
+  /* a viewer's request right after it is merged with it */
+  viewer_asks (&sender);
+  g_assert_cmpuint (k->made->len, ==, 4);
+  g_assert_true (wait_keyframes (k, 5, 2 * G_USEC_PER_SEC));
+  g_assert_cmpint (made_gap_us (k, 4), >=, 490000);
+  g_assert_cmpint (sender_stats (&sender).keyframe_requests, ==, 5);
+  sender_tear_down (&sender);
+}
+
+static gboolean
+pacer_pushes_back (Sender *sender)
+{
+  return peercam_pacer_element_should_drop_frame (PEERCAM_PACER_ELEMENT (sender->pacer));
+}
+
+static void
+push_raw_frames (Sender *sender, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (sender->src), gst_buffer_new_allocate (NULL, 64, NULL)),
+                     ==, GST_FLOW_OK);
+}
+
+/* The appsrc pushes on its own thread, frames in order: once @total have
+ * been either encoded or dropped, the counts are final. */
+static void
+assert_raw_frames (Sender *sender, guint total, guint encoded, gint64 dropped)
+{
+  gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (&sender->encoded) + (guint) sender_stats (sender).frames_dropped < total)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (g_atomic_int_get (&sender->encoded), ==, encoded);
+  g_assert_cmpint (sender_stats (sender).frames_dropped, ==, dropped);
+}
+
+/* Raw frames are dropped in front of the encoder while the pacer's queue
+ * is long (its pushback), counted in the stats, and pass again once it
+ * has drained; a detached controller drops none. */
+static void
+test_pushback (void)
+{
+  Sender sender = { 0 };
+  gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+
+  sender_set_up (&sender);
+  push_raw_frames (&sender, 2);
+  assert_raw_frames (&sender, 2, 2, 0);
+
+  /* 72 KB at the start rate (600 kbit/s): ~1 s of queue */
+  for (guint i = 0; i < 60; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (sender.rtp_src), rtp_packet (400 + i, 1188)), ==, GST_FLOW_OK);
+  while (!pacer_pushes_back (&sender))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  push_raw_frames (&sender, 3);
+  assert_raw_frames (&sender, 5, 2, 3);
+
+  while (pacer_pushes_back (&sender))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (5000);
+    }
+  push_raw_frames (&sender, 2);
+  assert_raw_frames (&sender, 7, 4, 3);
+
+  /* detached while the queue is long again: the frames pass */
+  for (guint i = 0; i < 60; i++)
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (sender.rtp_src), rtp_packet (500 + i, 1188)), ==, GST_FLOW_OK);
+  while (!pacer_pushes_back (&sender))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end + 3 * G_USEC_PER_SEC);
+      g_usleep (1000);
+    }
+  peercam_congestion_detach (sender.congestion);
+  push_raw_frames (&sender, 1);
+  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&sender.encoded) < 5)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  sender_tear_down (&sender);
+}
+
+/* ---- the answer to the viewer's RTT request ---- */
+
+#define VIEWER_SSRC 0xa11ce
+
+/* What a Chromium viewer sends for its RTT: an XR packet with one RRTR
+ * block (RFC 3611). */
+static GstBuffer *
+viewer_rrtr (void)
+{
+  static const guint8 xr[] = {
+    0x80, 207, 0, 4,                  /* XR, 5 words */
+    0x00, 0x0a, 0x11, 0xce,           /* the viewer */
+    4, 0, 0, 2,                       /* RRTR */
+    0, 0, 0x03, 0xe8, 0x80, 0, 0, 0,  /* NTP 1000.5 s */
+  };
+
+  return gst_buffer_new_memdup (xr, sizeof xr);
+}
+
+/* The report rtpsession is about to send for @ssrc; TRUE if the
+ * controller added its answer to it. */
+static gboolean
+report_answers (GObject *session, guint32 ssrc)
+{
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  GstBuffer *buffer = gst_rtcp_buffer_new (1400);
+  gsize size;
+  gboolean ret = FALSE;
+
+  g_assert_true (gst_rtcp_buffer_map (buffer, GST_MAP_READWRITE, &rtcp));
+  g_assert_true (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet));
+  gst_rtcp_packet_sr_set_sender_info (&packet, ssrc, 0, 0, 0, 0);
+  gst_rtcp_buffer_unmap (&rtcp);
+  size = gst_buffer_get_size (buffer);
+  g_signal_emit_by_name (session, "on-sending-rtcp", buffer, FALSE, &ret);
+  ret = gst_buffer_get_size (buffer) > size;
+  gst_buffer_unref (buffer);
+  return ret;
+}
+
+static guint32
+payloader_ssrc (GstElement *payloader)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (payloader, "src");
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
+  guint ssrc = 0;
+
+  g_assert_nonnull (caps);
+  g_assert_true (gst_structure_get_uint (gst_caps_get_structure (caps, 0), "ssrc", &ssrc));
+  return ssrc;
+}
+
+/* The answer goes with the media stream's report (Chromium counts the RTT
+ * as that stream's), not the RTX stream's; the media stream's SSRC is the
+ * payloader's, also once it picked another after a collision. */
+static void
+test_rtt_answer (void)
+{
+  g_autoptr(PeercamCongestion) congestion = peercam_congestion_new (g_main_context_default ());
+  g_autoptr(GstElement) webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  g_autoptr(GstElement) rtpbin = NULL;
+  g_autoptr(GstPad) rtp_sink = NULL, pay_src = NULL;
+  g_autoptr(GObject) session = NULL;
+  const PeercamVideoFormat source = { 320, 240, 30 };
+  GstElement *pipeline, *encoder, *payloader;
+  GstBuffer *rrtr;
+  guint32 media, other;
+  gint64 ticked, end;
+
+  g_assert_nonnull (webrtc);
+  pipeline = gst_parse_launch ("videotestsrc is-live=true ! video/x-raw,width=320,height=240 ! "
+                               "vp8enc name=encoder deadline=1 ! rtpvp8pay name=payloader ! fakesink async=false",
+                               NULL);
+  g_assert_nonnull (pipeline);
+  encoder = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
+  payloader = gst_bin_get_by_name (GST_BIN (pipeline), "payloader");
+  /* the RTP session webrtcbin makes for the first transceiver */
+  rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
+  g_assert_nonnull (rtpbin);
+  rtp_sink = gst_element_request_pad_simple (rtpbin, "recv_rtcp_sink_0");
+  g_assert_nonnull (rtp_sink);
+  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &session);
+  g_assert_nonnull (session);
+
+  peercam_congestion_attach_sender (congestion, webrtc, NULL, encoder, payloader, NULL, &source);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  /* the payloader's caps, and a tick (500 ms) that finds the session */
+  pay_src = gst_element_get_static_pad (payloader, "src");
+  ticked = g_get_monotonic_time () + 1100000;
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!gst_pad_has_current_caps (pay_src) || g_get_monotonic_time () < ticked)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+  media = payloader_ssrc (payloader);
+  other = media + 1;
+
+  rrtr = viewer_rrtr ();
+  g_signal_emit_by_name (session, "on-receiving-rtcp", rrtr);
+  gst_buffer_unref (rrtr);
+  g_assert_false (report_answers (session, other));
+  g_assert_true (report_answers (session, media));
+
+  /* rtpsession saw another source with our SSRC: the payloader picks the
+   * one suggested and says so in new caps */
+  g_assert_true (gst_pad_send_event (pay_src, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+                                                                    gst_structure_new ("GstRTPCollision",
+                                                                                       "ssrc", G_TYPE_UINT, media,
+                                                                                       "suggested-ssrc", G_TYPE_UINT, other,
+                                                                                       NULL))));
+  g_assert_cmphex (payloader_ssrc (payloader), ==, other);
+  rrtr = viewer_rrtr ();
+  g_signal_emit_by_name (session, "on-receiving-rtcp", rrtr);
+  gst_buffer_unref (rrtr);
+  g_assert_false (report_answers (session, media));
+  g_assert_true (report_answers (session, other));
+
+  peercam_congestion_detach (congestion);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_element_release_request_pad (rtpbin, rtp_sink);
+  gst_object_unref (encoder);
+  gst_object_unref (payloader);
+  gst_object_unref (pipeline);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -655,6 +1110,10 @@ main (int argc, char *argv[])
   ADD ("stop-with-queue", test_stop_with_queue);
   ADD ("probe", test_probe);
   g_test_add_func ("/congestion/accept-twcc", test_accept_twcc);
+  g_test_add_func ("/congestion/accept-abs-send-time", test_accept_abs_send_time);
   g_test_add_func ("/congestion/viewer-requests", test_viewer_requests);
+  g_test_add_func ("/congestion/keyframes", test_keyframes);
+  g_test_add_func ("/congestion/pushback", test_pushback);
+  g_test_add_func ("/congestion/rtt-answer", test_rtt_answer);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 
 #include "peercam-pacer.h"
 #include "peercam-pacer-element.h"
+#include "peercam-remote-bwe.h"
 #include "peercam-rtcp-xr.h"
 
 #include <gst/rtp/rtp.h>
@@ -31,6 +32,13 @@
  * RTT not even for one, each such loss a keyframe wait. */
 #define RECOVERY_LATENCY_MS  MAX_LATENCY_MS
 #define VIEWER_TICK_MS       250
+/* The REMB estimate's start (peercam-remote-bwe.h): under aiortc's 500
+ * kbit/s, so a link that delivers less than 3/4 of what was sent into it
+ * ends the fast start at once. */
+#define REMB_START_BPS       300000
+/* What the link carries besides an RTP packet: IPv4 (20), UDP (8), SRTP's
+ * tag (10). */
+#define REMB_TRANSPORT_OVERHEAD 38
 /* Keyframe requests merged to one per 500 ms (or 2 x RTT): when a
  * retransmission fails, the picture waits for the next keyframe, and at
  * one a second each such wait was a freeze of up to a second (tools/bench
@@ -50,12 +58,18 @@ typedef struct {
   gsize           frames;   /* atomic: encoded frames sent */
   gsize           encoded;  /* atomic: their bytes */
   gsize           dropped;  /* atomic: frames not encoded, the pacer's queue was long */
-  /* what the scaler probe applies, between two frames (guarded by lock) */
   GMutex          lock;
+  /* what the scaler probe applies, between two frames (guarded by lock) */
   GstElement     *filter;
   GstCaps        *pending_caps;
   guint           fps;        /* 0: every frame */
   GstClockTime    last_kept;
+  /* sender: the payloader's SSRC, from its caps (guarded by lock) */
+  guint32         media_ssrc;
+  gboolean        have_media_ssrc;
+  /* sender: the pacer the pushback probe asks (guarded by lock; see there) */
+  PeercamPacerElement *pacer;
+  gboolean        detached;
 } Link;
 
 struct _PeercamCongestion
@@ -82,12 +96,10 @@ struct _PeercamCongestion
   gint64               first_feedback_us;
   gboolean             ramping;       /* the estimator's fast start */
   PeercamKeyframeLimiter *keyframes;
-  guint64              keyframe_requests;
+  guint64              keyframe_requests; /* that came upstream (see keyframe_probe) */
   GPtrArray           *jitterbuffers; /* GWeakRef*: viewer */
-  int                  bypass_keyframe;  /* atomic: our own deferred request */
   GWeakRef             keyframe_pad;  /* where the last merged request went */
   PeercamRrtrResponder *rrtr;         /* sender: the viewer's RTT (RTCP XR) */
-  GWeakRef             payloader;     /* sender: whose SSRC the answer goes with */
 
   /* sender, main context only */
   GstElement          *encoder;
@@ -98,6 +110,8 @@ struct _PeercamCongestion
   gulong               frames_probe;
   GstPad              *encoder_sink;
   gulong               pushback_probe;
+  GstPad              *payloader_src; /* its caps name the SSRC the RTT answer goes with */
+  gulong               ssrc_probe;
   PeercamPacerElement *pacer;         /* from request-aux-sender (lock) */
   PeercamVideoFormat   source;
   PeercamVideoFormat   sending;
@@ -139,6 +153,16 @@ struct _PeercamCongestion
   double               loss_pct;
   guint64              retransmissions;
   guint64              last_pushed, last_lost, last_late, last_rtx_ok;
+  gboolean             remb_checked;  /* viewer_setup_remb() decided */
+  GstPad              *remb_pad;      /* rtpbin's RTP input */
+  gulong               remb_probe_id;
+  gulong               remb_rtcp_id;
+  /* guarded by lock: the REMB estimate, non-NULL for a REMB-only caller */
+  PeercamRemoteBwe    *remote_bwe;
+  guint32              remb_pts[4];   /* the media's payload types, a bit each */
+  guint                remb_abs_id;   /* abs-send-time's extension id; 0: none */
+  guint                remb_clock_rate;
+  guint32              remb_ssrc;     /* the media stream's, as it arrives */
 };
 
 G_DEFINE_FINAL_TYPE (PeercamCongestion, peercam_congestion, G_TYPE_OBJECT)
@@ -177,6 +201,7 @@ link_unref (gpointer data)
   g_main_context_unref (link->context);
   g_clear_object (&link->filter);
   gst_clear_caps (&link->pending_caps);
+  g_clear_object (&link->pacer);
   g_mutex_clear (&link->lock);
   g_free (link);
 }
@@ -805,10 +830,36 @@ on_request_aux_sender (GstElement *webrtc,
   g_clear_object (&self->pacer);
   self->pacer = g_object_ref (PEERCAM_PACER_ELEMENT (element));
   g_mutex_unlock (&self->lock);
+  g_mutex_lock (&link->lock);
+  if (!link->detached)
+    g_set_object (&link->pacer, PEERCAM_PACER_ELEMENT (element));
+  g_mutex_unlock (&link->lock);
   return element;
 }
 
 /* ---- keyframe requests ------------------------------------------------- */
+
+/* Every keyframe request goes through keyframe_probe, which merges them to
+ * one per interval and sends the merged one when the interval ends. Our
+ * own requests name the controller's link in the event: the merged one
+ * sent later has passed the limiter already, and the keyframe for a stale
+ * NACK (request_keyframe) is the sender's decision, not a request the
+ * stats count. Another controller sharing the encoder takes either as a
+ * request (its own probe on the same pad). */
+#define OWN_KEYFRAME_FIELD "peercam-congestion-link"
+#define DEFERRED_FIELD     "peercam-congestion-deferred"
+
+static GstEvent *
+own_keyframe_event (Link     *link,
+                    gboolean  deferred)
+{
+  GstEvent *event = gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0);
+
+  gst_structure_set (gst_event_writable_structure (event),
+                     OWN_KEYFRAME_FIELD, G_TYPE_POINTER, link,
+                     DEFERRED_FIELD, G_TYPE_BOOLEAN, deferred, NULL);
+  return event;
+}
 
 static void
 send_deferred_keyframe (PeercamCongestion *self)
@@ -817,8 +868,7 @@ send_deferred_keyframe (PeercamCongestion *self)
 
   if (pad == NULL)
     return;
-  g_atomic_int_set (&self->bypass_keyframe, 1);
-  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+  gst_pad_send_event (pad, own_keyframe_event (self->link, TRUE));
 }
 
 static gboolean
@@ -862,28 +912,21 @@ schedule_keyframe (PeercamCongestion *self)
  * 3 s without a decodable frame (4 -> 0.7 Mbit/s into Chromium: the
  * losses at the step went over the retransmission budget, then too old,
  * and the picture froze 3.4 s in 2 of 7 runs). It gets one now, within
- * the keyframe interval like a PLI. Main context. */
+ * the keyframe interval like a PLI: up the encoder's source pad, through
+ * keyframe_probe. Main context. */
 static void
 request_keyframe (PeercamCongestion *self)
 {
-  gboolean pass;
-
   if (self->encoder_src == NULL)
     return;
-  g_mutex_lock (&self->lock);
-  pass = peercam_keyframe_limiter_request (self->keyframes, g_get_monotonic_time ());
-  g_mutex_unlock (&self->lock);
-  g_debug ("congestion: the viewer asks for packets too old to repair: a keyframe %s",
-           pass ? "now" : "when the interval allows");
-  g_weak_ref_set (&self->keyframe_pad, self->encoder_src);
-  if (pass)
-    send_deferred_keyframe (self);
-  else
-    schedule_keyframe (self);
+  g_debug ("congestion: the viewer asks for packets too old to repair: a keyframe");
+  gst_pad_send_event (self->encoder_src, own_keyframe_event (self->link, FALSE));
 }
 
-/* Upstream force-key-unit events (PLI/FIR from the viewer, or our own
- * decoder on the viewer side): one per interval, the rest merged. */
+/* Upstream force-key-unit events (PLI/FIR from the viewer, a payloader's
+ * gate, our own decoder on the viewer side, request_keyframe): one per
+ * interval, the rest merged into one sent when it ends. Any thread: the
+ * streaming thread of whoever asks, the main context for our own. */
 static GstPadProbeReturn
 keyframe_probe (GstPad          *pad,
                 GstPadProbeInfo *info,
@@ -891,22 +934,31 @@ keyframe_probe (GstPad          *pad,
 {
   Link *link = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstStructure *s;
   g_autoptr(PeercamCongestion) self = NULL;
-  gboolean pass;
+  gpointer origin = NULL;
+  gboolean deferred = FALSE;
+  gboolean own, pass;
 
   if (!gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_OK;
   self = g_weak_ref_get (&link->self);
   if (self == NULL)
     return GST_PAD_PROBE_OK;
-  if (g_atomic_int_compare_and_exchange (&self->bypass_keyframe, 1, 0))
+  s = gst_event_get_structure (event);
+  own = gst_structure_get (s, OWN_KEYFRAME_FIELD, G_TYPE_POINTER, &origin,
+                           DEFERRED_FIELD, G_TYPE_BOOLEAN, &deferred, NULL) && origin == link;
+  if (own && deferred)
     return GST_PAD_PROBE_OK;
   g_mutex_lock (&self->lock);
-  self->keyframe_requests++;
+  if (!own)
+    self->keyframe_requests++;
   pass = peercam_keyframe_limiter_request (self->keyframes, g_get_monotonic_time ());
   g_mutex_unlock (&self->lock);
   if (pass)
     return GST_PAD_PROBE_OK;
+  if (own)
+    g_debug ("congestion: a keyframe when the interval allows");
   g_weak_ref_set (&self->keyframe_pad, pad);
   hop (link, schedule_keyframe);
   return GST_PAD_PROBE_DROP;
@@ -954,22 +1006,30 @@ scaler_probe (GstPad          *pad,
  * is for a while after a cut, filled the queue past its bound and the
  * pacer drained it at 2-5x the estimate into a capped link
  * (test-congestion-netns: 1.3-1.7 Mbit/s for a second at a 1 Mbit/s cap,
- * the drops then repaired and asked for again as keyframes). */
+ * the drops then repaired and asked for again as keyframes).
+ *
+ * Every raw frame, on the encoder branch's streaming thread: it asks the
+ * pacer the Link holds, under the Link's lock only (not the controller's,
+ * which feedback holds while it runs the estimator, and no reference
+ * taken per frame). request-aux-sender (webrtcbin's thread) sets that
+ * pacer; detach (main context) first removes this probe, then clears it
+ * under the lock and marks the Link detached, so a frame still in here
+ * either finishes before or finds none, and a pacer made during a detach
+ * is never kept (the pacer holds the Link: kept, neither would be freed).
+ * Lock order: the Link's, then the pacer's; nothing takes them the other
+ * way round. */
 static GstPadProbeReturn
 pushback_probe (GstPad          *pad,
                 GstPadProbeInfo *info,
                 gpointer         user_data)
 {
   Link *link = user_data;
-  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
-  g_autoptr(PeercamPacerElement) pacer = NULL;
+  gboolean drop;
 
-  if (self == NULL)
-    return GST_PAD_PROBE_OK;
-  g_mutex_lock (&self->lock);
-  pacer = self->pacer ? g_object_ref (self->pacer) : NULL;
-  g_mutex_unlock (&self->lock);
-  if (pacer == NULL || !peercam_pacer_element_should_drop_frame (pacer))
+  g_mutex_lock (&link->lock);
+  drop = link->pacer && peercam_pacer_element_should_drop_frame (link->pacer);
+  g_mutex_unlock (&link->lock);
+  if (!drop)
     return GST_PAD_PROBE_OK;
   g_atomic_pointer_add (&link->dropped, 1);
   return GST_PAD_PROBE_DROP;
@@ -1018,6 +1078,50 @@ on_receiving_rtcp (GObject   *session,
   gst_buffer_unmap (buffer, &map);
 }
 
+/* The payloader's SSRC as its caps name it. It changes only with new
+ * caps: rtpbasepayload takes an SSRC the downstream caps ask for when it
+ * negotiates, and after a collision rtpsession reports it picks another
+ * and pushes new caps. Keeping it here spares on_sending_rtcp() the
+ * payloader's whole stats structure every report. Any thread. */
+static void
+link_set_media_ssrc (Link     *link,
+                     GstCaps  *caps,
+                     gboolean  unless_known)
+{
+  const GstStructure *s = caps && gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+  guint ssrc = 0;
+  gboolean have = s && gst_structure_get_uint (s, "ssrc", &ssrc);
+  gboolean changed = FALSE;
+
+  g_mutex_lock (&link->lock);
+  if (!unless_known || !link->have_media_ssrc)
+    {
+      changed = have != link->have_media_ssrc || ssrc != link->media_ssrc;
+      link->media_ssrc = ssrc;
+      link->have_media_ssrc = have;
+    }
+  g_mutex_unlock (&link->lock);
+  if (changed && have)
+    g_debug ("congestion: the media stream's SSRC is %08x", ssrc);
+}
+
+/* On the payloader's source pad, its streaming thread. */
+static GstPadProbeReturn
+ssrc_probe (GstPad          *pad,
+            GstPadProbeInfo *info,
+            gpointer         user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstCaps *caps;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+    {
+      gst_event_parse_caps (event, &caps);
+      link_set_media_ssrc (user_data, caps, FALSE);
+    }
+  return GST_PAD_PROBE_OK;
+}
+
 static gboolean
 on_sending_rtcp (GObject   *session,
                  GstBuffer *buffer,
@@ -1027,12 +1131,9 @@ on_sending_rtcp (GObject   *session,
   Link *link = user_data;
   g_autoptr(PeercamCongestion) self = NULL;
   g_autoptr(GBytes) dlrr = NULL;
-  g_autoptr(GstElement) payloader = NULL;
-  g_autoptr(GstStructure) stats = NULL;
   GstMapInfo map;
   guint32 ssrc;
-  guint media_ssrc;
-  gboolean have_ssrc;
+  gboolean have_ssrc, other;
 
   /* Early packets carry feedback and may be suppressed: the answer goes
    * with the regular report (~1 s, as libwebrtc's). */
@@ -1045,10 +1146,10 @@ on_sending_rtcp (GObject   *session,
     return FALSE;
   /* The media stream's report, not the RTX stream's (each sends its own):
    * Chromium counts the RTT as the video stream's. */
-  payloader = g_weak_ref_get (&self->payloader);
-  if (payloader)
-    g_object_get (payloader, "stats", &stats, NULL);
-  if (stats && gst_structure_get_uint (stats, "ssrc", &media_ssrc) && media_ssrc != ssrc)
+  g_mutex_lock (&link->lock);
+  other = link->have_media_ssrc && link->media_ssrc != ssrc;
+  g_mutex_unlock (&link->lock);
+  if (other)
     return FALSE;
   g_mutex_lock (&self->lock);
   if (self->rrtr)
@@ -1254,6 +1355,8 @@ typedef struct {
   double  jitter_ms, rtt_ms;
 } JitterSample;
 
+static gboolean viewer_setup_remb (PeercamCongestion *self);
+
 static void
 viewer_tick (PeercamCongestion *self,
              gint64             now)
@@ -1261,6 +1364,9 @@ viewer_tick (PeercamCongestion *self,
   JitterSample total = { 0 };
   guint wanted;
   gboolean adapt = self->min_latency_ms > 0;  /* 0: the user wants no buffering at all */
+
+  if (!self->remb_checked)
+    self->remb_checked = viewer_setup_remb (self);
 
   g_mutex_lock (&self->lock);
   for (guint i = 0; i < self->jitterbuffers->len; i++)
@@ -1329,6 +1435,22 @@ viewer_tick (PeercamCongestion *self,
    * retransmission delays, 130-150 ms on a busy loopback.) */
   wanted = (guint) CLAMP (3 * total.jitter_ms,
                           self->min_latency_ms, MAX (self->min_latency_ms, MAX_LATENCY_MS));
+  /* A REMB-only caller (aiortc) probes past the link now and then and fills
+   * its buffer (100 ms on a tbf), and retransmits every packet asked for:
+   * with the buffer shrunk to 30 ms after a quiet 10 s, the frames behind
+   * that queue came late, were asked for, and the retransmissions made a
+   * second's rate 2.4x the cap (test-remb-netns, 1 run in 6). Room for
+   * the longest queue of the last 10 s, and half as much again. */
+  g_mutex_lock (&self->lock);
+  if (self->remote_bwe)
+    {
+      double queue_ms = peercam_remote_bwe_get_max_queue_us (self->remote_bwe) / 1000.0;
+
+      if (queue_ms > 0)
+        wanted = MAX (wanted, (guint) MIN (1.5 * queue_ms + self->min_latency_ms,
+                                           MAX (self->min_latency_ms, MAX_LATENCY_MS)));
+    }
+  g_mutex_unlock (&self->lock);
   /* A packet went missing: its retransmission needs an RTT and the
    * sender's pacing, more than a LAN's 30 ms. Straight to room for one: at
    * 30 ms every loss became a lost frame and a keyframe wait (5 % loss,
@@ -1527,6 +1649,258 @@ on_webrtc_pad_added (GstElement *webrtc,
                      link_ref (user_data), link_unref);
 }
 
+/* ---- viewer: REMB for a sender that adapts from it alone ------------------ */
+
+/* A caller whose offer has goog-remb and no transport-cc (aiortc 1.4) sets
+ * its encoder from REMB and from nothing else: without one it sends its
+ * start rate whatever the link (500 kbit/s into a 350 kbit/s cap: 790
+ * kbit/s offered with its retransmissions, no frame decoded,
+ * test-remb-netns). GStreamer 1.22's rtpsession makes no REMB, so the
+ * viewer estimates (PeercamRemoteBwe, from abs-send-time, which
+ * accept_offer_extensions() answers) and sends it with its regular RTCP.
+ * Callers with transport-cc (Chromium, Firefox, Peercam) get none, as
+ * before: their own estimators work from the feedback. */
+
+static gboolean
+media_has_feedback (const GstSDPMedia *media,
+                    const char        *type)
+{
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)
+    {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+      const char *space;
+
+      /* a=rtcp-fb:<pt> <type>[ <parameter>] */
+      if (g_strcmp0 (attr->key, "rtcp-fb") != 0 || attr->value == NULL ||
+          (space = strchr (attr->value, ' ')) == NULL)
+        continue;
+      if (g_str_has_prefix (space + 1, type) &&
+          (space[1 + strlen (type)] == '\0' || space[1 + strlen (type)] == ' '))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The id of @uri's a=extmap in @media; 0: none. Ids over 14 need
+ * two-byte headers: only transport-cc may have them here (webrtcbin
+ * writes its sequence numbers either way); the viewer reads abs-send-time
+ * itself, from one-byte headers. */
+static guint
+media_extmap_id (const GstSDPMedia *media,
+                 const char        *uri)
+{
+  guint max_id = g_str_equal (uri, PEERCAM_TWCC_URI) ? 255 : 14;
+
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++)
+    {
+      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (media, i);
+      guint id;
+      char found[256];
+
+      /* a=extmap:<id>[/<direction>] <uri> */
+      if (g_strcmp0 (attr->key, "extmap") != 0 || attr->value == NULL)
+        continue;
+      if (sscanf (attr->value, "%u%*[^ ] %255s", &id, found) != 2 &&
+          sscanf (attr->value, "%u %255s", &id, found) != 2)
+        continue;
+      if (g_str_equal (found, uri) && id >= 1 && id <= max_id)
+        return id;
+    }
+  return 0;
+}
+
+static void
+remb_add_packet (PeercamCongestion *self,
+                 GstBuffer         *buffer,
+                 gint64             arrival_us)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint pt;
+  gpointer data;
+  guint size;
+
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return;
+  pt = gst_rtp_buffer_get_payload_type (&rtp);
+  if (pt < 128 && (self->remb_pts[pt / 32] & (1u << (pt % 32))))
+    {
+      guint16 seq = gst_rtp_buffer_get_seq (&rtp);
+      gsize bytes = gst_buffer_get_size (buffer) + REMB_TRANSPORT_OVERHEAD;
+      gsize payload = gst_rtp_buffer_get_payload_len (&rtp);
+      const guint8 *abs;
+
+      self->remb_ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+      if (self->remb_abs_id != 0 &&
+          gst_rtp_buffer_get_extension_onebyte_header (&rtp, self->remb_abs_id, 0, &data, &size) &&
+          size == 3)
+        {
+          abs = data;
+          peercam_remote_bwe_on_abs_send_time (self->remote_bwe, seq, (abs[0] << 16) | (abs[1] << 8) | abs[2],
+                                               bytes, payload, arrival_us);
+        }
+      else
+        peercam_remote_bwe_on_rtp_timestamp (self->remote_bwe, seq, gst_rtp_buffer_get_timestamp (&rtp),
+                                             self->remb_clock_rate, bytes, payload, arrival_us);
+    }
+  gst_rtp_buffer_unmap (&rtp);
+}
+
+static gboolean
+remb_add_listed (GstBuffer **buffer,
+                 guint       idx,
+                 gpointer    user_data)
+{
+  PeercamCongestion *self = user_data;
+
+  remb_add_packet (self, *buffer, g_get_monotonic_time ());
+  return TRUE;
+}
+
+/* Every RTP packet into the rtpsession (after SRTP), on the streaming thread. */
+static GstPadProbeReturn
+remb_rtp_probe (GstPad          *pad,
+                GstPadProbeInfo *info,
+                gpointer         user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = g_weak_ref_get (&link->self);
+
+  if (self == NULL)
+    return GST_PAD_PROBE_REMOVE;
+  g_mutex_lock (&self->lock);
+  if (self->remote_bwe)
+    {
+      if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+        gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info), remb_add_listed, self);
+      else if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+        remb_add_packet (self, GST_PAD_PROBE_INFO_BUFFER (info), g_get_monotonic_time ());
+    }
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Our RTCP: the REMB goes with it when due (rtpsession sends a report
+ * every ~50 ms, VIEWER_RTCP_RR_BPS). Early packets too: while packets are
+ * lost nearly all are early ones (NACKs), and the regular reports waited
+ * 2.5 s behind them (test-remb-netns): the REMB that should have stopped
+ * the losses waited with them. A packet with a REMB is not to be
+ * suppressed (TRUE). */
+static gboolean
+remb_on_sending_rtcp (GObject   *session,
+                      GstBuffer *buffer,
+                      gboolean   early,
+                      gpointer   user_data)
+{
+  Link *link = user_data;
+  g_autoptr(PeercamCongestion) self = NULL;
+  g_autoptr(GBytes) remb = NULL;
+  GstMapInfo map;
+  guint32 sender_ssrc = 0, media_ssrc = 0;
+  guint64 bps = 0;
+  gboolean have_sender = FALSE;
+
+  if (!gst_buffer_is_writable (buffer) || !gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return FALSE;
+  /* The compound starts with our receiver (or sender) report: its SSRC
+   * is ours. */
+  if (map.size >= 8 && (map.data[0] >> 6) == 2 && (map.data[1] == 200 || map.data[1] == 201))
+    {
+      sender_ssrc = GST_READ_UINT32_BE (map.data + 4);
+      have_sender = TRUE;
+    }
+  gst_buffer_unmap (buffer, &map);
+  self = g_weak_ref_get (&link->self);
+  if (self == NULL || !have_sender)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  if (self->remote_bwe && self->remb_ssrc != 0 &&
+      peercam_remote_bwe_poll_remb (self->remote_bwe, g_get_monotonic_time (), &bps))
+    {
+      media_ssrc = self->remb_ssrc;
+      remb = peercam_remb_build (sender_ssrc, bps, &media_ssrc, 1);
+    }
+  g_mutex_unlock (&self->lock);
+  if (remb)
+    {
+      gsize size = g_bytes_get_size (remb);
+
+      g_debug ("congestion: REMB %" G_GUINT64_FORMAT " kbit/s for %08x", bps / 1000, media_ssrc);
+      gst_buffer_append_memory (buffer, gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+                                                                (gpointer) g_bytes_get_data (remb, NULL), size,
+                                                                0, size, g_bytes_ref (remb),
+                                                                (GDestroyNotify) g_bytes_unref));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* Once the answer is set: whether the caller wants REMB, and if so start
+ * estimating. Returns FALSE to be asked again later (no answer yet). */
+static gboolean
+viewer_setup_remb (PeercamCongestion *self)
+{
+  g_autoptr(GstWebRTCSessionDescription) remote = NULL;
+  g_autoptr(GstWebRTCSessionDescription) local = NULL;
+  GObject *session;
+
+  g_object_get (self->webrtc, "remote-description", &remote, "local-description", &local, NULL);
+  if (remote == NULL || local == NULL || remote->type != GST_WEBRTC_SDP_TYPE_OFFER)
+    return remote != NULL && local != NULL;  /* we made the offer: no foreign REMB sender */
+  for (guint i = 0; i < gst_sdp_message_medias_len (remote->sdp) && i < gst_sdp_message_medias_len (local->sdp); i++)
+    {
+      const GstSDPMedia *offer = gst_sdp_message_get_media (remote->sdp, i);
+      const GstSDPMedia *answer = gst_sdp_message_get_media (local->sdp, i);
+      guint32 pts[4] = { 0 };
+      guint clock_rate = 90000;
+      gboolean any = FALSE;
+
+      if (g_strcmp0 (gst_sdp_media_get_media (offer), "video") != 0 || gst_sdp_media_get_port (answer) == 0)
+        continue;
+      if (!media_has_feedback (offer, "goog-remb") || media_has_feedback (offer, "transport-cc") ||
+          media_extmap_id (offer, PEERCAM_TWCC_URI) != 0)
+        return TRUE;
+      /* The payload types of the media (not its RTX, RED or FEC). */
+      for (guint f = 0; f < gst_sdp_media_formats_len (answer); f++)
+        {
+          guint pt = (guint) g_ascii_strtoull (gst_sdp_media_get_format (answer, f), NULL, 10);
+          g_autoptr(GstCaps) caps = gst_sdp_media_get_caps_from_media (answer, (gint) pt);
+          const GstStructure *s = caps && gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+          const char *name = s ? gst_structure_get_string (s, "encoding-name") : NULL;
+          gint rate;
+
+          if (pt >= 128 || name == NULL || g_ascii_strcasecmp (name, "rtx") == 0 ||
+              g_ascii_strcasecmp (name, "red") == 0 || g_ascii_strcasecmp (name, "ulpfec") == 0)
+            continue;
+          if (gst_structure_get_int (s, "clock-rate", &rate) && rate > 0)
+            clock_rate = (guint) rate;
+          pts[pt / 32] |= 1u << (pt % 32);
+          any = TRUE;
+        }
+      if (!any)
+        return TRUE;
+      if ((session = internal_session (self)) == NULL)
+        return FALSE;  /* not yet */
+      self->remb_pad = gst_element_get_static_pad (self->rtpbin, "recv_rtp_sink_0");
+      if (self->remb_pad == NULL)
+        return FALSE;
+      g_mutex_lock (&self->lock);
+      self->remote_bwe = peercam_remote_bwe_new (&(PeercamBweConfig) { .start_bps = REMB_START_BPS });
+      memcpy (self->remb_pts, pts, sizeof pts);
+      self->remb_abs_id = media_extmap_id (answer, PEERCAM_ABS_SEND_TIME_URI);
+      self->remb_clock_rate = clock_rate;
+      g_mutex_unlock (&self->lock);
+      self->remb_probe_id = gst_pad_add_probe (self->remb_pad,
+                                               GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                                               remb_rtp_probe, link_ref (self->link), link_unref);
+      self->remb_rtcp_id = g_signal_connect_data (session, "on-sending-rtcp", G_CALLBACK (remb_on_sending_rtcp),
+                                                  link_ref (self->link), link_closure_unref, 0);
+      g_debug ("congestion: the caller adapts from REMB only: estimating from %s",
+               self->remb_abs_id ? "abs-send-time" : "RTP timestamps");
+      return TRUE;
+    }
+  return TRUE;
+}
+
 /* ---- public ----------------------------------------------------------------- */
 
 /* The probes this controller puts on its encoder's pads. */
@@ -1650,7 +2024,17 @@ peercam_congestion_attach_sender (PeercamCongestion        *self,
   self->sender = TRUE;
   self->encoder = gst_object_ref (encoder);
   self->filter = filter ? gst_object_ref (filter) : NULL;
-  g_weak_ref_set (&self->payloader, payloader);
+  self->payloader_src = gst_element_get_static_pad (payloader, "src");
+  if (self->payloader_src)
+    {
+      g_autoptr(GstCaps) caps = NULL;
+
+      self->ssrc_probe = gst_pad_add_probe (self->payloader_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                                            ssrc_probe, link_ref (self->link), link_unref);
+      /* caps from before the probe, unless it has seen newer ones */
+      caps = gst_pad_get_current_caps (self->payloader_src);
+      link_set_media_ssrc (self->link, caps, TRUE);
+    }
   share_join (self, encoder, filter, source);
   self->source = *source;
   self->sending = *source;
@@ -1743,43 +2127,44 @@ peercam_congestion_attach_viewer (PeercamCongestion *self,
   start_tick (self);
 }
 
-gboolean
-peercam_congestion_accept_twcc (GstWebRTCRTPTransceiver *transceiver,
-                                const GstSDPMedia       *offer)
+/* Answer @uri's extension with the offer's id, through the transceiver's
+ * codec preferences (webrtcbin answers the extmaps listed there). */
+static gboolean
+answer_extension (GstWebRTCRTPTransceiver *transceiver,
+                  const GstSDPMedia       *offer,
+                  const char              *uri)
 {
   g_autoptr(GstCaps) prefs = NULL;
   g_autofree char *field = NULL;
+  guint id = media_extmap_id (offer, uri);
 
-  g_return_val_if_fail (GST_IS_WEBRTC_RTP_TRANSCEIVER (transceiver), FALSE);
-  g_return_val_if_fail (offer != NULL, FALSE);
-
-  for (guint i = 0; i < gst_sdp_media_attributes_len (offer); i++)
-    {
-      const GstSDPAttribute *attr = gst_sdp_media_get_attribute (offer, i);
-      guint id;
-      char uri[256];
-
-      /* a=extmap:<id>[/<direction>] <uri> */
-      if (g_strcmp0 (attr->key, "extmap") != 0 || attr->value == NULL)
-        continue;
-      if (sscanf (attr->value, "%u%*[^ ] %255s", &id, uri) != 2 &&
-          sscanf (attr->value, "%u %255s", &id, uri) != 2)
-        continue;
-      if (g_str_equal (uri, PEERCAM_TWCC_URI) && id >= 1 && id <= 255)
-        {
-          field = g_strdup_printf ("extmap-%u", id);
-          break;
-        }
-    }
-  if (field == NULL)
+  if (id == 0)
     return FALSE;
   g_object_get (transceiver, "codec-preferences", &prefs, NULL);
   if (prefs == NULL)
     return FALSE;
+  field = g_strdup_printf ("extmap-%u", id);
   prefs = gst_caps_make_writable (prefs);
-  gst_caps_set_simple (prefs, field, G_TYPE_STRING, PEERCAM_TWCC_URI, NULL);
+  gst_caps_set_simple (prefs, field, G_TYPE_STRING, uri, NULL);
   g_object_set (transceiver, "codec-preferences", prefs, NULL);
   return TRUE;
+}
+
+gboolean
+peercam_congestion_accept_twcc (GstWebRTCRTPTransceiver *transceiver,
+                                const GstSDPMedia       *offer)
+{
+  g_return_val_if_fail (GST_IS_WEBRTC_RTP_TRANSCEIVER (transceiver), FALSE);
+  g_return_val_if_fail (offer != NULL, FALSE);
+
+  if (answer_extension (transceiver, offer, PEERCAM_TWCC_URI))
+    return TRUE;
+  /* A caller that adapts from REMB (goog-remb, no transport-cc: aiortc)
+   * stamps abs-send-time only when the answer has it, and the viewer's
+   * REMB estimate needs it (viewer_setup_remb). */
+  if (media_has_feedback (offer, "goog-remb") && !media_has_feedback (offer, "transport-cc"))
+    answer_extension (transceiver, offer, PEERCAM_ABS_SEND_TIME_URI);
+  return FALSE;
 }
 
 /* The sources live on self->context, which need not be the global default
@@ -1818,17 +2203,34 @@ peercam_congestion_detach (PeercamCongestion *self)
     g_signal_handler_disconnect (self->session, self->rtcp_in_id);
   if (self->session && self->rtcp_out_id)
     g_signal_handler_disconnect (self->session, self->rtcp_out_id);
+  if (self->session && self->remb_rtcp_id)
+    g_signal_handler_disconnect (self->session, self->remb_rtcp_id);
+  self->remb_rtcp_id = 0;
+  if (self->remb_pad && self->remb_probe_id)
+    gst_pad_remove_probe (self->remb_pad, self->remb_probe_id);
+  self->remb_probe_id = 0;
+  g_clear_object (&self->remb_pad);
   self->feedback_id = self->rtcp_in_id = self->rtcp_out_id = 0;
   g_clear_object (&self->session);
   g_clear_object (&self->rtpbin);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->encoder);
   g_clear_object (&self->filter);
-  g_weak_ref_set (&self->payloader, NULL);
+  if (self->payloader_src && self->ssrc_probe)
+    gst_pad_remove_probe (self->payloader_src, self->ssrc_probe);
+  self->ssrc_probe = 0;
+  g_clear_object (&self->payloader_src);
   g_mutex_lock (&self->lock);
   g_clear_object (&self->pacer);
   g_ptr_array_set_size (self->jitterbuffers, 0);
   g_mutex_unlock (&self->lock);
+  if (self->link)
+    {
+      g_mutex_lock (&self->link->lock);
+      g_clear_object (&self->link->pacer);
+      self->link->detached = TRUE;
+      g_mutex_unlock (&self->link->lock);
+    }
   /* Streaming threads still holding the link find it stale. */
   g_clear_pointer (&self->link, link_unref);
 }
@@ -1916,6 +2318,14 @@ peercam_congestion_fill_stats (PeercamCongestion *self,
       stats->jitter_ms = self->jitter_ms;
       stats->latency_ms = self->latency_ms;
       stats->retransmissions = (gint64) self->retransmissions;
+      /* The jitter buffers' num-lost: packets they gave up on after asking
+       * for retransmissions (as of the last tick, ≤ TICK_MS ago). Not
+       * inbound-rtp's packets-lost: the RTP session counts gaps in the
+       * original stream before retransmissions fill them, so a packet that
+       * came on a second try counts there but was never missing from the
+       * picture. A packet that comes after its give-up is dropped (num-late)
+       * and stays counted here. */
+      stats->packets_lost = (gint64) self->last_lost;
     }
 }
 
@@ -1972,9 +2382,9 @@ peercam_congestion_finalize (GObject *object)
   g_clear_pointer (&self->bwe, peercam_bwe_free);
   g_clear_pointer (&self->keyframes, peercam_keyframe_limiter_free);
   g_clear_pointer (&self->rrtr, peercam_rrtr_responder_free);
+  g_clear_pointer (&self->remote_bwe, peercam_remote_bwe_free);
   g_ptr_array_unref (self->jitterbuffers);
   g_weak_ref_clear (&self->keyframe_pad);
-  g_weak_ref_clear (&self->payloader);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (peercam_congestion_parent_class)->finalize (object);
@@ -2000,7 +2410,6 @@ peercam_congestion_init (PeercamCongestion *self)
   self->rrtr = peercam_rrtr_responder_new ();
   self->jitterbuffers = g_ptr_array_new_with_free_func (weak_ref_free);
   g_weak_ref_init (&self->keyframe_pad, NULL);
-  g_weak_ref_init (&self->payloader, NULL);
   self->degradation = PEERCAM_DEGRADATION_BALANCED;
   self->content_factor = 1.0;
 }

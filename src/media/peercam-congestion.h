@@ -15,7 +15,9 @@
  * Viewer: NACK/RTX are webrtcbin's (do-nack); this adapts the jitter buffer
  * latency to measured jitter and RTT (from the configured floor up to
  * 300 ms) and merges the viewer's own keyframe requests. Transport-cc
- * feedback goes out by itself once the extension is negotiated.
+ * feedback goes out by itself once the extension is negotiated; a caller
+ * that offered goog-remb without transport-cc (aiortc) gets REMB from a
+ * receive-side estimate (PeercamRemoteBwe) instead.
  *
  * Everything runs on the GMainContext given to new(); streaming-thread
  * callbacks only touch the estimator under its lock and hop here for the rest.
@@ -34,6 +36,7 @@
 G_BEGIN_DECLS
 
 #define PEERCAM_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define PEERCAM_ABS_SEND_TIME_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 #define PEERCAM_TYPE_CONGESTION (peercam_congestion_get_type ())
 G_DECLARE_FINAL_TYPE (PeercamCongestion, peercam_congestion, PEERCAM, CONGESTION, GObject)
@@ -57,7 +60,9 @@ void               peercam_congestion_attach_viewer  (PeercamCongestion       *s
                                                       guint                    min_latency_ms);
 /* Viewer: accept the offer's transport-wide-cc extension on a receiving
  * transceiver (webrtcbin 1.22 answers only the extensions its codec
- * preferences name). Returns TRUE when the offer had it. */
+ * preferences name); from a caller that offers goog-remb without it
+ * (aiortc), abs-send-time instead, for the viewer's REMB estimate. Returns
+ * TRUE when the offer had transport-wide-cc. */
 gboolean           peercam_congestion_accept_twcc    (GstWebRTCRTPTransceiver *transceiver,
                                                       const GstSDPMedia       *offer);
 /* Sender: drive another encoder (and its scaler's @filter) from now on, a
