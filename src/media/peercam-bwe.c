@@ -5,7 +5,8 @@
  * The constants are the ones draft-ietf-rmcat-gcc and libwebrtc's goog_cc
  * publish (group span 5 ms, trendline window 20, smoothing 0.9, gain 4,
  * threshold 12.5 ms with k_up 0.0087 / k_down 0.039, overuse after 10 ms,
- * beta 0.85, 8 %/s multiplicative increase); the fast start is ours. The
+ * beta 0.85, 8 %/s multiplicative increase); the fast start and the queue
+ * that grew 30 ms (an overuse before the trendline sees it) are ours. The
  * probing follows libwebrtc's ProbeController (a first cluster at 3x the
  * start rate, a further one at 2x any result over 70 % of its rate) and
  * ProbeBitrateEstimator (send rate over the cluster less its last packet,
@@ -34,6 +35,13 @@
 #define K_UP                  0.0087
 #define K_DOWN                0.039
 #define OVERUSE_TIME_MS       10.0
+/* A queue that grew this much within QUEUE_RISE_US (the accumulated delay
+ * over its lowest then), and stayed so for QUEUE_RISE_GROUPS groups: an
+ * overuse now (see queue_rise_ms). */
+#define QUEUE_RISE_MS         30.0
+#define QUEUE_RISE_US         G_USEC_PER_SEC
+#define QUEUE_RISE_GROUPS     3
+#define QUEUE_SAMPLES         128
 #define ACKED_WINDOW_US       250000
 /* Nothing acknowledged arrived for this long, and for 4x the usual time
  * between groups (a sender at 5 fps has 200 ms between its frames): the
@@ -136,6 +144,10 @@ struct _PeercamBwe {
   guint            win_len, win_pos;
   double           trend;
   double           modified_trend;
+  /* the accumulated delay per group, for queue_rise_ms (receiver clock) */
+  gint64           queue_x[QUEUE_SAMPLES];
+  double           queue_y[QUEUE_SAMPLES];
+  guint            queue_len, queue_pos;
 
   /* overuse detector */
   double           threshold_ms;
@@ -795,6 +807,11 @@ trendline_update (PeercamBwe *self,
     self->first_arrival_us = arrival_us;
   self->accumulated_ms += delta_ms;
   self->smoothed_ms = TREND_SMOOTHING * self->smoothed_ms + (1 - TREND_SMOOTHING) * self->accumulated_ms;
+  self->queue_x[self->queue_pos] = arrival_us;
+  self->queue_y[self->queue_pos] = self->accumulated_ms;
+  self->queue_pos = (self->queue_pos + 1) % QUEUE_SAMPLES;
+  if (self->queue_len < QUEUE_SAMPLES)
+    self->queue_len++;
 
   self->win_x[self->win_pos] = (arrival_us - self->first_arrival_us) / 1000.0;
   self->win_y[self->win_pos] = self->smoothed_ms;
@@ -861,6 +878,58 @@ inter_arrival_add (PeercamBwe *self,
   self->have_prev = TRUE;
   self->cur = (Group) { send_us, send_us, arrival_us, arrival_us };
   return overuse;
+}
+
+/* How much the queue grew over the last QUEUE_RISE_US: the newest group's
+ * accumulated delay over the lowest since. The trendline sees a link that
+ * shrank under the sender only after its smoothing and its 20 groups, and
+ * at one group per frame that is 0.4-0.5 s (4 -> 0.7 Mbit/s under a 1.2
+ * Mbit/s sender, tools/bench network): by then the bottleneck's buffer had
+ * been full and dropping for 0.2-0.3 s, every frame sent meanwhile lost a
+ * packet, and the repairs added to the flood. */
+static double
+queue_rise_ms (PeercamBwe *self)
+{
+  guint newest = (self->queue_pos + QUEUE_SAMPLES - 1) % QUEUE_SAMPLES;
+  double low, rise;
+
+  if (self->queue_len < 2)
+    return 0;
+  low = self->queue_y[newest];
+  for (guint i = 0; i < self->queue_len; i++)
+    if (self->queue_x[newest] - self->queue_x[i] <= QUEUE_RISE_US)
+      low = MIN (low, self->queue_y[i]);
+  /* held over the last groups: not one late stamp */
+  rise = self->queue_y[newest] - low;
+  for (guint k = 1; k < QUEUE_RISE_GROUPS && k < self->queue_len; k++)
+    rise = MIN (rise, self->queue_y[(newest + QUEUE_SAMPLES - k) % QUEUE_SAMPLES] - low);
+  return rise;
+}
+
+/* How far the delay wandered in the second before that one (its highest
+ * over its lowest): the link's own jitter. A rise only counts above it: on
+ * a link with 40 ms of jitter (Wi-Fi, a loaded hop) three groups 30 ms
+ * over the lowest come every few seconds with no queue at all, and each
+ * cut the estimate (test-remote-bwe's random-loss-jitter trace: 386
+ * kbit/s for a link that carries anything). Unknown (0) until that second
+ * has groups: the rule is off in the first seconds anyway. */
+static double
+queue_noise_ms (PeercamBwe *self)
+{
+  guint newest = (self->queue_pos + QUEUE_SAMPLES - 1) % QUEUE_SAMPLES;
+  double low = G_MAXDOUBLE, high = -G_MAXDOUBLE;
+
+  for (guint i = 0; i < self->queue_len; i++)
+    {
+      gint64 age = self->queue_x[newest] - self->queue_x[i];
+
+      if (age > QUEUE_RISE_US && age <= 2 * QUEUE_RISE_US)
+        {
+          low = MIN (low, self->queue_y[i]);
+          high = MAX (high, self->queue_y[i]);
+        }
+    }
+  return high >= low ? high - low : 0;
 }
 
 /* ---- AIMD rate controller ------------------------------------------------- */
@@ -1170,6 +1239,7 @@ arrival_gap (PeercamBwe *self,
   self->accumulated_ms = self->smoothed_ms = 0;
   self->first_arrival_us = -1;
   self->win_len = self->win_pos = 0;
+  self->queue_len = self->queue_pos = 0;
   self->trend = self->prev_trend = self->modified_trend = 0;
   self->time_over_using_ms = -1;
   self->overuse_counter = 0;
@@ -1184,6 +1254,7 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
 {
   gboolean overuse = FALSE;
   gboolean any = FALSE;
+  guint lost = 0;
 
   g_return_if_fail (arrivals != NULL || n_arrivals == 0);
 
@@ -1201,6 +1272,8 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
             {
               self->fb_lost++;
               self->fb_total++;
+              if (!p->reported)
+                lost++;
             }
           p->reported = TRUE;
           if (p->probe != 0 && p->probe == self->probe.id)
@@ -1224,6 +1297,21 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
     }
   if (!any)
     return;
+  /* A queue that just grew and stays: the link shrank under the sender.
+   * An overuse now, not once the trendline agrees (jitter is no 30 ms
+   * held over groups; a stalled receiver's late stamps are one group, its
+   * burst: see belongs_to_burst). Not in the first seconds: the probes and
+   * the fast start's own end find the link there, and a cut on the
+   * acknowledged rate of the first 250 ms went far under it (1 Mbit/s
+   * at 50 ms one way: 602 kbit/s). */
+  if (!overuse && self->first_feedback_us >= 0 && now_us - self->first_feedback_us >= START_PHASE_US &&
+      queue_rise_ms (self) >= QUEUE_RISE_MS + queue_noise_ms (self))
+    {
+      if (self->last_decrease_us < 0 || now_us - self->last_decrease_us >= G_USEC_PER_SEC)
+        g_debug ("bwe: the queue grew by %.0f ms (jitter %.0f ms, %u lost)", queue_rise_ms (self),
+                 queue_noise_ms (self), lost);
+      overuse = TRUE;
+    }
   self->last_feedback_us = now_us;
   self->last_timeout_cut_us = -1;
   if (self->first_feedback_us < 0)
