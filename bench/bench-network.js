@@ -234,7 +234,9 @@ function linkMetrics (samples, t0Wall, start, end, stepAt, stepTo) {
     loss_pct: d('in_pkts') ? 100 * (d('lost') + d('refused') + d('overflow')) / d('in_pkts') : 0,
     random_loss_pct: d('in_pkts') ? 100 * d('lost') / d('in_pkts') : 0,
     cap_drop_pct: d('in_pkts') ? 100 * d('refused') / d('in_pkts') : 0,
+    // What the receiver sends back (its RTCP feedback and reports).
     feedback_kbps: (b.ba.in_bytes - a.ba.in_bytes) * 8 / 1000 / secs,
+    feedback_pps: (b.ba.in_pkts - a.ba.in_pkts) / secs,
     netem_late_max_ms: Math.max(0, ...rows.filter((r) => r.t >= a.t && r.t <= b.t).map((r) => Math.max(r.ab.late_max_ms, r.ba.late_max_ms))),
   };
   // Offered rate over 1 s, every 500 ms: the series for the step.
@@ -513,6 +515,8 @@ function cellSummary (c) {
   else
     s += `, sends ${fmt(l.offered_kbps)}`;
   s += `, loss ${fmt(l.loss_pct, 1)} %`;
+  if (l.feedback_kbps !== undefined)
+    s += `, back ${fmt(l.feedback_kbps)} kbps`;
   if (c.receiver_size_changes && c.receiver_size_changes.length)
     s += `, sizes ${c.receiver_size_changes.slice(0, 6).map(([t, sz]) => `${sz}@${(t / 1000).toFixed(1)}s`).join(' ')}`;
   if (c.params.stepTo)
@@ -651,7 +655,8 @@ function report (header, cells, opts) {
     `load ${header.load_start.join(' ')} at start, ${header.load_end.join(' ')} at end; ${opts.duration} s per cell from ${opts.warmup ? `${opts.warmup} s after ` : ''}the first frame.`,
     `Peercam's caller sends --source ${String(header.peercam_source).replace(/^file:.*\//, 'file:')}; Chromium's camera is ${header.y4m}.`,
     'Each cell: receiver fps, freezes (count/total), kbit/s delivered by the link; what the sender offered',
-    '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), settle time after the step.',
+    '(before loss and the cap; "/cap"), packet loss on the link (random + cap drops), what the receiver sent',
+    'back ("back": its RTCP, kbit/s), settle time after the step.',
     '',
     table(cells, opts),
     '',
