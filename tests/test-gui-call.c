@@ -26,6 +26,39 @@ viewer_joined_shown (gpointer data)
 }
 
 static gboolean
+viewer_left_shown (gpointer data)
+{
+  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
+
+  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("A viewer left the room")) != NULL;
+}
+
+/* Alone on screen: the room's earlier toast has gone (a toast waits for
+ * the one before it). */
+static gboolean
+only_viewer_left_shown (gpointer caller)
+{
+  return viewer_left_shown (caller) && !viewer_joined_shown (caller);
+}
+
+static gboolean
+no_viewer_left (gpointer session)
+{
+  return !peercam_session_get_peer_present (session) && peercam_session_get_n_viewers (session) == 0;
+}
+
+/* Hang Up gone, Call back but disabled, saying what it waits for. */
+static gboolean
+call_waits_for_viewer (gpointer caller)
+{
+  GtkWidget *call = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "call_button");
+  GtkWidget *hang_up = peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button");
+
+  return !gtk_widget_get_visible (hang_up) && gtk_widget_get_visible (call) && !gtk_widget_get_sensitive (call) &&
+         g_strcmp0 (gtk_widget_get_tooltip_text (call), _("Waiting for a viewer to join")) == 0;
+}
+
+static gboolean
 call_ended_shown (gpointer data)
 {
   GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "toast_overlay");
@@ -226,8 +259,22 @@ test_call (void)
       g_assert_false (gtk_widget_get_sensitive (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "hang_up_button")));
     }
 
-  gtk_window_destroy (caller);
+  /* A third call, and the viewer closes its window in the middle of it:
+   * the room's bye, told in the caller window; the caller's call ends, its
+   * preview goes on, and Call waits for a viewer again. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (caller), "caller.call", NULL));
+  g_assert_true (peercam_test_wait_until (peercam_test_viewer_shows_video, viewer, 30000));
+  g_assert_false (viewer_left_shown (caller));
   gtk_window_destroy (viewer);
+  g_assert_true (peercam_test_wait_until (viewer_left_shown, caller, 15000));
+  g_assert_true (peercam_test_wait_until (no_viewer_left, caller_session, 5000));
+  g_assert_true (peercam_test_wait_until (call_waits_for_viewer, caller, 10000));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "video_stack"))),
+                   ==, "preview");
+  g_assert_true (peercam_test_wait_until (only_viewer_left_shown, caller, 10000));
+  save_and_check (GTK_WIDGET (caller), "caller-viewer-left");
+
+  gtk_window_destroy (caller);
   peercam_test_spin (200);
   peercam_application_stop_hosting (app);
   g_assert_null (peercam_test_app_get_server (app));
