@@ -1,7 +1,9 @@
 # netns-test-common.sh — sourced by the tests that run calls across network
 # namespaces of their own (congestion-netns, lossy-viewer-netns,
-# remb-netns): the TAP skip, the checks every one of them makes first, and
-# the caller — router — viewer topology with a tbf cap that two of them use.
+# remb-netns): the TAP skip, the checks every one of them makes first, the
+# caller — router — viewer topology with a tbf cap that two of them use,
+# and their small steps (waiting for an event line, stopping what runs in
+# a namespace, the verdict with the stderr of a failure).
 # Nothing here reaches beyond loopback and the namespaces the test makes.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -70,4 +72,40 @@ netns_tbf_down () {
     ip netns delete "$ns" 2>/dev/null
   done
   [ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
+}
+
+# netns_wait_for FILE PATTERN TENTHS: until a line of FILE matches PATTERN
+# (grep), at most TENTHS tenths of a second; fails when none did.
+netns_wait_for () {
+  local _
+  for _ in $(seq "$3"); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# netns_term NS...: SIGTERM to every process in those namespaces, in that
+# order (a viewer first hangs up as a user's would, then its caller).
+netns_term () {
+  local ns pid
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -TERM "$pid" 2>/dev/null
+    done
+  done
+}
+
+# netns_finish STATUS NAME...: exits with STATUS, showing the last 20 lines
+# of $tmp/NAME.err for each NAME first when it is a failure.
+netns_finish () {
+  local status=$1 name
+  shift
+  if [ "$status" -ne 0 ]; then
+    for name in "$@"; do
+      echo "# $name stderr:"
+      tail -n 20 "$tmp/$name.err" | sed 's/^/#   /'
+    done
+  fi
+  exit "$status"
 }

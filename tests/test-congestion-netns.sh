@@ -51,11 +51,7 @@ env XDG_DATA_HOME="$tmp/b" XDG_CONFIG_HOME="$tmp/b" GSETTINGS_BACKEND=memory \
 wire=$!
 sleep "$duration"
 wait "$wire" 2>/dev/null
-for ns in "$ns_b" "$ns_a"; do
-  for pid in $(ip netns pids "$ns" 2>/dev/null); do
-    kill -TERM "$pid" 2>/dev/null
-  done
-done
+netns_term "$ns_b" "$ns_a"
 wait
 
 PYTHONPATH="$here" python3 - "$tmp/caller.jsonl" "$tmp/viewer.jsonl" "$cap_kbit" "$tmp/offered.txt" "$start_wall" <<'EOF'
@@ -106,9 +102,4 @@ check(not sustained, "the offered rate is never over the cap (+10 %) for over 1 
 check(all(e["send_kbps"] >= cap * 0.3 for e in cs), "and uses the link (>= 30 % of it)")
 finish()
 EOF
-status=$?
-if [ $status -ne 0 ]; then
-  echo "# caller stderr:"; tail -n 20 "$tmp/caller.err" | sed 's/^/#   /'
-  echo "# viewer stderr:"; tail -n 20 "$tmp/viewer.err" | sed 's/^/#   /'
-fi
-exit $status
+netns_finish $? caller viewer

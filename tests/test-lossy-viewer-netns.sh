@@ -58,11 +58,7 @@ sleep 4
 fb0=$("$here/netns-link.sh" stats "$name")
 sleep $((duration - 4))
 fb1=$("$here/netns-link.sh" stats "$name")
-for ns in b a; do
-  for pid in $(ip netns pids "$name-$ns" 2>/dev/null); do
-    kill -TERM "$pid" 2>/dev/null
-  done
-done
+netns_term "$name-b" "$name-a"
 wait
 
 python3 - "$tmp/frames.log" "$tmp/viewer.jsonl" "$fb0" "$fb1" <<'EOF'
@@ -125,9 +121,4 @@ check(frozen <= 0.5, "and freezes <= 0.5 s in all (%.2f s)" % frozen)
 check(any(e.get("playout_ms", 0) > 0 for e in stats), "on the playout schedule (playout_ms > 0)")
 sys.exit(0 if ok else 1)
 EOF
-status=$?
-if [ $status -ne 0 ]; then
-  echo "# caller stderr:"; tail -n 20 "$tmp/caller.err" | sed 's/^/#   /'
-  echo "# viewer stderr:"; tail -n 20 "$tmp/viewer.err" | sed 's/^/#   /'
-fi
-exit $status
+netns_finish $? caller viewer

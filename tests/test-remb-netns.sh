@@ -38,20 +38,14 @@ url=http://10.79.1.1:$port
 env XDG_DATA_HOME="$tmp/s" XDG_CONFIG_HOME="$tmp/s" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((duration + 70)) \
   ip netns exec "$ns_a" "$peercam" --host-only --events --port $port --bind 10.79.1.1 >"$tmp/server.jsonl" 2>"$tmp/server.err" &
-for _ in $(seq 50); do
-  grep -q '"hosting"' "$tmp/server.jsonl" 2>/dev/null && break
-  sleep 0.1
-done
+netns_wait_for "$tmp/server.jsonl" '"hosting"' 50
 start_wall=$(date +%s.%N)   # the viewer's t_ms counts from about here
 env XDG_DATA_HOME="$tmp/b" XDG_CONFIG_HOME="$tmp/b" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((duration + 40)) \
   env G_MESSAGES_DEBUG=all ip netns exec "$ns_b" "$peercam" --headless --events --room aiortc --viewer \
     --server $url --ice-address 10.79.2.1 >"$tmp/viewer.jsonl" 2>"$tmp/viewer.err" &
 viewer=$!
-for _ in $(seq 100); do
-  grep -q '"joined"' "$tmp/viewer.jsonl" 2>/dev/null && break
-  sleep 0.1
-done
+netns_wait_for "$tmp/viewer.jsonl" '"joined"' 100
 # What aiortc offers the link, on the wire: the router's receive counter on
 # the caller's side, every 250 ms ("SECONDS BYTES"), until aiortc is done.
 timeout --kill-after=5 $((duration + 35)) \
@@ -79,25 +73,15 @@ env XDG_DATA_HOME="$tmp/b2" XDG_CONFIG_HOME="$tmp/b2" GSETTINGS_BACKEND=memory \
   env G_MESSAGES_DEBUG=all ip netns exec "$ns_b" "$peercam" --headless --events --room cc --viewer \
     --server $url --ice-address 10.79.2.1 >"$tmp/p2p-viewer.jsonl" 2>"$tmp/p2p-viewer.err" &
 p2p_viewer=$!
-for _ in $(seq 100); do
-  grep -q '"joined"' "$tmp/p2p-viewer.jsonl" 2>/dev/null && break
-  sleep 0.1
-done
+netns_wait_for "$tmp/p2p-viewer.jsonl" '"joined"' 100
 env XDG_DATA_HOME="$tmp/a2" XDG_CONFIG_HOME="$tmp/a2" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((p2p + 20)) \
   ip netns exec "$ns_a" "$peercam" --headless --events --room cc --caller --source test --call \
     --server $url --ice-address 10.79.1.1 >"$tmp/p2p-caller.jsonl" 2>"$tmp/p2p-caller.err" &
-for _ in $(seq $((p2p * 10 + 100))); do
-  grep -q '"first-frame"' "$tmp/p2p-viewer.jsonl" 2>/dev/null && break
-  sleep 0.1
-done
+netns_wait_for "$tmp/p2p-viewer.jsonl" '"first-frame"' $((p2p * 10 + 100))
 sleep "$p2p"
 kill -TERM $p2p_viewer 2>/dev/null
-for ns in "$ns_b" "$ns_a"; do
-  for pid in $(ip netns pids "$ns" 2>/dev/null); do
-    kill -TERM "$pid" 2>/dev/null
-  done
-done
+netns_term "$ns_b" "$ns_a"
 wait
 
 PYTHONPATH="$here" python3 - "$tmp/aiortc.jsonl" "$tmp/viewer.jsonl" "$cap_kbit" "$tmp/offered.txt" "$start_wall" "$settle" "$aiortc_status" \
@@ -157,9 +141,4 @@ check("adapts from REMB" not in log and "congestion: REMB " not in log,
       "and that viewer sends no REMB (its debug log)")
 finish()
 EOF
-status=$?
-if [ $status -ne 0 ]; then
-  echo "# aiortc stderr:"; tail -n 20 "$tmp/aiortc.err" | sed 's/^/#   /'
-  echo "# viewer stderr:"; tail -n 20 "$tmp/viewer.err" | sed 's/^/#   /'
-fi
-exit $status
+netns_finish $? aiortc viewer
