@@ -509,6 +509,80 @@ test_room_full (void)
   stop_hosting (NULL);
 }
 
+/* Text from outside (a room's name, a file's name in an error) shows as
+ * it was typed: libadwaita 1.2 reads toast titles, status page
+ * descriptions and rows as Pango markup, where "R&D <1>" showed as
+ * nothing (and a warning in the terminal). */
+static gboolean
+shows_text (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) &&
+      g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (shows_text (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  GtkWidget  *widget;
+  const char *text;
+} ShowsText;
+
+static gboolean
+shows_text_cb (gpointer data)
+{
+  ShowsText *check = data;
+
+  return shows_text (check->widget, check->text);
+}
+
+static void
+test_plain_text (void)
+{
+  static const char room[] = "R&D <1>";
+  static const char file_error[] = "Cannot play “Tom & Jerry <1>.mp4”";
+  GSettings *settings = peercam_application_get_settings (app);
+  g_autofree char *waiting = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
+  g_autofree char *full = g_strdup_printf (_("Room “%s” already has a caller and a viewer. "
+                                             "Try again when one of them leaves, or join another room."), room);
+  GtkWindow *host, *viewer, *caller, *third;
+  ShowsText check;
+
+  g_settings_set_string (settings, "room", room);
+  g_settings_set_uint (settings, "max-viewers", 1);
+  host = host_from_window (NULL, FALSE);
+  g_settings_reset (settings, "max-viewers");
+  check = (ShowsText) { peercam_test_template_child (host, PEERCAM_TYPE_HOST_WINDOW, "room_row"), room };
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 5000));
+
+  viewer = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_viewer_window_get_session (PEERCAM_VIEWER_WINDOW (viewer)), 10000));
+  check = (ShowsText) { peercam_test_template_child (viewer, PEERCAM_TYPE_VIEWER_WINDOW, "waiting_page"), waiting };
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 5000));
+  shoot (viewer, "viewer-room-markup");
+
+  caller = peercam_application_new_caller_window (app);
+  g_assert_true (peercam_test_wait_until (peercam_test_session_joined, peercam_caller_window_get_session (PEERCAM_CALLER_WINDOW (caller)), 10000));
+  peercam_caller_window_show_error (PEERCAM_CALLER_WINDOW (caller), file_error);
+  check = (ShowsText) { peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay"), file_error };
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 15000));
+  shoot (caller, "caller-error-markup");
+
+  third = peercam_application_new_viewer_window (app);
+  g_assert_true (peercam_test_wait_until (shows_problem, third, 10000));
+  check = (ShowsText) { peercam_test_template_child (third, PEERCAM_TYPE_VIEWER_WINDOW, "problem_page"), full };
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 5000));
+
+  gtk_window_destroy (third);
+  gtk_window_destroy (caller);
+  gtk_window_destroy (viewer);
+  stop_hosting (host);
+  g_settings_reset (settings, "room");
+}
+
 /* Bug 6: a refused token replaces the page, with what to do. */
 static void
 test_wrong_token (void)
@@ -1204,6 +1278,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/call-controls", test_call_controls);
   g_test_add_func ("/newcomer/room-full", test_room_full);
   g_test_add_func ("/newcomer/wrong-token", test_wrong_token);
+  g_test_add_func ("/newcomer/plain-text", test_plain_text);
   g_test_add_func ("/newcomer/unreachable", test_unreachable);
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);

@@ -177,7 +177,7 @@ peercam_caller_window_update (PeercamCallerWindow *self)
       gboolean no_camera = !screen && (self->no_camera_error || no_camera_listed (self));
 
       adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
-      adw_status_page_set_description (self->empty_page,
+      _peercam_status_page_set_description (self->empty_page,
                                        no_camera ? _("Try a call with a test pattern instead of a camera")
                                        : screen ? _("Press “Get Local Video” to choose a screen or window to share")
                                                 : _("Press “Get Local Video” to start the camera"));
@@ -274,7 +274,7 @@ show_source_error (PeercamCallerWindow *self,
 
   if (problem == PEERCAM_SOURCE_PROBLEM_CANNOT_RUN)
     {
-      toast = adw_toast_new (error->message);
+      toast = _peercam_toast_new (error->message);
       adw_toast_set_button_label (toast, _("Use _Test Pattern"));
       adw_toast_set_timeout (toast, 10);
       adw_toast_set_action_name (toast, "caller.use-test-pattern");
@@ -286,9 +286,9 @@ show_source_error (PeercamCallerWindow *self,
     {
       /* The portal remembers a refusal: say where to change it (README). */
       self->camera_denied = TRUE;
-      adw_status_page_set_description (self->empty_page,
+      _peercam_status_page_set_description (self->empty_page,
                                        _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
-      toast = adw_toast_new (_("Camera access was denied"));
+      toast = _peercam_toast_new (_("Camera access was denied"));
       adw_toast_set_button_label (toast, _("_Retry"));
       adw_toast_set_timeout (toast, 10);
       g_signal_connect_object (toast, "button-clicked", G_CALLBACK (retry_camera_access), self, G_CONNECT_SWAPPED);
@@ -356,7 +356,7 @@ on_camera_access (GObject      *object,
   if (error == NULL)
     {
       self->camera_denied = FALSE;
-      adw_status_page_set_description (self->empty_page,
+      _peercam_status_page_set_description (self->empty_page,
                                        _("Press “Get Local Video” to start the camera"));
       /* The cameras are the portal's from now on; start once listed. */
       self->waiting_for_cameras = TRUE;
@@ -585,7 +585,7 @@ static void
 on_peer_joined (PeercamCallerWindow *self,
                 const char          *peer)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer joined the room")));
+  adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("A viewer joined the room")));
   peercam_caller_window_update (self);
 }
 
@@ -594,7 +594,7 @@ on_bye (PeercamCallerWindow *self,
         const char          *viewer,
         const char          *peer)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("A viewer left the room")));
+  adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("A viewer left the room")));
   peercam_caller_window_update (self);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "peercam-host-window.h"
+#include "peercam-window-common.h"
 
 struct _PeercamHostWindow
 {
@@ -97,7 +98,7 @@ copy_clicked (GtkButton         *button,
   const char *text = g_object_get_data (G_OBJECT (button), "text");
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Copied to clipboard")));
+  adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("Copied to clipboard")));
 }
 
 static GtkWidget *
@@ -213,7 +214,7 @@ toggle_action (GtkWidget  *widget,
                                           gtk_editable_get_text (GTK_EDITABLE (self->token_row)),
                                           gtk_switch_get_active (self->tls_switch),
                                           &error))
-    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+    adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (error->message));
 }
 
 static void

@@ -74,6 +74,8 @@ create_row (gpointer item,
   GtkWidget *call;
   const char *id = peercam_viewer_get_id (viewer);
 
+  /* Names and states are text, not markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), peercam_viewer_get_name (viewer));
   gtk_widget_set_tooltip_text (button, _("End the call with this viewer; the others go on"));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);

@@ -90,7 +90,7 @@ peercam_viewer_window_update (PeercamViewerWindow *self)
     description = g_strdup (_("To watch another computer’s camera, join the room it hosts, or host one here and invite it."));
   else
     description = g_strdup_printf (_("The video appears when the caller in room “%s” calls"), room);
-  adw_status_page_set_description (self->waiting_page, description);
+  _peercam_status_page_set_description (self->waiting_page, description);
 
   /* Over the (frozen) picture, so it is seen in fullscreen too. */
   gtk_widget_set_visible (self->poor_connection_label,
@@ -136,7 +136,7 @@ on_bye (PeercamViewerWindow *self,
   if (self->showing_video)
     {
       self->showing_video = FALSE;
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
+      adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("Call ended")));
     }
   peercam_viewer_window_update (self);
 }
@@ -156,7 +156,7 @@ on_call_state (PeercamViewerWindow *self)
   PeercamSessionState state = peercam_session_get_state (self->session);
 
   if (self->showing_video && (state == PEERCAM_SESSION_STATE_ENDED || state == PEERCAM_SESSION_STATE_FAILED))
-    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Call ended")));
+    adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("Call ended")));
   peercam_viewer_window_update (self);
 }
 

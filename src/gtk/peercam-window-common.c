@@ -169,11 +169,28 @@ _peercam_window_show_stats (GtkGrid                *grid,
   gtk_widget_set_visible (placeholder, FALSE);
 }
 
+AdwToast *
+_peercam_toast_new (const char *text)
+{
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  return adw_toast_new (escaped);
+}
+
+void
+_peercam_status_page_set_description (AdwStatusPage *page,
+                                      const char    *text)
+{
+  g_autofree char *escaped = text ? g_markup_escape_text (text, -1) : NULL;
+
+  adw_status_page_set_description (page, escaped);
+}
+
 void
 _peercam_window_show_error (AdwToastOverlay *overlay,
                             const char      *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  AdwToast *toast = _peercam_toast_new (message);
 
   adw_toast_set_timeout (toast, 6);
   adw_toast_overlay_add_toast (overlay, toast);
@@ -614,7 +631,7 @@ _peercam_room_problem_show (PeercamRoomProblem  *problem,
     return FALSE;
   adw_status_page_set_icon_name (problem->page, out.icon_name);
   adw_status_page_set_title (problem->page, out.title);
-  adw_status_page_set_description (problem->page, out.description);
+  _peercam_status_page_set_description (problem->page, out.description);
   gtk_label_set_label (problem->details, out.details ? out.details : "");
   gtk_widget_set_visible (GTK_WIDGET (problem->details), out.details != NULL);
   gtk_widget_set_visible (problem->retry, out.can_retry);

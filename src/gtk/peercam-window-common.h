@@ -22,6 +22,13 @@ void  _peercam_window_show_stats         (GtkGrid                *grid,
                                           const PeercamCallStats *stats);
 void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
                                           const char             *message);
+/* libadwaita 1.2 reads a toast's title and a status page's description as
+ * Pango markup: a room name, an address, a file name or an error with "&"
+ * or "<" in it ("R&D", "Tom & Jerry.mp4") would show as nothing. These
+ * take @text as the text it is. */
+AdwToast *_peercam_toast_new             (const char             *text);
+void  _peercam_status_page_set_description (AdwStatusPage        *page,
+                                          const char             *text);
 /* Joins @session to a room; an error shows on @overlay. */
 void  _peercam_window_join               (PeercamSession         *session,
                                           AdwToastOverlay        *overlay,
