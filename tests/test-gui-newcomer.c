@@ -18,6 +18,7 @@
 #include "peercam-preferences-window.h"
 #include "peercam-tls.h"
 #include "peercam-viewer-window.h"
+#include "peercam-window-common.h"
 #include "peercam-test-util.h"
 
 static PeercamApplication *app;
@@ -581,6 +582,55 @@ test_plain_text (void)
   gtk_window_destroy (viewer);
   stop_hosting (host);
   g_settings_reset (settings, "room");
+}
+
+/* News of the room takes the place of the news before it: a viewer who
+ * joined and left (or four who joined at once) is said now, not after
+ * each earlier toast's 5 s. */
+static void
+test_news (void)
+{
+  GtkWindow *caller = peercam_application_new_caller_window (app);
+  AdwToastOverlay *overlay;
+  AdwToast *news, *again;
+  ShowsText check;
+
+  g_assert_true (peercam_test_wait_until (peercam_test_is_mapped, caller, 5000));
+  overlay = ADW_TOAST_OVERLAY (peercam_test_template_child (caller, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay"));
+  news = _peercam_window_show_news (overlay, _("A viewer joined the room"));
+  g_object_ref (news);   /* compared with the next news after it is gone */
+  check = (ShowsText) { GTK_WIDGET (overlay), _("A viewer joined the room") };
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 10000));
+
+  /* At once, in the same place; and a burst (every 10 ms) is no harm. */
+  for (guint i = 0; i < 6; i++)
+    {
+      again = _peercam_window_show_news (overlay, i % 2 ? _("A viewer joined the room") : _("A viewer left the room"));
+      g_assert_true (again == news);
+      peercam_test_spin (10);
+    }
+  g_assert_true (shows_text (GTK_WIDGET (overlay), _("A viewer joined the room")));
+  g_assert_false (shows_text (GTK_WIDGET (overlay), _("A viewer left the room")));
+
+  /* An error is not news: it waits its turn, and news after it does not
+   * take its place. */
+  _peercam_window_show_error (overlay, "Something failed");
+  again = _peercam_window_show_news (overlay, _("A viewer left the room"));
+  g_assert_true (again == news);
+  g_assert_true (shows_text (GTK_WIDGET (overlay), _("A viewer left the room")));
+  peercam_test_spin (600);   /* past its show animation */
+  adw_toast_dismiss (news);
+  check.text = "Something failed";
+  g_assert_true (peercam_test_wait_until (shows_text_cb, &check, 5000));
+
+  /* News once the last is gone is a toast of its own, after the error. */
+  again = _peercam_window_show_news (overlay, _("Call ended"));
+  g_assert_true (again != news);
+  g_assert_false (shows_text (GTK_WIDGET (overlay), _("Call ended")));
+
+  g_object_unref (news);
+  gtk_window_destroy (caller);
+  peercam_test_spin (100);
 }
 
 /* Bug 6: a refused token replaces the page, with what to do. */
@@ -1279,6 +1329,7 @@ main (int   argc,
   g_test_add_func ("/newcomer/room-full", test_room_full);
   g_test_add_func ("/newcomer/wrong-token", test_wrong_token);
   g_test_add_func ("/newcomer/plain-text", test_plain_text);
+  g_test_add_func ("/newcomer/news", test_news);
   g_test_add_func ("/newcomer/unreachable", test_unreachable);
   g_test_add_func ("/newcomer/toast-over-video", test_toast_over_video);
   g_test_add_func ("/newcomer/stats-and-narrow", test_stats_and_narrow);

@@ -585,7 +585,7 @@ static void
 on_peer_joined (PeercamCallerWindow *self,
                 const char          *peer)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("A viewer joined the room")));
+  _peercam_window_show_news (self->toast_overlay, _("A viewer joined the room"));
   peercam_caller_window_update (self);
 }
 
@@ -594,7 +594,7 @@ on_bye (PeercamCallerWindow *self,
         const char          *viewer,
         const char          *peer)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("A viewer left the room")));
+  _peercam_window_show_news (self->toast_overlay, _("A viewer left the room"));
   peercam_caller_window_update (self);
 }
 

@@ -136,7 +136,7 @@ on_bye (PeercamViewerWindow *self,
   if (self->showing_video)
     {
       self->showing_video = FALSE;
-      adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("Call ended")));
+      _peercam_window_show_news (self->toast_overlay, _("Call ended"));
     }
   peercam_viewer_window_update (self);
 }
@@ -156,7 +156,7 @@ on_call_state (PeercamViewerWindow *self)
   PeercamSessionState state = peercam_session_get_state (self->session);
 
   if (self->showing_video && (state == PEERCAM_SESSION_STATE_ENDED || state == PEERCAM_SESSION_STATE_FAILED))
-    adw_toast_overlay_add_toast (self->toast_overlay, _peercam_toast_new (_("Call ended")));
+    _peercam_window_show_news (self->toast_overlay, _("Call ended"));
   peercam_viewer_window_update (self);
 }
 

@@ -186,6 +186,38 @@ _peercam_status_page_set_description (AdwStatusPage *page,
   adw_status_page_set_description (page, escaped);
 }
 
+static void
+forget_news (AdwToastOverlay *overlay)
+{
+  g_object_set_data (G_OBJECT (overlay), "peercam-news", NULL);
+}
+
+AdwToast *
+_peercam_window_show_news (AdwToastOverlay *overlay,
+                           const char      *text)
+{
+  AdwToast *news = g_object_get_data (G_OBJECT (overlay), "peercam-news");
+
+  /* Still shown or waiting: it says the newest now, for a whole timeout
+   * again (adding an added toast restarts it). Dismissing it for a new
+   * one instead crashed libadwaita 1.2 when news came within 0.2 s (a
+   * toast dismissed while it still appears is freed before its show
+   * animation ends): three viewers joining at once. */
+  if (news != NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+      adw_toast_set_title (news, escaped);
+      adw_toast_overlay_add_toast (overlay, g_object_ref (news));
+      return news;
+    }
+  news = _peercam_toast_new (text);
+  g_signal_connect_object (news, "dismissed", G_CALLBACK (forget_news), overlay, G_CONNECT_SWAPPED);
+  g_object_set_data_full (G_OBJECT (overlay), "peercam-news", g_object_ref (news), g_object_unref);
+  adw_toast_overlay_add_toast (overlay, news);
+  return news;
+}
+
 void
 _peercam_window_show_error (AdwToastOverlay *overlay,
                             const char      *message)

@@ -29,6 +29,13 @@ void  _peercam_window_show_error         (AdwToastOverlay        *overlay,
 AdwToast *_peercam_toast_new             (const char             *text);
 void  _peercam_status_page_set_description (AdwStatusPage        *page,
                                           const char             *text);
+/* News of the room or the call ("A viewer joined the room", "Call
+ * ended"): it says what is true now, so it takes the place of the
+ * previous news on @overlay, if that is still shown or waiting, instead
+ * of queueing behind it (errors are not news: they stay). Returns the
+ * toast, owned by @overlay. */
+AdwToast *_peercam_window_show_news      (AdwToastOverlay        *overlay,
+                                          const char             *text);
 /* Joins @session to a room; an error shows on @overlay. */
 void  _peercam_window_join               (PeercamSession         *session,
                                           AdwToastOverlay        *overlay,
