@@ -17,24 +17,31 @@
 
 static PeercamApplication *app;
 
+/* A toast on @window's overlay says @text. */
 static gboolean
-viewer_joined_shown (gpointer data)
+toast_says (gpointer    window,
+            GType       type,
+            const char *text)
 {
-  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
+  GtkWidget *overlay = peercam_test_template_child (window, type, "toast_overlay");
 
-  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("A viewer joined the room")) != NULL;
+  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, text) != NULL;
 }
 
 static gboolean
-viewer_left_shown (gpointer data)
+viewer_joined_shown (gpointer caller)
 {
-  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_CALLER_WINDOW, "toast_overlay");
-
-  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("A viewer left the room")) != NULL;
+  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, _("A viewer joined the room"));
 }
 
-/* Alone on screen: the room's earlier toast has gone (a toast waits for
- * the one before it). */
+static gboolean
+viewer_left_shown (gpointer caller)
+{
+  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, _("A viewer left the room"));
+}
+
+/* The news toast says it now, no longer that a viewer joined (the same
+ * toast says the newest news). */
 static gboolean
 only_viewer_left_shown (gpointer caller)
 {
@@ -59,11 +66,9 @@ call_waits_for_viewer (gpointer caller)
 }
 
 static gboolean
-call_ended_shown (gpointer data)
+call_ended_shown (gpointer viewer)
 {
-  GtkWidget *overlay = peercam_test_template_child (data, PEERCAM_TYPE_VIEWER_WINDOW, "toast_overlay");
-
-  return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, _("Call ended")) != NULL;
+  return toast_says (viewer, PEERCAM_TYPE_VIEWER_WINDOW, _("Call ended"));
 }
 
 static gboolean
