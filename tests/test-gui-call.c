@@ -28,16 +28,24 @@ toast_says (gpointer    window,
   return peercam_test_find_with_text (overlay, GTK_TYPE_LABEL, text) != NULL;
 }
 
+/* The news names the viewer as the list does: the test's one viewer is
+ * the room's first. */
 static gboolean
 viewer_joined_shown (gpointer caller)
 {
-  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, _("A viewer joined the room"));
+  g_autofree char *name = g_strdup_printf (_("Viewer %u"), 1);
+  g_autofree char *news = g_strdup_printf (_("%s joined the room"), name);
+
+  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, news);
 }
 
 static gboolean
 viewer_left_shown (gpointer caller)
 {
-  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, _("A viewer left the room"));
+  g_autofree char *name = g_strdup_printf (_("Viewer %u"), 1);
+  g_autofree char *news = g_strdup_printf (_("%s left the room"), name);
+
+  return toast_says (caller, PEERCAM_TYPE_CALLER_WINDOW, news);
 }
 
 /* The news toast says it now, no longer that a viewer joined (the same

@@ -9,6 +9,7 @@
 #include "peercam-caller-window.h"
 #include "peercam-session.h"
 #include "peercam-source-picker.h"
+#include "peercam-viewer.h"
 #include "peercam-viewer-list.h"
 #include "peercam-video-paintable.h"
 #include "peercam-window-common.h"
@@ -581,11 +582,35 @@ on_preview_pressed (GtkGestureClick     *gesture,
     gtk_widget_activate_action (GTK_WIDGET (self), "caller.fullscreen", NULL);
 }
 
+/* The name the viewer list gives @id ("Viewer 2"; NULL: the implicit
+ * viewer of a relay that names nobody), or NULL when it lists no such
+ * viewer. Valid while the list holds it. */
+static const char *
+viewer_name (PeercamCallerWindow *self,
+             const char          *id)
+{
+  GListModel *viewers = peercam_session_get_viewers (self->session);
+
+  for (guint i = 0; i < g_list_model_get_n_items (viewers); i++)
+    {
+      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (viewers, i);
+
+      if (g_strcmp0 (peercam_viewer_get_id (viewer), id) == 0)
+        return peercam_viewer_get_name (viewer);
+    }
+  return NULL;
+}
+
 static void
 on_peer_joined (PeercamCallerWindow *self,
                 const char          *peer)
 {
-  _peercam_window_show_news (self->toast_overlay, _("A viewer joined the room"));
+  /* Listed before the signal: named as the list names it. */
+  const char *name = viewer_name (self, peer);
+  /* Translators: %s is a viewer's name in the caller's list ("Viewer 2") */
+  g_autofree char *news = name ? g_strdup_printf (_("%s joined the room"), name) : NULL;
+
+  _peercam_window_show_news (self->toast_overlay, news ? news : _("A viewer joined the room"));
   peercam_caller_window_update (self);
 }
 
@@ -594,7 +619,12 @@ on_bye (PeercamCallerWindow *self,
         const char          *viewer,
         const char          *peer)
 {
-  _peercam_window_show_news (self->toast_overlay, _("A viewer left the room"));
+  /* Still listed while the signal runs. */
+  const char *name = viewer_name (self, viewer);
+  /* Translators: %s is a viewer's name in the caller's list ("Viewer 2") */
+  g_autofree char *news = name ? g_strdup_printf (_("%s left the room"), name) : NULL;
+
+  _peercam_window_show_news (self->toast_overlay, news ? news : _("A viewer left the room"));
   peercam_caller_window_update (self);
 }
 
