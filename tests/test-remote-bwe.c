@@ -426,6 +426,18 @@ test_remb_packet (void)
   g_assert_cmpuint (got[0], ==, 0x11223344);
   g_assert_cmpuint (bps, <=, 1234567);
   g_assert_cmpuint (bps, >=, 1234567 - 8);
+  /* its FCI alone, as the sender's rtpsession hands it over */
+  {
+    guint64 fci_bps = 0;
+
+    g_assert_true (peercam_remb_parse_fci (data + 12, size - 12, &fci_bps, got, G_N_ELEMENTS (got), &n));
+    g_assert_cmpuint (fci_bps, ==, bps);
+    g_assert_cmpuint (n, ==, 1);
+    g_assert_cmpuint (got[0], ==, 0x11223344);
+    g_assert_false (peercam_remb_parse_fci (data + 12, 7, &fci_bps, NULL, 0, NULL));
+    g_assert_false (peercam_remb_parse_fci (data + 8, size - 8, &fci_bps, NULL, 0, NULL));
+    g_assert_false (peercam_remb_parse_fci (NULL, 0, &fci_bps, NULL, 0, NULL));
+  }
 
   two = peercam_remb_build (1, 300000, ssrcs, 2);
   data = g_bytes_get_data (two, &size);

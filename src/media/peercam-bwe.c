@@ -1304,13 +1304,18 @@ peercam_bwe_on_transport_feedback (PeercamBwe              *self,
    * the fast start's own end find the link there, and a cut on the
    * acknowledged rate of the first 250 ms went far under it (1 Mbit/s
    * at 50 ms one way: 602 kbit/s). */
-  if (!overuse && self->first_feedback_us >= 0 && now_us - self->first_feedback_us >= START_PHASE_US &&
-      queue_rise_ms (self) >= QUEUE_RISE_MS + queue_noise_ms (self))
+  if (!overuse && self->first_feedback_us >= 0 && now_us - self->first_feedback_us >= START_PHASE_US)
     {
-      if (self->last_decrease_us < 0 || now_us - self->last_decrease_us >= G_USEC_PER_SEC)
-        g_debug ("bwe: the queue grew by %.0f ms (jitter %.0f ms, %u lost)", queue_rise_ms (self),
-                 queue_noise_ms (self), lost);
-      overuse = TRUE;
+      double rise = queue_rise_ms (self);
+      /* the jitter only matters for a rise (it is 0 or more) */
+      double noise = rise >= QUEUE_RISE_MS ? queue_noise_ms (self) : 0;
+
+      if (rise >= QUEUE_RISE_MS + noise)
+        {
+          if (self->last_decrease_us < 0 || now_us - self->last_decrease_us >= G_USEC_PER_SEC)
+            g_debug ("bwe: the queue grew by %.0f ms (jitter %.0f ms, %u lost)", rise, noise, lost);
+          overuse = TRUE;
+        }
     }
   self->last_feedback_us = now_us;
   self->last_timeout_cut_us = -1;

@@ -767,7 +767,7 @@ on_twcc_packets (const GstStructure *packets,
 }
 
 /* REMB (Chromium receivers): PSFB, FMT 15, FCI "REMB" + count + exponent
- * and mantissa of the bitrate. */
+ * and mantissa of the bitrate (peercam_remb_parse_fci). */
 static void
 on_feedback_rtcp (GObject   *session,
                   guint      type,
@@ -781,18 +781,16 @@ on_feedback_rtcp (GObject   *session,
   g_autoptr(PeercamCongestion) self = NULL;
   GstMapInfo map;
   guint64 bps;
+  gboolean remb;
 
   if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB || fci == NULL)
     return;
   if (!gst_buffer_map (fci, &map, GST_MAP_READ))
     return;
-  if (map.size < 8 || memcmp (map.data, "REMB", 4) != 0)
-    {
-      gst_buffer_unmap (fci, &map);
-      return;
-    }
-  bps = ((guint64) (((map.data[5] & 0x03) << 16) | (map.data[6] << 8) | map.data[7])) << (map.data[5] >> 2);
+  remb = peercam_remb_parse_fci (map.data, map.size, &bps, NULL, 0, NULL);
   gst_buffer_unmap (fci, &map);
+  if (!remb)
+    return;
 
   self = g_weak_ref_get (&link->self);
   if (self == NULL)

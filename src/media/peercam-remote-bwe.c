@@ -131,6 +131,17 @@ base_offset (PeercamRemoteBwe *self)
   return base;
 }
 
+/* A new window's counts from @start_us (its delays are kept by the caller). */
+static void
+window_restart (PeercamRemoteBwe *self,
+                gint64            start_us)
+{
+  self->window_start_us = start_us;
+  self->window_received = self->window_lost = 0;
+  self->window_bytes = 0;
+  self->window_queue_us = 0;
+}
+
 static void
 window_end (PeercamRemoteBwe *self,
             gint64            now_us)
@@ -173,11 +184,8 @@ window_end (PeercamRemoteBwe *self,
   self->max_queues_us[self->min_offset_pos] = self->window_max_queue_us;
   self->min_offset_pos = (self->min_offset_pos + 1) % QUEUE_WINDOWS;
   self->window_max_queue_us = 0;
-  self->window_start_us = now_us;
-  self->window_received = self->window_lost = 0;
-  self->window_bytes = 0;
-  self->window_queue_us = 0;
   self->window_min_offset = G_MAXINT64;
+  window_restart (self, now_us);
 }
 
 static void
@@ -188,15 +196,11 @@ window_add (PeercamRemoteBwe *self,
             gint64            arrival_us)
 {
   gint64 offset = arrival_us - send_us;
+  gint64 queue_us;
 
   /* A gap (a stalled sender): the window says nothing; start afresh. */
   if (self->window_start_us >= 0 && arrival_us - self->window_start_us > 2 * WINDOW_US)
-    {
-      self->window_start_us = arrival_us;
-      self->window_received = self->window_lost = 0;
-      self->window_bytes = 0;
-      self->window_queue_us = 0;
-    }
+    window_restart (self, arrival_us);
   if (self->window_start_us < 0)
     self->window_start_us = arrival_us;
   else if (arrival_us - self->window_start_us >= WINDOW_US)
@@ -205,8 +209,9 @@ window_add (PeercamRemoteBwe *self,
   self->window_received++;
   self->window_lost += (guint) lost;
   self->window_bytes += size;
-  self->window_queue_us += offset - base_offset (self);
-  self->window_max_queue_us = MAX (self->window_max_queue_us, offset - base_offset (self));
+  queue_us = offset - base_offset (self);
+  self->window_queue_us += queue_us;
+  self->window_max_queue_us = MAX (self->window_max_queue_us, queue_us);
 }
 
 static void
@@ -429,16 +434,33 @@ peercam_remb_parse (const guint8 *data,
   if ((data[0] >> 6) != 2 || (data[0] & 0x1f) != PSFB_AFB || data[1] != RTCP_PSFB)
     return FALSE;
   length = 4 * ((gsize) ((data[2] << 8) | data[3]) + 1);
-  if (length > size || length < 20 || memcmp (data + 12, "REMB", 4) != 0)
+  if (length > size || length < 20)
     return FALSE;
+  /* the FCI from byte 12: "REMB", the SSRC count, the bitrate, the SSRCs */
   n = data[16];
   if (20 + 4 * (gsize) n > length)
     return FALSE;
+  return peercam_remb_parse_fci (data + 12, length - 12, bps, ssrcs, max_ssrcs, n_ssrcs);
+}
+
+gboolean
+peercam_remb_parse_fci (const guint8 *fci,
+                        gsize         size,
+                        guint64      *bps,
+                        guint32      *ssrcs,
+                        guint         max_ssrcs,
+                        guint        *n_ssrcs)
+{
+  guint n;
+
+  if (fci == NULL || size < 8 || memcmp (fci, "REMB", 4) != 0)
+    return FALSE;
+  n = fci[4];
   if (bps)
-    *bps = ((guint64) (((data[17] & 0x03) << 16) | (data[18] << 8) | data[19])) << (data[17] >> 2);
-  for (guint i = 0; ssrcs && i < MIN (n, max_ssrcs); i++)
-    ssrcs[i] = ((guint32) data[20 + 4 * i] << 24) | ((guint32) data[21 + 4 * i] << 16) |
-               ((guint32) data[22 + 4 * i] << 8) | data[23 + 4 * i];
+    *bps = ((guint64) (((fci[5] & 0x03) << 16) | (fci[6] << 8) | fci[7])) << (fci[5] >> 2);
+  for (guint i = 0; ssrcs && i < MIN (n, max_ssrcs) && 12 + 4 * (gsize) i <= size; i++)
+    ssrcs[i] = ((guint32) fci[8 + 4 * i] << 24) | ((guint32) fci[9 + 4 * i] << 16) |
+               ((guint32) fci[10 + 4 * i] << 8) | fci[11 + 4 * i];
   if (n_ssrcs)
     *n_ssrcs = n;
   return TRUE;

@@ -99,5 +99,14 @@ gboolean          peercam_remb_parse                (const guint8           *dat
                                                      guint32                *ssrcs,
                                                      guint                   max_ssrcs,
                                                      guint                  *n_ssrcs);
+/* The same from its FCI on ("REMB", as rtpsession's on-feedback-rtcp
+ * hands it over): FALSE when it is no REMB or ends before the bitrate.
+ * @ssrcs gets those of the first @max_ssrcs that @size holds. */
+gboolean          peercam_remb_parse_fci            (const guint8           *fci,
+                                                     gsize                   size,
+                                                     guint64                *bps,
+                                                     guint32                *ssrcs,
+                                                     guint                   max_ssrcs,
+                                                     guint                  *n_ssrcs);
 
 G_END_DECLS
