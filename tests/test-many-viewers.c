@@ -238,16 +238,7 @@ viewer_id (Fixture *f, guint i)
 static PeercamViewer *
 listed (Fixture *f, guint i)
 {
-  GListModel *model = peercam_session_get_viewers (f->caller);
-
-  for (guint n = 0; n < g_list_model_get_n_items (model); n++)
-    {
-      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (model, n);
-
-      if (g_strcmp0 (peercam_viewer_get_id (viewer), viewer_id (f, i)) == 0)
-        return viewer;
-    }
-  return NULL;
+  return peercam_session_lookup_viewer (f->caller, viewer_id (f, i));
 }
 
 static void

@@ -1460,6 +1460,14 @@ peercam_session_get_viewers (PeercamSession *self)
   return G_LIST_MODEL (self->viewers);
 }
 
+PeercamViewer *
+peercam_session_lookup_viewer (PeercamSession *self,
+                               const char     *id)
+{
+  g_return_val_if_fail (PEERCAM_IS_SESSION (self), NULL);
+  return find_viewer (self, id, NULL);
+}
+
 guint
 peercam_session_get_n_viewers (PeercamSession *self)
 {

@@ -100,6 +100,10 @@ gboolean                peercam_session_call              (PeercamSession  *self
                                                            GError         **error);
 void                    peercam_session_hang_up           (PeercamSession  *self);
 GListModel             *peercam_session_get_viewers       (PeercamSession  *self);
+/* The listed viewer with @id (NULL: the implicit viewer of a relay that
+ * names nobody), or NULL; the list holds it. */
+PeercamViewer          *peercam_session_lookup_viewer     (PeercamSession  *self,
+                                                           const char      *id);
 guint                   peercam_session_get_n_viewers     (PeercamSession  *self);
 gboolean                peercam_session_call_viewer       (PeercamSession  *self,
                                                            PeercamViewer   *viewer,

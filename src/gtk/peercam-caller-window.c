@@ -179,9 +179,9 @@ peercam_caller_window_update (PeercamCallerWindow *self)
 
       adw_status_page_set_title (self->empty_page, no_camera ? _("No Camera Found") : _("No Local Video"));
       _peercam_status_page_set_description (self->empty_page,
-                                       no_camera ? _("Try a call with a test pattern instead of a camera")
-                                       : screen ? _("Press “Get Local Video” to choose a screen or window to share")
-                                                : _("Press “Get Local Video” to start the camera"));
+                                            no_camera ? _("Try a call with a test pattern instead of a camera")
+                                            : screen ? _("Press “Get Local Video” to choose a screen or window to share")
+                                                     : _("Press “Get Local Video” to start the camera"));
       gtk_widget_set_visible (self->test_pattern_button, no_camera);
     }
   else
@@ -288,7 +288,7 @@ show_source_error (PeercamCallerWindow *self,
       /* The portal remembers a refusal: say where to change it (README). */
       self->camera_denied = TRUE;
       _peercam_status_page_set_description (self->empty_page,
-                                       _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
+                                            _("Allow the camera in Settings → Apps → Peercam, then press Retry"));
       toast = _peercam_toast_new (_("Camera access was denied"));
       adw_toast_set_button_label (toast, _("_Retry"));
       adw_toast_set_timeout (toast, 10);
@@ -358,7 +358,7 @@ on_camera_access (GObject      *object,
     {
       self->camera_denied = FALSE;
       _peercam_status_page_set_description (self->empty_page,
-                                       _("Press “Get Local Video” to start the camera"));
+                                            _("Press “Get Local Video” to start the camera"));
       /* The cameras are the portal's from now on; start once listed. */
       self->waiting_for_cameras = TRUE;
       peercam_caller_window_update (self);
@@ -466,16 +466,8 @@ viewer_for_id (PeercamCallerWindow *self,
                GVariant            *parameter)
 {
   const char *id = g_variant_get_string (parameter, NULL);
-  GListModel *viewers = peercam_session_get_viewers (self->session);
 
-  for (guint i = 0; i < g_list_model_get_n_items (viewers); i++)
-    {
-      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (viewers, i);
-
-      if (g_strcmp0 (peercam_viewer_get_id (viewer), *id ? id : NULL) == 0)
-        return viewer;  /* the model holds it */
-    }
-  return NULL;
+  return peercam_session_lookup_viewer (self->session, *id ? id : NULL);
 }
 
 /* A viewer's Disconnect: its call alone ends. */
@@ -582,23 +574,15 @@ on_preview_pressed (GtkGestureClick     *gesture,
     gtk_widget_activate_action (GTK_WIDGET (self), "caller.fullscreen", NULL);
 }
 
-/* The name the viewer list gives @id ("Viewer 2"; NULL: the implicit
- * viewer of a relay that names nobody), or NULL when it lists no such
- * viewer. Valid while the list holds it. */
+/* The name the viewer list gives @id ("Viewer 2"), or NULL when it lists
+ * no such viewer. Valid while the list holds it. */
 static const char *
 viewer_name (PeercamCallerWindow *self,
              const char          *id)
 {
-  GListModel *viewers = peercam_session_get_viewers (self->session);
+  PeercamViewer *viewer = peercam_session_lookup_viewer (self->session, id);
 
-  for (guint i = 0; i < g_list_model_get_n_items (viewers); i++)
-    {
-      g_autoptr(PeercamViewer) viewer = g_list_model_get_item (viewers, i);
-
-      if (g_strcmp0 (peercam_viewer_get_id (viewer), id) == 0)
-        return peercam_viewer_get_name (viewer);
-    }
-  return NULL;
+  return viewer ? peercam_viewer_get_name (viewer) : NULL;
 }
 
 static void
