@@ -85,6 +85,22 @@ netns_wait_for () {
   return 1
 }
 
+# netns_sample_offered COMMAND...: what the caller's side offers the link,
+# on the wire: the router's receive counter on a1, every 250 ms, as lines
+# "SECONDS BYTES" on stdout, for as long as COMMAND succeeds.
+netns_sample_offered () {
+  while "$@"; do
+    printf '%s %s\n' "$(date +%s.%N)" \
+      "$(ip netns exec "$ns_m" cat /sys/class/net/a1/statistics/rx_bytes)"
+    sleep 0.25
+  done
+}
+
+# netns_before EPOCH_SECONDS: succeeds until then.
+netns_before () {
+  [ "$(date +%s)" -lt "$1" ]
+}
+
 # netns_term NS...: SIGTERM to every process in those namespaces, in that
 # order (a viewer first hangs up as a user's would, then its caller).
 netns_term () {

@@ -38,16 +38,8 @@ env XDG_DATA_HOME="$tmp/b" XDG_CONFIG_HOME="$tmp/b" GSETTINGS_BACKEND=memory \
   timeout --kill-after=5 $((duration + 8)) \
   ip netns exec "$ns_b" "$peercam" "${common[@]}" --viewer --server http://10.78.1.1:$port \
     --ice-address 10.78.2.1 >"$tmp/viewer.jsonl" 2>"$tmp/viewer.err" &
-# What the caller offers the link, on the wire: the router's receive counter
-# on the caller's side, every 250 ms ("SECONDS BYTES").
-(
-  end=$(( $(date +%s) + duration ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    printf '%s %s\n' "$(date +%s.%N)" \
-      "$(ip netns exec "$ns_m" cat /sys/class/net/a1/statistics/rx_bytes)"
-    sleep 0.25
-  done
-) >"$tmp/offered.txt" 2>/dev/null &
+# What the caller offers the link, for the call's duration.
+netns_sample_offered netns_before $(( $(date +%s) + duration )) >"$tmp/offered.txt" 2>/dev/null &
 wire=$!
 sleep "$duration"
 wait "$wire" 2>/dev/null

@@ -46,19 +46,12 @@ env XDG_DATA_HOME="$tmp/b" XDG_CONFIG_HOME="$tmp/b" GSETTINGS_BACKEND=memory \
     --server $url --ice-address 10.79.2.1 >"$tmp/viewer.jsonl" 2>"$tmp/viewer.err" &
 viewer=$!
 netns_wait_for "$tmp/viewer.jsonl" '"joined"' 100
-# What aiortc offers the link, on the wire: the router's receive counter on
-# the caller's side, every 250 ms ("SECONDS BYTES"), until aiortc is done.
+# What aiortc offers the link, until aiortc is done.
 timeout --kill-after=5 $((duration + 35)) \
   ip netns exec "$ns_a" env PYTHONPATH="$here/interop" "$here/interop/aiortc-remb.py" $url 10.79.1.1 "$duration" \
   >"$tmp/aiortc.jsonl" 2>"$tmp/aiortc.err" &
 aiortc=$!
-(
-  while kill -0 $aiortc 2>/dev/null; do
-    printf '%s %s\n' "$(date +%s.%N)" \
-      "$(ip netns exec "$ns_m" cat /sys/class/net/a1/statistics/rx_bytes)"
-    sleep 0.25
-  done
-) >"$tmp/offered.txt" 2>/dev/null &
+netns_sample_offered kill -0 $aiortc >"$tmp/offered.txt" 2>/dev/null &
 wire=$!
 wait $aiortc
 aiortc_status=$?
